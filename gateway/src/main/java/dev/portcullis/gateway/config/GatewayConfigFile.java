@@ -1,0 +1,192 @@
+package dev.portcullis.gateway.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.gateway.route.RouteTable;
+import dev.portcullis.gateway.route.WorkspaceIds;
+import dev.portcullis.gateway.route.WorkspaceRoute;
+import dev.portcullis.gateway.transport.Transport;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The gateway's YAML config file, as written by an operator. Every value is checked where it is
+ * read, so a mistake is reported with its line and key; see docs/configuration.md.
+ */
+public final class GatewayConfigFile {
+    // Plain fields, not a record: Jackson then reports an unknown key at its own line, where a
+    // record's creator would only notice it at the end of the enclosing block.
+    @JsonProperty("listen")
+    public List<ListenAddress> listen;
+    @JsonProperty("transport")
+    public String transport;
+    @JsonProperty("baseDomains")
+    public List<BaseDomain> baseDomains;
+    @JsonProperty("tls")
+    public Tls tls;
+    @JsonProperty("upstream")
+    public Upstream upstream;
+    @JsonProperty("eventLoopThreads")
+    public Integer eventLoopThreads;
+    @JsonProperty("routes")
+    public List<Route> routes;
+
+    /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
+    public static GatewayConfig load(Path file) throws ConfigException {
+        GatewayConfigFile parsed = YamlConfigReader.read(file, GatewayConfigFile.class);
+        Path folder = file.toAbsolutePath().getParent();
+        try {
+            return parsed.toConfig(folder);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private GatewayConfig toConfig(Path folder) {
+        require(listen, "listen");
+        require(baseDomains, "baseDomains");
+        require(tls, "tls");
+        require(tls.certificateChain, "tls.certificateChain");
+        require(tls.privateKey, "tls.privateKey");
+        if (transport != null && !transport.equalsIgnoreCase("auto") && Transport.fromConfigName(transport).isEmpty()) {
+            throw new IllegalArgumentException("transport: '" + transport + "' (expected: auto, io_uring, epoll or nio)");
+        }
+        boolean forced = transport != null && !transport.equalsIgnoreCase("auto");
+        Transport chosen = forced ? Transport.fromConfigName(transport).orElseThrow() : Transport.best();
+        if (!chosen.isAvailable()) {
+            throw new IllegalArgumentException("transport: '" + transport + "' is not available on this machine: "
+                    + chosen.unavailabilityCause());
+        }
+        List<WorkspaceRoute> table = new ArrayList<>();
+        for (Route route : routes == null ? List.<Route>of() : routes) {
+            require(route.workspace, "routes[].workspace");
+            require(route.address, "routes[].address");
+            table.add(new WorkspaceRoute(route.workspace, route.address.address()));
+        }
+        RouteTable routeTable;
+        try {
+            routeTable = RouteTable.of(table);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("routes: " + e.getMessage(), e);
+        }
+        return new GatewayConfig(
+                listen.stream().map(ListenAddress::address).toList(),
+                chosen,
+                forced,
+                baseDomains.stream().map(BaseDomain::name).toList(),
+                new GatewayConfig.TlsFiles(folder.resolve(tls.certificateChain), folder.resolve(tls.privateKey)),
+                upstream == null || upstream.connectTimeout == null
+                        ? GatewayConfig.DEFAULT_CONNECT_TIMEOUT : upstream.connectTimeout.value(),
+                eventLoopThreads == null ? 0 : eventLoopThreads,
+                routeTable);
+    }
+
+    private static void require(Object value, String key) {
+        if (value == null) {
+            throw new IllegalArgumentException(key + ": missing (this key is required)");
+        }
+    }
+
+    public static final class Tls {
+        @JsonProperty("certificateChain")
+        public String certificateChain;
+        @JsonProperty("privateKey")
+        public String privateKey;
+    }
+
+    public static final class Upstream {
+        @JsonProperty("connectTimeout")
+        public ConfigDuration connectTimeout;
+    }
+
+    public static final class Route {
+        public String workspace;
+        @JsonProperty("address")
+        public IpAddress address;
+
+        @JsonProperty("workspace")
+        public void setWorkspace(String workspace) {
+            this.workspace = WorkspaceIds.requireValid(workspace);
+        }
+    }
+
+    /** {@code host:port} or {@code [v6]:port}; the host must be an IP literal, never a name to resolve. */
+    public record ListenAddress(InetSocketAddress address) {
+        @JsonCreator
+        public static ListenAddress parse(String value) {
+            int colon = value.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("'" + value + "' (expected: <ip>:<port>, e.g. 0.0.0.0:443 or [::]:443)");
+            }
+            String host = value.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = Integer.parseInt(value.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port in '" + value + "' (expected: 0-65535)");
+            }
+            return new ListenAddress(new InetSocketAddress(IpAddress.parse(host).address(), port));
+        }
+    }
+
+    /** An IP literal. Names are refused: the gateway never asks DNS where anything is. */
+    public record IpAddress(InetAddress address) {
+        @JsonCreator
+        public static IpAddress parse(String value) {
+            InetAddress address = NetUtil.createInetAddressFromIpAddressString(value);
+            if (address == null) {
+                throw new IllegalArgumentException("'" + value + "' (expected: an IPv4 or IPv6 address, not a name)");
+            }
+            return new IpAddress(address);
+        }
+    }
+
+    /** A DNS domain such as {@code ws.example.com}, kept in lowercase. */
+    public record BaseDomain(String name) {
+        @JsonCreator
+        public static BaseDomain parse(String value) {
+            String name = value.toLowerCase(Locale.ROOT);
+            if (name.isEmpty() || name.startsWith(".") || name.endsWith(".") || !name.matches("[a-z0-9.-]+")
+                    || name.contains("..")) {
+                throw new IllegalArgumentException("'" + value + "' (expected: a domain such as ws.example.com)");
+            }
+            return new BaseDomain(name);
+        }
+    }
+
+    /** A duration written as {@code 500ms}, {@code 5s}, {@code 2m} or {@code 1h}. */
+    public record ConfigDuration(Duration value) {
+        @JsonCreator
+        public static ConfigDuration parse(String text) {
+            String trimmed = text.trim();
+            int unitStart = 0;
+            while (unitStart < trimmed.length() && Character.isDigit(trimmed.charAt(unitStart))) {
+                unitStart++;
+            }
+            if (unitStart == 0 || unitStart > 9) {
+                throw new IllegalArgumentException("'" + text + "' (expected: a number and a unit: ms, s, m or h)");
+            }
+            long amount = Long.parseLong(trimmed.substring(0, unitStart));
+            Duration value = switch (trimmed.substring(unitStart)) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                case "h" -> Duration.ofHours(amount);
+                default -> throw new IllegalArgumentException("'" + text + "' (expected: a number and a unit: ms, s, m or h)");
+            };
+            return new ConfigDuration(value);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.portcullis.gateway.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Binds a YAML file to a type. Unknown keys and values the type rejects become a {@link ConfigException} naming the file, the line and the key path.
+ */
+final class YamlConfigReader {
+    private static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private YamlConfigReader() {}
+
+    static <T> T read(Path file, Class<T> type) throws ConfigException {
+        byte[] content;
+        try {
+            content = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        try {
+            T value = MAPPER.readValue(content, type);
+            if (value == null) {
+                throw new ConfigException(file + ": the file is empty");
+            }
+            return value;
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(describe(file, e), e);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static String describe(Path file, JsonProcessingException e) {
+        StringBuilder message = new StringBuilder().append(file);
+        JsonLocation location = e.getLocation();
+        if (location != null && location.getLineNr() > 0) {
+            message.append(':').append(location.getLineNr()).append(':').append(location.getColumnNr());
+        }
+        message.append(": ");
+        if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            message.append(keyPath(mapping)).append(": ");
+        }
+        message.append(reason(e));
+        return message.toString();
+    }
+
+    private static String keyPath(JsonMappingException e) {
+        StringBuilder path = new StringBuilder();
+        for (JsonMappingException.Reference reference : e.getPath()) {
+            if (reference.getIndex() >= 0) {
+                path.append('[').append(reference.getIndex()).append(']');
+            } else {
+                if (!path.isEmpty()) {
+                    path.append('.');
+                }
+                path.append(reference.getFieldName());
+            }
+        }
+        return path.toString();
+    }
+
+    /** The cause in words, without Jackson's class names and source excerpts. */
+    private static String reason(JsonProcessingException e) {
+        if (e instanceof UnrecognizedPropertyException unknown) {
+            return "unknown key (expected one of: " + unknown.getKnownPropertyIds() + ")";
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof IllegalArgumentException) {
+            return root.getMessage();
+        }
+        String original = e.getOriginalMessage();
+        int detail = original.indexOf("\n");
+        return detail > 0 ? original.substring(0, detail) : original;
+    }
+}

@@ -1,0 +1,259 @@
+package dev.portcullis.gateway.demo;
+
+import dev.portcullis.gateway.transport.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.stream.ChunkedStream;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The demo's workspace: what a developer's dev server would be. It serves a page, streams a
+ * request body straight back ({@code POST /echo}), sends {@code n} known bytes ({@code GET /bytes?n=})
+ * and echoes WebSocket messages on {@code /echo}. Tests use it as their workspace too.
+ */
+public final class DemoWorkspaceApp implements AutoCloseable {
+    public static final String PAGE_TITLE = "Portcullis demo workspace";
+    private static final int MAX_WEBSOCKET_FRAME = 16 * 1024 * 1024;
+
+    private final EventLoopGroup group;
+    private final Channel listener;
+
+    private DemoWorkspaceApp(EventLoopGroup group, Channel listener) {
+        this.group = group;
+        this.listener = listener;
+    }
+
+    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address) throws InterruptedException {
+        EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
+        try {
+            Channel listener = new ServerBootstrap()
+                    .group(group)
+                    .channel(transport.serverChannelClass())
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel channel) {
+                            channel.pipeline()
+                                    .addLast(new HttpServerCodec())
+                                    .addLast(new HttpServerExpectContinueHandler())
+                                    .addLast(new ChunkedWriteHandler())
+                                    .addLast(new WorkspaceHandler());
+                        }
+                    })
+                    .bind(address).sync().channel();
+            return new DemoWorkspaceApp(group, listener);
+        } catch (RuntimeException | InterruptedException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    @Override
+    public void close() {
+        listener.close().awaitUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    /** The byte at {@code index} of a {@code /bytes} response, so a receiver can check every byte. */
+    public static byte patternByte(long index) {
+        return (byte) (index * 31 + (index >>> 8) * 7 + 11);
+    }
+
+    private static final class WorkspaceHandler extends ChannelInboundHandlerAdapter {
+        private boolean echoingBody;
+        private boolean keepAlive;
+        private WebSocketServerHandshaker webSocket;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.read();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (webSocket != null) {
+                onWebSocketMessage(ctx, msg);
+                return;
+            }
+            if (msg instanceof HttpRequest request) {
+                onRequest(ctx, request);
+            }
+            if (msg instanceof HttpContent content) {
+                onContent(ctx, content);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
+            keepAlive = HttpUtil.isKeepAlive(request);
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+            if (uri.path().equals("/echo") && request.headers().contains(HttpHeaderNames.UPGRADE)) {
+                String url = "ws://" + request.headers().get(HttpHeaderNames.HOST) + "/echo";
+                webSocket = new WebSocketServerHandshakerFactory(url, null, true, MAX_WEBSOCKET_FRAME).newHandshaker(request);
+                if (webSocket == null) {
+                    WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+                    return;
+                }
+                webSocket.handshake(ctx.channel(), new DefaultFullHttpRequest(request.protocolVersion(), request.method(),
+                        request.uri(), Unpooled.EMPTY_BUFFER, request.headers(), EmptyHttpHeaders.INSTANCE))
+                        .addListener((ChannelFutureListener) done -> ctx.read());
+                return;
+            }
+            if (uri.path().equals("/echo") && request.method().equals(HttpMethod.POST)) {
+                HttpResponse head = new DefaultHttpResponse(request.protocolVersion(), HttpResponseStatus.OK);
+                head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+                HttpUtil.setTransferEncodingChunked(head, true);
+                echoingBody = true;
+                ctx.writeAndFlush(head).addListener((ChannelFutureListener) done -> ctx.read());
+                return;
+            }
+            if (uri.path().equals("/bytes")) {
+                long count = Long.parseLong(uri.parameters().getOrDefault("n", List.of("0")).get(0));
+                HttpResponse head = new DefaultHttpResponse(request.protocolVersion(), HttpResponseStatus.OK);
+                head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+                HttpUtil.setContentLength(head, count);
+                ctx.write(head);
+                ctx.writeAndFlush(new HttpChunkedInput(new ChunkedStream(new PatternStream(count), 64 * 1024)))
+                        .addListener(afterResponse(ctx));
+                return;
+            }
+            if (uri.path().equals("/")) {
+                respond(ctx, request, HttpResponseStatus.OK, "text/html; charset=utf-8", DemoPage.render(request));
+                return;
+            }
+            respond(ctx, request, HttpResponseStatus.NOT_FOUND, "text/plain; charset=utf-8", "no such page in the demo workspace\n");
+        }
+
+        private void onContent(ChannelHandlerContext ctx, HttpContent content) {
+            if (!echoingBody) {
+                content.release();
+                return;
+            }
+            boolean last = content instanceof LastHttpContent;
+            HttpContent echoed = last ? new DefaultLastHttpContent(content.content())
+                    : new DefaultHttpContent(content.content());
+            if (last) {
+                echoingBody = false;
+                ctx.writeAndFlush(echoed).addListener(afterResponse(ctx));
+            } else {
+                ctx.writeAndFlush(echoed).addListener((ChannelFutureListener) done -> ctx.read());
+            }
+        }
+
+        private void respond(ChannelHandlerContext ctx, HttpRequest request, HttpResponseStatus status, String type, String body) {
+            ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+            FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(), status, content);
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+            HttpUtil.setContentLength(response, content.readableBytes());
+            ctx.writeAndFlush(response).addListener(afterResponse(ctx));
+        }
+
+        private ChannelFutureListener afterResponse(ChannelHandlerContext ctx) {
+            return done -> {
+                if (!keepAlive || !done.isSuccess()) {
+                    ctx.close();
+                } else {
+                    ctx.read();
+                }
+            };
+        }
+
+        private void onWebSocketMessage(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof CloseWebSocketFrame close) {
+                webSocket.close(ctx.channel(), close);
+            } else if (msg instanceof PingWebSocketFrame ping) {
+                ctx.writeAndFlush(new PongWebSocketFrame(ping.content())).addListener((ChannelFutureListener) done -> ctx.read());
+            } else if (msg instanceof WebSocketFrame frame) {
+                ctx.writeAndFlush(frame).addListener((ChannelFutureListener) done -> ctx.read());
+            } else {
+                ReferenceCountUtil.release(msg); // the end marker of the handshake request
+                ctx.read();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            org.slf4j.LoggerFactory.getLogger(DemoWorkspaceApp.class).warn("demo workspace connection failed", cause);
+            ctx.close();
+        }
+    }
+
+    /** {@code count} bytes of {@link #patternByte}, produced as they are read. */
+    private static final class PatternStream extends InputStream {
+        private final long count;
+        private long position;
+
+        PatternStream(long count) {
+            this.count = count;
+        }
+
+        // ChunkedStream sizes its chunks by available(): without this it would send one byte at a time.
+        @Override
+        public int available() {
+            return (int) Math.min(Integer.MAX_VALUE, count - position);
+        }
+
+        @Override
+        public int read() {
+            return position < count ? patternByte(position++) & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) {
+            if (position >= count) {
+                return -1;
+            }
+            int n = (int) Math.min(length, count - position);
+            for (int i = 0; i < n; i++) {
+                buffer[offset + i] = patternByte(position++);
+            }
+            return n;
+        }
+    }
+}

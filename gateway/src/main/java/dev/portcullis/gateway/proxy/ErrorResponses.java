@@ -1,0 +1,82 @@
+package dev.portcullis.gateway.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The gateway's own answers: a short page for a browser, JSON for everything else. Each says what
+ * happened in words; none carries a stack trace or anything the client sent back unescaped.
+ */
+final class ErrorResponses {
+    private ErrorResponses() {}
+
+    static FullHttpResponse create(ByteBufAllocator allocator, ProxyError error, String detail, boolean browser) {
+        String body = browser ? html(error, detail) : json(error, detail);
+        ByteBuf content = allocator.buffer(body.length());
+        content.writeCharSequence(body, StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, error.status(), content);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, browser ? "text/html; charset=utf-8" : "application/json")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
+                .set("x-content-type-options", "nosniff");
+        return response;
+    }
+
+    /** Whether the client asked for a page: browsers navigating send {@code Accept: text/html,...}. */
+    static boolean wantsHtml(String accept) {
+        return accept != null && accept.contains("text/html");
+    }
+
+    private static String html(ProxyError error, String detail) {
+        return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + error.status().code() + " "
+                + escapeHtml(error.title()) + "</title></head><body><h1>" + escapeHtml(error.title())
+                + "</h1><p>" + escapeHtml(detail) + "</p><hr><p>Portcullis gateway</p></body></html>\n";
+    }
+
+    private static String json(ProxyError error, String detail) {
+        return "{\"status\":" + error.status().code() + ",\"error\":\"" + error.code() + "\",\"message\":\""
+                + escapeJson(detail) + "\"}\n";
+    }
+
+    private static String escapeHtml(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '<' -> out.append("&lt;");
+                case '>' -> out.append("&gt;");
+                case '&' -> out.append("&amp;");
+                case '"' -> out.append("&quot;");
+                case '\'' -> out.append("&#39;");
+                default -> out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    private static String escapeJson(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
+    }
+}

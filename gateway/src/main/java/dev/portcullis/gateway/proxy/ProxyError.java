@@ -1,0 +1,38 @@
+package dev.portcullis.gateway.proxy;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/** Every way the gateway answers a request itself instead of the workspace, with its status and code. */
+public enum ProxyError {
+    MALFORMED_REQUEST(HttpResponseStatus.BAD_REQUEST, "malformed-request", "Malformed request"),
+    URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request-line-too-long", "Request line too long"),
+    HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", "Request headers too large"),
+    MALFORMED_HOST(HttpResponseStatus.BAD_REQUEST, "malformed-host", "Not a workspace address"),
+    NOT_SERVED_HERE(HttpResponseStatus.MISDIRECTED_REQUEST, "not-served-here", "Not served by this gateway"),
+    UNKNOWN_WORKSPACE(HttpResponseStatus.NOT_FOUND, "unknown-workspace", "Unknown workspace"),
+    PORT_NOT_SERVED(HttpResponseStatus.BAD_GATEWAY, "port-not-served", "Port not served"),
+    BAD_UPSTREAM_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "bad-upstream-response", "Bad answer from the workspace");
+
+    private final HttpResponseStatus status;
+    private final String code;
+    private final String title;
+
+    ProxyError(HttpResponseStatus status, String code, String title) {
+        this.status = status;
+        this.code = code;
+        this.title = title;
+    }
+
+    public HttpResponseStatus status() {
+        return status;
+    }
+
+    /** A stable, machine-readable name, sent in JSON answers and logs. */
+    public String code() {
+        return code;
+    }
+
+    public String title() {
+        return title;
+    }
+}

@@ -1,0 +1,346 @@
+package dev.portcullis.gateway.proxy;
+
+import dev.portcullis.gateway.route.PortHost;
+import dev.portcullis.gateway.route.WorkspaceRoute;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Queue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of one proxied connection: routes each request by its Host, opens (or reuses)
+ * the connection to the workspace port on the same event loop, and streams the request body with
+ * backpressure — the client is read again only after the previous chunk reached the workspace.
+ * Requests on one connection are handled one at a time; the next is read when the response ended.
+ */
+public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
+
+    private final ProxySettings settings;
+    private final int listenerPort;
+
+    private ChannelHandlerContext ctx;
+    private Channel upstream;
+    private InetSocketAddress upstreamAddress;
+    private UpstreamResponseHandler upstreamHandler;
+    private boolean upstreamConnected;
+    // Body chunks that arrived with the request head, before the workspace accepted the connection.
+    private final Queue<HttpContent> waitingForConnection = new ArrayDeque<>();
+
+    private boolean requestInProgress;
+    private boolean requestBodyComplete;
+    private boolean keepAlive;
+    private boolean browser;
+    private boolean webSocketUpgrade;
+    private boolean answeredByGateway;
+
+    public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
+        this.settings = settings;
+        this.listenerPort = listenerPort;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (answeredByGateway) {
+            // The gateway answered this request itself and closes after the answer: drop the rest.
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpRequest request) {
+            onRequestHead(request);
+        }
+        if (msg instanceof HttpContent content && !answeredByGateway) {
+            onRequestContent(content);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequestHead(HttpRequest request) {
+        browser = ErrorResponses.wantsHtml(request.headers().get(HttpHeaderNames.ACCEPT));
+        if (request.decoderResult().isFailure()) {
+            answerMalformed(request.decoderResult().cause());
+            return;
+        }
+        requestInProgress = true;
+        requestBodyComplete = false;
+        keepAlive = HttpUtil.isKeepAlive(request);
+        webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(request);
+
+        PortHost host = PortHost.parse(request.headers().get(HttpHeaderNames.HOST), settings.baseDomains());
+        PortHost.WorkspacePort target;
+        switch (host) {
+            case PortHost.Malformed malformed -> {
+                answer(ProxyError.MALFORMED_HOST, malformed.reason());
+                return;
+            }
+            case PortHost.ForeignDomain foreign -> {
+                answer(ProxyError.NOT_SERVED_HERE, "'" + foreign.host() + "' is not under a domain this gateway serves");
+                return;
+            }
+            case PortHost.WorkspacePort port -> target = port;
+        }
+        WorkspaceRoute route = settings.routes().get().lookup(target.workspaceId());
+        if (route == null) {
+            answer(ProxyError.UNKNOWN_WORKSPACE, "There is no workspace '" + target.workspaceId() + "'.");
+            return;
+        }
+        InetSocketAddress address = new InetSocketAddress(route.address(), target.port());
+        HttpRequest forwarded = ForwardedRequests.toWorkspace(request, target,
+                (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade);
+        if (upstream != null && upstream.isActive() && address.equals(upstreamAddress)) {
+            upstreamHandler.expectResponse(webSocketUpgrade, request.method());
+            forward(forwarded, false);
+            return;
+        }
+        closeUpstream();
+        connect(address, target, forwarded, request);
+    }
+
+    private void connect(InetSocketAddress address, PortHost.WorkspacePort target, HttpRequest forwarded,
+                         HttpRequest original) {
+        upstreamHandler = new UpstreamResponseHandler(this);
+        upstreamHandler.expectResponse(webSocketUpgrade, original.method());
+        UpstreamResponseHandler handler = upstreamHandler;
+        ChannelFuture connecting = new Bootstrap()
+                .group(ctx.channel().eventLoop())
+                .channel(settings.socketChannelClass())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        channel.pipeline()
+                                .addLast(PipelineNames.UPSTREAM_CODEC, new HttpClientCodec())
+                                .addLast(PipelineNames.UPSTREAM, handler);
+                    }
+                })
+                .connect(address);
+        upstream = connecting.channel();
+        upstreamAddress = address;
+        upstreamConnected = false;
+        connecting.addListener((ChannelFutureListener) done -> {
+            if (done.channel() != upstream) {
+                return; // superseded: the client moved on or closed while this connection was opening
+            }
+            if (!done.isSuccess()) {
+                releaseWaiting();
+                upstream = null;
+                answer(ProxyError.PORT_NOT_SERVED, "Port " + target.port() + " of workspace '" + target.workspaceId()
+                        + "' is not served: " + describeConnectFailure(done.cause()) + ".");
+                return;
+            }
+            upstreamConnected = true;
+            upstream.read();
+            forward(forwarded, false);
+            while (!waitingForConnection.isEmpty()) {
+                HttpContent content = waitingForConnection.poll();
+                forward(content, content instanceof LastHttpContent);
+            }
+        });
+    }
+
+    private void onRequestContent(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            // A broken body must never look complete to the workspace: drop its connection unfinished.
+            closeUpstream();
+            answerMalformed(content.decoderResult().cause());
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (!upstreamConnected) {
+            waitingForConnection.add(content);
+            requestBodyComplete |= last;
+            return;
+        }
+        forward(content, last);
+    }
+
+    /** Writes toward the workspace; the client is read again once the write completed. */
+    private void forward(Object message, boolean last) {
+        if (last) {
+            requestBodyComplete = true;
+        }
+        upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
+            if (!written.isSuccess()) {
+                log.debug("write to workspace {} failed", upstreamAddress, written.cause());
+                closeUpstream();
+                ctx.close();
+            } else if (!requestBodyComplete) {
+                ctx.read();
+            }
+        });
+    }
+
+    /** Called by the upstream side with each part of the response, in order. */
+    ChannelFuture writeResponse(Object message) {
+        return ctx.writeAndFlush(message);
+    }
+
+    /** The response head: after a request that asked the client connection to close, say so. */
+    void prepareResponseHead(HttpResponse response) {
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+    }
+
+    /** The workspace finished its response; the connection serves the next request or closes. */
+    void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
+        requestInProgress = false;
+        if (!upstreamReusable || !requestBodyComplete) {
+            closeUpstream();
+        } else {
+            upstream.read(); // an idle upstream that closes or talks out of turn is noticed and dropped
+        }
+        if (!keepAlive || !requestBodyComplete) {
+            lastWrite.addListener(ChannelFutureListener.CLOSE);
+        } else {
+            lastWrite.addListener((ChannelFutureListener) written -> {
+                if (written.isSuccess()) {
+                    ctx.read();
+                }
+            });
+        }
+    }
+
+    /**
+     * The workspace accepted a WebSocket upgrade. The 101 passes through the HTTP encoder now, on
+     * this event loop, and both pipelines drop HTTP at once, so no byte is parsed as HTTP afterwards.
+     */
+    void switchToRelay(HttpResponse switchingProtocols) {
+        ctx.writeAndFlush(switchingProtocols);
+        ChannelPipeline client = ctx.pipeline();
+        client.replace(this, PipelineNames.RELAY, new ByteRelayHandler(upstream));
+        client.remove(PipelineNames.HTTP_CODEC);
+        ChannelPipeline workspace = upstream.pipeline();
+        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY, new ByteRelayHandler(ctx.channel()));
+        workspace.remove(PipelineNames.UPSTREAM_CODEC);
+        ctx.channel().read();
+        upstream.read();
+    }
+
+    /** The workspace failed before its response head: answer in its place, or close if it is too late. */
+    void upstreamFailed(ProxyError error, String detail, boolean responseStarted) {
+        closeUpstream();
+        if (answeredByGateway) {
+            return;
+        }
+        if (responseStarted || !requestInProgress) {
+            if (requestInProgress) {
+                ctx.close(); // cut mid-response: closing is the only honest signal left
+            }
+            return;
+        }
+        answer(error, detail);
+    }
+
+    /** A workspace connection closed; only the current one matters, others were closed on purpose. */
+    void upstreamClosed(Channel channel, boolean unanswered, boolean responseStarted) {
+        if (channel != upstream) {
+            return;
+        }
+        upstream = null;
+        upstreamConnected = false;
+        if (unanswered) {
+            upstreamFailed(ProxyError.PORT_NOT_SERVED, "The workspace closed the connection before it answered.",
+                    responseStarted);
+        }
+    }
+
+    boolean isWebSocketUpgrade() {
+        return webSocketUpgrade;
+    }
+
+    private void answerMalformed(Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) {
+            answer(ProxyError.URI_TOO_LONG, "The request line is longer than the gateway accepts.");
+        } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+            answer(ProxyError.HEADERS_TOO_LARGE, "The request headers are larger than the gateway accepts.");
+        } else {
+            answer(ProxyError.MALFORMED_REQUEST, "The request is not valid HTTP/1.1: " + cause.getMessage());
+        }
+    }
+
+    /** Answers the current request from the gateway and closes the connection after the answer. */
+    private void answer(ProxyError error, String detail) {
+        answeredByGateway = true;
+        requestInProgress = false;
+        releaseWaiting();
+        var response = ErrorResponses.create(ctx.alloc(), error, detail, browser);
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void closeUpstream() {
+        if (upstream != null) {
+            upstream.close();
+            upstream = null;
+            upstreamConnected = false;
+        }
+    }
+
+    private void releaseWaiting() {
+        HttpContent content;
+        while ((content = waitingForConnection.poll()) != null) {
+            content.release();
+        }
+    }
+
+    private static String describeConnectFailure(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return "the connection timed out";
+        }
+        if (cause instanceof ConnectException) {
+            return "nothing accepts connections there";
+        }
+        return "the connection failed (" + cause.getClass().getSimpleName() + ")";
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        releaseWaiting();
+        closeUpstream();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
+        closeUpstream();
+        ctx.close();
+    }
+}

@@ -1,0 +1,31 @@
+package dev.portcullis.gateway.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portcullis.gateway.route.RouteTable;
+import io.netty.channel.socket.SocketChannel;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * What every proxied connection shares: where routes come from and how to reach a workspace.
+ *
+ * @param baseDomains        the domains whose {@code <port>-<workspace>} names are served
+ * @param routes             the current route snapshot; read once per request, never locked
+ * @param socketChannelClass the upstream channel type, of the same transport as the event loops
+ * @param connectTimeoutMillis how long a workspace port may take to accept
+ */
+public record ProxySettings(
+        List<String> baseDomains,
+        Supplier<RouteTable> routes,
+        Class<? extends SocketChannel> socketChannelClass,
+        int connectTimeoutMillis) {
+    public ProxySettings {
+        baseDomains = List.copyOf(baseDomains);
+        requireNonNull(routes, "routes");
+        requireNonNull(socketChannelClass, "socketChannelClass");
+        if (connectTimeoutMillis <= 0) {
+            throw new IllegalArgumentException("connectTimeoutMillis: " + connectTimeoutMillis + " (expected: > 0)");
+        }
+    }
+}

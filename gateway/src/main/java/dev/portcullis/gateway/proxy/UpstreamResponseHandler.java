@@ -1,0 +1,146 @@
+package dev.portcullis.gateway.proxy;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The workspace side of one proxied connection: relays the response head and body to the client,
+ * reading the workspace again only when the client took the previous part.
+ */
+final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(UpstreamResponseHandler.class);
+
+    private final ProxyFrontendHandler frontend;
+
+    private boolean expectingResponse;
+    private boolean responseStarted;
+    private boolean informational;
+    private boolean reusable;
+    private boolean upgradeRequested;
+    private boolean headRequest;
+
+    UpstreamResponseHandler(ProxyFrontendHandler frontend) {
+        this.frontend = frontend;
+    }
+
+    /** A request was (or is about to be) sent on this connection; its response is next. */
+    void expectResponse(boolean upgrade, HttpMethod method) {
+        expectingResponse = true;
+        responseStarted = false;
+        upgradeRequested = upgrade;
+        headRequest = HttpMethod.HEAD.equals(method);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!expectingResponse) {
+            // Bytes from an idle workspace connection belong to no request: drop the connection.
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            onResponseHead(ctx, response);
+            if (!expectingResponse) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            onResponseContent(ctx, content);
+        } else if (!(msg instanceof HttpResponse)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onResponseHead(ChannelHandlerContext ctx, HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            expectingResponse = false;
+            frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
+                    "The workspace answered with a malformed response.", responseStarted);
+            return;
+        }
+        HttpResponseStatus status = response.status();
+        if (status.equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
+            expectingResponse = false;
+            if (!upgradeRequested) {
+                frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
+                        "The workspace switched protocols without being asked to.", false);
+                return;
+            }
+            frontend.switchToRelay(response);
+            return;
+        }
+        informational = status.codeClass() == HttpStatusClass.INFORMATIONAL;
+        responseStarted = !informational;
+        reusable = HttpUtil.isKeepAlive(response);
+        boolean chunkedFromWorkspace = HttpUtil.isTransferEncodingChunked(response);
+        ForwardedRequests.removeHopByHop(response.headers());
+        boolean hasBody = !informational && !headRequest && status.code() != 204 && status.code() != 304;
+        if (hasBody && (chunkedFromWorkspace || !HttpUtil.isContentLengthSet(response))) {
+            // The workspace's framing was its own hop; toward the client, an unknown length is chunked.
+            HttpUtil.setTransferEncodingChunked(response, true);
+        }
+        frontend.prepareResponseHead(response);
+        readAfter(ctx, frontend.writeResponse(response));
+    }
+
+    private void onResponseContent(ChannelHandlerContext ctx, HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            expectingResponse = false;
+            frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
+                    "The workspace sent a malformed response body.", responseStarted);
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        ChannelFuture written = frontend.writeResponse(content);
+        if (last && informational) {
+            informational = false; // end of a 1xx such as 100 Continue; the final response follows
+            readAfter(ctx, written);
+            return;
+        }
+        if (last) {
+            expectingResponse = false;
+            frontend.responseComplete(written, reusable);
+        } else {
+            readAfter(ctx, written);
+        }
+    }
+
+    /** Reads the workspace again once the client took what was written: the response's backpressure. */
+    private static void readAfter(ChannelHandlerContext ctx, ChannelFuture written) {
+        written.addListener((ChannelFutureListener) done -> {
+            if (done.isSuccess()) {
+                ctx.read();
+            } else {
+                ctx.close();
+            }
+        });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        boolean unanswered = expectingResponse;
+        expectingResponse = false;
+        frontend.upstreamClosed(ctx.channel(), unanswered, responseStarted);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("workspace connection {} failed", ctx.channel().remoteAddress(), cause);
+        ctx.close();
+    }
+}

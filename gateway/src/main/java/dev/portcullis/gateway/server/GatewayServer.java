@@ -1,0 +1,120 @@
+package dev.portcullis.gateway.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.proxy.PipelineNames;
+import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
+import dev.portcullis.gateway.proxy.ProxySettings;
+import dev.portcullis.gateway.tls.ServerTls;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway process: binds the HTTPS listeners and builds each client pipeline —
+ * TLS, HTTP/1.1 with size limits, then the proxy. {@link #start} returns once every listener is bound.
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+
+    /** RFC 9112 leaves limits to the server; these match common practice and issue 3's contract. */
+    static final int MAX_REQUEST_LINE = 8 * 1024;
+    static final int MAX_HEADER_BLOCK = 16 * 1024;
+    private static final int MAX_CHUNK = 64 * 1024;
+
+    private final GatewayConfig config;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final List<Channel> listeners = new ArrayList<>();
+
+    private GatewayServer(GatewayConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup) {
+        this.config = config;
+        this.bossGroup = bossGroup;
+        this.workerGroup = workerGroup;
+    }
+
+    public static GatewayServer start(GatewayConfig config) throws IOException, InterruptedException {
+        requireNonNull(config, "config");
+        SslContext tls = ServerTls.load(config.tls());
+        log.info("Transport: {} ({})", config.transport().configName(),
+                config.transportForced() ? "forced by config" : "best available");
+        EventLoopGroup boss = config.transport().newEventLoopGroup(1, new DefaultThreadFactory("gateway-accept"));
+        EventLoopGroup workers = config.transport().newEventLoopGroup(config.eventLoopThreads(),
+                new DefaultThreadFactory("gateway-io"));
+        GatewayServer server = new GatewayServer(config, boss, workers);
+        try {
+            server.bind(tls);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void bind(SslContext tls) throws IOException, InterruptedException {
+        ProxySettings proxy = new ProxySettings(config.baseDomains(), config::routes,
+                config.transport().socketChannelClass(), (int) config.connectTimeout().toMillis());
+        for (InetSocketAddress address : config.listeners()) {
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(config.transport().serverChannelClass())
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel channel) {
+                            int listenerPort = ((InetSocketAddress) channel.localAddress()).getPort();
+                            channel.pipeline()
+                                    .addLast(PipelineNames.TLS, tls.newHandler(channel.alloc()))
+                                    .addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
+                                            .setMaxInitialLineLength(MAX_REQUEST_LINE)
+                                            .setMaxHeaderSize(MAX_HEADER_BLOCK)
+                                            .setMaxChunkSize(MAX_CHUNK)))
+                                    .addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
+                        }
+                    });
+            try {
+                Channel listener = bootstrap.bind(address).sync().channel();
+                listeners.add(listener);
+                log.info("Listening on https://{}", format((InetSocketAddress) listener.localAddress()));
+            } catch (Exception e) {
+                throw new IOException("cannot listen on " + format(address) + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The bound addresses, in config order; a port 0 in the config shows here as the port the OS chose. */
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.stream().map(channel -> (InetSocketAddress) channel.localAddress()).toList();
+    }
+
+    @Override
+    public void close() {
+        for (Channel listener : listeners) {
+            listener.close().awaitUninterruptibly();
+        }
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    static String format(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+}

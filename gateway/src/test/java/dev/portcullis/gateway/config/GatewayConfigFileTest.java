@@ -1,0 +1,153 @@
+package dev.portcullis.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GatewayConfigFileTest {
+    @TempDir
+    Path folder;
+
+    private Path write(String yaml) throws Exception {
+        Path file = folder.resolve("gateway.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    @Test
+    void readsACompleteFile() throws Exception {
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443", "[::1]:8443"]
+                transport: nio
+                baseDomains: [WS.Example.com]
+                tls:
+                  certificateChain: tls/chain.pem
+                  privateKey: /etc/portcullis/key.pem
+                upstream:
+                  connectTimeout: 750ms
+                routes:
+                  - workspace: ws42
+                    address: 10.0.0.2
+                """));
+
+        assertThat(config.listeners()).hasSize(2);
+        assertThat(config.listeners().get(1).getAddress()).isEqualTo(InetAddress.getByName("::1"));
+        assertThat(config.baseDomains()).containsExactly("ws.example.com");
+        assertThat(config.transportForced()).isTrue();
+        assertThat(config.tls().certificateChain()).isEqualTo(folder.resolve("tls/chain.pem"));
+        assertThat(config.tls().privateKey()).isEqualTo(Path.of("/etc/portcullis/key.pem"));
+        assertThat(config.connectTimeout()).isEqualTo(Duration.ofMillis(750));
+        assertThat(config.routes().lookup("ws42").address()).isEqualTo(InetAddress.getByName("10.0.0.2"));
+    }
+
+    @Test
+    void unknownKeyIsNamedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificateChain: a.pem, privateKey: b.pem}
+                upstream:
+                  conectTimeout: 5s
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":5:")
+                .hasMessageContaining("upstream.conectTimeout: unknown key (expected one of: [connectTimeout])");
+    }
+
+    @Test
+    void misspeltKeyIsReportedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls:
+                  certificateChain: a.pem
+                  privatKey: b.pem
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":5:")
+                .hasMessageContaining("tls.privatKey: unknown key (expected one of: [certificateChain, privateKey])");
+    }
+
+    @Test
+    void routeAddressMustBeAnIpLiteralNeverAName() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificateChain: a.pem, privateKey: b.pem}
+                routes:
+                  - workspace: ws42
+                    address: workspace42.internal
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":6:")
+                .hasMessageContaining("routes[0].address")
+                .hasMessageContaining("'workspace42.internal' (expected: an IPv4 or IPv6 address, not a name)");
+    }
+
+    @Test
+    void missingRequiredSectionIsNamed() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessage(file + ": tls: missing (this key is required)");
+    }
+
+    @Test
+    void listenPortOutOfRangeIsRejected() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:70000"]
+                baseDomains: [ws.example.com]
+                tls: {certificateChain: a.pem, privateKey: b.pem}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":1:")
+                .hasMessageContaining("port in '127.0.0.1:70000' (expected: 0-65535)");
+    }
+
+    @Test
+    void unknownTransportIsRejected() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                transport: kqueue
+                baseDomains: [ws.example.com]
+                tls: {certificateChain: a.pem, privateKey: b.pem}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("transport: 'kqueue' (expected: auto, io_uring, epoll or nio)");
+    }
+
+    @Test
+    void twoRoutesForOneWorkspaceAreRejected() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificateChain: a.pem, privateKey: b.pem}
+                routes:
+                  - {workspace: ws42, address: 10.0.0.2}
+                  - {workspace: ws42, address: 10.0.0.3}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routes: workspace 'ws42' has two routes");
+    }
+
+    @Test
+    void missingFileIsSaidPlainly() {
+        Path file = folder.resolve("absent.yaml");
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).hasMessage(file + ": no such file");
+    }
+}

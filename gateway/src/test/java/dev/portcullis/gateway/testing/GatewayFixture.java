@@ -1,0 +1,118 @@
+package dev.portcullis.gateway.testing;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.gateway.route.RouteTable;
+import dev.portcullis.gateway.route.WorkspaceRoute;
+import dev.portcullis.gateway.server.GatewayServer;
+import dev.portcullis.gateway.tls.DemoCertificateAuthority;
+import dev.portcullis.gateway.tls.PemFiles;
+import dev.portcullis.gateway.transport.Transport;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A real gateway in front of the demo workspace app, both on loopback ports the OS chose, over the
+ * given transport. Workspace {@code demo} is routed to the app; {@link #url} builds real port URLs.
+ */
+public final class GatewayFixture implements AutoCloseable {
+    public static final String BASE_DOMAIN = "ws.localhost";
+    public static final String WORKSPACE = "demo";
+
+    private final DemoWorkspaceApp app;
+    private final GatewayServer gateway;
+    private final SSLContext clientTls;
+
+    private GatewayFixture(DemoWorkspaceApp app, GatewayServer gateway, SSLContext clientTls) {
+        this.app = app;
+        this.gateway = gateway;
+        this.clientTls = clientTls;
+    }
+
+    /** Starts the pair on {@code transport}, or skips the test, saying why, when this machine lacks it. */
+    public static GatewayFixture start(Transport transport, Path stateDir) throws Exception {
+        assumeTrue(transport.isAvailable(),
+                () -> "transport " + transport.configName() + " is not available here: " + transport.unavailabilityCause());
+        DemoCertificateAuthority ca = new DemoCertificateAuthority(stateDir.resolve("tls"));
+        ca.ensureServerCertificate(BASE_DOMAIN);
+        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+        DemoWorkspaceApp app = DemoWorkspaceApp.start(transport, new InetSocketAddress(loopback, 0));
+        try {
+            GatewayConfig config = new GatewayConfig(List.of(new InetSocketAddress(loopback, 0)), transport, true,
+                    List.of(BASE_DOMAIN), new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey()),
+                    Duration.ofSeconds(2), 1, RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
+            return new GatewayFixture(app, GatewayServer.start(config), trusting(ca.caCertificate()));
+        } catch (Exception e) {
+            app.close();
+            throw e;
+        }
+    }
+
+    public int gatewayPort() {
+        return gateway.boundAddresses().get(0).getPort();
+    }
+
+    public int workspacePort() {
+        return app.address().getPort();
+    }
+
+    public String host(int port, String workspace) {
+        return port + "-" + workspace + "." + BASE_DOMAIN;
+    }
+
+    /** {@code https://<port>-<workspace>.ws.localhost:<gateway port><path>} */
+    public URI url(int port, String workspace, String path) {
+        return URI.create("https://" + host(port, workspace) + ":" + gatewayPort() + path);
+    }
+
+    /** The demo workspace app's URL for {@code path}. */
+    public URI url(String path) {
+        return url(workspacePort(), WORKSPACE, path);
+    }
+
+    public SSLContext clientTls() {
+        return clientTls;
+    }
+
+    public HttpClient httpClient() {
+        return HttpClient.newBuilder().sslContext(clientTls).version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+        app.close();
+    }
+
+    private static SSLContext trusting(Path caFile) throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        X509Certificate ca = PemFiles.readCertificates(caFile).get(0);
+        trust.setCertificateEntry("portcullis-demo-ca", ca);
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+
+    /** A port on loopback where nothing listens (bound, then released). */
+    public static int unusedPort() throws IOException {
+        try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getByAddress(new byte[] {127, 0, 0, 1}))) {
+            return socket.getLocalPort();
+        }
+    }
+}

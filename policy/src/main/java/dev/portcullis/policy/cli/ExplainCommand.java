@@ -1,0 +1,165 @@
+package dev.portcullis.policy.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.OrgPolicy;
+import dev.portcullis.policy.PolicyEvaluator;
+import dev.portcullis.policy.PortShares;
+import dev.portcullis.policy.Principal;
+import dev.portcullis.policy.Workspace;
+import dev.portcullis.policy.parse.ParseResult;
+import dev.portcullis.policy.parse.PolicyParser;
+import dev.portcullis.policy.parse.SharesFile;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code explain}: the decision for one request, with every reason code spelled out. */
+@Command(name = "explain",
+         mixinStandardHelpOptions = true,
+         sortOptions = false,
+         description = {
+                 "Show whether a principal may reach a workspace port, and why.",
+                 "Exit code: 0 allowed, " + PolicyCli.EXIT_DENIED + " denied, 1 unreadable input, 2 bad usage." })
+final class ExplainCommand implements Callable<Integer> {
+
+    @Option(names = "--policy", required = true, paramLabel = "FILE", description = "the org policy")
+    private Path policyFile;
+
+    @Option(names = "--shares", paramLabel = "FILE",
+            description = "the workspace's port shares (default: no port is shared)")
+    private Path sharesFile;
+
+    @Option(names = "--url", required = true, paramLabel = "URL",
+            description = "the port URL requested, e.g. https://3000-ws42.ws.example.com/app")
+    private String url;
+
+    @Option(names = "--method", defaultValue = "GET", paramLabel = "METHOD",
+            description = "the HTTP method (default: ${DEFAULT-VALUE})")
+    private String method;
+
+    @Option(names = "--user", paramLabel = "USER",
+            description = "the caller's user id (default: an anonymous caller)")
+    private String user;
+
+    @Option(names = "--email", paramLabel = "EMAIL")
+    private String email;
+
+    @Option(names = "--org", paramLabel = "ORG", description = "the caller's organization")
+    private String org;
+
+    @Option(names = "--groups", split = ",", paramLabel = "GROUP", description = "the caller's groups, comma-separated")
+    private List<String> groups = new ArrayList<>();
+
+    @Option(names = "--claim", paramLabel = "NAME=VALUE", description = "another claim of the caller; repeatable")
+    private Map<String, String> claims = new LinkedHashMap<>();
+
+    @Option(names = "--workspace-owner", required = true, paramLabel = "USER",
+            description = "the user id of the workspace's owner")
+    private String owner;
+
+    @Option(names = "--workspace-org", paramLabel = "ORG",
+            description = "the workspace's organization (default: the policy's org)")
+    private String workspaceOrg;
+
+    @Option(names = "--label", paramLabel = "NAME=VALUE", description = "a workspace label; repeatable")
+    private Map<String, String> labels = new LinkedHashMap<>();
+
+    @Option(names = "--at", paramLabel = "TIME",
+            description = "evaluate at this ISO-8601 time instead of now, e.g. to check an expiry")
+    private String at;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        final PrintWriter out = spec.commandLine().getOut();
+        final PrintWriter err = spec.commandLine().getErr();
+        final Clock clock;
+        final PortUrl target;
+        final Principal principal;
+        try {
+            clock = at == null ? Clock.systemUTC()
+                               : Clock.fixed(OffsetDateTime.parse(at).toInstant(), ZoneOffset.UTC);
+            target = PortUrl.parse(url);
+            principal = principal();
+        } catch (IllegalArgumentException | java.time.DateTimeException e) {
+            err.println("explain: " + e.getMessage());
+            return 1;
+        }
+        final ParseResult<OrgPolicy> policy = new PolicyParser(clock).parsePolicy(policyFile);
+        // A stored share whose expiry has passed is not a broken file here but the answer to
+        // "why was X denied?": read it as of the epoch, and let the evaluator say share-expired.
+        final ParseResult<SharesFile> shares = sharesFile == null ? null
+                : new PolicyParser(Clock.fixed(Instant.EPOCH, ZoneOffset.UTC)).parseShares(sharesFile);
+        if (!policy.isSuccess() || shares != null && !shares.isSuccess()) {
+            policy.errors().forEach(err::println);
+            if (shares != null) {
+                shares.errors().forEach(err::println);
+            }
+            return 1;
+        }
+        if (shares != null && !shares.orElseThrow().workspace().equals(target.workspace())) {
+            err.println("explain: " + sharesFile + " holds the shares of workspace " + shares.orElseThrow().workspace()
+                        + ", but the URL is for workspace " + target.workspace());
+            return 1;
+        }
+        final OrgPolicy orgPolicy = policy.orElseThrow();
+        final Workspace.Builder workspace = Workspace.builder(target.workspace(), owner).labels(labels)
+                .shares(shares == null ? PortShares.none() : shares.orElseThrow().shares());
+        final String wsOrg = workspaceOrg != null ? workspaceOrg : orgPolicy.org();
+        if (wsOrg != null) {
+            workspace.org(wsOrg);
+        }
+        final Decision decision = new PolicyEvaluator(orgPolicy, clock)
+                .evaluate(principal, workspace.build(), target.port(), method, target.path());
+        print(out, target, principal, clock.instant(), decision);
+        return decision.isAllowed() ? 0 : PolicyCli.EXIT_DENIED;
+    }
+
+    private Principal principal() {
+        if (user == null) {
+            if (email != null || org != null || !groups.isEmpty() || !claims.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "--email, --org, --groups and --claim describe a user (expected: --user too)");
+            }
+            return Principal.anonymous();
+        }
+        final Principal.Builder builder = Principal.builder(user).groups(groups);
+        if (email != null) {
+            builder.email(email);
+        }
+        if (org != null) {
+            builder.org(org);
+        }
+        claims.forEach(builder::claim);
+        return builder.build();
+    }
+
+    private void print(PrintWriter out, PortUrl target, Principal principal, Instant now, Decision decision) {
+        out.println("request:   " + method + ' ' + target.path() + " on port " + target.port()
+                    + " of workspace " + target.workspace());
+        out.println("principal: " + (principal.isAuthenticated()
+                                     ? principal.userId() + " (org " + (principal.org() == null ? "none" : principal.org())
+                                       + ", groups " + principal.groups() + ')'
+                                     : "anonymous"));
+        out.println("time:      " + now);
+        out.println("decision:  " + (decision.isAllowed() ? "ALLOW" : "DENY"));
+        out.println("reasons:");
+        for (String reason : decision.reasons()) {
+            out.printf("  %-40s %s%n", reason, ReasonText.of(reason));
+        }
+    }
+}

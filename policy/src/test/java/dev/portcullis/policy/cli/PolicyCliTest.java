@@ -1,0 +1,135 @@
+package dev.portcullis.policy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyCliTest {
+
+    private static final String POLICY = Path.of("examples/org-policy.yaml").toString();
+    private static final String SHARES = Path.of("examples/shares-ws42.yaml").toString();
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return PolicyCli.execute(new PrintWriter(out), new PrintWriter(err), args);
+    }
+
+    @Test
+    void validatePrintsOkForValidFiles() {
+        assertThat(run("validate", POLICY, SHARES)).isZero();
+        assertThat(out.toString()).contains(POLICY + ": OK", SHARES + ": OK");
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void validatePrintsEveryErrorWithFileLineColumnAndField(@TempDir Path dir) throws IOException {
+        final Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, """
+                apiVersion: portcullis.dev/v1
+                kind: OrgPolicy
+                sharing:
+                  maxLevel: wide
+                  portRules:
+                    - {name: db, ports: [70000], maxLevel: owner}
+                """);
+
+        assertThat(run("validate", file.toString())).isEqualTo(1);
+        assertThat(err.toString().lines()).containsExactly(
+                file + ":4:13: sharing.maxLevel: \"wide\" is not a share level "
+                + "(expected one of: owner, users, organization, authenticated, public)",
+                file + ":6:26: sharing.portRules[0].ports[0]: 70000 (expected: a port number, 1-65535)",
+                file + ": 2 errors");
+    }
+
+    @Test
+    void validateFailsForAMissingFile(@TempDir Path dir) {
+        assertThat(run("validate", dir.resolve("nope.yaml").toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("nope.yaml:1:1: cannot read");
+    }
+
+    @Test
+    void explainPrintsAllowAndTheReason() {
+        final int code = run("explain", "--policy", POLICY, "--shares", SHARES, "--user", "carol", "--org", "acme",
+                             "--groups", "dev,reviewers", "--workspace-owner", "alice",
+                             "--url", "https://4000-ws42.ws.example.com/app");
+
+        assertThat(code).isZero();
+        assertThat(out.toString()).contains("decision:  ALLOW").contains("share-users");
+    }
+
+    @Test
+    void explainPrintsDenyAndEveryReasonWithExitCode3() {
+        final int code = run("explain", "--policy", POLICY, "--shares", SHARES, "--user", "bob", "--org", "globex",
+                             "--workspace-owner", "alice", "--url", "https://8080-ws42.ws.example.com/");
+
+        assertThat(code).isEqualTo(PolicyCli.EXIT_DENIED);
+        assertThat(out.toString()).contains("decision:  DENY", "share-org", "not-org-member",
+                                            "not in the workspace's organization");
+    }
+
+    @Test
+    void explainShowsDenyRulesAndMethodAndLabels() {
+        final int code = run("explain", "--policy", POLICY, "--shares", SHARES, "--user", "alice", "--org", "acme",
+                             "--workspace-owner", "alice", "--label", "env=prod", "--method", "DELETE",
+                             "--url", "https://3000-ws42.ws.example.com/items/1");
+
+        assertThat(code).isEqualTo(PolicyCli.EXIT_DENIED);
+        assertThat(out.toString()).contains("deny-rule:no-prod-deletes", "a deny always wins");
+    }
+
+    @Test
+    void explainExplainsAnExpiredShareInsteadOfRejectingTheFile() {
+        final int code = run("explain", "--policy", POLICY, "--shares", SHARES, "--user", "bob", "--org", "acme",
+                             "--workspace-owner", "alice", "--at", "2100-01-01T00:00:00Z",
+                             "--url", "https://4000-ws42.ws.example.com/");
+
+        assertThat(code).isEqualTo(PolicyCli.EXIT_DENIED);
+        assertThat(out.toString()).contains("share-expired");
+    }
+
+    @Test
+    void explainRejectsAUrlWithoutPortAndWorkspace() {
+        final int code = run("explain", "--policy", POLICY, "--workspace-owner", "alice",
+                             "--url", "https://ws42.ws.example.com/");
+
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString()).contains("https://ws42.ws.example.com/", "expected: https://<port>-<workspace>");
+    }
+
+    @Test
+    void explainRejectsSharesOfAnotherWorkspace() {
+        final int code = run("explain", "--policy", POLICY, "--shares", SHARES, "--workspace-owner", "alice",
+                             "--url", "https://3000-ws43.ws.example.com/");
+
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString()).contains("shares of workspace ws42", "for workspace ws43");
+    }
+
+    @Test
+    void explainRefusesAnInvalidPolicyAndListsItsErrors(@TempDir Path dir) throws IOException {
+        final Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, "apiVersion: portcullis.dev/v1\nkind: OrgPolicy\nsharing: {maxLevel: wide}\n");
+
+        final int code = run("explain", "--policy", file.toString(), "--workspace-owner", "alice",
+                             "--url", "https://3000-ws42.ws.example.com/");
+
+        assertThat(code).isEqualTo(1);
+        assertThat(err.toString()).contains(file + ":3:21: sharing.maxLevel:");
+        assertThat(out.toString()).doesNotContain("decision");
+    }
+
+    @Test
+    void withoutSubcommandShowsUsage() {
+        assertThat(run()).isEqualTo(2);
+        assertThat(err.toString()).contains("validate", "explain");
+    }
+}
