@@ -3,9 +3,9 @@ package dev.portcullis.gateway.config;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.portcullis.gateway.route.RouteTable;
-import dev.portcullis.gateway.route.WorkspaceIds;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.transport.Transport;
+import dev.portcullis.policy.WorkspaceId;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -112,7 +112,7 @@ public final class GatewayConfigFile {
 
         @JsonProperty("workspace")
         public void setWorkspace(String workspace) {
-            this.workspace = WorkspaceIds.requireValid(workspace);
+            this.workspace = WorkspaceId.of(workspace).value();
         }
     }
 

@@ -45,7 +45,8 @@ final class ForwardedRequests {
                                    int listenerPort, boolean webSocketUpgrade) {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
-        HttpRequest forwarded = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(),
+        HttpRequest forwarded = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(),
+                RequestChecks.originForm(request.uri()),
                 request.headers().copy());
         HttpHeaders headers = forwarded.headers();
         removeHopByHop(headers);

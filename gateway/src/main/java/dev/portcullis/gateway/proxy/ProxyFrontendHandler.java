@@ -27,6 +27,8 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,9 +52,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean upstreamConnected;
     // Body chunks that arrived with the request head, before the workspace accepted the connection.
     private final Queue<HttpContent> waitingForConnection = new ArrayDeque<>();
+    // Pipelined requests decoded from the same read as the current one; handled after its response.
+    private final Queue<Object> pipelined = new ArrayDeque<>();
 
     private boolean requestInProgress;
-    private boolean requestBodyComplete;
+    private boolean requestFullyReceived;
     private boolean keepAlive;
     private boolean browser;
     private boolean webSocketUpgrade;
@@ -80,6 +84,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (requestInProgress && requestFullyReceived) {
+            pipelined.add(msg); // bounded: nothing more is read until this response has ended
+            return;
+        }
         if (msg instanceof HttpRequest request) {
             onRequestHead(request);
         }
@@ -96,8 +104,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             answerMalformed(request.decoderResult().cause());
             return;
         }
+        String problem = RequestChecks.problemWith(request);
+        if (problem != null) {
+            answer(ProxyError.MALFORMED_REQUEST, "The request is not valid HTTP/1.1: " + problem + ".");
+            return;
+        }
         requestInProgress = true;
-        requestBodyComplete = false;
+        requestFullyReceived = false;
         keepAlive = HttpUtil.isKeepAlive(request);
         webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(request);
 
@@ -124,7 +137,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade);
         if (upstream != null && upstream.isActive() && address.equals(upstreamAddress)) {
             upstreamHandler.expectResponse(webSocketUpgrade, request.method());
-            forward(forwarded, false);
+            forward(forwarded);
             return;
         }
         closeUpstream();
@@ -166,10 +179,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             upstreamConnected = true;
             upstream.read();
-            forward(forwarded, false);
+            forward(forwarded);
             while (!waitingForConnection.isEmpty()) {
-                HttpContent content = waitingForConnection.poll();
-                forward(content, content instanceof LastHttpContent);
+                forward(waitingForConnection.poll());
             }
         });
     }
@@ -182,26 +194,22 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             answerMalformed(content.decoderResult().cause());
             return;
         }
-        boolean last = content instanceof LastHttpContent;
+        requestFullyReceived |= content instanceof LastHttpContent;
         if (!upstreamConnected) {
             waitingForConnection.add(content);
-            requestBodyComplete |= last;
             return;
         }
-        forward(content, last);
+        forward(content);
     }
 
     /** Writes toward the workspace; the client is read again once the write completed. */
-    private void forward(Object message, boolean last) {
-        if (last) {
-            requestBodyComplete = true;
-        }
+    private void forward(Object message) {
         upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
                 log.debug("write to workspace {} failed", upstreamAddress, written.cause());
                 closeUpstream();
                 ctx.close();
-            } else if (!requestBodyComplete) {
+            } else if (!requestFullyReceived) {
                 ctx.read();
             }
         });
@@ -222,19 +230,31 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     /** The workspace finished its response; the connection serves the next request or closes. */
     void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
         requestInProgress = false;
-        if (!upstreamReusable || !requestBodyComplete) {
+        if (!upstreamReusable || !requestFullyReceived) {
             closeUpstream();
         } else {
             upstream.read(); // an idle upstream that closes or talks out of turn is noticed and dropped
         }
-        if (!keepAlive || !requestBodyComplete) {
+        if (!keepAlive || !requestFullyReceived) {
             lastWrite.addListener(ChannelFutureListener.CLOSE);
         } else {
             lastWrite.addListener((ChannelFutureListener) written -> {
                 if (written.isSuccess()) {
-                    ctx.read();
+                    handlePipelinedOrReadOn();
                 }
             });
+        }
+    }
+
+    /** Serves requests that were already decoded, in order; reads the client when none is left. */
+    private void handlePipelinedOrReadOn() {
+        List<Object> waiting = new ArrayList<>(pipelined);
+        pipelined.clear();
+        for (Object message : waiting) {
+            channelRead(ctx, message);
+        }
+        if (!requestInProgress && !answeredByGateway) {
+            ctx.read();
         }
     }
 
@@ -334,6 +354,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releaseWaiting();
+        pipelined.forEach(ReferenceCountUtil::release);
+        pipelined.clear();
         closeUpstream();
     }
 

@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.route;
 
+import dev.portcullis.policy.WorkspaceId;
 import java.util.List;
 import java.util.Locale;
 
@@ -76,9 +77,9 @@ public sealed interface PortHost {
                     + "' is not a port (expected: 1-65535)");
         }
         String workspaceId = label.substring(dash + 1);
-        if (!WorkspaceIds.isValid(workspaceId)) {
-            return new Malformed("'" + workspaceId + "' in Host '" + printable(hostHeader)
-                    + "' is not a workspace id (expected: 1-" + WorkspaceIds.MAX_LENGTH + " of a-z, 0-9 and '-')");
+        String problem = WorkspaceId.problemWith(workspaceId);
+        if (problem != null) {
+            return new Malformed("Host '" + printable(hostHeader) + "': " + problem);
         }
         return new WorkspacePort(port, workspaceId, baseDomain);
     }

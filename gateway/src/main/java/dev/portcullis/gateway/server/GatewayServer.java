@@ -6,6 +6,7 @@ import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
 import dev.portcullis.gateway.proxy.ProxySettings;
+import dev.portcullis.gateway.proxy.ServerHttpCodec;
 import dev.portcullis.gateway.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -14,7 +15,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -82,7 +82,7 @@ public final class GatewayServer implements AutoCloseable {
                             int listenerPort = ((InetSocketAddress) channel.localAddress()).getPort();
                             channel.pipeline()
                                     .addLast(PipelineNames.TLS, tls.newHandler(channel.alloc()))
-                                    .addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec(new HttpDecoderConfig()
+                                    .addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(new HttpDecoderConfig()
                                             .setMaxInitialLineLength(MAX_REQUEST_LINE)
                                             .setMaxHeaderSize(MAX_HEADER_BLOCK)
                                             .setMaxChunkSize(MAX_CHUNK)))

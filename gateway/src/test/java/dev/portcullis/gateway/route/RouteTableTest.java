@@ -28,6 +28,6 @@ class RouteTableTest {
     @Test
     void refusesAnInvalidWorkspaceId() {
         assertThatThrownBy(() -> new WorkspaceRoute("WS42", InetAddress.getLoopbackAddress()))
-                .hasMessageContaining("workspace id: 'WS42'");
+                .hasMessageContaining("workspace id: \"WS42\"");
     }
 }

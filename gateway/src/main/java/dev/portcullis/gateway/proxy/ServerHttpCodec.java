@@ -1,0 +1,12 @@
+package dev.portcullis.gateway.proxy;
+
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+
+/** The client side's HTTP/1.1 codec: the strict request decoder and Netty's response encoder. */
+public final class ServerHttpCodec extends CombinedChannelDuplexHandler<StrictRequestDecoder, HttpResponseEncoder> {
+    public ServerHttpCodec(HttpDecoderConfig config) {
+        super(new StrictRequestDecoder(config), new HttpResponseEncoder());
+    }
+}
