@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.cli;
 
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
@@ -63,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
             GatewayConfig config = new GatewayConfig(listeners(loopback), chosen, !transport.equalsIgnoreCase("auto"),
                     List.of(BASE_DOMAIN),
                     new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey()),
-                    GatewayConfig.DEFAULT_CONNECT_TIMEOUT, 0,
+                    Timeouts.DEFAULTS, 0,
                     RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
             GatewayServer gateway = GatewayServer.start(config);
             running.add(gateway);

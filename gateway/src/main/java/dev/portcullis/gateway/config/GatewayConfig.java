@@ -6,7 +6,6 @@ import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.transport.Transport;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -18,7 +17,7 @@ import java.util.List;
  * @param transportForced  whether the config named the transport (otherwise it was the best available)
  * @param baseDomains      the domains under which {@code <port>-<workspace>} names are served
  * @param tls              the certificate chain and key presented to clients
- * @param connectTimeout   how long to wait for a workspace port to accept a connection
+ * @param timeouts         how long to wait for what
  * @param eventLoopThreads event loop threads; 0 means one per core
  * @param routes           the workspace routes, until the route store replaces the static table
  */
@@ -28,11 +27,9 @@ public record GatewayConfig(
         boolean transportForced,
         List<String> baseDomains,
         TlsFiles tls,
-        Duration connectTimeout,
+        Timeouts timeouts,
         int eventLoopThreads,
         RouteTable routes) {
-
-    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     public GatewayConfig {
         listeners = List.copyOf(listeners);
@@ -45,10 +42,7 @@ public record GatewayConfig(
             throw new IllegalArgumentException("baseDomains: empty (expected: at least one domain)");
         }
         requireNonNull(tls, "tls");
-        requireNonNull(connectTimeout, "connectTimeout");
-        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
-            throw new IllegalArgumentException("connectTimeout: " + connectTimeout + " (expected: > 0)");
-        }
+        requireNonNull(timeouts, "timeouts");
         if (eventLoopThreads < 0) {
             throw new IllegalArgumentException("eventLoopThreads: " + eventLoopThreads + " (expected: >= 0)");
         }

@@ -30,8 +30,8 @@ public final class GatewayConfigFile {
     public List<BaseDomain> baseDomains;
     @JsonProperty("tls")
     public Tls tls;
-    @JsonProperty("upstream")
-    public Upstream upstream;
+    @JsonProperty("timeouts")
+    public TimeoutsSection timeouts;
     @JsonProperty("eventLoopThreads")
     public Integer eventLoopThreads;
     @JsonProperty("routes")
@@ -81,8 +81,7 @@ public final class GatewayConfigFile {
                 forced,
                 baseDomains.stream().map(BaseDomain::name).toList(),
                 new GatewayConfig.TlsFiles(folder.resolve(tls.certificateChain), folder.resolve(tls.privateKey)),
-                upstream == null || upstream.connectTimeout == null
-                        ? GatewayConfig.DEFAULT_CONNECT_TIMEOUT : upstream.connectTimeout.value(),
+                timeouts == null ? Timeouts.DEFAULTS : timeouts.toTimeouts(),
                 eventLoopThreads == null ? 0 : eventLoopThreads,
                 routeTable);
     }
@@ -100,9 +99,24 @@ public final class GatewayConfigFile {
         public String privateKey;
     }
 
-    public static final class Upstream {
-        @JsonProperty("connectTimeout")
-        public ConfigDuration connectTimeout;
+    public static final class TimeoutsSection {
+        @JsonProperty("requestHead")
+        public ConfigDuration requestHead;
+        @JsonProperty("connect")
+        public ConfigDuration connect;
+        @JsonProperty("responseHead")
+        public ConfigDuration responseHead;
+        @JsonProperty("idle")
+        public ConfigDuration idle;
+
+        Timeouts toTimeouts() {
+            Timeouts defaults = Timeouts.DEFAULTS;
+            return new Timeouts(
+                    requestHead == null ? defaults.requestHead() : requestHead.value(),
+                    connect == null ? defaults.connect() : connect.value(),
+                    responseHead == null ? defaults.responseHead() : responseHead.value(),
+                    idle == null ? defaults.idle() : idle.value());
+        }
     }
 
     public static final class Route {

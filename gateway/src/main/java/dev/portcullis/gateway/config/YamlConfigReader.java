@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Binds a YAML file to a type. Unknown keys and values the type rejects become a {@link ConfigException} naming the file, the line and the key path.
@@ -77,7 +79,9 @@ final class YamlConfigReader {
     /** The cause in words, without Jackson's class names and source excerpts. */
     private static String reason(JsonProcessingException e) {
         if (e instanceof UnrecognizedPropertyException unknown) {
-            return "unknown key (expected one of: " + unknown.getKnownPropertyIds() + ")";
+            Set<String> known = new TreeSet<>();
+            unknown.getKnownPropertyIds().forEach(id -> known.add(String.valueOf(id)));
+            return "unknown key (expected one of: " + known + ")";
         }
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {

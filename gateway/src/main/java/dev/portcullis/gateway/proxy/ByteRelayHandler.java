@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -33,6 +34,15 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
                 ctx.channel().close();
             }
         });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent) {
+            ctx.close(); // a silent tunnel past the idle timeout; closing one side closes the other
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
     }
 
     @Override

@@ -2,7 +2,8 @@ package dev.portcullis.gateway.proxy;
 
 /** Names of the handlers in client and upstream pipelines, so the pipeline can be read from one place. */
 public final class PipelineNames {
-    /** Client side: TLS, then HTTP/1.1, then the proxy; after an upgrade only TLS and the relay remain. */
+    /** Client side: idle timer, TLS, HTTP/1.1, then the proxy; after an upgrade the relay replaces the last two. */
+    public static final String IDLE = "idle";
     public static final String TLS = "tls";
     public static final String HTTP_CODEC = "http-codec";
     public static final String PROXY = "proxy";

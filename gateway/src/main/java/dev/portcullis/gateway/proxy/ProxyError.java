@@ -7,11 +7,13 @@ public enum ProxyError {
     MALFORMED_REQUEST(HttpResponseStatus.BAD_REQUEST, "malformed-request", "Malformed request"),
     URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request-line-too-long", "Request line too long"),
     HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", "Request headers too large"),
+    REQUEST_HEAD_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, "request-head-timeout", "Request took too long"),
     MALFORMED_HOST(HttpResponseStatus.BAD_REQUEST, "malformed-host", "Not a workspace address"),
     NOT_SERVED_HERE(HttpResponseStatus.MISDIRECTED_REQUEST, "not-served-here", "Not served by this gateway"),
     UNKNOWN_WORKSPACE(HttpResponseStatus.NOT_FOUND, "unknown-workspace", "Unknown workspace"),
     PORT_NOT_SERVED(HttpResponseStatus.BAD_GATEWAY, "port-not-served", "Port not served"),
-    BAD_UPSTREAM_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "bad-upstream-response", "Bad answer from the workspace");
+    BAD_UPSTREAM_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "bad-upstream-response", "Bad answer from the workspace"),
+    UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream-timeout", "The workspace did not answer in time");
 
     private final HttpResponseStatus status;
     private final String code;

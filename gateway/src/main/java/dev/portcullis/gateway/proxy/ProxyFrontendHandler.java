@@ -23,7 +23,11 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -61,6 +65,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean browser;
     private boolean webSocketUpgrade;
     private boolean answeredByGateway;
+    private ScheduledFuture<?> requestHeadDeadline;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -74,7 +79,27 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        armRequestHeadDeadline();
         ctx.read();
+    }
+
+    /**
+     * An absolute deadline for the next request head: a client that trickles a byte now and then is
+     * closed when it passes, which an idle timer (reset by every byte) would never do.
+     */
+    private void armRequestHeadDeadline() {
+        long nanos = settings.timeouts().requestHead().toNanos();
+        requestHeadDeadline = ctx.executor().schedule(this::requestHeadTooLate, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void requestHeadTooLate() {
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        if (tls != null && !tls.handshakeFuture().isDone()) {
+            ctx.close(); // no TLS session yet: nothing can be said to this client
+            return;
+        }
+        answer(ProxyError.REQUEST_HEAD_TIMEOUT, "The request head did not arrive within "
+                + settings.timeouts().requestHead().toMillis() + " ms.");
     }
 
     @Override
@@ -99,6 +124,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onRequestHead(HttpRequest request) {
+        if (requestHeadDeadline != null) {
+            requestHeadDeadline.cancel(false);
+            requestHeadDeadline = null;
+        }
         browser = ErrorResponses.wantsHtml(request.headers().get(HttpHeaderNames.ACCEPT));
         if (request.decoderResult().isFailure()) {
             answerMalformed(request.decoderResult().cause());
@@ -146,14 +175,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void connect(InetSocketAddress address, PortHost.WorkspacePort target, HttpRequest forwarded,
                          HttpRequest original) {
-        upstreamHandler = new UpstreamResponseHandler(this);
+        upstreamHandler = new UpstreamResponseHandler(this, settings.timeouts().responseHead());
         upstreamHandler.expectResponse(webSocketUpgrade, original.method());
         UpstreamResponseHandler handler = upstreamHandler;
         ChannelFuture connecting = new Bootstrap()
                 .group(ctx.channel().eventLoop())
                 .channel(settings.socketChannelClass())
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.timeouts().connect().toMillis())
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel channel) {
@@ -204,11 +233,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Writes toward the workspace; the client is read again once the write completed. */
     private void forward(Object message) {
+        boolean last = message instanceof LastHttpContent;
+        UpstreamResponseHandler handler = upstreamHandler;
         upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
                 log.debug("write to workspace {} failed", upstreamAddress, written.cause());
                 closeUpstream();
                 ctx.close();
+            } else if (last) {
+                handler.requestSent();
             } else if (!requestFullyReceived) {
                 ctx.read();
             }
@@ -254,6 +287,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             channelRead(ctx, message);
         }
         if (!requestInProgress && !answeredByGateway) {
+            armRequestHeadDeadline();
             ctx.read();
         }
     }
@@ -318,6 +352,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Answers the current request from the gateway and closes the connection after the answer. */
     private void answer(ProxyError error, String detail) {
+        if (answeredByGateway) {
+            return;
+        }
         answeredByGateway = true;
         requestInProgress = false;
         releaseWaiting();
@@ -352,7 +389,21 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent) {
+            log.debug("closing {} after {} of silence", ctx.channel().remoteAddress(), settings.timeouts().idle());
+            closeUpstream();
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (requestHeadDeadline != null) {
+            requestHeadDeadline.cancel(false);
+        }
         releaseWaiting();
         pipelined.forEach(ReferenceCountUtil::release);
         pipelined.clear();

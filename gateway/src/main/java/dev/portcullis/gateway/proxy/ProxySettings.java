@@ -2,6 +2,7 @@ package dev.portcullis.gateway.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.route.RouteTable;
 import io.netty.channel.socket.SocketChannel;
 import java.util.List;
@@ -13,19 +14,17 @@ import java.util.function.Supplier;
  * @param baseDomains        the domains whose {@code <port>-<workspace>} names are served
  * @param routes             the current route snapshot; read once per request, never locked
  * @param socketChannelClass the upstream channel type, of the same transport as the event loops
- * @param connectTimeoutMillis how long a workspace port may take to accept
+ * @param timeouts           how long to wait for what
  */
 public record ProxySettings(
         List<String> baseDomains,
         Supplier<RouteTable> routes,
         Class<? extends SocketChannel> socketChannelClass,
-        int connectTimeoutMillis) {
+        Timeouts timeouts) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
         requireNonNull(socketChannelClass, "socketChannelClass");
-        if (connectTimeoutMillis <= 0) {
-            throw new IllegalArgumentException("connectTimeoutMillis: " + connectTimeoutMillis + " (expected: > 0)");
-        }
+        requireNonNull(timeouts, "timeouts");
     }
 }

@@ -12,6 +12,9 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +26,9 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamResponseHandler.class);
 
     private final ProxyFrontendHandler frontend;
+    private final Duration responseHeadTimeout;
+    private ChannelHandlerContext ctx;
+    private ScheduledFuture<?> responseHeadDeadline;
 
     private boolean expectingResponse;
     private boolean responseStarted;
@@ -31,8 +37,35 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     private boolean upgradeRequested;
     private boolean headRequest;
 
-    UpstreamResponseHandler(ProxyFrontendHandler frontend) {
+    UpstreamResponseHandler(ProxyFrontendHandler frontend, Duration responseHeadTimeout) {
         this.frontend = frontend;
+        this.responseHeadTimeout = responseHeadTimeout;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** The request's last byte reached the workspace: from now on, its response head is due. */
+    void requestSent() {
+        if (!expectingResponse || responseStarted || ctx == null) {
+            return;
+        }
+        responseHeadDeadline = ctx.executor().schedule(() -> {
+            if (expectingResponse && !responseStarted) {
+                expectingResponse = false;
+                frontend.upstreamFailed(ProxyError.UPSTREAM_TIMEOUT, "The workspace did not answer within "
+                        + responseHeadTimeout.toMillis() + " ms.", false);
+            }
+        }, responseHeadTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelResponseHeadDeadline() {
+        if (responseHeadDeadline != null) {
+            responseHeadDeadline.cancel(false);
+            responseHeadDeadline = null;
+        }
     }
 
     /** A request was (or is about to be) sent on this connection; its response is next. */
@@ -66,6 +99,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onResponseHead(ChannelHandlerContext ctx, HttpResponse response) {
+        cancelResponseHeadDeadline();
         if (response.decoderResult().isFailure()) {
             expectingResponse = false;
             frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
@@ -133,6 +167,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        cancelResponseHeadDeadline();
         boolean unanswered = expectingResponse;
         expectingResponse = false;
         frontend.upstreamClosed(ctx.channel(), unanswered, responseStarted);

@@ -16,6 +16,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -68,7 +69,7 @@ public final class GatewayServer implements AutoCloseable {
 
     private void bind(SslContext tls) throws IOException, InterruptedException {
         ProxySettings proxy = new ProxySettings(config.baseDomains(), config::routes,
-                config.transport().socketChannelClass(), (int) config.connectTimeout().toMillis());
+                config.transport().socketChannelClass(), config.timeouts());
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -81,6 +82,8 @@ public final class GatewayServer implements AutoCloseable {
                         protected void initChannel(SocketChannel channel) {
                             int listenerPort = ((InetSocketAddress) channel.localAddress()).getPort();
                             channel.pipeline()
+                                    .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
+                                            config.timeouts().idle().toNanos(), TimeUnit.NANOSECONDS))
                                     .addLast(PipelineNames.TLS, tls.newHandler(channel.alloc()))
                                     .addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(new HttpDecoderConfig()
                                             .setMaxInitialLineLength(MAX_REQUEST_LINE)

@@ -29,8 +29,9 @@ class GatewayConfigFileTest {
                 tls:
                   certificateChain: tls/chain.pem
                   privateKey: /etc/portcullis/key.pem
-                upstream:
-                  connectTimeout: 750ms
+                timeouts:
+                  connect: 750ms
+                  idle: 2m
                 routes:
                   - workspace: ws42
                     address: 10.0.0.2
@@ -42,7 +43,8 @@ class GatewayConfigFileTest {
         assertThat(config.transportForced()).isTrue();
         assertThat(config.tls().certificateChain()).isEqualTo(folder.resolve("tls/chain.pem"));
         assertThat(config.tls().privateKey()).isEqualTo(Path.of("/etc/portcullis/key.pem"));
-        assertThat(config.connectTimeout()).isEqualTo(Duration.ofMillis(750));
+        assertThat(config.timeouts()).isEqualTo(new Timeouts(Timeouts.DEFAULTS.requestHead(), Duration.ofMillis(750),
+                Timeouts.DEFAULTS.responseHead(), Duration.ofMinutes(2)));
         assertThat(config.routes().lookup("ws42").address()).isEqualTo(InetAddress.getByName("10.0.0.2"));
     }
 
@@ -52,13 +54,13 @@ class GatewayConfigFileTest {
                 listen: ["127.0.0.1:8443"]
                 baseDomains: [ws.example.com]
                 tls: {certificateChain: a.pem, privateKey: b.pem}
-                upstream:
-                  conectTimeout: 5s
+                timeouts:
+                  conect: 5s
                 """);
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":5:")
-                .hasMessageContaining("upstream.conectTimeout: unknown key (expected one of: [connectTimeout])");
+                .hasMessageContaining("timeouts.conect: unknown key (expected one of: [connect, idle, requestHead, responseHead])");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.testing;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
@@ -43,6 +44,11 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** Starts the pair on {@code transport}, or skips the test, saying why, when this machine lacks it. */
     public static GatewayFixture start(Transport transport, Path stateDir) throws Exception {
+        return start(transport, stateDir, new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(2),
+                Duration.ofSeconds(20), Duration.ofMinutes(1)));
+    }
+
+    public static GatewayFixture start(Transport transport, Path stateDir, Timeouts timeouts) throws Exception {
         assumeTrue(transport.isAvailable(),
                 () -> "transport " + transport.configName() + " is not available here: " + transport.unavailabilityCause());
         DemoCertificateAuthority ca = new DemoCertificateAuthority(stateDir.resolve("tls"));
@@ -52,7 +58,7 @@ public final class GatewayFixture implements AutoCloseable {
         try {
             GatewayConfig config = new GatewayConfig(List.of(new InetSocketAddress(loopback, 0)), transport, true,
                     List.of(BASE_DOMAIN), new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey()),
-                    Duration.ofSeconds(2), 1, RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
+                    timeouts, 1, RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
             return new GatewayFixture(app, GatewayServer.start(config), trusting(ca.caCertificate()));
         } catch (Exception e) {
             app.close();
