@@ -1,7 +1,6 @@
 package dev.portcullis.gateway.cli;
 
 import dev.portcullis.gateway.config.GatewayConfig;
-import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
@@ -61,12 +60,15 @@ final class DemoCommand implements Callable<Integer> {
             DemoWorkspaceApp app = DemoWorkspaceApp.start(chosen,
                     new InetSocketAddress(loopback, isFree(loopback, workspacePort) ? workspacePort : 0));
             running.add(app);
-            GatewayConfig config = new GatewayConfig(listeners(loopback), chosen, !transport.equalsIgnoreCase("auto"),
-                    List.of(BASE_DOMAIN),
-                    new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey()),
-                    Timeouts.DEFAULTS, 0,
-                    RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
-            GatewayServer gateway = GatewayServer.start(config);
+            GatewayConfig.Builder config = GatewayConfig.builder()
+                    .baseDomain(BASE_DOMAIN)
+                    .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
+                    .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
+            listeners(loopback).forEach(config::listen);
+            if (!transport.equalsIgnoreCase("auto")) {
+                config.transport(chosen);
+            }
+            GatewayServer gateway = GatewayServer.start(config.build());
             running.add(gateway);
             printWelcome(app.address().getPort(), gateway.boundAddresses().get(0).getPort(), ca.caCertificate());
         } catch (IOException | RuntimeException e) {

@@ -6,27 +6,31 @@ import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.transport.Transport;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Everything a running gateway needs, validated and immutable. Built from a config file by
- * {@link GatewayConfigFile#load(Path)} or in code by the demo.
+ * {@link GatewayConfigFile#load(Path)}, or in code with {@link #builder()}.
  *
- * @param listeners        the HTTPS addresses to bind
- * @param transport        the socket layer to run on
- * @param transportForced  whether the config named the transport (otherwise it was the best available)
- * @param baseDomains      the domains under which {@code <port>-<workspace>} names are served
- * @param tls              the certificate chain and key presented to clients
- * @param timeouts         how long to wait for what
- * @param eventLoopThreads event loop threads; 0 means one per core
- * @param routes           the workspace routes, until the route store replaces the static table
+ * @param listeners         the HTTPS addresses to bind
+ * @param redirectListeners plain-HTTP addresses that only redirect to HTTPS (may be empty)
+ * @param transport         the socket layer to run on
+ * @param transportForced   whether the config named the transport (otherwise it was the best available)
+ * @param baseDomains       the domains under which {@code <port>-<workspace>} names are served
+ * @param tls               the certificates presented to clients and how they are served
+ * @param timeouts          how long to wait for what
+ * @param eventLoopThreads  event loop threads; 0 means one per core
+ * @param routes            the workspace routes, until the route store replaces the static table
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
+        List<InetSocketAddress> redirectListeners,
         Transport transport,
         boolean transportForced,
         List<String> baseDomains,
-        TlsFiles tls,
+        TlsSettings tls,
         Timeouts timeouts,
         int eventLoopThreads,
         RouteTable routes) {
@@ -34,8 +38,9 @@ public record GatewayConfig(
     public GatewayConfig {
         listeners = List.copyOf(listeners);
         if (listeners.isEmpty()) {
-            throw new IllegalArgumentException("listeners: empty (expected: at least one address to bind)");
+            throw new IllegalArgumentException("listen: empty (expected: at least one address to bind)");
         }
+        redirectListeners = List.copyOf(redirectListeners);
         requireNonNull(transport, "transport");
         baseDomains = List.copyOf(baseDomains);
         if (baseDomains.isEmpty()) {
@@ -49,11 +54,107 @@ public record GatewayConfig(
         requireNonNull(routes, "routes");
     }
 
+    public static Builder builder() {
+        return new Builder();
+    }
+
     /** PEM files: the certificate chain (leaf first) and its private key (PKCS#8, PKCS#1 or SEC1). */
     public record TlsFiles(Path certificateChain, Path privateKey) {
         public TlsFiles {
             requireNonNull(certificateChain, "certificateChain");
             requireNonNull(privateKey, "privateKey");
+        }
+    }
+
+    /**
+     * @param certificates   one entry per certificate; SNI picks the one whose names match, the first
+     *                       one serves clients that send no or an unknown server name
+     * @param provider       which TLS implementation serves them
+     * @param reloadInterval how often the files are checked for changes (a changed file is reloaded
+     *                       for new connections; open connections keep their session)
+     */
+    public record TlsSettings(List<TlsFiles> certificates, TlsProvider provider, Duration reloadInterval) {
+        public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
+
+        public TlsSettings {
+            certificates = List.copyOf(certificates);
+            if (certificates.isEmpty()) {
+                throw new IllegalArgumentException("tls.certificates: empty (expected: at least one certificate)");
+            }
+            requireNonNull(provider, "provider");
+            requireNonNull(reloadInterval, "reloadInterval");
+            if (reloadInterval.isNegative() || reloadInterval.isZero()) {
+                throw new IllegalArgumentException("tls.reloadInterval: " + reloadInterval + " (expected: > 0)");
+            }
+        }
+
+        public static TlsSettings of(TlsFiles... certificates) {
+            return new TlsSettings(List.of(certificates), TlsProvider.AUTO, DEFAULT_RELOAD_INTERVAL);
+        }
+    }
+
+    /** The TLS implementation: OpenSSL (BoringSSL through netty-tcnative) when it loads, else the JDK's. */
+    public enum TlsProvider { AUTO, OPENSSL, JDK }
+
+    /** Mutable while a config is put together in code; {@link #build()} validates and freezes it. */
+    public static final class Builder {
+        private final List<InetSocketAddress> listeners = new ArrayList<>();
+        private final List<InetSocketAddress> redirectListeners = new ArrayList<>();
+        private Transport transport;
+        private final List<String> baseDomains = new ArrayList<>();
+        private TlsSettings tls;
+        private Timeouts timeouts = Timeouts.DEFAULTS;
+        private int eventLoopThreads;
+        private RouteTable routes = RouteTable.empty();
+
+        private Builder() {}
+
+        public Builder listen(InetSocketAddress address) {
+            listeners.add(requireNonNull(address, "address"));
+            return this;
+        }
+
+        public Builder redirectListen(InetSocketAddress address) {
+            redirectListeners.add(requireNonNull(address, "address"));
+            return this;
+        }
+
+        /** Forces a transport; without this the best one available is taken. */
+        public Builder transport(Transport transport) {
+            this.transport = requireNonNull(transport, "transport");
+            return this;
+        }
+
+        public Builder baseDomain(String domain) {
+            baseDomains.add(requireNonNull(domain, "domain"));
+            return this;
+        }
+
+        public Builder tls(TlsSettings tls) {
+            this.tls = requireNonNull(tls, "tls");
+            return this;
+        }
+
+        public Builder timeouts(Timeouts timeouts) {
+            this.timeouts = requireNonNull(timeouts, "timeouts");
+            return this;
+        }
+
+        public Builder eventLoopThreads(int threads) {
+            this.eventLoopThreads = threads;
+            return this;
+        }
+
+        public Builder routes(RouteTable routes) {
+            this.routes = requireNonNull(routes, "routes");
+            return this;
+        }
+
+        public GatewayConfig build() {
+            requireNonNull(tls, "tls");
+            boolean forced = transport != null;
+            return new GatewayConfig(listeners, redirectListeners, forced ? transport : Transport.best(), forced,
+                    baseDomains, tls, timeouts, eventLoopThreads, routes);
         }
     }
 }

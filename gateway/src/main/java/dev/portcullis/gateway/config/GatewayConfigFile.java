@@ -24,6 +24,8 @@ public final class GatewayConfigFile {
     // record's creator would only notice it at the end of the enclosing block.
     @JsonProperty("listen")
     public List<ListenAddress> listen;
+    @JsonProperty("redirectListen")
+    public List<ListenAddress> redirectListen;
     @JsonProperty("transport")
     public String transport;
     @JsonProperty("baseDomains")
@@ -52,8 +54,7 @@ public final class GatewayConfigFile {
         require(listen, "listen");
         require(baseDomains, "baseDomains");
         require(tls, "tls");
-        require(tls.certificateChain, "tls.certificateChain");
-        require(tls.privateKey, "tls.privateKey");
+        require(tls.certificates, "tls.certificates");
         if (transport != null && !transport.equalsIgnoreCase("auto") && Transport.fromConfigName(transport).isEmpty()) {
             throw new IllegalArgumentException("transport: '" + transport + "' (expected: auto, io_uring, epoll or nio)");
         }
@@ -75,12 +76,22 @@ public final class GatewayConfigFile {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("routes: " + e.getMessage(), e);
         }
+        List<GatewayConfig.TlsFiles> certificates = new ArrayList<>();
+        for (Certificate certificate : tls.certificates) {
+            require(certificate.certificateChain, "tls.certificates[].certificateChain");
+            require(certificate.privateKey, "tls.certificates[].privateKey");
+            certificates.add(new GatewayConfig.TlsFiles(folder.resolve(certificate.certificateChain),
+                    folder.resolve(certificate.privateKey)));
+        }
         return new GatewayConfig(
                 listen.stream().map(ListenAddress::address).toList(),
+                redirectListen == null ? List.of() : redirectListen.stream().map(ListenAddress::address).toList(),
                 chosen,
                 forced,
                 baseDomains.stream().map(BaseDomain::name).toList(),
-                new GatewayConfig.TlsFiles(folder.resolve(tls.certificateChain), folder.resolve(tls.privateKey)),
+                new GatewayConfig.TlsSettings(certificates,
+                        tls.provider == null ? GatewayConfig.TlsProvider.AUTO : tls.provider.value(),
+                        tls.reloadInterval == null ? GatewayConfig.TlsSettings.DEFAULT_RELOAD_INTERVAL : tls.reloadInterval.value()),
                 timeouts == null ? Timeouts.DEFAULTS : timeouts.toTimeouts(),
                 eventLoopThreads == null ? 0 : eventLoopThreads,
                 routeTable);
@@ -93,10 +104,32 @@ public final class GatewayConfigFile {
     }
 
     public static final class Tls {
+        @JsonProperty("certificates")
+        public List<Certificate> certificates;
+        @JsonProperty("provider")
+        public Provider provider;
+        @JsonProperty("reloadInterval")
+        public ConfigDuration reloadInterval;
+    }
+
+    public static final class Certificate {
         @JsonProperty("certificateChain")
         public String certificateChain;
         @JsonProperty("privateKey")
         public String privateKey;
+    }
+
+    /** {@code auto}, {@code openssl} or {@code jdk}. */
+    public record Provider(GatewayConfig.TlsProvider value) {
+        @JsonCreator
+        public static Provider parse(String text) {
+            for (GatewayConfig.TlsProvider provider : GatewayConfig.TlsProvider.values()) {
+                if (provider.name().equalsIgnoreCase(text)) {
+                    return new Provider(provider);
+                }
+            }
+            throw new IllegalArgumentException("'" + text + "' (expected: auto, openssl or jdk)");
+        }
     }
 
     public static final class TimeoutsSection {

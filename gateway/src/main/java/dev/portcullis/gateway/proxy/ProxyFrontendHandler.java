@@ -94,7 +94,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void requestHeadTooLate() {
         SslHandler tls = ctx.pipeline().get(SslHandler.class);
-        if (tls != null && !tls.handshakeFuture().isDone()) {
+        if (tls == null || !tls.handshakeFuture().isDone()) {
             ctx.close(); // no TLS session yet: nothing can be said to this client
             return;
         }

@@ -3,11 +3,12 @@ package dev.portcullis.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
 import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
 import dev.portcullis.gateway.proxy.ProxySettings;
 import dev.portcullis.gateway.proxy.ServerHttpCodec;
-import dev.portcullis.gateway.tls.ServerTls;
+import dev.portcullis.gateway.tls.ReloadingCertificates;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -15,7 +16,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.ssl.SslContext;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -27,8 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway process: binds the HTTPS listeners and builds each client pipeline —
- * TLS, HTTP/1.1 with size limits, then the proxy. {@link #start} returns once every listener is bound.
+ * The gateway process: binds the HTTPS listeners and builds each client pipeline — idle timer,
+ * TLS (the certificate chosen by SNI), strict HTTP/1.1 with size limits, then the proxy — plus the
+ * plain-HTTP listeners that only redirect. {@link #start} returns once every listener is bound.
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
@@ -42,6 +45,8 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final List<Channel> listeners = new ArrayList<>();
+    private final List<Channel> redirectListeners = new ArrayList<>();
+    private ReloadingCertificates certificates;
 
     private GatewayServer(GatewayConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup) {
         this.config = config;
@@ -51,7 +56,6 @@ public final class GatewayServer implements AutoCloseable {
 
     public static GatewayServer start(GatewayConfig config) throws IOException, InterruptedException {
         requireNonNull(config, "config");
-        SslContext tls = ServerTls.load(config.tls());
         log.info("Transport: {} ({})", config.transport().configName(),
                 config.transportForced() ? "forced by config" : "best available");
         EventLoopGroup boss = config.transport().newEventLoopGroup(1, new DefaultThreadFactory("gateway-accept"));
@@ -59,7 +63,9 @@ public final class GatewayServer implements AutoCloseable {
                 new DefaultThreadFactory("gateway-io"));
         GatewayServer server = new GatewayServer(config, boss, workers);
         try {
-            server.bind(tls);
+            server.certificates = ReloadingCertificates.start(config.tls());
+            server.bind();
+            server.bindRedirects();
         } catch (IOException | InterruptedException | RuntimeException e) {
             server.close();
             throw e;
@@ -67,7 +73,7 @@ public final class GatewayServer implements AutoCloseable {
         return server;
     }
 
-    private void bind(SslContext tls) throws IOException, InterruptedException {
+    private void bind() throws IOException, InterruptedException {
         ProxySettings proxy = new ProxySettings(config.baseDomains(), config::routes,
                 config.transport().socketChannelClass(), config.timeouts());
         for (InetSocketAddress address : config.listeners()) {
@@ -84,7 +90,7 @@ public final class GatewayServer implements AutoCloseable {
                             channel.pipeline()
                                     .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
                                             config.timeouts().idle().toNanos(), TimeUnit.NANOSECONDS))
-                                    .addLast(PipelineNames.TLS, tls.newHandler(channel.alloc()))
+                                    .addLast(PipelineNames.TLS, new SniHandler(certificates))
                                     .addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(new HttpDecoderConfig()
                                             .setMaxInitialLineLength(MAX_REQUEST_LINE)
                                             .setMaxHeaderSize(MAX_HEADER_BLOCK)
@@ -92,14 +98,47 @@ public final class GatewayServer implements AutoCloseable {
                                     .addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
                         }
                     });
-            try {
-                Channel listener = bootstrap.bind(address).sync().channel();
-                listeners.add(listener);
-                log.info("Listening on https://{}", format((InetSocketAddress) listener.localAddress()));
-            } catch (Exception e) {
-                throw new IOException("cannot listen on " + format(address) + ": " + e.getMessage(), e);
-            }
+            listeners.add(bindListener(bootstrap, address, "https"));
         }
+    }
+
+    /** Plain-HTTP listeners that answer every request with a redirect to the first HTTPS listener. */
+    private void bindRedirects() throws IOException, InterruptedException {
+        int httpsPort = boundAddresses().get(0).getPort();
+        for (InetSocketAddress address : config.redirectListeners()) {
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(config.transport().serverChannelClass())
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel channel) {
+                            channel.pipeline()
+                                    .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
+                                            config.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS))
+                                    .addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADER_BLOCK, MAX_CHUNK))
+                                    .addLast(PipelineNames.PROXY, new HttpsRedirectHandler(config.baseDomains(), httpsPort));
+                        }
+                    });
+            redirectListeners.add(bindListener(bootstrap, address, "http"));
+        }
+    }
+
+    private static Channel bindListener(ServerBootstrap bootstrap, InetSocketAddress address, String scheme)
+            throws IOException, InterruptedException {
+        try {
+            Channel listener = bootstrap.bind(address).sync().channel();
+            log.info("Listening on {}://{}", scheme, format((InetSocketAddress) listener.localAddress()));
+            return listener;
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("cannot listen on " + format(address) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The bound plain-HTTP redirect addresses, in config order. */
+    public List<InetSocketAddress> boundRedirectAddresses() {
+        return redirectListeners.stream().map(channel -> (InetSocketAddress) channel.localAddress()).toList();
     }
 
     /** The bound addresses, in config order; a port 0 in the config shows here as the port the OS chose. */
@@ -111,6 +150,12 @@ public final class GatewayServer implements AutoCloseable {
     public void close() {
         for (Channel listener : listeners) {
             listener.close().awaitUninterruptibly();
+        }
+        for (Channel listener : redirectListeners) {
+            listener.close().awaitUninterruptibly();
+        }
+        if (certificates != null) {
+            certificates.close();
         }
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

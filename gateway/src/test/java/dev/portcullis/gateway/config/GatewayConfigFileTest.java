@@ -26,9 +26,13 @@ class GatewayConfigFileTest {
                 listen: ["127.0.0.1:8443", "[::1]:8443"]
                 transport: nio
                 baseDomains: [WS.Example.com]
+                redirectListen: ["127.0.0.1:8080"]
                 tls:
-                  certificateChain: tls/chain.pem
-                  privateKey: /etc/portcullis/key.pem
+                  certificates:
+                    - certificateChain: tls/chain.pem
+                      privateKey: /etc/portcullis/key.pem
+                  provider: jdk
+                  reloadInterval: 30s
                 timeouts:
                   connect: 750ms
                   idle: 2m
@@ -41,8 +45,11 @@ class GatewayConfigFileTest {
         assertThat(config.listeners().get(1).getAddress()).isEqualTo(InetAddress.getByName("::1"));
         assertThat(config.baseDomains()).containsExactly("ws.example.com");
         assertThat(config.transportForced()).isTrue();
-        assertThat(config.tls().certificateChain()).isEqualTo(folder.resolve("tls/chain.pem"));
-        assertThat(config.tls().privateKey()).isEqualTo(Path.of("/etc/portcullis/key.pem"));
+        assertThat(config.redirectListeners()).hasSize(1);
+        assertThat(config.tls().certificates()).containsExactly(
+                new GatewayConfig.TlsFiles(folder.resolve("tls/chain.pem"), Path.of("/etc/portcullis/key.pem")));
+        assertThat(config.tls().provider()).isEqualTo(GatewayConfig.TlsProvider.JDK);
+        assertThat(config.tls().reloadInterval()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.timeouts()).isEqualTo(new Timeouts(Timeouts.DEFAULTS.requestHead(), Duration.ofMillis(750),
                 Timeouts.DEFAULTS.responseHead(), Duration.ofMinutes(2)));
         assertThat(config.routes().lookup("ws42").address()).isEqualTo(InetAddress.getByName("10.0.0.2"));
@@ -53,7 +60,7 @@ class GatewayConfigFileTest {
         Path file = write("""
                 listen: ["127.0.0.1:8443"]
                 baseDomains: [ws.example.com]
-                tls: {certificateChain: a.pem, privateKey: b.pem}
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
                 timeouts:
                   conect: 5s
                 """);
@@ -69,13 +76,14 @@ class GatewayConfigFileTest {
                 listen: ["127.0.0.1:8443"]
                 baseDomains: [ws.example.com]
                 tls:
-                  certificateChain: a.pem
-                  privatKey: b.pem
+                  certificates:
+                    - certificateChain: a.pem
+                      privatKey: b.pem
                 """);
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":5:")
-                .hasMessageContaining("tls.privatKey: unknown key (expected one of: [certificateChain, privateKey])");
+                .hasMessageStartingWith(file + ":6:")
+                .hasMessageContaining("tls.certificates[0].privatKey: unknown key (expected one of: [certificateChain, privateKey])");
     }
 
     @Test
@@ -83,7 +91,7 @@ class GatewayConfigFileTest {
         Path file = write("""
                 listen: ["127.0.0.1:8443"]
                 baseDomains: [ws.example.com]
-                tls: {certificateChain: a.pem, privateKey: b.pem}
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
                 routes:
                   - workspace: ws42
                     address: workspace42.internal
@@ -111,7 +119,7 @@ class GatewayConfigFileTest {
         Path file = write("""
                 listen: ["127.0.0.1:70000"]
                 baseDomains: [ws.example.com]
-                tls: {certificateChain: a.pem, privateKey: b.pem}
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
                 """);
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
@@ -125,7 +133,7 @@ class GatewayConfigFileTest {
                 listen: ["127.0.0.1:8443"]
                 transport: kqueue
                 baseDomains: [ws.example.com]
-                tls: {certificateChain: a.pem, privateKey: b.pem}
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
                 """);
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
@@ -137,7 +145,7 @@ class GatewayConfigFileTest {
         Path file = write("""
                 listen: ["127.0.0.1:8443"]
                 baseDomains: [ws.example.com]
-                tls: {certificateChain: a.pem, privateKey: b.pem}
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
                 routes:
                   - {workspace: ws42, address: 10.0.0.2}
                   - {workspace: ws42, address: 10.0.0.3}
@@ -145,6 +153,21 @@ class GatewayConfigFileTest {
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("routes: workspace 'ws42' has two routes");
+    }
+
+    @Test
+    void unknownTlsProviderIsRejected() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls:
+                  certificates: [{certificateChain: a.pem, privateKey: b.pem}]
+                  provider: gnutls
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":5:")
+                .hasMessageContaining("tls.provider: 'gnutls' (expected: auto, openssl or jdk)");
     }
 
     @Test

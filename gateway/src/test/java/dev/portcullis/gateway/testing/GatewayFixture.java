@@ -56,9 +56,16 @@ public final class GatewayFixture implements AutoCloseable {
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         DemoWorkspaceApp app = DemoWorkspaceApp.start(transport, new InetSocketAddress(loopback, 0));
         try {
-            GatewayConfig config = new GatewayConfig(List.of(new InetSocketAddress(loopback, 0)), transport, true,
-                    List.of(BASE_DOMAIN), new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey()),
-                    timeouts, 1, RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
+            GatewayConfig config = GatewayConfig.builder()
+                    .listen(new InetSocketAddress(loopback, 0))
+                    .redirectListen(new InetSocketAddress(loopback, 0))
+                    .transport(transport)
+                    .baseDomain(BASE_DOMAIN)
+                    .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
+                    .timeouts(timeouts)
+                    .eventLoopThreads(1)
+                    .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))))
+                    .build();
             return new GatewayFixture(app, GatewayServer.start(config), trusting(ca.caCertificate()));
         } catch (Exception e) {
             app.close();
@@ -68,6 +75,11 @@ public final class GatewayFixture implements AutoCloseable {
 
     public int gatewayPort() {
         return gateway.boundAddresses().get(0).getPort();
+    }
+
+    /** The plain-HTTP listener that redirects to HTTPS. */
+    public int redirectPort() {
+        return gateway.boundRedirectAddresses().get(0).getPort();
     }
 
     public int workspacePort() {
@@ -103,11 +115,14 @@ public final class GatewayFixture implements AutoCloseable {
         app.close();
     }
 
-    private static SSLContext trusting(Path caFile) throws Exception {
+    /** A client TLS context that trusts the CAs in {@code caFiles} and nothing else. */
+    public static SSLContext trusting(Path... caFiles) throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
-        X509Certificate ca = PemFiles.readCertificates(caFile).get(0);
-        trust.setCertificateEntry("portcullis-demo-ca", ca);
+        for (Path caFile : caFiles) {
+            X509Certificate ca = PemFiles.readCertificates(caFile).get(0);
+            trust.setCertificateEntry(caFile.toString(), ca);
+        }
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");
