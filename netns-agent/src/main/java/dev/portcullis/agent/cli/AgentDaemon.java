@@ -1,0 +1,111 @@
+package dev.portcullis.agent.cli;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portcullis.agent.api.AgentApiServer;
+import dev.portcullis.agent.api.ApiHandler;
+import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.lifecycle.StepListener;
+import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
+import dev.portcullis.agent.route.FileRouteSink;
+import dev.portcullis.agent.route.InMemoryRouteSink;
+import dev.portcullis.agent.route.RouteSink;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running agent: one per host (a lock on the state directory says so), reconcile at start and
+ * every interval, the local API. Stopping the agent leaves every workspace network in place.
+ */
+public final class AgentDaemon implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AgentDaemon.class);
+
+    private final FileChannel lockFile;
+    private final WorkspaceNetworks agent;
+    private final AgentApiServer server;
+    private final ScheduledExecutorService reconciler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agent-reconcile");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private AgentDaemon(FileChannel lockFile, WorkspaceNetworks agent, AgentApiServer server) {
+        this.lockFile = lockFile;
+        this.agent = agent;
+        this.server = server;
+    }
+
+    public static AgentDaemon start(AgentConfig config) throws InterruptedException {
+        requireNonNull(config, "config");
+        FileChannel lock = lock(config);
+        RouteSink routes = config.routeFile().<RouteSink>map(FileRouteSink::new).orElseGet(InMemoryRouteSink::new);
+        WorkspaceNetworks agent = new WorkspaceNetworks(config, new ProcessCommandRunner(), routes, StepListener.NONE,
+                Clock.systemUTC());
+        var report = agent.start();
+        log.info("started: table inet {}, range {}, egress shaping {}, {} workspaces, start-up reconcile: {}",
+                config.tableName(), config.addressPlan().range(), agent.shapingMode(), agent.list().size(),
+                report.actions().isEmpty() ? "in sync" : report.actions());
+        AgentApiServer server = AgentApiServer.start(config.socketPath(), new ApiHandler(agent));
+        AgentDaemon daemon = new AgentDaemon(lock, agent, server);
+        long every = config.reconcileInterval().toMillis();
+        daemon.reconciler.scheduleWithFixedDelay(daemon::reconcileQuietly, every, every, TimeUnit.MILLISECONDS);
+        return daemon;
+    }
+
+    private void reconcileQuietly() {
+        try {
+            agent.reconcile();
+        } catch (RuntimeException e) {
+            log.error("periodic reconcile failed; retrying next interval", e);
+        }
+    }
+
+    private static FileChannel lock(AgentConfig config) {
+        try {
+            Files.createDirectories(config.stateDir());
+            FileChannel channel = FileChannel.open(config.stateDir().resolve("agent.lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException sameProcess) {
+                lock = null;
+            }
+            if (lock == null) {
+                channel.close();
+                throw new IllegalStateException(config.stateDir() + " is used by another running agent"
+                        + " (expected: one agent per state directory)");
+            }
+            return channel;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + config.stateDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public WorkspaceNetworks agent() {
+        return agent;
+    }
+
+    @Override
+    public void close() {
+        reconciler.shutdownNow();
+        server.close();
+        try {
+            lockFile.close();
+        } catch (IOException e) {
+            log.warn("cannot release the state lock: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.portcullis.agent.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.portcullis.agent.address.Ipv4Cidr;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Reads the agent's YAML config. Every error names the file, the line and the key, so an operator
+ * never has to guess which of forty lines is wrong.
+ */
+public final class AgentConfigLoader {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
+    private AgentConfigLoader() {}
+
+    /** The keys of the file; a missing key keeps the default of {@link AgentConfig#builder()}. */
+    @SuppressWarnings("unused") // fields are filled in by Jackson
+    static final class ConfigFile {
+        public String stateDir;
+        public String socket;
+        public String namespacePrefix;
+        public String interfacePrefix;
+        public String table;
+        public String addressRange;
+        public Integer slotPrefixLength;
+        public List<String> gatewayAddresses;
+        public List<String> blockedDestinations;
+        public List<String> hostServices;
+        public Boolean allowHostToWorkspaces;
+        public Boolean globalForwarding;
+        public Integer defaultEgressMbit;
+        public Integer reconcileIntervalSeconds;
+        public String hostName;
+        public String routeFile;
+    }
+
+    public static AgentConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read the config file: " + e.getMessage(), e);
+        }
+        return parse(file.toString(), text);
+    }
+
+    public static AgentConfig parse(String fileName, String text) throws ConfigException {
+        ConfigFile raw;
+        try {
+            raw = YAML.readValue(text, ConfigFile.class);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(describe(fileName, e), e);
+        }
+        if (raw == null) {
+            throw new ConfigException(fileName + ": the file is empty (expected: a YAML mapping of agent settings)", null);
+        }
+        Map<String, Integer> lines = keyLines(text);
+        AgentConfig.Builder b = AgentConfig.builder();
+        Step step = new Step(fileName, lines);
+        step.apply("stateDir", raw.stateDir, v -> b.stateDir(absolute("stateDir", v)));
+        step.apply("socket", raw.socket, v -> b.socketPath(absolute("socket", v)));
+        step.apply("namespacePrefix", raw.namespacePrefix, b::namespacePrefix);
+        step.apply("interfacePrefix", raw.interfacePrefix, b::interfacePrefix);
+        step.apply("table", raw.table, b::tableName);
+        step.apply("addressRange", raw.addressRange, v -> b.addressRange(Ipv4Cidr.parse(v)));
+        step.apply("slotPrefixLength", raw.slotPrefixLength, b::slotPrefixLength);
+        step.apply("gatewayAddresses", raw.gatewayAddresses, v -> b.gatewayAddresses(map(v, Ipv4Cidr::parse)));
+        step.apply("blockedDestinations", raw.blockedDestinations, v -> b.blockedDestinations(map(v, Ipv4Cidr::parse)));
+        step.apply("hostServices", raw.hostServices, v -> b.hostServices(map(v, HostService::parse)));
+        step.apply("allowHostToWorkspaces", raw.allowHostToWorkspaces, b::allowHostToWorkspaces);
+        step.apply("globalForwarding", raw.globalForwarding, b::globalForwarding);
+        step.apply("defaultEgressMbit", raw.defaultEgressMbit, b::defaultEgressMbit);
+        step.apply("reconcileIntervalSeconds", raw.reconcileIntervalSeconds, v -> b.reconcileInterval(seconds(v)));
+        step.apply("hostName", raw.hostName, b::hostName);
+        step.apply("routeFile", raw.routeFile, v -> b.routeFile(absolute("routeFile", v)));
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            // Cross-key checks: the message starts with the key it is about.
+            String key = e.getMessage().split(":", 2)[0];
+            throw new ConfigException(where(fileName, lines.get(key)) + e.getMessage(), e);
+        }
+    }
+
+    private static Duration seconds(int value) {
+        if (value < 1 || value > 86_400) {
+            throw new IllegalArgumentException(value + " (expected: 1-86400)");
+        }
+        return Duration.ofSeconds(value);
+    }
+
+    private static Path absolute(String key, String value) {
+        Path path = Path.of(value);
+        if (!path.isAbsolute()) {
+            throw new IllegalArgumentException("'" + value + "' (expected: an absolute path)");
+        }
+        return path;
+    }
+
+    private static <T> List<T> map(List<String> values, Function<String, T> parse) {
+        return values.stream().map(parse).collect(Collectors.toList());
+    }
+
+    private record Step(String fileName, Map<String, Integer> lines) {
+        <T> void apply(String key, T value, java.util.function.Consumer<T> setter) throws ConfigException {
+            if (value == null) {
+                return;
+            }
+            try {
+                setter.accept(value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(where(fileName, lines.get(key)) + key + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static String where(String fileName, Integer line) {
+        return line == null ? fileName + ": " : fileName + ":" + line + ": ";
+    }
+
+    private static String describe(String fileName, JsonProcessingException e) {
+        JsonLocation location = e.getLocation();
+        String line = location == null || location.getLineNr() < 1 ? "" : ":" + location.getLineNr();
+        String key = "";
+        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+            key = m.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining(".")).replace(".[", "[") + ": ";
+        }
+        return fileName + line + ": " + key + e.getOriginalMessage().split("\n", 2)[0];
+    }
+
+    /** Line numbers of the top-level keys, for errors found after binding. */
+    private static Map<String, Integer> keyLines(String text) {
+        Map<String, Integer> lines = new HashMap<>();
+        try (JsonParser parser = YAML.getFactory().createParser(text)) {
+            int depth = 0;
+            JsonToken token;
+            while ((token = parser.nextToken()) != null) {
+                if (token.isStructStart()) {
+                    depth++;
+                } else if (token.isStructEnd()) {
+                    depth--;
+                } else if (token == JsonToken.FIELD_NAME && depth == 1) {
+                    lines.putIfAbsent(parser.currentName(), parser.currentTokenLocation().getLineNr());
+                }
+            }
+        } catch (IOException e) {
+            // Already parsed once; a second failure only costs us line numbers.
+        }
+        return lines;
+    }
+}

@@ -1,0 +1,18 @@
+package dev.portcullis.agent.kernel;
+
+import java.util.List;
+
+/** A host command exited non-zero; the message carries the command line and what it printed. */
+public final class CommandFailedException extends RuntimeException {
+
+    private final transient CommandResult result;
+
+    public CommandFailedException(List<String> argv, CommandResult result) {
+        super("'" + String.join(" ", argv) + "' exited " + result.exitCode() + ": " + result.stderr().strip());
+        this.result = result;
+    }
+
+    public CommandResult result() {
+        return result;
+    }
+}

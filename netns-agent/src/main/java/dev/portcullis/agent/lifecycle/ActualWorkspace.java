@@ -1,0 +1,35 @@
+package dev.portcullis.agent.lifecycle;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the kernel has for one workspace, part by part, next to what it should have. */
+public record ActualWorkspace(
+        boolean namespace,
+        boolean hostLink,
+        boolean workspaceLink,
+        boolean hostAddress,
+        boolean workspaceAddress,
+        boolean defaultRoute,
+        boolean nftablesElements,
+        String egress,
+        String expectedEgress) {
+
+    public boolean inSync() {
+        return problems().isEmpty();
+    }
+
+    /** The parts that differ from the desired state, in words for logs and status. */
+    public List<String> problems() {
+        List<String> problems = new ArrayList<>();
+        if (!namespace) problems.add("namespace missing");
+        if (!hostLink) problems.add("host link missing");
+        if (!workspaceLink) problems.add("eth0 missing in namespace");
+        if (!hostAddress) problems.add("host address missing");
+        if (!workspaceAddress) problems.add("workspace address missing");
+        if (!defaultRoute) problems.add("default route missing");
+        if (!nftablesElements) problems.add("nftables elements missing");
+        if (!egress.equals(expectedEgress)) problems.add("egress is '" + egress + "', expected '" + expectedEgress + "'");
+        return problems;
+    }
+}

@@ -1,0 +1,15 @@
+package dev.portcullis.agent.lifecycle;
+
+import dev.portcullis.agent.shaping.ShapingMode;
+
+/** The agent as a whole, for `status`: what it chose at start and how full the range is. */
+public record AgentStatus(
+        String host,
+        String table,
+        boolean tablePresent,
+        String addressRange,
+        int slotPrefixLength,
+        int workspaces,
+        int freeSlots,
+        ShapingMode shaping,
+        String lastReconcile) {}

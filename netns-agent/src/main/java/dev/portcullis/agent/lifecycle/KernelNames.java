@@ -1,0 +1,74 @@
+package dev.portcullis.agent.lifecycle;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.policy.WorkspaceId;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Names of the kernel objects of a workspace. Interface names are capped at 15 characters by the
+ * kernel, so the host end is prefix + 10 hex digits of a hash of the id; the name is persisted, so
+ * the rare collision is settled once by rehashing and never changes afterwards.
+ */
+public final class KernelNames {
+
+    public static final String WORKSPACE_DEVICE = "eth0";
+    private static final int HASH_HEX = 10;
+
+    private final String namespacePrefix;
+    private final String interfacePrefix;
+    private final Pattern ownInterface;
+
+    public KernelNames(AgentConfig config) {
+        requireNonNull(config, "config");
+        this.namespacePrefix = config.namespacePrefix();
+        this.interfacePrefix = config.interfacePrefix();
+        this.ownInterface = Pattern.compile(Pattern.quote(interfacePrefix) + "[0-9a-f]{" + HASH_HEX + "}");
+    }
+
+    public String namespace(WorkspaceId id) {
+        return namespacePrefix + id.value();
+    }
+
+    /** The workspace of a namespace name with our prefix, if the rest is a valid id. */
+    public Optional<WorkspaceId> workspaceOfNamespace(String namespace) {
+        if (!namespace.startsWith(namespacePrefix)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(WorkspaceId.of(namespace.substring(namespacePrefix.length())));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** True for names this agent could have made; reconcile deletes nothing else. */
+    public boolean isOwnInterface(String name) {
+        return ownInterface.matcher(name).matches();
+    }
+
+    public String hostInterface(WorkspaceId id, Set<String> taken) {
+        for (int attempt = 0; ; attempt++) {
+            String name = interfacePrefix + hash(attempt == 0 ? id.value() : id.value() + "#" + attempt);
+            if (!taken.contains(name)) {
+                return name;
+            }
+        }
+    }
+
+    private static String hash(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest).substring(0, HASH_HEX);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+}

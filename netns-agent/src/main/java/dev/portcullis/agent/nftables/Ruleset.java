@@ -1,0 +1,107 @@
+package dev.portcullis.agent.nftables;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portcullis.agent.address.AddressPlan;
+import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.config.HostService;
+import dev.portcullis.agent.workspace.WorkspaceRecord;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Renders the Portcullis table and the per-workspace element changes from the templates. Elements
+ * are handled in a plain form ("pc1a2b . 10.213.0.1") for comparison with what nft lists, and turned
+ * into nft syntax (interface names quoted) only when a script is rendered.
+ */
+public final class Ruleset {
+
+    public static final String FAMILY = "inet";
+    public static final String WS_IFACES = "ws_ifaces";
+    public static final String WS_ADDRS = "ws_addrs";
+    public static final String WS_BINDINGS = "ws_bindings";
+    public static final List<String> WORKSPACE_SETS = List.of(WS_IFACES, WS_ADDRS, WS_BINDINGS);
+
+    private final AgentConfig config;
+    private final Template table = Template.load("table.nft");
+    private final Template add = Template.load("elements-add.nft");
+    private final Template delete = Template.load("elements-delete.nft");
+
+    public Ruleset(AgentConfig config) {
+        this.config = requireNonNull(config, "config");
+    }
+
+    public String tableName() {
+        return config.tableName();
+    }
+
+    /** The whole table with every given workspace in it: an atomic replace of whatever was there. */
+    public String tableScript(Collection<WorkspaceRecord> workspaces) {
+        StringBuilder script = new StringBuilder(table.render(Map.of(
+                "table", config.tableName(),
+                "workspace_range", config.addressPlan().range().toString(),
+                "host_to_workspace_verdict", config.allowHostToWorkspaces() ? "accept" : "drop")));
+        Map<String, List<String>> elements = new LinkedHashMap<>();
+        elements.put("gateway_addrs", config.gatewayAddresses().stream().map(Object::toString).toList());
+        elements.put("blocked_dests", config.blockedDestinations().stream().map(Object::toString).toList());
+        elements.put("host_services", config.hostServices().stream().map(Ruleset::plain).toList());
+        workspaceElements(workspaces).forEach(elements::put);
+        script.append(render(add, elements));
+        return script.toString();
+    }
+
+    /** The elements one workspace contributes, per set, in plain form. */
+    public Map<String, List<String>> workspaceElements(Collection<WorkspaceRecord> workspaces) {
+        AddressPlan plan = config.addressPlan();
+        Map<String, List<String>> elements = new LinkedHashMap<>();
+        WORKSPACE_SETS.forEach(set -> elements.put(set, new ArrayList<>()));
+        for (WorkspaceRecord ws : workspaces) {
+            String address = plan.slot(ws.slot()).workspace().toString();
+            elements.get(WS_IFACES).add(ws.hostInterface());
+            elements.get(WS_ADDRS).add(address);
+            elements.get(WS_BINDINGS).add(ws.hostInterface() + " . " + address);
+        }
+        return elements;
+    }
+
+    public String addScript(Map<String, List<String>> elements) {
+        return render(add, elements);
+    }
+
+    public String deleteScript(Map<String, List<String>> elements) {
+        return render(delete, elements);
+    }
+
+    private String render(Template template, Map<String, List<String>> elements) {
+        StringBuilder script = new StringBuilder();
+        elements.forEach((set, plain) -> {
+            if (plain.isEmpty()) {
+                return; // "{ }" is not valid nft
+            }
+            script.append(template.render(Map.of(
+                    "table", config.tableName(),
+                    "set", set,
+                    "elements", String.join(", ", plain.stream().map(e -> syntax(set, e)).toList()))));
+        });
+        return script.toString();
+    }
+
+    private static String plain(HostService service) {
+        return service.protocol() + " . " + service.port();
+    }
+
+    /** Interface names are strings in nft syntax; everything else is written as listed. */
+    private static String syntax(String set, String plain) {
+        return switch (set) {
+            case WS_IFACES -> "\"" + plain + "\"";
+            case WS_BINDINGS -> {
+                String[] parts = plain.split(" \\. ", 2);
+                yield "\"" + parts[0] + "\" . " + parts[1];
+            }
+            default -> plain;
+        };
+    }
+}

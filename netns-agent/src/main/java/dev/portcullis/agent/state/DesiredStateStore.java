@@ -1,0 +1,114 @@
+package dev.portcullis.agent.state;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.portcullis.agent.address.AddressPlan;
+import dev.portcullis.policy.WorkspaceId;
+import dev.portcullis.agent.workspace.WorkspaceRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Keeps the desired state in one JSON file. Writes go to a temp file that is fsynced and renamed
+ * over the old one, then the directory is fsynced: after a crash the file is either the old state
+ * or the new one, never half of each. Address slots live here, so IPAM survives restarts.
+ */
+public final class DesiredStateStore {
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    static final int FORMAT_VERSION = 1;
+
+    private final Path file;
+    private final AddressPlan plan;
+
+    /** Slots only mean addresses under one plan, so the plan is saved with them and checked on load. */
+    public DesiredStateStore(Path stateDir, AddressPlan plan) {
+        this.file = requireNonNull(stateDir, "stateDir").resolve("desired-state.json");
+        this.plan = requireNonNull(plan, "plan");
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    record FileFormat(int version, String addressRange, int slotPrefixLength, List<Entry> workspaces) {}
+
+    record Entry(String id, String owner, String org, int slot, String hostInterface, int egressMbit, String createdAt) {}
+
+    public DesiredState load() {
+        if (!Files.exists(file)) {
+            return DesiredState.EMPTY;
+        }
+        try {
+            FileFormat format = JSON.readValue(file.toFile(), FileFormat.class);
+            if (format.version() != FORMAT_VERSION) {
+                throw new IllegalStateException(file + ": version " + format.version() + " (expected: " + FORMAT_VERSION + ")");
+            }
+            String savedPlan = format.addressRange() + " in /" + format.slotPrefixLength() + " slots";
+            String configuredPlan = plan.range() + " in /" + plan.slotPrefixLength() + " slots";
+            if (!format.workspaces().isEmpty() && !savedPlan.equals(configuredPlan)) {
+                // Reading old slots under a new plan would move workspaces onto other addresses.
+                throw new IllegalStateException(file + ": " + format.workspaces().size() + " workspaces were placed in "
+                        + savedPlan + ", the config says " + configuredPlan
+                        + " (expected: the same addressRange and slotPrefixLength while workspaces exist)");
+            }
+            return DesiredState.of(format.workspaces().stream()
+                    .map(e -> new WorkspaceRecord(WorkspaceId.of(e.id()), e.owner(), e.org(), e.slot(),
+                            e.hostInterface(), e.egressMbit(), Instant.parse(e.createdAt())))
+                    .toList());
+        } catch (IOException | RuntimeException e) {
+            // Refuse to start on a damaged state file: guessing could give two workspaces one address.
+            throw new IllegalStateException(file + ": cannot read the desired state: " + e.getMessage(), e);
+        }
+    }
+
+    public void save(DesiredState state) {
+        List<Entry> entries = state.workspaces().stream()
+                .map(r -> new Entry(r.id().value(), r.owner(), r.org(), r.slot(), r.hostInterface(), r.egressMbit(),
+                        r.createdAt().toString()))
+                .toList();
+        try {
+            writeAtomically(file, JSON.writeValueAsBytes(new FileFormat(FORMAT_VERSION, plan.range().toString(),
+                    plan.slotPrefixLength(), entries)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode the desired state", e);
+        }
+    }
+
+    /** Temp file, fsync, rename, fsync the directory. */
+    public static void writeAtomically(Path target, byte[] bytes) {
+        Path dir = target.toAbsolutePath().getParent();
+        Path temp = dir.resolve("." + target.getFileName() + ".tmp");
+        try {
+            Files.createDirectories(dir);
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+                directory.force(true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+}

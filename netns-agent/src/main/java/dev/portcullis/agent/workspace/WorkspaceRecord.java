@@ -1,0 +1,25 @@
+package dev.portcullis.agent.workspace;
+
+import dev.portcullis.policy.WorkspaceId;
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+
+/**
+ * One workspace in the desired state: what was asked for plus what the agent decided (slot,
+ * host-side interface name, rate). This is what is persisted and what reconcile converges to.
+ */
+public record WorkspaceRecord(
+        WorkspaceId id, String owner, String org, int slot, String hostInterface, int egressMbit, Instant createdAt) {
+
+    public WorkspaceRecord {
+        requireNonNull(id, "id");
+        requireNonNull(owner, "owner");
+        requireNonNull(org, "org");
+        requireNonNull(hostInterface, "hostInterface");
+        requireNonNull(createdAt, "createdAt");
+        if (slot < 0) {
+            throw new IllegalArgumentException("slot: " + slot + " (expected: >= 0)");
+        }
+    }
+}

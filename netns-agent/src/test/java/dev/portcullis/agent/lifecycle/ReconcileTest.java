@@ -1,0 +1,203 @@
+package dev.portcullis.agent.lifecycle;
+
+import static dev.portcullis.agent.lifecycle.WorkspaceLifecycleTest.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.route.InMemoryRouteSink;
+import dev.portcullis.agent.testing.RootNetworking;
+import dev.portcullis.agent.testing.TestHost;
+import dev.portcullis.policy.WorkspaceId;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class ReconcileTest {
+
+    private static final WorkspaceId WS1 = WorkspaceId.of("ws1");
+
+    private final ProcessCommandRunner commands = new ProcessCommandRunner();
+    private TestHost host;
+    private InMemoryRouteSink routes;
+    private WorkspaceNetworks agent;
+
+    /** Stands for kill -9: an Error, so create's rollback (which catches exceptions) never runs. */
+    static final class SimulatedCrash extends Error {
+        SimulatedCrash(CreateStep step) {
+            super("crash after " + step);
+        }
+    }
+
+    @BeforeEach
+    void prepare() {
+        RootNetworking.assumeAvailable();
+        host = new TestHost("10.213.20.0/29");
+        routes = new InMemoryRouteSink();
+    }
+
+    @AfterEach
+    void cleanUp() {
+        if (host == null) {
+            return;
+        }
+        try {
+            if (agent != null) {
+                agent.removeEverything();
+            }
+        } finally {
+            host.close();
+        }
+    }
+
+    private WorkspaceNetworks start(StepListener listener) {
+        routes = new InMemoryRouteSink(); // what a restarted agent has: nothing in memory
+        WorkspaceNetworks networks = new WorkspaceNetworks(host.config().build(), commands, routes, listener,
+                Clock.systemUTC());
+        networks.start();
+        return networks;
+    }
+
+    @Test
+    void repairsADeletedLink() {
+        agent = start(StepListener.NONE);
+        String link = agent.create(spec("ws1")).desired().hostInterface();
+        commands.check("ip", "link", "delete", "dev", link);
+
+        Reconciler.Report report = agent.reconcile();
+
+        assertThat(report.actions()).anySatisfy(a -> assertThat(a).contains("repaired ws1").contains("host link missing"));
+        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+    }
+
+    @Test
+    void rebuildsADeletedNamespace() {
+        agent = start(StepListener.NONE);
+        agent.create(spec("ws1"));
+        commands.check("ip", "netns", "delete", host.namespacePrefix() + "ws1");
+
+        agent.reconcile();
+
+        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+        assertThat(host.links()).hasSize(1);
+    }
+
+    @Test
+    void restoresAMissingSetElement() {
+        agent = start(StepListener.NONE);
+        String address = agent.create(spec("ws1")).address();
+        commands.check("nft", "delete", "element", "inet", host.tableName(), "ws_addrs", "{ " + address + " }");
+        assertThat(agent.get(WS1).actual().problems()).containsExactly("nftables elements missing");
+
+        agent.reconcile();
+
+        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+    }
+
+    @Test
+    void removesAnOrphanNamespaceButNotOthers() {
+        agent = start(StepListener.NONE);
+        String orphan = host.namespacePrefix() + "ghost";
+        String foreign = host.peerNamespacePrefix() + "keep";
+        commands.check("ip", "netns", "add", orphan);
+        commands.check("ip", "netns", "add", foreign);
+
+        Reconciler.Report report = agent.reconcile();
+
+        assertThat(report.actions()).contains("deleted orphan namespace " + orphan);
+        assertThat(commands.check("ip", "netns", "list").stdout()).doesNotContain(orphan).contains(foreign);
+    }
+
+    @Test
+    void removesOrphanSetElementsAndLinks() {
+        agent = start(StepListener.NONE);
+        agent.create(spec("ws1"));
+        String orphanLink = host.tag() + "0123456789";
+        commands.check("ip", "link", "add", orphanLink, "type", "veth", "peer", "name", host.tag() + "peer");
+        commands.check("nft", "add", "element", "inet", host.tableName(), "ws_ifaces", "{ \"" + orphanLink + "\" }");
+
+        agent.reconcile();
+
+        assertThat(host.links()).doesNotContain(orphanLink);
+        assertThat(commands.check("nft", "list", "set", "inet", host.tableName(), "ws_ifaces").stdout())
+                .doesNotContain(orphanLink);
+        assertThat(agent.get(WS1).actual().inSync()).isTrue();
+    }
+
+    @Test
+    void reloadsADeletedTableWithEveryWorkspace() {
+        agent = start(StepListener.NONE);
+        agent.create(spec("ws1"));
+        commands.check("nft", "delete", "table", "inet", host.tableName());
+
+        agent.reconcile();
+
+        assertThat(host.tableExists()).isTrue();
+        assertThat(agent.get(WS1).actual().inSync()).isTrue();
+    }
+
+    @Test
+    void findsNothingToDoWhenEverythingIsInSync() {
+        agent = start(StepListener.NONE);
+        agent.create(spec("ws1"));
+        agent.create(spec("ws2"));
+
+        assertThat(agent.reconcile().actions()).isEmpty();
+    }
+
+    @Test
+    void replacesATableWhoseRulesWereChanged() {
+        agent = start(StepListener.NONE);
+        agent.create(spec("ws1"));
+        commands.check("nft", "flush", "chain", "inet", host.tableName(), "workspace_in");
+
+        Reconciler.Report report = agent.reconcile();
+
+        assertThat(report.actions()).contains("table inet " + host.tableName() + " had been changed: reloaded");
+        assertThat(commands.check("nft", "list", "chain", "inet", host.tableName(), "workspace_in").stdout())
+                .contains("not from a gateway");
+        assertThat(agent.get(WS1).actual().inSync()).isTrue();
+        assertThat(agent.reconcile().actions()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(CreateStep.class)
+    void aCrashAfterAnyCreateStepIsCompletedOnRestartAndDeletesCleanly(CreateStep crashAfter) {
+        WorkspaceNetworks crashing = start((step, id) -> {
+            if (step == crashAfter) {
+                throw new SimulatedCrash(step);
+            }
+        });
+        assertThatThrownBy(() -> crashing.create(spec("ws1"))).isInstanceOf(SimulatedCrash.class);
+
+        agent = start(StepListener.NONE);
+
+        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+        assertThat(routes.published()).containsKey("ws1");
+        agent.delete(WS1);
+        assertThat(host.namespaces()).isEmpty();
+        assertThat(host.links()).isEmpty();
+        assertThat(routes.published()).isEmpty();
+    }
+
+    @Test
+    void aFailedCreateLeavesNothingAndFreesTheAddress() {
+        WorkspaceNetworks failing = start((step, id) -> {
+            if (step == CreateStep.ADDRESSES_SET && id.equals(WS1)) {
+                throw new IllegalStateException("injected failure");
+            }
+        });
+        agent = failing;
+        assertThatThrownBy(() -> failing.create(spec("ws1"))).hasMessage("injected failure");
+
+        assertThat(failing.list()).isEmpty();
+        assertThat(host.namespaces()).isEmpty();
+        assertThat(host.links()).isEmpty();
+        assertThat(failing.create(spec("ws2")).address()).isEqualTo("10.213.20.1");
+        assertThat(List.copyOf(routes.published().keySet())).containsExactly("ws2");
+    }
+}

@@ -1,0 +1,93 @@
+package dev.portcullis.agent.nftables;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.config.HostService;
+import dev.portcullis.agent.kernel.CommandResult;
+import dev.portcullis.agent.kernel.Nft;
+import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.testing.RootNetworking;
+import dev.portcullis.policy.WorkspaceId;
+import dev.portcullis.agent.workspace.WorkspaceRecord;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TemplateTest {
+
+    private static final AgentConfig CONFIG = AgentConfig.builder()
+            .tableName("pct_check")
+            .addressRange(Ipv4Cidr.parse("10.213.40.0/24"))
+            .gatewayAddresses(List.of(Ipv4Cidr.parse("10.213.41.1/32")))
+            .hostServices(List.of(new HostService("udp", 53), new HostService("tcp", 53)))
+            .build();
+    private static final List<WorkspaceRecord> WORKSPACES = List.of(
+            new WorkspaceRecord(WorkspaceId.of("ws1"), "alice", "acme", 0, "pc0123456789", 0, Instant.EPOCH),
+            new WorkspaceRecord(WorkspaceId.of("ws2"), "bob", "acme", 5, "pcabcdef0123", 0, Instant.EPOCH));
+
+    @Test
+    void rejectsAMissingPlaceholderValue() {
+        Template template = new Template("t.nft", "table inet ${table} { }\n");
+
+        assertThatThrownBy(() -> template.render(Map.of()))
+                .hasMessage("t.nft: no value for [table] (expected: values for [table])");
+    }
+
+    @Test
+    void rejectsAnUnknownPlaceholderValue() {
+        Template template = new Template("t.nft", "table inet ${table} { }\n");
+
+        assertThatThrownBy(() -> template.render(Map.of("table", "x", "tabel", "y")))
+                .hasMessageContaining("unknown placeholders [tabel]");
+    }
+
+    @Test
+    void rejectsAValueThatCouldStartANewStatement() {
+        Template template = new Template("t.nft", "add element inet t s { ${elements} }\n");
+
+        for (String bad : new String[] {"1.2.3.4 }; flush ruleset", "a\nflush ruleset", "x # y", "$(id)"}) {
+            assertThatThrownBy(() -> template.render(Map.of("elements", bad))).as(bad)
+                    .hasMessageContaining("expected: letters, digits");
+        }
+    }
+
+    @Test
+    void rejectsAMalformedPlaceholder() {
+        assertThatThrownBy(() -> new Template("t.nft", "table inet ${Table} { }\n"))
+                .hasMessageContaining("malformed placeholder");
+    }
+
+    @Test
+    void everyTemplateOnTheClassPathLoadsWithItsPlaceholders() {
+        assertThat(Template.load("table.nft").placeholders())
+                .containsExactlyInAnyOrder("table", "workspace_range", "host_to_workspace_verdict");
+        assertThat(Template.load("elements-add.nft").placeholders()).containsExactlyInAnyOrder("table", "set", "elements");
+        assertThat(Template.load("elements-delete.nft").placeholders()).containsExactlyInAnyOrder("table", "set", "elements");
+    }
+
+    @Test
+    void renderedWorkspaceElementsQuoteInterfaceNames() {
+        String script = new Ruleset(CONFIG).addScript(new Ruleset(CONFIG).workspaceElements(WORKSPACES));
+
+        assertThat(script).contains("add element inet pct_check ws_bindings { \"pc0123456789\" . 10.213.40.1, "
+                + "\"pcabcdef0123\" . 10.213.40.11 }");
+    }
+
+    @Test
+    void everyRenderedTemplatePassesTheKernelsCheck() {
+        RootNetworking.assumeAvailable();
+        Ruleset ruleset = new Ruleset(CONFIG);
+        Map<String, List<String>> elements = ruleset.workspaceElements(WORKSPACES);
+        // One batch: the whole table, then a delete of the elements it just added. Nothing is applied (-c).
+        String script = ruleset.tableScript(WORKSPACES) + ruleset.deleteScript(elements) + ruleset.addScript(elements);
+
+        CommandResult check = new Nft(new ProcessCommandRunner()).check(script);
+
+        assertThat(check.exitCode()).as(check.stderr() + "\n" + script).isZero();
+        assertThat(new ProcessCommandRunner().run("nft", "list", "table", "inet", "pct_check").ok()).isFalse();
+    }
+}

@@ -1,0 +1,70 @@
+package dev.portcullis.agent.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.portcullis.agent.address.AddressPlan;
+import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.policy.WorkspaceId;
+import dev.portcullis.agent.workspace.WorkspaceRecord;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DesiredStateStoreTest {
+
+    private static final AddressPlan PLAN = new AddressPlan(Ipv4Cidr.parse("10.213.0.0/24"), 31);
+
+    @TempDir
+    Path dir;
+
+    private static WorkspaceRecord record(String id, int slot, String link) {
+        return new WorkspaceRecord(WorkspaceId.of(id), "alice", "acme", slot, link, 0, Instant.parse("2026-01-01T00:00:00Z"));
+    }
+
+    @Test
+    void savedStateLoadsBackUnchanged() {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        DesiredState state = DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 3, "pc0000000002")));
+
+        store.save(state);
+
+        assertThat(new DesiredStateStore(dir, PLAN).load().workspaces()).containsExactlyElementsOf(state.workspaces());
+    }
+
+    @Test
+    void leavesNoTemporaryFileBehind() throws Exception {
+        new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("desired-state.json");
+        }
+    }
+
+    @Test
+    void refusesADamagedFileInsteadOfGuessing() throws Exception {
+        Files.writeString(dir.resolve("desired-state.json"), "{\"version\":1,\"workspaces\":[{\"id\":");
+
+        assertThatThrownBy(() -> new DesiredStateStore(dir, PLAN).load())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("desired-state.json");
+    }
+
+    @Test
+    void refusesToReadSlotsUnderAnotherAddressPlan() {
+        new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+
+        assertThatThrownBy(() -> new DesiredStateStore(dir, new AddressPlan(Ipv4Cidr.parse("10.213.8.0/24"), 31)).load())
+                .hasMessageContaining("placed in 10.213.0.0/24 in /31 slots")
+                .hasMessageContaining("the config says 10.213.8.0/24 in /31 slots");
+    }
+
+    @Test
+    void refusesTwoWorkspacesOnOneSlot() {
+        assertThatThrownBy(() -> DesiredState.of(List.of(record("ws1", 2, "pc0000000001"), record("ws2", 2, "pc0000000002"))))
+                .hasMessageContaining("slot 2 is used by two workspaces");
+    }
+}

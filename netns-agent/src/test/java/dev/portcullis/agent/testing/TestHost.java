@@ -1,0 +1,116 @@
+package dev.portcullis.agent.testing;
+
+import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Names and a range of this test's own: random prefixes for namespaces, links and the table, so a
+ * test never sees (or deletes) anything it did not make; and a sweep that removes all of it even
+ * when the test failed half-way.
+ */
+public final class TestHost implements AutoCloseable {
+
+    private static final ProcessCommandRunner COMMANDS = new ProcessCommandRunner();
+
+    private final String tag;
+    private final Path stateDir;
+    private final Ipv4Cidr range;
+
+    public TestHost(String range) {
+        Random random = new Random();
+        StringBuilder tag = new StringBuilder("q");
+        for (int i = 0; i < 4; i++) {
+            tag.append((char) ('a' + random.nextInt(26)));
+        }
+        this.tag = tag.toString();
+        this.range = Ipv4Cidr.parse(range);
+        try {
+            this.stateDir = Files.createTempDirectory("portcullis-agent-test");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String tag() {
+        return tag;
+    }
+
+    public String namespacePrefix() {
+        return "pct" + tag + "-";
+    }
+
+    /** Namespaces the test itself makes (gateway, internet, ...): not the agent's prefix, so reconcile leaves them. */
+    public String peerNamespacePrefix() {
+        return "pcx" + tag + "-";
+    }
+
+    public String tableName() {
+        return "pct_" + tag;
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    /** A config for this test: own prefixes, own range, no global forwarding (links forward one by one). */
+    public AgentConfig.Builder config() {
+        return AgentConfig.builder()
+                .stateDir(stateDir)
+                .socketPath(stateDir.resolve("agent.sock"))
+                .namespacePrefix(namespacePrefix())
+                .interfacePrefix(tag)
+                .tableName(tableName())
+                .addressRange(range)
+                .slotPrefixLength(31)
+                .globalForwarding(false)
+                .reconcileInterval(Duration.ofHours(1))
+                .hostName("test-host");
+    }
+
+    /** Deletes every namespace, link and table with this test's prefixes. */
+    @Override
+    public void close() {
+        for (String line : COMMANDS.run("ip", "netns", "list").stdout().split("\n")) {
+            String ns = line.strip().split(" ", 2)[0];
+            if (ns.startsWith(namespacePrefix()) || ns.startsWith(peerNamespacePrefix())) {
+                COMMANDS.run("ip", "netns", "delete", ns);
+            }
+        }
+        for (String link : links()) {
+            COMMANDS.run("ip", "link", "delete", "dev", link);
+        }
+        COMMANDS.run("nft", "delete", "table", "inet", tableName());
+        COMMANDS.run("nft", "delete", "table", "inet", tableName() + "_net");
+        try (var files = Files.walk(stateDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temp dir left behind is harmless
+        }
+    }
+
+    /** Host links whose name starts with this test's tag. */
+    public List<String> links() {
+        return COMMANDS.run("ip", "-o", "link", "show").stdout().lines()
+                .map(l -> l.split(":", 3)[1].strip().split("@", 2)[0])
+                .filter(name -> name.startsWith(tag))
+                .toList();
+    }
+
+    public List<String> namespaces() {
+        return COMMANDS.run("ip", "netns", "list").stdout().lines()
+                .map(l -> l.strip().split(" ", 2)[0])
+                .filter(ns -> ns.startsWith(namespacePrefix()))
+                .toList();
+    }
+
+    public boolean tableExists() {
+        return COMMANDS.run("nft", "list", "table", "inet", tableName()).ok();
+    }
+}
