@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
     static final String BASE_DOMAIN = "ws.localhost";
     static final String WORKSPACE = "demo";
+    static final int ADMIN_PORT = 9090;
 
     @Option(names = "--https-port", defaultValue = "8443", description = "Gateway port (0: any free port). Default: ${DEFAULT-VALUE}.")
     int httpsPort;
@@ -61,6 +62,7 @@ final class DemoCommand implements Callable<Integer> {
                     new InetSocketAddress(loopback, isFree(loopback, workspacePort) ? workspacePort : 0));
             running.add(app);
             GatewayConfig.Builder config = GatewayConfig.builder()
+                    .adminListen(new InetSocketAddress(loopback, isFree(loopback, ADMIN_PORT) ? ADMIN_PORT : 0))
                     .baseDomain(BASE_DOMAIN)
                     .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
                     .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
@@ -70,7 +72,8 @@ final class DemoCommand implements Callable<Integer> {
             }
             GatewayServer gateway = GatewayServer.start(config.build());
             running.add(gateway);
-            printWelcome(app.address().getPort(), gateway.boundAddresses().get(0).getPort(), ca.caCertificate());
+            printWelcome(app.address().getPort(), gateway.boundAddresses().get(0).getPort(), ca.caCertificate(),
+                    gateway.adminAddress().getPort());
         } catch (IOException | RuntimeException e) {
             running.closeAll();
             System.err.println("portcullis demo: " + e.getMessage());
@@ -105,7 +108,7 @@ final class DemoCommand implements Callable<Integer> {
         return base.resolve("portcullis");
     }
 
-    private static void printWelcome(int workspacePort, int gatewayPort, Path caFile) {
+    private static void printWelcome(int workspacePort, int gatewayPort, Path caFile, int adminPort) {
         String url = "https://" + workspacePort + "-" + WORKSPACE + "." + BASE_DOMAIN + ":" + gatewayPort + "/";
         String ca = shellQuote(caFile.toAbsolutePath().toString());
         System.out.printf("""
@@ -119,9 +122,12 @@ final class DemoCommand implements Callable<Integer> {
                     curl --cacert %s %s
 
                   In a browser, open the URL above. Trust the demo CA (%s) or accept the warning.
-                  A WebSocket echo runs on the same page. Press Ctrl-C to stop.
+                  A WebSocket echo runs on the same page.
+                  Metrics and health: http://127.0.0.1:%d/metrics, /healthz, /readyz
 
-                """, WORKSPACE, workspacePort, url, ca, url, ca);
+                  Press Ctrl-C to stop.
+
+                """, WORKSPACE, workspacePort, url, ca, url, ca, adminPort);
         System.out.flush();
     }
 

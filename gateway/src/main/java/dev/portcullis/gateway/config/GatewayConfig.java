@@ -16,6 +16,7 @@ import java.util.List;
  *
  * @param listeners         the HTTPS addresses to bind
  * @param redirectListeners plain-HTTP addresses that only redirect to HTTPS (may be empty)
+ * @param adminListener     the operator's listener: health, readiness, metrics
  * @param transport         the socket layer to run on
  * @param transportForced   whether the config named the transport (otherwise it was the best available)
  * @param baseDomains       the domains under which {@code <port>-<workspace>} names are served
@@ -27,6 +28,7 @@ import java.util.List;
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
         List<InetSocketAddress> redirectListeners,
+        InetSocketAddress adminListener,
         Transport transport,
         boolean transportForced,
         List<String> baseDomains,
@@ -41,6 +43,7 @@ public record GatewayConfig(
             throw new IllegalArgumentException("listen: empty (expected: at least one address to bind)");
         }
         redirectListeners = List.copyOf(redirectListeners);
+        requireNonNull(adminListener, "adminListener");
         requireNonNull(transport, "transport");
         baseDomains = List.copyOf(baseDomains);
         if (baseDomains.isEmpty()) {
@@ -53,6 +56,9 @@ public record GatewayConfig(
         }
         requireNonNull(routes, "routes");
     }
+
+    /** The admin listener unless configured: loopback only, so metrics are not public by accident. */
+    public static final InetSocketAddress DEFAULT_ADMIN_LISTENER = new InetSocketAddress("127.0.0.1", 9090);
 
     public static Builder builder() {
         return new Builder();
@@ -100,6 +106,7 @@ public record GatewayConfig(
     public static final class Builder {
         private final List<InetSocketAddress> listeners = new ArrayList<>();
         private final List<InetSocketAddress> redirectListeners = new ArrayList<>();
+        private InetSocketAddress adminListener = DEFAULT_ADMIN_LISTENER;
         private Transport transport;
         private final List<String> baseDomains = new ArrayList<>();
         private TlsSettings tls;
@@ -116,6 +123,11 @@ public record GatewayConfig(
 
         public Builder redirectListen(InetSocketAddress address) {
             redirectListeners.add(requireNonNull(address, "address"));
+            return this;
+        }
+
+        public Builder adminListen(InetSocketAddress address) {
+            this.adminListener = requireNonNull(address, "address");
             return this;
         }
 
@@ -153,7 +165,7 @@ public record GatewayConfig(
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
-            return new GatewayConfig(listeners, redirectListeners, forced ? transport : Transport.best(), forced,
+            return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, eventLoopThreads, routes);
         }
     }

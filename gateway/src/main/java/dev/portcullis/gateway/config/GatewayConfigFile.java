@@ -26,6 +26,8 @@ public final class GatewayConfigFile {
     public List<ListenAddress> listen;
     @JsonProperty("redirectListen")
     public List<ListenAddress> redirectListen;
+    @JsonProperty("adminListen")
+    public ListenAddress adminListen;
     @JsonProperty("transport")
     public String transport;
     @JsonProperty("baseDomains")
@@ -86,6 +88,7 @@ public final class GatewayConfigFile {
         return new GatewayConfig(
                 listen.stream().map(ListenAddress::address).toList(),
                 redirectListen == null ? List.of() : redirectListen.stream().map(ListenAddress::address).toList(),
+                adminListen == null ? GatewayConfig.DEFAULT_ADMIN_LISTENER : adminListen.address(),
                 chosen,
                 forced,
                 baseDomains.stream().map(BaseDomain::name).toList(),

@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.observe.Exchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -15,9 +16,18 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
     private final Channel peer;
+    private final Exchange tunnel;
+    private final boolean towardWorkspace;
 
-    ByteRelayHandler(Channel peer) {
+    /**
+     * @param peer             where the bytes read here go
+     * @param tunnel           the exchange that became this tunnel; counts the bytes, ends with the tunnel
+     * @param towardWorkspace  whether this side relays the client's bytes to the workspace
+     */
+    ByteRelayHandler(Channel peer, Exchange tunnel, boolean towardWorkspace) {
         this.peer = peer;
+        this.tunnel = tunnel;
+        this.towardWorkspace = towardWorkspace;
     }
 
     @Override
@@ -26,6 +36,11 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
             // The HTTP decoders hand over an empty end-of-message marker while they are removed.
             ReferenceCountUtil.release(msg);
             return;
+        }
+        if (towardWorkspace) {
+            tunnel.bytesToWorkspace(bytes.readableBytes());
+        } else {
+            tunnel.bytesToClient(bytes.readableBytes());
         }
         peer.writeAndFlush(bytes).addListener((ChannelFutureListener) written -> {
             if (written.isSuccess()) {
@@ -47,6 +62,7 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        tunnel.finish();
         closeAfterFlush(peer);
     }
 

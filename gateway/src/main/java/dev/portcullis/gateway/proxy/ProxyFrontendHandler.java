@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.observe.Exchange;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import io.netty.bootstrap.Bootstrap;
@@ -24,6 +25,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.ScheduledFuture;
@@ -66,6 +68,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean webSocketUpgrade;
     private boolean answeredByGateway;
     private ScheduledFuture<?> requestHeadDeadline;
+    private Exchange exchange;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -128,6 +131,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             requestHeadDeadline.cancel(false);
             requestHeadDeadline = null;
         }
+        exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
+                request.method().name(), request.uri());
         browser = ErrorResponses.wantsHtml(request.headers().get(HttpHeaderNames.ACCEPT));
         if (request.decoderResult().isFailure()) {
             answerMalformed(request.decoderResult().cause());
@@ -161,6 +166,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             answer(ProxyError.UNKNOWN_WORKSPACE, "There is no workspace '" + target.workspaceId() + "'.");
             return;
         }
+        exchange.routedTo(target.workspaceId(), target.port());
         InetSocketAddress address = new InetSocketAddress(route.address(), target.port());
         HttpRequest forwarded = ForwardedRequests.toWorkspace(request, target,
                 (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade);
@@ -234,6 +240,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     /** Writes toward the workspace; the client is read again once the write completed. */
     private void forward(Object message) {
         boolean last = message instanceof LastHttpContent;
+        if (message instanceof HttpContent content) {
+            exchange.bytesToWorkspace(content.content().readableBytes());
+        }
         UpstreamResponseHandler handler = upstreamHandler;
         upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
@@ -250,6 +259,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Called by the upstream side with each part of the response, in order. */
     ChannelFuture writeResponse(Object message) {
+        if (message instanceof HttpResponse response) {
+            exchange.responseHead(response.status().code());
+        }
+        if (message instanceof HttpContent content) {
+            exchange.bytesToClient(content.content().readableBytes());
+        }
         return ctx.writeAndFlush(message);
     }
 
@@ -263,6 +278,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     /** The workspace finished its response; the connection serves the next request or closes. */
     void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
         requestInProgress = false;
+        exchange.finish();
         if (!upstreamReusable || !requestFullyReceived) {
             closeUpstream();
         } else {
@@ -297,12 +313,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
      * this event loop, and both pipelines drop HTTP at once, so no byte is parsed as HTTP afterwards.
      */
     void switchToRelay(HttpResponse switchingProtocols) {
+        exchange.responseHead(switchingProtocols.status().code());
+        exchange.becameTunnel();
         ctx.writeAndFlush(switchingProtocols);
         ChannelPipeline client = ctx.pipeline();
-        client.replace(this, PipelineNames.RELAY, new ByteRelayHandler(upstream));
+        client.replace(this, PipelineNames.RELAY, new ByteRelayHandler(upstream, exchange, true));
         client.remove(PipelineNames.HTTP_CODEC);
         ChannelPipeline workspace = upstream.pipeline();
-        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY, new ByteRelayHandler(ctx.channel()));
+        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY, new ByteRelayHandler(ctx.channel(), exchange, false));
         workspace.remove(PipelineNames.UPSTREAM_CODEC);
         ctx.channel().read();
         upstream.read();
@@ -358,6 +376,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         answeredByGateway = true;
         requestInProgress = false;
         releaseWaiting();
+        if (exchange == null) {
+            exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(), "-", "-");
+        }
+        exchange.answeredByGateway(error.status().code(), error.code());
+        exchange.finish();
         var response = ErrorResponses.create(ctx.alloc(), error, detail, browser);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
@@ -390,6 +413,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent handshake && !handshake.isSuccess()) {
+            settings.metrics().handshakeFailed();
+        }
         if (event instanceof IdleStateEvent) {
             log.debug("closing {} after {} of silence", ctx.channel().remoteAddress(), settings.timeouts().idle());
             closeUpstream();
@@ -401,6 +427,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (exchange != null && requestInProgress) {
+            exchange.finish(); // cut short: logged with what it got to
+        }
         if (requestHeadDeadline != null) {
             requestHeadDeadline.cancel(false);
         }

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.config.Timeouts;
+import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.RouteTable;
 import io.netty.channel.socket.SocketChannel;
 import java.util.List;
@@ -15,16 +16,19 @@ import java.util.function.Supplier;
  * @param routes             the current route snapshot; read once per request, never locked
  * @param socketChannelClass the upstream channel type, of the same transport as the event loops
  * @param timeouts           how long to wait for what
+ * @param metrics            where requests, bytes and errors are counted
  */
 public record ProxySettings(
         List<String> baseDomains,
         Supplier<RouteTable> routes,
         Class<? extends SocketChannel> socketChannelClass,
-        Timeouts timeouts) {
+        Timeouts timeouts,
+        GatewayMetrics metrics) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
         requireNonNull(socketChannelClass, "socketChannelClass");
         requireNonNull(timeouts, "timeouts");
+        requireNonNull(metrics, "metrics");
     }
 }

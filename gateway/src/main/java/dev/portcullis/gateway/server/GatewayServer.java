@@ -2,7 +2,9 @@ package dev.portcullis.gateway.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.gateway.admin.AdminServer;
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
 import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
@@ -47,6 +49,9 @@ public final class GatewayServer implements AutoCloseable {
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Channel> redirectListeners = new ArrayList<>();
     private ReloadingCertificates certificates;
+    private final GatewayMetrics metrics = new GatewayMetrics();
+    private AdminServer admin;
+    private volatile boolean serving;
 
     private GatewayServer(GatewayConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup) {
         this.config = config;
@@ -64,8 +69,12 @@ public final class GatewayServer implements AutoCloseable {
         GatewayServer server = new GatewayServer(config, boss, workers);
         try {
             server.certificates = ReloadingCertificates.start(config.tls());
+            server.admin = AdminServer.start(config.adminListener(), boss, config.transport().serverChannelClass(),
+                    server.metrics, () -> server.serving);
+            log.info("Admin listener on http://{} (/healthz, /readyz, /metrics)", format(server.admin.address()));
             server.bind();
             server.bindRedirects();
+            server.serving = true;
         } catch (IOException | InterruptedException | RuntimeException e) {
             server.close();
             throw e;
@@ -75,7 +84,7 @@ public final class GatewayServer implements AutoCloseable {
 
     private void bind() throws IOException, InterruptedException {
         ProxySettings proxy = new ProxySettings(config.baseDomains(), config::routes,
-                config.transport().socketChannelClass(), config.timeouts());
+                config.transport().socketChannelClass(), config.timeouts(), metrics);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -87,6 +96,8 @@ public final class GatewayServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel channel) {
                             int listenerPort = ((InetSocketAddress) channel.localAddress()).getPort();
+                            metrics.connectionOpened();
+                            channel.closeFuture().addListener(closed -> metrics.connectionClosed());
                             channel.pipeline()
                                     .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
                                             config.timeouts().idle().toNanos(), TimeUnit.NANOSECONDS))
@@ -146,8 +157,17 @@ public final class GatewayServer implements AutoCloseable {
         return listeners.stream().map(channel -> (InetSocketAddress) channel.localAddress()).toList();
     }
 
+    /** The admin listener's address (health, readiness, metrics). */
+    public InetSocketAddress adminAddress() {
+        return admin.address();
+    }
+
     @Override
     public void close() {
+        serving = false;
+        if (admin != null) {
+            admin.close();
+        }
         for (Channel listener : listeners) {
             listener.close().awaitUninterruptibly();
         }

@@ -59,6 +59,7 @@ public final class GatewayFixture implements AutoCloseable {
             GatewayConfig config = GatewayConfig.builder()
                     .listen(new InetSocketAddress(loopback, 0))
                     .redirectListen(new InetSocketAddress(loopback, 0))
+                    .adminListen(new InetSocketAddress(loopback, 0))
                     .transport(transport)
                     .baseDomain(BASE_DOMAIN)
                     .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
@@ -75,6 +76,11 @@ public final class GatewayFixture implements AutoCloseable {
 
     public int gatewayPort() {
         return gateway.boundAddresses().get(0).getPort();
+    }
+
+    /** The admin listener: /healthz, /readyz, /metrics. */
+    public URI adminUrl(String path) {
+        return URI.create("http://127.0.0.1:" + gateway.adminAddress().getPort() + path);
     }
 
     /** The plain-HTTP listener that redirects to HTTPS. */
