@@ -22,6 +22,7 @@ import java.util.List;
  * @param baseDomains       the domains under which {@code <port>-<workspace>} names are served
  * @param tls               the certificates presented to clients and how they are served
  * @param timeouts          how long to wait for what
+ * @param limits            bounds on connections and bodies, and the shutdown drain
  * @param eventLoopThreads  event loop threads; 0 means one per core
  * @param routes            the workspace routes, until the route store replaces the static table
  */
@@ -34,6 +35,7 @@ public record GatewayConfig(
         List<String> baseDomains,
         TlsSettings tls,
         Timeouts timeouts,
+        Limits limits,
         int eventLoopThreads,
         RouteTable routes) {
 
@@ -51,6 +53,7 @@ public record GatewayConfig(
         }
         requireNonNull(tls, "tls");
         requireNonNull(timeouts, "timeouts");
+        requireNonNull(limits, "limits");
         if (eventLoopThreads < 0) {
             throw new IllegalArgumentException("eventLoopThreads: " + eventLoopThreads + " (expected: >= 0)");
         }
@@ -111,6 +114,7 @@ public record GatewayConfig(
         private final List<String> baseDomains = new ArrayList<>();
         private TlsSettings tls;
         private Timeouts timeouts = Timeouts.DEFAULTS;
+        private Limits limits = Limits.DEFAULTS;
         private int eventLoopThreads;
         private RouteTable routes = RouteTable.empty();
 
@@ -152,6 +156,11 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder limits(Limits limits) {
+            this.limits = requireNonNull(limits, "limits");
+            return this;
+        }
+
         public Builder eventLoopThreads(int threads) {
             this.eventLoopThreads = threads;
             return this;
@@ -166,7 +175,7 @@ public record GatewayConfig(
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
-                    baseDomains, tls, timeouts, eventLoopThreads, routes);
+                    baseDomains, tls, timeouts, limits, eventLoopThreads, routes);
         }
     }
 }

@@ -36,6 +36,8 @@ public final class GatewayConfigFile {
     public Tls tls;
     @JsonProperty("timeouts")
     public TimeoutsSection timeouts;
+    @JsonProperty("limits")
+    public LimitsSection limits;
     @JsonProperty("eventLoopThreads")
     public Integer eventLoopThreads;
     @JsonProperty("routes")
@@ -96,6 +98,7 @@ public final class GatewayConfigFile {
                         tls.provider == null ? GatewayConfig.TlsProvider.AUTO : tls.provider.value(),
                         tls.reloadInterval == null ? GatewayConfig.TlsSettings.DEFAULT_RELOAD_INTERVAL : tls.reloadInterval.value()),
                 timeouts == null ? Timeouts.DEFAULTS : timeouts.toTimeouts(),
+                limits == null ? Limits.DEFAULTS : limits.toLimits(),
                 eventLoopThreads == null ? 0 : eventLoopThreads,
                 routeTable);
     }
@@ -132,6 +135,47 @@ public final class GatewayConfigFile {
                 }
             }
             throw new IllegalArgumentException("'" + text + "' (expected: auto, openssl or jdk)");
+        }
+    }
+
+    public static final class LimitsSection {
+        @JsonProperty("maxConnections")
+        public Integer maxConnections;
+        @JsonProperty("maxRequestBody")
+        public ConfigSize maxRequestBody;
+        @JsonProperty("drainTimeout")
+        public ConfigDuration drainTimeout;
+
+        Limits toLimits() {
+            Limits defaults = Limits.DEFAULTS;
+            return new Limits(
+                    maxConnections == null ? defaults.maxConnections() : maxConnections,
+                    maxRequestBody == null ? defaults.maxRequestBody() : maxRequestBody.bytes(),
+                    drainTimeout == null ? defaults.drainTimeout() : drainTimeout.value());
+        }
+    }
+
+    /** A size written as {@code 0}, {@code 512KiB}, {@code 100MiB} or {@code 2GiB}. */
+    public record ConfigSize(long bytes) {
+        @JsonCreator
+        public static ConfigSize parse(String text) {
+            String trimmed = text.trim();
+            int unitStart = 0;
+            while (unitStart < trimmed.length() && Character.isDigit(trimmed.charAt(unitStart))) {
+                unitStart++;
+            }
+            if (unitStart == 0 || unitStart > 12) {
+                throw new IllegalArgumentException("'" + text + "' (expected: a number and a unit: B, KiB, MiB or GiB)");
+            }
+            long amount = Long.parseLong(trimmed.substring(0, unitStart));
+            long unit = switch (trimmed.substring(unitStart)) {
+                case "", "B" -> 1;
+                case "KiB" -> 1L << 10;
+                case "MiB" -> 1L << 20;
+                case "GiB" -> 1L << 30;
+                default -> throw new IllegalArgumentException("'" + text + "' (expected: a number and a unit: B, KiB, MiB or GiB)");
+            };
+            return new ConfigSize(amount * unit);
         }
     }
 

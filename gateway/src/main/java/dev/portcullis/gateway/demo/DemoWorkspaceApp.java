@@ -49,8 +49,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The demo's workspace: what a developer's dev server would be. It serves a page, streams a
- * request body straight back ({@code POST /echo}), sends {@code n} known bytes ({@code GET /bytes?n=})
- * and echoes WebSocket messages on {@code /echo}. Tests use it as their workspace too.
+ * request body straight back ({@code POST /echo}), sends {@code n} known bytes ({@code GET /bytes?n=}),
+ * answers after a delay ({@code GET /slow?ms=}) and echoes WebSocket messages on {@code /echo}. Tests use it as their workspace too.
  */
 public final class DemoWorkspaceApp implements AutoCloseable {
     public static final String PAGE_TITLE = "Portcullis demo workspace";
@@ -161,6 +161,13 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                 ctx.write(head);
                 ctx.writeAndFlush(new HttpChunkedInput(new ChunkedStream(new PatternStream(count), 64 * 1024)))
                         .addListener(afterResponse(ctx));
+                return;
+            }
+            if (uri.path().equals("/slow")) {
+                // A response that takes its time, like a long poll: ?ms=N, at most a minute.
+                long millis = Math.min(60_000, Long.parseLong(uri.parameters().getOrDefault("ms", List.of("1000")).get(0)));
+                ctx.executor().schedule(() -> respond(ctx, request, HttpResponseStatus.OK, "text/plain; charset=utf-8",
+                        "answered after " + millis + " ms\n"), millis, TimeUnit.MILLISECONDS);
                 return;
             }
             if (uri.path().equals("/")) {

@@ -25,6 +25,8 @@ public final class GatewayMetrics {
             .register(registry);
     private final Gauge connections = Gauge.builder().name("portcullis_active_connections")
             .help("Open client connections").register(registry);
+    private final Counter rejectedConnections = Counter.builder().name("portcullis_rejected_connections_total")
+            .help("Connections closed at accept because limits.maxConnections were open").register(registry);
     private final Gauge tunnels = Gauge.builder().name("portcullis_active_tunnels")
             .help("Open WebSocket tunnels, by workspace").labelNames("workspace").register(registry);
     private final Counter bytes = Counter.builder().name("portcullis_bytes_total")
@@ -47,6 +49,10 @@ public final class GatewayMetrics {
 
     public void connectionOpened() {
         connections.inc();
+    }
+
+    public void connectionRejected() {
+        rejectedConnections.inc();
     }
 
     public void connectionClosed() {

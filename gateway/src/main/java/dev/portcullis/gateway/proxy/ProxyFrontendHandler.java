@@ -69,6 +69,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean answeredByGateway;
     private ScheduledFuture<?> requestHeadDeadline;
     private Exchange exchange;
+    private long requestBodyBytes;
+    private boolean draining;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -143,9 +145,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             answer(ProxyError.MALFORMED_REQUEST, "The request is not valid HTTP/1.1: " + problem + ".");
             return;
         }
+        long maxBody = settings.limits().maxRequestBody();
+        if (maxBody > 0 && HttpUtil.getContentLength(request, -1L) > maxBody) {
+            answer(ProxyError.BODY_TOO_LARGE, "The request body is larger than " + maxBody + " bytes.");
+            return;
+        }
         requestInProgress = true;
         requestFullyReceived = false;
-        keepAlive = HttpUtil.isKeepAlive(request);
+        requestBodyBytes = 0;
+        keepAlive = HttpUtil.isKeepAlive(request) && !draining;
         webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(request);
 
         PortHost host = PortHost.parse(request.headers().get(HttpHeaderNames.HOST), settings.baseDomains());
@@ -227,6 +235,19 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             // A broken body must never look complete to the workspace: drop its connection unfinished.
             closeUpstream();
             answerMalformed(content.decoderResult().cause());
+            return;
+        }
+        requestBodyBytes += content.content().readableBytes();
+        long maxBody = settings.limits().maxRequestBody();
+        if (maxBody > 0 && requestBodyBytes > maxBody) {
+            content.release();
+            boolean responseStarted = upstreamHandler != null && upstreamHandler.responseStarted();
+            closeUpstream(); // the workspace never sees the end of a body that broke the limit
+            if (responseStarted) {
+                ctx.close();
+            } else {
+                answer(ProxyError.BODY_TOO_LARGE, "The request body is larger than " + maxBody + " bytes.");
+            }
             return;
         }
         requestFullyReceived |= content instanceof LastHttpContent;
@@ -415,6 +436,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof SslHandshakeCompletionEvent handshake && !handshake.isSuccess()) {
             settings.metrics().handshakeFailed();
+        }
+        if (event == Drain.EVENT) {
+            draining = true;
+            keepAlive = false; // the response in flight, if any, is the connection's last
+            if (!requestInProgress && pipelined.isEmpty()) {
+                closeUpstream();
+                ctx.close();
+            }
+            return;
         }
         if (event instanceof IdleStateEvent) {
             log.debug("closing {} after {} of silence", ctx.channel().remoteAddress(), settings.timeouts().idle());

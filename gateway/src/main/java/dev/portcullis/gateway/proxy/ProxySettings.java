@@ -2,6 +2,7 @@ package dev.portcullis.gateway.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.RouteTable;
@@ -16,6 +17,7 @@ import java.util.function.Supplier;
  * @param routes             the current route snapshot; read once per request, never locked
  * @param socketChannelClass the upstream channel type, of the same transport as the event loops
  * @param timeouts           how long to wait for what
+ * @param limits             body size limit
  * @param metrics            where requests, bytes and errors are counted
  */
 public record ProxySettings(
@@ -23,12 +25,14 @@ public record ProxySettings(
         Supplier<RouteTable> routes,
         Class<? extends SocketChannel> socketChannelClass,
         Timeouts timeouts,
+        Limits limits,
         GatewayMetrics metrics) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
         requireNonNull(socketChannelClass, "socketChannelClass");
         requireNonNull(timeouts, "timeouts");
+        requireNonNull(limits, "limits");
         requireNonNull(metrics, "metrics");
     }
 }

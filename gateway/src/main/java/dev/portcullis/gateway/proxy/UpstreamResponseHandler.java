@@ -42,6 +42,10 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
         this.responseHeadTimeout = responseHeadTimeout;
     }
 
+    boolean responseStarted() {
+        return responseStarted;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.admin.AdminServer;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.observe.GatewayMetrics;
+import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
 import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
@@ -21,12 +22,16 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +57,8 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
     private volatile boolean serving;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger openConnections = new AtomicInteger();
 
     private GatewayServer(GatewayConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup) {
         this.config = config;
@@ -84,7 +91,7 @@ public final class GatewayServer implements AutoCloseable {
 
     private void bind() throws IOException, InterruptedException {
         ProxySettings proxy = new ProxySettings(config.baseDomains(), config::routes,
-                config.transport().socketChannelClass(), config.timeouts(), metrics);
+                config.transport().socketChannelClass(), config.timeouts(), config.limits(), metrics);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -96,8 +103,18 @@ public final class GatewayServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel channel) {
                             int listenerPort = ((InetSocketAddress) channel.localAddress()).getPort();
+                            if (openConnections.incrementAndGet() > config.limits().maxConnections()) {
+                                openConnections.decrementAndGet();
+                                metrics.connectionRejected();
+                                channel.close(); // over the limit: closed at accept, before any TLS work
+                                return;
+                            }
                             metrics.connectionOpened();
-                            channel.closeFuture().addListener(closed -> metrics.connectionClosed());
+                            clients.add(channel);
+                            channel.closeFuture().addListener(closed -> {
+                                openConnections.decrementAndGet();
+                                metrics.connectionClosed();
+                            });
                             channel.pipeline()
                                     .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
                                             config.timeouts().idle().toNanos(), TimeUnit.NANOSECONDS))
@@ -162,17 +179,36 @@ public final class GatewayServer implements AutoCloseable {
         return admin.address();
     }
 
+    /**
+     * Stops gracefully: no new connections; idle ones close now; requests in flight may finish
+     * within {@code limits.drainTimeout}, their connections closing after the response; then
+     * whatever is left (tunnels, slow responses) is closed.
+     */
     @Override
     public void close() {
         serving = false;
-        if (admin != null) {
-            admin.close();
-        }
         for (Channel listener : listeners) {
             listener.close().awaitUninterruptibly();
         }
         for (Channel listener : redirectListeners) {
             listener.close().awaitUninterruptibly();
+        }
+        clients.forEach(channel -> channel.pipeline().fireUserEventTriggered(Drain.EVENT));
+        long deadline = System.nanoTime() + config.limits().drainTimeout().toNanos();
+        while (!clients.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!clients.isEmpty()) {
+            log.info("Closing {} connection(s) still open after the drain timeout", clients.size());
+        }
+        clients.close().awaitUninterruptibly();
+        if (admin != null) {
+            admin.close();
         }
         if (certificates != null) {
             certificates.close();

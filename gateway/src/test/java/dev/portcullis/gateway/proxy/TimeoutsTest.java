@@ -28,7 +28,7 @@ class TimeoutsTest {
     void clientTricklingItsHeadIsClosedAtTheDeadlineWith408() throws Exception {
         Timeouts timeouts = new Timeouts(Duration.ofMillis(1500), Duration.ofSeconds(2), Duration.ofSeconds(20),
                 Duration.ofMinutes(1));
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, timeouts);
+        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, config -> config.timeouts(timeouts));
              RecordingBackend workspace = new RecordingBackend()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
             try (SSLSocket socket = connect(gateway, host)) {
@@ -61,7 +61,7 @@ class TimeoutsTest {
     void workspaceThatNeverAnswersIs504AfterTheResponseHeadTimeout() throws Exception {
         Timeouts timeouts = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(800),
                 Duration.ofMinutes(1));
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, timeouts);
+        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, config -> config.timeouts(timeouts));
              RecordingBackend workspace = new RecordingBackend()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
 
@@ -77,7 +77,7 @@ class TimeoutsTest {
     void silentConnectionIsClosedAfterTheIdleTimeout() throws Exception {
         Timeouts timeouts = new Timeouts(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(30),
                 Duration.ofMillis(800));
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, timeouts);
+        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, config -> config.timeouts(timeouts));
              SSLSocket socket = connect(gateway, gateway.host(gateway.workspacePort(), GatewayFixture.WORKSPACE))) {
             socket.startHandshake();
             long start = System.nanoTime();

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.testing;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.RouteTable;
@@ -21,6 +22,7 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -44,11 +46,12 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** Starts the pair on {@code transport}, or skips the test, saying why, when this machine lacks it. */
     public static GatewayFixture start(Transport transport, Path stateDir) throws Exception {
-        return start(transport, stateDir, new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(2),
-                Duration.ofSeconds(20), Duration.ofMinutes(1)));
+        return start(transport, stateDir, config -> { });
     }
 
-    public static GatewayFixture start(Transport transport, Path stateDir, Timeouts timeouts) throws Exception {
+    /** As {@link #start(Transport, Path)}, with the config changed by {@code customize} before it is built. */
+    public static GatewayFixture start(Transport transport, Path stateDir, Consumer<GatewayConfig.Builder> customize)
+            throws Exception {
         assumeTrue(transport.isAvailable(),
                 () -> "transport " + transport.configName() + " is not available here: " + transport.unavailabilityCause());
         DemoCertificateAuthority ca = new DemoCertificateAuthority(stateDir.resolve("tls"));
@@ -56,18 +59,20 @@ public final class GatewayFixture implements AutoCloseable {
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         DemoWorkspaceApp app = DemoWorkspaceApp.start(transport, new InetSocketAddress(loopback, 0));
         try {
-            GatewayConfig config = GatewayConfig.builder()
+            GatewayConfig.Builder config = GatewayConfig.builder()
                     .listen(new InetSocketAddress(loopback, 0))
                     .redirectListen(new InetSocketAddress(loopback, 0))
                     .adminListen(new InetSocketAddress(loopback, 0))
                     .transport(transport)
                     .baseDomain(BASE_DOMAIN)
                     .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
-                    .timeouts(timeouts)
+                    .timeouts(new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(20),
+                            Duration.ofMinutes(1)))
+                    .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
                     .eventLoopThreads(1)
-                    .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))))
-                    .build();
-            return new GatewayFixture(app, GatewayServer.start(config), trusting(ca.caCertificate()));
+                    .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
+            customize.accept(config);
+            return new GatewayFixture(app, GatewayServer.start(config.build()), trusting(ca.caCertificate()));
         } catch (Exception e) {
             app.close();
             throw e;
@@ -113,6 +118,11 @@ public final class GatewayFixture implements AutoCloseable {
     public HttpClient httpClient() {
         return HttpClient.newBuilder().sslContext(clientTls).version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** The gateway itself, for tests of its lifecycle. */
+    public GatewayServer server() {
+        return gateway;
     }
 
     @Override
