@@ -2,10 +2,21 @@ package dev.portcullis.gateway.proxy;
 
 /** Names of the handlers in client and upstream pipelines, so the pipeline can be read from one place. */
 public final class PipelineNames {
-    /** Client side: idle timer, TLS, HTTP/1.1, then the proxy; after an upgrade the relay replaces the last two. */
+    /**
+     * Client side: idle timer, TLS, protocol negotiation, then for HTTP/1.1 the codec and the proxy
+     * (after an upgrade, the relay replaces both), for HTTP/2 the codecs below.
+     */
     public static final String IDLE = "idle";
     public static final String TLS = "tls";
     public static final String HTTP_CODEC = "http-codec";
+    /** After TLS, the handler that adds the rest of the pipeline for the protocol ALPN chose. */
+    public static final String PROTOCOLS = "protocols";
+    /** HTTP/2: the frame codec and the per-stream child channels on the connection... */
+    public static final String H2_CODEC = "h2-codec";
+    public static final String H2_STREAMS = "h2-streams";
+    public static final String H2_DRAIN = "h2-drain";
+    /** ...and, in each stream's pipeline, the view of the stream as HTTP/1.1 objects, then the proxy. */
+    public static final String H2_STREAM_CODEC = "h2-stream-codec";
     public static final String PROXY = "proxy";
     public static final String RELAY = "relay";
 

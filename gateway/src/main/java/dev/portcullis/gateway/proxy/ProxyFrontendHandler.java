@@ -14,6 +14,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -24,8 +26,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.ScheduledFuture;
@@ -77,15 +77,28 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         this.listenerPort = listenerPort;
     }
 
+    private boolean started;
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            start(); // added after the TLS handshake, to a connection that is already active
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        armRequestHeadDeadline();
-        ctx.read();
+        start(); // an HTTP/2 stream channel becomes active after its initializer ran
+        ctx.fireChannelActive();
+    }
+
+    private void start() {
+        if (!started) {
+            started = true;
+            armRequestHeadDeadline();
+            ctx.read();
+        }
     }
 
     /**
@@ -98,11 +111,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void requestHeadTooLate() {
-        SslHandler tls = ctx.pipeline().get(SslHandler.class);
-        if (tls == null || !tls.handshakeFuture().isDone()) {
-            ctx.close(); // no TLS session yet: nothing can be said to this client
-            return;
-        }
         answer(ProxyError.REQUEST_HEAD_TIMEOUT, "The request head did not arrive within "
                 + settings.timeouts().requestHead().toMillis() + " ms.");
     }
@@ -120,6 +128,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof HttpRequest request) {
             onRequestHead(request);
+            if (msg instanceof FullHttpRequest full && !answeredByGateway) {
+                // A whole request in one object (an HTTP/2 stream of headers only, say): the head
+                // went on its own, the body follows as the request's last content.
+                msg = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
+            }
         }
         if (msg instanceof HttpContent content && !answeredByGateway) {
             onRequestContent(content);
@@ -434,9 +447,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof SslHandshakeCompletionEvent handshake && !handshake.isSuccess()) {
-            settings.metrics().handshakeFailed();
-        }
         if (event == Drain.EVENT) {
             draining = true;
             keepAlive = false; // the response in flight, if any, is the connection's last

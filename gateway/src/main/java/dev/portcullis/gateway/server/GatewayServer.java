@@ -8,9 +8,7 @@ import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
 import dev.portcullis.gateway.proxy.PipelineNames;
-import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
 import dev.portcullis.gateway.proxy.ProxySettings;
-import dev.portcullis.gateway.proxy.ServerHttpCodec;
 import dev.portcullis.gateway.tls.ReloadingCertificates;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -47,6 +45,8 @@ public final class GatewayServer implements AutoCloseable {
     static final int MAX_REQUEST_LINE = 8 * 1024;
     static final int MAX_HEADER_BLOCK = 16 * 1024;
     private static final int MAX_CHUNK = 64 * 1024;
+    /** Streams one HTTP/2 connection may have open at once; each holds a workspace connection. */
+    static final int MAX_CONCURRENT_STREAMS = 128;
 
     private final GatewayConfig config;
     private final EventLoopGroup bossGroup;
@@ -118,12 +118,15 @@ public final class GatewayServer implements AutoCloseable {
                             channel.pipeline()
                                     .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
                                             config.timeouts().idle().toNanos(), TimeUnit.NANOSECONDS))
-                                    .addLast(PipelineNames.TLS, new SniHandler(certificates))
-                                    .addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(new HttpDecoderConfig()
-                                            .setMaxInitialLineLength(MAX_REQUEST_LINE)
-                                            .setMaxHeaderSize(MAX_HEADER_BLOCK)
-                                            .setMaxChunkSize(MAX_CHUNK)))
-                                    .addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
+                                    // The TLS handshake, ClientHello included, shares the request-head deadline.
+                                    .addLast(PipelineNames.TLS, new SniHandler(certificates,
+                                            config.timeouts().requestHead().toMillis()))
+                                    .addLast(PipelineNames.PROTOCOLS, new ClientProtocols(proxy, listenerPort,
+                                            new HttpDecoderConfig()
+                                                    .setMaxInitialLineLength(MAX_REQUEST_LINE)
+                                                    .setMaxHeaderSize(MAX_HEADER_BLOCK)
+                                                    .setMaxChunkSize(MAX_CHUNK),
+                                            MAX_CONCURRENT_STREAMS, metrics));
                         }
                     });
             listeners.add(bindListener(bootstrap, address, "https"));

@@ -13,7 +13,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.SSLException;
 
-/** Builds one server TLS context: TLS 1.3 and 1.2 only, modern ciphers, HTTP/1.1 by ALPN. */
+/** Builds one server TLS context: TLS 1.3 and 1.2 only, modern ciphers, h2 or HTTP/1.1 by ALPN. */
 public final class ServerTls {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
     // TLS 1.2 suites with forward secrecy and AEAD only; TLS 1.3 suites are all modern.
@@ -52,7 +52,7 @@ public final class ServerTls {
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_1_1))
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
                     .build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("cannot use " + files.certificateChain() + " with " + files.privateKey() + ": "
