@@ -46,6 +46,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The demo's workspace: what a developer's dev server would be. It serves a page, streams a
@@ -58,14 +59,17 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel listener;
+    private final AtomicInteger connections;
 
-    private DemoWorkspaceApp(EventLoopGroup group, Channel listener) {
+    private DemoWorkspaceApp(EventLoopGroup group, Channel listener, AtomicInteger connections) {
         this.group = group;
         this.listener = listener;
+        this.connections = connections;
     }
 
     public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address) throws InterruptedException {
         EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
+        AtomicInteger connections = new AtomicInteger();
         try {
             Channel listener = new ServerBootstrap()
                     .group(group)
@@ -74,6 +78,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
+                            connections.incrementAndGet();
                             channel.pipeline()
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpServerExpectContinueHandler())
@@ -82,7 +87,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                         }
                     })
                     .bind(address).sync().channel();
-            return new DemoWorkspaceApp(group, listener);
+            return new DemoWorkspaceApp(group, listener, connections);
         } catch (RuntimeException | InterruptedException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -91,6 +96,11 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
     public InetSocketAddress address() {
         return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Connections accepted since start (the gateway pools its connections to a workspace). */
+    public int acceptedConnections() {
+        return connections.get();
     }
 
     @Override

@@ -1,83 +1,82 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.observe.Exchange;
-import dev.portcullis.gateway.route.PortHost;
-import dev.portcullis.gateway.route.WorkspaceRoute;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client side of one proxied connection: routes each request by its Host, opens (or reuses)
- * the connection to the workspace port on the same event loop, and streams the request body with
- * backpressure — the client is read again only after the previous chunk reached the workspace.
- * Requests on one connection are handled one at a time; the next is read when the response ended.
+ * The client side of one proxied connection (or HTTP/2 stream): routes each request by its Host,
+ * borrows a connection to the workspace port from this event loop's pool, and streams the request
+ * body with backpressure — the client is read again only after the previous chunk reached the
+ * workspace. Requests on one connection are handled one at a time; the next is read when the
+ * response has ended, and the workspace connection goes back to the pool.
  */
 public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
+    // RFC 9110 §9.2.2; only these are sent again when a reused connection fails before answering.
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+            HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
 
     private final ProxySettings settings;
     private final int listenerPort;
-
     private ChannelHandlerContext ctx;
+    private boolean started;
+
     private Channel upstream;
-    private InetSocketAddress upstreamAddress;
     private UpstreamResponseHandler upstreamHandler;
-    private boolean upstreamConnected;
-    // Body chunks that arrived with the request head, before the workspace accepted the connection.
+    private boolean upstreamReused;
+    private Channel connecting;
+    // Body chunks that arrived with the request head, before a workspace connection was ready.
     private final Queue<HttpContent> waitingForConnection = new ArrayDeque<>();
     // Pipelined requests decoded from the same read as the current one; handled after its response.
     private final Queue<Object> pipelined = new ArrayDeque<>();
 
+    private Exchange exchange;
+    private HttpRequest forwardedHead;
+    private RequestRouting.Routed routed;
     private boolean requestInProgress;
     private boolean requestFullyReceived;
+    private long requestBodyBytes;
+    private boolean retried;
     private boolean keepAlive;
     private boolean browser;
     private boolean webSocketUpgrade;
     private boolean answeredByGateway;
-    private ScheduledFuture<?> requestHeadDeadline;
-    private Exchange exchange;
-    private long requestBodyBytes;
     private boolean draining;
+    private ScheduledFuture<?> requestHeadDeadline;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
         this.listenerPort = listenerPort;
     }
-
-    private boolean started;
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -107,12 +106,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private void armRequestHeadDeadline() {
         long nanos = settings.timeouts().requestHead().toNanos();
-        requestHeadDeadline = ctx.executor().schedule(this::requestHeadTooLate, nanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void requestHeadTooLate() {
-        answer(ProxyError.REQUEST_HEAD_TIMEOUT, "The request head did not arrive within "
-                + settings.timeouts().requestHead().toMillis() + " ms.");
+        requestHeadDeadline = ctx.executor().schedule(() -> answer(ProxyError.REQUEST_HEAD_TIMEOUT,
+                "The request head did not arrive within " + settings.timeouts().requestHead().toMillis() + " ms."),
+                nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -149,97 +145,60 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
                 request.method().name(), request.uri());
         browser = ErrorResponses.wantsHtml(request.headers().get(HttpHeaderNames.ACCEPT));
-        if (request.decoderResult().isFailure()) {
-            answerMalformed(request.decoderResult().cause());
-            return;
-        }
-        String problem = RequestChecks.problemWith(request);
-        if (problem != null) {
-            answer(ProxyError.MALFORMED_REQUEST, "The request is not valid HTTP/1.1: " + problem + ".");
-            return;
-        }
-        long maxBody = settings.limits().maxRequestBody();
-        if (maxBody > 0 && HttpUtil.getContentLength(request, -1L) > maxBody) {
-            answer(ProxyError.BODY_TOO_LARGE, "The request body is larger than " + maxBody + " bytes.");
-            return;
-        }
-        requestInProgress = true;
-        requestFullyReceived = false;
-        requestBodyBytes = 0;
-        keepAlive = HttpUtil.isKeepAlive(request) && !draining;
-        webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(request);
-
-        PortHost host = PortHost.parse(request.headers().get(HttpHeaderNames.HOST), settings.baseDomains());
-        PortHost.WorkspacePort target;
-        switch (host) {
-            case PortHost.Malformed malformed -> {
-                answer(ProxyError.MALFORMED_HOST, malformed.reason());
-                return;
+        switch (RequestRouting.route(request, settings)) {
+            case RequestRouting.Refused refused -> answer(refused.error(), refused.detail());
+            case RequestRouting.Routed route -> {
+                routed = route;
+                requestInProgress = true;
+                requestFullyReceived = false;
+                requestBodyBytes = 0;
+                retried = false;
+                keepAlive = HttpUtil.isKeepAlive(request) && !draining;
+                webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(request);
+                exchange.routedTo(route.target().workspaceId(), route.target().port());
+                forwardedHead = ForwardedRequests.toWorkspace(request, route.target(),
+                        (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade);
+                borrowUpstream(false);
             }
-            case PortHost.ForeignDomain foreign -> {
-                answer(ProxyError.NOT_SERVED_HERE, "'" + foreign.host() + "' is not under a domain this gateway serves");
-                return;
-            }
-            case PortHost.WorkspacePort port -> target = port;
         }
-        WorkspaceRoute route = settings.routes().get().lookup(target.workspaceId());
-        if (route == null) {
-            answer(ProxyError.UNKNOWN_WORKSPACE, "There is no workspace '" + target.workspaceId() + "'.");
-            return;
-        }
-        exchange.routedTo(target.workspaceId(), target.port());
-        InetSocketAddress address = new InetSocketAddress(route.address(), target.port());
-        HttpRequest forwarded = ForwardedRequests.toWorkspace(request, target,
-                (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade);
-        if (upstream != null && upstream.isActive() && address.equals(upstreamAddress)) {
-            upstreamHandler.expectResponse(webSocketUpgrade, request.method());
-            forward(forwarded);
-            return;
-        }
-        closeUpstream();
-        connect(address, target, forwarded, request);
     }
 
-    private void connect(InetSocketAddress address, PortHost.WorkspacePort target, HttpRequest forwarded,
-                         HttpRequest original) {
-        upstreamHandler = new UpstreamResponseHandler(this, settings.timeouts().responseHead());
-        upstreamHandler.expectResponse(webSocketUpgrade, original.method());
-        UpstreamResponseHandler handler = upstreamHandler;
-        ChannelFuture connecting = new Bootstrap()
-                .group(ctx.channel().eventLoop())
-                .channel(settings.socketChannelClass())
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.timeouts().connect().toMillis())
-                .handler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        channel.pipeline()
-                                .addLast(PipelineNames.UPSTREAM_CODEC, new HttpClientCodec())
-                                .addLast(PipelineNames.UPSTREAM, handler);
-                    }
-                })
-                .connect(address);
-        upstream = connecting.channel();
-        upstreamAddress = address;
-        upstreamConnected = false;
-        connecting.addListener((ChannelFutureListener) done -> {
-            if (done.channel() != upstream) {
-                return; // superseded: the client moved on or closed while this connection was opening
-            }
-            if (!done.isSuccess()) {
-                releaseWaiting();
-                upstream = null;
-                answer(ProxyError.PORT_NOT_SERVED, "Port " + target.port() + " of workspace '" + target.workspaceId()
-                        + "' is not served: " + describeConnectFailure(done.cause()) + ".");
+    /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
+    private void borrowUpstream(boolean freshOnly) {
+        UpstreamPool pool = settings.pools().forEventLoop(ctx.channel().eventLoop());
+        Channel idle = freshOnly ? null : pool.takeIdle(routed.address());
+        if (idle != null) {
+            useUpstream(idle, true);
+            return;
+        }
+        ChannelFuture opening = pool.connect(routed.address());
+        connecting = opening.channel();
+        opening.addListener((ChannelFutureListener) done -> {
+            if (done.channel() != connecting) {
+                done.channel().close(); // the client went away while this connection was opening
                 return;
             }
-            upstreamConnected = true;
-            upstream.read();
-            forward(forwarded);
-            while (!waitingForConnection.isEmpty()) {
-                forward(waitingForConnection.poll());
+            connecting = null;
+            if (done.isSuccess()) {
+                useUpstream(done.channel(), false);
+            } else {
+                answer(ProxyError.PORT_NOT_SERVED, "Port " + routed.target().port() + " of workspace '"
+                        + routed.target().workspaceId() + "' is not served: " + describeConnectFailure(done.cause()) + ".");
             }
         });
+    }
+
+    private void useUpstream(Channel channel, boolean reused) {
+        upstream = channel;
+        upstreamReused = reused;
+        upstreamHandler = (UpstreamResponseHandler) channel.pipeline().get(PipelineNames.UPSTREAM);
+        upstreamHandler.attach(this, settings.timeouts().responseHead());
+        upstreamHandler.expectResponse(webSocketUpgrade, forwardedHead.method());
+        channel.read();
+        forward(forwardedHead);
+        while (!waitingForConnection.isEmpty()) {
+            forward(waitingForConnection.poll());
+        }
     }
 
     private void onRequestContent(HttpContent content) {
@@ -247,7 +206,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             content.release();
             // A broken body must never look complete to the workspace: drop its connection unfinished.
             closeUpstream();
-            answerMalformed(content.decoderResult().cause());
+            RequestRouting.Refused refused = RequestRouting.malformed(content.decoderResult().cause());
+            answer(refused.error(), refused.detail());
             return;
         }
         requestBodyBytes += content.content().readableBytes();
@@ -264,7 +224,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         requestFullyReceived |= content instanceof LastHttpContent;
-        if (!upstreamConnected) {
+        if (upstream == null) {
             waitingForConnection.add(content);
             return;
         }
@@ -280,9 +240,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         UpstreamResponseHandler handler = upstreamHandler;
         upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
-                log.debug("write to workspace {} failed", upstreamAddress, written.cause());
-                closeUpstream();
-                ctx.close();
+                // Its close reaches upstreamClosed, which retries or answers for the request.
+                log.debug("write to workspace {} failed", written.channel().remoteAddress(), written.cause());
+                written.channel().close();
             } else if (last) {
                 handler.requestSent();
             } else if (!requestFullyReceived) {
@@ -309,14 +269,18 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The workspace finished its response; the connection serves the next request or closes. */
+    /** The workspace finished its response; its connection is pooled, the client's serves on or closes. */
     void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
         requestInProgress = false;
         exchange.finish();
-        if (!upstreamReusable || !requestFullyReceived) {
-            closeUpstream();
+        Channel used = upstream;
+        upstreamHandler.detach();
+        upstream = null;
+        upstreamHandler = null;
+        if (upstreamReusable && requestFullyReceived) {
+            settings.pools().forEventLoop(ctx.channel().eventLoop()).release(used);
         } else {
-            upstream.read(); // an idle upstream that closes or talks out of turn is noticed and dropped
+            used.close();
         }
         if (!keepAlive || !requestFullyReceived) {
             lastWrite.addListener(ChannelFutureListener.CLOSE);
@@ -345,6 +309,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     /**
      * The workspace accepted a WebSocket upgrade. The 101 passes through the HTTP encoder now, on
      * this event loop, and both pipelines drop HTTP at once, so no byte is parsed as HTTP afterwards.
+     * The workspace connection now belongs to the tunnel and never returns to the pool.
      */
     void switchToRelay(HttpResponse switchingProtocols) {
         exchange.responseHead(switchingProtocols.status().code());
@@ -375,31 +340,35 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         answer(error, detail);
     }
 
-    /** A workspace connection closed; only the current one matters, others were closed on purpose. */
+    /** The current workspace connection closed; a reused one that never answered may be retried once. */
     void upstreamClosed(Channel channel, boolean unanswered, boolean responseStarted) {
         if (channel != upstream) {
             return;
         }
+        upstreamHandler.detach();
         upstream = null;
-        upstreamConnected = false;
-        if (unanswered) {
-            upstreamFailed(ProxyError.PORT_NOT_SERVED, "The workspace closed the connection before it answered.",
-                    responseStarted);
+        upstreamHandler = null;
+        if (!unanswered) {
+            return;
         }
+        if (mayRetry(responseStarted)) {
+            retried = true;
+            log.debug("workspace {} closed a reused connection before answering; retrying once", channel.remoteAddress());
+            waitingForConnection.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            borrowUpstream(true);
+            return;
+        }
+        upstreamFailed(ProxyError.PORT_NOT_SERVED, "The workspace closed the connection before it answered.", responseStarted);
     }
 
-    boolean isWebSocketUpgrade() {
-        return webSocketUpgrade;
-    }
-
-    private void answerMalformed(Throwable cause) {
-        if (cause instanceof TooLongHttpLineException) {
-            answer(ProxyError.URI_TOO_LONG, "The request line is longer than the gateway accepts.");
-        } else if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
-            answer(ProxyError.HEADERS_TOO_LARGE, "The request headers are larger than the gateway accepts.");
-        } else {
-            answer(ProxyError.MALFORMED_REQUEST, "The request is not valid HTTP/1.1: " + cause.getMessage());
-        }
+    /**
+     * A request is sent again only when nothing of the answer arrived, the connection was a pooled
+     * one (the workspace may have closed it just as it was reused), the method is idempotent and the
+     * request had no body, so sending it twice cannot do anything twice.
+     */
+    private boolean mayRetry(boolean responseStarted) {
+        return upstreamReused && !retried && !responseStarted && requestFullyReceived && requestBodyBytes == 0
+                && !webSocketUpgrade && IDEMPOTENT.contains(forwardedHead.method());
     }
 
     /** Answers the current request from the gateway and closes the connection after the answer. */
@@ -421,10 +390,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void closeUpstream() {
+        if (connecting != null) {
+            connecting.close();
+            connecting = null;
+        }
         if (upstream != null) {
+            upstreamHandler.detach();
             upstream.close();
             upstream = null;
-            upstreamConnected = false;
+            upstreamHandler = null;
         }
     }
 
@@ -451,7 +425,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             draining = true;
             keepAlive = false; // the response in flight, if any, is the connection's last
             if (!requestInProgress && pipelined.isEmpty()) {
-                closeUpstream();
                 ctx.close();
             }
             return;

@@ -6,7 +6,6 @@ import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.RouteTable;
-import io.netty.channel.socket.SocketChannel;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -15,7 +14,7 @@ import java.util.function.Supplier;
  *
  * @param baseDomains        the domains whose {@code <port>-<workspace>} names are served
  * @param routes             the current route snapshot; read once per request, never locked
- * @param socketChannelClass the upstream channel type, of the same transport as the event loops
+ * @param pools              idle workspace connections, one pool per event loop
  * @param timeouts           how long to wait for what
  * @param limits             body size limit
  * @param metrics            where requests, bytes and errors are counted
@@ -23,14 +22,14 @@ import java.util.function.Supplier;
 public record ProxySettings(
         List<String> baseDomains,
         Supplier<RouteTable> routes,
-        Class<? extends SocketChannel> socketChannelClass,
+        UpstreamPools pools,
         Timeouts timeouts,
         Limits limits,
         GatewayMetrics metrics) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
-        requireNonNull(socketChannelClass, "socketChannelClass");
+        requireNonNull(pools, "pools");
         requireNonNull(timeouts, "timeouts");
         requireNonNull(limits, "limits");
         requireNonNull(metrics, "metrics");

@@ -19,14 +19,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The workspace side of one proxied connection: relays the response head and body to the client,
- * reading the workspace again only when the client took the previous part.
+ * The workspace side of one pooled connection: while attached to a client's request it relays the
+ * response head and body to that client, reading the workspace again only when the client took the
+ * previous part; while idle in the pool it only watches for the connection closing.
  */
 final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamResponseHandler.class);
 
-    private final ProxyFrontendHandler frontend;
-    private final Duration responseHeadTimeout;
+    private final UpstreamPool pool;
+    private ProxyFrontendHandler frontend;
+    private Duration responseHeadTimeout;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> responseHeadDeadline;
 
@@ -37,9 +39,21 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     private boolean upgradeRequested;
     private boolean headRequest;
 
-    UpstreamResponseHandler(ProxyFrontendHandler frontend, Duration responseHeadTimeout) {
+    UpstreamResponseHandler(UpstreamPool pool) {
+        this.pool = pool;
+    }
+
+    /** Lends the connection to {@code frontend} for one request. */
+    void attach(ProxyFrontendHandler frontend, Duration responseHeadTimeout) {
         this.frontend = frontend;
         this.responseHeadTimeout = responseHeadTimeout;
+    }
+
+    /** The request is over; the connection goes back to the pool (or is closed). */
+    void detach() {
+        cancelResponseHeadDeadline();
+        frontend = null;
+        expectingResponse = false;
     }
 
     boolean responseStarted() {
@@ -57,7 +71,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         responseHeadDeadline = ctx.executor().schedule(() -> {
-            if (expectingResponse && !responseStarted) {
+            if (frontend != null && expectingResponse && !responseStarted) {
                 expectingResponse = false;
                 frontend.upstreamFailed(ProxyError.UPSTREAM_TIMEOUT, "The workspace did not answer within "
                         + responseHeadTimeout.toMillis() + " ms.", false);
@@ -82,7 +96,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!expectingResponse) {
+        if (frontend == null || !expectingResponse) {
             // Bytes from an idle workspace connection belong to no request: drop the connection.
             ReferenceCountUtil.release(msg);
             ctx.close();
@@ -172,6 +186,10 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelResponseHeadDeadline();
+        if (frontend == null) {
+            pool.forget(ctx.channel());
+            return;
+        }
         boolean unanswered = expectingResponse;
         expectingResponse = false;
         frontend.upstreamClosed(ctx.channel(), unanswered, responseStarted);

@@ -9,6 +9,7 @@ import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
 import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxySettings;
+import dev.portcullis.gateway.proxy.UpstreamPools;
 import dev.portcullis.gateway.tls.ReloadingCertificates;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -91,7 +92,8 @@ public final class GatewayServer implements AutoCloseable {
 
     private void bind() throws IOException, InterruptedException {
         ProxySettings proxy = new ProxySettings(config.baseDomains(), config::routes,
-                config.transport().socketChannelClass(), config.timeouts(), config.limits(), metrics);
+                new UpstreamPools(config.transport().socketChannelClass(), config.timeouts().connect()),
+                config.timeouts(), config.limits(), metrics);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)

@@ -93,6 +93,11 @@ public final class GatewayFixture implements AutoCloseable {
         return gateway.boundRedirectAddresses().get(0).getPort();
     }
 
+    /** Connections the demo workspace accepted so far. */
+    public int workspaceConnections() {
+        return app.acceptedConnections();
+    }
+
     public int workspacePort() {
         return app.address().getPort();
     }

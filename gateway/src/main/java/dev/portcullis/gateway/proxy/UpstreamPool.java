@@ -1,0 +1,116 @@
+package dev.portcullis.gateway.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Idle keep-alive connections to workspace ports, for one event loop and used only from it, so no
+ * lock is ever taken. A connection is reused newest first (it is the least likely to have been
+ * closed by the workspace); at most {@link #MAX_IDLE_PER_ADDRESS} wait per address, and one idle
+ * for longer than {@link #IDLE_TIMEOUT} is closed — below the keep-alive timeouts of common
+ * servers (Node 5 s is the exception, which the retry of idempotent requests covers).
+ */
+final class UpstreamPool {
+    static final int MAX_IDLE_PER_ADDRESS = 32;
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final EventLoop eventLoop;
+    private final Class<? extends SocketChannel> channelClass;
+    private final int connectTimeoutMillis;
+    private final Map<InetSocketAddress, ArrayDeque<Idle>> idle = new HashMap<>();
+
+    private record Idle(Channel channel, long sinceNanos) {}
+
+    UpstreamPool(EventLoop eventLoop, Class<? extends SocketChannel> channelClass, Duration connectTimeout) {
+        this.eventLoop = eventLoop;
+        this.channelClass = channelClass;
+        this.connectTimeoutMillis = (int) connectTimeout.toMillis();
+        long sweep = IDLE_TIMEOUT.toMillis() / 3;
+        eventLoop.scheduleWithFixedDelay(this::closeExpired, sweep, sweep, TimeUnit.MILLISECONDS);
+    }
+
+    /** An idle connection to {@code address} still open, or null. */
+    Channel takeIdle(InetSocketAddress address) {
+        ArrayDeque<Idle> waiting = idle.get(address);
+        while (waiting != null && !waiting.isEmpty()) {
+            Channel channel = waiting.pollLast().channel();
+            if (channel.isActive()) {
+                return channel;
+            }
+        }
+        return null;
+    }
+
+    /** Opens a new connection on this event loop; its response handler starts detached. */
+    ChannelFuture connect(InetSocketAddress address) {
+        return new Bootstrap()
+                .group(eventLoop)
+                .channel(channelClass)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        channel.pipeline()
+                                .addLast(PipelineNames.UPSTREAM_CODEC, new HttpClientCodec())
+                                .addLast(PipelineNames.UPSTREAM, new UpstreamResponseHandler(UpstreamPool.this));
+                    }
+                })
+                .connect(address);
+    }
+
+    /** Takes back a connection whose response ended cleanly; closes it when there is no room. */
+    void release(Channel channel) {
+        if (!channel.isActive()) {
+            return;
+        }
+        InetSocketAddress address = (InetSocketAddress) channel.remoteAddress();
+        ArrayDeque<Idle> waiting = idle.computeIfAbsent(address, key -> new ArrayDeque<>());
+        if (waiting.size() >= MAX_IDLE_PER_ADDRESS) {
+            channel.close();
+            return;
+        }
+        waiting.addLast(new Idle(channel, System.nanoTime()));
+        channel.read(); // an idle connection that closes or talks out of turn is noticed and dropped
+    }
+
+    /** An idle connection closed (by the workspace, or by us): forget it. */
+    void forget(Channel channel) {
+        ArrayDeque<Idle> waiting = idle.get((InetSocketAddress) channel.remoteAddress());
+        if (waiting != null) {
+            waiting.removeIf(entry -> entry.channel() == channel);
+        }
+    }
+
+    private void closeExpired() {
+        long oldest = System.nanoTime() - IDLE_TIMEOUT.toNanos();
+        for (Iterator<ArrayDeque<Idle>> addresses = idle.values().iterator(); addresses.hasNext(); ) {
+            ArrayDeque<Idle> waiting = addresses.next();
+            while (!waiting.isEmpty() && waiting.peekFirst().sinceNanos() < oldest) {
+                waiting.pollFirst().channel().close();
+            }
+            if (waiting.isEmpty()) {
+                addresses.remove();
+            }
+        }
+    }
+
+    int idleCount(InetSocketAddress address) {
+        ArrayDeque<Idle> waiting = idle.get(address);
+        return waiting == null ? 0 : waiting.size();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.portcullis.gateway.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.RawHttps;
+import dev.portcullis.gateway.transport.Transport;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Workspace connections are pooled per event loop and reused across client connections. */
+class UpstreamPoolTest {
+    @TempDir
+    Path state;
+
+    @Test
+    void requestsFromSeparateClientConnectionsShareOneWorkspaceConnection() throws Exception {
+        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state)) {
+            for (int i = 0; i < 5; i++) {
+                // A new client each time: a new TLS connection to the gateway.
+                HttpResponse<String> response = gateway.httpClient().send(
+                        HttpRequest.newBuilder(gateway.url("/missing")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).isEqualTo(404);
+            }
+
+            assertThat(gateway.workspaceConnections()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void idempotentRequestOnAReusedConnectionThatClosesUnansweredIsRetriedOnceOnAFreshOne() throws Exception {
+        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state);
+             OneAnswerPerConnection workspace = new OneAnswerPerConnection()) {
+            String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
+
+            String first = get(gateway, host, "GET");
+            String second = get(gateway, host, "GET");
+
+            assertThat(first).startsWith("HTTP/1.1 200 ").endsWith("answer on connection 1");
+            assertThat(second).as("retried on a new connection").startsWith("HTTP/1.1 200 ").endsWith("answer on connection 2");
+        }
+    }
+
+    @Test
+    void requestWithABodyIsNeverSentTwice() throws Exception {
+        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state);
+             OneAnswerPerConnection workspace = new OneAnswerPerConnection()) {
+            String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
+            get(gateway, host, "GET");
+
+            String answer = RawHttps.exchange(gateway.clientTls(), gateway.gatewayPort(), host,
+                    "PUT /thing HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+
+            assertThat(answer).startsWith("HTTP/1.1 502 ").contains("closed the connection before it answered");
+            assertThat(workspace.connections()).isEqualTo(1);
+        }
+    }
+
+    private static String get(GatewayFixture gateway, String host, String method) throws Exception {
+        return RawHttps.exchange(gateway.clientTls(), gateway.gatewayPort(), host,
+                method + " / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+    }
+
+    /**
+     * A workspace port that answers the first request on each connection and closes the connection
+     * when a second request arrives on it: the race a pooled connection can lose.
+     */
+    private static final class OneAnswerPerConnection implements AutoCloseable {
+        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getByAddress(new byte[] {127, 0, 0, 1}));
+        private final AtomicInteger connections = new AtomicInteger();
+
+        OneAnswerPerConnection() throws IOException {
+            Thread.ofVirtual().start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket socket = server.accept();
+                        int number = connections.incrementAndGet();
+                        Thread.ofVirtual().start(() -> serve(socket, number));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        int connections() {
+            return connections.get();
+        }
+
+        private static void serve(Socket socket, int number) {
+            try (socket) {
+                InputStream in = socket.getInputStream();
+                readHead(in);
+                String body = "answer on connection " + number;
+                OutputStream out = socket.getOutputStream();
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                readHead(in); // the next request: closed unanswered
+            } catch (IOException e) {
+                // the gateway closed first
+            }
+        }
+
+        private static void readHead(InputStream in) throws IOException {
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new IOException("closed");
+                }
+                head.write(b);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+}
