@@ -72,7 +72,8 @@ public final class GatewayConfigFile {
         for (Route route : routes == null ? List.<Route>of() : routes) {
             require(route.workspace, "routes[].workspace");
             require(route.address, "routes[].address");
-            table.add(new WorkspaceRoute(route.workspace, route.address.address()));
+            table.add(new WorkspaceRoute(route.workspace, route.address.address(),
+                    route.state == null || route.state.running()));
         }
         RouteTable routeTable;
         try {
@@ -203,10 +204,24 @@ public final class GatewayConfigFile {
         public String workspace;
         @JsonProperty("address")
         public IpAddress address;
+        @JsonProperty("state")
+        public RouteState state;
 
         @JsonProperty("workspace")
         public void setWorkspace(String workspace) {
             this.workspace = WorkspaceId.of(workspace).value();
+        }
+    }
+
+    /** {@code running} (the default) or {@code stopped}. */
+    public record RouteState(boolean running) {
+        @JsonCreator
+        public static RouteState parse(String text) {
+            return switch (text) {
+                case "running" -> new RouteState(true);
+                case "stopped" -> new RouteState(false);
+                default -> throw new IllegalArgumentException("'" + text + "' (expected: running or stopped)");
+            };
         }
     }
 

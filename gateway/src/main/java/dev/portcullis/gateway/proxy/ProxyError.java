@@ -12,6 +12,7 @@ public enum ProxyError {
     MALFORMED_HOST(HttpResponseStatus.BAD_REQUEST, "malformed-host", "Not a workspace address"),
     NOT_SERVED_HERE(HttpResponseStatus.MISDIRECTED_REQUEST, "not-served-here", "Not served by this gateway"),
     UNKNOWN_WORKSPACE(HttpResponseStatus.NOT_FOUND, "unknown-workspace", "Unknown workspace"),
+    WORKSPACE_NOT_RUNNING(HttpResponseStatus.SERVICE_UNAVAILABLE, "workspace-not-running", "Workspace not running"),
     PORT_NOT_SERVED(HttpResponseStatus.BAD_GATEWAY, "port-not-served", "Port not served"),
     BAD_UPSTREAM_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "bad-upstream-response", "Bad answer from the workspace"),
     UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream-timeout", "The workspace did not answer in time");
@@ -37,5 +38,10 @@ public enum ProxyError {
 
     public String title() {
         return title;
+    }
+
+    /** Seconds a client should wait before trying again, for errors that pass; 0 for the others. */
+    public int retryAfterSeconds() {
+        return this == WORKSPACE_NOT_RUNNING ? 10 : 0;
     }
 }

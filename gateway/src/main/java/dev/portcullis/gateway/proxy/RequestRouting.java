@@ -51,6 +51,10 @@ final class RequestRouting {
         if (route == null) {
             return new Refused(ProxyError.UNKNOWN_WORKSPACE, "There is no workspace '" + target.workspaceId() + "'.");
         }
+        if (!route.running()) {
+            return new Refused(ProxyError.WORKSPACE_NOT_RUNNING, "Workspace '" + target.workspaceId()
+                    + "' is not running. Start it, then try again.");
+        }
         return new Routed(target, new InetSocketAddress(route.address(), target.port()));
     }
 

@@ -39,6 +39,9 @@ class GatewayConfigFileTest {
                 routes:
                   - workspace: ws42
                     address: 10.0.0.2
+                  - workspace: ws43
+                    address: 10.0.0.6
+                    state: stopped
                 """));
 
         assertThat(config.listeners()).hasSize(2);
@@ -53,6 +56,8 @@ class GatewayConfigFileTest {
         assertThat(config.timeouts()).isEqualTo(new Timeouts(Timeouts.DEFAULTS.requestHead(), Duration.ofMillis(750),
                 Timeouts.DEFAULTS.responseHead(), Duration.ofMinutes(2)));
         assertThat(config.routes().lookup("ws42").address()).isEqualTo(InetAddress.getByName("10.0.0.2"));
+        assertThat(config.routes().lookup("ws42").running()).isTrue();
+        assertThat(config.routes().lookup("ws43").running()).isFalse();
     }
 
     @Test

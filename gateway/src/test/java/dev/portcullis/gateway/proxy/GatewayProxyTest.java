@@ -146,6 +146,20 @@ class GatewayProxyTest {
 
     @ParameterizedTest
     @EnumSource(Transport.class)
+    void stoppedWorkspaceIs503WithRetryAfter(Transport transport) throws Exception {
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state)) {
+            HttpResponse<String> response = gateway.httpClient().send(
+                    HttpRequest.newBuilder(gateway.url(3000, GatewayFixture.STOPPED_WORKSPACE, "/")).timeout(TIMEOUT).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.headers().firstValue("retry-after")).hasValue("10");
+            assertThat(response.body()).contains("\"error\":\"workspace-not-running\"");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
     void portNobodyListensOnIs502ForBrowsersAsAPage(Transport transport) throws Exception {
         try (GatewayFixture gateway = GatewayFixture.start(transport, state)) {
             int closedPort = GatewayFixture.unusedPort();

@@ -33,6 +33,8 @@ import javax.net.ssl.TrustManagerFactory;
 public final class GatewayFixture implements AutoCloseable {
     public static final String BASE_DOMAIN = "ws.localhost";
     public static final String WORKSPACE = "demo";
+    /** A workspace whose route says it is stopped. */
+    public static final String STOPPED_WORKSPACE = "sleeping";
 
     private final DemoWorkspaceApp app;
     private final GatewayServer gateway;
@@ -70,7 +72,8 @@ public final class GatewayFixture implements AutoCloseable {
                             Duration.ofMinutes(1)))
                     .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
                     .eventLoopThreads(1)
-                    .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback))));
+                    .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback),
+                            new WorkspaceRoute(STOPPED_WORKSPACE, loopback, false))));
             customize.accept(config);
             return new GatewayFixture(app, GatewayServer.start(config.build()), trusting(ca.caCertificate()));
         } catch (Exception e) {
