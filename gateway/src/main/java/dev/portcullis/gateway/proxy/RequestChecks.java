@@ -25,6 +25,12 @@ final class RequestChecks {
         if (HttpMethod.CONNECT.equals(request.method())) {
             return "CONNECT is not served: the gateway reaches workspace ports by name, not by tunnel";
         }
+        String target = request.uri();
+        boolean originForm = target.startsWith("/");
+        boolean asteriskForm = target.equals("*") && HttpMethod.OPTIONS.equals(request.method());
+        if (!originForm && !asteriskForm && absoluteFormAuthority(target) == null) {
+            return "the request target is not a path starting with '/', an absolute URL or '*' for OPTIONS";
+        }
         List<String> transferEncodings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
         List<String> contentLengths = headers.getAll(HttpHeaderNames.CONTENT_LENGTH);
         if (!transferEncodings.isEmpty()) {

@@ -75,6 +75,7 @@ class StrictParsingTest {
                 Arguments.of("two Host headers", "GET / HTTP/1.1\r\nHost: HOST\r\nHost: HOST\r\n\r\n"),
                 Arguments.of("absolute-form URI for another host",
                         "GET https://other.example.com/ HTTP/1.1\r\nHost: HOST\r\n\r\n"),
+                Arguments.of("relative request target", "GET index.html HTTP/1.1\r\nHost: HOST\r\n\r\n"),
                 Arguments.of("two spaces in the request line", "GET  / HTTP/1.1\r\nHost: HOST\r\n\r\n"),
                 Arguments.of("trailing space in the request line", "GET / HTTP/1.1 \r\nHost: HOST\r\n\r\n"),
                 Arguments.of("lowercase version", "GET / http/1.1\r\nHost: HOST\r\n\r\n"),

@@ -1,0 +1,85 @@
+package dev.portcullis.gateway.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.RawHttp2;
+import dev.portcullis.gateway.testing.RecordingBackend;
+import dev.portcullis.gateway.transport.Transport;
+import io.netty.handler.codec.http2.Http2Headers;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * RFC 9113 §8.2-8.3: a malformed HTTP/2 request is refused — stream reset or 400 — and never
+ * translated to HTTP/1.1 for a workspace.
+ */
+class Http2StrictnessTest {
+    @TempDir
+    Path state;
+
+    private GatewayFixture gateway;
+    private RecordingBackend workspace;
+    private RawHttp2 client;
+    private String authority;
+
+    @BeforeEach
+    void start() throws Exception {
+        gateway = GatewayFixture.start(Transport.best(), state);
+        workspace = new RecordingBackend();
+        authority = gateway.host(workspace.port(), GatewayFixture.WORKSPACE) + ":" + gateway.gatewayPort();
+        client = new RawHttp2(state.resolve("tls/ca.pem"), gateway.gatewayPort(), "h2.ws.localhost");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        workspace.close();
+        gateway.close();
+    }
+
+    static Stream<Arguments> malformedRequests() {
+        return Stream.of(
+                Arguments.of("uppercase header name", (Consumer<Http2Headers>) h -> h.add("X-Upper", "a"), null),
+                Arguments.of("connection-specific header", (Consumer<Http2Headers>) h -> h.add("connection", "keep-alive"), null),
+                Arguments.of("transfer-encoding", (Consumer<Http2Headers>) h -> h.add("transfer-encoding", "chunked"), null),
+                Arguments.of("te other than trailers", (Consumer<Http2Headers>) h -> h.add("te", "gzip"), null),
+                Arguments.of("missing :path", (Consumer<Http2Headers>) h -> h.remove(":path"), null),
+                Arguments.of("relative :path", (Consumer<Http2Headers>) h -> h.path("index.html"), null),
+                Arguments.of("space in :method", (Consumer<Http2Headers>) h -> h.method("GE T"), null),
+                Arguments.of("host differing from :authority", (Consumer<Http2Headers>) h -> h.add("host", "other.ws.localhost"), null),
+                Arguments.of("content-length not matching DATA",
+                        (Consumer<Http2Headers>) h -> h.method("POST").add("content-length", "10"), "short"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedRequests")
+    void malformedStreamIsRefusedAndNeverForwarded(String name, Consumer<Http2Headers> spoil, String body) throws Exception {
+        Http2Headers headers = RawHttp2.headers().method("GET").scheme("https").authority(authority).path("/");
+        spoil.accept(headers);
+
+        String outcome = client.exchange(headers, body);
+
+        assertThat(outcome).as(name).matches("reset .*|status 400|closed");
+        Thread.sleep(100);
+        assertThat(workspace.connections()).as("connections the workspace saw").isZero();
+    }
+
+    @Test
+    void rapidResetFloodEndsTheConnection() throws Exception {
+        Http2Headers headers = RawHttp2.headers().method("GET").scheme("https").authority(authority).path("/");
+
+        int opened = client.rapidReset(headers, 1000);
+
+        assertThat(opened).as("streams opened before the gateway sent GOAWAY and closed the connection")
+                .isBetween(1, 999);
+    }
+}

@@ -1,0 +1,133 @@
+package dev.portcullis.gateway.testing;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An HTTP/2 client that sends headers exactly as given — no validation, so it can send what a
+ * well-behaved client never would — and reports how the gateway ended the stream.
+ */
+public final class RawHttp2 implements AutoCloseable {
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final Channel connection;
+
+    public RawHttp2(Path caFile, int port, String serverName) throws Exception {
+        SslContext tls = SslContextBuilder.forClient().trustManager(caFile.toFile())
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2))
+                .build();
+        connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        channel.pipeline()
+                                .addLast(tls.newHandler(channel.alloc(), serverName, port))
+                                .addLast(Http2FrameCodecBuilder.forClient().validateHeaders(false).build())
+                                .addLast(new Http2MultiplexHandler(new SimpleChannelInboundHandler<Object>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+                                    }
+                                }));
+                    }
+                })
+                .connect("127.0.0.1", port).sync().channel();
+    }
+
+    /** Unvalidated headers to fill in; pseudo-headers are set by the caller too. */
+    public static Http2Headers headers() {
+        return new DefaultHttp2Headers(false);
+    }
+
+    /**
+     * Sends {@code headers} (and {@code body}, if not null) on a new stream; returns
+     * {@code "status 400"}, {@code "reset PROTOCOL_ERROR"} or {@code "goaway"}, whichever ends it.
+     */
+    public String exchange(Http2Headers headers, String body) throws Exception {
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
+                        if (frame instanceof Http2HeadersFrame head && head.headers().status() != null) {
+                            outcome.complete("status " + head.headers().status());
+                        } else if (frame instanceof Http2ResetFrame reset) {
+                            outcome.complete("reset " + Http2Error.valueOf(reset.errorCode()));
+                        } else if (frame instanceof Http2DataFrame data) {
+                            data.release();
+                        }
+                    }
+
+                    @Override
+                    public void channelInactive(ChannelHandlerContext ctx) {
+                        outcome.complete("closed");
+                    }
+                })
+                .open().sync().getNow();
+        stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, body == null));
+        if (body != null) {
+            stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), true));
+        }
+        return outcome.get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The rapid-reset attack (CVE-2023-44487): opens {@code streams} streams and resets each at once.
+     * Returns how many streams were opened before the gateway closed the connection, or -1 when it
+     * was still open 10 seconds after the last one.
+     */
+    public int rapidReset(Http2Headers headers, int streams) throws Exception {
+        int opened = 0;
+        for (; opened < streams && connection.isActive(); opened++) {
+            var opening = new Http2StreamChannelBootstrap(connection)
+                    .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
+                        @Override
+                        protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
+                        }
+                    })
+                    .open().await();
+            if (!opening.isSuccess()) {
+                break; // the gateway already ended the connection
+            }
+            Http2StreamChannel stream = opening.getNow();
+            stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, false));
+            stream.close(); // RST_STREAM(CANCEL) right after the headers
+        }
+        return connection.closeFuture().await(10, TimeUnit.SECONDS) ? opened : -1;
+    }
+
+    @Override
+    public void close() {
+        connection.close().awaitUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+}
