@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The gateway's YAML config file, as written by an operator. Every value is checked where it is
@@ -73,7 +74,7 @@ public final class GatewayConfigFile {
             require(route.workspace, "routes[].workspace");
             require(route.address, "routes[].address");
             table.add(new WorkspaceRoute(route.workspace, route.address.address(),
-                    route.state == null || route.state.running()));
+                    route.state == null || route.state.running(), route.tlsPorts == null ? Set.of() : Set.copyOf(route.tlsPorts)));
         }
         RouteTable routeTable;
         try {
@@ -206,6 +207,8 @@ public final class GatewayConfigFile {
         public IpAddress address;
         @JsonProperty("state")
         public RouteState state;
+        @JsonProperty("tlsPorts")
+        public List<Integer> tlsPorts;
 
         @JsonProperty("workspace")
         public void setWorkspace(String workspace) {

@@ -37,6 +37,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.stream.ChunkedStream;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -68,6 +69,12 @@ public final class DemoWorkspaceApp implements AutoCloseable {
     }
 
     public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address) throws InterruptedException {
+        return start(transport, address, null);
+    }
+
+    /** As {@link #start(Transport, InetSocketAddress)}, serving HTTPS with {@code tls} when it is not null. */
+    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address, SslContext tls)
+            throws InterruptedException {
         EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
         AtomicInteger connections = new AtomicInteger();
         try {
@@ -79,6 +86,9 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel channel) {
                             connections.incrementAndGet();
+                            if (tls != null) {
+                                channel.pipeline().addLast(tls.newHandler(channel.alloc()));
+                            }
                             channel.pipeline()
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpServerExpectContinueHandler())

@@ -20,7 +20,11 @@ public final class PipelineNames {
     public static final String PROXY = "proxy";
     public static final String RELAY = "relay";
 
-    /** Upstream side: HTTP/1.1 client codec, then the response relay; after an upgrade only the relay. */
+    /**
+     * Upstream side: TLS for a workspace port that serves it, the HTTP/1.1 client codec, then the
+     * response relay; after an upgrade the relay replaces the last two.
+     */
+    public static final String UPSTREAM_TLS = "upstream-tls";
     public static final String UPSTREAM_CODEC = "upstream-codec";
     public static final String UPSTREAM = "upstream";
 

@@ -171,7 +171,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             useUpstream(idle, true);
             return;
         }
-        ChannelFuture opening = pool.connect(routed.address());
+        ChannelFuture opening = pool.connect(routed.address(), routed.tls(), routed.target().hostName());
         connecting = opening.channel();
         opening.addListener((ChannelFutureListener) done -> {
             if (done.channel() != connecting) {

@@ -19,8 +19,8 @@ final class RequestRouting {
 
     sealed interface Outcome {}
 
-    /** The request may go to {@code address}, the workspace port {@code target}. */
-    record Routed(PortHost.WorkspacePort target, InetSocketAddress address) implements Outcome {}
+    /** The request may go to {@code address}, the workspace port {@code target}, over TLS if {@code tls}. */
+    record Routed(PortHost.WorkspacePort target, InetSocketAddress address, boolean tls) implements Outcome {}
 
     /** The gateway answers the request itself. */
     record Refused(ProxyError error, String detail) implements Outcome {}
@@ -55,7 +55,8 @@ final class RequestRouting {
             return new Refused(ProxyError.WORKSPACE_NOT_RUNNING, "Workspace '" + target.workspaceId()
                     + "' is not running. Start it, then try again.");
         }
-        return new Routed(target, new InetSocketAddress(route.address(), target.port()));
+        return new Routed(target, new InetSocketAddress(route.address(), target.port()),
+                route.tlsPorts().contains(target.port()));
     }
 
     /** Why Netty's decoder refused a message, as the answer the client gets. */

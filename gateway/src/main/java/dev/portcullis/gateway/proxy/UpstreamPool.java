@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -29,14 +30,17 @@ final class UpstreamPool {
 
     private final EventLoop eventLoop;
     private final Class<? extends SocketChannel> channelClass;
+    private final SslContext workspaceTls;
     private final int connectTimeoutMillis;
     private final Map<InetSocketAddress, ArrayDeque<Idle>> idle = new HashMap<>();
 
     private record Idle(Channel channel, long sinceNanos) {}
 
-    UpstreamPool(EventLoop eventLoop, Class<? extends SocketChannel> channelClass, Duration connectTimeout) {
+    UpstreamPool(EventLoop eventLoop, Class<? extends SocketChannel> channelClass, Duration connectTimeout,
+                 SslContext workspaceTls) {
         this.eventLoop = eventLoop;
         this.channelClass = channelClass;
+        this.workspaceTls = workspaceTls;
         this.connectTimeoutMillis = (int) connectTimeout.toMillis();
         long sweep = IDLE_TIMEOUT.toMillis() / 3;
         eventLoop.scheduleWithFixedDelay(this::closeExpired, sweep, sweep, TimeUnit.MILLISECONDS);
@@ -54,8 +58,11 @@ final class UpstreamPool {
         return null;
     }
 
-    /** Opens a new connection on this event loop; its response handler starts detached. */
-    ChannelFuture connect(InetSocketAddress address) {
+    /**
+     * Opens a new connection on this event loop, through TLS with SNI {@code serverName} when the
+     * workspace port serves TLS itself; its response handler starts detached.
+     */
+    ChannelFuture connect(InetSocketAddress address, boolean tls, String serverName) {
         return new Bootstrap()
                 .group(eventLoop)
                 .channel(channelClass)
@@ -65,6 +72,10 @@ final class UpstreamPool {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
+                        if (tls) {
+                            channel.pipeline().addLast(PipelineNames.UPSTREAM_TLS,
+                                    workspaceTls.newHandler(channel.alloc(), serverName, address.getPort()));
+                        }
                         channel.pipeline()
                                 .addLast(PipelineNames.UPSTREAM_CODEC, new HttpClientCodec())
                                 .addLast(PipelineNames.UPSTREAM, new UpstreamResponseHandler(UpstreamPool.this));

@@ -2,6 +2,10 @@ package dev.portcullis.gateway.proxy;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import javax.net.ssl.SSLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,13 +15,21 @@ public final class UpstreamPools {
     private final Map<EventLoop, UpstreamPool> byEventLoop = new ConcurrentHashMap<>();
     private final Class<? extends SocketChannel> channelClass;
     private final Duration connectTimeout;
+    private final SslContext workspaceTls;
 
-    public UpstreamPools(Class<? extends SocketChannel> channelClass, Duration connectTimeout) {
+    public UpstreamPools(Class<? extends SocketChannel> channelClass, Duration connectTimeout) throws SSLException {
         this.channelClass = channelClass;
         this.connectTimeout = connectTimeout;
+        // A workspace port that serves TLS does so with a developer's own, usually self-signed,
+        // certificate; the hop runs inside the host's private network to an address the route gave,
+        // so the certificate is not checked (see docs/architecture.md).
+        this.workspaceTls = SslContextBuilder.forClient()
+                .trustManager(InsecureTrustManagerFactory.INSTANCE)
+                .protocols("TLSv1.3", "TLSv1.2")
+                .build();
     }
 
     UpstreamPool forEventLoop(EventLoop eventLoop) {
-        return byEventLoop.computeIfAbsent(eventLoop, loop -> new UpstreamPool(loop, channelClass, connectTimeout));
+        return byEventLoop.computeIfAbsent(eventLoop, loop -> new UpstreamPool(loop, channelClass, connectTimeout, workspaceTls));
     }
 }

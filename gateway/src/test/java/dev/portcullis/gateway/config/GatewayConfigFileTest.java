@@ -39,6 +39,7 @@ class GatewayConfigFileTest {
                 routes:
                   - workspace: ws42
                     address: 10.0.0.2
+                    tlsPorts: [8443]
                   - workspace: ws43
                     address: 10.0.0.6
                     state: stopped
@@ -57,6 +58,7 @@ class GatewayConfigFileTest {
                 Timeouts.DEFAULTS.responseHead(), Duration.ofMinutes(2)));
         assertThat(config.routes().lookup("ws42").address()).isEqualTo(InetAddress.getByName("10.0.0.2"));
         assertThat(config.routes().lookup("ws42").running()).isTrue();
+        assertThat(config.routes().lookup("ws42").tlsPorts()).containsExactly(8443);
         assertThat(config.routes().lookup("ws43").running()).isFalse();
     }
 

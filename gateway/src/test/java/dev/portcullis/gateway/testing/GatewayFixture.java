@@ -22,6 +22,7 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -73,7 +74,7 @@ public final class GatewayFixture implements AutoCloseable {
                     .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
                     .eventLoopThreads(1)
                     .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback),
-                            new WorkspaceRoute(STOPPED_WORKSPACE, loopback, false))));
+                            new WorkspaceRoute(STOPPED_WORKSPACE, loopback, false, Set.of()))));
             customize.accept(config);
             return new GatewayFixture(app, GatewayServer.start(config.build()), trusting(ca.caCertificate()));
         } catch (Exception e) {
