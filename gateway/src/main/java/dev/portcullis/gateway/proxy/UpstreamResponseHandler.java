@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -122,6 +124,15 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
             expectingResponse = false;
             frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
                     "The workspace answered with a malformed response.", responseStarted);
+            return;
+        }
+        List<String> transferEncodings = response.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!transferEncodings.isEmpty()
+                && (transferEncodings.size() > 1 || !transferEncodings.get(0).trim().equalsIgnoreCase("chunked"))) {
+            // A transfer coding the gateway would not undo (gzip, say) would reach the client unlabelled.
+            expectingResponse = false;
+            frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
+                    "The workspace answered with a transfer coding other than chunked.", false);
             return;
         }
         HttpResponseStatus status = response.status();
