@@ -3,9 +3,9 @@ package dev.portcullis.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.RawHeads;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.transport.Transport;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -106,26 +106,15 @@ class UpstreamPoolTest {
         private static void serve(Socket socket, int number) {
             try (socket) {
                 InputStream in = socket.getInputStream();
-                readHead(in);
+                RawHeads.read(in);
                 String body = "answer on connection " + number;
                 OutputStream out = socket.getOutputStream();
                 out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
-                readHead(in); // the next request: closed unanswered
+                RawHeads.read(in); // the next request: closed unanswered
             } catch (IOException e) {
                 // the gateway closed first
-            }
-        }
-
-        private static void readHead(InputStream in) throws IOException {
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new IOException("closed");
-                }
-                head.write(b);
             }
         }
 

@@ -1,6 +1,5 @@
 package dev.portcullis.gateway.testing;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -26,7 +25,7 @@ public final class ScriptedBackend implements AutoCloseable {
                     connections.incrementAndGet();
                     Thread.ofVirtual().start(() -> {
                         try (socket) {
-                            readHead(socket.getInputStream());
+                            RawHeads.read(socket.getInputStream());
                             socket.getOutputStream().write(response);
                             socket.getOutputStream().flush();
                             socket.shutdownOutput();
@@ -48,17 +47,6 @@ public final class ScriptedBackend implements AutoCloseable {
 
     public int connections() {
         return connections.get();
-    }
-
-    private static void readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("closed before a whole request head");
-            }
-            head.write(b);
-        }
     }
 
     @Override
