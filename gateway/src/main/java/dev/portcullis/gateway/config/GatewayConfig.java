@@ -24,7 +24,8 @@ import java.util.List;
  * @param timeouts          how long to wait for what
  * @param limits            bounds on connections and bodies, and the shutdown drain
  * @param eventLoopThreads  event loop threads; 0 means one per core
- * @param routes            the workspace routes, until the route store replaces the static table
+ * @param routes            static workspace routes
+ * @param routeFiles        route files written by host agents on this machine, watched for changes
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -37,7 +38,8 @@ public record GatewayConfig(
         Timeouts timeouts,
         Limits limits,
         int eventLoopThreads,
-        RouteTable routes) {
+        RouteTable routes,
+        List<Path> routeFiles) {
 
     public GatewayConfig {
         listeners = List.copyOf(listeners);
@@ -58,6 +60,7 @@ public record GatewayConfig(
             throw new IllegalArgumentException("eventLoopThreads: " + eventLoopThreads + " (expected: >= 0)");
         }
         requireNonNull(routes, "routes");
+        routeFiles = List.copyOf(routeFiles);
     }
 
     /** The admin listener unless configured: loopback only, so metrics are not public by accident. */
@@ -117,6 +120,7 @@ public record GatewayConfig(
         private Limits limits = Limits.DEFAULTS;
         private int eventLoopThreads;
         private RouteTable routes = RouteTable.empty();
+        private final List<Path> routeFiles = new ArrayList<>();
 
         private Builder() {}
 
@@ -171,11 +175,16 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder routeFile(Path file) {
+            routeFiles.add(requireNonNull(file, "file"));
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
-                    baseDomains, tls, timeouts, limits, eventLoopThreads, routes);
+                    baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles);
         }
     }
 }

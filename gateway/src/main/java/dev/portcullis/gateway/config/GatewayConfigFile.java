@@ -43,6 +43,8 @@ public final class GatewayConfigFile {
     public Integer eventLoopThreads;
     @JsonProperty("routes")
     public List<Route> routes;
+    @JsonProperty("routeFiles")
+    public List<String> routeFiles;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -102,7 +104,8 @@ public final class GatewayConfigFile {
                 timeouts == null ? Timeouts.DEFAULTS : timeouts.toTimeouts(),
                 limits == null ? Limits.DEFAULTS : limits.toLimits(),
                 eventLoopThreads == null ? 0 : eventLoopThreads,
-                routeTable);
+                routeTable,
+                routeFiles == null ? List.of() : routeFiles.stream().map(folder::resolve).toList());
     }
 
     private static void require(Object value, String key) {

@@ -2,6 +2,7 @@ package dev.portcullis.gateway.route;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,6 +37,11 @@ public final class RouteTable {
     /** The route of {@code workspaceId}, or null when no such workspace is known. */
     public WorkspaceRoute lookup(String workspaceId) {
         return byWorkspace.get(workspaceId);
+    }
+
+    /** Every route, in no particular order. */
+    public List<WorkspaceRoute> routes() {
+        return List.copyOf(byWorkspace.values());
     }
 
     public int size() {

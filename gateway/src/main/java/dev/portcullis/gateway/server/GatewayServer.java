@@ -10,6 +10,8 @@ import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
 import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxySettings;
 import dev.portcullis.gateway.proxy.UpstreamPools;
+import dev.portcullis.gateway.route.RouteFiles;
+import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.tls.ReloadingCertificates;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -27,10 +29,12 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +52,8 @@ public final class GatewayServer implements AutoCloseable {
     private static final int MAX_CHUNK = 64 * 1024;
     /** Streams one HTTP/2 connection may have open at once; each holds a workspace connection. */
     static final int MAX_CONCURRENT_STREAMS = 128;
+    /** How often agents' route files are checked; a new workspace is routable within this. */
+    private static final Duration ROUTE_FILE_POLL = Duration.ofMillis(500);
 
     private final GatewayConfig config;
     private final EventLoopGroup bossGroup;
@@ -55,6 +61,7 @@ public final class GatewayServer implements AutoCloseable {
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Channel> redirectListeners = new ArrayList<>();
     private ReloadingCertificates certificates;
+    private RouteFiles routeFiles;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
     private volatile boolean serving;
@@ -91,7 +98,12 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void bind() throws IOException, InterruptedException {
-        ProxySettings proxy = new ProxySettings(config.baseDomains(), config::routes,
+        Supplier<RouteTable> routes = config::routes;
+        if (!config.routeFiles().isEmpty()) {
+            routeFiles = RouteFiles.watch(config.routes(), config.routeFiles(), ROUTE_FILE_POLL);
+            routes = routeFiles;
+        }
+        ProxySettings proxy = new ProxySettings(config.baseDomains(), routes,
                 new UpstreamPools(config.transport().socketChannelClass(), config.timeouts().connect()),
                 config.timeouts(), config.limits(), metrics);
         for (InetSocketAddress address : config.listeners()) {
@@ -217,6 +229,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (certificates != null) {
             certificates.close();
+        }
+        if (routeFiles != null) {
+            routeFiles.close();
         }
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
