@@ -104,6 +104,20 @@ public final class DemoWorkspaceApp implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the app on its own, e.g. inside a workspace's network namespace:
+     * {@code ip netns exec <ns> java -cp ... DemoWorkspaceApp [port]} listens on all addresses and
+     * prints {@code listening <port>} once it accepts connections.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        int port = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
+        DemoWorkspaceApp app = start(Transport.best(), new InetSocketAddress(port));
+        Runtime.getRuntime().addShutdownHook(new Thread(app::close, "demo-workspace-stop"));
+        System.out.println("listening " + app.address().getPort());
+        System.out.flush();
+        app.listener.closeFuture().sync();
+    }
+
     public InetSocketAddress address() {
         return (InetSocketAddress) listener.localAddress();
     }
