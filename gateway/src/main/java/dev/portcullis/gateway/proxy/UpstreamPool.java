@@ -9,12 +9,14 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -104,6 +106,17 @@ final class UpstreamPool {
         ArrayDeque<Idle> waiting = idle.get((InetSocketAddress) channel.remoteAddress());
         if (waiting != null) {
             waiting.removeIf(entry -> entry.channel() == channel);
+        }
+    }
+
+    /** Closes every idle connection to one of {@code addresses} (their workspace went away). */
+    void closeIdleTo(Set<InetAddress> addresses) {
+        for (Iterator<Map.Entry<InetSocketAddress, ArrayDeque<Idle>>> entries = idle.entrySet().iterator(); entries.hasNext(); ) {
+            Map.Entry<InetSocketAddress, ArrayDeque<Idle>> entry = entries.next();
+            if (addresses.contains(entry.getKey().getAddress())) {
+                entries.remove();
+                entry.getValue().forEach(waiting -> waiting.channel().close());
+            }
         }
     }
 

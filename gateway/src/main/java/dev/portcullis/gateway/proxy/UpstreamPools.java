@@ -6,7 +6,9 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import javax.net.ssl.SSLException;
+import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -27,6 +29,14 @@ public final class UpstreamPools {
                 .trustManager(InsecureTrustManagerFactory.INSTANCE)
                 .protocols("TLSv1.3", "TLSv1.2")
                 .build();
+    }
+
+    /** Closes idle connections to {@code addresses} in every pool, each on its own event loop. */
+    public void closeIdleTo(Set<InetAddress> addresses) {
+        if (addresses.isEmpty()) {
+            return;
+        }
+        byEventLoop.forEach((loop, pool) -> loop.execute(() -> pool.closeIdleTo(addresses)));
     }
 
     UpstreamPool forEventLoop(EventLoop eventLoop) {

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,11 +40,14 @@ public final class RouteFiles implements Supplier<RouteTable>, AutoCloseable {
     private final Map<Path, byte[]> lastContent = new HashMap<>();
     private final Map<Path, List<WorkspaceRoute>> lastGood = new LinkedHashMap<>();
     private final ScheduledExecutorService poller;
+    private final BiConsumer<RouteTable, RouteTable> onChange;
     private volatile RouteTable current;
 
-    private RouteFiles(List<WorkspaceRoute> staticRoutes, List<Path> files, Duration pollInterval) {
+    private RouteFiles(List<WorkspaceRoute> staticRoutes, List<Path> files, Duration pollInterval,
+                       BiConsumer<RouteTable, RouteTable> onChange) {
         this.staticRoutes = List.copyOf(staticRoutes);
         this.files = List.copyOf(files);
+        this.onChange = onChange;
         this.current = RouteTable.of(this.staticRoutes);
         this.poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("route-files").factory());
         refresh();
@@ -51,9 +55,13 @@ public final class RouteFiles implements Supplier<RouteTable>, AutoCloseable {
         poller.scheduleWithFixedDelay(this::refresh, interval, interval, TimeUnit.MILLISECONDS);
     }
 
-    /** Starts watching {@code files}; the static routes win over a file's route for the same workspace. */
-    public static RouteFiles watch(RouteTable staticRoutes, List<Path> files, Duration pollInterval) {
-        return new RouteFiles(staticRoutes.routes(), files, pollInterval);
+    /**
+     * Starts watching {@code files}; the static routes win over a file's route for the same
+     * workspace. {@code onChange} gets the table before and after each swap.
+     */
+    public static RouteFiles watch(RouteTable staticRoutes, List<Path> files, Duration pollInterval,
+                                   BiConsumer<RouteTable, RouteTable> onChange) {
+        return new RouteFiles(staticRoutes.routes(), files, pollInterval, onChange);
     }
 
     @Override
@@ -78,8 +86,10 @@ public final class RouteFiles implements Supplier<RouteTable>, AutoCloseable {
                     }
                 }
             }
+            RouteTable before = current;
             current = RouteTable.of(merged.values());
             log.info("Routes: {} workspace(s)", current.size());
+            onChange.accept(before, current);
         }
     }
 

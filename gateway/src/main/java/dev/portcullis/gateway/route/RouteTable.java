@@ -1,7 +1,10 @@
 package dev.portcullis.gateway.route;
 
 import java.util.Collection;
+import java.net.InetAddress;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 
@@ -42,6 +45,24 @@ public final class RouteTable {
     /** Every route, in no particular order. */
     public List<WorkspaceRoute> routes() {
         return List.copyOf(byWorkspace.values());
+    }
+
+    /**
+     * The addresses this table reaches no longer, or no longer for a running workspace, next to
+     * {@code next}: connections to them are not worth keeping.
+     */
+    public Set<InetAddress> addressesGoneIn(RouteTable next) {
+        Set<InetAddress> gone = new HashSet<>();
+        for (WorkspaceRoute route : byWorkspace.values()) {
+            WorkspaceRoute after = next.lookup(route.workspaceId());
+            if (after == null || !after.address().equals(route.address()) || !after.running()) {
+                gone.add(route.address());
+            }
+        }
+        for (WorkspaceRoute route : next.byWorkspace.values()) {
+            gone.remove(route.address()); // still (or now) the address of some workspace
+        }
+        return gone;
     }
 
     public int size() {

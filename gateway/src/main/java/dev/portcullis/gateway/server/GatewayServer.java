@@ -98,13 +98,16 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void bind() throws IOException, InterruptedException {
+        UpstreamPools pools = new UpstreamPools(config.transport().socketChannelClass(), config.timeouts().connect());
         Supplier<RouteTable> routes = config::routes;
         if (!config.routeFiles().isEmpty()) {
-            routeFiles = RouteFiles.watch(config.routes(), config.routeFiles(), ROUTE_FILE_POLL);
+            // A workspace that went away leaves pooled connections to an address nobody answers on
+            // (a deleted namespace sends no reset): they are closed, not reused into a hang.
+            routeFiles = RouteFiles.watch(config.routes(), config.routeFiles(), ROUTE_FILE_POLL,
+                    (before, after) -> pools.closeIdleTo(before.addressesGoneIn(after)));
             routes = routeFiles;
         }
-        ProxySettings proxy = new ProxySettings(config.baseDomains(), routes,
-                new UpstreamPools(config.transport().socketChannelClass(), config.timeouts().connect()),
+        ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
                 config.timeouts(), config.limits(), metrics);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
@@ -189,6 +192,11 @@ public final class GatewayServer implements AutoCloseable {
     /** The bound addresses, in config order; a port 0 in the config shows here as the port the OS chose. */
     public List<InetSocketAddress> boundAddresses() {
         return listeners.stream().map(channel -> (InetSocketAddress) channel.localAddress()).toList();
+    }
+
+    /** The route table requests are routed by right now. */
+    public RouteTable currentRoutes() {
+        return routeFiles != null ? routeFiles.get() : config.routes();
     }
 
     /** The admin listener's address (health, readiness, metrics). */

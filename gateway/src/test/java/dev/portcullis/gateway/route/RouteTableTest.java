@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class RouteTableTest {
@@ -29,5 +30,19 @@ class RouteTableTest {
     void refusesAnInvalidWorkspaceId() {
         assertThatThrownBy(() -> new WorkspaceRoute("WS42", InetAddress.getLoopbackAddress()))
                 .hasMessageContaining("workspace id: \"WS42\"");
+    }
+
+    @Test
+    void addressesOfRemovedMovedOrStoppedWorkspacesAreGoneUnlessStillUsed() throws Exception {
+        InetAddress a = InetAddress.getByName("10.0.0.2");
+        InetAddress b = InetAddress.getByName("10.0.0.4");
+        InetAddress c = InetAddress.getByName("10.0.0.6");
+        InetAddress d = InetAddress.getByName("10.0.0.8");
+        RouteTable before = RouteTable.of(List.of(new WorkspaceRoute("removed", a), new WorkspaceRoute("moved", b),
+                new WorkspaceRoute("stopping", c), new WorkspaceRoute("kept", d)));
+        RouteTable after = RouteTable.of(List.of(new WorkspaceRoute("moved", c),
+                new WorkspaceRoute("stopping", d, false, Set.of()), new WorkspaceRoute("kept", d)));
+
+        assertThat(before.addressesGoneIn(after)).containsExactlyInAnyOrder(a, b);
     }
 }

@@ -83,11 +83,12 @@ class GatewayToWorkspaceNamespaceTest {
 
                 agent.delete(WorkspaceId.of("e2e"));
                 long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (!answer.startsWith("HTTP/1.1 404 ") && System.nanoTime() < deadline) {
-                    Thread.sleep(200);
-                    answer = get(client, port, APP_PORT + "-e2e.ws.localhost");
+                while (gateway.currentRoutes().lookup("e2e") != null && System.nanoTime() < deadline) {
+                    Thread.sleep(50); // the gateway polls the route file
                 }
-                assertThat(answer).as("after delete").startsWith("HTTP/1.1 404 ").contains("unknown-workspace");
+                assertThat(gateway.currentRoutes().lookup("e2e")).as("route withdrawn").isNull();
+                assertThat(get(client, port, APP_PORT + "-e2e.ws.localhost")).as("after delete")
+                        .startsWith("HTTP/1.1 404 ").contains("unknown-workspace");
             } finally {
                 app.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 agent.removeEverything();
