@@ -1,0 +1,345 @@
+#!/usr/bin/env bash
+# Benchmark scenarios: Portcullis side by side with nginx and HAProxy on this machine.
+#
+#   loadtest/run.sh http1        HTTP/1.1 over TLS, keep-alive, 1 KiB responses (see docs/benchmarks.md)
+#   loadtest/run.sh h2           not applicable yet (the gateway measured offered only http/1.1)
+#   loadtest/run.sh ws-idle      memory per idle WebSocket tunnel through the gateway
+#   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
+#
+# Environment (defaults in brackets):
+#   REPS [3]  DURATION [15] seconds per measured wrk run  WARMUP [5] seconds before each
+#   JVM_WARMUP [60] seconds of load on the gateway before the first measurement
+#   CONNECTIONS [32] wrk keep-alive connections  OPEN_RATE [2000] requests/s of the open-loop run
+#   OPEN_DURATION [10] seconds  TUNNELS [2000] for ws-idle  JAVA_HOME  PORTCULLIS_JAVA_OPTS
+#   GATEWAY_TARGET [gateway/target] the gateway build to measure (its jar and lib/)
+#   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
+#
+# Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
+# core 0. Every process started here is stopped by its pid when the script ends. Loopback only.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+WORK="$HERE/target/bench"
+RESULTS="$HERE/results"
+REPS=${REPS:-3}
+DURATION=${DURATION:-15}
+WARMUP=${WARMUP:-5}
+JVM_WARMUP=${JVM_WARMUP:-60}
+CONNECTIONS=${CONNECTIONS:-32}
+OPEN_RATE=${OPEN_RATE:-2000}
+OPEN_DURATION=${OPEN_DURATION:-10}
+TUNNELS=${TUNNELS:-2000}
+BACKEND_PORT=28080
+NGINX_PORT=28443
+HAPROXY_PORT=28444
+PORTCULLIS_PORT=28445
+PORTCULLIS_JDK_PORT=28446
+DEMO_PORT=28081
+HOST_HEADER="$BACKEND_PORT-bench.ws.localhost"
+PROXY_CORE=1
+CLIENT_CORE=0
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+find_java() {
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then echo "$JAVA_HOME"; return; fi
+  local home
+  for home in /usr/lib/jvm/temurin-25* /usr/lib/jvm/*; do
+    [ -x "$home/bin/javac" ] && grep -qE '^JAVA_VERSION="(2[1-9]|[3-9][0-9])' "$home/release" 2>/dev/null \
+      && { echo "$home"; return; }
+  done
+  die "no JDK >= 21 under /usr/lib/jvm; set JAVA_HOME"
+}
+JAVA_HOME="$(find_java)"; export JAVA_HOME
+JAVA="$JAVA_HOME/bin/java"
+
+# What ./portcullis passes to the gateway's JVM (see the launcher), for runs that do not go through it.
+default_jvm_options() {
+  local major
+  major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JAVA_HOME/release")
+  echo "--enable-native-access=ALL-UNNAMED"
+  if [ "${major:-0}" -ge 23 ]; then echo "--sun-misc-unsafe-memory-access=allow"; fi
+}
+
+# Every server started here may hold thousands of sockets (ws-idle); root may raise its own limit.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+STARTED=()
+cleanup() {
+  local pid
+  for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need() { command -v "$1" >/dev/null || die "$1 is missing: apt-get install -y nginx haproxy wrk"; }
+
+# Every process of a pid tree (nginx: master and worker), so CPU time counts them all.
+pid_tree() {
+  local pid="$1" child
+  echo "$pid"
+  for child in $(pgrep -P "$pid" || true); do pid_tree "$child"; done
+}
+
+# "utime stime" in clock ticks of a pid tree, from /proc/<pid>/stat (fields 14 and 15).
+cpu_split() {
+  local user=0 sys=0 pid u st
+  for pid in $(pid_tree "$1"); do
+    read -r u st < <(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12, $13}') || true
+    user=$((user + ${u:-0})); sys=$((sys + ${st:-0}))
+  done
+  echo "$user $sys"
+}
+cpu_ticks() { local u st; read -r u st < <(cpu_split "$1"); echo $((u + st)); }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+wait_port() {
+  local port="$1" i
+  for i in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "nothing listens on 127.0.0.1:$port after 15 s"
+}
+
+render() { # template output [extra sed expressions...]
+  local template="$1" output="$2"; shift 2
+  sed "$@" -e "s|@WORK@|$WORK|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
+      -e "s|@HAPROXY_PORT@|$HAPROXY_PORT|g" -e "s|@PORTCULLIS_PORT@|$PORTCULLIS_PORT|g" \
+      -e "s|@TLS_PROVIDER@|auto|g" "$HERE/conf/$template" > "$WORK/$output"
+}
+
+# A test CA and one server certificate (*.ws.localhost and 127.0.0.1) that all three proxies serve.
+make_tls() {
+  local dir="$WORK/tls"
+  [ -f "$dir/haproxy.pem" ] && return 0
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Portcullis bench CA" \
+    -keyout "$dir/ca-key.pem" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=ws.localhost" \
+    -keyout "$dir/server-key.pem" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:*.ws.localhost,DNS:ws.localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > "$dir/ext.cnf"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca-key.pem" -CAcreateserial -days 30 \
+    -extfile "$dir/ext.cnf" -out "$dir/server.pem" 2>/dev/null
+  cat "$dir/server.pem" "$dir/server-key.pem" > "$dir/haproxy.pem"
+}
+
+# The gateway build measured is a copy taken now, so a concurrent rebuild of gateway/ cannot change it mid-run.
+snapshot_gateway() {
+  local target="${GATEWAY_TARGET:-$ROOT/gateway/target}"
+  [ -f "$target/portcullis-gateway.jar" ] && [ -d "$target/lib" ] \
+    || die "gateway/target is missing: run ./portcullis build (or mvn -pl gateway -am -DskipTests package)"
+  rm -rf "$WORK/gateway"; mkdir -p "$WORK/gateway"
+  cp -rp "$target/portcullis-gateway.jar" "$target/lib" "$WORK/gateway/"
+}
+
+loadtest_built() {
+  local jar="$HERE/target/portcullis-loadtest.jar"
+  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
+     || [ ! -f "$jar" ]; then
+    log "building loadtest/ ..."
+    local mvn="${PORTCULLIS_MVN:-$ROOT/.tools/apache-maven-3.9.16/bin/mvn}"
+    [ -x "$mvn" ] || mvn="$(command -v mvn)"
+    (cd "$ROOT" && "$mvn" -B -q -pl loadtest -DskipTests package) >&2 || die "building loadtest/ failed"
+  fi
+}
+loadtest_java() { "$JAVA" -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" "$@"; }
+
+start_pinned() { # core name command...: starts a process pinned to a core; its pid is in LAST_PID
+  local core="$1" name="$2"; shift 2
+  taskset -c "$core" "$@" >"$WORK/$name.out" 2>&1 &
+  LAST_PID=$!
+  STARTED+=("$LAST_PID")
+}
+
+# A leftover server on one of our ports would be measured instead of ours: refuse to start.
+ports_free() {
+  local port
+  for port in "$@"; do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "127.0.0.1:$port is already in use (an earlier run still stopping?)"
+  done
+  return 0
+}
+
+start_backend() {
+  ports_free $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $PORTCULLIS_PORT $PORTCULLIS_JDK_PORT $DEMO_PORT
+  mkdir -p "$WORK/www" "$WORK/nginx-backend/tmp"
+  head -c 1024 /dev/zero | tr '\0' 'x' > "$WORK/www/1k"
+  render nginx-backend.conf nginx-backend.conf
+  start_pinned $CLIENT_CORE nginx-backend nginx -e "$WORK/nginx-backend/error.log" -c "$WORK/nginx-backend.conf"
+  BACKEND_PID=$LAST_PID
+  wait_port $BACKEND_PORT
+}
+
+# Portcullis as configured by the config file, on one port, with the given TLS provider.
+start_portcullis() { # target port tls-provider
+  render portcullis.yaml "$1.yaml" -e "s|@PORTCULLIS_PORT@|$2|g" -e "s|@TLS_PROVIDER@|$3|g"
+  local logging="-Dlogback.configurationFile=$HERE/conf/logback-bench.xml"
+  [ "${ACCESS_LOG:-off}" = on ] && logging=""
+  # shellcheck disable=SC2086 # PORTCULLIS_JAVA_OPTS is a list of options
+  # JVM_OPTIONS: the launcher's own JVM options when run as ./portcullis loadtest (the same flags as
+  # ./portcullis gateway); run directly, the same defaults apply.
+  # shellcheck disable=SC2086 # option lists are words
+  start_pinned $PROXY_CORE "$1" "$JAVA" ${JVM_OPTIONS:-$(default_jvm_options)} $logging ${PORTCULLIS_JAVA_OPTS:-} \
+    -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" dev.portcullis.gateway.cli.PortcullisGatewayCli \
+    gateway --config "$WORK/$1.yaml"
+  PIDS[$1]=$LAST_PID
+}
+
+start_proxies() {
+  mkdir -p "$WORK/nginx-proxy/tmp" "$WORK/nginx-proxy/tmp-proxy"
+  render nginx-proxy.conf nginx-proxy.conf
+  render haproxy.cfg haproxy.cfg
+  start_pinned $PROXY_CORE nginx-proxy nginx -e "$WORK/nginx-proxy/error.log" -c "$WORK/nginx-proxy.conf"
+  PIDS[nginx]=$LAST_PID
+  start_pinned $PROXY_CORE haproxy haproxy -db -f "$WORK/haproxy.cfg"
+  PIDS[haproxy]=$LAST_PID
+  start_portcullis portcullis $PORTCULLIS_PORT auto
+  # The same gateway with the JDK's TLS, to show what the TLS provider is worth.
+  start_portcullis portcullis-jdk $PORTCULLIS_JDK_PORT jdk
+  wait_port $NGINX_PORT; wait_port $HAPROXY_PORT; wait_port $PORTCULLIS_PORT; wait_port $PORTCULLIS_JDK_PORT
+}
+
+url_of() {
+  case "$1" in
+    direct) echo "http://127.0.0.1:$BACKEND_PORT/1k" ;;
+    nginx) echo "https://127.0.0.1:$NGINX_PORT/1k" ;;
+    haproxy) echo "https://127.0.0.1:$HAPROXY_PORT/1k" ;;
+    portcullis) echo "https://127.0.0.1:$PORTCULLIS_PORT/1k" ;;
+    portcullis-jdk) echo "https://127.0.0.1:$PORTCULLIS_JDK_PORT/1k" ;;
+  esac
+}
+
+wrk_load() { # target seconds
+  taskset -c $CLIENT_CORE wrk -t1 -c"$CONNECTIONS" -d"$2s" --latency -s "$HERE/conf/wrk-report.lua" \
+    -H "Host: $HOST_HEADER" "$(url_of "$1")"
+}
+
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2" | head -n1; }
+
+# One measured closed-loop run: wrk's numbers plus the CPU time the proxy and the backend spent.
+measure_closed() { # rep target
+  local rep="$1" target="$2" pid="${PIDS[$2]}" out
+  wrk_load "$target" "$WARMUP" >/dev/null
+  local u0 s0 b0; read -r u0 s0 < <(cpu_split "$pid"); b0=$(cpu_ticks "$BACKEND_PID")
+  out=$(wrk_load "$target" "$DURATION" | grep WRK_RESULT) || die "wrk failed against $target"
+  local u1 s1 b1; read -r u1 s1 < <(cpu_split "$pid"); b1=$(cpu_ticks "$BACKEND_PID")
+  local p0=$((u0 + s0)) p1=$((u1 + s1))
+  local n; n=$(field requests "$out")
+  [ "${n:-0}" -gt 0 ] || die "no request completed against $target"
+  local dur; dur=$(field duration_us "$out")
+  local cpu=$(( (p1 - p0) * TICK_US )) bcpu=$(( (b1 - b0) * TICK_US ))
+  local errors=$(( $(field socket_errors "$out") + $(field non2xx "$out") ))
+  printf '%s\t%s\tclosed\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$target" \
+    "$(awk -v n="$n" -v d="$dur" 'BEGIN{printf "%.0f", n*1e6/d}')" "$(field p50_us "$out")" "$(field p99_us "$out")" \
+    "$(awk -v c="$cpu" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" "$(awk -v c="$bcpu" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
+    "$n" "$errors" "$(field p90_us "$out")" "" \
+    "$(awk -v c="$(( (u1 - u0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
+    "$(awk -v c="$(( (s1 - s0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" >> "$SAMPLES"
+  log "  $target: $(tail -n1 "$SAMPLES" | cut -f4-7 | tr '\t' ' ') (rps p50us p99us cpu_us/req)"
+}
+
+# One open-loop run at a fixed rate: latency measured from each request's intended send time.
+measure_open() { # rep target
+  local rep="$1" target="$2" pid="${PIDS[$2]}" out
+  local p0; p0=$(cpu_ticks "$pid")
+  out=$(taskset -c $CLIENT_CORE "$JAVA" -XX:+UseSerialGC -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
+      dev.portcullis.loadtest.OpenLoopClient --url "$(url_of "$target")" --host "$HOST_HEADER" \
+      --ca "$WORK/tls/ca.pem" --rate "$OPEN_RATE" --connections 16 --warmup 3 --seconds "$OPEN_DURATION" | grep OPEN_RESULT) \
+    || die "the open-loop client failed against $target"
+  local p1; p1=$(cpu_ticks "$pid")
+  local n; n=$(field completed "$out")
+  local all; all=$(field all_completed "$out")
+  printf '%s\t%s\topen\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t%s\n' "$rep" "$target" "$(field achieved_rps "$out")" \
+    "$(field p50_us "$out")" "$(field p99_us "$out")" \
+    "$(awk -v c="$(( (p1 - p0) * TICK_US ))" -v n="$all" 'BEGIN{printf "%.2f", (n > 0) ? c / n : 0}')" \
+    "$n" "$(field errors "$out")" "$(field p90_us "$out")" "$(field p999_us "$out")" >> "$SAMPLES"
+  log "  $target open loop @${OPEN_RATE}/s: $(tail -n1 "$SAMPLES" | cut -f4-7 | tr '\t' ' ') (rps p50us p99us cpu_us/req)"
+}
+
+scenario_http1() {
+  need nginx; need haproxy; need wrk; need taskset; need openssl
+  [ "$(nproc)" -ge 2 ] || die "needs 2 cores (one for the proxy, one for the client and backend)"
+  mkdir -p "$WORK" "$RESULTS"
+  make_tls; snapshot_gateway; loadtest_built
+  declare -gA PIDS
+  start_backend
+  PIDS[direct]=$BACKEND_PID
+  start_proxies
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  SAMPLES="$RESULTS/http1-$stamp.samples.tsv"
+  printf 'rep\ttarget\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\tbackend_cpu_us_per_req\trequests\terrors\tp90_us\tp999_us\tuser_us_per_req\tsys_us_per_req\n' > "$SAMPLES"
+  local target
+  for target in nginx haproxy portcullis portcullis-jdk; do
+    curl -sk -o /dev/null -w "%{http_code}" -H "Host: $HOST_HEADER" "$(url_of "$target")" | grep -q 200 \
+      || die "$target does not answer 200 on $(url_of "$target"); see $WORK/*.out"
+  done
+  log "warming the gateways' JIT: ${JVM_WARMUP}s of load each"
+  wrk_load portcullis "$JVM_WARMUP" >/dev/null
+  wrk_load portcullis-jdk "$JVM_WARMUP" >/dev/null
+  local rep order targets=(direct nginx haproxy portcullis portcullis-jdk)
+  for rep in $(seq 1 "$REPS"); do
+    # The order rotates so that no target always runs first (after an idle spell) or last.
+    local shift=$(( (rep - 1) % ${#targets[@]} ))
+    order="${targets[*]:shift} ${targets[*]:0:shift}"
+    log "repetition $rep/$REPS (closed loop: wrk -t1 -c$CONNECTIONS -d${DURATION}s, then open loop at ${OPEN_RATE}/s)"
+    for target in $order; do measure_closed "$rep" "$target"; done
+    for target in $order; do measure_open "$rep" "$target"; done
+  done
+  local json="$RESULTS/http1-$stamp.json"
+  loadtest_java dev.portcullis.loadtest.BenchReport --samples "$SAMPLES" --out "$json" \
+    --meta "scenario=http1" --meta "date=$stamp" --meta "cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)" \
+    --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" --meta "nginx=$(nginx -v 2>&1 | sed 's/.*\///')" \
+    --meta "haproxy=$(haproxy -v | head -n1 | awk '{print $3}')" --meta "java=$("$JAVA" -version 2>&1 | head -n1)" \
+    --meta "portcullis_log=$(grep -E 'Transport|TLS|tls' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
+    --meta "portcullis_jdk_log=$(grep -E 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
+    --meta "command=REPS=$REPS DURATION=$DURATION CONNECTIONS=$CONNECTIONS OPEN_RATE=$OPEN_RATE loadtest/run.sh http1" \
+    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "access_log=${ACCESS_LOG:-off}" \
+    --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# The http1 stack without load, for manual runs and profiling; stops after SERVE_SECONDS [600].
+scenario_serve() {
+  need nginx; need haproxy; need taskset; need openssl
+  mkdir -p "$WORK" "$RESULTS"
+  make_tls; snapshot_gateway
+  declare -gA PIDS
+  start_backend
+  start_proxies
+  log "serving: backend :$BACKEND_PORT, nginx :$NGINX_PORT, haproxy :$HAPROXY_PORT, portcullis :$PORTCULLIS_PORT (pid ${PIDS[portcullis]}), Host $HOST_HEADER"
+  sleep "${SERVE_SECONDS:-600}"
+}
+
+scenario_ws_idle() {
+  need taskset
+  mkdir -p "$WORK" "$RESULTS"
+  make_tls; snapshot_gateway; loadtest_built
+  (( TUNNELS * 2 + 1000 < $(ulimit -n) )) || die "ulimit -n $(ulimit -n) is too low for $TUNNELS tunnels"
+  ports_free $PORTCULLIS_PORT $DEMO_PORT
+  declare -gA PIDS
+  start_pinned $CLIENT_CORE demo-app "$JAVA" -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" \
+    "$HERE/conf/DemoBackend.java" "$DEMO_PORT"
+  DEMO_PID=$LAST_PID
+  wait_port $DEMO_PORT
+  start_portcullis portcullis $PORTCULLIS_PORT auto
+  wait_port $PORTCULLIS_PORT
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  loadtest_java -Xss256k dev.portcullis.loadtest.IdleTunnels --port $PORTCULLIS_PORT --host "$DEMO_PORT-bench.ws.localhost" \
+    --tunnels "$TUNNELS" --gateway-pid "${PIDS[portcullis]}" --jcmd "$JAVA_HOME/bin/jcmd" --ca "$WORK/tls/ca.pem" \
+    --out "$RESULTS/ws-idle-$stamp.json" --meta "date=$stamp" --meta "command=TUNNELS=$TUNNELS loadtest/run.sh ws-idle" \
+    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ)" \
+    --meta "portcullis_log=$(grep -E 'Transport|TLS' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')"
+}
+
+case "${1:-}" in
+  http1) scenario_http1 ;;
+  h2) echo "h2: not applicable yet: the gateway measured here offers only http/1.1 by ALPN. When it offers h2, this
+scenario runs h2load (Debian package nghttp2-client) against the same four targets; see docs/benchmarks.md."; exit 0 ;;
+  ws-idle) scenario_ws_idle ;;
+  serve) scenario_serve ;;
+  *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

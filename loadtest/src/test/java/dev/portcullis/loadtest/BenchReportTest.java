@@ -1,0 +1,54 @@
+package dev.portcullis.loadtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BenchReportTest {
+
+    @Test
+    void medianOfAnOddCountIsTheMiddleValue() {
+        assertThat(Medians.of(List.of(9.0, 1.0, 5.0))).isEqualTo(5.0);
+    }
+
+    @Test
+    void medianOfAnEvenCountIsTheMeanOfTheTwoMiddleValues() {
+        assertThat(Medians.of(List.of(4.0, 1.0, 2.0, 100.0))).isEqualTo(3.0);
+    }
+
+    @Test
+    void medianOfNothingIsAnError() {
+        assertThatThrownBy(() -> Medians.of(List.of())).hasMessageContaining("values: empty");
+    }
+
+    @Test
+    void mediansAreTakenPerTargetAndModeAndRatiosAreToNginx() {
+        List<Map<String, String>> rows = List.of(
+                row("1", "nginx", "closed", "1000", "10"), row("2", "nginx", "closed", "3000", "30"),
+                row("3", "nginx", "closed", "2000", "20"), row("1", "portcullis", "closed", "500", "90"),
+                row("2", "portcullis", "closed", "700", "70"), row("3", "portcullis", "closed", "600", "80"),
+                row("1", "portcullis", "open", "1", "1"));
+
+        Map<String, Map<String, Double>> medians = BenchReport.medians(rows, "closed");
+
+        assertThat(medians.get("nginx")).containsEntry("rps", 2000.0).containsEntry("cpu_us_per_req", 20.0);
+        assertThat(medians.get("portcullis")).containsEntry("rps", 600.0).containsEntry("cpu_us_per_req", 80.0);
+        assertThat(BenchReport.ratios(medians).get("portcullis"))
+                .containsEntry("cpu_us_per_req", 4.0).containsEntry("rps", 0.3);
+    }
+
+    @Test
+    void anEmptyCellIsLeftOutOfTheMedians() {
+        Map<String, String> row = row("1", "nginx", "open", "100", "");
+
+        assertThat(BenchReport.medians(List.of(row), "open").get("nginx")).containsKey("rps")
+                .doesNotContainKey("cpu_us_per_req");
+    }
+
+    private static Map<String, String> row(String rep, String target, String mode, String rps, String cpu) {
+        return Map.of("rep", rep, "target", target, "mode", mode, "rps", rps, "cpu_us_per_req", cpu);
+    }
+}
