@@ -2,6 +2,7 @@ package dev.portcullis.gateway.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.transport.Transport;
 import java.net.InetSocketAddress;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Everything a running gateway needs, validated and immutable. Built from a config file by
@@ -26,6 +28,7 @@ import java.util.List;
  * @param eventLoopThreads  event loop threads; 0 means one per core
  * @param routes            static workspace routes
  * @param routeFiles        route files written by host agents on this machine, watched for changes
+ * @param identity          when present, every request must carry a bearer JWT from one of its issuers
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -39,7 +42,8 @@ public record GatewayConfig(
         Limits limits,
         int eventLoopThreads,
         RouteTable routes,
-        List<Path> routeFiles) {
+        List<Path> routeFiles,
+        Optional<IdentityVerifierConfig> identity) {
 
     public GatewayConfig {
         listeners = List.copyOf(listeners);
@@ -61,6 +65,7 @@ public record GatewayConfig(
         }
         requireNonNull(routes, "routes");
         routeFiles = List.copyOf(routeFiles);
+        requireNonNull(identity, "identity");
     }
 
     /** The admin listener unless configured: loopback only, so metrics are not public by accident. */
@@ -121,6 +126,7 @@ public record GatewayConfig(
         private int eventLoopThreads;
         private RouteTable routes = RouteTable.empty();
         private final List<Path> routeFiles = new ArrayList<>();
+        private IdentityVerifierConfig identity;
 
         private Builder() {}
 
@@ -180,11 +186,18 @@ public record GatewayConfig(
             return this;
         }
 
+        /** Requires a verified bearer token on every request. */
+        public Builder identity(IdentityVerifierConfig identity) {
+            this.identity = requireNonNull(identity, "identity");
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
-                    baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles);
+                    baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
+                    Optional.ofNullable(identity));
         }
     }
 }

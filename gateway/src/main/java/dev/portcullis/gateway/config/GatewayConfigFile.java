@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -45,6 +46,8 @@ public final class GatewayConfigFile {
     public List<Route> routes;
     @JsonProperty("routeFiles")
     public List<String> routeFiles;
+    @JsonProperty("identity")
+    public IdentitySection identity;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -105,7 +108,8 @@ public final class GatewayConfigFile {
                 limits == null ? Limits.DEFAULTS : limits.toLimits(),
                 eventLoopThreads == null ? 0 : eventLoopThreads,
                 routeTable,
-                routeFiles == null ? List.of() : routeFiles.stream().map(folder::resolve).toList());
+                routeFiles == null ? List.of() : routeFiles.stream().map(folder::resolve).toList(),
+                identity == null ? Optional.empty() : Optional.of(identity.toConfig(folder)));
     }
 
     private static void require(Object value, String key) {

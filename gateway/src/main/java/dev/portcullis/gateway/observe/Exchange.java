@@ -19,6 +19,7 @@ public final class Exchange {
     private String method = "-";
     private String path = "-";
     private String workspace = "-";
+    private String principal = "-";
     private int port;
     private int status;
     private boolean answeredByGateway;
@@ -40,6 +41,11 @@ public final class Exchange {
     public void routedTo(String workspace, int port) {
         this.workspace = workspace;
         this.port = port;
+    }
+
+    /** The verified user this request runs as. */
+    public void authenticatedAs(String user) {
+        this.principal = user;
     }
 
     public void responseHead(int status) {
@@ -89,9 +95,9 @@ public final class Exchange {
             metrics.requestFinished(status, answeredByGateway, total);
         }
         if (accessLog.isInfoEnabled()) {
-            accessLog.info("client={} method={} path=\"{}\" workspace={} port={} status={} answered_by={} error={}"
-                            + " bytes_in={} bytes_out={} duration_ms={} upstream_head_ms={} tunnel={}",
-                    client.getAddress().getHostAddress(), method, escape(path), workspace, port, status,
+            accessLog.info("client={} principal={} method={} path=\"{}\" workspace={} port={} status={} answered_by={}"
+                            + " error={} bytes_in={} bytes_out={} duration_ms={} upstream_head_ms={} tunnel={}",
+                    client.getAddress().getHostAddress(), escape(principal), method, escape(path), workspace, port, status,
                     answeredByGateway ? "gateway" : "workspace", error, bytesIn, bytesOut, total / 1_000_000,
                     responseHeadNanos < 0 ? "-" : Long.toString(responseHeadNanos / 1_000_000), tunnel);
         }

@@ -26,6 +26,9 @@ final class ErrorResponses {
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
                 .set("x-content-type-options", "nosniff");
+        if (error == ProxyError.UNAUTHENTICATED) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"portcullis\"");
+        }
         if (error.retryAfterSeconds() > 0) {
             response.headers().setInt(HttpHeaderNames.RETRY_AFTER, error.retryAfterSeconds());
         }

@@ -9,6 +9,7 @@ public enum ProxyError {
     HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large", "Request headers too large"),
     REQUEST_HEAD_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, "request-head-timeout", "Request took too long"),
     BODY_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body-too-large", "Request body too large"),
+    UNAUTHENTICATED(HttpResponseStatus.UNAUTHORIZED, "unauthenticated", "Sign-in required"),
     MALFORMED_HOST(HttpResponseStatus.BAD_REQUEST, "malformed-host", "Not a workspace address"),
     NOT_SERVED_HERE(HttpResponseStatus.MISDIRECTED_REQUEST, "not-served-here", "Not served by this gateway"),
     UNKNOWN_WORKSPACE(HttpResponseStatus.NOT_FOUND, "unknown-workspace", "Unknown workspace"),

@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.observe.Exchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -27,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -158,9 +161,41 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 exchange.routedTo(route.target().workspaceId(), route.target().port());
                 forwardedHead = ForwardedRequests.toWorkspace(request, route.target(),
                         (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade);
-                borrowUpstream(false);
+                if (settings.identity().isPresent()) {
+                    authenticateThenForward(request, settings.identity().get());
+                } else {
+                    borrowUpstream(false);
+                }
             }
         }
+    }
+
+    /**
+     * Verifies the request's bearer token before anything reaches the workspace. Verification may
+     * wait for an issuer's keys off the event loop; its result comes back to this channel's loop.
+     * The gateway's credential never reaches the workspace.
+     */
+    private void authenticateThenForward(HttpRequest request, IdentityVerifier identity) {
+        String token = BearerTokens.from(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        forwardedHead.headers().remove(HttpHeaderNames.AUTHORIZATION);
+        if (token == null) {
+            answer(ProxyError.UNAUTHENTICATED, "This workspace port needs a token: send 'Authorization: Bearer <JWT>'.");
+            return;
+        }
+        identity.verifyAsync(token).whenComplete((verified, failure) -> ctx.executor().execute(() -> {
+            if (answeredByGateway || !ctx.channel().isActive()) {
+                return;
+            }
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                answer(ProxyError.UNAUTHENTICATED, cause instanceof TokenRejectedException rejected
+                        ? "The token was refused (" + rejected.reason().code() + ")."
+                        : "The token could not be checked.");
+                return;
+            }
+            exchange.authenticatedAs(verified.user());
+            borrowUpstream(false);
+        }));
     }
 
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */

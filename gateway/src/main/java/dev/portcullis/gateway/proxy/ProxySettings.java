@@ -2,11 +2,13 @@ package dev.portcullis.gateway.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.RouteTable;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -18,6 +20,7 @@ import java.util.function.Supplier;
  * @param timeouts           how long to wait for what
  * @param limits             body size limit
  * @param metrics            where requests, bytes and errors are counted
+ * @param identity           when present, the verifier every request's bearer token must pass
  */
 public record ProxySettings(
         List<String> baseDomains,
@@ -25,7 +28,8 @@ public record ProxySettings(
         UpstreamPools pools,
         Timeouts timeouts,
         Limits limits,
-        GatewayMetrics metrics) {
+        GatewayMetrics metrics,
+        Optional<IdentityVerifier> identity) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
@@ -33,5 +37,6 @@ public record ProxySettings(
         requireNonNull(timeouts, "timeouts");
         requireNonNull(limits, "limits");
         requireNonNull(metrics, "metrics");
+        requireNonNull(identity, "identity");
     }
 }

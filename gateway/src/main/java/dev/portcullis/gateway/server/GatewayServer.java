@@ -3,6 +3,7 @@ package dev.portcullis.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.admin.AdminServer;
+import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.Drain;
@@ -32,6 +33,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -62,6 +64,7 @@ public final class GatewayServer implements AutoCloseable {
     private final List<Channel> redirectListeners = new ArrayList<>();
     private ReloadingCertificates certificates;
     private RouteFiles routeFiles;
+    private IdentityVerifier identity;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
     private volatile boolean serving;
@@ -107,8 +110,9 @@ public final class GatewayServer implements AutoCloseable {
                     (before, after) -> pools.closeIdleTo(before.addressesGoneIn(after)));
             routes = routeFiles;
         }
+        identity = config.identity().map(IdentityVerifier::create).orElse(null);
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
-                config.timeouts(), config.limits(), metrics);
+                config.timeouts(), config.limits(), metrics, Optional.ofNullable(identity));
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -240,6 +244,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (routeFiles != null) {
             routeFiles.close();
+        }
+        if (identity != null) {
+            identity.close();
         }
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -178,6 +178,41 @@ class GatewayConfigFileTest {
     }
 
     @Test
+    void identityIssuersAreReadWithTheirKeys() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), new com.nimbusds.jose.jwk.JWKSet(
+                new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate().toPublicJWK()).toString());
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - issuer: https://idp.example.com
+                      audience: portcullis
+                      jwksFile: keys.json
+                      algorithms: [RS256]
+                """));
+
+        assertThat(config.identity()).hasValueSatisfying(identity ->
+                assertThat(identity.issuers()).extracting(issuer -> issuer.issuer()).containsExactly("https://idp.example.com"));
+    }
+
+    @Test
+    void issuerWithoutKeysIsRejected() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://idp.example.com, audience: portcullis}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("identity.issuers[0]: exactly one of jwksUrl and jwksFile");
+    }
+
+    @Test
     void missingFileIsSaidPlainly() {
         Path file = folder.resolve("absent.yaml");
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).hasMessage(file + ": no such file");

@@ -19,13 +19,19 @@ import javax.net.ssl.SSLSocket;
 public final class RawHttps {
     private RawHttps() {}
 
+    /** A TLS connection to the gateway on loopback, with {@code serverName} as SNI. */
+    public static SSLSocket open(SSLContext tls, int port, String serverName) throws IOException {
+        SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setServerNames(List.of(new SNIHostName(serverName)));
+        socket.setSSLParameters(parameters);
+        socket.setSoTimeout(10_000);
+        return socket;
+    }
+
     /** The whole answer as text; the gateway is expected to close the connection after it. */
     public static String exchange(SSLContext tls, int port, String serverName, String request) throws IOException {
-        try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port)) {
-            SSLParameters parameters = socket.getSSLParameters();
-            parameters.setServerNames(List.of(new SNIHostName(serverName)));
-            socket.setSSLParameters(parameters);
-            socket.setSoTimeout(10_000);
+        try (SSLSocket socket = open(tls, port, serverName)) {
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
