@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHttp2;
+import dev.portcullis.gateway.testing.RawHttp2Frames;
 import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -81,5 +82,28 @@ class Http2StrictnessTest {
 
         assertThat(opened).as("streams opened before the gateway sent GOAWAY and closed the connection")
                 .isBetween(1, 999);
+    }
+
+    @Test
+    void continuationFloodEndsTheConnectionWithGoAway() throws Exception {
+        try (RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), "h2.ws.localhost")) {
+            raw.frame(RawHttp2Frames.HEADERS, 0, 1, RawHttp2Frames.getRequestBlock(authority)); // no END_HEADERS
+
+            raw.flood(RawHttp2Frames.CONTINUATION, 0, 1, new byte[0], 20_000);
+
+            assertThat(raw.closedWithGoAway()).as("GOAWAY, then the connection closed").isTrue();
+            assertThat(workspace.connections()).isZero();
+        }
+    }
+
+    @Test
+    void emptyDataFloodEndsTheConnectionWithGoAway() throws Exception {
+        try (RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), "h2.ws.localhost")) {
+            raw.frame(RawHttp2Frames.HEADERS, RawHttp2Frames.END_HEADERS, 1, RawHttp2Frames.getRequestBlock(authority));
+
+            raw.flood(RawHttp2Frames.DATA, 0, 1, new byte[0], 20_000);
+
+            assertThat(raw.closedWithGoAway()).as("GOAWAY, then the connection closed").isTrue();
+        }
     }
 }

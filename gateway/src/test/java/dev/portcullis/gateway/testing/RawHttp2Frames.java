@@ -1,0 +1,124 @@
+package dev.portcullis.gateway.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * HTTP/2 written frame by frame over TLS (ALPN h2), for floods no HTTP/2 library would send:
+ * thousands of CONTINUATION or empty DATA frames. Frame layout per RFC 9113 §4.1.
+ */
+public final class RawHttp2Frames implements AutoCloseable {
+    public static final int DATA = 0x0;
+    public static final int HEADERS = 0x1;
+    public static final int SETTINGS = 0x4;
+    public static final int CONTINUATION = 0x9;
+    public static final int END_STREAM = 0x1;
+    public static final int END_HEADERS = 0x4;
+
+    private final SSLSocket socket;
+    private final OutputStream out;
+
+    public RawHttp2Frames(SSLContext tls, int port, String serverName) throws IOException {
+        socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setServerNames(List.of(new SNIHostName(serverName)));
+        parameters.setApplicationProtocols(new String[] {"h2"});
+        socket.setSSLParameters(parameters);
+        socket.setSoTimeout(10_000);
+        socket.startHandshake();
+        if (!"h2".equals(socket.getApplicationProtocol())) {
+            throw new IOException("the gateway did not choose h2: " + socket.getApplicationProtocol());
+        }
+        out = socket.getOutputStream();
+        out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        frame(SETTINGS, 0, 0, new byte[0]);
+        out.flush();
+    }
+
+    /**
+     * A request head as an HPACK block: GET, https, / from the static table, and :authority as a
+     * literal without indexing (RFC 7541 §6.2.2).
+     */
+    public static byte[] getRequestBlock(String authority) {
+        ByteArrayOutputStream block = new ByteArrayOutputStream();
+        block.write(0x82); // :method GET
+        block.write(0x87); // :scheme https
+        block.write(0x84); // :path /
+        byte[] value = authority.getBytes(StandardCharsets.US_ASCII);
+        block.write(0x01); // literal without indexing, name = static index 1 (:authority)
+        block.write(value.length);
+        block.writeBytes(value);
+        return block.toByteArray();
+    }
+
+    public void frame(int type, int flags, int stream, byte[] payload) throws IOException {
+        byte[] header = {
+                (byte) (payload.length >>> 16), (byte) (payload.length >>> 8), (byte) payload.length,
+                (byte) type, (byte) flags,
+                (byte) (stream >>> 24), (byte) (stream >>> 16), (byte) (stream >>> 8), (byte) stream};
+        out.write(header);
+        out.write(payload);
+    }
+
+    /**
+     * Sends {@code count} copies of a frame, flushing now and then; returns how many went out
+     * before the gateway closed the connection (all of them when it never did).
+     */
+    public int flood(int type, int flags, int stream, byte[] payload, int count) {
+        for (int i = 0; i < count; i++) {
+            try {
+                frame(type, flags, stream, payload);
+                if (i % 100 == 99) {
+                    out.flush();
+                }
+            } catch (IOException closed) {
+                return i;
+            }
+        }
+        try {
+            out.flush();
+        } catch (IOException closed) {
+            return count;
+        }
+        return count;
+    }
+
+    /** Reads until the gateway closes; returns whether a GOAWAY frame arrived before that. */
+    public boolean closedWithGoAway() throws IOException {
+        InputStream in = socket.getInputStream();
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        try {
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                received.write(buffer, 0, n);
+            }
+        } catch (SocketTimeoutException e) {
+            return false; // still open after 10 s
+        } catch (IOException reset) {
+            // a reset after the GOAWAY is an end too
+        }
+        byte[] bytes = received.toByteArray();
+        for (int at = 0; at + 9 <= bytes.length; ) {
+            int length = (bytes[at] & 0xff) << 16 | (bytes[at + 1] & 0xff) << 8 | (bytes[at + 2] & 0xff);
+            if (bytes[at + 3] == 0x7) {
+                return true;
+            }
+            at += 9 + length;
+        }
+        return false;
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
