@@ -95,7 +95,8 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static boolean isFree(InetAddress address, int port) {
-        try (ServerSocket probe = new ServerSocket(port, 1, address)) {
+        try {
+            new ServerSocket(port, 1, address).close();
             return true;
         } catch (IOException e) {
             return false;

@@ -123,7 +123,7 @@ public final class GatewayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
-                            int listenerPort = ((InetSocketAddress) channel.localAddress()).getPort();
+                            int listenerPort = channel.localAddress().getPort();
                             if (openConnections.incrementAndGet() > config.limits().maxConnections()) {
                                 openConnections.decrementAndGet();
                                 metrics.connectionRejected();

@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -66,15 +67,19 @@ class LimitsAndShutdownTest {
     @Test
     void connectionsBeyondTheLimitAreClosedAtAccept() throws Exception {
         try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state,
-                config -> config.limits(new Limits(2, 0, Duration.ofSeconds(2))));
-             SSLSocket first = handshake(gateway);
-             SSLSocket second = handshake(gateway)) {
-            assertThatThrownBy(() -> handshake(gateway).close()).isInstanceOf(IOException.class);
+                config -> config.limits(new Limits(2, 0, Duration.ofSeconds(2))))) {
+            List<SSLSocket> open = new ArrayList<>(List.of(handshake(gateway), handshake(gateway)));
+            try {
+                assertThatThrownBy(() -> handshake(gateway).close()).isInstanceOf(IOException.class);
 
-            first.close();
-            awaitMetric(gateway, "portcullis_active_connections 1");
-            try (SSLSocket third = handshake(gateway)) {
-                assertThat(third.getSession().isValid()).as("room again once one closed").isTrue();
+                open.remove(0).close();
+                awaitMetric(gateway, "portcullis_active_connections 1");
+                open.add(handshake(gateway));
+                assertThat(open.get(1).getSession().isValid()).as("room again once one closed").isTrue();
+            } finally {
+                for (SSLSocket socket : open) {
+                    socket.close();
+                }
             }
         }
     }
