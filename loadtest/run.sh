@@ -2,7 +2,7 @@
 # Benchmark scenarios: Portcullis side by side with nginx and HAProxy on this machine.
 #
 #   loadtest/run.sh http1        HTTP/1.1 over TLS, keep-alive, 1 KiB responses (see docs/benchmarks.md)
-#   loadtest/run.sh h2           not applicable yet (the gateway measured offered only http/1.1)
+#   loadtest/run.sh h2           HTTP/2 over TLS (ALPN h2) from the client, HTTP/1.1 keep-alive to the backend (h2load)
 #   loadtest/run.sh ws-idle      memory per idle WebSocket tunnel through the gateway
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
 #
@@ -10,12 +10,13 @@
 #   REPS [3]  DURATION [15] seconds per measured wrk run  WARMUP [5] seconds before each
 #   JVM_WARMUP [60] seconds of load on the gateway before the first measurement
 #   CONNECTIONS [32] wrk keep-alive connections  OPEN_RATE [2000] requests/s of the open-loop run
+#   H2_CONNECTIONS [8] h2load connections  H2_STREAMS [16] concurrent streams per h2load connection
 #   OPEN_DURATION [10] seconds  TUNNELS [2000] for ws-idle  JAVA_HOME  PORTCULLIS_JAVA_OPTS
 #   GATEWAY_TARGET [gateway/target] the gateway build to measure (its jar and lib/)
 #   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
-# core 0. Every process started here is stopped by its pid when the script ends. Loopback only.
+# core 0 (h2: h2load instead of wrk, no open loop). Every process started here is stopped by its pid when the script ends. Loopback only.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +31,8 @@ CONNECTIONS=${CONNECTIONS:-32}
 OPEN_RATE=${OPEN_RATE:-2000}
 OPEN_DURATION=${OPEN_DURATION:-10}
 TUNNELS=${TUNNELS:-2000}
+H2_CONNECTIONS=${H2_CONNECTIONS:-8}
+H2_STREAMS=${H2_STREAMS:-16}
 BACKEND_PORT=28080
 NGINX_PORT=28443
 HAPROXY_PORT=28444
@@ -189,10 +192,16 @@ start_portcullis() { # target port tls-provider
   PIDS[$1]=$LAST_PID
 }
 
-start_proxies() {
+start_proxies() { # [h2]: nginx and HAProxy also offer h2 by ALPN (Portcullis always does)
   mkdir -p "$WORK/nginx-proxy/tmp" "$WORK/nginx-proxy/tmp-proxy"
-  render nginx-proxy.conf nginx-proxy.conf
-  render haproxy.cfg haproxy.cfg
+  if [ "${1:-}" = h2 ]; then
+    # nginx 1.22 syntax (`listen ... ssl http2;`); HAProxy offers h2 first, as nginx and Portcullis do.
+    render nginx-proxy.conf nginx-proxy.conf -e 's|^\( *listen .*\) ssl;|\1 ssl http2;|'
+    render haproxy.cfg haproxy.cfg -e 's|alpn http/1.1|alpn h2,http/1.1|'
+  else
+    render nginx-proxy.conf nginx-proxy.conf
+    render haproxy.cfg haproxy.cfg
+  fi
   start_pinned $PROXY_CORE nginx-proxy nginx -e "$WORK/nginx-proxy/error.log" -c "$WORK/nginx-proxy.conf"
   PIDS[nginx]=$LAST_PID
   start_pinned $PROXY_CORE haproxy haproxy -db -f "$WORK/haproxy.cfg"
@@ -240,6 +249,41 @@ measure_closed() { # rep target
     "$(awk -v c="$(( (u1 - u0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
     "$(awk -v c="$(( (s1 - s0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" >> "$SAMPLES"
   log "  $target: $(tail -n1 "$SAMPLES" | cut -f4-7 | tr '\t' ' ') (rps p50us p99us cpu_us/req)"
+}
+
+# h2load over h2 (ALPN; no SNI to 127.0.0.1, as with wrk), :authority overridden so the gateway routes it.
+h2load_run() { # target seconds [log file]
+  local log=()
+  [ -n "${3:-}" ] && log=(--log-file "$3")
+  taskset -c $CLIENT_CORE h2load -t1 -c"$H2_CONNECTIONS" -m"$H2_STREAMS" -D"$2" -H ":authority: $HOST_HEADER" \
+    "${log[@]}" "$(url_of "$1")"
+}
+
+# One measured h2 run: h2load's numbers (percentiles from its per-request log) plus the CPU time spent.
+measure_h2() { # rep target
+  local rep="$1" target="$2" pid="${PIDS[$2]}" out
+  h2load_run "$target" "$WARMUP" >/dev/null
+  rm -f "$WORK/h2load.log"
+  local u0 s0 b0; read -r u0 s0 < <(cpu_split "$pid"); b0=$(cpu_ticks "$BACKEND_PID")
+  h2load_run "$target" "$DURATION" "$WORK/h2load.log" > "$WORK/h2load-$target-$rep.out" || die "h2load failed against $target"
+  local u1 s1 b1; read -r u1 s1 < <(cpu_split "$pid"); b1=$(cpu_ticks "$BACKEND_PID")
+  out=$(taskset -c $CLIENT_CORE "$JAVA" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+      -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.H2loadResult \
+      --stdout "$WORK/h2load-$target-$rep.out" --log "$WORK/h2load.log" | grep H2_RESULT) \
+    || die "cannot read h2load's output against $target: $WORK/h2load-$target-$rep.out"
+  local p0=$((u0 + s0)) p1=$((u1 + s1))
+  local n; n=$(field requests "$out")
+  [ "${n:-0}" -gt 0 ] || die "no request completed against $target"
+  local cpu=$(( (p1 - p0) * TICK_US )) bcpu=$(( (b1 - b0) * TICK_US ))
+  # failed counts the errored streams and the non-2xx answers
+  printf '%s\t%s\tclosed\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$target" \
+    "$(awk -v r="$(field rps "$out")" 'BEGIN{printf "%.0f", r}')" "$(field p50_us "$out")" "$(field p99_us "$out")" \
+    "$(awk -v c="$cpu" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" "$(awk -v c="$bcpu" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
+    "$n" "$(field failed "$out")" "$(field p90_us "$out")" "$(field p999_us "$out")" \
+    "$(awk -v c="$(( (u1 - u0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
+    "$(awk -v c="$(( (s1 - s0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
+    "$(field mean_us "$out")" "$(field logged "$out")" >> "$SAMPLES"
+  log "  $target: $(tail -n1 "$SAMPLES" | cut -f4-7 | tr '\t' ' ') (rps p50us p99us cpu_us/req), mean $(field mean_us "$out") us"
 }
 
 # One open-loop run at a fixed rate: latency measured from each request's intended send time.
@@ -302,6 +346,49 @@ scenario_http1() {
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
+scenario_h2() {
+  need nginx; need haproxy; need taskset; need openssl
+  command -v h2load >/dev/null || die "h2load is missing: apt-get install -y nghttp2-client"
+  [ "$(nproc)" -ge 2 ] || die "needs 2 cores (one for the proxy, one for the client and backend)"
+  mkdir -p "$WORK" "$RESULTS"
+  make_tls; snapshot_gateway; loadtest_built
+  declare -gA PIDS
+  start_backend
+  start_proxies h2
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  SAMPLES="$RESULTS/h2-$stamp.samples.tsv"
+  printf 'rep\ttarget\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\tbackend_cpu_us_per_req\trequests\terrors\tp90_us\tp999_us\tuser_us_per_req\tsys_us_per_req\tmean_us\tlogged\n' > "$SAMPLES"
+  local target check targets=(nginx haproxy portcullis portcullis-jdk)
+  # Every target must negotiate h2 and answer 2xx, or it would be measured on something else.
+  for target in "${targets[@]}"; do
+    check=$(taskset -c $CLIENT_CORE h2load -n 20 -c 1 -m 4 -H ":authority: $HOST_HEADER" "$(url_of "$target")" 2>&1) || true
+    grep -q 'Application protocol: h2$' <<<"$check" && grep -q ' 20 succeeded, 0 failed' <<<"$check" \
+      || die "$target does not answer 2xx over h2 on $(url_of "$target"): $(grep -E 'protocol|requests:|status' <<<"$check" | tr '\n' ' '); see $WORK/*.out"
+  done
+  log "warming the gateways' JIT: ${JVM_WARMUP}s of h2 load each"
+  h2load_run portcullis "$JVM_WARMUP" >/dev/null
+  h2load_run portcullis-jdk "$JVM_WARMUP" >/dev/null
+  local rep order
+  for rep in $(seq 1 "$REPS"); do
+    local shift=$(( (rep - 1) % ${#targets[@]} ))
+    order="${targets[*]:shift} ${targets[*]:0:shift}"
+    log "repetition $rep/$REPS (h2load -t1 -c$H2_CONNECTIONS -m$H2_STREAMS -D$DURATION)"
+    for target in $order; do measure_h2 "$rep" "$target"; done
+  done
+  local json="$RESULTS/h2-$stamp.json"
+  loadtest_java dev.portcullis.loadtest.BenchReport --samples "$SAMPLES" --out "$json" --load-generator h2load \
+    --meta "scenario=h2" --meta "date=$stamp" --meta "cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)" \
+    --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" --meta "nginx=$(nginx -v 2>&1 | sed 's/.*\///')" \
+    --meta "haproxy=$(haproxy -v | head -n1 | awk '{print $3}')" --meta "java=$("$JAVA" -version 2>&1 | head -n1)" \
+    --meta "h2load=$(h2load --version | head -n1)" \
+    --meta "portcullis_log=$(grep -E 'Transport|TLS|tls' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
+    --meta "portcullis_jdk_log=$(grep -E 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
+    --meta "command=REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh h2" \
+    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "access_log=${ACCESS_LOG:-off}" \
+    --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 # The http1 stack without load, for manual runs and profiling; stops after SERVE_SECONDS [600].
 scenario_serve() {
   need nginx; need haproxy; need taskset; need openssl
@@ -337,9 +424,8 @@ scenario_ws_idle() {
 
 case "${1:-}" in
   http1) scenario_http1 ;;
-  h2) echo "h2: not applicable yet: the gateway measured here offers only http/1.1 by ALPN. When it offers h2, this
-scenario runs h2load (Debian package nghttp2-client) against the same four targets; see docs/benchmarks.md."; exit 0 ;;
+  h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;
   serve) scenario_serve ;;
-  *) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

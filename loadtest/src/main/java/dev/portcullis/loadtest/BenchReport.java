@@ -16,8 +16,8 @@ import java.util.Map;
  */
 public final class BenchReport {
     static final String REFERENCE = "nginx";
-    static final List<String> METRICS = List.of("rps", "p50_us", "p90_us", "p99_us", "p999_us", "cpu_us_per_req",
-            "user_us_per_req", "sys_us_per_req", "backend_cpu_us_per_req", "requests", "errors");
+    static final List<String> METRICS = List.of("rps", "p50_us", "p90_us", "p99_us", "p999_us", "mean_us",
+            "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "backend_cpu_us_per_req", "requests", "errors");
 
     public static void main(String[] argv) throws IOException {
         Args args = new Args(argv);
@@ -27,6 +27,8 @@ public final class BenchReport {
             int eq = entry.indexOf('=');
             meta.put(entry.substring(0, eq), entry.substring(eq + 1));
         }
+        // The closed-loop load generator: wrk (http1) or h2load (h2); it names the JSON section and the table.
+        String generator = args.get("load-generator", "wrk");
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("meta", meta);
         for (String mode : List.of("closed", "open")) {
@@ -38,8 +40,8 @@ public final class BenchReport {
             section.put("median", medians);
             section.put("ratio_to_" + REFERENCE, ratios(medians));
             section.put("samples", rows.stream().filter(row -> row.get("mode").equals(mode)).toList());
-            result.put(mode.equals("closed") ? "closed_loop_wrk" : "open_loop_fixed_rate", section);
-            System.out.println(table(mode, medians));
+            result.put(mode.equals("closed") ? "closed_loop_" + generator : "open_loop_fixed_rate", section);
+            System.out.println(table(mode, generator, medians));
         }
         Path out = Path.of(args.get("out"));
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), result);
@@ -108,10 +110,11 @@ public final class BenchReport {
         return ratios;
     }
 
-    static String table(String mode, Map<String, Map<String, Double>> medians) {
+    static String table(String mode, String generator, Map<String, Map<String, Double>> medians) {
         Map<String, Map<String, Double>> ratios = ratios(medians);
         StringBuilder out = new StringBuilder();
-        out.append(mode.equals("closed") ? "closed loop (wrk), medians" : "open loop (fixed rate), medians").append('\n');
+        out.append(mode.equals("closed") ? "closed loop (" + generator + "), medians" : "open loop (fixed rate), medians")
+                .append('\n');
         out.append(String.format("%-15s %9s %8s %8s %8s %12s %13s %10s %11s %7s%n", "target", "req/s", "p50 ms", "p99 ms",
                 mode.equals("closed") ? "p90 ms" : "p99.9 ms", "CPU us/req", "(user+sys)", "CPU/nginx", "req/s/nginx",
                 "errors"));

@@ -48,6 +48,19 @@ class BenchReportTest {
                 .doesNotContainKey("cpu_us_per_req");
     }
 
+    @Test
+    void theMeanLatencyOfH2loadGetsAMedianAndTheTableNamesTheLoadGenerator() {
+        List<Map<String, String>> rows = List.of(
+                Map.of("rep", "1", "target", "nginx", "mode", "closed", "rps", "100", "mean_us", "900"),
+                Map.of("rep", "2", "target", "nginx", "mode", "closed", "rps", "100", "mean_us", "700"),
+                Map.of("rep", "3", "target", "nginx", "mode", "closed", "rps", "100", "mean_us", "800"));
+
+        Map<String, Map<String, Double>> medians = BenchReport.medians(rows, "closed");
+
+        assertThat(medians.get("nginx")).containsEntry("mean_us", 800.0);
+        assertThat(BenchReport.table("closed", "h2load", medians)).startsWith("closed loop (h2load), medians");
+    }
+
     private static Map<String, String> row(String rep, String target, String mode, String rps, String cpu) {
         return Map.of("rep", rep, "target", target, "mode", mode, "rps", rps, "cpu_us_per_req", cpu);
     }
