@@ -22,12 +22,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * Idle keep-alive connections to workspace ports, for one event loop and used only from it, so no
  * lock is ever taken. A connection is reused newest first (it is the least likely to have been
- * closed by the workspace); at most {@link #MAX_IDLE_PER_ADDRESS} wait per address, and one idle
+ * closed by the workspace); at most {@link #MAX_IDLE_PER_ADDRESS} wait per address (above the
+ * 128 streams one HTTP/2 client may have in flight, so a busy client does not make the pool close
+ * and reopen connections with every burst), and one idle
  * for longer than {@link #IDLE_TIMEOUT} is closed — below the keep-alive timeouts of common
  * servers (Node 5 s is the exception, which the retry of idempotent requests covers).
  */
 final class UpstreamPool {
-    static final int MAX_IDLE_PER_ADDRESS = 32;
+    static final int MAX_IDLE_PER_ADDRESS = 256;
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
 
     private final EventLoop eventLoop;
