@@ -134,9 +134,4 @@ final class UpstreamPool {
             }
         }
     }
-
-    int idleCount(InetSocketAddress address) {
-        ArrayDeque<Idle> waiting = idle.get(address);
-        return waiting == null ? 0 : waiting.size();
-    }
 }
