@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
@@ -103,11 +104,19 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** An HTTP/2 stream exists only once its whole head arrived, and carries one request. */
+    private boolean isHttp2Stream() {
+        return ctx.channel() instanceof Http2StreamChannel;
+    }
+
     /**
      * An absolute deadline for the next request head: a client that trickles a byte now and then is
      * closed when it passes, which an idle timer (reset by every byte) would never do.
      */
     private void armRequestHeadDeadline() {
+        if (isHttp2Stream()) {
+            return; // no head to wait for: a timer per stream would only cost (see docs/benchmarks.md)
+        }
         long nanos = settings.timeouts().requestHead().toNanos();
         requestHeadDeadline = ctx.executor().schedule(() -> answer(ProxyError.REQUEST_HEAD_TIMEOUT,
                 "The request head did not arrive within " + settings.timeouts().requestHead().toMillis() + " ms."),
