@@ -42,16 +42,7 @@ class ReconcileTest {
 
     @AfterEach
     void cleanUp() {
-        if (host == null) {
-            return;
-        }
-        try {
-            if (agent != null) {
-                agent.removeEverything();
-            }
-        } finally {
-            host.close();
-        }
+        TestHost.cleanUp(host, agent);
     }
 
     private WorkspaceNetworks start(StepListener listener) {

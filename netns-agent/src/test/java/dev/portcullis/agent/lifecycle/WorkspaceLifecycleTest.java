@@ -37,16 +37,7 @@ class WorkspaceLifecycleTest {
 
     @AfterEach
     void cleanUp() {
-        if (host == null) {
-            return;
-        }
-        try {
-            if (agent != null) {
-                agent.removeEverything();
-            }
-        } finally {
-            host.close();
-        }
+        TestHost.cleanUp(host, agent);
     }
 
     private WorkspaceNetworks start(AgentConfig config) {

@@ -3,6 +3,7 @@ package dev.portcullis.agent.testing;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,6 +73,23 @@ public final class TestHost implements AutoCloseable {
                 .globalForwarding(false)
                 .reconcileInterval(Duration.ofHours(1))
                 .hostName("test-host");
+    }
+
+    /**
+     * The after-each of a test that ran an agent on this host: the agent removes what it built,
+     * then the sweep removes whatever is left, even when the agent could not.
+     */
+    public static void cleanUp(TestHost host, WorkspaceNetworks agent) {
+        if (host == null) {
+            return; // the test was skipped before it built anything
+        }
+        try {
+            if (agent != null) {
+                agent.removeEverything();
+            }
+        } finally {
+            host.close();
+        }
     }
 
     /** Deletes every namespace, link and table with this test's prefixes. */
