@@ -56,9 +56,7 @@ class Http2StrictnessTest {
                 Arguments.of("missing :path", (Consumer<Http2Headers>) h -> h.remove(":path"), null),
                 Arguments.of("relative :path", (Consumer<Http2Headers>) h -> h.path("index.html"), null),
                 Arguments.of("space in :method", (Consumer<Http2Headers>) h -> h.method("GE T"), null),
-                Arguments.of("host differing from :authority", (Consumer<Http2Headers>) h -> h.add("host", "other.ws.localhost"), null),
-                Arguments.of("content-length not matching DATA",
-                        (Consumer<Http2Headers>) h -> h.method("POST").add("content-length", "10"), "short"));
+                Arguments.of("host differing from :authority", (Consumer<Http2Headers>) h -> h.add("host", "other.ws.localhost"), null));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -72,6 +70,30 @@ class Http2StrictnessTest {
         assertThat(outcome).as(name).matches("reset .*|status 400|closed");
         Thread.sleep(100);
         assertThat(workspace.connections()).as("connections the workspace saw").isZero();
+    }
+
+    /**
+     * The head of a POST may already be on its way to the workspace when DATA shows the body is
+     * shorter than its content-length; as with a broken chunked body over HTTP/1.1, the stream is
+     * reset and the workspace never receives a whole request.
+     */
+    @Test
+    void contentLengthNotMatchingDataIsResetAndTheWorkspaceNeverGetsAWholeBody() throws Exception {
+        Http2Headers headers = RawHttp2.headers().method("POST").scheme("https").authority(authority).path("/")
+                .add("content-length", "10");
+
+        String outcome = client.exchange(headers, "short");
+
+        assertThat(outcome).matches("reset .*|status 400|closed");
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (workspace.closedConnections() < workspace.connections() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(workspace.closedConnections()).as("workspace connections closed").isEqualTo(workspace.connections());
+        String received = workspace.received();
+        int bodyStart = received.indexOf("\r\n\r\n");
+        assertThat(bodyStart < 0 ? "" : received.substring(bodyStart + 4)).as("body bytes the workspace got")
+                .hasSizeLessThan(10);
     }
 
     @Test
