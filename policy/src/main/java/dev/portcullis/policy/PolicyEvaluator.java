@@ -92,8 +92,19 @@ public final class PolicyEvaluator {
      * @param path the request path as sent, without the query string
      */
     public Decision evaluate(Principal principal, Workspace workspace, int port, String method, String path) {
+        return evaluate(principal, workspace, requireNonNull(workspace, "workspace").shares(), port, method, path);
+    }
+
+    /**
+     * As {@link #evaluate(Principal, Workspace, int, String, String)}, with the workspace's shares
+     * given apart: a gateway keeps routes (owner, org, labels) and shares in separate snapshots, which
+     * change at different times, and joins them here without building a {@link Workspace} per request.
+     */
+    public Decision evaluate(Principal principal, Workspace workspace, PortShares shares, int port, String method,
+                             String path) {
         requireNonNull(principal, "principal");
         requireNonNull(workspace, "workspace");
+        requireNonNull(shares, "shares");
         requireNonNull(method, "method");
         requireNonNull(path, "path");
         if (port < PortRange.MIN_PORT || port > PortRange.MAX_PORT) {
@@ -120,7 +131,7 @@ public final class PolicyEvaluator {
                 return rule.decision();
             }
         }
-        final PortShare share = workspace.shares().forPort(port);
+        final PortShare share = shares.forPort(port);
         if (share == null) {
             return NO_SHARE;
         }

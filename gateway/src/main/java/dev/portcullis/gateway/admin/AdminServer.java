@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.admin;
 
+import com.nimbusds.jose.jwk.JWKSet;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -26,22 +27,43 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The operator's listener, on loopback unless configured otherwise: {@code /healthz} (the process
- * answers), {@code /readyz} (it serves traffic) and {@code /metrics} (Prometheus text). It never
- * carries workspace traffic and shares nothing with the proxy's pipelines.
+ * answers), {@code /readyz} (it serves traffic), {@code /metrics} (Prometheus text), the policy and
+ * share API under {@code /api/v1/} (see {@link AccessApi}; every call authenticated) and, when the
+ * development issuer is on, its public keys. It never carries workspace traffic and shares nothing
+ * with the proxy's pipelines.
  */
 public final class AdminServer implements AutoCloseable {
+    public static final String DEV_ISSUER_JWKS = "/dev-issuer/jwks.json";
+    public static final String IDENTITY_ASSERTION_JWKS = "/identity-assertion/jwks.json";
+    // A policy is a document an admin wrote; a megabyte is far beyond any real one.
+    private static final int MAX_BODY = 1 << 20;
+
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+
     private final Channel listener;
 
     private AdminServer(Channel listener) {
         this.listener = listener;
     }
 
+    /**
+     * @param accessApi the policy and share API, when access is enforced
+     * @param keySets public key sets served by path: the development issuer's ({@value #DEV_ISSUER_JWKS}) when
+     *                it is on, the identity assertions' ({@value #IDENTITY_ASSERTION_JWKS}) when access is enforced
+     */
     public static AdminServer start(InetSocketAddress address, EventLoopGroup group, Class<? extends ServerChannel> channelClass,
-                                    GatewayMetrics metrics, BooleanSupplier ready) throws IOException, InterruptedException {
+                                    GatewayMetrics metrics, BooleanSupplier ready, Supplier<Optional<AccessApi>> accessApi,
+                                    Supplier<Map<String, JWKSet>> keySets) throws IOException, InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -50,8 +72,8 @@ public final class AdminServer implements AutoCloseable {
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline()
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
-                                .addLast(new HttpObjectAggregator(8192))
-                                .addLast(new AdminHandler(metrics, ready));
+                                .addLast(new HttpObjectAggregator(MAX_BODY))
+                                .addLast(new AdminHandler(metrics, ready, accessApi, keySets));
                     }
                 });
         try {
@@ -75,21 +97,34 @@ public final class AdminServer implements AutoCloseable {
     private static final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final GatewayMetrics metrics;
         private final BooleanSupplier ready;
+        private final Supplier<Optional<AccessApi>> accessApi;
+        private final Supplier<Map<String, JWKSet>> keySets;
 
-        AdminHandler(GatewayMetrics metrics, BooleanSupplier ready) {
+        AdminHandler(GatewayMetrics metrics, BooleanSupplier ready, Supplier<Optional<AccessApi>> accessApi,
+                     Supplier<Map<String, JWKSet>> keySets) {
             this.metrics = metrics;
             this.ready = ready;
+            this.accessApi = accessApi;
+            this.keySets = keySets;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
             FullHttpResponse response;
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+            if (!request.decoderResult().isFailure() && uri.path().startsWith(AccessApi.PREFIX)) {
+                callAccessApi(ctx, request, uri);
+                return;
+            }
             if (request.decoderResult().isFailure()) {
                 response = text(HttpResponseStatus.BAD_REQUEST, "malformed request\n");
             } else if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method())) {
                 response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET\n");
+            } else if (keySets.get().containsKey(uri.path())) {
+                response = typed(HttpResponseStatus.OK, "application/jwk-set+json",
+                        keySets.get().get(uri.path()).toString(true) + "\n");
             } else {
-                response = switch (new QueryStringDecoder(request.uri()).path()) {
+                response = switch (uri.path()) {
                     case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
                     case "/readyz" -> ready.getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
                             : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n");
@@ -116,10 +151,45 @@ public final class AdminServer implements AutoCloseable {
             return response;
         }
 
+        /**
+         * Policy and share calls are answered when the caller's token is verified and the call ran on
+         * the API's own thread; the connection closes after the answer, so answers cannot overtake
+         * one another on a pipelining connection.
+         */
+        private void callAccessApi(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
+            Optional<AccessApi> api = accessApi.get();
+            if (api.isEmpty()) {
+                ctx.writeAndFlush(text(HttpResponseStatus.NOT_FOUND, "access control is off: no policy API\n"))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            List<String> source = uri.parameters().getOrDefault("source", List.of());
+            AccessApi.Call call = new AccessApi.Call(request.method().name(), uri.path(), source.stream().findFirst(),
+                    request.headers().get(HttpHeaderNames.AUTHORIZATION), request.content().toString(StandardCharsets.UTF_8));
+            api.get().handle(call).whenComplete((answer, failure) -> {
+                FullHttpResponse response = failure != null
+                        ? text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "the call failed; see the gateway log\n")
+                        : typed(HttpResponseStatus.valueOf(answer.status()), answer.contentType(), answer.body());
+                if (answer != null && answer.status() == 401) {
+                    response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"portcullis-admin\"");
+                }
+                if (failure != null) {
+                    log.error("admin API call {} {} failed", call.method(), call.path(), failure);
+                }
+                response.headers().set(HttpHeaderNames.CONNECTION, "close");
+                ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            });
+        }
+
         private static FullHttpResponse text(HttpResponseStatus status, String body) {
+            return typed(status, "text/plain; charset=utf-8", body);
+        }
+
+        private static FullHttpResponse typed(HttpResponseStatus status, String contentType, String body) {
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
             response.content().writeCharSequence(body, StandardCharsets.UTF_8);
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                    .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
             return response;
         }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the gateway-side subcommands of {@code ./portcullis}. */
 @Command(name = "portcullis", mixinStandardHelpOptions = true,
         description = "The network edge for cloud developer environments.",
-        subcommands = {DemoCommand.class, GatewayCommand.class})
+        subcommands = {DemoCommand.class, GatewayCommand.class, TokenCommand.class})
 public final class PortcullisGatewayCli {
     public static void main(String[] args) {
         int exitCode = new CommandLine(new PortcullisGatewayCli()).execute(args);

@@ -28,7 +28,9 @@ import java.util.Optional;
  * @param eventLoopThreads  event loop threads; 0 means one per core
  * @param routes            static workspace routes
  * @param routeFiles        route files written by host agents on this machine, watched for changes
- * @param identity          when present, every request must carry a bearer JWT from one of its issuers
+ * @param identity          when present, access is enforced: every request is authenticated (JWT from one
+ *                          of its issuers, or anonymous) and decided by the port-sharing policy
+ * @param access            where policies and shares are kept, and the defaults when an org has none
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -43,7 +45,8 @@ public record GatewayConfig(
         int eventLoopThreads,
         RouteTable routes,
         List<Path> routeFiles,
-        Optional<IdentityVerifierConfig> identity) {
+        Optional<IdentityVerifierConfig> identity,
+        AccessSettings access) {
 
     public GatewayConfig {
         listeners = List.copyOf(listeners);
@@ -66,6 +69,7 @@ public record GatewayConfig(
         requireNonNull(routes, "routes");
         routeFiles = List.copyOf(routeFiles);
         requireNonNull(identity, "identity");
+        requireNonNull(access, "access");
     }
 
     /** The admin listener unless configured: loopback only, so metrics are not public by accident. */
@@ -127,6 +131,7 @@ public record GatewayConfig(
         private RouteTable routes = RouteTable.empty();
         private final List<Path> routeFiles = new ArrayList<>();
         private IdentityVerifierConfig identity;
+        private AccessSettings access = AccessSettings.DEFAULTS;
 
         private Builder() {}
 
@@ -186,9 +191,14 @@ public record GatewayConfig(
             return this;
         }
 
-        /** Requires a verified bearer token on every request. */
+        /** Enforces access: every request is authenticated with these issuers and decided by the policy. */
         public Builder identity(IdentityVerifierConfig identity) {
             this.identity = requireNonNull(identity, "identity");
+            return this;
+        }
+
+        public Builder access(AccessSettings access) {
+            this.access = requireNonNull(access, "access");
             return this;
         }
 
@@ -197,7 +207,7 @@ public record GatewayConfig(
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
-                    Optional.ofNullable(identity));
+                    Optional.ofNullable(identity), access);
         }
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.transport.Transport;
+import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.policy.WorkspaceId;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -48,6 +50,11 @@ public final class GatewayConfigFile {
     public List<String> routeFiles;
     @JsonProperty("identity")
     public IdentitySection identity;
+    @JsonProperty("access")
+    public AccessSection access;
+    /** Without {@code identity}, the config must say out loud that every port is open to anyone. */
+    @JsonProperty("insecureOpenAccess")
+    public Boolean insecureOpenAccess;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -65,6 +72,14 @@ public final class GatewayConfigFile {
         require(baseDomains, "baseDomains");
         require(tls, "tls");
         require(tls.certificates, "tls.certificates");
+        boolean open = Boolean.TRUE.equals(insecureOpenAccess);
+        if (identity == null && !open) {
+            throw new IllegalArgumentException("identity: missing (expected: the token issuers to enforce access with;"
+                    + " or 'insecureOpenAccess: true' to open every workspace port to anyone, for development only)");
+        }
+        if (identity != null && open) {
+            throw new IllegalArgumentException("insecureOpenAccess: true together with identity (expected: one of them)");
+        }
         if (transport != null && !transport.equalsIgnoreCase("auto") && Transport.fromConfigName(transport).isEmpty()) {
             throw new IllegalArgumentException("transport: '" + transport + "' (expected: auto, io_uring, epoll or nio)");
         }
@@ -78,8 +93,17 @@ public final class GatewayConfigFile {
         for (Route route : routes == null ? List.<Route>of() : routes) {
             require(route.workspace, "routes[].workspace");
             require(route.address, "routes[].address");
-            table.add(new WorkspaceRoute(route.workspace, route.address.address(),
-                    route.state == null || route.state.running(), route.tlsPorts == null ? Set.of() : Set.copyOf(route.tlsPorts)));
+            boolean running = route.state == null || route.state.running();
+            Set<Integer> tlsPorts = route.tlsPorts == null ? Set.of() : Set.copyOf(route.tlsPorts);
+            if (route.owner == null) {
+                if (route.org != null || route.labels != null) {
+                    throw new IllegalArgumentException("routes[].owner: missing (an org or labels need an owner)");
+                }
+                table.add(new WorkspaceRoute(route.workspace, route.address.address(), running, tlsPorts));
+            } else {
+                table.add(WorkspaceRoute.owned(route.workspace, route.address.address(), running, tlsPorts,
+                        route.owner, route.org, route.labels == null ? Map.of() : route.labels));
+            }
         }
         RouteTable routeTable;
         try {
@@ -109,7 +133,47 @@ public final class GatewayConfigFile {
                 eventLoopThreads == null ? 0 : eventLoopThreads,
                 routeTable,
                 routeFiles == null ? List.of() : routeFiles.stream().map(folder::resolve).toList(),
-                identity == null ? Optional.empty() : Optional.of(identity.toConfig(folder)));
+                identity == null ? Optional.empty() : Optional.of(identity.toConfig(folder)),
+                access == null ? AccessSettings.DEFAULTS : access.toSettings(folder));
+    }
+
+    /** The {@code access} section: where policies and shares are kept, and the defaults. */
+    public static final class AccessSection {
+        @JsonProperty("stateDirectory")
+        public String stateDirectory;
+        @JsonProperty("defaultMaxLevel")
+        public Level defaultMaxLevel;
+        @JsonProperty("adminClaim")
+        public String adminClaim;
+        @JsonProperty("identityAssertion")
+        public IdentityAssertionSection identityAssertion;
+
+        AccessSettings toSettings(Path folder) {
+            AccessSettings defaults = AccessSettings.DEFAULTS;
+            IdentityAssertionSection assertion = identityAssertion == null ? new IdentityAssertionSection() : identityAssertion;
+            return new AccessSettings(
+                    stateDirectory == null ? Optional.empty() : Optional.of(folder.resolve(stateDirectory)),
+                    defaultMaxLevel == null ? defaults.defaultMaxLevel() : defaultMaxLevel.level(),
+                    adminClaim == null ? defaults.adminClaim() : adminClaim,
+                    assertion.keyFile == null ? Optional.empty() : Optional.of(folder.resolve(assertion.keyFile)),
+                    assertion.lifetime == null ? defaults.assertionLifetime() : assertion.lifetime.value());
+        }
+    }
+
+    /** {@code access.identityAssertion}: the gateway's signed statement of the caller, for workspaces that want it. */
+    public static final class IdentityAssertionSection {
+        @JsonProperty("keyFile")
+        public String keyFile;
+        @JsonProperty("lifetime")
+        public ConfigDuration lifetime;
+    }
+
+    /** A share level by its config name: owner, users, organization, authenticated or public. */
+    public record Level(ShareLevel level) {
+        @JsonCreator
+        public static Level parse(String name) {
+            return new Level(ShareLevel.ofConfigName(name)); // its error names the value and every accepted one
+        }
     }
 
     private static void require(Object value, String key) {
@@ -216,6 +280,13 @@ public final class GatewayConfigFile {
         public RouteState state;
         @JsonProperty("tlsPorts")
         public List<Integer> tlsPorts;
+        /** The user id of the workspace's owner; without it, nobody may reach the workspace while access is enforced. */
+        @JsonProperty("owner")
+        public String owner;
+        @JsonProperty("org")
+        public String org;
+        @JsonProperty("labels")
+        public Map<String, String> labels;
 
         @JsonProperty("workspace")
         public void setWorkspace(String workspace) {
@@ -295,7 +366,7 @@ public final class GatewayConfigFile {
                 unitStart++;
             }
             if (unitStart == 0 || unitStart > 9) {
-                throw new IllegalArgumentException("'" + text + "' (expected: a number and a unit: ms, s, m or h)");
+                throw new IllegalArgumentException("'" + text + "' (expected: a number and a unit: ms, s, m, h or d)");
             }
             long amount = Long.parseLong(trimmed.substring(0, unitStart));
             Duration value = switch (trimmed.substring(unitStart)) {
@@ -303,7 +374,8 @@ public final class GatewayConfigFile {
                 case "s" -> Duration.ofSeconds(amount);
                 case "m" -> Duration.ofMinutes(amount);
                 case "h" -> Duration.ofHours(amount);
-                default -> throw new IllegalArgumentException("'" + text + "' (expected: a number and a unit: ms, s, m or h)");
+                case "d" -> Duration.ofDays(amount);
+                default -> throw new IllegalArgumentException("'" + text + "' (expected: a number and a unit: ms, s, m, h or d)");
             };
             return new ConfigDuration(value);
         }

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.config;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.auth.IssuerConfig;
 import java.io.IOException;
@@ -17,6 +18,14 @@ public final class IdentitySection {
     public List<Issuer> issuers;
     @JsonProperty("clockSkew")
     public GatewayConfigFile.ConfigDuration clockSkew;
+    /** Trusts the development issuer whose key is in this folder (made on first use). Never in production. */
+    @JsonProperty("developmentIssuer")
+    public DevelopmentIssuerSection developmentIssuer;
+
+    public static final class DevelopmentIssuerSection {
+        @JsonProperty("stateDirectory")
+        public String stateDirectory;
+    }
 
     public static final class Issuer {
         @JsonProperty("issuer")
@@ -42,11 +51,22 @@ public final class IdentitySection {
     }
 
     IdentityVerifierConfig toConfig(Path folder) {
-        if (issuers == null || issuers.isEmpty()) {
+        boolean development = developmentIssuer != null;
+        if ((issuers == null || issuers.isEmpty()) && !development) {
             throw new IllegalArgumentException("identity.issuers: missing (expected: at least one issuer)");
         }
         IdentityVerifierConfig.Builder config = IdentityVerifierConfig.builder();
-        for (int i = 0; i < issuers.size(); i++) {
+        if (development) {
+            if (developmentIssuer.stateDirectory == null) {
+                throw new IllegalArgumentException("identity.developmentIssuer.stateDirectory: missing (this key is required)");
+            }
+            try {
+                config.issuer(DevelopmentIssuer.loadOrCreate(folder.resolve(developmentIssuer.stateDirectory)).issuerConfig());
+            } catch (IOException e) {
+                throw new IllegalArgumentException("identity.developmentIssuer.stateDirectory: " + e.getMessage(), e);
+            }
+        }
+        for (int i = 0; issuers != null && i < issuers.size(); i++) {
             config.issuer(issuer(issuers.get(i), "identity.issuers[" + i + "]", folder));
         }
         if (clockSkew != null) {

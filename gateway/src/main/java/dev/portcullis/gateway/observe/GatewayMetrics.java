@@ -38,6 +38,21 @@ public final class GatewayMetrics {
     private final Counter handshakeFailures = Counter.builder().name("portcullis_tls_handshake_failures_total")
             .help("TLS handshakes that failed").register(registry);
 
+    private final Counter accessDecisions = Counter.builder().name("portcullis_access_decisions_total")
+            .help("Access decisions, by outcome and the reason code that decided (policy rule names are admin-chosen, so bounded)")
+            .labelNames("decision", "reason").register(registry);
+    private final Counter revocations = Counter.builder().name("portcullis_access_revocations_total")
+            .help("Open connections and tunnels closed because their access ended, by why")
+            .labelNames("reason").register(registry);
+
+    public void accessDecided(boolean allowed, String reason) {
+        accessDecisions.labelValues(allowed ? "allow" : "deny", reason).inc();
+    }
+
+    public void accessRevoked(String reason) {
+        revocations.labelValues(reason).inc();
+    }
+
     public void requestFinished(int status, boolean answeredByGateway, long durationNanos) {
         requests.labelValues(status / 100 + "xx", answeredByGateway ? "gateway" : "workspace").inc();
         duration.observe(durationNanos / 1e9);

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The gateway's own answers: a short page for a browser, JSON for everything else. Each says what
@@ -17,7 +18,13 @@ final class ErrorResponses {
     private ErrorResponses() {}
 
     static FullHttpResponse create(ByteBufAllocator allocator, ProxyError error, String detail, boolean browser) {
-        String body = browser ? html(error, detail) : json(error, detail);
+        return create(allocator, error, detail, List.of(), browser);
+    }
+
+    /** @param reasons the policy's reason codes when access was denied, listed in the answer */
+    static FullHttpResponse create(ByteBufAllocator allocator, ProxyError error, String detail, List<String> reasons,
+                                   boolean browser) {
+        String body = browser ? html(error, detail) : json(error, detail, reasons);
         ByteBuf content = allocator.buffer(body.length());
         content.writeCharSequence(body, StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, error.status(), content);
@@ -46,9 +53,18 @@ final class ErrorResponses {
                 + "</h1><p>" + escapeHtml(detail) + "</p><hr><p>Portcullis gateway</p></body></html>\n";
     }
 
-    private static String json(ProxyError error, String detail) {
-        return "{\"status\":" + error.status().code() + ",\"error\":\"" + error.code() + "\",\"message\":\""
-                + escapeJson(detail) + "\"}\n";
+    private static String json(ProxyError error, String detail, List<String> reasons) {
+        StringBuilder json = new StringBuilder(128).append("{\"status\":").append(error.status().code())
+                .append(",\"error\":\"").append(error.code()).append("\",\"message\":\"").append(escapeJson(detail))
+                .append('"');
+        if (!reasons.isEmpty()) {
+            json.append(",\"reasons\":[");
+            for (int i = 0; i < reasons.size(); i++) {
+                json.append(i == 0 ? "\"" : ",\"").append(escapeJson(reasons.get(i))).append('"');
+            }
+            json.append(']');
+        }
+        return json.append("}\n").toString();
     }
 
     private static String escapeHtml(String text) {

@@ -24,7 +24,8 @@ final class ForwardedRequests {
     // Set by the gateway alone: whatever a client sends under these names is dropped, never trusted.
     private static final List<AsciiString> GATEWAY_SET = List.of(
             AsciiString.cached("forwarded"), AsciiString.cached("x-forwarded-for"), AsciiString.cached("x-forwarded-host"),
-            AsciiString.cached("x-forwarded-proto"), AsciiString.cached("x-forwarded-port"), AsciiString.cached("x-real-ip"));
+            AsciiString.cached("x-forwarded-proto"), AsciiString.cached("x-forwarded-port"), AsciiString.cached("x-real-ip"),
+            AsciiString.cached("x-portcullis-identity"));
 
     private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");

@@ -2,7 +2,7 @@ package dev.portcullis.gateway.proxy;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.access.AccessControl;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.observe.GatewayMetrics;
@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * @param timeouts           how long to wait for what
  * @param limits             body size limit
  * @param metrics            where requests, bytes and errors are counted
- * @param identity           when present, the verifier every request's bearer token must pass
+ * @param access             when present, every request is authenticated and decided by the policy;
+ *                           when absent, every workspace port is open to anyone (development only)
  */
 public record ProxySettings(
         List<String> baseDomains,
@@ -29,7 +30,7 @@ public record ProxySettings(
         Timeouts timeouts,
         Limits limits,
         GatewayMetrics metrics,
-        Optional<IdentityVerifier> identity) {
+        Optional<AccessControl> access) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
@@ -37,6 +38,6 @@ public record ProxySettings(
         requireNonNull(timeouts, "timeouts");
         requireNonNull(limits, "limits");
         requireNonNull(metrics, "metrics");
-        requireNonNull(identity, "identity");
+        requireNonNull(access, "access");
     }
 }

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -141,7 +142,15 @@ public final class RouteFiles implements Supplier<RouteTable>, AutoCloseable {
         if (ip == null) {
             throw new IllegalArgumentException("address '" + address + "' (expected: an IP address)");
         }
-        return new WorkspaceRoute(id, ip);
+        String owner = record.path("owner").asText(null);
+        if (owner == null || owner.isEmpty()) {
+            return new WorkspaceRoute(id, ip); // an older agent: reachable only while access is not enforced
+        }
+        String org = record.path("org").asText(null);
+        Map<String, String> labels = new LinkedHashMap<>();
+        record.path("labels").properties().forEach(label -> labels.put(label.getKey(), label.getValue().asText()));
+        return WorkspaceRoute.owned(id, ip, !"stopped".equals(record.path("state").asText("running")), Set.of(),
+                owner, org == null || org.isEmpty() ? null : org, labels);
     }
 
     @Override

@@ -2,18 +2,26 @@ package dev.portcullis.gateway.route;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.policy.Workspace;
 import dev.portcullis.policy.WorkspaceId;
 import java.net.InetAddress;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Where a workspace's ports are reached: the address of its network, on which each port listens;
- * whether the workspace runs (a stopped one is answered 503, it may come back); and which of its
- * ports serve TLS themselves (the gateway then speaks HTTPS to them).
+ * whether the workspace runs (a stopped one is answered 503, it may come back); which of its ports
+ * serve TLS themselves (the gateway then speaks HTTPS to them); and whom it belongs to.
+ *
+ * @param owner the workspace as the policy sees it (owner, org, labels; its shares live apart, see
+ *              {@code access.AccessSnapshot}), built once per route so that no request builds one;
+ *              {@code null} when the route's publisher did not say, and then nobody may reach it
+ *              while access is enforced
  */
-public record WorkspaceRoute(String workspaceId, InetAddress address, boolean running, Set<Integer> tlsPorts) {
+public record WorkspaceRoute(String workspaceId, InetAddress address, boolean running, Set<Integer> tlsPorts,
+                             Workspace owner) {
     public WorkspaceRoute {
-        WorkspaceId.of(workspaceId);
+        WorkspaceId id = WorkspaceId.of(workspaceId);
         requireNonNull(address, "address");
         tlsPorts = Set.copyOf(tlsPorts);
         for (int port : tlsPorts) {
@@ -21,10 +29,33 @@ public record WorkspaceRoute(String workspaceId, InetAddress address, boolean ru
                 throw new IllegalArgumentException("tlsPorts: " + port + " (expected: 1-65535)");
             }
         }
+        if (owner != null && !owner.id().equals(id)) {
+            throw new IllegalArgumentException("owner: describes workspace '" + owner.id() + "' (expected: '"
+                    + workspaceId + "')");
+        }
     }
 
-    /** A running workspace at {@code address} whose ports all speak plain HTTP. */
+    /** A workspace whose owner is not known: reachable only while access is not enforced. */
+    public WorkspaceRoute(String workspaceId, InetAddress address, boolean running, Set<Integer> tlsPorts) {
+        this(workspaceId, address, running, tlsPorts, null);
+    }
+
+    /** A running workspace at {@code address} whose ports all speak plain HTTP, owner unknown. */
     public WorkspaceRoute(String workspaceId, InetAddress address) {
-        this(workspaceId, address, true, Set.of());
+        this(workspaceId, address, true, Set.of(), null);
+    }
+
+    /**
+     * A workspace owned by {@code ownerUserId}.
+     *
+     * @param org the organization it belongs to, or {@code null}
+     */
+    public static WorkspaceRoute owned(String workspaceId, InetAddress address, boolean running, Set<Integer> tlsPorts,
+                                       String ownerUserId, String org, Map<String, String> labels) {
+        Workspace.Builder owner = Workspace.builder(WorkspaceId.of(workspaceId), ownerUserId).labels(labels);
+        if (org != null) {
+            owner.org(org);
+        }
+        return new WorkspaceRoute(workspaceId, address, running, tlsPorts, owner.build());
     }
 }

@@ -2,9 +2,22 @@ package dev.portcullis.gateway.server;
 
 import static java.util.Objects.requireNonNull;
 
+import com.nimbusds.jose.jwk.JWKSet;
+import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.AccessState;
+import dev.portcullis.gateway.access.IdentityAssertions;
+import dev.portcullis.gateway.access.OneTimeTokens;
+import dev.portcullis.gateway.access.OpenGrants;
+import dev.portcullis.gateway.admin.AccessApi;
 import dev.portcullis.gateway.admin.AdminServer;
+import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.IssuerConfig;
+import dev.portcullis.gateway.auth.IssuerKeys;
+import dev.portcullis.gateway.auth.LocalKeys;
+import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.observe.AuditLog;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
@@ -30,13 +43,17 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +82,10 @@ public final class GatewayServer implements AutoCloseable {
     private ReloadingCertificates certificates;
     private RouteFiles routeFiles;
     private IdentityVerifier identity;
+    private AccessState accessState;
+    private volatile OpenGrants grants;
+    private volatile AccessApi accessApi;
+    private volatile IdentityAssertions assertions;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
     private volatile boolean serving;
@@ -88,7 +109,8 @@ public final class GatewayServer implements AutoCloseable {
         try {
             server.certificates = ReloadingCertificates.start(config.tls());
             server.admin = AdminServer.start(config.adminListener(), boss, config.transport().serverChannelClass(),
-                    server.metrics, () -> server.serving);
+                    server.metrics, () -> server.serving, () -> Optional.ofNullable(server.accessApi),
+                    server::publicKeySets);
             log.info("Admin listener on http://{} (/healthz, /readyz, /metrics)", format(server.admin.address()));
             server.bind();
             server.bindRedirects();
@@ -107,12 +129,23 @@ public final class GatewayServer implements AutoCloseable {
             // A workspace that went away leaves pooled connections to an address nobody answers on
             // (a deleted namespace sends no reset): they are closed, not reused into a hang.
             routeFiles = RouteFiles.watch(config.routes(), config.routeFiles(), ROUTE_FILE_POLL,
-                    (before, after) -> pools.closeIdleTo(before.addressesGoneIn(after)));
+                    (before, after) -> {
+                        pools.closeIdleTo(before.addressesGoneIn(after));
+                        if (grants != null) {
+                            grants.revalidate(); // a deleted or stopped workspace loses its open tunnels
+                        }
+                    });
             routes = routeFiles;
         }
-        identity = config.identity().map(IdentityVerifier::create).orElse(null);
+        AccessControl access = null;
+        if (config.identity().isPresent()) {
+            access = startAccessControl(routes);
+        } else {
+            log.warn("NO ACCESS CONTROL: no identity issuers are configured, so every workspace port is open to anyone"
+                    + " who can reach this gateway. Development only.");
+        }
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
-                config.timeouts(), config.limits(), metrics, Optional.ofNullable(identity));
+                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access));
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -248,8 +281,66 @@ public final class GatewayServer implements AutoCloseable {
         if (identity != null) {
             identity.close();
         }
+        if (grants != null) {
+            grants.close();
+        }
+        if (accessApi != null) {
+            accessApi.close();
+        }
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    /**
+     * Identity, the policy state and the grants registry: every change of shares or policies
+     * re-decides the open connections at once.
+     */
+    private AccessControl startAccessControl(Supplier<RouteTable> routes) throws IOException {
+        AccessSettings settings = config.access();
+        accessState = settings.stateDirectory().isPresent()
+                ? AccessState.open(settings.stateDirectory().get(), settings.fallbackPolicy())
+                : AccessState.inMemory(settings.fallbackPolicy());
+        log.info("Access control: enforced; policies and shares {}", settings.stateDirectory()
+                .map(dir -> "in " + dir).orElse("in memory only (lost at restart)"));
+        if (developmentIssuerKeys().isPresent()) {
+            log.warn("DEVELOPMENT ISSUER ON: tokens minted with './portcullis token' from a key on this machine are"
+                    + " trusted. Anyone who can read that key can be anyone. Never in production.");
+        }
+        identity = IdentityVerifier.create(config.identity().get());
+        AuditLog audit = new AuditLog(metrics);
+        grants = new OpenGrants(routes, accessState::current, audit, Clock.systemUTC());
+        accessState.addListener(changed -> grants.revalidate());
+        accessApi = new AccessApi(identity, accessState, routes, config.baseDomains(), settings.adminClaim(), Clock.systemUTC());
+        assertions = new IdentityAssertions(settings.assertionKeyFile().isPresent()
+                ? LocalKeys.loadOrCreateEc(settings.assertionKeyFile().get(), "gateway")
+                : LocalKeys.newEcKey("gateway"), settings.assertionLifetime(), Clock.systemUTC());
+        return new AccessControl(identity, accessState::current, audit, grants, new OneTimeTokens(Clock.systemUTC()),
+                assertions);
+    }
+
+    /** The public keys the admin listener serves, by path. */
+    private Map<String, JWKSet> publicKeySets() {
+        Map<String, JWKSet> sets = new HashMap<>();
+        developmentIssuerKeys().ifPresent(keys -> sets.put(AdminServer.DEV_ISSUER_JWKS, keys));
+        if (assertions != null) {
+            sets.put(AdminServer.IDENTITY_ASSERTION_JWKS, assertions.publicKeys());
+        }
+        return sets;
+    }
+
+    /** The development issuer's public keys, when the config trusts it. */
+    private Optional<JWKSet> developmentIssuerKeys() {
+        return config.identity().stream().flatMap(identity -> identity.issuers().stream())
+                .filter(issuer -> issuer.issuer().equals(DevelopmentIssuer.ISSUER))
+                .map(IssuerConfig::keys)
+                .flatMap(keys -> keys instanceof IssuerKeys.Static(JWKSet set) ? Stream.of(set)
+                                                                                : Stream.empty())
+                .findFirst();
+    }
+
+    /** The policies and shares this gateway enforces, when access is enforced. */
+    public Optional<AccessState> accessState() {
+        return Optional.ofNullable(accessState);
     }
 
     static String format(InetSocketAddress address) {

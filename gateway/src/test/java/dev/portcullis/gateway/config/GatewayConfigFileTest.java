@@ -14,7 +14,13 @@ class GatewayConfigFileTest {
     @TempDir
     Path folder;
 
+    /** Writes a config; one without identity opens access explicitly, as the file format demands. */
     private Path write(String yaml) throws Exception {
+        return writeExactly(yaml.contains("identity:") || yaml.contains("insecureOpenAccess")
+                            ? yaml : yaml + "insecureOpenAccess: true\n");
+    }
+
+    private Path writeExactly(String yaml) throws Exception {
         Path file = folder.resolve("gateway.yaml");
         Files.writeString(file, yaml);
         return file;
@@ -175,6 +181,74 @@ class GatewayConfigFileTest {
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":5:")
                 .hasMessageContaining("tls.provider: 'gnutls' (expected: auto, openssl or jdk)");
+    }
+
+    @Test
+    void withoutIdentityTheFileMustOpenAccessOutLoud() throws Exception {
+        Path file = writeExactly("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("identity: missing").hasMessageContaining("insecureOpenAccess: true");
+    }
+
+    @Test
+    void routeOwnersAndTheAccessSectionAreRead() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), new com.nimbusds.jose.jwk.JWKSet(
+                new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate().toPublicJWK()).toString());
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers: [{issuer: https://idp.example.com, audience: portcullis, jwksFile: keys.json, algorithms: [RS256]}]
+                access:
+                  stateDirectory: state
+                  defaultMaxLevel: owner
+                  adminClaim: is_admin
+                routes:
+                  - {workspace: ws42, address: 10.0.0.2, owner: alice, org: acme, labels: {env: dev}}
+                """));
+
+        assertThat(config.access().stateDirectory()).contains(folder.resolve("state"));
+        assertThat(config.access().defaultMaxLevel()).isEqualTo(dev.portcullis.policy.ShareLevel.OWNER);
+        assertThat(config.access().adminClaim()).isEqualTo("is_admin");
+        var owner = config.routes().lookup("ws42").owner();
+        assertThat(owner.ownerUserId()).isEqualTo("alice");
+        assertThat(owner.org()).isEqualTo("acme");
+        assertThat(owner.labels()).containsEntry("env", "dev");
+    }
+
+    @Test
+    void unknownShareLevelIsRejectedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                access:
+                  defaultMaxLevel: wide
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":5:").hasMessageContaining("access.defaultMaxLevel")
+                .hasMessageContaining("wide (expected one of: owner, users, organization, authenticated, public)");
+    }
+
+    @Test
+    void aRouteWithAnOrgButNoOwnerIsRejected() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                routes:
+                  - {workspace: ws42, address: 10.0.0.2, org: acme}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routes[].owner: missing");
     }
 
     @Test

@@ -22,6 +22,7 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
@@ -34,6 +35,9 @@ import javax.net.ssl.TrustManagerFactory;
 public final class GatewayFixture implements AutoCloseable {
     public static final String BASE_DOMAIN = "ws.localhost";
     public static final String WORKSPACE = "demo";
+    /** Who owns {@link #WORKSPACE}, and its org: what access decisions are made against. */
+    public static final String OWNER = "alice";
+    public static final String ORG = "acme";
     /** A workspace whose route says it is stopped. */
     public static final String STOPPED_WORKSPACE = "sleeping";
 
@@ -73,7 +77,7 @@ public final class GatewayFixture implements AutoCloseable {
                             Duration.ofMinutes(1)))
                     .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
                     .eventLoopThreads(1)
-                    .routes(RouteTable.of(List.of(new WorkspaceRoute(WORKSPACE, loopback),
+                    .routes(RouteTable.of(List.of(WorkspaceRoute.owned(WORKSPACE, loopback, true, Set.of(), OWNER, ORG, Map.of()),
                             new WorkspaceRoute(STOPPED_WORKSPACE, loopback, false, Set.of()))));
             customize.accept(config);
             return new GatewayFixture(app, GatewayServer.start(config.build()), trusting(ca.caCertificate()));

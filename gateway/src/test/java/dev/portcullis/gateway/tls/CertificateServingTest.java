@@ -94,7 +94,8 @@ class CertificateServingTest {
 
     private static GatewayConfig.Builder baseConfig() throws Exception {
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        return GatewayConfig.builder().listen(new InetSocketAddress(loopback, 0)).transport(Transport.NIO).eventLoopThreads(1)
+        return GatewayConfig.builder().listen(new InetSocketAddress(loopback, 0)).adminListen(new InetSocketAddress(loopback, 0))
+                .transport(Transport.NIO).eventLoopThreads(1)
                 .routes(RouteTable.of(List.of(new WorkspaceRoute("demo", loopback))));
     }
 

@@ -1,5 +1,7 @@
 package dev.portcullis.policy.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import dev.portcullis.policy.Decision;
@@ -23,6 +26,7 @@ import dev.portcullis.policy.parse.PolicyParser;
 import dev.portcullis.policy.parse.SharesFile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code explain}: the decision for one request, with every reason code spelled out. */
@@ -34,7 +38,8 @@ import picocli.CommandLine.Option;
                  "Exit code: 0 allowed, " + PolicyCli.EXIT_DENIED + " denied, 1 unreadable input, 2 bad usage." })
 final class ExplainCommand implements Callable<Integer> {
 
-    @Option(names = "--policy", required = true, paramLabel = "FILE", description = "the org policy")
+    @Option(names = "--policy", paramLabel = "FILE",
+            description = "the org policy file; without it, the running gateway is asked (see --gateway)")
     private Path policyFile;
 
     @Option(names = "--shares", paramLabel = "FILE",
@@ -65,8 +70,8 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--claim", paramLabel = "NAME=VALUE", description = "another claim of the caller; repeatable")
     private Map<String, String> claims = new LinkedHashMap<>();
 
-    @Option(names = "--workspace-owner", required = true, paramLabel = "USER",
-            description = "the user id of the workspace's owner")
+    @Option(names = "--workspace-owner", paramLabel = "USER",
+            description = "the user id of the workspace's owner (with --policy; the gateway knows it)")
     private String owner;
 
     @Option(names = "--workspace-org", paramLabel = "ORG",
@@ -80,11 +85,20 @@ final class ExplainCommand implements Callable<Integer> {
             description = "evaluate at this ISO-8601 time instead of now, e.g. to check an expiry")
     private String at;
 
+    @Mixin
+    private GatewayClient gateway;
+
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException, InterruptedException {
+        if (policyFile == null) {
+            return askGateway();
+        }
+        if (owner == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--workspace-owner is needed with --policy");
+        }
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
         final Clock clock;
@@ -127,6 +141,44 @@ final class ExplainCommand implements Callable<Integer> {
                 .evaluate(principal, workspace.build(), target.port(), method, target.path());
         print(out, target, principal, clock.instant(), decision);
         return decision.isAllowed() ? 0 : PolicyCli.EXIT_DENIED;
+    }
+
+    /** The gateway's own answer, from the policies and shares it enforces right now. */
+    private int askGateway() throws IOException, InterruptedException {
+        final PrintWriter out = spec.commandLine().getOut();
+        final PrintWriter err = spec.commandLine().getErr();
+        final Principal principal;
+        final PortUrl target;
+        try {
+            target = PortUrl.parse(url);
+            principal = principal();
+        } catch (IllegalArgumentException e) {
+            err.println("explain: " + e.getMessage());
+            return 1;
+        }
+        final Map<String, Object> request = new LinkedHashMap<>();
+        request.put("url", url);
+        request.put("method", method);
+        if (principal.isAuthenticated()) {
+            request.put("user", principal.userId());
+            request.put("org", principal.org());
+            request.put("email", principal.email());
+            request.put("groups", principal.groups());
+        }
+        final Optional<GatewayClient.Answer> answer = gateway.sendOrTell(err, "explain", "POST", "/api/v1/explain",
+                "application/json", GatewayClient.toJson(request));
+        if (answer.isEmpty()) {
+            return 1;
+        }
+        final JsonNode result = answer.get().json();
+        final String[] reasons = new String[result.path("reasons").size()];
+        for (int i = 0; i < reasons.length; i++) {
+            reasons[i] = result.path("reasons").get(i).asText();
+        }
+        final boolean allowed = "allow".equals(result.path("decision").asText());
+        final Decision decision = allowed ? Decision.allow(reasons) : Decision.deny(reasons);
+        print(out, target, principal, Instant.now(), decision);
+        return allowed ? 0 : PolicyCli.EXIT_DENIED;
     }
 
     private Principal principal() {

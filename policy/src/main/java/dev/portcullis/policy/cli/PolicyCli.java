@@ -5,12 +5,16 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code ./portcullis policy ...}: check policy files and explain decisions, without a gateway. */
+/**
+ * {@code ./portcullis policy ...}: check policy files and explain decisions (offline or by asking a
+ * running gateway), apply policies and set port shares through the gateway's admin API.
+ */
 @Command(name = "portcullis policy",
          mixinStandardHelpOptions = true,
          versionProvider = PolicyCli.Version.class,
-         description = "Validate org port-sharing policies and share files, and explain decisions.",
-         subcommands = { ValidateCommand.class, ExplainCommand.class, CommandLine.HelpCommand.class })
+         description = "Validate, apply and explain org port-sharing policies; share workspace ports.",
+         subcommands = { ValidateCommand.class, ApplyCommand.class, ExplainCommand.class, ShareCommand.class,
+                         CommandLine.HelpCommand.class })
 public final class PolicyCli implements Runnable {
 
     /** Exit code of {@code explain} when the request is denied (0 is allowed, 1 bad input, 2 bad usage). */
@@ -52,6 +56,6 @@ public final class PolicyCli implements Runnable {
     @Override
     public void run() {
         // No subcommand: show what there is rather than doing nothing silently.
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed: validate or explain");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed: validate, apply, explain or share");
     }
 }

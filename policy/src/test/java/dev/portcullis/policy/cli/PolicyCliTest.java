@@ -132,4 +132,61 @@ class PolicyCliTest {
         assertThat(run()).isEqualTo(2);
         assertThat(err.toString()).contains("validate", "explain");
     }
+
+    /** A loopback port nothing listens on: a gateway that is not running. */
+    private static String closedGateway() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return "http://127.0.0.1:" + socket.getLocalPort();
+        }
+    }
+
+    @Test
+    void applyValidatesLocallyAndSendsNothingInvalid(@TempDir Path dir) throws IOException {
+        final Path file = dir.resolve("acme.yaml");
+        Files.writeString(file, """
+                apiVersion: portcullis.dev/v1
+                kind: OrgPolicy
+                org: acme
+                sharing: {maxLevel: wide}
+                """);
+
+        assertThat(run("apply", file.toString(), "--gateway", closedGateway(), "--token", "t")).isEqualTo(1);
+        assertThat(err.toString()).contains(file + ":4:21: sharing.maxLevel").contains("not applied")
+                .doesNotContain("cannot reach");
+    }
+
+    @Test
+    void applyNamesAGatewayThatDoesNotAnswer() throws IOException {
+        final String gateway = closedGateway();
+
+        assertThat(run("apply", POLICY, "--gateway", gateway, "--token", "t")).isEqualTo(1);
+        assertThat(err.toString()).contains("cannot reach the gateway's admin listener at " + gateway);
+    }
+
+    @Test
+    void shareWithoutATokenSaysHowToGetOne() throws IOException {
+        assertThat(run("share", "ws42", "3000", "--level", "organization", "--gateway", closedGateway())).isEqualTo(1);
+        assertThat(err.toString()).contains("no token").contains("./portcullis token");
+    }
+
+    @Test
+    void shareRejectsABadLevelOrExpiryBeforeAsking() throws IOException {
+        assertThat(run("share", "ws42", "3000", "--level", "wide", "--token", "t", "--gateway", closedGateway())).isEqualTo(2);
+        assertThat(err.toString()).contains("wide (expected one of: owner, users, organization, authenticated, public)");
+        assertThat(run("share", "ws42", "3000", "--level", "public", "--expires", "soon", "--token", "t")).isEqualTo(2);
+        assertThat(err.toString()).contains("--expires 'soon'");
+    }
+
+    @Test
+    void shareWithoutWorkspacePortOrLevelIsAUsageError() {
+        assertThat(run("share", "ws42")).isEqualTo(2);
+        assertThat(err.toString()).contains("usage: share WORKSPACE PORT --level LEVEL");
+    }
+
+    @Test
+    void shareExpiresTakesDurationsFromNow() {
+        final java.time.Instant before = java.time.Instant.now();
+        assertThat(ShareCommand.expiry("8h")).isBetween(before.plusSeconds(8 * 3600), before.plusSeconds(8 * 3600 + 60));
+        assertThat(ShareCommand.expiry("2026-12-31T18:00:00Z")).isEqualTo(java.time.Instant.parse("2026-12-31T18:00:00Z"));
+    }
 }

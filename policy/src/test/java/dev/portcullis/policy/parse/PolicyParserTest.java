@@ -216,4 +216,21 @@ class PolicyParserTest {
         assertThat(parser.validate(EXAMPLES.resolve("org-policy.yaml"))).isEmpty();
         assertThat(parser.validate(EXAMPLES.resolve("shares-ws42.yaml"))).isEmpty();
     }
+
+    @Test
+    void sharesWrittenAsYamlReadBackEqual() {
+        final SharesFile written = new SharesFile(dev.portcullis.policy.WorkspaceId.of("ws42"), dev.portcullis.policy.PortShares.of(
+                dev.portcullis.policy.PortShare.of(3000, dev.portcullis.policy.ShareLevel.PUBLIC),
+                new dev.portcullis.policy.PortShare(4000, dev.portcullis.policy.ShareLevel.USERS, java.util.Set.of("bob"),
+                        java.util.Set.of("reviewers"), java.time.Instant.parse("2099-01-01T00:00:00Z"))));
+
+        final SharesFile read = new PolicyParser().parseShares("ws42.yaml", written.toYaml()).orElseThrow();
+
+        assertThat(read.workspace()).isEqualTo(written.workspace());
+        assertThat(read.shares().all()).hasSize(2);
+        assertThat(read.shares().forPort(4000).users()).containsExactly("bob");
+        assertThat(read.shares().forPort(4000).groups()).containsExactly("reviewers");
+        assertThat(read.shares().forPort(4000).expiresAt()).isEqualTo(java.time.Instant.parse("2099-01-01T00:00:00Z"));
+        assertThat(read.shares().forPort(3000).level()).isEqualTo(dev.portcullis.policy.ShareLevel.PUBLIC);
+    }
 }

@@ -1,0 +1,387 @@
+package dev.portcullis.gateway.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.gateway.access.AccessSnapshot;
+import dev.portcullis.gateway.access.AccessState;
+import dev.portcullis.gateway.access.Principals;
+import dev.portcullis.gateway.auth.BearerTokens;
+import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.TokenRejectedException;
+import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.route.PortHost;
+import dev.portcullis.gateway.route.RouteTable;
+import dev.portcullis.gateway.route.WorkspaceRoute;
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.OrgPolicy;
+import dev.portcullis.policy.PolicyEvaluator;
+import dev.portcullis.policy.PortShare;
+import dev.portcullis.policy.Principal;
+import dev.portcullis.policy.ShareLevel;
+import dev.portcullis.policy.WorkspaceId;
+import dev.portcullis.policy.parse.PolicyError;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The admin API for policies and shares, under {@code /api/v1/} on the admin listener. Every call
+ * carries a bearer JWT from a trusted issuer; nothing is anonymous.
+ * <ul>
+ *   <li>{@code GET|PUT|DELETE /api/v1/policies/<org>}: an admin of {@code org} (the admin claim is
+ *       {@code true} and the token's org is {@code org});</li>
+ *   <li>{@code GET /api/v1/shares/<workspace>}, {@code PUT|DELETE /api/v1/shares/<workspace>/<port>}:
+ *       the workspace's owner, or an admin of its org;</li>
+ *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal and a URL, for the
+ *       owner of the workspace or an admin of its org.</li>
+ * </ul>
+ * Calls run one at a time on their own thread, never on an event loop: a change writes and fsyncs.
+ */
+public final class AccessApi implements AutoCloseable {
+    public static final String PREFIX = "/api/v1/";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final Pattern POLICY = Pattern.compile("/api/v1/policies/([^/]+)");
+    private static final Pattern SHARES = Pattern.compile("/api/v1/shares/([^/]+)");
+    private static final Pattern SHARE = Pattern.compile("/api/v1/shares/([^/]+)/(\\d{1,5})");
+
+    private final IdentityVerifier identity;
+    private final AccessState state;
+    private final Supplier<RouteTable> routes;
+    private final List<String> baseDomains;
+    private final String adminClaim;
+    private final Clock clock;
+    private final ExecutorService calls = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "portcullis-admin-api");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public AccessApi(IdentityVerifier identity, AccessState state, Supplier<RouteTable> routes, List<String> baseDomains,
+                     String adminClaim, Clock clock) {
+        this.identity = requireNonNull(identity, "identity");
+        this.state = requireNonNull(state, "state");
+        this.routes = requireNonNull(routes, "routes");
+        this.baseDomains = List.copyOf(baseDomains);
+        this.adminClaim = requireNonNull(adminClaim, "adminClaim");
+        this.clock = requireNonNull(clock, "clock");
+    }
+
+    /** One call, as the admin listener received it. */
+    /** @param source how policy errors name the input: the admin's file name, or {@code <org>.yaml} */
+    public record Call(String method, String path, Optional<String> source, String authorization, String body) {}
+
+    /** The answer: a status, a content type and a body. */
+    public record Answer(int status, String contentType, String body) {
+        static Answer json(int status, JsonNode body) {
+            try {
+                return new Answer(status, "application/json", JSON.writeValueAsString(body) + "\n");
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        static Answer error(int status, String code, String message) {
+            ObjectNode body = JSON.createObjectNode().put("status", status).put("error", code).put("message", message);
+            return json(status, body);
+        }
+    }
+
+    public CompletableFuture<Answer> handle(Call call) {
+        String token = BearerTokens.from(call.authorization());
+        if (token == null) {
+            return CompletableFuture.completedFuture(Answer.error(401, "unauthenticated",
+                    "The admin API needs 'Authorization: Bearer <JWT>'."));
+        }
+        return identity.verifyAsync(token).handleAsync((caller, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                return Answer.error(401, "unauthenticated", cause instanceof TokenRejectedException rejected
+                        ? "The token was refused (" + rejected.reason().code() + ")." : "The token could not be checked.");
+            }
+            try {
+                return route(call, caller);
+            } catch (BadCall bad) {
+                return Answer.error(bad.status, bad.code, bad.getMessage());
+            }
+        }, calls);
+    }
+
+    private Answer route(Call call, VerifiedIdentity caller) throws BadCall {
+        Matcher matcher;
+        if ((matcher = POLICY.matcher(call.path())).matches()) {
+            String org = matcher.group(1);
+            requireAdminOf(caller, org);
+            return switch (call.method()) {
+                case "GET" -> state.policyText(org)
+                        .map(text -> new Answer(200, "application/yaml; charset=utf-8", text))
+                        .orElseGet(() -> Answer.error(404, "no-policy", "Org '" + org + "' has no policy of its own."));
+                case "PUT" -> putPolicy(org, call);
+                case "DELETE" -> state.deletePolicy(org) ? new Answer(204, "application/json", "")
+                        : Answer.error(404, "no-policy", "Org '" + org + "' has no policy of its own.");
+                default -> throw new BadCall(405, "method-not-allowed", "Use GET, PUT or DELETE on a policy.");
+            };
+        }
+        if ((matcher = SHARE.matcher(call.path())).matches()) {
+            WorkspaceRoute route = requireOwnerOrAdmin(caller, matcher.group(1));
+            int port = port(matcher.group(2));
+            return switch (call.method()) {
+                case "PUT" -> putShare(route, port, call.body());
+                case "DELETE" -> state.deleteShare(WorkspaceId.of(route.workspaceId()), port)
+                        ? new Answer(204, "application/json", "")
+                        : Answer.error(404, "no-share", "Port " + port + " of '" + route.workspaceId() + "' is not shared.");
+                default -> throw new BadCall(405, "method-not-allowed", "Use PUT or DELETE on a share.");
+            };
+        }
+        if ((matcher = SHARES.matcher(call.path())).matches()) {
+            WorkspaceRoute route = requireOwnerOrAdmin(caller, matcher.group(1));
+            if (!call.method().equals("GET")) {
+                throw new BadCall(405, "method-not-allowed", "Use GET on a workspace's shares.");
+            }
+            return Answer.json(200, sharesOf(route));
+        }
+        if (call.path().equals(PREFIX + "explain")) {
+            if (!call.method().equals("POST")) {
+                throw new BadCall(405, "method-not-allowed", "Use POST on explain.");
+            }
+            return explain(caller, call.body());
+        }
+        throw new BadCall(404, "unknown-path", "No such admin API path: try " + PREFIX + "policies/<org>, "
+                + PREFIX + "shares/<workspace>[/<port>] or " + PREFIX + "explain.");
+    }
+
+    private Answer putPolicy(String org, Call call) {
+        String source = call.source().orElse(org + ".yaml");
+        List<PolicyError> errors = state.putPolicy(org, source, call.body());
+        if (errors.isEmpty()) {
+            return Answer.json(200, JSON.createObjectNode().put("org", org).put("applied", true));
+        }
+        ArrayNode list = JSON.createArrayNode();
+        for (PolicyError error : errors) {
+            list.addObject().put("file", error.file()).put("line", error.line()).put("column", error.column())
+                    .put("field", error.field()).put("message", error.message()).put("text", error.toString());
+        }
+        ObjectNode body = JSON.createObjectNode().put("status", 422).put("error", "invalid-policy")
+                .put("message", "The policy was not applied: " + errors.size() + " error(s).");
+        body.set("errors", list);
+        return Answer.json(422, body);
+    }
+
+    /** The share as the owner asked, and what it amounts to under the org's limits. */
+    private Answer putShare(WorkspaceRoute route, int port, String body) throws BadCall {
+        JsonNode request = parseJson(body);
+        ShareLevel level = level(request.path("level"), "level");
+        Set<String> users = strings(request.path("users"), "users");
+        Set<String> groups = strings(request.path("groups"), "groups");
+        Instant expires = null;
+        if (request.hasNonNull("expires")) {
+            try {
+                expires = Instant.parse(request.get("expires").asText());
+            } catch (DateTimeParseException e) {
+                throw new BadCall(422, "invalid-share", "expires: '" + request.get("expires").asText()
+                        + "' (expected: an ISO-8601 instant such as 2026-12-31T18:00:00Z)");
+            }
+            if (!expires.isAfter(clock.instant())) {
+                throw new BadCall(422, "invalid-share", "expires: " + expires + " is in the past (expected: a future instant)");
+            }
+        }
+        PortShare share;
+        try {
+            share = new PortShare(port, level, users, groups, expires);
+        } catch (IllegalArgumentException e) {
+            throw new BadCall(422, "invalid-share", e.getMessage());
+        }
+        state.putShare(WorkspaceId.of(route.workspaceId()), share);
+        ObjectNode answer = JSON.createObjectNode().put("workspace", route.workspaceId());
+        answer.set("share", shareJson(share));
+        ShareLevel max = evaluatorOf(route).maxLevelOf(port);
+        ShareLevel effective = ShareLevel.narrowest(level, max);
+        answer.put("effectiveLevel", effective.configName());
+        if (effective != level) {
+            answer.put("note", "The org's policy allows at most '" + max.configName() + "' on port " + port
+                    + ": the share admits no one beyond that.");
+        }
+        return Answer.json(200, answer);
+    }
+
+    private Answer explain(VerifiedIdentity caller, String body) throws BadCall {
+        JsonNode request = parseJson(body);
+        if (!request.hasNonNull("url")) {
+            throw new BadCall(422, "invalid-explain", "url: missing (expected: the URL of a workspace port)");
+        }
+        URI url;
+        try {
+            url = URI.create(request.get("url").asText());
+        } catch (IllegalArgumentException e) {
+            throw new BadCall(422, "invalid-explain", "url: " + e.getMessage());
+        }
+        if (!(PortHost.parse(url.getHost() == null ? "" : url.getHost(), baseDomains) instanceof PortHost.WorkspacePort target)) {
+            throw new BadCall(422, "invalid-explain", "url: '" + url + "' is not a workspace port under " + baseDomains);
+        }
+        WorkspaceRoute route = requireOwnerOrAdmin(caller, target.workspaceId());
+        Principal principal = Principal.anonymous();
+        if (request.hasNonNull("user")) {
+            Principal.Builder builder = Principal.builder(request.get("user").asText());
+            if (request.hasNonNull("org")) {
+                builder.org(request.get("org").asText());
+            }
+            if (request.hasNonNull("email")) {
+                builder.email(request.get("email").asText());
+            }
+            builder.groups(strings(request.path("groups"), "groups"));
+            principal = builder.build();
+        }
+        String method = request.path("method").asText("GET");
+        String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+        Decision decision = state.current().decide(principal, route, target.port(), method, path);
+        ObjectNode answer = JSON.createObjectNode()
+                .put("decision", decision.isAllowed() ? "allow" : "deny")
+                .put("principal", principal.isAuthenticated() ? principal.userId() : "anonymous")
+                .put("workspace", route.workspaceId())
+                .put("port", target.port())
+                .put("method", method)
+                .put("path", path);
+        ArrayNode reasons = answer.putArray("reasons");
+        decision.reasons().forEach(reasons::add);
+        return Answer.json(200, answer);
+    }
+
+    private ObjectNode sharesOf(WorkspaceRoute route) {
+        ObjectNode answer = JSON.createObjectNode().put("workspace", route.workspaceId());
+        ArrayNode list = answer.putArray("shares");
+        PolicyEvaluator evaluator = evaluatorOf(route);
+        for (PortShare share : state.current().sharesOf(route.workspaceId()).all()) {
+            ObjectNode entry = shareJson(share);
+            entry.put("effectiveLevel", ShareLevel.narrowest(share.level(), evaluator.maxLevelOf(share.port())).configName());
+            entry.put("expired", share.expiresAt() != null && !share.expiresAt().isAfter(clock.instant()));
+            list.add(entry);
+        }
+        return answer;
+    }
+
+    private static ObjectNode shareJson(PortShare share) {
+        ObjectNode entry = JSON.createObjectNode().put("port", share.port()).put("level", share.level().configName());
+        share.users().stream().sorted().forEach(entry.putArray("users")::add);
+        share.groups().stream().sorted().forEach(entry.putArray("groups")::add);
+        if (share.expiresAt() != null) {
+            entry.put("expires", share.expiresAt().toString());
+        }
+        return entry;
+    }
+
+    private PolicyEvaluator evaluatorOf(WorkspaceRoute route) {
+        AccessSnapshot snapshot = state.current();
+        OrgPolicy policy = route.owner() == null || route.owner().org() == null ? null : snapshot.policyOf(route.owner().org());
+        return new PolicyEvaluator(policy != null ? policy : snapshot.fallbackPolicy());
+    }
+
+    private void requireAdminOf(VerifiedIdentity caller, String org) throws BadCall {
+        if (!isAdminOf(caller, org)) {
+            throw new BadCall(403, "forbidden", "Only an admin of org '" + org + "' may do this (a token with '"
+                    + adminClaim + ": true' and org '" + org + "').");
+        }
+    }
+
+    private boolean isAdminOf(VerifiedIdentity caller, String org) {
+        return org != null && Boolean.TRUE.equals(caller.otherClaims().get(adminClaim)) && caller.org().equals(Optional.of(org));
+    }
+
+    /** The workspace, when the caller owns it or administers its org; a 404 otherwise says nothing more. */
+    private WorkspaceRoute requireOwnerOrAdmin(VerifiedIdentity caller, String workspaceId) throws BadCall {
+        if (WorkspaceId.problemWith(workspaceId) != null) {
+            throw new BadCall(400, "invalid-workspace", "'" + workspaceId + "': " + WorkspaceId.problemWith(workspaceId));
+        }
+        WorkspaceRoute route = routes.get().lookup(workspaceId);
+        if (route == null || route.owner() == null) {
+            throw new BadCall(404, "unknown-workspace", "There is no workspace '" + workspaceId + "' with a known owner.");
+        }
+        Principal principal = Principals.of(caller);
+        if (!principal.userId().equals(route.owner().ownerUserId()) && !isAdminOf(caller, route.owner().org())) {
+            throw new BadCall(403, "forbidden", "Only the owner of '" + workspaceId + "' or an admin of its org may do this.");
+        }
+        return route;
+    }
+
+    private static int port(String text) throws BadCall {
+        int port = Integer.parseInt(text);
+        if (port < 1 || port > 65535) {
+            throw new BadCall(400, "invalid-port", "port: " + port + " (expected: 1-65535)");
+        }
+        return port;
+    }
+
+    private static JsonNode parseJson(String body) throws BadCall {
+        try {
+            JsonNode node = JSON.readTree(body == null || body.isBlank() ? "{}" : body);
+            if (!node.isObject()) {
+                throw new BadCall(400, "malformed-body", "The body is not a JSON object.");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw new BadCall(400, "malformed-body", "The body is not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static ShareLevel level(JsonNode node, String field) throws BadCall {
+        if (!node.isTextual()) {
+            throw new BadCall(422, "invalid-share", field + ": missing (expected one of: " + ShareLevel.expectedNames() + ")");
+        }
+        try {
+            return ShareLevel.ofConfigName(node.asText());
+        } catch (IllegalArgumentException e) {
+            throw new BadCall(422, "invalid-share", e.getMessage());
+        }
+    }
+
+    private static Set<String> strings(JsonNode node, String field) throws BadCall {
+        Set<String> values = new LinkedHashSet<>();
+        if (node.isMissingNode() || node.isNull()) {
+            return values;
+        }
+        if (!node.isArray()) {
+            throw new BadCall(422, "invalid-share", field + ": expected a list of strings");
+        }
+        for (JsonNode item : node) {
+            if (!item.isTextual() || item.asText().isBlank()) {
+                throw new BadCall(422, "invalid-share", field + ": " + item + " (expected: a non-empty string)");
+            }
+            values.add(item.asText());
+        }
+        return values;
+    }
+
+    @Override
+    public void close() {
+        calls.shutdownNow();
+    }
+
+    /** A call the API refuses, with its status and a stable code. */
+    private static final class BadCall extends Exception {
+        final int status;
+        final String code;
+
+        BadCall(int status, String code, String message) {
+            super(message, null, false, false);
+            this.status = status;
+            this.code = code;
+        }
+    }
+}

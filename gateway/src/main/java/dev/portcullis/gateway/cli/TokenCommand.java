@@ -1,0 +1,66 @@
+package dev.portcullis.gateway.cli;
+
+import dev.portcullis.gateway.auth.DevelopmentIssuer;
+import dev.portcullis.gateway.config.GatewayConfigFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./portcullis token}: mints a token with the development issuer of the demo (or of the
+ * state folder given), printed alone on stdout so that {@code T=$(./portcullis token ...)} works.
+ */
+@Command(name = "token", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Mint a development token (trusted only by a gateway whose config enables the development issuer).")
+final class TokenCommand implements Callable<Integer> {
+    @Option(names = "--user", required = true, description = "the user id (sub)")
+    String user;
+
+    @Option(names = "--org", description = "the user's organization")
+    String org;
+
+    @Option(names = "--groups", split = ",", description = "groups, comma-separated")
+    List<String> groups = List.of();
+
+    @Option(names = "--email", description = "the email address")
+    String email;
+
+    @Option(names = "--admin", description = "an admin of the org: may manage its policy and shares")
+    boolean admin;
+
+    @Option(names = "--ttl", defaultValue = "1h", description = "lifetime, e.g. 90s, 15m, 1h, 2d. Default: ${DEFAULT-VALUE}.")
+    String ttl;
+
+    @Option(names = "--state-dir", description = "The demo's state folder (where the issuer key is). Default: the demo's.")
+    Path stateDir;
+
+    @Override
+    public Integer call() throws IOException {
+        Duration lifetime;
+        try {
+            lifetime = GatewayConfigFile.ConfigDuration.parse(ttl).value();
+        } catch (IllegalArgumentException e) {
+            System.err.println("portcullis token: --ttl " + e.getMessage());
+            return 2;
+        }
+        Path folder = (stateDir != null ? stateDir : DemoCommand.defaultStateDir()).resolve(DemoCommand.ISSUER_FOLDER);
+        if (!Files.exists(folder.resolve(DevelopmentIssuer.KEY_FILE))) {
+            System.err.println("portcullis token: no development issuer key in " + folder
+                    + " (expected: run './portcullis demo' once, or pass the --state-dir of a gateway that uses one)");
+            return 1;
+        }
+        DevelopmentIssuer issuer = DevelopmentIssuer.load(folder.resolve(DevelopmentIssuer.KEY_FILE));
+        try {
+            System.out.println(issuer.mint(new DevelopmentIssuer.Claims(user, email, org, groups, admin, lifetime)));
+        } catch (IllegalArgumentException e) {
+            System.err.println("portcullis token: " + e.getMessage());
+            return 2;
+        }
+        return 0;
+    }
+}

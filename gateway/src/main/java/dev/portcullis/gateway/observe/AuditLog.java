@@ -1,0 +1,70 @@
+package dev.portcullis.gateway.observe;
+
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.Principal;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One logfmt line per access decision (allow and deny) on the logger {@code portcullis.audit}, and
+ * the decision counted in metrics. Separate from the access log so that it can be routed and kept
+ * on its own terms; like it, it never holds a token or a query string.
+ */
+public final class AuditLog {
+    private static final Logger audit = LoggerFactory.getLogger("portcullis.audit");
+
+    private final GatewayMetrics metrics;
+
+    public AuditLog(GatewayMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    public void decided(Decision decision, Principal principal, String issuer, String workspace, int port,
+                        String method, String path, InetSocketAddress client) {
+        metrics.accessDecided(decision.isAllowed(), decision.reasons().get(0));
+        if (audit.isInfoEnabled()) {
+            audit.info("event=decision decision={} principal={} issuer={} org={} workspace={} port={} method={} path=\"{}\""
+                            + " reasons={} client={}",
+                    decision.isAllowed() ? "allow" : "deny", principalName(principal), value(issuer),
+                    value(principal.org()), workspace, port, method, quoted(path),
+                    String.join(",", decision.reasons()), client.getAddress().getHostAddress());
+        }
+    }
+
+    /** An open connection or tunnel was closed because what allowed it no longer does. */
+    public void revoked(String reason, Principal principal, String workspace, int port, InetSocketAddress client) {
+        metrics.accessRevoked(reason);
+        audit.info("event=revoked reason={} principal={} workspace={} port={} client={}", reason,
+                principalName(principal), workspace, port, client == null ? "-" : client.getAddress().getHostAddress());
+    }
+
+    /** A one-time {@code ?access_token=} was exchanged for the gateway's cookie. */
+    public void tokenExchanged(Principal principal, String workspace, int port, InetSocketAddress client) {
+        audit.info("event=token-exchange principal={} workspace={} port={} client={}", principalName(principal),
+                workspace, port, client.getAddress().getHostAddress());
+    }
+
+    private static String principalName(Principal principal) {
+        return principal.isAuthenticated() ? quotedIfNeeded(principal.userId()) : "anonymous";
+    }
+
+    private static String value(String value) {
+        return value == null ? "-" : quotedIfNeeded(value);
+    }
+
+    private static String quotedIfNeeded(String value) {
+        String safe = quoted(value);
+        return safe.indexOf(' ') >= 0 || safe.indexOf('=') >= 0 || safe.isEmpty() ? "\"" + safe + "\"" : safe;
+    }
+
+    /** Claims and paths come from clients: no quotes, control or non-ASCII characters reach the log line. */
+    private static String quoted(String value) {
+        StringBuilder out = new StringBuilder(Math.min(value.length(), 200));
+        for (int i = 0; i < value.length() && i < 200; i++) {
+            char c = value.charAt(i);
+            out.append(c == '"' || c == '\\' || c < 0x20 || c > 0x7e ? '?' : c);
+        }
+        return out.toString();
+    }
+}
