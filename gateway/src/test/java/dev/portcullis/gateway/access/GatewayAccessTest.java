@@ -197,6 +197,28 @@ class GatewayAccessTest {
     }
 
     @Test
+    void aTunnelIsClosedWhenItsWorkspaceIsDeleted() throws Exception {
+        gateway.close();
+        Path routeFile = state.resolve("routes.json");
+        java.nio.file.Files.writeString(routeFile, "[{\"workspaceId\":\"ws7\",\"address\":\"127.0.0.1\",\"owner\":\"alice\","
+                + "\"org\":\"acme\"}]");
+        IdentityVerifierConfig identity = IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build();
+        gateway = GatewayFixture.start(Transport.best(), state, config -> config.identity(identity).routeFile(routeFile));
+        TunnelWatcher tunnel = new TunnelWatcher();
+        gateway.httpClient().newWebSocketBuilder().connectTimeout(TIMEOUT)
+                .header("Authorization", "Bearer " + token("alice", "acme"))
+                .buildAsync(URI.create("wss://" + gateway.host(gateway.workspacePort(), "ws7") + ":" + gateway.gatewayPort()
+                        + "/echo"), tunnel).get(10, TimeUnit.SECONDS);
+
+        long deletedAt = System.nanoTime();
+        java.nio.file.Files.writeString(routeFile, "[]");
+
+        tunnel.closed.get(5, TimeUnit.SECONDS);
+        // The route file is polled every 0.5 s; the tunnel goes at the poll that sees the deletion.
+        assertThat(Duration.ofNanos(System.nanoTime() - deletedAt)).isLessThan(Duration.ofMillis(1500));
+    }
+
+    @Test
     void aTunnelIsClosedWhenItsTokenExpires() throws Exception {
         TunnelWatcher closed = new TunnelWatcher();
         gateway.httpClient().newWebSocketBuilder().connectTimeout(TIMEOUT)
