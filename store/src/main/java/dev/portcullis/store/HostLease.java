@@ -71,7 +71,10 @@ public final class HostLease implements AutoCloseable {
         } catch (LeaseLostException e) {
             lost = true;
             LOG.warn("{}; writing the keys again under a new lease", e.getMessage());
-            timer.execute(() -> onLost.accept(this));
+            timer.execute(() -> {
+                onLost.accept(this);
+                timer.shutdown(); // this lease is over; the owner has a new one
+            });
         } catch (RuntimeException e) {
             // Unreachable for now: the lease lives on until its TTL, so keep trying.
             LOG.warn("keep-alive of lease {} failed: {}", Long.toHexString(id), e.getMessage());
