@@ -11,16 +11,15 @@ import java.util.Map;
  */
 public final class ReplicaSnapshot {
 
-    static final ReplicaSnapshot EMPTY = new ReplicaSnapshot(0, Map.of(), Map.of(), Map.of());
+    static final ReplicaSnapshot EMPTY = new ReplicaSnapshot(0, ShardedMap.empty(), ShardedMap.empty(), ShardedMap.empty());
 
     private final long revision;
-    private final Map<String, RouteRecord> routes;
-    private final Map<String, PortShares> shares;
-    private final Map<String, PolicyRecord> policies;
+    private final ShardedMap<RouteRecord> routes;
+    private final ShardedMap<PortShares> shares;
+    private final ShardedMap<PolicyRecord> policies;
 
-    // The maps are handed over by the replica, which never touches them again.
-    ReplicaSnapshot(long revision, Map<String, RouteRecord> routes, Map<String, PortShares> shares,
-                    Map<String, PolicyRecord> policies) {
+    ReplicaSnapshot(long revision, ShardedMap<RouteRecord> routes, ShardedMap<PortShares> shares,
+                    ShardedMap<PolicyRecord> policies) {
         this.revision = revision;
         this.routes = routes;
         this.shares = shares;
@@ -50,26 +49,26 @@ public final class ReplicaSnapshot {
 
     /** Read-only views, for listings and diffs; the request path uses the lookups above. */
     public Map<String, RouteRecord> routes() {
-        return java.util.Collections.unmodifiableMap(routes);
+        return routes.asMap();
     }
 
     public Map<String, PortShares> allShares() {
-        return java.util.Collections.unmodifiableMap(shares);
+        return shares.asMap();
     }
 
     public Map<String, PolicyRecord> policies() {
-        return java.util.Collections.unmodifiableMap(policies);
+        return policies.asMap();
     }
 
-    Map<String, RouteRecord> routeMap() {
+    ShardedMap<RouteRecord> routeMap() {
         return routes;
     }
 
-    Map<String, PortShares> shareMap() {
+    ShardedMap<PortShares> shareMap() {
         return shares;
     }
 
-    Map<String, PolicyRecord> policyMap() {
+    ShardedMap<PolicyRecord> policyMap() {
         return policies;
     }
 

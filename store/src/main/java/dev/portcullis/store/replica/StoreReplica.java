@@ -63,6 +63,7 @@ public final class StoreReplica implements AutoCloseable {
     private volatile Instant staleSince;
     private volatile long reloads;
     private volatile long reconnects;
+    private volatile long lastSwapNanos;
     private volatile boolean closed;
 
     // Worker thread only.
@@ -160,7 +161,8 @@ public final class StoreReplica implements AutoCloseable {
         }
         Map<String, PortShares> shareMap = new HashMap<>();
         shares.forEach((ws, byPort) -> shareMap.put(ws, PortShares.of(byPort.values())));
-        ReplicaSnapshot next = new ReplicaSnapshot(range.revision(), routes, shareMap, policies);
+        ReplicaSnapshot next = new ReplicaSnapshot(range.revision(), ShardedMap.of(routes), ShardedMap.of(shareMap),
+                ShardedMap.of(policies));
         publish(next, diff(snapshot, next));
         loaded = true;
         startWatch();
@@ -242,11 +244,13 @@ public final class StoreReplica implements AutoCloseable {
     }
 
     private void apply(List<KeyEvent> events) {
+        long started = System.nanoTime();
         ReplicaSnapshot previous = snapshot;
         long applied = previous.revision();
-        Map<String, RouteRecord> routes = null;
-        Map<String, PortShares> shares = null;
-        Map<String, PolicyRecord> policies = null;
+        // Copy-on-write per shard: only the shards this batch touches are copied.
+        ShardedMap.Editor<RouteRecord> routes = null;
+        ShardedMap.Editor<PortShares> shares = null;
+        ShardedMap.Editor<PolicyRecord> policies = null;
         List<RecordChange> changes = new ArrayList<>();
         long revision = applied;
         for (KeyEvent event : events) {
@@ -266,7 +270,7 @@ public final class StoreReplica implements AutoCloseable {
             switch (key.kind()) {
                 case ROUTE -> {
                     if (routes == null) {
-                        routes = new HashMap<>(previous.routeMap());
+                        routes = previous.routeMap().edit();
                     }
                     RouteRecord after = (RouteRecord) record;
                     RouteRecord before = after == null ? routes.remove(key.id()) : routes.put(key.id(), after);
@@ -276,10 +280,11 @@ public final class StoreReplica implements AutoCloseable {
                 }
                 case SHARE -> {
                     if (shares == null) {
-                        shares = new HashMap<>(previous.shareMap());
+                        shares = previous.shareMap().edit();
                     }
                     PortShare after = record == null ? null : ((ShareRecord) record).share();
-                    PortShares current = shares.getOrDefault(key.id(), PortShares.none());
+                    PortShares found = shares.get(key.id());
+                    PortShares current = found == null ? PortShares.none() : found;
                     PortShare before = current.forPort(key.port());
                     List<PortShare> others = new ArrayList<>(current.all());
                     others.removeIf(s -> s.port() == key.port());
@@ -297,7 +302,7 @@ public final class StoreReplica implements AutoCloseable {
                 }
                 case POLICY -> {
                     if (policies == null) {
-                        policies = new HashMap<>(previous.policyMap());
+                        policies = previous.policyMap().edit();
                     }
                     PolicyRecord after = (PolicyRecord) record;
                     PolicyRecord before = after == null ? policies.remove(key.id()) : policies.put(key.id(), after);
@@ -310,10 +315,20 @@ public final class StoreReplica implements AutoCloseable {
         if (revision == applied) {
             return;
         }
-        publish(new ReplicaSnapshot(revision,
-                routes == null ? previous.routeMap() : routes,
-                shares == null ? previous.shareMap() : shares,
-                policies == null ? previous.policyMap() : policies), changes);
+        ReplicaSnapshot next = new ReplicaSnapshot(revision,
+                routes == null ? previous.routeMap() : routes.build(),
+                shares == null ? previous.shareMap() : shares.build(),
+                policies == null ? previous.policyMap() : policies.build());
+        lastSwapNanos = System.nanoTime() - started;
+        publish(next, changes);
+    }
+
+    /**
+     * How long decoding a batch of changes, building the next snapshot and swapping it in took, the
+     * last time; listeners are told after this, on the same thread. For metrics and benchmarks.
+     */
+    public long lastSwapNanos() {
+        return lastSwapNanos;
     }
 
     private StoreRecord decode(String key, byte[] value, long revision) {
@@ -347,8 +362,8 @@ public final class StoreReplica implements AutoCloseable {
     /** Every record that differs between two snapshots: what a reload changed. */
     private static List<RecordChange> diff(ReplicaSnapshot before, ReplicaSnapshot after) {
         List<RecordChange> changes = new ArrayList<>();
-        Set<String> workspaces = new HashSet<>(before.routeMap().keySet());
-        workspaces.addAll(after.routeMap().keySet());
+        Set<String> workspaces = new HashSet<>(before.routes().keySet());
+        workspaces.addAll(after.routes().keySet());
         for (String ws : workspaces) {
             RouteRecord a = before.route(ws);
             RouteRecord b = after.route(ws);
@@ -356,8 +371,8 @@ public final class StoreReplica implements AutoCloseable {
                 changes.add(new RecordChange.RouteChange(ws, a, b));
             }
         }
-        Set<String> shared = new HashSet<>(before.shareMap().keySet());
-        shared.addAll(after.shareMap().keySet());
+        Set<String> shared = new HashSet<>(before.allShares().keySet());
+        shared.addAll(after.allShares().keySet());
         for (String ws : shared) {
             Set<Integer> ports = new HashSet<>();
             before.shares(ws).all().forEach(s -> ports.add(s.port()));
@@ -370,8 +385,8 @@ public final class StoreReplica implements AutoCloseable {
                 }
             }
         }
-        Set<String> orgs = new HashSet<>(before.policyMap().keySet());
-        orgs.addAll(after.policyMap().keySet());
+        Set<String> orgs = new HashSet<>(before.policies().keySet());
+        orgs.addAll(after.policies().keySet());
         for (String org : orgs) {
             PolicyRecord a = before.policy(org);
             PolicyRecord b = after.policy(org);
