@@ -366,6 +366,26 @@ public abstract class StoreContractTest {
     }
 
     @Test
+    void replicaStartedWhileTheStoreIsUnreachableLoadsOnceItIsBack() throws Exception {
+        long written = store.putRoute(route("ws1"), KeyValueStore.ANY_REVISION);
+        FlakyStore flaky = new FlakyStore(kv);
+        flaky.cut();
+        StoreReplica replica = replica(flaky);
+
+        Thread.sleep(300);
+        assertThat(replica.health().loaded()).isFalse();
+        assertThat(replica.health().ready()).isFalse();
+        assertThat(replica.health().staleSince()).isNotNull();
+        assertThat(replica.current().route("ws1")).isNull();
+
+        flaky.restore();
+
+        assertThat(replica.awaitRevision(written, Duration.ofSeconds(10))).isTrue();
+        assertThat(replica.current().route("ws1")).isEqualTo(route("ws1"));
+        awaitLoaded(replica);
+    }
+
+    @Test
     void replicaReloadsTheSnapshotWhenItsRevisionWasCompacted() throws Exception {
         store.putRoute(route("ws1"), KeyValueStore.ANY_REVISION);
         store.putRoute(route("ws2"), KeyValueStore.ANY_REVISION);

@@ -27,8 +27,10 @@ class MultiHostLayoutTest {
     void twoHostsTwoGatewaysOneEtcdCluster() throws Exception {
         try (EtcdCluster etcd = EtcdCluster.start(3);
              StoreRouteSink host1 = new StoreRouteSink(connect(etcd.endpoints()), TTL);
-             StoreReplica gateway1 = replica(etcd.endpoints());
-             StoreReplica gateway2 = replica(etcd.endpoints().reversed());
+             EtcdStore client1 = EtcdStore.connect(etcd.endpoints(), Duration.ofSeconds(5));
+             EtcdStore client2 = EtcdStore.connect(etcd.endpoints().reversed(), Duration.ofSeconds(5));
+             StoreReplica gateway1 = replica(client1);
+             StoreReplica gateway2 = replica(client2);
              ControlPlaneStore admin = connect(List.of(etcd.endpoint(1)));
              // Closed only at the end (its lease is gone by then, so nothing is revoked): it "dies" below.
              StoreRouteSink host2 = new StoreRouteSink(connect(List.of(etcd.endpoint(2))), TTL)) {
@@ -63,9 +65,8 @@ class MultiHostLayoutTest {
         return new ControlPlaneStore(EtcdStore.connect(endpoints, Duration.ofSeconds(5)));
     }
 
-    private static StoreReplica replica(List<String> endpoints) {
-        return new StoreReplica(EtcdStore.connect(endpoints, Duration.ofSeconds(5)), Duration.ofMillis(200),
-                Clock.systemUTC()).start();
+    private static StoreReplica replica(EtcdStore client) {
+        return new StoreReplica(client, Duration.ofMillis(200), Clock.systemUTC()).start();
     }
 
     private static void awaitAll(List<StoreReplica> gateways, String what,

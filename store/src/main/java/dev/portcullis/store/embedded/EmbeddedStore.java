@@ -120,13 +120,7 @@ public final class EmbeddedStore implements KeyValueStore {
         synchronized (lock) {
             checkOpen();
             checkExpected(key, expectedRevision);
-            Lease lease = null;
-            if (leaseId != 0) {
-                lease = leases.get(leaseId);
-                if (lease == null) {
-                    throw new LeaseLostException(leaseId);
-                }
-            }
+            Lease lease = leaseId == 0 ? null : liveLease(leaseId);
             revision++;
             Entry previous = entries.put(key, new Entry(value.clone(), revision, leaseId));
             if (previous != null && previous.lease() != 0 && previous.lease() != leaseId) {
@@ -193,12 +187,22 @@ public final class EmbeddedStore implements KeyValueStore {
     public void keepAlive(long leaseId) {
         synchronized (lock) {
             checkOpen();
-            Lease lease = leases.get(leaseId);
-            if (lease == null) {
-                throw new LeaseLostException(leaseId);
-            }
+            Lease lease = liveLease(leaseId);
             lease.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lease.ttlMillis);
         }
+    }
+
+    /** The lease, or {@link LeaseLostException} when it is gone or past its deadline (ended here, not waiting for the reaper). */
+    private Lease liveLease(long leaseId) {
+        Lease lease = leases.get(leaseId);
+        if (lease != null && System.nanoTime() - lease.deadlineNanos >= 0) {
+            endLease(leaseId);
+            lease = null;
+        }
+        if (lease == null) {
+            throw new LeaseLostException(leaseId);
+        }
+        return lease;
     }
 
     @Override

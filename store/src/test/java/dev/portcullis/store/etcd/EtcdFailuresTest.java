@@ -46,8 +46,8 @@ class EtcdFailuresTest {
     void replicaServesItsSnapshotWhileEtcdIsDownAndResumesWithoutGapsOrDuplicates() throws Exception {
         try (EtcdCluster etcd = EtcdCluster.start(1);
              ControlPlaneStore writer = new ControlPlaneStore(EtcdStore.connect(etcd.endpoints(), Duration.ofSeconds(5)));
-             StoreReplica replica = new StoreReplica(EtcdStore.connect(etcd.endpoints(), Duration.ofSeconds(2)),
-                     Duration.ofMillis(200), Clock.systemUTC())) {
+             EtcdStore gatewayClient = EtcdStore.connect(etcd.endpoints(), Duration.ofSeconds(2));
+             StoreReplica replica = new StoreReplica(gatewayClient, Duration.ofMillis(200), Clock.systemUTC())) {
             replica.start();
             Observed observed = new Observed(replica);
             await("the replica to connect", Duration.ofSeconds(15), () -> replica.health().ready());
@@ -80,10 +80,10 @@ class EtcdFailuresTest {
     void killingTheLeaderUnderASteadyStreamOfRouteChangesLosesNoChange() throws Exception {
         try (EtcdCluster etcd = EtcdCluster.start(3);
              ControlPlaneStore writer = new ControlPlaneStore(EtcdStore.connect(etcd.endpoints(), Duration.ofSeconds(3)));
-             StoreReplica gateway1 = new StoreReplica(EtcdStore.connect(etcd.endpoints(), Duration.ofSeconds(2)),
-                     Duration.ofMillis(200), Clock.systemUTC());
-             StoreReplica gateway2 = new StoreReplica(EtcdStore.connect(etcd.endpoints().reversed(), Duration.ofSeconds(2)),
-                     Duration.ofMillis(200), Clock.systemUTC())) {
+             EtcdStore client1 = EtcdStore.connect(etcd.endpoints(), Duration.ofSeconds(2));
+             EtcdStore client2 = EtcdStore.connect(etcd.endpoints().reversed(), Duration.ofSeconds(2));
+             StoreReplica gateway1 = new StoreReplica(client1, Duration.ofMillis(200), Clock.systemUTC());
+             StoreReplica gateway2 = new StoreReplica(client2, Duration.ofMillis(200), Clock.systemUTC())) {
             Observed seen1 = new Observed(gateway1.start());
             Observed seen2 = new Observed(gateway2.start());
             await("both replicas to connect", Duration.ofSeconds(15), () -> gateway1.health().ready() && gateway2.health().ready());
