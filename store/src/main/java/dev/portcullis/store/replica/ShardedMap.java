@@ -41,7 +41,7 @@ final class ShardedMap<V> {
         return editor.build();
     }
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // no generic array creation in Java
     private static <V> Map<String, V>[] emptyShards() {
         Map<String, V>[] shards = new Map[SHARDS];
         java.util.Arrays.fill(shards, Map.of());

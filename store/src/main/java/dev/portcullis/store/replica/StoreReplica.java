@@ -408,6 +408,9 @@ public final class StoreReplica implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         worker.execute(() -> {
             if (watch != null) {

@@ -106,19 +106,19 @@ class EmbeddedStoreTest {
         }
         CountDownLatch compacted = new CountDownLatch(1);
 
-        try (EmbeddedStore store = EmbeddedStore.open(file);
-             KeyValueStore.Watch watch = store.watch(StoreKeys.ROOT, 2, new WatchListener() {
-                 @Override
-                 public void onEvents(List<KeyEvent> events) {}
+        try (EmbeddedStore store = EmbeddedStore.open(file)) {
+            store.watch(StoreKeys.ROOT, 2, new WatchListener() {
+                @Override
+                public void onEvents(List<KeyEvent> events) {}
 
-                 @Override
-                 public void onCompacted(long compactedRevision) {
-                     compacted.countDown();
-                 }
+                @Override
+                public void onCompacted(long compactedRevision) {
+                    compacted.countDown();
+                }
 
-                 @Override
-                 public void onDisconnected(Throwable cause) {}
-             })) {
+                @Override
+                public void onDisconnected(Throwable cause) {}
+            });
             assertThat(compacted.await(5, TimeUnit.SECONDS)).isTrue();
         }
     }
