@@ -246,6 +246,21 @@ public abstract class StoreContractTest {
         assertThatThrownBy(() -> store.putRoute(route("ws1"), lease)).isInstanceOf(LeaseLostException.class);
     }
 
+    @Test
+    void aLeaseTheStoreNoLongerHasIsReportedLostToItsOwner() {
+        java.util.concurrent.atomic.AtomicReference<HostLease> lost = new java.util.concurrent.atomic.AtomicReference<>();
+        HostLease lease = closeLater(store.grantLease(shortTtl().multipliedBy(3), lost::set));
+        store.putRoute(route("ws1"), lease);
+
+        // What an outage longer than the TTL looks like once the host is back: the lease is gone.
+        kv.revokeLease(lease.id());
+
+        await("the keep-alive to find the lease gone", shortTtl().multipliedBy(3), () -> lost.get() == lease);
+        assertThat(lease.isLost()).isTrue();
+        assertThat(store.snapshot().routes()).isEmpty();
+        assertThatThrownBy(() -> kv.keepAlive(lease.id())).isInstanceOf(LeaseLostException.class);
+    }
+
     // ---- watches ----
 
     @Test
