@@ -14,7 +14,11 @@ import dev.portcullis.store.LeaseLostException;
 import dev.portcullis.store.WatchListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -67,6 +71,7 @@ public final class EmbeddedStore implements KeyValueStore {
     record FileLease(long id, long ttlMillis) {}
 
     private final Optional<Path> file;
+    private final FileChannel fileLock;
     private final Object lock = new Object();
     private final TreeMap<String, Entry> entries = new TreeMap<>();
     private final Map<Long, Lease> leases = new HashMap<>();
@@ -82,10 +87,52 @@ public final class EmbeddedStore implements KeyValueStore {
 
     private EmbeddedStore(Optional<Path> file) {
         this.file = file;
-        file.ifPresent(this::load);
+        this.fileLock = file.map(EmbeddedStore::lock).orElse(null);
+        try {
+            file.ifPresent(this::load);
+        } catch (RuntimeException e) {
+            unlock();
+            throw e;
+        }
         // History before the start is gone: a watch from older revisions must reload a snapshot.
         compactedRevision = revision;
         expiry.scheduleWithFixedDelay(this::expireLeases, 50, 50, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Two processes writing one file would each overwrite the other's changes without knowing: the
+     * second one to open it is refused instead.
+     */
+    private static FileChannel lock(Path file) {
+        Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException sameProcess) {
+                lock = null;
+            }
+            if (lock == null) {
+                channel.close();
+                throw new IllegalStateException(file + " is used by another embedded store (" + lockFile
+                        + " is locked); only one process may open it");
+            }
+            return channel;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + lockFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void unlock() {
+        if (fileLock != null) {
+            try {
+                fileLock.close();
+            } catch (IOException e) {
+                // closing the channel releases the lock; nothing else to do
+            }
+        }
     }
 
     /** A store persisted in {@code file}, read from it when it exists. */
@@ -420,6 +467,7 @@ public final class EmbeddedStore implements KeyValueStore {
             watches.forEach(EmbeddedWatch::close);
         }
         expiry.shutdownNow();
+        unlock();
         delivery.shutdown();
         try {
             delivery.awaitTermination(5, TimeUnit.SECONDS);

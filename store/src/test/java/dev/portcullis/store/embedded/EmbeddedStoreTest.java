@@ -122,4 +122,16 @@ class EmbeddedStoreTest {
             assertThat(compacted.await(5, TimeUnit.SECONDS)).isTrue();
         }
     }
+
+    @Test
+    void refusesASecondStoreOnTheSameFile() {
+        Path file = dir.resolve("store.json");
+        try (EmbeddedStore first = EmbeddedStore.open(file)) {
+            assertThatThrownBy(() -> EmbeddedStore.open(file))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("only one process may open it");
+        }
+        // Closed: the file is free again.
+        EmbeddedStore.open(file).close();
+    }
 }
