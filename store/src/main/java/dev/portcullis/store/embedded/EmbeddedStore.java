@@ -2,9 +2,6 @@ package dev.portcullis.store.embedded;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.portcullis.store.ConflictException;
 import dev.portcullis.store.KeyEvent;
 import dev.portcullis.store.KeyRange;
@@ -12,13 +9,6 @@ import dev.portcullis.store.KeyValue;
 import dev.portcullis.store.KeyValueStore;
 import dev.portcullis.store.LeaseLostException;
 import dev.portcullis.store.WatchListener;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -46,9 +36,6 @@ import java.util.concurrent.TimeUnit;
 public final class EmbeddedStore implements KeyValueStore {
 
     static final int HISTORY = 100_000;
-    private static final int FORMAT_VERSION = 1;
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
     private record Entry(byte[] value, long modRevision, long lease) {}
 
@@ -63,15 +50,7 @@ public final class EmbeddedStore implements KeyValueStore {
         }
     }
 
-    // The file format: every key with its revision and lease, and every lease's TTL.
-    record FileFormat(int version, long revision, long nextLeaseId, List<FileEntry> entries, List<FileLease> leases) {}
-
-    record FileEntry(String key, byte[] value, long modRevision, long lease) {}
-
-    record FileLease(long id, long ttlMillis) {}
-
-    private final Optional<Path> file;
-    private final FileChannel fileLock;
+    private final Optional<StoreFile> file;
     private final Object lock = new Object();
     private final TreeMap<String, Entry> entries = new TreeMap<>();
     private final Map<Long, Lease> leases = new HashMap<>();
@@ -85,54 +64,17 @@ public final class EmbeddedStore implements KeyValueStore {
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(daemon("portcullis-embedded-watch"));
     private final ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(daemon("portcullis-embedded-leases"));
 
-    private EmbeddedStore(Optional<Path> file) {
-        this.file = file;
-        this.fileLock = file.map(EmbeddedStore::lock).orElse(null);
+    private EmbeddedStore(Optional<Path> path) {
+        this.file = path.map(StoreFile::lock);
         try {
-            file.ifPresent(this::load);
+            file.flatMap(StoreFile::read).ifPresent(this::load);
         } catch (RuntimeException e) {
-            unlock();
+            file.ifPresent(StoreFile::close);
             throw e;
         }
         // History before the start is gone: a watch from older revisions must reload a snapshot.
         compactedRevision = revision;
         expiry.scheduleWithFixedDelay(this::expireLeases, 50, 50, TimeUnit.MILLISECONDS);
-    }
-
-    /**
-     * Two processes writing one file would each overwrite the other's changes without knowing: the
-     * second one to open it is refused instead.
-     */
-    private static FileChannel lock(Path file) {
-        Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock;
-            try {
-                lock = channel.tryLock();
-            } catch (OverlappingFileLockException sameProcess) {
-                lock = null;
-            }
-            if (lock == null) {
-                channel.close();
-                throw new IllegalStateException(file + " is used by another embedded store (" + lockFile
-                        + " is locked); only one process may open it");
-            }
-            return channel;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot lock " + lockFile + ": " + e.getMessage(), e);
-        }
-    }
-
-    private void unlock() {
-        if (fileLock != null) {
-            try {
-                fileLock.close();
-            } catch (IOException e) {
-                // closing the channel releases the lock; nothing else to do
-            }
-        }
     }
 
     /** A store persisted in {@code file}, read from it when it exists. */
@@ -411,38 +353,20 @@ public final class EmbeddedStore implements KeyValueStore {
         if (file.isEmpty()) {
             return;
         }
-        List<FileEntry> fileEntries = new ArrayList<>(entries.size());
-        entries.forEach((key, e) -> fileEntries.add(new FileEntry(key, e.value(), e.modRevision(), e.lease())));
-        List<FileLease> fileLeases = new ArrayList<>();
-        leases.forEach((id, lease) -> fileLeases.add(new FileLease(id, lease.ttlMillis)));
-        try {
-            AtomicFiles.write(file.get(), JSON.writeValueAsBytes(
-                    new FileFormat(FORMAT_VERSION, revision, nextLeaseId, fileEntries, fileLeases)));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode the store", e);
-        }
+        List<StoreFile.Key> keys = new ArrayList<>(entries.size());
+        entries.forEach((key, e) -> keys.add(new StoreFile.Key(key, e.value(), e.modRevision(), e.lease())));
+        List<StoreFile.Lease> fileLeases = new ArrayList<>();
+        leases.forEach((id, lease) -> fileLeases.add(new StoreFile.Lease(id, lease.ttlMillis)));
+        file.get().write(revision, nextLeaseId, keys, fileLeases);
     }
 
-    private void load(Path path) {
-        if (!Files.exists(path)) {
-            return;
-        }
-        FileFormat format;
-        try {
-            format = JSON.readValue(path.toFile(), FileFormat.class);
-        } catch (IOException e) {
-            // Written atomically, so a damaged file is not a crash mid-write: refuse rather than guess.
-            throw new IllegalStateException(path + ": cannot read the embedded store: " + e.getMessage(), e);
-        }
-        if (format.version() != FORMAT_VERSION) {
-            throw new IllegalStateException(path + ": format version " + format.version() + " (expected: " + FORMAT_VERSION + ")");
-        }
-        revision = format.revision();
-        nextLeaseId = format.nextLeaseId();
-        for (FileLease lease : format.leases()) {
+    private void load(StoreFile.Content content) {
+        revision = content.revision();
+        nextLeaseId = content.nextLeaseId();
+        for (StoreFile.Lease lease : content.leases()) {
             leases.put(lease.id(), new Lease(lease.ttlMillis()));
         }
-        for (FileEntry entry : format.entries()) {
+        for (StoreFile.Key entry : content.entries()) {
             entries.put(entry.key(), new Entry(entry.value(), entry.modRevision(), entry.lease()));
             Lease lease = leases.get(entry.lease());
             if (lease != null) {
@@ -467,7 +391,7 @@ public final class EmbeddedStore implements KeyValueStore {
             watches.forEach(EmbeddedWatch::close);
         }
         expiry.shutdownNow();
-        unlock();
+        file.ifPresent(StoreFile::close);
         delivery.shutdown();
         try {
             delivery.awaitTermination(5, TimeUnit.SECONDS);

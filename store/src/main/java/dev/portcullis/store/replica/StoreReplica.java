@@ -22,11 +22,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -163,7 +161,7 @@ public final class StoreReplica implements AutoCloseable {
         shares.forEach((ws, byPort) -> shareMap.put(ws, PortShares.of(byPort.values())));
         ReplicaSnapshot next = new ReplicaSnapshot(range.revision(), ShardedMap.of(routes), ShardedMap.of(shareMap),
                 ShardedMap.of(policies));
-        publish(next, diff(snapshot, next));
+        publish(next, SnapshotDiff.between(snapshot, next));
         loaded = true;
         startWatch();
     }
@@ -357,53 +355,6 @@ public final class StoreReplica implements AutoCloseable {
             notifiedRevision = next.revision();
             swapped.notifyAll();
         }
-    }
-
-    /** Every record that differs between two snapshots: what a reload changed. */
-    private static List<RecordChange> diff(ReplicaSnapshot before, ReplicaSnapshot after) {
-        List<RecordChange> changes = new ArrayList<>();
-        Set<String> workspaces = new HashSet<>(before.routes().keySet());
-        workspaces.addAll(after.routes().keySet());
-        for (String ws : workspaces) {
-            RouteRecord a = before.route(ws);
-            RouteRecord b = after.route(ws);
-            if (!Objects.equals(a, b)) {
-                changes.add(new RecordChange.RouteChange(ws, a, b));
-            }
-        }
-        Set<String> shared = new HashSet<>(before.allShares().keySet());
-        shared.addAll(after.allShares().keySet());
-        for (String ws : shared) {
-            Set<Integer> ports = new HashSet<>();
-            before.shares(ws).all().forEach(s -> ports.add(s.port()));
-            after.shares(ws).all().forEach(s -> ports.add(s.port()));
-            for (int port : ports) {
-                PortShare a = before.shares(ws).forPort(port);
-                PortShare b = after.shares(ws).forPort(port);
-                if (!sameShare(a, b)) {
-                    changes.add(new RecordChange.ShareChange(ws, port, a, b));
-                }
-            }
-        }
-        Set<String> orgs = new HashSet<>(before.policies().keySet());
-        orgs.addAll(after.policies().keySet());
-        for (String org : orgs) {
-            PolicyRecord a = before.policy(org);
-            PolicyRecord b = after.policy(org);
-            if (a == null || b == null || !a.document().equals(b.document())) {
-                changes.add(new RecordChange.PolicyChange(org, a, b));
-            }
-        }
-        return changes;
-    }
-
-    // PortShare has no equals: compare what it holds.
-    private static boolean sameShare(PortShare a, PortShare b) {
-        if (a == null || b == null) {
-            return a == b;
-        }
-        return a.level() == b.level() && a.users().equals(b.users()) && a.groups().equals(b.groups())
-               && Objects.equals(a.expiresAt(), b.expiresAt());
     }
 
     @Override

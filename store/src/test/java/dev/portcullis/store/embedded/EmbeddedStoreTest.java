@@ -126,10 +126,13 @@ class EmbeddedStoreTest {
     @Test
     void refusesASecondStoreOnTheSameFile() {
         Path file = dir.resolve("store.json");
-        try (EmbeddedStore first = EmbeddedStore.open(file)) {
+        EmbeddedStore first = EmbeddedStore.open(file);
+        try {
             assertThatThrownBy(() -> EmbeddedStore.open(file))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("only one process may open it");
+        } finally {
+            first.close();
         }
         // Closed: the file is free again.
         EmbeddedStore.open(file).close();
