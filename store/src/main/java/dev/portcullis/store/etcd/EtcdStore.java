@@ -23,6 +23,7 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.OptionsUtil;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
@@ -45,13 +46,21 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class EtcdStore implements KeyValueStore {
 
+    /**
+     * Keys per read when loading a snapshot. A whole table in one answer would pass gRPC's 4 MiB
+     * message limit at about 15k routes; pages keep every answer small.
+     */
+    static final int PAGE_SIZE = 2000;
+
     private final Client client;
     private final Duration timeout;
+    private final int pageSize;
     private final String description;
 
-    private EtcdStore(List<String> endpoints, Duration timeout) {
+    private EtcdStore(List<String> endpoints, Duration timeout, int pageSize) {
         this.description = "etcd " + String.join(",", endpoints);
         this.timeout = timeout;
+        this.pageSize = pageSize;
         this.client = Client.builder()
                 .endpoints(endpoints.toArray(String[]::new))
                 // Calls fail within the timeout instead of waiting for a member to come back.
@@ -67,26 +76,52 @@ public final class EtcdStore implements KeyValueStore {
      * @param timeout how long one call may take before it fails with {@link StoreUnavailableException}
      */
     public static EtcdStore connect(List<String> endpoints, Duration timeout) {
+        return connect(endpoints, timeout, PAGE_SIZE);
+    }
+
+    /** With {@code pageSize} keys per snapshot read: tests use small pages to cross page ends. */
+    static EtcdStore connect(List<String> endpoints, Duration timeout, int pageSize) {
         requireNonNull(endpoints, "endpoints");
         if (endpoints.isEmpty()) {
             throw new IllegalArgumentException("endpoints: [] (expected: at least one etcd client URL)");
         }
-        return new EtcdStore(List.copyOf(endpoints), requireNonNull(timeout, "timeout"));
+        return new EtcdStore(List.copyOf(endpoints), requireNonNull(timeout, "timeout"), pageSize);
     }
 
     private static ByteSequence bytes(String s) {
         return ByteSequence.from(s, UTF_8);
     }
 
+    /**
+     * Reads in pages, every page after the first at the first one's revision, so the result is one
+     * consistent snapshot. If that revision is compacted meanwhile the read fails and is retried.
+     */
     @Override
     public KeyRange range(String prefix) {
-        GetResponse response = await(client.getKVClient().get(bytes(prefix),
-                GetOption.builder().isPrefix(true).withSortField(GetOption.SortTarget.KEY).build()), "read " + prefix);
-        List<KeyValue> entries = new ArrayList<>(response.getKvs().size());
-        for (io.etcd.jetcd.KeyValue kv : response.getKvs()) {
-            entries.add(new KeyValue(kv.getKey().toString(UTF_8), kv.getValue().getBytes(), kv.getModRevision(), kv.getLease()));
+        ByteSequence end = OptionsUtil.prefixEndOf(bytes(prefix));
+        ByteSequence from = bytes(prefix);
+        long revision = 0;
+        List<KeyValue> entries = new ArrayList<>();
+        while (true) {
+            GetOption.Builder option = GetOption.builder().withRange(end).withLimit(pageSize)
+                    .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.ASCEND);
+            if (revision != 0) {
+                option.withRevision(revision);
+            }
+            GetResponse page = await(client.getKVClient().get(from, option.build()), "read " + prefix);
+            if (revision == 0) {
+                revision = page.getHeader().getRevision();
+            }
+            for (io.etcd.jetcd.KeyValue kv : page.getKvs()) {
+                entries.add(new KeyValue(kv.getKey().toString(UTF_8), kv.getValue().getBytes(), kv.getModRevision(), kv.getLease()));
+            }
+            if (!page.isMore() || page.getKvs().isEmpty()) {
+                return new KeyRange(revision, entries);
+            }
+            // The next page starts right after the last key: the key plus a zero byte.
+            byte[] last = page.getKvs().getLast().getKey().getBytes();
+            from = ByteSequence.from(java.util.Arrays.copyOf(last, last.length + 1));
         }
-        return new KeyRange(response.getHeader().getRevision(), entries);
     }
 
     @Override
