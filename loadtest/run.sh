@@ -16,6 +16,7 @@
 #   GATEWAY_TARGET [gateway/target] the gateway build to measure (its jar and lib/)
 #   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
 #   CHANGES [1000] route changes measured by route-churn (after 200 warm-up ones)
+#   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
 # core 0 (h2: h2load instead of wrk, no open loop). Every process started here is stopped by its pid when the script ends. Loopback only.
@@ -44,6 +45,7 @@ DEMO_PORT=28081
 ETCD_CLIENT_PORT=28379
 ETCD_PEER_PORT=28380
 CHANGES=${CHANGES:-1000}
+ETCD_TABLE=${ETCD_TABLE:-20000}
 HOST_HEADER="$BACKEND_PORT-bench.ws.localhost"
 PROXY_CORE=1
 CLIENT_CORE=0
@@ -443,8 +445,8 @@ scenario_route_churn() {
   wait_port $ETCD_CLIENT_PORT
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   loadtest_java -Xmx2g dev.portcullis.loadtest.RouteChurn --etcd "http://127.0.0.1:$ETCD_CLIENT_PORT" \
-    --changes "$CHANGES" --out "$RESULTS/route-churn-$stamp.json" --meta "date=$stamp" \
-    --meta "command=CHANGES=$CHANGES loadtest/run.sh route-churn" --meta "etcd=$(/usr/bin/etcd --version | head -n1)"
+    --changes "$CHANGES" --etcd-table "$ETCD_TABLE" --out "$RESULTS/route-churn-$stamp.json" --meta "date=$stamp" \
+    --meta "command=CHANGES=$CHANGES ETCD_TABLE=$ETCD_TABLE loadtest/run.sh route-churn" --meta "etcd=$(/usr/bin/etcd --version | head -n1)"
 }
 
 case "${1:-}" in
@@ -453,5 +455,5 @@ case "${1:-}" in
   h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;
   serve) scenario_serve ;;
-  *) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
