@@ -5,6 +5,7 @@
 #   loadtest/run.sh h2           HTTP/2 over TLS (ALPN h2) from the client, HTTP/1.1 keep-alive to the backend (h2load)
 #   loadtest/run.sh ws-idle      memory per idle WebSocket tunnel through the gateway
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
+#   loadtest/run.sh route-churn  route propagation through the store (embedded and a local etcd), snapshot swap cost
 #
 # Environment (defaults in brackets):
 #   REPS [3]  DURATION [15] seconds per measured wrk run  WARMUP [5] seconds before each
@@ -14,6 +15,8 @@
 #   OPEN_DURATION [10] seconds  TUNNELS [2000] for ws-idle  JAVA_HOME  PORTCULLIS_JAVA_OPTS
 #   GATEWAY_TARGET [gateway/target] the gateway build to measure (its jar and lib/)
 #   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
+#   CHANGES [1000] route changes measured by route-churn (after 200 warm-up ones)
+#   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
 # core 0 (h2: h2load instead of wrk, no open loop). Every process started here is stopped by its pid when the script ends. Loopback only.
@@ -39,6 +42,10 @@ HAPROXY_PORT=28444
 PORTCULLIS_PORT=28445
 PORTCULLIS_JDK_PORT=28446
 DEMO_PORT=28081
+ETCD_CLIENT_PORT=28379
+ETCD_PEER_PORT=28380
+CHANGES=${CHANGES:-1000}
+ETCD_TABLE=${ETCD_TABLE:-20000}
 HOST_HEADER="$BACKEND_PORT-bench.ws.localhost"
 PROXY_CORE=1
 CLIENT_CORE=0
@@ -141,12 +148,12 @@ snapshot_gateway() {
 
 loadtest_built() {
   local jar="$HERE/target/portcullis-loadtest.jar"
-  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
+  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
      || [ ! -f "$jar" ]; then
     log "building loadtest/ ..."
     local mvn="${PORTCULLIS_MVN:-$ROOT/.tools/apache-maven-3.9.16/bin/mvn}"
     [ -x "$mvn" ] || mvn="$(command -v mvn)"
-    (cd "$ROOT" && "$mvn" -B -q -pl loadtest -DskipTests package) >&2 || die "building loadtest/ failed"
+    (cd "$ROOT" && "$mvn" -B -q -pl loadtest -am -DskipTests package) >&2 || die "building loadtest/ failed"
   fi
 }
 loadtest_java() { "$JAVA" -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" "$@"; }
@@ -422,10 +429,31 @@ scenario_ws_idle() {
     --meta "portcullis_log=$(grep -E 'Transport|TLS' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')"
 }
 
+# A single etcd member on loopback (data under target/bench/etcd, removed first) and the route-churn
+# measurements against it and against the embedded store. etcd and the generator share the machine.
+scenario_route_churn() {
+  [ -x /usr/bin/etcd ] || die "/usr/bin/etcd is missing: apt-get install -y etcd-server"
+  mkdir -p "$WORK" "$RESULTS"
+  loadtest_built
+  ports_free $ETCD_CLIENT_PORT $ETCD_PEER_PORT
+  rm -rf "$WORK/etcd"
+  /usr/bin/etcd --name bench --data-dir "$WORK/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "bench=http://127.0.0.1:$ETCD_PEER_PORT" --logger zap --log-level warn >"$WORK/etcd.out" 2>&1 &
+  STARTED+=("$!")
+  wait_port $ETCD_CLIENT_PORT
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  loadtest_java -Xmx2g dev.portcullis.loadtest.RouteChurn --etcd "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+    --changes "$CHANGES" --etcd-table "$ETCD_TABLE" --out "$RESULTS/route-churn-$stamp.json" --meta "date=$stamp" \
+    --meta "command=CHANGES=$CHANGES ETCD_TABLE=$ETCD_TABLE loadtest/run.sh route-churn" --meta "etcd=$(/usr/bin/etcd --version | head -n1)"
+}
+
 case "${1:-}" in
   http1) scenario_http1 ;;
+  route-churn) scenario_route_churn ;;
   h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;
   serve) scenario_serve ;;
-  *) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -11,6 +11,9 @@ import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import dev.portcullis.agent.route.FileRouteSink;
 import dev.portcullis.agent.route.InMemoryRouteSink;
 import dev.portcullis.agent.route.RouteSink;
+import dev.portcullis.agent.route.StoreRouteSink;
+import dev.portcullis.store.ControlPlaneStore;
+import dev.portcullis.store.StoreSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -41,7 +44,10 @@ public final class AgentDaemon implements AutoCloseable {
         return t;
     });
 
-    private AgentDaemon(FileChannel lockFile, WorkspaceNetworks agent, AgentApiServer server) {
+    private final RouteSink routes;
+
+    private AgentDaemon(FileChannel lockFile, WorkspaceNetworks agent, AgentApiServer server, RouteSink routes) {
+        this.routes = routes;
         this.lockFile = lockFile;
         this.agent = agent;
         this.server = server;
@@ -50,7 +56,7 @@ public final class AgentDaemon implements AutoCloseable {
     public static AgentDaemon start(AgentConfig config) throws InterruptedException {
         requireNonNull(config, "config");
         FileChannel lock = lock(config);
-        RouteSink routes = config.routeFile().<RouteSink>map(FileRouteSink::new).orElseGet(InMemoryRouteSink::new);
+        RouteSink routes = routeSink(config);
         WorkspaceNetworks agent = new WorkspaceNetworks(config, new ProcessCommandRunner(), routes, StepListener.NONE,
                 Clock.systemUTC());
         var report = agent.start();
@@ -58,10 +64,20 @@ public final class AgentDaemon implements AutoCloseable {
                 config.tableName(), config.addressPlan().range(), agent.shapingMode(), agent.list().size(),
                 report.actions().isEmpty() ? "in sync" : report.actions());
         AgentApiServer server = AgentApiServer.start(config.socketPath(), new ApiHandler(agent));
-        AgentDaemon daemon = new AgentDaemon(lock, agent, server);
+        AgentDaemon daemon = new AgentDaemon(lock, agent, server, routes);
         long every = config.reconcileInterval().toMillis();
         daemon.reconciler.scheduleWithFixedDelay(daemon::reconcileQuietly, every, every, TimeUnit.MILLISECONDS);
         return daemon;
+    }
+
+    /** Where routes go: the shared store under this host's lease, a file for a local gateway, or memory. */
+    static RouteSink routeSink(AgentConfig config) {
+        if (config.store().isPresent()) {
+            StoreSettings settings = config.store().get();
+            log.info("publishing routes to the {} under a lease of {}", settings, settings.leaseTtl());
+            return new StoreRouteSink(new ControlPlaneStore(settings.open()), settings.leaseTtl());
+        }
+        return config.routeFile().<RouteSink>map(FileRouteSink::new).orElseGet(InMemoryRouteSink::new);
     }
 
     private void reconcileQuietly() {
@@ -102,6 +118,14 @@ public final class AgentDaemon implements AutoCloseable {
     public void close() {
         reconciler.shutdownNow();
         server.close();
+        if (routes instanceof AutoCloseable closeable) {
+            // A clean stop revokes the host's lease: its routes leave the store now, not after the TTL.
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                log.warn("cannot withdraw this host's routes from the store: {}", e.getMessage());
+            }
+        }
         try {
             lockFile.close();
         } catch (IOException e) {

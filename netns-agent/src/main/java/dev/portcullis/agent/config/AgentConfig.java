@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.store.StoreSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +32,8 @@ public record AgentConfig(
         int defaultEgressMbit,
         Duration reconcileInterval,
         String hostName,
-        Optional<Path> routeFile) {
+        Optional<Path> routeFile,
+        Optional<StoreSettings> store) {
 
     private static final Pattern NAMESPACE_PREFIX = Pattern.compile("[a-z][a-z0-9-]{0,19}");
     private static final Pattern INTERFACE_PREFIX = Pattern.compile("[a-z][a-z0-9]{0,4}");
@@ -44,6 +46,11 @@ public record AgentConfig(
         requireNonNull(reconcileInterval, "reconcileInterval");
         requireNonNull(hostName, "hostName");
         requireNonNull(routeFile, "routeFile");
+        requireNonNull(store, "store");
+        if (routeFile.isPresent() && store.isPresent()) {
+            throw new IllegalArgumentException("store: set together with routeFile (expected: one place to publish routes:"
+                    + " store for gateways on other machines, routeFile for a gateway on this one)");
+        }
         check("namespacePrefix", namespacePrefix, NAMESPACE_PREFIX, "1-20 of a-z, 0-9 and '-', starting with a letter");
         check("interfacePrefix", interfacePrefix, INTERFACE_PREFIX,
                 "1-5 of a-z and 0-9, starting with a letter (the rest of the 15-character name is a hash)");
@@ -96,6 +103,7 @@ public record AgentConfig(
         private Duration reconcileInterval = Duration.ofSeconds(30);
         private String hostName = defaultHostName();
         private Path routeFile;
+        private StoreSettings store;
 
         private Builder() {}
 
@@ -115,12 +123,14 @@ public record AgentConfig(
         public Builder reconcileInterval(Duration v) { reconcileInterval = v; return this; }
         public Builder hostName(String v) { hostName = v; return this; }
         public Builder routeFile(Path v) { routeFile = v; return this; }
+        public Builder store(StoreSettings v) { store = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName,
                     new AddressPlan(requireNonNull(addressRange, "addressRange"), slotPrefixLength),
                     gatewayAddresses, blockedDestinations, hostServices, allowHostToWorkspaces, globalForwarding,
-                    defaultEgressMbit, reconcileInterval, hostName, Optional.ofNullable(routeFile));
+                    defaultEgressMbit, reconcileInterval, hostName, Optional.ofNullable(routeFile),
+                    Optional.ofNullable(store));
         }
 
         private static String defaultHostName() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.store.StoreSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -51,6 +53,21 @@ public final class AgentConfigLoader {
         public Integer reconcileIntervalSeconds;
         public String hostName;
         public String routeFile;
+        public StoreSection store;
+    }
+
+    /** {@code store:} exactly one of {@code embedded} (a file) or {@code etcd}. */
+    @SuppressWarnings("unused") // fields are filled in by Jackson
+    static final class StoreSection {
+        public String embedded;
+        public EtcdSection etcd;
+        public Integer leaseTtlSeconds;
+    }
+
+    @SuppressWarnings("unused") // fields are filled in by Jackson
+    static final class EtcdSection {
+        public List<String> endpoints;
+        public Integer timeoutMillis;
     }
 
     public static AgentConfig load(Path file) throws ConfigException {
@@ -92,12 +109,39 @@ public final class AgentConfigLoader {
         step.apply("reconcileIntervalSeconds", raw.reconcileIntervalSeconds, v -> b.reconcileInterval(seconds(v)));
         step.apply("hostName", raw.hostName, b::hostName);
         step.apply("routeFile", raw.routeFile, v -> b.routeFile(absolute("routeFile", v)));
+        if (raw.store != null) {
+            b.store(store(fileName, lines, raw.store));
+        }
         try {
             return b.build();
         } catch (IllegalArgumentException e) {
             // Cross-key checks: the message starts with the key it is about.
             String key = e.getMessage().split(":", 2)[0];
             throw new ConfigException(where(fileName, lines.get(key)) + e.getMessage(), e);
+        }
+    }
+
+    private static StoreSettings store(String fileName, Map<String, Integer> lines, StoreSection section)
+            throws ConfigException {
+        List<String> endpoints = section.etcd == null || section.etcd.endpoints == null ? List.of() : section.etcd.endpoints;
+        if (section.etcd != null && endpoints.isEmpty()) {
+            throw new ConfigException(where(fileName, lines.getOrDefault("store.etcd", lines.get("store")))
+                    + "store.etcd.endpoints: missing or empty (expected: at least one etcd client URL)", null);
+        }
+        try {
+            return new StoreSettings(
+                    Optional.ofNullable(section.embedded).map(Path::of), endpoints,
+                    section.leaseTtlSeconds == null ? StoreSettings.DEFAULT_LEASE_TTL : Duration.ofSeconds(section.leaseTtlSeconds),
+                    section.etcd == null || section.etcd.timeoutMillis == null ? StoreSettings.DEFAULT_TIMEOUT
+                            : Duration.ofMillis(section.etcd.timeoutMillis));
+        } catch (IllegalArgumentException e) {
+            // The message starts with the key path, e.g. "store.etcd.endpoints: ...".
+            String key = e.getMessage().split(":", 2)[0];
+            Integer line = lines.get(key);
+            if (line == null) {
+                line = lines.get("store");
+            }
+            throw new ConfigException(where(fileName, line) + e.getMessage(), e);
         }
     }
 
@@ -149,19 +193,39 @@ public final class AgentConfigLoader {
         return fileName + line + ": " + key + e.getOriginalMessage().split("\n", 2)[0];
     }
 
-    /** Line numbers of the top-level keys, for errors found after binding. */
+    /**
+     * Line numbers of the keys, by dotted path ({@code routeFile}, {@code store.etcd.endpoints}),
+     * for errors found after binding. Keys inside lists are not recorded.
+     */
     private static Map<String, Integer> keyLines(String text) {
         Map<String, Integer> lines = new HashMap<>();
         try (JsonParser parser = YAML.getFactory().createParser(text)) {
-            int depth = 0;
+            // The path of the object being read; listMarker entries are lists, whose keys are not recorded.
+            final String listMarker = "\u0000list";
+            java.util.Deque<String> path = new java.util.ArrayDeque<>();
+            String lastKey = null;
             JsonToken token;
             while ((token = parser.nextToken()) != null) {
                 if (token.isStructStart()) {
-                    depth++;
+                    boolean inList = path.contains(listMarker);
+                    String parent = path.isEmpty() ? "" : path.peek();
+                    if (token == JsonToken.START_ARRAY || inList) {
+                        path.push(listMarker);
+                    } else if (lastKey == null) {
+                        path.push("");
+                    } else {
+                        path.push(parent.isEmpty() ? lastKey : parent + "." + lastKey);
+                    }
+                    lastKey = null;
                 } else if (token.isStructEnd()) {
-                    depth--;
-                } else if (token == JsonToken.FIELD_NAME && depth == 1) {
-                    lines.putIfAbsent(parser.currentName(), parser.currentTokenLocation().getLineNr());
+                    path.pop();
+                } else if (token == JsonToken.FIELD_NAME && !path.contains(listMarker)) {
+                    lastKey = parser.currentName();
+                    String parent = path.isEmpty() ? "" : path.peek();
+                    lines.putIfAbsent(parent.isEmpty() ? lastKey : parent + "." + lastKey,
+                            parser.currentTokenLocation().getLineNr());
+                } else {
+                    lastKey = null;
                 }
             }
         } catch (IOException e) {

@@ -85,4 +85,97 @@ class AgentConfigLoaderTest {
         assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "interfacePrefix: portcullis\n"))
                 .hasMessageStartingWith("agent.yaml:1: interfacePrefix: 'portcullis'");
     }
+
+    @Test
+    void readsAnEtcdStoreSection() throws Exception {
+        AgentConfig config = AgentConfigLoader.parse("agent.yaml", """
+                hostName: host-7
+                store:
+                  leaseTtlSeconds: 15
+                  etcd:
+                    endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]
+                    timeoutMillis: 2000
+                """);
+
+        assertThat(config.store()).hasValueSatisfying(store -> {
+            assertThat(store.etcdEndpoints()).containsExactly("http://10.0.0.1:2379", "http://10.0.0.2:2379");
+            assertThat(store.embeddedFile()).isEmpty();
+            assertThat(store.leaseTtl()).isEqualTo(Duration.ofSeconds(15));
+            assertThat(store.timeout()).isEqualTo(Duration.ofSeconds(2));
+        });
+    }
+
+    @Test
+    void readsAnEmbeddedStoreSection() throws Exception {
+        AgentConfig config = AgentConfigLoader.parse("agent.yaml", """
+                store:
+                  embedded: /var/lib/portcullis/store.json
+                """);
+
+        assertThat(config.store()).hasValueSatisfying(store -> {
+            assertThat(store.embeddedFile()).contains(Path.of("/var/lib/portcullis/store.json"));
+            assertThat(store.leaseTtl()).isEqualTo(dev.portcullis.store.StoreSettings.DEFAULT_LEASE_TTL);
+        });
+        assertThat(AgentConfigLoader.parse("agent.yaml", "hostName: h\n").store()).isEmpty();
+    }
+
+    @Test
+    void namesFileLineAndKeyOfABadEtcdEndpoint() {
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", """
+                hostName: host-7
+                store:
+                  etcd:
+                    endpoints: [etcd-1:2379]
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:4: store.etcd.endpoints: 'etcd-1:2379'")
+                .hasMessageContaining("expected: an etcd client URL");
+    }
+
+    @Test
+    void namesFileLineAndKeyOfAnUnknownStoreKey() {
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", """
+                store:
+                  etcd:
+                    endpoint: [http://10.0.0.1:2379]
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:3: store.etcd.endpoint: ")
+                .hasMessageContaining("Unrecognized field");
+    }
+
+    @Test
+    void refusesAStoreThatIsBothEmbeddedAndEtcd() {
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", """
+                hostName: host-7
+                store:
+                  embedded: /var/lib/portcullis/store.json
+                  etcd:
+                    endpoints: [http://10.0.0.1:2379]
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:2: store: both embedded and etcd");
+    }
+
+    @Test
+    void refusesALeaseTtlTooShortForEtcd() {
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", """
+                store:
+                  embedded: /var/lib/portcullis/store.json
+                  leaseTtlSeconds: 1
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:3: store.leaseTtlSeconds: 1 (expected: 2-3600)");
+    }
+
+    @Test
+    void refusesAStoreBesideARouteFile() {
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", """
+                routeFile: /var/lib/pc/routes.json
+                store:
+                  embedded: /var/lib/portcullis/store.json
+                """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:2: store: set together with routeFile");
+    }
 }
