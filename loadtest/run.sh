@@ -6,6 +6,7 @@
 #   loadtest/run.sh ws-idle      memory per idle WebSocket tunnel through the gateway
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
 #   loadtest/run.sh route-churn  route propagation through the store (embedded and a local etcd), snapshot swap cost
+#   loadtest/run.sh policy       the policy decision made on every request (JMH), as ratios to a share lookup
 #
 # Environment (defaults in brackets):
 #   REPS [3]  DURATION [15] seconds per measured wrk run  WARMUP [5] seconds before each
@@ -449,8 +450,18 @@ scenario_route_churn() {
     --meta "command=CHANGES=$CHANGES ETCD_TABLE=$ETCD_TABLE loadtest/run.sh route-churn" --meta "etcd=$(/usr/bin/etcd --version | head -n1)"
 }
 
+# The policy decision of every request, measured by JMH in forked JVMs (POLICY_FORKS [3]), each case
+# also as a ratio to the share lookup measured in the same run.
+scenario_policy() {
+  mkdir -p "$RESULTS"
+  loadtest_built
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  loadtest_java dev.portcullis.loadtest.jmh.PolicyBench "${POLICY_FORKS:-3}" "$RESULTS/policy-$stamp.json"
+}
+
 case "${1:-}" in
   http1) scenario_http1 ;;
+  policy) scenario_policy ;;
   route-churn) scenario_route_churn ;;
   h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;
