@@ -3,6 +3,7 @@ package dev.portcullis.gateway.config;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
+import dev.portcullis.gateway.fairness.FairnessSettings;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.transport.Transport;
 import java.net.InetSocketAddress;
@@ -29,6 +30,7 @@ import java.util.Optional;
  * @param routes            static workspace routes
  * @param routeFiles        route files written by host agents on this machine, watched for changes
  * @param identity          when present, every request must carry a bearer JWT from one of its issuers
+ * @param fairness          when present, the node's bandwidth is shared between workspaces (docs/fairness.md)
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -43,7 +45,8 @@ public record GatewayConfig(
         int eventLoopThreads,
         RouteTable routes,
         List<Path> routeFiles,
-        Optional<IdentityVerifierConfig> identity) {
+        Optional<IdentityVerifierConfig> identity,
+        Optional<FairnessSettings> fairness) {
 
     public GatewayConfig {
         listeners = List.copyOf(listeners);
@@ -66,6 +69,7 @@ public record GatewayConfig(
         requireNonNull(routes, "routes");
         routeFiles = List.copyOf(routeFiles);
         requireNonNull(identity, "identity");
+        requireNonNull(fairness, "fairness");
     }
 
     /** The admin listener unless configured: loopback only, so metrics are not public by accident. */
@@ -127,6 +131,7 @@ public record GatewayConfig(
         private RouteTable routes = RouteTable.empty();
         private final List<Path> routeFiles = new ArrayList<>();
         private IdentityVerifierConfig identity;
+        private FairnessSettings fairness;
 
         private Builder() {}
 
@@ -192,12 +197,18 @@ public record GatewayConfig(
             return this;
         }
 
+        /** Shares the node's bandwidth between workspaces. */
+        public Builder fairness(FairnessSettings fairness) {
+            this.fairness = requireNonNull(fairness, "fairness");
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
-                    Optional.ofNullable(identity));
+                    Optional.ofNullable(identity), Optional.ofNullable(fairness));
         }
     }
 }

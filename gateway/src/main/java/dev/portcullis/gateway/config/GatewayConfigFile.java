@@ -48,6 +48,8 @@ public final class GatewayConfigFile {
     public List<String> routeFiles;
     @JsonProperty("identity")
     public IdentitySection identity;
+    @JsonProperty("fairness")
+    public FairnessSection fairness;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -109,7 +111,8 @@ public final class GatewayConfigFile {
                 eventLoopThreads == null ? 0 : eventLoopThreads,
                 routeTable,
                 routeFiles == null ? List.of() : routeFiles.stream().map(folder::resolve).toList(),
-                identity == null ? Optional.empty() : Optional.of(identity.toConfig(folder)));
+                identity == null ? Optional.empty() : Optional.of(identity.toConfig(folder)),
+                fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()));
     }
 
     private static void require(Object value, String key) {

@@ -35,6 +35,25 @@ public final class GatewayMetrics {
     private final Counter gatewayAnswers = Counter.builder().name("portcullis_gateway_errors_total")
             .help("Requests the gateway answered itself, by error code (e.g. port-not-served, upstream-timeout)")
             .labelNames("error").register(registry);
+    // Bandwidth fairness (docs/fairness.md): one series per workspace with open flows, removed
+    // when the workspace has had none for a while, so the label set follows the active workspaces.
+    private final Gauge fairnessCapacity = Gauge.builder().name("portcullis_fairness_capacity_bytes_per_second")
+            .help("The node capacity shared between workspaces (+Inf: unlimited, only caps apply)").register(registry);
+    private final Counter fairnessBytes = Counter.builder().name("portcullis_fairness_bytes_total")
+            .help("Bytes relayed for a workspace (both directions) under bandwidth fairness").labelNames("workspace")
+            .register(registry);
+    private final Gauge fairnessRate = Gauge.builder().name("portcullis_fairness_rate_bytes_per_second")
+            .help("A workspace's current rate, both directions, smoothed over about a second").labelNames("workspace")
+            .register(registry);
+    private final Gauge fairnessAllocation = Gauge.builder().name("portcullis_fairness_allocation_bytes_per_second")
+            .help("What the last tick allocated to a workspace (its demand when it wants less than its share)")
+            .labelNames("workspace").register(registry);
+    private final Counter fairnessThrottled = Counter.builder().name("portcullis_fairness_throttled_seconds_total")
+            .help("Time during which a flow of the workspace waited for its budget").labelNames("workspace")
+            .register(registry);
+    private final Gauge fairnessFlows = Gauge.builder().name("portcullis_fairness_flows")
+            .help("Open relay flows of a workspace (request bodies, response bodies, tunnel directions)")
+            .labelNames("workspace").register(registry);
     private final Counter handshakeFailures = Counter.builder().name("portcullis_tls_handshake_failures_total")
             .help("TLS handshakes that failed").register(registry);
 
@@ -81,6 +100,33 @@ public final class GatewayMetrics {
 
     public void handshakeFailed() {
         handshakeFailures.inc();
+    }
+
+    public void fairnessCapacity(double bytesPerSecond) {
+        fairnessCapacity.set(bytesPerSecond);
+    }
+
+    /** One scheduler tick's numbers for one workspace (called on the scheduler's thread). */
+    public void fairnessTick(String workspace, long bytes, double rate, double allocationRate, double throttledSeconds,
+                             int flows) {
+        if (bytes > 0) {
+            fairnessBytes.labelValues(workspace).inc(bytes);
+        }
+        if (throttledSeconds > 0) {
+            fairnessThrottled.labelValues(workspace).inc(throttledSeconds);
+        }
+        fairnessRate.labelValues(workspace).set(rate);
+        fairnessAllocation.labelValues(workspace).set(allocationRate);
+        fairnessFlows.labelValues(workspace).set(flows);
+    }
+
+    /** The workspace has had no flow for a while: its fairness series go. */
+    public void fairnessForget(String workspace) {
+        fairnessBytes.remove(workspace);
+        fairnessRate.remove(workspace);
+        fairnessAllocation.remove(workspace);
+        fairnessThrottled.remove(workspace);
+        fairnessFlows.remove(workspace);
     }
 
     /** Writes every metric in the Prometheus text format. */

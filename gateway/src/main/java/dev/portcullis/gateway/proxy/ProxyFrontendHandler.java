@@ -2,6 +2,7 @@ package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.TokenRejectedException;
+import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.observe.Exchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -76,6 +77,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean answeredByGateway;
     private boolean draining;
     private ScheduledFuture<?> requestHeadDeadline;
+    // The current request's two flows in the workspace's bandwidth share (fairness); null between requests.
+    private BandwidthGate toWorkspaceGate;
+    private BandwidthGate toClientGate;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -238,6 +242,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         upstreamHandler = (UpstreamResponseHandler) channel.pipeline().get(PipelineNames.UPSTREAM);
         upstreamHandler.attach(this, settings.timeouts().responseHead());
         upstreamHandler.expectResponse(webSocketUpgrade, forwardedHead.method());
+        openGates();
         channel.read();
         forward(forwardedHead);
         while (!waitingForConnection.isEmpty()) {
@@ -280,8 +285,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         boolean last = message instanceof LastHttpContent;
         if (message instanceof HttpContent content) {
             exchange.bytesToWorkspace(content.content().readableBytes());
+            toWorkspaceGate.charge(content.content().readableBytes());
         }
         UpstreamResponseHandler handler = upstreamHandler;
+        BandwidthGate gate = toWorkspaceGate;
         upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
                 // Its close reaches upstreamClosed, which retries or answers for the request.
@@ -290,7 +297,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             } else if (last) {
                 handler.requestSent();
             } else if (!requestFullyReceived) {
-                ctx.read();
+                gate.read(ctx);
             }
         });
     }
@@ -302,8 +309,31 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (message instanceof HttpContent content) {
             exchange.bytesToClient(content.content().readableBytes());
+            toClientGate.charge(content.content().readableBytes());
         }
         return ctx.writeAndFlush(message);
+    }
+
+    /** The request's share for the response direction: the upstream side reads through it. */
+    BandwidthGate toClientGate() {
+        return toClientGate;
+    }
+
+    /** Joins the workspace's bandwidth share for this request (once; a retry keeps the flows). */
+    private void openGates() {
+        if (toWorkspaceGate == null) {
+            toWorkspaceGate = settings.fairness().open(routed.target().workspaceId());
+            toClientGate = settings.fairness().open(routed.target().workspaceId());
+        }
+    }
+
+    private void closeGates() {
+        if (toWorkspaceGate != null) {
+            toWorkspaceGate.close();
+            toClientGate.close();
+            toWorkspaceGate = null;
+            toClientGate = null;
+        }
     }
 
     /** The response head: after a request that asked the client connection to close, say so. */
@@ -317,6 +347,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
         requestInProgress = false;
         exchange.finish();
+        closeGates();
         Channel used = upstream;
         upstreamHandler.detach();
         upstream = null;
@@ -360,10 +391,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange.becameTunnel();
         ctx.writeAndFlush(switchingProtocols);
         ChannelPipeline client = ctx.pipeline();
-        client.replace(this, PipelineNames.RELAY, new ByteRelayHandler(upstream, exchange, true));
+        client.replace(this, PipelineNames.RELAY, new ByteRelayHandler(upstream, exchange, true, toWorkspaceGate));
         client.remove(PipelineNames.HTTP_CODEC);
         ChannelPipeline workspace = upstream.pipeline();
-        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY, new ByteRelayHandler(ctx.channel(), exchange, false));
+        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY,
+                new ByteRelayHandler(ctx.channel(), exchange, false, toClientGate));
+        toWorkspaceGate = null; // the tunnel's relays own the flows now
+        toClientGate = null;
         workspace.remove(PipelineNames.UPSTREAM_CODEC);
         ctx.channel().read();
         upstream.read();
@@ -423,6 +457,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         answeredByGateway = true;
         requestInProgress = false;
         releaseWaiting();
+        closeGates();
         if (exchange == null) {
             exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(), "-", "-");
         }
@@ -491,6 +526,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             requestHeadDeadline.cancel(false);
         }
         releaseWaiting();
+        closeGates();
         pipelined.forEach(ReferenceCountUtil::release);
         pipelined.clear();
         closeUpstream();

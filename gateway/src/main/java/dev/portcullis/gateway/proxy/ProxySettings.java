@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
+import dev.portcullis.gateway.fairness.Fairness;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.RouteTable;
 import java.util.List;
@@ -21,6 +22,7 @@ import java.util.function.Supplier;
  * @param limits             body size limit
  * @param metrics            where requests, bytes and errors are counted
  * @param identity           when present, the verifier every request's bearer token must pass
+ * @param fairness           hands out each relay flow's bandwidth gate; {@link Fairness#OFF} when not configured
  */
 public record ProxySettings(
         List<String> baseDomains,
@@ -29,7 +31,8 @@ public record ProxySettings(
         Timeouts timeouts,
         Limits limits,
         GatewayMetrics metrics,
-        Optional<IdentityVerifier> identity) {
+        Optional<IdentityVerifier> identity,
+        Fairness fairness) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
@@ -38,5 +41,12 @@ public record ProxySettings(
         requireNonNull(limits, "limits");
         requireNonNull(metrics, "metrics");
         requireNonNull(identity, "identity");
+        requireNonNull(fairness, "fairness");
+    }
+
+    /** Settings without bandwidth fairness. */
+    public ProxySettings(List<String> baseDomains, Supplier<RouteTable> routes, UpstreamPools pools, Timeouts timeouts,
+                         Limits limits, GatewayMetrics metrics, Optional<IdentityVerifier> identity) {
+        this(baseDomains, routes, pools, timeouts, limits, metrics, identity, Fairness.OFF);
     }
 }

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.admin.AdminServer;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.fairness.FairShareScheduler;
+import dev.portcullis.gateway.fairness.Fairness;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
@@ -65,6 +67,7 @@ public final class GatewayServer implements AutoCloseable {
     private ReloadingCertificates certificates;
     private RouteFiles routeFiles;
     private IdentityVerifier identity;
+    private Fairness fairness = Fairness.OFF;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
     private volatile boolean serving;
@@ -111,8 +114,11 @@ public final class GatewayServer implements AutoCloseable {
             routes = routeFiles;
         }
         identity = config.identity().map(IdentityVerifier::create).orElse(null);
+        if (config.fairness().isPresent()) {
+            fairness = FairShareScheduler.start(config.fairness().get(), metrics);
+        }
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
-                config.timeouts(), config.limits(), metrics, Optional.ofNullable(identity));
+                config.timeouts(), config.limits(), metrics, Optional.ofNullable(identity), fairness);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -248,6 +254,7 @@ public final class GatewayServer implements AutoCloseable {
         if (identity != null) {
             identity.close();
         }
+        fairness.close();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
