@@ -80,6 +80,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     // The current request's two flows in the workspace's bandwidth share (fairness); null between requests.
     private BandwidthGate toWorkspaceGate;
     private BandwidthGate toClientGate;
+    private String gatesWorkspace;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -321,9 +322,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Joins the workspace's bandwidth share for this request (once; a retry keeps the flows). */
     private void openGates() {
+        String workspace = routed.target().workspaceId();
+        if (toWorkspaceGate != null && !workspace.equals(gatesWorkspace)) {
+            closeGates(); // never charge one workspace's bytes to another's share
+        }
         if (toWorkspaceGate == null) {
-            toWorkspaceGate = settings.fairness().open(routed.target().workspaceId());
-            toClientGate = settings.fairness().open(routed.target().workspaceId());
+            toWorkspaceGate = settings.fairness().open(workspace);
+            toClientGate = settings.fairness().open(workspace);
+            gatesWorkspace = workspace;
         }
     }
 
