@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLSocketFactory;
 import org.HdrHistogram.Histogram;
@@ -21,9 +22,9 @@ final class EchoProbe implements AutoCloseable {
     private final Socket socket;
     private final long startNanos;
     private final long periodNanos;
-    private final long recordFromNanos;
+    private final LongFunction<Histogram> sorter;
     private final int messages;
-    private final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(30), 3);
+    private final Histogram latency = newHistogram();
     private volatile boolean stopping;
     private volatile int echoed;
     private final Thread sender;
@@ -35,6 +36,20 @@ final class EchoProbe implements AutoCloseable {
      */
     EchoProbe(SSLSocketFactory tls, int gatewayPort, String host, int rate, int size, double warmupSeconds,
               double seconds) throws IOException {
+        this(tls, gatewayPort, host, rate, size, seconds, null, (long) (warmupSeconds * 1e9));
+    }
+
+    /**
+     * A probe whose latencies go where {@code sorter} says, by the message's intended send time in
+     * nanoseconds since {@link #startNanos()} (null: not recorded).
+     */
+    EchoProbe(SSLSocketFactory tls, int gatewayPort, String host, int rate, int size, double seconds,
+              LongFunction<Histogram> sorter) throws IOException {
+        this(tls, gatewayPort, host, rate, size, seconds, sorter, 0);
+    }
+
+    private EchoProbe(SSLSocketFactory tls, int gatewayPort, String host, int rate, int size, double seconds,
+                      LongFunction<Histogram> sorter, long recordFromNanos) throws IOException {
         socket = tls.createSocket("127.0.0.1", gatewayPort);
         socket.setTcpNoDelay(true);
         OutputStream out = socket.getOutputStream();
@@ -49,7 +64,7 @@ final class EchoProbe implements AutoCloseable {
         periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
         messages = (int) (seconds * rate);
         startNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
-        recordFromNanos = startNanos + (long) (warmupSeconds * 1e9);
+        this.sorter = sorter != null ? sorter : sinceStart -> sinceStart >= recordFromNanos ? latency : null;
         byte[] frame = maskedBinaryFrame(size);
         sender = Thread.ofPlatform().name("probe-send-" + host).start(() -> send(out, frame));
         receiver = Thread.ofPlatform().name("probe-receive-" + host).start(() -> receive(in, size));
@@ -97,8 +112,9 @@ final class EchoProbe implements AutoCloseable {
                 long now = System.nanoTime();
                 int sequence = ByteBuffer.wrap(payload).getInt(0);
                 long intended = startNanos + sequence * periodNanos;
-                if (intended >= recordFromNanos) {
-                    latency.recordValue(Math.max(0, now - intended));
+                Histogram target = sorter.apply(intended - startNanos);
+                if (target != null) {
+                    target.recordValue(Math.max(0, now - intended));
                 }
                 echoed++;
             }
@@ -115,6 +131,15 @@ final class EchoProbe implements AutoCloseable {
         receiver.join(graceMillis);
         close();
         return latency;
+    }
+
+    static Histogram newHistogram() {
+        return new Histogram(TimeUnit.SECONDS.toNanos(30), 3);
+    }
+
+    /** When the first message is (or was) sent, {@link System#nanoTime()} based. */
+    long startNanos() {
+        return startNanos;
     }
 
     int lost() {

@@ -23,13 +23,15 @@ import org.HdrHistogram.Histogram;
  * <ul>
  *   <li>equal: 10 workspaces of equal weight, ws0 with 50 connections, the others with 1, on the
  *       gateway with fairness ({@code fair}) and without ({@code off}); Jain's index over the
- *       whole window and over each second; meanwhile two latency probes, one in a light workspace
- *       and one in ws0;</li>
+ *       whole window and over each second; meanwhile a tunnel probe in a light workspace and one
+ *       in ws0;</li>
+ *   <li>latency: the light workspace's tunnel probe, with the equal load switched on and off in
+ *       alternating slices, on {@code fair} and on {@code off} (alone vs with the heavy ones);</li>
  *   <li>weights: workspaces w1, w2, w4 (weights 1, 2, 4 in the fair gateway's config);</li>
  *   <li>conservation: only ws1 and ws2 active; their total against the capacity;</li>
- *   <li>alone: the light workspace's probe with nothing else running;</li>
  *   <li>overhead: the equal load through a gateway with fairness on but a capacity it never reaches
- *       ({@code unbounded}), against {@code off}: throughput and gateway CPU per byte.</li>
+ *       ({@code unbounded}) and through {@code off}, in alternating slices: throughput and gateway
+ *       CPU per byte.</li>
  * </ul>
  */
 public final class FairnessBench {
@@ -94,21 +96,17 @@ public final class FairnessBench {
         for (int run = 1; run <= runs; run++) {
             log("run " + run + "/" + runs);
             Map<String, Object> runJson = new LinkedHashMap<>();
-            // The light tunnel alone is measured right before and right after the heavy phase, after
-            // the machine settled, and both are merged: one noisy spell cannot make the baseline.
-            settle();
-            Phase aloneBefore = phase("alone", fair, Map.of(), List.of("light"));
             Phase equalFair = phase("equal fair", fair, equal, List.of("light", "ws0"));
-            Phase aloneAfter = phase("alone again", fair, Map.of(), List.of("light"));
-            Histogram aloneLight = aloneBefore.probes.get("light").copy();
-            aloneLight.add(aloneAfter.probes.get("light"));
-            Phase alone = new Phase(Map.of(), 0, Double.NaN, new double[0], Double.NaN, Map.of("light", aloneLight), 0);
             Phase equalOff = phase("equal off", off, equal, List.of("light", "ws0"));
-            settle();
-            Phase aloneOff = phase("alone off", off, Map.of(), List.of("light"));
+            Histogram[] latencyFair = alternating(fair, equal);
+            Histogram[] latencyOff = alternating(off, equal);
+            Phase alone = probeOnly(latencyFair[0]);
+            Phase withHeavy = probeOnly(latencyFair[1]);
+            Phase aloneOff = probeOnly(latencyOff[0]);
+            Phase withHeavyOff = probeOnly(latencyOff[1]);
             Phase weights = phase("weights", fair, Map.of("w1", 2, "w2", 2, "w4", 2), List.of());
             Phase conservation = phase("conservation", fair, Map.of("ws1", 1, "ws2", 1), List.of());
-            Phase overhead = phase("overhead", unbounded, equal, List.of("light", "ws0"));
+            double[] overhead = alternatingThroughput(off, unbounded, equal);
 
             add(samples, "jain_10s_fair", equalFair.jainWhole);
             add(samples, "jain_1s_min_fair", Arrays.stream(equalFair.jainPerSecond).min().orElse(Double.NaN));
@@ -133,21 +131,22 @@ public final class FairnessBench {
             add(samples, "conservation_of_capacity", conservation.total / capacity);
             double aloneP99 = p99(alone.probes.get("light"));
             add(samples, "light_p99_alone_ms", aloneP99 / 1e6);
-            add(samples, "light_p99_with_heavy_fair_ms", p99(equalFair.probes.get("light")) / 1e6);
-            add(samples, "light_p99_with_heavy_off_ms", p99(equalOff.probes.get("light")) / 1e6);
+            add(samples, "light_p99_with_heavy_fair_ms", p99(withHeavy.probes.get("light")) / 1e6);
+            add(samples, "light_p99_with_heavy_off_ms", p99(withHeavyOff.probes.get("light")) / 1e6);
             add(samples, "light_p99_alone_off_ms", p99(aloneOff.probes.get("light")) / 1e6);
             add(samples, "light_p50_alone_ms", p50(alone.probes.get("light")) / 1e6);
-            add(samples, "light_p50_with_heavy_fair_ms", p50(equalFair.probes.get("light")) / 1e6);
-            add(samples, "light_p50_with_heavy_off_ms", p50(equalOff.probes.get("light")) / 1e6);
+            add(samples, "light_p50_with_heavy_fair_ms", p50(withHeavy.probes.get("light")) / 1e6);
+            add(samples, "light_p50_with_heavy_off_ms", p50(withHeavyOff.probes.get("light")) / 1e6);
             add(samples, "light_p50_alone_off_ms", p50(aloneOff.probes.get("light")) / 1e6);
             add(samples, "heavy_ws_tunnel_p99_fair_ms", p99(equalFair.probes.get("ws0")) / 1e6);
             add(samples, "heavy_ws_tunnel_p99_off_ms", p99(equalOff.probes.get("ws0")) / 1e6);
-            add(samples, "light_p99_ratio_fair", p99(equalFair.probes.get("light")) / aloneP99);
-            add(samples, "light_p99_ratio_off", p99(equalOff.probes.get("light")) / p99(aloneOff.probes.get("light")));
-            add(samples, "overhead_total_unbounded_MBps", overhead.total / 1e6);
-            add(samples, "overhead_throughput_ratio", overhead.total / equalOff.total);
-            add(samples, "gateway_cpu_s_per_GB_off", equalOff.gatewayCpuSecondsPerGigabyte);
-            add(samples, "gateway_cpu_s_per_GB_unbounded", overhead.gatewayCpuSecondsPerGigabyte);
+            add(samples, "light_p99_ratio_fair", p99(withHeavy.probes.get("light")) / aloneP99);
+            add(samples, "light_p99_ratio_off", p99(withHeavyOff.probes.get("light")) / p99(aloneOff.probes.get("light")));
+            add(samples, "overhead_total_off_MBps", overhead[0] / 1e6);
+            add(samples, "overhead_total_unbounded_MBps", overhead[1] / 1e6);
+            add(samples, "overhead_throughput_ratio", overhead[1] / overhead[0]);
+            add(samples, "gateway_cpu_s_per_GB_off", overhead[2]);
+            add(samples, "gateway_cpu_s_per_GB_unbounded", overhead[3]);
             add(samples, "gateway_cpu_s_per_GB_fair", equalFair.gatewayCpuSecondsPerGigabyte);
             perWorkspace.computeIfAbsent("fair", k -> new ArrayList<>()).add(equalFair.bytesPerSecond);
             perWorkspace.computeIfAbsent("off", k -> new ArrayList<>()).add(equalOff.bytesPerSecond);
@@ -155,10 +154,12 @@ public final class FairnessBench {
             runJson.put("equal_off", describe(equalOff));
             runJson.put("weights", describe(weights));
             runJson.put("conservation", describe(conservation));
-            runJson.put("alone", describe(aloneBefore));
-            runJson.put("alone_again", describe(aloneAfter));
+            runJson.put("light_alone_fair", describe(alone));
+            runJson.put("light_with_heavy_fair", describe(withHeavy));
+            runJson.put("light_with_heavy_off", describe(withHeavyOff));
             runJson.put("alone_off", describe(aloneOff));
-            runJson.put("overhead_unbounded", describe(overhead));
+            runJson.put("overhead", Map.of("off_MBps", overhead[0] / 1e6, "unbounded_MBps", overhead[1] / 1e6,
+                    "off_gateway_cpu_s_per_GB", overhead[2], "unbounded_gateway_cpu_s_per_GB", overhead[3]));
             runsJson.add(runJson);
         }
         Map<String, Double> medians = new LinkedHashMap<>();
@@ -191,6 +192,112 @@ public final class FairnessBench {
         FairnessPlot.write(Path.of(args.get("png")), scale(fairMedian), scale(offMedian),
                 medians.get("jain_10s_fair"), medians.get("jain_10s_off"));
         log("wrote " + out + " and " + args.get("png"));
+    }
+
+    private static Phase probeOnly(Histogram light) {
+        return new Phase(Map.of(), 0, Double.NaN, new double[0], Double.NaN, Map.of("light", light), 0);
+    }
+
+    /**
+     * The light tunnel's latency, alone and beside the heavy load, in alternating slices of
+     * {@code --slice} seconds (the heavy load on in every other slice) under one continuous probe:
+     * whatever else the machine does hits both halves alike. Messages sent in the first
+     * {@code --settle} seconds of a slice (while the downloads start or stop) are not counted.
+     *
+     * @return the latencies alone, then with the heavy load
+     */
+    private Histogram[] alternating(Gateway gateway, Map<String, Integer> heavy) throws Exception {
+        double slice = Double.parseDouble(args.get("slice", "2"));
+        double settle = Double.parseDouble(args.get("settle", "0.5"));
+        int slices = 2 * (int) Math.max(1, Math.round(seconds / slice));
+        long sliceNanos = (long) (slice * 1e9);
+        long settleNanos = (long) (settle * 1e9);
+        Histogram alone = EchoProbe.newHistogram();
+        Histogram withHeavy = EchoProbe.newHistogram();
+        int rate = Integer.parseInt(args.get("probe-rate", "200"));
+        // Slice 0 is a warm-up of the tunnel itself; then alone (odd) and heavy (even) alternate.
+        EchoProbe probe = new EchoProbe(tls, gateway.port, echoPort + "-light.ws.localhost", rate, 64,
+                (slices + 1) * slice, sinceStart -> {
+                    long index = sinceStart / sliceNanos;
+                    if (index == 0 || sinceStart % sliceNanos < settleNanos) {
+                        return null;
+                    }
+                    return index % 2 == 1 ? alone : withHeavy;
+                });
+        try {
+            for (int index = 1; index <= slices; index++) {
+                long sliceEnd = probe.startNanos() + (index + 1) * sliceNanos;
+                long sliceStart = sliceEnd - sliceNanos;
+                sleepUntil(sliceStart);
+                if (index % 2 == 0) {
+                    List<BulkDownloads> downloads = new ArrayList<>();
+                    try {
+                        for (Map.Entry<String, Integer> workspace : heavy.entrySet()) {
+                            downloads.add(new BulkDownloads(tls, gateway.port, bulkPort + "-" + workspace.getKey()
+                                    + ".ws.localhost", path, workspace.getValue()));
+                        }
+                        sleepUntil(sliceEnd);
+                    } finally {
+                        downloads.forEach(BulkDownloads::close);
+                    }
+                }
+            }
+            probe.finish(2000);
+        } finally {
+            probe.close();
+        }
+        log(String.format(Locale.ROOT, "  %-12s %-9s light tunnel p50/p99 alone %.2f/%.2f ms, with heavy %.2f/%.2f ms",
+                "alternating", gateway.name, p50(alone) / 1e6, p99(alone) / 1e6, p50(withHeavy) / 1e6, p99(withHeavy) / 1e6));
+        Thread.sleep(1000);
+        return new Histogram[] {alone, withHeavy};
+    }
+
+    /**
+     * The same load through {@code off} and {@code unbounded} (fairness on, capacity never reached)
+     * in alternating slices, so the machine's other load hits both alike.
+     *
+     * @return bytes/s through off, bytes/s through unbounded, gateway CPU s/GB of each
+     */
+    private double[] alternatingThroughput(Gateway off, Gateway unbounded, Map<String, Integer> load) throws Exception {
+        double slice = Double.parseDouble(args.get("slice", "2"));
+        int slices = 2 * (int) Math.max(1, Math.round(seconds / slice));
+        double[] bytes = new double[2];
+        double[] nanos = new double[2];
+        double[] cpuSeconds = new double[2];
+        for (int index = 0; index < slices; index++) {
+            int which = index % 2;
+            Gateway gateway = which == 0 ? off : unbounded;
+            List<BulkDownloads> downloads = new ArrayList<>();
+            try {
+                for (Map.Entry<String, Integer> workspace : load.entrySet()) {
+                    downloads.add(new BulkDownloads(tls, gateway.port, bulkPort + "-" + workspace.getKey() + ".ws.localhost",
+                            path, workspace.getValue()));
+                }
+                Thread.sleep(500); // every connection under way
+                long bytesBefore = downloads.stream().mapToLong(BulkDownloads::bytes).sum();
+                long cpuBefore = cpuTicks(gateway.pid);
+                long start = System.nanoTime();
+                sleepUntil(start + (long) (slice * 1e9));
+                bytes[which] += downloads.stream().mapToLong(BulkDownloads::bytes).sum() - bytesBefore;
+                nanos[which] += System.nanoTime() - start;
+                cpuSeconds[which] += (cpuTicks(gateway.pid) - cpuBefore) / (double) clockTicksPerSecond;
+            } finally {
+                downloads.forEach(BulkDownloads::close);
+            }
+            Thread.sleep(500);
+        }
+        double[] result = {bytes[0] / (nanos[0] / 1e9), bytes[1] / (nanos[1] / 1e9),
+                cpuSeconds[0] / (bytes[0] / 1e9), cpuSeconds[1] / (bytes[1] / 1e9)};
+        log(String.format(Locale.ROOT, "  %-12s off %.2f MB/s (%.3f s/GB), fairness on, unbounded %.2f MB/s (%.3f s/GB)",
+                "alternating", result[0] / 1e6, result[2], result[1] / 1e6, result[3]));
+        return result;
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        long wait = nanoTime - System.nanoTime();
+        if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+        }
     }
 
     /** Starts the downloads and probes, measures per workspace per second after the warm-up, stops them. */
@@ -273,12 +380,6 @@ public final class FairnessBench {
         histograms.forEach((name, h) -> text.append(name).append('=')
                 .append(String.format(Locale.ROOT, "%.2fms", p99(h) / 1e6)).append(' '));
         return text.toString().trim();
-    }
-
-    /** Lets the previous phase's connections close and the client's garbage go before a latency baseline. */
-    private static void settle() throws InterruptedException {
-        System.gc();
-        Thread.sleep(3000);
     }
 
     private static double p50(Histogram histogram) {
@@ -380,14 +481,14 @@ public final class FairnessBench {
         row("light tunnel p99 ms, heavy running", m.get("light_p99_with_heavy_fair_ms"), m.get("light_p99_with_heavy_off_ms"));
         row("light tunnel p99 ratio, heavy / alone", m.get("light_p99_ratio_fair"), m.get("light_p99_ratio_off"));
         row("tunnel in ws0 (with its 50 downloads) p99 ms", m.get("heavy_ws_tunnel_p99_fair_ms"), m.get("heavy_ws_tunnel_p99_off_ms"));
-        row("gateway CPU s per GB relayed", m.get("gateway_cpu_s_per_GB_fair"), m.get("gateway_cpu_s_per_GB_off"));
+        row("gateway CPU s per GB relayed (equal phase)", m.get("gateway_cpu_s_per_GB_fair"), m.get("gateway_cpu_s_per_GB_off"));
         System.out.println();
         System.out.printf(Locale.ROOT, "weights 1:2:4 shares: %.4f %.4f %.4f (targets 0.1429 0.2857 0.5714), worst error %.1f%%%n",
                 m.get("share_w1"), m.get("share_w2"), m.get("share_w4"), 100 * m.get("weights_worst_relative_error"));
         System.out.printf(Locale.ROOT, "work conservation, 2 of 10 active: %.1f%% of capacity%n",
                 100 * m.get("conservation_of_capacity"));
         System.out.printf(Locale.ROOT, "overhead, fairness on (capacity never reached) vs off: %.2f vs %.2f MB/s = %.1f%%;"
-                        + " gateway CPU %.3f vs %.3f s/GB%n", m.get("overhead_total_unbounded_MBps"), m.get("total_off_MBps"),
+                        + " gateway CPU %.3f vs %.3f s/GB%n", m.get("overhead_total_unbounded_MBps"), m.get("overhead_total_off_MBps"),
                 100 * m.get("overhead_throughput_ratio"), m.get("gateway_cpu_s_per_GB_unbounded"),
                 m.get("gateway_cpu_s_per_GB_off"));
         System.out.println();

@@ -139,6 +139,26 @@ class FairShareSchedulerTest {
     }
 
     @Test
+    void anInteractiveFlowIsNeverHeldBackByBulkFlowsOfItsOwnWorkspace() {
+        FairShareScheduler scheduler = scheduler(CAPACITY, Map.of());
+        List<BandwidthGate> bulk = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            bulk.add(scheduler.open("ws1"));
+        }
+        BandwidthGate keystrokes = scheduler.open("ws1");
+        Flow terminal = new Flow();
+        for (int tick = 0; tick < 200; tick++) {
+            for (BandwidthGate gate : bulk) {
+                backlog(gate, new Flow()); // always wanting more than they get
+            }
+            keystrokes.charge(64);
+            keystrokes.read(terminal.ctx);
+            assertThat(terminal.readsAfterTasks()).as("tick %d", tick).isEqualTo(tick + 1);
+            tick(scheduler);
+        }
+    }
+
+    @Test
     void anIdleFlowTakesNothingFromABackloggedOne() {
         FairShareScheduler scheduler = scheduler(CAPACITY, Map.of());
         BandwidthGate idle = scheduler.open("idle");

@@ -138,14 +138,15 @@ class FairnessThroughGatewayTest {
         }
     }
 
-    @Test
-    void anUploadIsHeldBackOnTheClientSide() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = HttpClient.Version.class)
+    void anUploadIsHeldBackOnTheClientSide(HttpClient.Version version) throws Exception {
         int size = 3 * 1024 * 1024;
         try (CountingBackend backend = new CountingBackend(size);
              GatewayFixture gateway = start(Bandwidth.bytesPerSecond(1_000_000), "ws1")) {
             byte[] body = new byte[size];
             new Random(3).nextBytes(body);
-            HttpResponse<String> response = client(gateway, HttpClient.Version.HTTP_1_1).send(
+            HttpResponse<String> response = client(gateway, version).send(
                     HttpRequest.newBuilder(gateway.url(backend.port(), "ws1", "/upload")).timeout(TIMEOUT)
                             .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                     HttpResponse.BodyHandlers.ofString());
