@@ -147,6 +147,7 @@ public final class FairnessBench {
             add(samples, "overhead_throughput_ratio", overhead[1] / overhead[0]);
             add(samples, "gateway_cpu_s_per_GB_off", overhead[2]);
             add(samples, "gateway_cpu_s_per_GB_unbounded", overhead[3]);
+            add(samples, "overhead_cpu_per_byte_ratio", overhead[3] / overhead[2]);
             add(samples, "gateway_cpu_s_per_GB_fair", equalFair.gatewayCpuSecondsPerGigabyte);
             perWorkspace.computeIfAbsent("fair", k -> new ArrayList<>()).add(equalFair.bytesPerSecond);
             perWorkspace.computeIfAbsent("off", k -> new ArrayList<>()).add(equalOff.bytesPerSecond);
@@ -487,10 +488,11 @@ public final class FairnessBench {
                 m.get("share_w1"), m.get("share_w2"), m.get("share_w4"), 100 * m.get("weights_worst_relative_error"));
         System.out.printf(Locale.ROOT, "work conservation, 2 of 10 active: %.1f%% of capacity%n",
                 100 * m.get("conservation_of_capacity"));
-        System.out.printf(Locale.ROOT, "overhead, fairness on (capacity never reached) vs off: %.2f vs %.2f MB/s = %.1f%%;"
-                        + " gateway CPU %.3f vs %.3f s/GB%n", m.get("overhead_total_unbounded_MBps"), m.get("overhead_total_off_MBps"),
-                100 * m.get("overhead_throughput_ratio"), m.get("gateway_cpu_s_per_GB_unbounded"),
-                m.get("gateway_cpu_s_per_GB_off"));
+        System.out.printf(Locale.ROOT, "overhead, fairness on (capacity never reached) vs off, medians of per-run ratios:"
+                        + " throughput %.1f%%, gateway CPU per byte %.1f%% (medians: %.2f vs %.2f MB/s, %.3f vs %.3f s/GB)%n",
+                100 * m.get("overhead_throughput_ratio"), 100 * m.get("overhead_cpu_per_byte_ratio"),
+                m.get("overhead_total_unbounded_MBps"), m.get("overhead_total_off_MBps"),
+                m.get("gateway_cpu_s_per_GB_unbounded"), m.get("gateway_cpu_s_per_GB_off"));
         System.out.println();
         goals(m).forEach((name, goal) -> {
             @SuppressWarnings("unchecked")
