@@ -79,7 +79,7 @@ public final class FairShareScheduler implements Fairness {
         // compute() makes joining atomic with retiring: a share is only dropped while it has no flow.
         shares.compute(workspaceId, (id, share) -> {
             if (share == null) {
-                share = new WorkspaceShare(id, settings.weightOf(id), settings.capOf(id));
+                share = new WorkspaceShare(id, settings.weightOf(id), settings.capOf(id), metrics.fairnessSeries(id));
             }
             share.gates.add(gate);
             share.idleTicks = 0;
@@ -127,8 +127,8 @@ public final class FairShareScheduler implements Fairness {
             WorkspaceShare share = seen[i];
             long used = share.distribute(allocation[i]);
             share.rate += smoothing * (used / seconds - share.rate);
-            metrics.fairnessTick(share.workspaceId, used, share.rate, allocation[i] / seconds,
-                    share.wasThrottled() ? seconds : 0, share.flowCount());
+            share.metrics.tick(used, share.rate, allocation[i] / seconds, share.wasThrottled() ? seconds : 0,
+                    share.flowCount());
             seen[i] = null;
         }
     }
@@ -139,16 +139,16 @@ public final class FairShareScheduler implements Fairness {
             return false;
         }
         boolean[] removed = {false};
+        // The series go inside compute(), so a share created for the same workspace a moment later
+        // (also inside compute) registers its series after they were removed, never before.
         shares.computeIfPresent(share.workspaceId, (id, current) -> {
             if (current == share && current.gates.isEmpty()) {
+                current.metrics.remove();
                 removed[0] = true;
                 return null;
             }
             return current;
         });
-        if (removed[0]) {
-            metrics.fairnessForget(share.workspaceId);
-        }
         return removed[0];
     }
 

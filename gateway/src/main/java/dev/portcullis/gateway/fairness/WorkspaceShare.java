@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.fairness;
 
+import dev.portcullis.gateway.observe.GatewayMetrics;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,6 +16,7 @@ final class WorkspaceShare {
     final double weight;
     final double capBytesPerSecond;
     final Set<FlowGate> gates = ConcurrentHashMap.newKeySet();
+    final GatewayMetrics.FairnessSeries metrics;
 
     // Scheduler thread only: the flows seen this tick and their numbers.
     private FlowGate[] flows = new FlowGate[4];
@@ -27,10 +29,11 @@ final class WorkspaceShare {
     int idleTicks;
     double rate; // bytes per second, smoothed
 
-    WorkspaceShare(String workspaceId, double weight, double capBytesPerSecond) {
+    WorkspaceShare(String workspaceId, double weight, double capBytesPerSecond, GatewayMetrics.FairnessSeries metrics) {
         this.workspaceId = workspaceId;
         this.weight = weight;
         this.capBytesPerSecond = capBytesPerSecond;
+        this.metrics = metrics;
     }
 
     /** Snapshots the open flows and returns what they want together (infinite if any is held back). */

@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.observe;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -106,27 +108,51 @@ public final class GatewayMetrics {
         fairnessCapacity.set(bytesPerSecond);
     }
 
-    /** One scheduler tick's numbers for one workspace (called on the scheduler's thread). */
-    public void fairnessTick(String workspace, long bytes, double rate, double allocationRate, double throttledSeconds,
-                             int flows) {
-        if (bytes > 0) {
-            fairnessBytes.labelValues(workspace).inc(bytes);
-        }
-        if (throttledSeconds > 0) {
-            fairnessThrottled.labelValues(workspace).inc(throttledSeconds);
-        }
-        fairnessRate.labelValues(workspace).set(rate);
-        fairnessAllocation.labelValues(workspace).set(allocationRate);
-        fairnessFlows.labelValues(workspace).set(flows);
+    /** A workspace's fairness series, looked up once, so a scheduler tick updates them without lookups. */
+    public FairnessSeries fairnessSeries(String workspace) {
+        return new FairnessSeries(workspace);
     }
 
-    /** The workspace has had no flow for a while: its fairness series go. */
-    public void fairnessForget(String workspace) {
-        fairnessBytes.remove(workspace);
-        fairnessRate.remove(workspace);
-        fairnessAllocation.remove(workspace);
-        fairnessThrottled.remove(workspace);
-        fairnessFlows.remove(workspace);
+    /** One workspace's fairness series; updated on the scheduler's thread. */
+    public final class FairnessSeries {
+        private final String workspace;
+        private final CounterDataPoint bytes;
+        private final CounterDataPoint throttled;
+        private final GaugeDataPoint rate;
+        private final GaugeDataPoint allocation;
+        private final GaugeDataPoint flows;
+
+        private FairnessSeries(String workspace) {
+            this.workspace = workspace;
+            bytes = fairnessBytes.labelValues(workspace);
+            throttled = fairnessThrottled.labelValues(workspace);
+            rate = fairnessRate.labelValues(workspace);
+            allocation = fairnessAllocation.labelValues(workspace);
+            flows = fairnessFlows.labelValues(workspace);
+        }
+
+        /** One scheduler tick's numbers. */
+        public void tick(long relayedBytes, double bytesPerSecond, double allocationPerSecond, double throttledSeconds,
+                         int openFlows) {
+            if (relayedBytes > 0) {
+                bytes.inc(relayedBytes);
+            }
+            if (throttledSeconds > 0) {
+                throttled.inc(throttledSeconds);
+            }
+            rate.set(bytesPerSecond);
+            allocation.set(allocationPerSecond);
+            flows.set(openFlows);
+        }
+
+        /** The workspace has had no flow for a while: its series go. */
+        public void remove() {
+            fairnessBytes.remove(workspace);
+            fairnessRate.remove(workspace);
+            fairnessAllocation.remove(workspace);
+            fairnessThrottled.remove(workspace);
+            fairnessFlows.remove(workspace);
+        }
     }
 
     /** Writes every metric in the Prometheus text format. */

@@ -225,6 +225,12 @@ class FairShareSchedulerTest {
 
         assertThat(scheduler.workspaceCount()).isZero();
         assertThat(scrape()).doesNotContain("workspace=\"ws1\"");
+
+        BandwidthGate again = scheduler.open("ws1");
+        backlog(again, new Flow());
+        tick(scheduler);
+        assertThat(scrape()).as("a workspace that comes back is counted again")
+                .contains("portcullis_fairness_flows{workspace=\"ws1\"} 1");
     }
 
     private String scrape() throws Exception {
