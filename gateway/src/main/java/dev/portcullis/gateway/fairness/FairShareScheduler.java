@@ -31,6 +31,7 @@ public final class FairShareScheduler implements Fairness {
     private final ConcurrentHashMap<String, WorkspaceShare> shares = new ConcurrentHashMap<>();
     private final ScheduledExecutorService ticker;
     private final long tickNanos;
+    private final SparePool spare = new SparePool();
     private long lastTickNanos;
 
     // Tick thread only: the workspaces seen this tick and their numbers.
@@ -75,7 +76,8 @@ public final class FairShareScheduler implements Fairness {
 
     @Override
     public BandwidthGate open(String workspaceId) {
-        FlowGate gate = new FlowGate(settings.burst());
+        boolean capped = !Double.isInfinite(settings.capOf(workspaceId));
+        FlowGate gate = new FlowGate(settings.burst(), capped ? null : spare);
         // compute() makes joining atomic with retiring: a share is only dropped while it has no flow.
         shares.compute(workspaceId, (id, share) -> {
             if (share == null) {
@@ -120,7 +122,11 @@ public final class FairShareScheduler implements Fairness {
             cap[n] = share.capBytesPerSecond * seconds;
             n++;
         }
-        MaxMinAllocator.allocate(settings.capacity().bytesPerSecond() * seconds, n, demand, weight, cap, allocation);
+        double capacity = settings.capacity().bytesPerSecond() * seconds;
+        double allocated = MaxMinAllocator.allocate(capacity, n, demand, weight, cap, allocation);
+        // What nobody claimed stays available until the next tick; with unlimited capacity nobody waits anyway.
+        spare.set(Double.isInfinite(capacity) ? 0 : (long) Math.min(capacity - allocated, settings.capacity().bytesPerSecond()
+                * tickNanos / 1e9));
         // Smoothed over about a second, so the rate gauge shows a rate, not one tick's luck.
         double smoothing = Math.min(1, seconds);
         for (int i = 0; i < n; i++) {
@@ -158,6 +164,11 @@ public final class FairShareScheduler implements Fairness {
         weight = Arrays.copyOf(weight, size);
         cap = Arrays.copyOf(cap, size);
         allocation = Arrays.copyOf(allocation, size);
+    }
+
+    /** Bytes the last tick left unallocated (for tests). */
+    long spareBytes() {
+        return spare.left();
     }
 
     /** Workspaces with open flows or recent ones (for tests). */
