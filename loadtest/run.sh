@@ -4,6 +4,7 @@
 #   loadtest/run.sh http1        HTTP/1.1 over TLS, keep-alive, 1 KiB responses (see docs/benchmarks.md)
 #   loadtest/run.sh h2           HTTP/2 over TLS (ALPN h2) from the client, HTTP/1.1 keep-alive to the backend (h2load)
 #   loadtest/run.sh ws-idle      memory per idle WebSocket tunnel through the gateway
+#   loadtest/run.sh fairness     bandwidth shared between 10 workspaces, one with 50 connections (docs/fairness.md)
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
 #   loadtest/run.sh route-churn  route propagation through the store (embedded and a local etcd), snapshot swap cost
 #   loadtest/run.sh policy       the policy decision made on every request (JMH), as ratios to a share lookup
@@ -18,6 +19,7 @@
 #   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
 #   CHANGES [1000] route changes measured by route-churn (after 200 warm-up ones)
 #   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
+#   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
 # core 0 (h2: h2load instead of wrk, no open loop). Every process started here is stopped by its pid when the script ends. Loopback only.
@@ -47,6 +49,9 @@ ETCD_CLIENT_PORT=28379
 ETCD_PEER_PORT=28380
 CHANGES=${CHANGES:-1000}
 ETCD_TABLE=${ETCD_TABLE:-20000}
+FAIR_PORT=28447
+FAIR_OFF_PORT=28448
+FAIR_UNBOUNDED_PORT=28449
 HOST_HEADER="$BACKEND_PORT-bench.ws.localhost"
 PROXY_CORE=1
 CLIENT_CORE=0
@@ -459,6 +464,58 @@ scenario_policy() {
   loadtest_java dev.portcullis.loadtest.jmh.PolicyBench "${POLICY_FORKS:-3}" "$RESULTS/policy-$stamp.json"
 }
 
+# Bandwidth fairness: three gateways on core 1 (sharing a capacity; sharing one it never reaches;
+# no fairness), nginx serving a big file and the demo app's WebSocket echo on core 0 beside the
+# load generator, which runs every phase against them (see FairnessBench).
+scenario_fairness() {
+  need nginx; need taskset; need openssl
+  [ "$(nproc)" -ge 2 ] || die "needs 2 cores (one for the gateways, one for the client and backends)"
+  local capacity="${FAIR_CAPACITY:-200Mbit}" bits
+  bits=$(sed -n 's/^\([0-9]*\)Mbit$/\1/p' <<<"$capacity")
+  [ -n "$bits" ] || die "FAIR_CAPACITY=$capacity (expected: <n>Mbit)"
+  mkdir -p "$WORK" "$RESULTS"
+  make_tls; snapshot_gateway; loadtest_built
+  ports_free $FAIR_PORT $FAIR_OFF_PORT $FAIR_UNBOUNDED_PORT
+  declare -gA PIDS
+  start_backend
+  # One file larger than any phase moves on a connection: every download stays backlogged.
+  truncate -s 4G "$WORK/www/big"
+  start_pinned $CLIENT_CORE demo-app "$JAVA" -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" \
+    "$HERE/conf/DemoBackend.java" "$DEMO_PORT" 3600
+  wait_port $DEMO_PORT
+  local name port
+  for name in fair off unbounded; do
+    case $name in fair) port=$FAIR_PORT ;; off) port=$FAIR_OFF_PORT ;; unbounded) port=$FAIR_UNBOUNDED_PORT ;; esac
+    render portcullis-fairness.yaml "fairness-$name.yaml" -e "s|@PORTCULLIS_PORT@|$port|g"
+    case $name in
+      fair) sed "s|@CAPACITY@|$capacity|" "$HERE/conf/fairness-section.yaml" >> "$WORK/fairness-$name.yaml" ;;
+      unbounded) sed "s|@CAPACITY@|100Gbit|" "$HERE/conf/fairness-section.yaml" >> "$WORK/fairness-$name.yaml" ;;
+    esac
+    # shellcheck disable=SC2086 # option lists are words
+    start_pinned $PROXY_CORE "gateway-$name" "$JAVA" ${JVM_OPTIONS:-$(default_jvm_options)} \
+      "-Dlogback.configurationFile=$HERE/conf/logback-bench.xml" ${PORTCULLIS_JAVA_OPTS:-} \
+      -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" dev.portcullis.gateway.cli.PortcullisGatewayCli \
+      gateway --config "$WORK/fairness-$name.yaml"
+    PIDS[$name]=$LAST_PID
+  done
+  wait_port $FAIR_PORT; wait_port $FAIR_OFF_PORT; wait_port $FAIR_UNBOUNDED_PORT
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  taskset -c $CLIENT_CORE "$JAVA" -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
+    dev.portcullis.loadtest.FairnessBench --ca "$WORK/tls/ca.pem" \
+    --fair-port $FAIR_PORT --fair-pid "${PIDS[fair]}" --off-port $FAIR_OFF_PORT --off-pid "${PIDS[off]}" \
+    --unbounded-port $FAIR_UNBOUNDED_PORT --unbounded-pid "${PIDS[unbounded]}" \
+    --bulk-port $BACKEND_PORT --echo-port $DEMO_PORT --capacity-bytes $((bits * 1000000 / 8)) \
+    --runs "${FAIR_RUNS:-3}" --seconds "${FAIR_SECONDS:-10}" --jvm-warmup "${FAIR_JVM_WARMUP:-20}" \
+    --clock-ticks "$(getconf CLK_TCK)" \
+    --out "$RESULTS/fairness-$stamp.json" --png "$RESULTS/fairness-$stamp.png" \
+    --meta "date=$stamp" --meta "capacity=$capacity" --meta "cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)" \
+    --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" --meta "java=$("$JAVA" -version 2>&1 | head -n1)" \
+    --meta "command=FAIR_CAPACITY=$capacity FAIR_RUNS=${FAIR_RUNS:-3} FAIR_SECONDS=${FAIR_SECONDS:-10} loadtest/run.sh fairness" \
+    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" \
+    | tee "$RESULTS/fairness-$stamp.txt"
+}
+
 case "${1:-}" in
   http1) scenario_http1 ;;
   policy) scenario_policy ;;
@@ -466,5 +523,6 @@ case "${1:-}" in
   h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;
   serve) scenario_serve ;;
-  *) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  fairness) scenario_fairness ;;
+  *) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.config;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
+import dev.portcullis.gateway.fairness.FairnessSettings;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.transport.Transport;
 import java.net.InetSocketAddress;
@@ -31,6 +32,7 @@ import java.util.Optional;
  * @param identity          when present, access is enforced: every request is authenticated (JWT from one
  *                          of its issuers, or anonymous) and decided by the port-sharing policy
  * @param access            where policies and shares are kept, and the defaults when an org has none
+ * @param fairness          when present, the node's bandwidth is shared between workspaces (docs/fairness.md)
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -46,7 +48,8 @@ public record GatewayConfig(
         RouteTable routes,
         List<Path> routeFiles,
         Optional<IdentityVerifierConfig> identity,
-        AccessSettings access) {
+        AccessSettings access,
+        Optional<FairnessSettings> fairness) {
 
     public GatewayConfig {
         listeners = List.copyOf(listeners);
@@ -70,6 +73,7 @@ public record GatewayConfig(
         routeFiles = List.copyOf(routeFiles);
         requireNonNull(identity, "identity");
         requireNonNull(access, "access");
+        requireNonNull(fairness, "fairness");
     }
 
     /** The admin listener unless configured: loopback only, so metrics are not public by accident. */
@@ -132,6 +136,7 @@ public record GatewayConfig(
         private final List<Path> routeFiles = new ArrayList<>();
         private IdentityVerifierConfig identity;
         private AccessSettings access = AccessSettings.DEFAULTS;
+        private FairnessSettings fairness;
 
         private Builder() {}
 
@@ -202,12 +207,18 @@ public record GatewayConfig(
             return this;
         }
 
+        /** Shares the node's bandwidth between workspaces. */
+        public Builder fairness(FairnessSettings fairness) {
+            this.fairness = requireNonNull(fairness, "fairness");
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
-                    Optional.ofNullable(identity), access);
+                    Optional.ofNullable(identity), access, Optional.ofNullable(fairness));
         }
     }
 }

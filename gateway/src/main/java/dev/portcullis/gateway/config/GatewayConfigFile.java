@@ -55,6 +55,8 @@ public final class GatewayConfigFile {
     /** Without {@code identity}, the config must say out loud that every port is open to anyone. */
     @JsonProperty("insecureOpenAccess")
     public Boolean insecureOpenAccess;
+    @JsonProperty("fairness")
+    public FairnessSection fairness;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -134,7 +136,8 @@ public final class GatewayConfigFile {
                 routeTable,
                 routeFiles == null ? List.of() : routeFiles.stream().map(folder::resolve).toList(),
                 identity == null ? Optional.empty() : Optional.of(identity.toConfig(folder)),
-                access == null ? AccessSettings.DEFAULTS : access.toSettings(folder));
+                access == null ? AccessSettings.DEFAULTS : access.toSettings(folder),
+                fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()));
     }
 
     /** The {@code access} section: where policies and shares are kept, and the defaults. */

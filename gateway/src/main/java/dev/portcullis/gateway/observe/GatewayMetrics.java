@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.observe;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -35,6 +37,25 @@ public final class GatewayMetrics {
     private final Counter gatewayAnswers = Counter.builder().name("portcullis_gateway_errors_total")
             .help("Requests the gateway answered itself, by error code (e.g. port-not-served, upstream-timeout)")
             .labelNames("error").register(registry);
+    // Bandwidth fairness (docs/fairness.md): one series per workspace with open flows, removed
+    // when the workspace has had none for a while, so the label set follows the active workspaces.
+    private final Gauge fairnessCapacity = Gauge.builder().name("portcullis_fairness_capacity_bytes_per_second")
+            .help("The node capacity shared between workspaces (+Inf: unlimited, only caps apply)").register(registry);
+    private final Counter fairnessBytes = Counter.builder().name("portcullis_fairness_bytes_total")
+            .help("Bytes relayed for a workspace (both directions) under bandwidth fairness").labelNames("workspace")
+            .register(registry);
+    private final Gauge fairnessRate = Gauge.builder().name("portcullis_fairness_rate_bytes_per_second")
+            .help("A workspace's current rate, both directions, smoothed over about a second").labelNames("workspace")
+            .register(registry);
+    private final Gauge fairnessAllocation = Gauge.builder().name("portcullis_fairness_allocation_bytes_per_second")
+            .help("What the last tick allocated to a workspace (its demand when it wants less than its share)")
+            .labelNames("workspace").register(registry);
+    private final Counter fairnessThrottled = Counter.builder().name("portcullis_fairness_throttled_seconds_total")
+            .help("Time during which a flow of the workspace waited for its budget").labelNames("workspace")
+            .register(registry);
+    private final Gauge fairnessFlows = Gauge.builder().name("portcullis_fairness_flows")
+            .help("Open relay flows of a workspace (request bodies, response bodies, tunnel directions)")
+            .labelNames("workspace").register(registry);
     private final Counter handshakeFailures = Counter.builder().name("portcullis_tls_handshake_failures_total")
             .help("TLS handshakes that failed").register(registry);
 
@@ -96,6 +117,57 @@ public final class GatewayMetrics {
 
     public void handshakeFailed() {
         handshakeFailures.inc();
+    }
+
+    public void fairnessCapacity(double bytesPerSecond) {
+        fairnessCapacity.set(bytesPerSecond);
+    }
+
+    /** A workspace's fairness series, looked up once, so a scheduler tick updates them without lookups. */
+    public FairnessSeries fairnessSeries(String workspace) {
+        return new FairnessSeries(workspace);
+    }
+
+    /** One workspace's fairness series; updated on the scheduler's thread. */
+    public final class FairnessSeries {
+        private final String workspace;
+        private final CounterDataPoint bytes;
+        private final CounterDataPoint throttled;
+        private final GaugeDataPoint rate;
+        private final GaugeDataPoint allocation;
+        private final GaugeDataPoint flows;
+
+        private FairnessSeries(String workspace) {
+            this.workspace = workspace;
+            bytes = fairnessBytes.labelValues(workspace);
+            throttled = fairnessThrottled.labelValues(workspace);
+            rate = fairnessRate.labelValues(workspace);
+            allocation = fairnessAllocation.labelValues(workspace);
+            flows = fairnessFlows.labelValues(workspace);
+        }
+
+        /** One scheduler tick's numbers. */
+        public void tick(long relayedBytes, double bytesPerSecond, double allocationPerSecond, double throttledSeconds,
+                         int openFlows) {
+            if (relayedBytes > 0) {
+                bytes.inc(relayedBytes);
+            }
+            if (throttledSeconds > 0) {
+                throttled.inc(throttledSeconds);
+            }
+            rate.set(bytesPerSecond);
+            allocation.set(allocationPerSecond);
+            flows.set(openFlows);
+        }
+
+        /** The workspace has had no flow for a while: its series go. */
+        public void remove() {
+            fairnessBytes.remove(workspace);
+            fairnessRate.remove(workspace);
+            fairnessAllocation.remove(workspace);
+            fairnessThrottled.remove(workspace);
+            fairnessFlows.remove(workspace);
+        }
     }
 
     /** Writes every metric in the Prometheus text format. */

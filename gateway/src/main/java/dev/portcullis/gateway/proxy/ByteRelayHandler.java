@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.observe.Exchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -18,16 +19,19 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
     private final Channel peer;
     private final Exchange tunnel;
     private final boolean towardWorkspace;
+    private final BandwidthGate gate;
 
     /**
      * @param peer             where the bytes read here go
      * @param tunnel           the exchange that became this tunnel; counts the bytes, ends with the tunnel
      * @param towardWorkspace  whether this side relays the client's bytes to the workspace
+     * @param gate             this direction's share of the workspace's bandwidth; closed with the tunnel
      */
-    ByteRelayHandler(Channel peer, Exchange tunnel, boolean towardWorkspace) {
+    ByteRelayHandler(Channel peer, Exchange tunnel, boolean towardWorkspace, BandwidthGate gate) {
         this.peer = peer;
         this.tunnel = tunnel;
         this.towardWorkspace = towardWorkspace;
+        this.gate = gate;
     }
 
     @Override
@@ -42,9 +46,10 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
         } else {
             tunnel.bytesToClient(bytes.readableBytes());
         }
+        gate.charge(bytes.readableBytes());
         peer.writeAndFlush(bytes).addListener((ChannelFutureListener) written -> {
             if (written.isSuccess()) {
-                ctx.channel().read();
+                gate.read(ctx);
             } else {
                 ctx.channel().close();
             }
@@ -63,6 +68,7 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         tunnel.finish();
+        gate.close();
         closeAfterFlush(peer);
     }
 

@@ -6,6 +6,7 @@ import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.access.Principals;
 import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.observe.Exchange;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.route.WorkspaceRoute;
@@ -100,6 +101,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean clearCookie; // the gateway's cookie failed: the answer expires it
     private List<String> deniedReasons = List.of(); // the policy's reasons, in a 401/403 answer
     private ScheduledFuture<?> requestHeadDeadline;
+    // The current request's two flows in the workspace's bandwidth share (fairness); null between requests.
+    private BandwidthGate toWorkspaceGate;
+    private BandwidthGate toClientGate;
+    private String gatesWorkspace;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -383,6 +388,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         upstreamHandler = (UpstreamResponseHandler) channel.pipeline().get(PipelineNames.UPSTREAM);
         upstreamHandler.attach(this, settings.timeouts().responseHead());
         upstreamHandler.expectResponse(webSocketUpgrade, forwardedHead.method());
+        openGates();
         channel.read();
         forward(forwardedHead);
         while (!waitingForConnection.isEmpty()) {
@@ -425,8 +431,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         boolean last = message instanceof LastHttpContent;
         if (message instanceof HttpContent content) {
             exchange.bytesToWorkspace(content.content().readableBytes());
+            toWorkspaceGate.charge(content.content().readableBytes());
         }
         UpstreamResponseHandler handler = upstreamHandler;
+        BandwidthGate gate = toWorkspaceGate;
         upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
                 // Its close reaches upstreamClosed, which retries or answers for the request.
@@ -435,7 +443,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             } else if (last) {
                 handler.requestSent();
             } else if (!requestFullyReceived) {
-                ctx.read();
+                gate.read(ctx);
             }
         });
     }
@@ -447,8 +455,36 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (message instanceof HttpContent content) {
             exchange.bytesToClient(content.content().readableBytes());
+            toClientGate.charge(content.content().readableBytes());
         }
         return ctx.writeAndFlush(message);
+    }
+
+    /** The request's share for the response direction: the upstream side reads through it. */
+    BandwidthGate toClientGate() {
+        return toClientGate;
+    }
+
+    /** Joins the workspace's bandwidth share for this request (once; a retry keeps the flows). */
+    private void openGates() {
+        String workspace = routed.target().workspaceId();
+        if (toWorkspaceGate != null && !workspace.equals(gatesWorkspace)) {
+            closeGates(); // never charge one workspace's bytes to another's share
+        }
+        if (toWorkspaceGate == null) {
+            toWorkspaceGate = settings.fairness().open(workspace);
+            toClientGate = settings.fairness().open(workspace);
+            gatesWorkspace = workspace;
+        }
+    }
+
+    private void closeGates() {
+        if (toWorkspaceGate != null) {
+            toWorkspaceGate.close();
+            toClientGate.close();
+            toWorkspaceGate = null;
+            toClientGate = null;
+        }
     }
 
     /** The response head: after a request that asked the client connection to close, say so. */
@@ -462,6 +498,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
         requestInProgress = false;
         exchange.finish();
+        closeGates();
         Channel used = upstream;
         upstreamHandler.detach();
         upstream = null;
@@ -505,10 +542,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange.becameTunnel();
         ctx.writeAndFlush(switchingProtocols);
         ChannelPipeline client = ctx.pipeline();
-        client.replace(this, PipelineNames.RELAY, new ByteRelayHandler(upstream, exchange, true));
+        client.replace(this, PipelineNames.RELAY, new ByteRelayHandler(upstream, exchange, true, toWorkspaceGate));
         client.remove(PipelineNames.HTTP_CODEC);
         ChannelPipeline workspace = upstream.pipeline();
-        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY, new ByteRelayHandler(ctx.channel(), exchange, false));
+        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY,
+                new ByteRelayHandler(ctx.channel(), exchange, false, toClientGate));
+        toWorkspaceGate = null; // the tunnel's relays own the flows now
+        toClientGate = null;
         workspace.remove(PipelineNames.UPSTREAM_CODEC);
         ctx.channel().read();
         upstream.read();
@@ -568,6 +608,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         answeredByGateway = true;
         requestInProgress = false;
         releaseWaiting();
+        closeGates();
         if (exchange == null) {
             exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(), "-", "-");
         }
@@ -675,6 +716,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             requestHeadDeadline.cancel(false);
         }
         releaseWaiting();
+        closeGates();
         pipelined.forEach(ReferenceCountUtil::release);
         pipelined.clear();
         closeUpstream();

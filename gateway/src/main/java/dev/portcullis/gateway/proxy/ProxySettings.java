@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.access.AccessControl;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
+import dev.portcullis.gateway.fairness.Fairness;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.RouteTable;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.function.Supplier;
  * @param metrics            where requests, bytes and errors are counted
  * @param access             when present, every request is authenticated and decided by the policy;
  *                           when absent, every workspace port is open to anyone (development only)
+ * @param fairness           hands out each relay flow's bandwidth gate; {@link Fairness#OFF} when not configured
  */
 public record ProxySettings(
         List<String> baseDomains,
@@ -30,7 +32,8 @@ public record ProxySettings(
         Timeouts timeouts,
         Limits limits,
         GatewayMetrics metrics,
-        Optional<AccessControl> access) {
+        Optional<AccessControl> access,
+        Fairness fairness) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
@@ -39,5 +42,12 @@ public record ProxySettings(
         requireNonNull(limits, "limits");
         requireNonNull(metrics, "metrics");
         requireNonNull(access, "access");
+        requireNonNull(fairness, "fairness");
+    }
+
+    /** Settings without bandwidth fairness. */
+    public ProxySettings(List<String> baseDomains, Supplier<RouteTable> routes, UpstreamPools pools, Timeouts timeouts,
+                         Limits limits, GatewayMetrics metrics, Optional<AccessControl> access) {
+        this(baseDomains, routes, pools, timeouts, limits, metrics, access, Fairness.OFF);
     }
 }

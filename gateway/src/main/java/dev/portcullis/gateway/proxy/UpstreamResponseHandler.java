@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.fairness.BandwidthGate;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -157,7 +158,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
             HttpUtil.setTransferEncodingChunked(response, true);
         }
         frontend.prepareResponseHead(response);
-        readAfter(ctx, frontend.writeResponse(response));
+        readAfter(ctx, frontend.writeResponse(response), frontend.toClientGate());
     }
 
     private void onResponseContent(ChannelHandlerContext ctx, HttpContent content) {
@@ -172,22 +173,25 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
         ChannelFuture written = frontend.writeResponse(content);
         if (last && informational) {
             informational = false; // end of a 1xx such as 100 Continue; the final response follows
-            readAfter(ctx, written);
+            readAfter(ctx, written, frontend.toClientGate());
             return;
         }
         if (last) {
             expectingResponse = false;
             frontend.responseComplete(written, reusable);
         } else {
-            readAfter(ctx, written);
+            readAfter(ctx, written, frontend.toClientGate());
         }
     }
 
-    /** Reads the workspace again once the client took what was written: the response's backpressure. */
-    private static void readAfter(ChannelHandlerContext ctx, ChannelFuture written) {
+    /**
+     * Reads the workspace again once the client took what was written (the response's backpressure)
+     * and the workspace's bandwidth share allows it.
+     */
+    private static void readAfter(ChannelHandlerContext ctx, ChannelFuture written, BandwidthGate gate) {
         written.addListener((ChannelFutureListener) done -> {
             if (done.isSuccess()) {
-                ctx.read();
+                gate.read(ctx);
             } else {
                 ctx.close();
             }

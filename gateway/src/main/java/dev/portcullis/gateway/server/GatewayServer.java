@@ -18,6 +18,8 @@ import dev.portcullis.gateway.auth.LocalKeys;
 import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.observe.AuditLog;
+import dev.portcullis.gateway.fairness.FairShareScheduler;
+import dev.portcullis.gateway.fairness.Fairness;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
@@ -86,6 +88,7 @@ public final class GatewayServer implements AutoCloseable {
     private volatile OpenGrants grants;
     private volatile AccessApi accessApi;
     private volatile IdentityAssertions assertions;
+    private Fairness fairness = Fairness.OFF;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
     private volatile boolean serving;
@@ -144,8 +147,11 @@ public final class GatewayServer implements AutoCloseable {
             log.warn("NO ACCESS CONTROL: no identity issuers are configured, so every workspace port is open to anyone"
                     + " who can reach this gateway. Development only.");
         }
+        if (config.fairness().isPresent()) {
+            fairness = FairShareScheduler.start(config.fairness().get(), metrics);
+        }
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
-                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access));
+                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -287,6 +293,7 @@ public final class GatewayServer implements AutoCloseable {
         if (accessApi != null) {
             accessApi.close();
         }
+        fairness.close();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
