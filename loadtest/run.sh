@@ -8,6 +8,7 @@
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
 #   loadtest/run.sh route-churn  route propagation through the store (embedded and a local etcd), snapshot swap cost
 #   loadtest/run.sh policy       the policy decision made on every request (JMH), as ratios to a share lookup
+#   loadtest/run.sh netns-churn  the host agent creating and deleting workspace networks (root), beside bare ip netns
 #
 # Environment (defaults in brackets):
 #   REPS [3]  DURATION [15] seconds per measured wrk run  WARMUP [5] seconds before each
@@ -19,6 +20,7 @@
 #   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
 #   CHANGES [1000] route changes measured by route-churn (after 200 warm-up ones)
 #   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
+#   netns-churn: NETNS_WORKSPACES [200] per round  NETNS_ROUNDS [3]
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
@@ -516,13 +518,28 @@ scenario_fairness() {
     | tee "$RESULTS/fairness-$stamp.txt"
 }
 
+# The host agent's create and delete, one workspace after another, as root, beside the kernel's own
+# cost of a namespace with a veth pair measured in the same run (NetnsChurn). Addresses in
+# 10.214.0.0/20, inside namespaces the run makes and removes; nothing leaves the machine.
+scenario_netns_churn() {
+  [ "$(id -u)" = 0 ] || die "netns-churn builds network namespaces: run it as root"
+  need ip; need nft; need tc
+  mkdir -p "$RESULTS"
+  loadtest_built
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  loadtest_java dev.portcullis.loadtest.NetnsChurn --workspaces "${NETNS_WORKSPACES:-200}" \
+    --rounds "${NETNS_ROUNDS:-3}" --out "$RESULTS/netns-churn-$stamp.json" --meta "date=$stamp" \
+    --meta "kernel=$(uname -r)" --meta "nft=$(nft --version)" --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 case "${1:-}" in
   http1) scenario_http1 ;;
+  netns-churn) scenario_netns_churn ;;
   policy) scenario_policy ;;
   route-churn) scenario_route_churn ;;
   h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;
   serve) scenario_serve ;;
   fairness) scenario_fairness ;;
-  *) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
