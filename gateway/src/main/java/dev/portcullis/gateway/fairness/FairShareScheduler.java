@@ -31,7 +31,6 @@ public final class FairShareScheduler implements Fairness {
     private final ConcurrentHashMap<String, WorkspaceShare> shares = new ConcurrentHashMap<>();
     private final ScheduledExecutorService ticker;
     private final long tickNanos;
-    private final SparePool spare = new SparePool();
     private long lastTickNanos;
 
     // Tick thread only: the workspaces seen this tick and their numbers.
@@ -76,8 +75,7 @@ public final class FairShareScheduler implements Fairness {
 
     @Override
     public BandwidthGate open(String workspaceId) {
-        boolean capped = !Double.isInfinite(settings.capOf(workspaceId));
-        FlowGate gate = new FlowGate(settings.burst(), capped ? null : spare);
+        FlowGate gate = new FlowGate(settings.burst());
         // compute() makes joining atomic with retiring: a share is only dropped while it has no flow.
         shares.compute(workspaceId, (id, share) -> {
             if (share == null) {
@@ -122,11 +120,7 @@ public final class FairShareScheduler implements Fairness {
             cap[n] = share.capBytesPerSecond * seconds;
             n++;
         }
-        double capacity = settings.capacity().bytesPerSecond() * seconds;
-        double allocated = MaxMinAllocator.allocate(capacity, n, demand, weight, cap, allocation);
-        // What nobody claimed stays available until the next tick; with unlimited capacity nobody waits anyway.
-        spare.set(Double.isInfinite(capacity) ? 0 : (long) Math.min(capacity - allocated, settings.capacity().bytesPerSecond()
-                * tickNanos / 1e9));
+        MaxMinAllocator.allocate(settings.capacity().bytesPerSecond() * seconds, n, demand, weight, cap, allocation);
         // Smoothed over about a second, so the rate gauge shows a rate, not one tick's luck.
         double smoothing = Math.min(1, seconds);
         for (int i = 0; i < n; i++) {
@@ -164,11 +158,6 @@ public final class FairShareScheduler implements Fairness {
         weight = Arrays.copyOf(weight, size);
         cap = Arrays.copyOf(cap, size);
         allocation = Arrays.copyOf(allocation, size);
-    }
-
-    /** Bytes the last tick left unallocated (for tests). */
-    long spareBytes() {
-        return spare.left();
     }
 
     /** Workspaces with open flows or recent ones (for tests). */

@@ -19,9 +19,7 @@ final class FlowGate implements BandwidthGate {
     static final long UNLIMITED_TOKENS = Long.MAX_VALUE / 4;
 
     private final long burst;
-    private final SparePool spare; // null for a flow of a capped workspace: the cap must hold
     private final AtomicLong tokens;
-    private final AtomicLong spareTaken = new AtomicLong();
     private final AtomicReference<ChannelHandlerContext> waiting = new AtomicReference<>();
     private volatile boolean throttled;
     private volatile boolean closed;
@@ -31,9 +29,8 @@ final class FlowGate implements BandwidthGate {
     private long tokensAfterRefill;
     private double bucket;
 
-    FlowGate(long burst, SparePool spare) {
+    FlowGate(long burst) {
         this.burst = burst;
-        this.spare = spare;
         this.tokens = new AtomicLong(burst);
         this.tokensAfterRefill = burst;
         this.bucket = burst;
@@ -49,16 +46,6 @@ final class FlowGate implements BandwidthGate {
         if (tokens.get() > 0 || closed) {
             ctx.read();
             return;
-        }
-        if (spare != null) {
-            long taken = spare.take(burst);
-            if (taken > 0) {
-                spareTaken.addAndGet(taken);
-                if (tokens.addAndGet(taken) > 0) {
-                    ctx.read(); // capacity nobody claimed this tick: no reason to wait for the next
-                    return;
-                }
-            }
         }
         throttled = true;
         waiting.set(ctx);
@@ -103,7 +90,7 @@ final class FlowGate implements BandwidthGate {
                 after = before >= max ? before : Math.min(before + add, max);
             } while (!tokens.compareAndSet(before, after));
         }
-        long used = Math.max(0, tokensAfterRefill + spareTaken.getAndSet(0) - before);
+        long used = Math.max(0, tokensAfterRefill - before);
         tokensAfterRefill = after;
         if (after > 0) {
             ChannelHandlerContext parked = waiting.getAndSet(null);

@@ -173,50 +173,6 @@ class FairShareSchedulerTest {
     }
 
     @Test
-    void aFlowMayUseWhatTheLastTickLeftUnallocatedInsteadOfWaiting() {
-        FairShareScheduler scheduler = scheduler(CAPACITY, Map.of());
-        BandwidthGate gate = scheduler.open("ws1");
-        Flow flow = new Flow();
-        tick(scheduler); // nobody wanted anything: the whole tick's 10 000 bytes are spare
-        assertThat(scheduler.spareBytes()).isEqualTo(10_000);
-
-        gate.charge(BURST + 1);
-        gate.read(flow.ctx);
-
-        assertThat(flow.readsAfterTasks()).as("read at once, from the spare").isEqualTo(1);
-        assertThat(scheduler.spareBytes()).isEqualTo(10_000 - BURST);
-    }
-
-    @Test
-    void nothingIsSpareWhileAnyWorkspaceIsBacklogged() {
-        FairShareScheduler scheduler = scheduler(CAPACITY, Map.of());
-        BandwidthGate backlogged = scheduler.open("busy");
-        BandwidthGate other = scheduler.open("other");
-        backlog(backlogged, new Flow());
-        tick(scheduler);
-
-        assertThat(scheduler.spareBytes()).isZero();
-        Flow flow = new Flow();
-        other.charge(BURST + 1);
-        other.read(flow.ctx);
-        assertThat(flow.readsAfterTasks()).as("waits for its share like everybody").isZero();
-    }
-
-    @Test
-    void aCappedWorkspaceNeverTakesFromTheSpare() {
-        FairShareScheduler scheduler = scheduler(CAPACITY, Map.of("capped", policy(1, Bandwidth.bytesPerSecond(100_000))));
-        BandwidthGate gate = scheduler.open("capped");
-        Flow flow = new Flow();
-        tick(scheduler);
-        assertThat(scheduler.spareBytes()).isPositive();
-
-        gate.charge(BURST + 1);
-        gate.read(flow.ctx);
-
-        assertThat(flow.readsAfterTasks()).as("its cap holds even on an idle gateway").isZero();
-    }
-
-    @Test
     void unlimitedCapacityNeverHoldsAFlowBack() {
         FairShareScheduler scheduler = scheduler(Bandwidth.UNLIMITED, Map.of());
         BandwidthGate gate = scheduler.open("ws1");
