@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.transport.Transport;
+import dev.portcullis.store.StoreSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +32,8 @@ import java.util.Optional;
  * @param identity          when present, access is enforced: every request is authenticated (JWT from one
  *                          of its issuers, or anonymous) and decided by the port-sharing policy
  * @param access            where policies and shares are kept, and the defaults when an org has none
+ * @param store             when present, routes, shares and policies come from this store (static
+ *                          {@code routes} still win); excludes {@code routeFiles} and {@code access.stateDirectory}
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -46,7 +49,8 @@ public record GatewayConfig(
         RouteTable routes,
         List<Path> routeFiles,
         Optional<IdentityVerifierConfig> identity,
-        AccessSettings access) {
+        AccessSettings access,
+        Optional<StoreSettings> store) {
 
     public GatewayConfig {
         listeners = List.copyOf(listeners);
@@ -70,6 +74,15 @@ public record GatewayConfig(
         routeFiles = List.copyOf(routeFiles);
         requireNonNull(identity, "identity");
         requireNonNull(access, "access");
+        requireNonNull(store, "store");
+        if (store.isPresent() && !routeFiles.isEmpty()) {
+            throw new IllegalArgumentException("routeFiles: set together with store (expected: one of them;"
+                    + " with a store, agents publish routes there)");
+        }
+        if (store.isPresent() && access.stateDirectory().isPresent()) {
+            throw new IllegalArgumentException("access.stateDirectory: set together with store (expected: one of them;"
+                    + " with a store, policies and shares live there)");
+        }
     }
 
     /** The admin listener unless configured: loopback only, so metrics are not public by accident. */
@@ -132,6 +145,7 @@ public record GatewayConfig(
         private final List<Path> routeFiles = new ArrayList<>();
         private IdentityVerifierConfig identity;
         private AccessSettings access = AccessSettings.DEFAULTS;
+        private StoreSettings store;
 
         private Builder() {}
 
@@ -202,12 +216,18 @@ public record GatewayConfig(
             return this;
         }
 
+        /** Routes, shares and policies from this store instead of route files and a state folder. */
+        public Builder store(StoreSettings store) {
+            this.store = requireNonNull(store, "store");
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
-                    Optional.ofNullable(identity), access);
+                    Optional.ofNullable(identity), access, Optional.ofNullable(store));
         }
     }
 }
