@@ -6,12 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.TunnelWatcher;
+import dev.portcullis.policy.cli.PolicyCli;
 import dev.portcullis.store.ControlPlaneStore;
 import dev.portcullis.store.HostLease;
 import dev.portcullis.store.KeyValueStore;
 import dev.portcullis.store.StoreSettings;
 import dev.portcullis.store.etcd.EtcdCluster;
 import dev.portcullis.store.record.RouteRecord;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
@@ -270,6 +273,26 @@ class StoreBackedGatewaysTest {
             assertThat(deleted.statusCode()).isEqualTo(204);
         }
         awaitStatus(gateway2, workspace, port(), bob, status -> status == 200);
+    }
+
+    @Test
+    void theCliSharesThroughOneGatewayAndTheOtherEnforcesIt() throws Exception {
+        String workspace = createWorkspace(host2, lease2, "host-2");
+        String bob = setup.token("bob", "acme");
+        awaitStatus(gateway2, workspace, port(), bob, status -> status == 403);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+
+        int shared = PolicyCli.execute(new PrintWriter(out), new PrintWriter(err), "share", workspace, String.valueOf(port()),
+                "--level", "organization", "--gateway", gateway1.adminUrl("").toString(), "--token", setup.token("alice", "acme"));
+
+        assertThat(shared).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("shared");
+        awaitStatus(gateway2, workspace, port(), bob, status -> status == 200);
+        int removed = PolicyCli.execute(new PrintWriter(out), new PrintWriter(err), "share", "rm", workspace,
+                String.valueOf(port()), "--gateway", gateway2.adminUrl("").toString(), "--token", setup.token("alice", "acme"));
+        assertThat(removed).as(err.toString()).isZero();
+        awaitStatus(gateway1, workspace, port(), bob, status -> status == 403);
     }
 
     @Test
