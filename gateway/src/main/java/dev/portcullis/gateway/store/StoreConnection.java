@@ -37,6 +37,7 @@ public final class StoreConnection implements AutoCloseable {
     private final StoreView view;
     private final ExecutorService revalidation;
     private final Clock clock;
+    private final AccessRecords accessRecords;
 
     private StoreConnection(ControlPlaneStore store, StoreReplica replica, StoreView view, ExecutorService revalidation,
                             Clock clock) {
@@ -45,6 +46,7 @@ public final class StoreConnection implements AutoCloseable {
         this.view = view;
         this.revalidation = revalidation;
         this.clock = clock;
+        this.accessRecords = new StoreAccessRecords(store, replica, view::access);
     }
 
     /**
@@ -107,7 +109,7 @@ public final class StoreConnection implements AutoCloseable {
 
     /** Where the admin API writes policies and shares: into the store, compare-and-swap. */
     public AccessRecords accessRecords() {
-        return new StoreAccessRecords(store, replica, view::access);
+        return accessRecords;
     }
 
     public ReplicaHealth health() {

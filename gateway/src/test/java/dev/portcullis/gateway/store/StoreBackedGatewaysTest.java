@@ -78,8 +78,19 @@ class StoreBackedGatewaysTest {
         }
     }
 
-    /** A new workspace of alice's on {@code host}, reached at the demo app of gateway 1 (127.0.0.1). */
-    private static String createWorkspace(ControlPlaneStore host, HostLease lease, String hostName) {
+    /**
+     * A new workspace of alice's on {@code host}, reached at the demo app of gateway 1 (127.0.0.1),
+     * once both gateways route it (the admin API knows only workspaces its gateway routes).
+     */
+    private static String createWorkspace(ControlPlaneStore host, HostLease lease, String hostName) throws Exception {
+        String workspace = publishWorkspace(host, lease, hostName);
+        for (GatewayFixture gateway : List.of(gateway1, gateway2)) {
+            awaitStatus(gateway, workspace, port(), setup.token("alice", "acme"), status -> status == 200);
+        }
+        return workspace;
+    }
+
+    private static String publishWorkspace(ControlPlaneStore host, HostLease lease, String hostName) {
         String workspace = "ws" + workspaces.incrementAndGet();
         host.putRoute(RouteRecord.running(workspace, "127.0.0.1", hostName, "alice", "acme"), lease);
         return workspace;
@@ -96,8 +107,8 @@ class StoreBackedGatewaysTest {
     @Test
     void aWorkspaceCreatedOnEitherHostIsRoutableOnBothGateways() throws Exception {
         String alice = setup.token("alice", "acme");
-        String onHost1 = createWorkspace(host1, lease1, "host-1");
-        String onHost2 = createWorkspace(host2, lease2, "host-2");
+        String onHost1 = publishWorkspace(host1, lease1, "host-1");
+        String onHost2 = publishWorkspace(host2, lease2, "host-2");
 
         for (String workspace : List.of(onHost1, onHost2)) {
             for (GatewayFixture gateway : List.of(gateway1, gateway2)) {

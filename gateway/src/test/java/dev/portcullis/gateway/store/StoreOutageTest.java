@@ -13,6 +13,8 @@ import dev.portcullis.store.record.RouteRecord;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,8 +61,11 @@ class StoreOutageTest {
         HttpResponse<String> ready = awaitReadiness(503);
         assertThat(ready.body()).contains("not ready: the store is unreachable since").contains("serving revision");
         assertThat(status(gateway, "before", port, alice)).isEqualTo(200);
-        assertThat(setup.get(gateway.adminUrl("/metrics")).body()).contains("portcullis_store_ready 0")
-                .doesNotContain("portcullis_store_stale_seconds 0.0");
+        String metrics = setup.get(gateway.adminUrl("/metrics")).body();
+        assertThat(metrics).contains("portcullis_store_ready 0");
+        Matcher stale = Pattern.compile("(?m)^portcullis_store_stale_seconds (\\S+)$").matcher(metrics);
+        assertThat(stale.find()).isTrue();
+        assertThat(Double.parseDouble(stale.group(1))).isPositive();
         HttpResponse<String> write = setup.call(gateway, "PUT", "/api/v1/shares/before/" + port, alice,
                 "{\"level\":\"organization\"}");
         assertThat(write.statusCode()).isEqualTo(503);
