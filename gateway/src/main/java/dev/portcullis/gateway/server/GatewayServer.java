@@ -378,11 +378,6 @@ public final class GatewayServer implements AutoCloseable {
                 .findFirst();
     }
 
-    /** The store this gateway serves from, when it has one. */
-    public Optional<StoreConnection> store() {
-        return Optional.ofNullable(store);
-    }
-
     /** The policies and shares this gateway enforces, when access is enforced without a store. */
     public Optional<AccessState> accessState() {
         return Optional.ofNullable(accessState);

@@ -112,14 +112,6 @@ public final class StoreConnection implements AutoCloseable {
         return accessRecords;
     }
 
-    public ReplicaHealth health() {
-        return replica.health();
-    }
-
-    public StoreReplica replica() {
-        return replica;
-    }
-
     /** Why this gateway is not ready to serve current data, or {@code null} when it is. */
     public String notReadyBecause() {
         ReplicaHealth health = replica.health();

@@ -37,7 +37,7 @@ public final class StoreView implements ReplicaListener {
     private static final Logger log = LoggerFactory.getLogger(StoreView.class);
 
     /** One consistent state: the routes and the access decisions of one replica revision. */
-    public record Served(long revision, RouteTable routes, AccessSnapshot access) {}
+    private record Served(long revision, RouteTable routes, AccessSnapshot access) {}
 
     private final RouteTable staticRoutes;
     private final PolicyEvaluator fallback;
@@ -63,10 +63,6 @@ public final class StoreView implements ReplicaListener {
         this.addressesGone = requireNonNull(addressesGone, "addressesGone");
         this.accessMayNarrow = requireNonNull(accessMayNarrow, "accessMayNarrow");
         this.served = new Served(0, staticRoutes, AccessSnapshot.over(Map.of(), this.fallback, Map.of()));
-    }
-
-    public Served served() {
-        return served;
     }
 
     public RouteTable routes() {

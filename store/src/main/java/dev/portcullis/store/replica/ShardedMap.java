@@ -97,6 +97,7 @@ public final class ShardedMap<V> {
 
         /** @return the value replaced, or {@code null} */
         public V put(String key, V value) {
+            java.util.Objects.requireNonNull(value, "value"); // absent is absent, never a null value
             V previous = writable(key).put(key, value);
             if (previous == null) {
                 size++;
@@ -124,6 +125,12 @@ public final class ShardedMap<V> {
         @Override
         public V get(Object key) {
             return key instanceof String s ? ShardedMap.this.get(s) : null;
+        }
+
+        @Override
+        public V getOrDefault(Object key, V defaultValue) {
+            V value = get(key); // one lookup: values are never null
+            return value != null ? value : defaultValue;
         }
 
         @Override
