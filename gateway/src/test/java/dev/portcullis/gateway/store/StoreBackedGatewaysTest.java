@@ -13,11 +13,13 @@ import dev.portcullis.store.KeyValueStore;
 import dev.portcullis.store.StoreSettings;
 import dev.portcullis.store.etcd.EtcdCluster;
 import dev.portcullis.store.record.RouteRecord;
+import dev.portcullis.store.record.StoreKeys;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +28,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -304,6 +308,42 @@ class StoreBackedGatewaysTest {
                 String.valueOf(port()), "--gateway", gateway2.adminUrl("").toString(), "--token", setup.token("alice", "acme"));
         assertThat(removed).as(err.toString()).isZero();
         awaitStatus(gateway1, workspace, port(), bob, status -> status == 403);
+    }
+
+    @Test
+    void aCorruptRouteRecordIsSkippedCountedAndFailsClosed() throws Exception {
+        String alice = setup.token("alice", "acme");
+        String workspace = createWorkspace(host1, lease1, "host-1");
+        long skippedBefore = skippedRecords(gateway2);
+
+        host1.keyValues().put(StoreKeys.route(workspace), "{\"version\":1,\"workspaceId\":".getBytes(StandardCharsets.UTF_8),
+                KeyValueStore.ANY_REVISION, 0);
+
+        // The old, valid route is dropped too: the bad value may have been a revocation.
+        awaitStatus(gateway2, workspace, port(), alice, status -> status == 404);
+        awaitStatus(gateway1, workspace, port(), alice, status -> status == 404);
+        assertThat(skippedRecords(gateway2)).isGreaterThan(skippedBefore);
+        assertThat(setup.get(gateway2.adminUrl("/readyz")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aStoreRouteCannotTakeOverAStaticRoute() throws Exception {
+        host1.putRoute(RouteRecord.running(GatewayFixture.WORKSPACE, "127.0.0.2", "host-1", "mallory", "evil"), lease1);
+        createWorkspace(host1, lease1, "host-1"); // written after mallory's: once it is served, so is hers
+
+        // Were the store's route served, mallory would own it and alice would not.
+        assertThat(status(gateway1, GatewayFixture.WORKSPACE, gateway1.workspacePort(), setup.token("mallory", "evil")))
+                .isEqualTo(403);
+        assertThat(status(gateway1, GatewayFixture.WORKSPACE, gateway1.workspacePort(), setup.token("alice", "acme")))
+                .isEqualTo(200);
+        host1.deleteRoute(GatewayFixture.WORKSPACE, KeyValueStore.ANY_REVISION);
+    }
+
+    private static long skippedRecords(GatewayFixture gateway) throws Exception {
+        Matcher sample = Pattern.compile("(?m)^portcullis_store_skipped_records_total (\\S+)$")
+                .matcher(setup.get(gateway.adminUrl("/metrics")).body());
+        assertThat(sample.find()).isTrue();
+        return (long) Double.parseDouble(sample.group(1));
     }
 
     @Test
