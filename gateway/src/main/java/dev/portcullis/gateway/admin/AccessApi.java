@@ -99,11 +99,7 @@ public final class AccessApi implements AutoCloseable {
      * @param ifMatch the {@code If-Match} header: the revision the caller read
      */
     public record Call(String method, String path, Optional<String> source, String authorization, String body,
-                       Optional<String> ifMatch) {
-        public Call(String method, String path, Optional<String> source, String authorization, String body) {
-            this(method, path, source, authorization, body, Optional.empty());
-        }
-    }
+                       Optional<String> ifMatch) {}
 
     /** The answer: a status, a content type, a body and, for a versioned record, its revision as an ETag. */
     public record Answer(int status, String contentType, String body, Optional<String> etag) {
