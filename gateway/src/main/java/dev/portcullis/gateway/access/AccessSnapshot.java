@@ -26,11 +26,30 @@ public final class AccessSnapshot {
     private final PolicyEvaluator fallback;
     private final Map<String, PortShares> sharesByWorkspace;
 
+    /** The maps are not copied: callers pass maps nobody changes afterwards. */
     private AccessSnapshot(Map<String, PolicyEvaluator> byOrg, PolicyEvaluator fallback,
                            Map<String, PortShares> sharesByWorkspace) {
-        this.byOrg = Map.copyOf(byOrg);
+        this.byOrg = byOrg;
         this.fallback = fallback;
-        this.sharesByWorkspace = Map.copyOf(sharesByWorkspace);
+        this.sharesByWorkspace = sharesByWorkspace;
+    }
+
+    /**
+     * A snapshot over maps kept elsewhere, without copying them (the store's replica keeps its
+     * shares in a map that copies only the part a change touches).
+     *
+     * @param byOrg             each org's evaluator; must not change once passed
+     * @param fallback          the evaluator of orgs without a policy; its policy names no org
+     * @param sharesByWorkspace must not change once passed
+     */
+    public static AccessSnapshot over(Map<String, PolicyEvaluator> byOrg, PolicyEvaluator fallback,
+                                      Map<String, PortShares> sharesByWorkspace) {
+        if (requireNonNull(fallback, "fallback").policy().org() != null) {
+            throw new IllegalArgumentException("fallback: names org '" + fallback.policy().org()
+                    + "' (expected: a policy for any org)");
+        }
+        return new AccessSnapshot(requireNonNull(byOrg, "byOrg"), fallback,
+                requireNonNull(sharesByWorkspace, "sharesByWorkspace"));
     }
 
     /**
@@ -83,13 +102,13 @@ public final class AccessSnapshot {
         String org = requireNonNull(policy.org(), "policy.org");
         Map<String, PolicyEvaluator> next = new HashMap<>(byOrg);
         next.put(org, new PolicyEvaluator(policy));
-        return new AccessSnapshot(next, fallback, sharesByWorkspace);
+        return new AccessSnapshot(Map.copyOf(next), fallback, sharesByWorkspace);
     }
 
     AccessSnapshot withoutPolicy(String org) {
         Map<String, PolicyEvaluator> next = new HashMap<>(byOrg);
         next.remove(org);
-        return new AccessSnapshot(next, fallback, sharesByWorkspace);
+        return new AccessSnapshot(Map.copyOf(next), fallback, sharesByWorkspace);
     }
 
     AccessSnapshot withShares(String workspaceId, PortShares shares) {
@@ -99,6 +118,6 @@ public final class AccessSnapshot {
         } else {
             next.put(workspaceId, shares);
         }
-        return new AccessSnapshot(byOrg, fallback, next);
+        return new AccessSnapshot(byOrg, fallback, Map.copyOf(next));
     }
 }

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.gateway.access.AccessSnapshot;
-import dev.portcullis.gateway.access.AccessState;
+import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.Principals;
 import dev.portcullis.gateway.auth.BearerTokens;
 import dev.portcullis.gateway.auth.IdentityVerifier;
@@ -32,7 +32,9 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -48,12 +50,17 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code GET|PUT|DELETE /api/v1/policies/<org>}: an admin of {@code org} (the admin claim is
  *       {@code true} and the token's org is {@code org});</li>
- *   <li>{@code GET /api/v1/shares/<workspace>}, {@code PUT|DELETE /api/v1/shares/<workspace>/<port>}:
+ *   <li>{@code GET /api/v1/shares/<workspace>}, {@code GET|PUT|DELETE /api/v1/shares/<workspace>/<port>}:
  *       the workspace's owner, or an admin of its org;</li>
  *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal and a URL, for the
  *       owner of the workspace or an admin of its org.</li>
  * </ul>
- * Calls run one at a time on their own thread, never on an event loop: a change writes and fsyncs.
+ * Calls run one at a time on their own thread, never on an event loop: a change writes and fsyncs,
+ * or waits for the store.
+ *
+ * <p>With a store, a policy's and a share's {@code GET} carry its revision as an {@code ETag};
+ * {@code PUT} and {@code DELETE} take it back as {@code If-Match} and fail with 409 when someone
+ * changed the record since (without {@code If-Match}: since this gateway last served it).
  */
 public final class AccessApi implements AutoCloseable {
     public static final String PREFIX = "/api/v1/";
@@ -64,7 +71,7 @@ public final class AccessApi implements AutoCloseable {
     private static final Pattern SHARE = Pattern.compile("/api/v1/shares/([^/]+)/(\\d{1,5})");
 
     private final IdentityVerifier identity;
-    private final AccessState state;
+    private final AccessRecords records;
     private final Supplier<RouteTable> routes;
     private final List<String> baseDomains;
     private final String adminClaim;
@@ -75,22 +82,36 @@ public final class AccessApi implements AutoCloseable {
         return thread;
     });
 
-    public AccessApi(IdentityVerifier identity, AccessState state, Supplier<RouteTable> routes, List<String> baseDomains,
+    public AccessApi(IdentityVerifier identity, AccessRecords records, Supplier<RouteTable> routes, List<String> baseDomains,
                      String adminClaim, Clock clock) {
         this.identity = requireNonNull(identity, "identity");
-        this.state = requireNonNull(state, "state");
+        this.records = requireNonNull(records, "records");
         this.routes = requireNonNull(routes, "routes");
         this.baseDomains = List.copyOf(baseDomains);
         this.adminClaim = requireNonNull(adminClaim, "adminClaim");
         this.clock = requireNonNull(clock, "clock");
     }
 
-    /** One call, as the admin listener received it. */
-    /** @param source how policy errors name the input: the admin's file name, or {@code <org>.yaml} */
-    public record Call(String method, String path, Optional<String> source, String authorization, String body) {}
+    /**
+     * One call, as the admin listener received it.
+     *
+     * @param source  how policy errors name the input: the admin's file name, or {@code <org>.yaml}
+     * @param ifMatch the {@code If-Match} header: the revision the caller read
+     */
+    public record Call(String method, String path, Optional<String> source, String authorization, String body,
+                       Optional<String> ifMatch) {}
 
-    /** The answer: a status, a content type and a body. */
-    public record Answer(int status, String contentType, String body) {
+    /** The answer: a status, a content type, a body and, for a versioned record, its revision as an ETag. */
+    public record Answer(int status, String contentType, String body, Optional<String> etag) {
+        Answer(int status, String contentType, String body) {
+            this(status, contentType, body, Optional.empty());
+        }
+
+        Answer withRevision(long revision) {
+            return revision == AccessRecords.UNVERSIONED ? this
+                    : new Answer(status, contentType, body, Optional.of("\"" + revision + "\""));
+        }
+
         static Answer json(int status, JsonNode body) {
             try {
                 return new Answer(status, "application/json", JSON.writeValueAsString(body) + "\n");
@@ -121,6 +142,12 @@ public final class AccessApi implements AutoCloseable {
                 return route(call, caller);
             } catch (BadCall bad) {
                 return Answer.error(bad.status, bad.code, bad.getMessage());
+            } catch (AccessRecords.Conflict conflict) {
+                ObjectNode body = JSON.createObjectNode().put("status", 409).put("error", "conflict")
+                        .put("message", conflict.getMessage()).put("currentRevision", conflict.currentRevision());
+                return Answer.json(409, body);
+            } catch (AccessRecords.Unavailable unavailable) {
+                return Answer.error(503, "store-unavailable", unavailable.getMessage());
             }
         }, calls);
     }
@@ -131,11 +158,11 @@ public final class AccessApi implements AutoCloseable {
             String org = matcher.group(1);
             requireAdminOf(caller, org);
             return switch (call.method()) {
-                case "GET" -> state.policyText(org)
-                        .map(text -> new Answer(200, "application/yaml; charset=utf-8", text))
+                case "GET" -> records.policyText(org)
+                        .map(text -> new Answer(200, "application/yaml; charset=utf-8", text.value()).withRevision(text.revision()))
                         .orElseGet(() -> Answer.error(404, "no-policy", "Org '" + org + "' has no policy of its own."));
                 case "PUT" -> putPolicy(org, call);
-                case "DELETE" -> state.deletePolicy(org) ? new Answer(204, "application/json", "")
+                case "DELETE" -> records.deletePolicy(org, expectedRevision(call)) ? new Answer(204, "application/json", "")
                         : Answer.error(404, "no-policy", "Org '" + org + "' has no policy of its own.");
                 default -> throw new BadCall(405, "method-not-allowed", "Use GET, PUT or DELETE on a policy.");
             };
@@ -144,11 +171,12 @@ public final class AccessApi implements AutoCloseable {
             WorkspaceRoute route = requireOwnerOrAdmin(caller, matcher.group(1));
             int port = port(matcher.group(2));
             return switch (call.method()) {
-                case "PUT" -> putShare(route, port, call.body());
-                case "DELETE" -> state.deleteShare(WorkspaceId.of(route.workspaceId()), port)
+                case "GET" -> getShare(route, port);
+                case "PUT" -> putShare(route, port, call.body(), expectedRevision(call));
+                case "DELETE" -> records.deleteShare(WorkspaceId.of(route.workspaceId()), port, expectedRevision(call))
                         ? new Answer(204, "application/json", "")
                         : Answer.error(404, "no-share", "Port " + port + " of '" + route.workspaceId() + "' is not shared.");
-                default -> throw new BadCall(405, "method-not-allowed", "Use PUT or DELETE on a share.");
+                default -> throw new BadCall(405, "method-not-allowed", "Use GET, PUT or DELETE on a share.");
             };
         }
         if ((matcher = SHARES.matcher(call.path())).matches()) {
@@ -168,11 +196,14 @@ public final class AccessApi implements AutoCloseable {
                 + PREFIX + "shares/<workspace>[/<port>] or " + PREFIX + "explain.");
     }
 
-    private Answer putPolicy(String org, Call call) {
+    private Answer putPolicy(String org, Call call) throws BadCall {
         String source = call.source().orElse(org + ".yaml");
-        List<PolicyError> errors = state.putPolicy(org, source, call.body());
-        if (errors.isEmpty()) {
-            return Answer.json(200, JSON.createObjectNode().put("org", org).put("applied", true));
+        List<PolicyError> errors;
+        try {
+            long revision = records.putPolicy(org, source, call.body(), expectedRevision(call));
+            return Answer.json(200, JSON.createObjectNode().put("org", org).put("applied", true)).withRevision(revision);
+        } catch (AccessRecords.InvalidPolicy invalid) {
+            errors = invalid.errors();
         }
         ArrayNode list = JSON.createArrayNode();
         for (PolicyError error : errors) {
@@ -185,8 +216,20 @@ public final class AccessApi implements AutoCloseable {
         return Answer.json(422, body);
     }
 
+    /** The share of one port as it is served now, with its revision. */
+    private Answer getShare(WorkspaceRoute route, int port) {
+        PortShare share = records.current().sharesOf(route.workspaceId()).forPort(port);
+        if (share == null) {
+            return Answer.error(404, "no-share", "Port " + port + " of '" + route.workspaceId() + "' is not shared.");
+        }
+        ObjectNode answer = JSON.createObjectNode().put("workspace", route.workspaceId());
+        answer.set("share", shareJson(share));
+        return Answer.json(200, answer).withRevision(records.shareRevisions(route.workspaceId())
+                .getOrDefault(port, AccessRecords.UNVERSIONED));
+    }
+
     /** The share as the owner asked, and what it amounts to under the org's limits. */
-    private Answer putShare(WorkspaceRoute route, int port, String body) throws BadCall {
+    private Answer putShare(WorkspaceRoute route, int port, String body, OptionalLong expected) throws BadCall {
         JsonNode request = parseJson(body);
         ShareLevel level = level(request.path("level"), "level");
         Set<String> users = strings(request.path("users"), "users");
@@ -209,7 +252,12 @@ public final class AccessApi implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new BadCall(422, "invalid-share", e.getMessage());
         }
-        state.putShare(WorkspaceId.of(route.workspaceId()), share);
+        long revision;
+        try {
+            revision = records.putShare(WorkspaceId.of(route.workspaceId()), share, expected);
+        } catch (IllegalArgumentException e) { // the store refused the record; nothing was written
+            throw new BadCall(422, "invalid-share", e.getMessage());
+        }
         ObjectNode answer = JSON.createObjectNode().put("workspace", route.workspaceId());
         answer.set("share", shareJson(share));
         ShareLevel max = evaluatorOf(route).maxLevelOf(port);
@@ -219,7 +267,7 @@ public final class AccessApi implements AutoCloseable {
             answer.put("note", "The org's policy allows at most '" + max.configName() + "' on port " + port
                     + ": the share admits no one beyond that.");
         }
-        return Answer.json(200, answer);
+        return Answer.json(200, answer).withRevision(revision);
     }
 
     private Answer explain(VerifiedIdentity caller, String body) throws BadCall {
@@ -251,7 +299,7 @@ public final class AccessApi implements AutoCloseable {
         }
         String method = request.path("method").asText("GET");
         String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
-        Decision decision = state.current().decide(principal, route, target.port(), method, path);
+        Decision decision = records.current().decide(principal, route, target.port(), method, path);
         ObjectNode answer = JSON.createObjectNode()
                 .put("decision", decision.isAllowed() ? "allow" : "deny")
                 .put("principal", principal.isAuthenticated() ? principal.userId() : "anonymous")
@@ -268,8 +316,12 @@ public final class AccessApi implements AutoCloseable {
         ObjectNode answer = JSON.createObjectNode().put("workspace", route.workspaceId());
         ArrayNode list = answer.putArray("shares");
         PolicyEvaluator evaluator = evaluatorOf(route);
-        for (PortShare share : state.current().sharesOf(route.workspaceId()).all()) {
+        Map<Integer, Long> revisions = records.shareRevisions(route.workspaceId());
+        for (PortShare share : records.current().sharesOf(route.workspaceId()).all()) {
             ObjectNode entry = shareJson(share);
+            if (revisions.containsKey(share.port())) {
+                entry.put("revision", revisions.get(share.port()));
+            }
             entry.put("effectiveLevel", ShareLevel.narrowest(share.level(), evaluator.maxLevelOf(share.port())).configName());
             entry.put("expired", share.expiresAt() != null && !share.expiresAt().isAfter(clock.instant()));
             list.add(entry);
@@ -288,7 +340,7 @@ public final class AccessApi implements AutoCloseable {
     }
 
     private PolicyEvaluator evaluatorOf(WorkspaceRoute route) {
-        AccessSnapshot snapshot = state.current();
+        AccessSnapshot snapshot = records.current();
         OrgPolicy policy = route.owner() == null || route.owner().org() == null ? null : snapshot.policyOf(route.owner().org());
         return new PolicyEvaluator(policy != null ? policy : snapshot.fallbackPolicy());
     }
@@ -318,6 +370,27 @@ public final class AccessApi implements AutoCloseable {
             throw new BadCall(403, "forbidden", "Only the owner of '" + workspaceId + "' or an admin of its org may do this.");
         }
         return route;
+    }
+
+    /** The revision in {@code If-Match} ({@code "12"} or {@code 12}); empty without the header. */
+    private static OptionalLong expectedRevision(Call call) throws BadCall {
+        if (call.ifMatch().isEmpty()) {
+            return OptionalLong.empty();
+        }
+        String value = call.ifMatch().get().strip();
+        if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+            value = value.substring(1, value.length() - 1);
+        }
+        try {
+            long revision = Long.parseLong(value);
+            if (revision >= 0) {
+                return OptionalLong.of(revision);
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new BadCall(400, "invalid-if-match", "If-Match: '" + call.ifMatch().get()
+                + "' (expected: the ETag a GET returned, such as \"12\", or \"0\" for a record that must not exist yet)");
     }
 
     private static int port(String text) throws BadCall {

@@ -30,7 +30,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +61,7 @@ public final class AdminServer implements AutoCloseable {
      *                it is on, the identity assertions' ({@value #IDENTITY_ASSERTION_JWKS}) when access is enforced
      */
     public static AdminServer start(InetSocketAddress address, EventLoopGroup group, Class<? extends ServerChannel> channelClass,
-                                    GatewayMetrics metrics, BooleanSupplier ready, Supplier<Optional<AccessApi>> accessApi,
+                                    GatewayMetrics metrics, Readiness readiness, Supplier<Optional<AccessApi>> accessApi,
                                     Supplier<Map<String, JWKSet>> keySets) throws IOException, InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -73,7 +72,7 @@ public final class AdminServer implements AutoCloseable {
                         channel.pipeline()
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                                 .addLast(new HttpObjectAggregator(MAX_BODY))
-                                .addLast(new AdminHandler(metrics, ready, accessApi, keySets));
+                                .addLast(new AdminHandler(metrics, readiness, accessApi, keySets));
                     }
                 });
         try {
@@ -94,16 +93,23 @@ public final class AdminServer implements AutoCloseable {
         listener.close().awaitUninterruptibly();
     }
 
+    /** What {@code /readyz} reports. */
+    @FunctionalInterface
+    public interface Readiness {
+        /** Why the gateway should not get traffic now, or {@code null} when it should. */
+        String notReadyBecause();
+    }
+
     private static final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final GatewayMetrics metrics;
-        private final BooleanSupplier ready;
+        private final Readiness readiness;
         private final Supplier<Optional<AccessApi>> accessApi;
         private final Supplier<Map<String, JWKSet>> keySets;
 
-        AdminHandler(GatewayMetrics metrics, BooleanSupplier ready, Supplier<Optional<AccessApi>> accessApi,
+        AdminHandler(GatewayMetrics metrics, Readiness readiness, Supplier<Optional<AccessApi>> accessApi,
                      Supplier<Map<String, JWKSet>> keySets) {
             this.metrics = metrics;
-            this.ready = ready;
+            this.readiness = readiness;
             this.accessApi = accessApi;
             this.keySets = keySets;
         }
@@ -126,8 +132,7 @@ public final class AdminServer implements AutoCloseable {
             } else {
                 response = switch (uri.path()) {
                     case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
-                    case "/readyz" -> ready.getAsBoolean() ? text(HttpResponseStatus.OK, "ready\n")
-                            : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n");
+                    case "/readyz" -> readyz();
                     case "/metrics" -> metrics(ctx);
                     default -> text(HttpResponseStatus.NOT_FOUND, "unknown path; try /healthz, /readyz or /metrics\n");
                 };
@@ -138,6 +143,12 @@ public final class AdminServer implements AutoCloseable {
             if (!keepAlive) {
                 written.addListener(ChannelFutureListener.CLOSE);
             }
+        }
+
+        private FullHttpResponse readyz() {
+            String notReady = readiness.notReadyBecause();
+            return notReady == null ? text(HttpResponseStatus.OK, "ready\n")
+                    : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + notReady + "\n");
         }
 
         private FullHttpResponse metrics(ChannelHandlerContext ctx) throws IOException {
@@ -165,11 +176,15 @@ public final class AdminServer implements AutoCloseable {
             }
             List<String> source = uri.parameters().getOrDefault("source", List.of());
             AccessApi.Call call = new AccessApi.Call(request.method().name(), uri.path(), source.stream().findFirst(),
-                    request.headers().get(HttpHeaderNames.AUTHORIZATION), request.content().toString(StandardCharsets.UTF_8));
+                    request.headers().get(HttpHeaderNames.AUTHORIZATION), request.content().toString(StandardCharsets.UTF_8),
+                    Optional.ofNullable(request.headers().get(HttpHeaderNames.IF_MATCH)));
             api.get().handle(call).whenComplete((answer, failure) -> {
                 FullHttpResponse response = failure != null
                         ? text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "the call failed; see the gateway log\n")
                         : typed(HttpResponseStatus.valueOf(answer.status()), answer.contentType(), answer.body());
+                if (answer != null) {
+                    answer.etag().ifPresent(etag -> response.headers().set(HttpHeaderNames.ETAG, etag));
+                }
                 if (answer != null && answer.status() == 401) {
                     response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"portcullis-admin\"");
                 }

@@ -6,6 +6,7 @@ import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.fairness.FairnessSettings;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.transport.Transport;
+import dev.portcullis.store.StoreSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,8 @@ import java.util.Optional;
  *                          of its issuers, or anonymous) and decided by the port-sharing policy
  * @param access            where policies and shares are kept, and the defaults when an org has none
  * @param fairness          when present, the node's bandwidth is shared between workspaces (docs/fairness.md)
+ * @param store             when present, routes, shares and policies come from this store (static
+ *                          {@code routes} still win); excludes {@code routeFiles} and {@code access.stateDirectory}
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -49,7 +52,8 @@ public record GatewayConfig(
         List<Path> routeFiles,
         Optional<IdentityVerifierConfig> identity,
         AccessSettings access,
-        Optional<FairnessSettings> fairness) {
+        Optional<FairnessSettings> fairness,
+        Optional<StoreSettings> store) {
 
     public GatewayConfig {
         listeners = List.copyOf(listeners);
@@ -74,6 +78,15 @@ public record GatewayConfig(
         requireNonNull(identity, "identity");
         requireNonNull(access, "access");
         requireNonNull(fairness, "fairness");
+        requireNonNull(store, "store");
+        if (store.isPresent() && !routeFiles.isEmpty()) {
+            throw new IllegalArgumentException("routeFiles: set together with store (expected: one of them;"
+                    + " with a store, agents publish routes there)");
+        }
+        if (store.isPresent() && access.stateDirectory().isPresent()) {
+            throw new IllegalArgumentException("access.stateDirectory: set together with store (expected: one of them;"
+                    + " with a store, policies and shares live there)");
+        }
     }
 
     /** The admin listener unless configured: loopback only, so metrics are not public by accident. */
@@ -137,6 +150,7 @@ public record GatewayConfig(
         private IdentityVerifierConfig identity;
         private AccessSettings access = AccessSettings.DEFAULTS;
         private FairnessSettings fairness;
+        private StoreSettings store;
 
         private Builder() {}
 
@@ -213,12 +227,18 @@ public record GatewayConfig(
             return this;
         }
 
+        /** Routes, shares and policies from this store instead of route files and a state folder. */
+        public Builder store(StoreSettings store) {
+            this.store = requireNonNull(store, "store");
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
-                    Optional.ofNullable(identity), access, Optional.ofNullable(fairness));
+                    Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store));
         }
     }
 }

@@ -52,6 +52,8 @@ public final class GatewayConfigFile {
     public IdentitySection identity;
     @JsonProperty("access")
     public AccessSection access;
+    @JsonProperty("store")
+    public StoreSection store;
     /** Without {@code identity}, the config must say out loud that every port is open to anyone. */
     @JsonProperty("insecureOpenAccess")
     public Boolean insecureOpenAccess;
@@ -137,7 +139,8 @@ public final class GatewayConfigFile {
                 routeFiles == null ? List.of() : routeFiles.stream().map(folder::resolve).toList(),
                 identity == null ? Optional.empty() : Optional.of(identity.toConfig(folder)),
                 access == null ? AccessSettings.DEFAULTS : access.toSettings(folder),
-                fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()));
+                fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()),
+                store == null ? Optional.empty() : Optional.of(store.toSettings()));
     }
 
     /** The {@code access} section: where policies and shares are kept, and the defaults. */

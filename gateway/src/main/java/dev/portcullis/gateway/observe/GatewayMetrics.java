@@ -170,6 +170,11 @@ public final class GatewayMetrics {
         }
     }
 
+    /** For metrics that other parts register themselves (the store's, read by callback at scrape time). */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
     /** Writes every metric in the Prometheus text format. */
     public void writeText(OutputStream out) throws IOException {
         PrometheusTextFormatWriter.create().write(out, registry.scrape());

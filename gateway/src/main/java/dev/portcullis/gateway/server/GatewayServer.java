@@ -4,7 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.AccessRecords;
+import dev.portcullis.gateway.access.AccessSnapshot;
 import dev.portcullis.gateway.access.AccessState;
+import dev.portcullis.gateway.access.LocalAccessRecords;
 import dev.portcullis.gateway.access.IdentityAssertions;
 import dev.portcullis.gateway.access.OneTimeTokens;
 import dev.portcullis.gateway.access.OpenGrants;
@@ -28,6 +31,7 @@ import dev.portcullis.gateway.proxy.ProxySettings;
 import dev.portcullis.gateway.proxy.UpstreamPools;
 import dev.portcullis.gateway.route.RouteFiles;
 import dev.portcullis.gateway.route.RouteTable;
+import dev.portcullis.gateway.store.StoreConnection;
 import dev.portcullis.gateway.tls.ReloadingCertificates;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -83,6 +87,7 @@ public final class GatewayServer implements AutoCloseable {
     private final List<Channel> redirectListeners = new ArrayList<>();
     private ReloadingCertificates certificates;
     private RouteFiles routeFiles;
+    private StoreConnection store;
     private IdentityVerifier identity;
     private AccessState accessState;
     private volatile OpenGrants grants;
@@ -112,7 +117,7 @@ public final class GatewayServer implements AutoCloseable {
         try {
             server.certificates = ReloadingCertificates.start(config.tls());
             server.admin = AdminServer.start(config.adminListener(), boss, config.transport().serverChannelClass(),
-                    server.metrics, () -> server.serving, () -> Optional.ofNullable(server.accessApi),
+                    server.metrics, server::notReadyBecause, () -> Optional.ofNullable(server.accessApi),
                     server::publicKeySets);
             log.info("Admin listener on http://{} (/healthz, /readyz, /metrics)", format(server.admin.address()));
             server.bind();
@@ -139,6 +144,15 @@ public final class GatewayServer implements AutoCloseable {
                         }
                     });
             routes = routeFiles;
+        }
+        if (config.store().isPresent()) {
+            store = StoreConnection.open(config.store().get(), config.routes(), config.access().fallbackPolicy(),
+                    config.store().get().timeout(), pools::closeIdleTo, () -> {
+                        if (grants != null) {
+                            grants.revalidate(); // a narrowing change on any gateway ends access on this one
+                        }
+                    }, metrics.registry());
+            routes = store::routes;
         }
         AccessControl access = null;
         if (config.identity().isPresent()) {
@@ -239,7 +253,18 @@ public final class GatewayServer implements AutoCloseable {
 
     /** The route table requests are routed by right now. */
     public RouteTable currentRoutes() {
+        if (store != null) {
+            return store.routes();
+        }
         return routeFiles != null ? routeFiles.get() : config.routes();
+    }
+
+    /** Why {@code /readyz} should say no, or {@code null}: starting or stopping, or the store is out of reach. */
+    private String notReadyBecause() {
+        if (!serving) {
+            return "not serving (starting or shutting down)";
+        }
+        return store == null ? null : store.notReadyBecause();
     }
 
     /** The admin listener's address (health, readiness, metrics). */
@@ -294,6 +319,9 @@ public final class GatewayServer implements AutoCloseable {
             accessApi.close();
         }
         fairness.close();
+        if (store != null) {
+            store.close();
+        }
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
@@ -304,24 +332,36 @@ public final class GatewayServer implements AutoCloseable {
      */
     private AccessControl startAccessControl(Supplier<RouteTable> routes) throws IOException {
         AccessSettings settings = config.access();
-        accessState = settings.stateDirectory().isPresent()
-                ? AccessState.open(settings.stateDirectory().get(), settings.fallbackPolicy())
-                : AccessState.inMemory(settings.fallbackPolicy());
-        log.info("Access control: enforced; policies and shares {}", settings.stateDirectory()
-                .map(dir -> "in " + dir).orElse("in memory only (lost at restart)"));
+        Supplier<AccessSnapshot> access;
+        AccessRecords records;
+        if (store != null) {
+            access = store::access;
+            records = store.accessRecords();
+            log.info("Access control: enforced; policies and shares in {}", config.store().get());
+        } else {
+            accessState = settings.stateDirectory().isPresent()
+                    ? AccessState.open(settings.stateDirectory().get(), settings.fallbackPolicy())
+                    : AccessState.inMemory(settings.fallbackPolicy());
+            access = accessState::current;
+            records = new LocalAccessRecords(accessState);
+            log.info("Access control: enforced; policies and shares {}", settings.stateDirectory()
+                    .map(dir -> "in " + dir).orElse("in memory only (lost at restart)"));
+        }
         if (developmentIssuerKeys().isPresent()) {
             log.warn("DEVELOPMENT ISSUER ON: tokens minted with './portcullis token' from a key on this machine are"
                     + " trusted. Anyone who can read that key can be anyone. Never in production.");
         }
         identity = IdentityVerifier.create(config.identity().get());
         AuditLog audit = new AuditLog(metrics);
-        grants = new OpenGrants(routes, accessState::current, audit, Clock.systemUTC());
-        accessState.addListener(changed -> grants.revalidate());
-        accessApi = new AccessApi(identity, accessState, routes, config.baseDomains(), settings.adminClaim(), Clock.systemUTC());
+        grants = new OpenGrants(routes, access, audit, Clock.systemUTC());
+        if (accessState != null) {
+            accessState.addListener(changed -> grants.revalidate());
+        }
+        accessApi = new AccessApi(identity, records, routes, config.baseDomains(), settings.adminClaim(), Clock.systemUTC());
         assertions = new IdentityAssertions(settings.assertionKeyFile().isPresent()
                 ? LocalKeys.loadOrCreateEc(settings.assertionKeyFile().get(), "gateway")
                 : LocalKeys.newEcKey("gateway"), settings.assertionLifetime(), Clock.systemUTC());
-        return new AccessControl(identity, accessState::current, audit, grants, new OneTimeTokens(Clock.systemUTC()),
+        return new AccessControl(identity, access, audit, grants, new OneTimeTokens(Clock.systemUTC()),
                 assertions);
     }
 
@@ -345,7 +385,7 @@ public final class GatewayServer implements AutoCloseable {
                 .findFirst();
     }
 
-    /** The policies and shares this gateway enforces, when access is enforced. */
+    /** The policies and shares this gateway enforces, when access is enforced without a store. */
     public Optional<AccessState> accessState() {
         return Optional.ofNullable(accessState);
     }

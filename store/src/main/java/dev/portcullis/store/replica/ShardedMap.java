@@ -14,10 +14,11 @@ import java.util.Set;
  * full copy of 100k routes costs milliseconds and megabytes per change, a shard copy microseconds.
  * A lookup is one array index plus one hash lookup, whatever the size. Hand-written because no
  * dependency of the project has a persistent hash map, and this one is one idea in one file.
+ * Public so the gateway can keep what it derives from the replica (routes ready to serve) the same way.
  */
-final class ShardedMap<V> {
+public final class ShardedMap<V> {
 
-    static final int SHARDS = 256;
+    public static final int SHARDS = 256;
 
     private static final ShardedMap<?> EMPTY = new ShardedMap<>(emptyShards(), 0);
 
@@ -31,11 +32,11 @@ final class ShardedMap<V> {
     }
 
     @SuppressWarnings("unchecked")
-    static <V> ShardedMap<V> empty() {
+    public static <V> ShardedMap<V> empty() {
         return (ShardedMap<V>) EMPTY;
     }
 
-    static <V> ShardedMap<V> of(Map<String, V> entries) {
+    public static <V> ShardedMap<V> of(Map<String, V> entries) {
         Editor<V> editor = ShardedMap.<V>empty().edit();
         entries.forEach(editor::put);
         return editor.build();
@@ -53,25 +54,25 @@ final class ShardedMap<V> {
         return (h ^ (h >>> 16)) & (SHARDS - 1);
     }
 
-    V get(String key) {
+    public V get(String key) {
         return shards[shardOf(key)].get(key);
     }
 
-    int size() {
+    public int size() {
         return size;
     }
 
     /** A read-only {@link Map} view, for listings, diffs and equality. */
-    Map<String, V> asMap() {
+    public Map<String, V> asMap() {
         return view;
     }
 
-    Editor<V> edit() {
+    public Editor<V> edit() {
         return new Editor<>(this);
     }
 
     /** Builds the next version: each shard that changes is copied once, the others are shared. */
-    static final class Editor<V> {
+    public static final class Editor<V> {
         private final Map<String, V>[] shards;
         private final boolean[] copied = new boolean[SHARDS];
         private int size;
@@ -90,12 +91,13 @@ final class ShardedMap<V> {
             return shards[shard];
         }
 
-        V get(String key) {
+        public V get(String key) {
             return shards[shardOf(key)].get(key);
         }
 
         /** @return the value replaced, or {@code null} */
-        V put(String key, V value) {
+        public V put(String key, V value) {
+            java.util.Objects.requireNonNull(value, "value"); // absent is absent, never a null value
             V previous = writable(key).put(key, value);
             if (previous == null) {
                 size++;
@@ -104,7 +106,7 @@ final class ShardedMap<V> {
         }
 
         /** @return the value removed, or {@code null} */
-        V remove(String key) {
+        public V remove(String key) {
             if (!shards[shardOf(key)].containsKey(key)) {
                 return null;
             }
@@ -112,7 +114,7 @@ final class ShardedMap<V> {
             return writable(key).remove(key);
         }
 
-        ShardedMap<V> build() {
+        public ShardedMap<V> build() {
             // Later edits must not reach into the shards the built map now owns.
             java.util.Arrays.fill(copied, false);
             return new ShardedMap<>(shards.clone(), size);
@@ -123,6 +125,12 @@ final class ShardedMap<V> {
         @Override
         public V get(Object key) {
             return key instanceof String s ? ShardedMap.this.get(s) : null;
+        }
+
+        @Override
+        public V getOrDefault(Object key, V defaultValue) {
+            V value = get(key); // one lookup: values are never null
+            return value != null ? value : defaultValue;
         }
 
         @Override

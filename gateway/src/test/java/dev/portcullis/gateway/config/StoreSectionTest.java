@@ -1,0 +1,114 @@
+package dev.portcullis.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.portcullis.store.StoreSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StoreSectionTest {
+    private static final String BASE = """
+            listen: ["127.0.0.1:8443"]
+            baseDomains: [ws.example.com]
+            insecureOpenAccess: true
+            tls:
+              certificates:
+                - {certificateChain: chain.pem, privateKey: key.pem}
+            """;
+
+    @TempDir
+    Path folder;
+
+    private GatewayConfig load(String yaml) throws Exception {
+        Path file = folder.resolve("gateway.yaml");
+        Files.writeString(file, BASE + yaml);
+        return GatewayConfigFile.load(file);
+    }
+
+    @Test
+    void readsEtcdEndpointsAndTimeout() throws Exception {
+        GatewayConfig config = load("""
+                store:
+                  etcd:
+                    endpoints: [http://10.0.0.11:2379, http://10.0.0.12:2379]
+                    timeoutMillis: 1500
+                """);
+
+        StoreSettings store = config.store().orElseThrow();
+        assertThat(store.etcdEndpoints()).containsExactly("http://10.0.0.11:2379", "http://10.0.0.12:2379");
+        assertThat(store.timeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(store.embeddedFile()).isEmpty();
+    }
+
+    @Test
+    void readsAnEmbeddedStore() throws Exception {
+        GatewayConfig config = load("store:\n  embedded: /var/lib/portcullis/store.json\n");
+
+        assertThat(config.store().orElseThrow().embeddedFile()).contains(Path.of("/var/lib/portcullis/store.json"));
+    }
+
+    @Test
+    void withoutAStoreSectionThereIsNoStore() throws Exception {
+        assertThat(load("").store()).isEmpty();
+    }
+
+    @Test
+    void aBadEndpointIsReportedWithItsLineAndKey() {
+        assertThatThrownBy(() -> load("""
+                store:
+                  etcd:
+                    endpoints:
+                      - http://10.0.0.11:2379
+                      - etcd-2:2379
+                """)).hasMessageContaining("gateway.yaml:11:")
+                .hasMessageContaining("store.etcd.endpoints[1]: 'etcd-2:2379' (expected: an etcd client URL");
+    }
+
+    @Test
+    void aRelativeEmbeddedPathIsRefusedWithItsLine() {
+        assertThatThrownBy(() -> load("store:\n  embedded: store.json\n"))
+                .hasMessageContaining("gateway.yaml:8:").hasMessageContaining("store.embedded: 'store.json' (expected: an absolute path)");
+    }
+
+    @Test
+    void anUnknownKeyIsReportedWithItsLine() {
+        assertThatThrownBy(() -> load("store:\n  etcd:\n    endpoints: [http://10.0.0.11:2379]\n  leaseTtlSeconds: 10\n"))
+                .hasMessageContaining("gateway.yaml:10:").hasMessageContaining("store.leaseTtlSeconds: unknown key");
+    }
+
+    @Test
+    void aTimeoutOutOfRangeIsRefused() {
+        assertThatThrownBy(() -> load("store:\n  etcd:\n    endpoints: [http://10.0.0.11:2379]\n    timeoutMillis: 0\n"))
+                .hasMessageContaining("gateway.yaml:10:").hasMessageContaining("store.etcd.timeoutMillis: 0 (expected: 1-600000)");
+    }
+
+    @Test
+    void exactlyOneStoreMustBeNamed() {
+        assertThatThrownBy(() -> load("store:\n  embedded: /x/store.json\n  etcd:\n    endpoints: [http://10.0.0.11:2379]\n"))
+                .hasMessageContaining("store: both embedded and etcd");
+        assertThatThrownBy(() -> load("store: {}\n")).hasMessageContaining("store: neither embedded nor etcd");
+        assertThatThrownBy(() -> load("store:\n  etcd: {}\n")).hasMessageContaining("store.etcd.endpoints: missing or empty");
+    }
+
+    @Test
+    void aStoreExcludesRouteFilesAndAStateDirectory() {
+        assertThatThrownBy(() -> load("store: {embedded: /x/store.json}\nrouteFiles: [routes.json]\n"))
+                .hasMessageContaining("routeFiles: set together with store");
+        assertThatThrownBy(() -> load("store: {embedded: /x/store.json}\naccess: {stateDirectory: state}\n"))
+                .hasMessageContaining("access.stateDirectory: set together with store");
+    }
+
+    @Test
+    void builtConfigsCheckTheSameExclusions() {
+        GatewayConfig.Builder builder = GatewayConfig.builder().listen(new java.net.InetSocketAddress(0)).baseDomain("ws.example.com")
+                .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(Path.of("/c.pem"), Path.of("/k.pem"))))
+                .store(StoreSettings.etcd(List.of("http://127.0.0.1:2379"))).routeFile(Path.of("/r.json"));
+
+        assertThatThrownBy(builder::build).hasMessageContaining("routeFiles: set together with store");
+    }
+}
