@@ -102,8 +102,9 @@ class Http2StrictnessTest {
 
         int opened = client.rapidReset(headers, 1000);
 
-        assertThat(opened).as("streams opened before the gateway sent GOAWAY and closed the connection")
-                .isBetween(1, 999);
+        // How many the client queued before the close reached it depends on scheduling (on a busy
+        // machine it can queue all 1000 first); what matters is that the gateway ended the connection.
+        assertThat(opened).as("-1: the gateway never closed the connection").isPositive();
     }
 
     @Test
