@@ -18,6 +18,9 @@
 #   OPEN_DURATION [10] seconds  TUNNELS [2000] for ws-idle  JAVA_HOME  PORTCULLIS_JAVA_OPTS
 #   GATEWAY_TARGET [gateway/target] the gateway build to measure (its jar and lib/)
 #   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
+#   ACCESS [off] on adds the target portcullis-access to http1: the gateway with access control on
+#     (development issuer, a bearer token on every request, the policy decided per request)
+#   AUDIT_LOG [on] off silences the gateways' audit log (one line per access decision)
 #   CHANGES [1000] route changes measured by route-churn (after 200 warm-up ones)
 #   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
 #   netns-churn: NETNS_WORKSPACES [200] per round  NETNS_ROUNDS [3]
@@ -46,6 +49,7 @@ NGINX_PORT=28443
 HAPROXY_PORT=28444
 PORTCULLIS_PORT=28445
 PORTCULLIS_JDK_PORT=28446
+PORTCULLIS_ACCESS_PORT=28450
 DEMO_PORT=28081
 ETCD_CLIENT_PORT=28379
 ETCD_PEER_PORT=28380
@@ -193,9 +197,15 @@ start_backend() {
 }
 
 # Portcullis as configured by the config file, on one port, with the given TLS provider.
-start_portcullis() { # target port tls-provider
-  render portcullis.yaml "$1.yaml" -e "s|@PORTCULLIS_PORT@|$2|g" -e "s|@TLS_PROVIDER@|$3|g"
+start_portcullis() { # target port tls-provider [render-done: keep the config already in $WORK]
+  [ "${4:-}" = render-done ] || render portcullis.yaml "$1.yaml" -e "s|@PORTCULLIS_PORT@|$2|g" -e "s|@TLS_PROVIDER@|$3|g"
   local logging="-Dlogback.configurationFile=$HERE/conf/logback-bench.xml"
+  if [ "${AUDIT_LOG:-on}" = off ]; then
+    # Without the audit log: what the access check itself costs, apart from writing a line per request.
+    sed 's|<logger name="portcullis.access" level="OFF"/>|&\n  <logger name="portcullis.audit" level="OFF"/>|' \
+      "$HERE/conf/logback-bench.xml" > "$WORK/logback-bench-no-audit.xml"
+    logging="-Dlogback.configurationFile=$WORK/logback-bench-no-audit.xml"
+  fi
   [ "${ACCESS_LOG:-off}" = on ] && logging=""
   # shellcheck disable=SC2086 # PORTCULLIS_JAVA_OPTS is a list of options
   # JVM_OPTIONS: the launcher's own JVM options when run as ./portcullis loadtest (the same flags as
@@ -225,6 +235,19 @@ start_proxies() { # [h2]: nginx and HAProxy also offer h2 by ALPN (Portcullis al
   # The same gateway with the JDK's TLS, to show what the TLS provider is worth.
   start_portcullis portcullis-jdk $PORTCULLIS_JDK_PORT jdk
   wait_port $NGINX_PORT; wait_port $HAPROXY_PORT; wait_port $PORTCULLIS_PORT; wait_port $PORTCULLIS_JDK_PORT
+  if [ "${ACCESS:-off}" = on ]; then start_portcullis_with_access; fi
+}
+# The gateway as it runs for real: identity on (the development issuer, its key made at start),
+# the bench workspace owned by the user whose token every request carries, the policy decided on
+# every request. Everything else as the portcullis target.
+start_portcullis_with_access() {
+  render portcullis.yaml portcullis-access.yaml -e "s|@PORTCULLIS_PORT@|$PORTCULLIS_ACCESS_PORT|g" \
+    -e "s|^insecureOpenAccess: true|identity: {developmentIssuer: {stateDirectory: $WORK/access-state/issuer}}|" \
+    -e 's|^    address: 127.0.0.1$|    address: 127.0.0.1\n    owner: bench|'
+  start_portcullis portcullis-access $PORTCULLIS_ACCESS_PORT auto render-done
+  wait_port $PORTCULLIS_ACCESS_PORT
+  ACCESS_TOKEN=$("$JAVA" -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" \
+    dev.portcullis.gateway.cli.PortcullisGatewayCli token --user bench --ttl 2h --state-dir "$WORK/access-state")
 }
 
 url_of() {
@@ -234,12 +257,15 @@ url_of() {
     haproxy) echo "https://127.0.0.1:$HAPROXY_PORT/1k" ;;
     portcullis) echo "https://127.0.0.1:$PORTCULLIS_PORT/1k" ;;
     portcullis-jdk) echo "https://127.0.0.1:$PORTCULLIS_JDK_PORT/1k" ;;
+    portcullis-access) echo "https://127.0.0.1:$PORTCULLIS_ACCESS_PORT/1k" ;;
   esac
 }
 
 wrk_load() { # target seconds
+  local auth=() # the access-control target's requests carry the token
+  if [ "$1" = portcullis-access ]; then auth=(-H "Authorization: Bearer $ACCESS_TOKEN"); fi
   taskset -c $CLIENT_CORE wrk -t1 -c"$CONNECTIONS" -d"$2s" --latency -s "$HERE/conf/wrk-report.lua" \
-    -H "Host: $HOST_HEADER" "$(url_of "$1")"
+    -H "Host: $HOST_HEADER" "${auth[@]}" "$(url_of "$1")"
 }
 
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2" | head -n1; }
@@ -303,10 +329,11 @@ measure_h2() { # rep target
 
 # One open-loop run at a fixed rate: latency measured from each request's intended send time.
 measure_open() { # rep target
-  local rep="$1" target="$2" pid="${PIDS[$2]}" out
+  local rep="$1" target="$2" pid="${PIDS[$2]}" out auth=()
+  if [ "$target" = portcullis-access ]; then auth=(--header "Authorization: Bearer $ACCESS_TOKEN"); fi
   local p0; p0=$(cpu_ticks "$pid")
   out=$(taskset -c $CLIENT_CORE "$JAVA" -XX:+UseSerialGC -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
-      dev.portcullis.loadtest.OpenLoopClient --url "$(url_of "$target")" --host "$HOST_HEADER" \
+      dev.portcullis.loadtest.OpenLoopClient --url "$(url_of "$target")" --host "$HOST_HEADER" "${auth[@]}" \
       --ca "$WORK/tls/ca.pem" --rate "$OPEN_RATE" --connections 16 --warmup 3 --seconds "$OPEN_DURATION" | grep OPEN_RESULT) \
     || die "the open-loop client failed against $target"
   local p1; p1=$(cpu_ticks "$pid")
@@ -331,15 +358,17 @@ scenario_http1() {
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   SAMPLES="$RESULTS/http1-$stamp.samples.tsv"
   printf 'rep\ttarget\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\tbackend_cpu_us_per_req\trequests\terrors\tp90_us\tp999_us\tuser_us_per_req\tsys_us_per_req\n' > "$SAMPLES"
-  local target
-  for target in nginx haproxy portcullis portcullis-jdk; do
-    curl -sk -o /dev/null -w "%{http_code}" -H "Host: $HOST_HEADER" "$(url_of "$target")" | grep -q 200 \
+  local target gateways=(portcullis portcullis-jdk)
+  if [ "${ACCESS:-off}" = on ]; then gateways+=(portcullis-access); fi
+  for target in nginx haproxy "${gateways[@]}"; do
+    local auth=()
+    if [ "$target" = portcullis-access ]; then auth=(-H "Authorization: Bearer $ACCESS_TOKEN"); fi
+    curl -sk -o /dev/null -w "%{http_code}" -H "Host: $HOST_HEADER" "${auth[@]}" "$(url_of "$target")" | grep -q 200 \
       || die "$target does not answer 200 on $(url_of "$target"); see $WORK/*.out"
   done
   log "warming the gateways' JIT: ${JVM_WARMUP}s of load each"
-  wrk_load portcullis "$JVM_WARMUP" >/dev/null
-  wrk_load portcullis-jdk "$JVM_WARMUP" >/dev/null
-  local rep order targets=(direct nginx haproxy portcullis portcullis-jdk)
+  for target in "${gateways[@]}"; do wrk_load "$target" "$JVM_WARMUP" >/dev/null; done
+  local rep order targets=(direct nginx haproxy "${gateways[@]}")
   for rep in $(seq 1 "$REPS"); do
     # The order rotates so that no target always runs first (after an idle spell) or last.
     local shift=$(( (rep - 1) % ${#targets[@]} ))
@@ -357,7 +386,7 @@ scenario_http1() {
     --meta "portcullis_jdk_log=$(grep -E 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
     --meta "command=REPS=$REPS DURATION=$DURATION CONNECTIONS=$CONNECTIONS OPEN_RATE=$OPEN_RATE loadtest/run.sh http1" \
     --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
-    --meta "access_log=${ACCESS_LOG:-off}" \
+    --meta "access_log=${ACCESS_LOG:-off}" --meta "access_control_target=${ACCESS:-off}" --meta "audit_log=${AUDIT_LOG:-on}" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
@@ -541,5 +570,5 @@ case "${1:-}" in
   ws-idle) scenario_ws_idle ;;
   serve) scenario_serve ;;
   fairness) scenario_fairness ;;
-  *) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -82,7 +82,7 @@ public final class BenchReport {
             }
         }
         Map<String, Map<String, Double>> medians = new LinkedHashMap<>();
-        for (String target : List.of("direct", "nginx", "haproxy", "portcullis", "portcullis-jdk")) {
+        for (String target : List.of("direct", "nginx", "haproxy", "portcullis", "portcullis-jdk", "portcullis-access")) {
             Map<String, List<Double>> metrics = byTarget.get(target);
             if (metrics != null) {
                 Map<String, Double> median = new LinkedHashMap<>();
@@ -115,10 +115,10 @@ public final class BenchReport {
         StringBuilder out = new StringBuilder();
         out.append(mode.equals("closed") ? "closed loop (" + generator + "), medians" : "open loop (fixed rate), medians")
                 .append('\n');
-        out.append(String.format("%-15s %9s %8s %8s %8s %12s %13s %10s %11s %7s%n", "target", "req/s", "p50 ms", "p99 ms",
+        out.append(String.format("%-17s %9s %8s %8s %8s %12s %13s %10s %11s %7s%n", "target", "req/s", "p50 ms", "p99 ms",
                 mode.equals("closed") ? "p90 ms" : "p99.9 ms", "CPU us/req", "(user+sys)", "CPU/nginx", "req/s/nginx",
                 "errors"));
-        medians.forEach((target, m) -> out.append(String.format("%-15s %9.0f %8.3f %8.3f %8.3f %12.1f %13s %10s %11s %7.0f%n",
+        medians.forEach((target, m) -> out.append(String.format("%-17s %9.0f %8.3f %8.3f %8.3f %12.1f %13s %10s %11s %7.0f%n",
                 target, m.getOrDefault("rps", Double.NaN), m.getOrDefault("p50_us", Double.NaN) / 1000,
                 m.getOrDefault("p99_us", Double.NaN) / 1000,
                 m.getOrDefault(mode.equals("closed") ? "p90_us" : "p999_us", Double.NaN) / 1000,

@@ -45,8 +45,12 @@ public final class OpenLoopClient {
         SSLSocketFactory tls = url.getScheme().equals("https")
                 ? TrustedCa.sslContext(Path.of(args.get("ca"))).getSocketFactory() : null;
         String host = args.get("host", url.getAuthority());
+        StringBuilder extraHeaders = new StringBuilder();
+        for (String header : args.all("header")) {
+            extraHeaders.append(header).append("\r\n"); // e.g. the bearer token of the access-control target
+        }
         byte[] request = ("GET " + url.getRawPath() + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: portcullis-open-loop"
-                + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+                + "\r\n" + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII);
         InetSocketAddress address = new InetSocketAddress(url.getHost(), url.getPort());
 
         Schedule schedule = new Schedule(rate, warmup, seconds);
