@@ -10,15 +10,12 @@ import dev.portcullis.policy.parse.ParseResult;
 import dev.portcullis.policy.parse.PolicyError;
 import dev.portcullis.policy.parse.PolicyParser;
 import dev.portcullis.policy.parse.SharesFile;
+import dev.portcullis.store.embedded.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -200,45 +197,16 @@ public final class AccessState {
         return null;
     }
 
-    /** Temp file, fsync, rename, fsync the folder: readers and crashes see the old file or the new one. */
+    /** Readers and crashes see the old file or the new one (see {@link AtomicFiles}). */
     private static void write(Path target, String text) {
-        if (target == null) {
-            return;
-        }
-        Path dir = target.toAbsolutePath().getParent();
-        Path temp = dir.resolve("." + target.getFileName() + ".tmp");
-        try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            syncFolder(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        if (target != null) {
+            AtomicFiles.write(target, text.getBytes(StandardCharsets.UTF_8));
         }
     }
 
     private static void delete(Path target) {
-        if (target == null) {
-            return;
-        }
-        try {
-            if (Files.deleteIfExists(target)) {
-                syncFolder(target.toAbsolutePath().getParent());
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + target + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void syncFolder(Path dir) throws IOException {
-        try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
-            directory.force(true);
+        if (target != null) {
+            AtomicFiles.delete(target);
         }
     }
 

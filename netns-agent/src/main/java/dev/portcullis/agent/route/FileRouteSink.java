@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.portcullis.agent.state.DesiredStateStore;
+import dev.portcullis.store.embedded.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -56,7 +56,7 @@ public final class FileRouteSink implements RouteSink {
 
     private void write() {
         try {
-            DesiredStateStore.writeAtomically(file, JSON.writeValueAsBytes(List.copyOf(routes.values())));
+            AtomicFiles.write(file, JSON.writeValueAsBytes(List.copyOf(routes.values())));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode routes", e);
         }
