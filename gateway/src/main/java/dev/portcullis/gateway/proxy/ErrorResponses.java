@@ -1,11 +1,13 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.access.AccessControl;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -15,7 +17,35 @@ import java.util.List;
  * happened in words; none carries a stack trace or anything the client sent back unescaped.
  */
 final class ErrorResponses {
+    /** Expires the gateway's cookie in a browser, when the token in it no longer verifies. */
+    static final String EXPIRED_GATEWAY_COOKIE = AccessControl.COOKIE + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax";
+
     private ErrorResponses() {}
+
+    /** The 303 that ends a URL-token exchange: to {@code location}, setting the gateway's cookie. */
+    static FullHttpResponse redirectSettingCookie(String location, String cookie) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SEE_OTHER);
+        response.headers()
+                .set(HttpHeaderNames.LOCATION, location)
+                .set(HttpHeaderNames.SET_COOKIE, cookie)
+                .set("referrer-policy", "no-referrer")
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        return response;
+    }
+
+    /**
+     * The answer to a CORS preflight for a port the anonymous caller may not reach: 204 without any
+     * {@code Access-Control-Allow-*}, so the browser refuses the cross-origin call, rather than a 401
+     * that browsers report as an opaque network error (see docs/security.md).
+     */
+    static FullHttpResponse preflightRefused() {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+        response.headers()
+                .set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return response;
+    }
 
     static FullHttpResponse create(ByteBufAllocator allocator, ProxyError error, String detail, boolean browser) {
         return create(allocator, error, detail, List.of(), browser);

@@ -1,17 +1,8 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
-import dev.portcullis.gateway.access.IdentityAssertions;
-import dev.portcullis.gateway.access.OpenGrants;
-import dev.portcullis.gateway.access.Principals;
-import dev.portcullis.gateway.auth.TokenRejectedException;
-import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.observe.Exchange;
-import dev.portcullis.gateway.route.PortHost;
-import dev.portcullis.gateway.route.WorkspaceRoute;
-import dev.portcullis.policy.Decision;
-import dev.portcullis.policy.Principal;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -19,39 +10,30 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,10 +49,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     // RFC 9110 §9.2.2; only these are sent again when a reused connection fails before answering.
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
-    // Browsers keep cookies up to about 4 KiB, name and attributes included.
-    private static final int MAX_COOKIE_TOKEN = 3800;
-    // The route went away between routing and the end of token verification.
-    private static final Decision WORKSPACE_GONE = Decision.deny("workspace-deleted");
 
     private final ProxySettings settings;
     private final int listenerPort;
@@ -98,8 +76,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean webSocketUpgrade;
     private boolean answeredByGateway;
     private boolean draining;
-    private boolean clearCookie; // the gateway's cookie failed: the answer expires it
-    private List<String> deniedReasons = List.of(); // the policy's reasons, in a 401/403 answer
     private ScheduledFuture<?> requestHeadDeadline;
     // The current request's two flows in the workspace's bandwidth share (fairness); null between requests.
     private BandwidthGate toWorkspaceGate;
@@ -209,152 +185,46 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Decides the request before anything of it reaches the workspace: who is asking (bearer, then
-     * the gateway cookie; verification may wait for an issuer's keys off the event loop, and its
-     * result comes back to this channel's loop), then what the policy says. The gateway's
-     * credentials never reach the workspace.
+     * Nothing of the request reaches the workspace before its verdict ({@link RequestAccess}). A
+     * verdict that is ready at once (the token was in the cache) is acted on right here; one that
+     * waited for an issuer's keys comes back to this channel's event loop.
      */
     private void authorizeThenForward(HttpRequest request, AccessControl access) {
-        GatewayCredentials credentials = GatewayCredentials.take(request, forwardedHead);
-        if (credentials.queryToken() != null) {
-            exchangeQueryToken(request, credentials, access);
-            return;
-        }
-        CompletableFuture<VerifiedIdentity> bearer = verify(access, credentials.bearer());
-        CompletableFuture<VerifiedIdentity> cookie = verify(access, credentials.cookie());
-        CompletableFuture.allOf(bearer, cookie).whenComplete((ignored, failure) -> ctx.executor().execute(() -> {
-            if (answeredByGateway || !ctx.channel().isActive()) {
-                return;
-            }
-            Throwable bearerFailure = failureOf(bearer);
-            if (bearerFailure != null) {
-                answer(ProxyError.UNAUTHENTICATED, refusal("The bearer token", bearerFailure));
-                return;
-            }
-            Throwable cookieFailure = failureOf(cookie);
-            if (cookieFailure != null && credentials.bearer() == null) {
-                // A stale cookie (the token in it expired, say): the browser is asked to sign in again.
-                clearCookie = true;
-                answer(ProxyError.UNAUTHENTICATED, refusal("The sign-in cookie", cookieFailure));
-                return;
-            }
-            VerifiedIdentity fromBearer = bearer.getNow(null);
-            VerifiedIdentity fromCookie = cookieFailure == null ? cookie.getNow(null) : null;
-            if (fromBearer != null && fromCookie != null && !sameSubject(fromBearer, fromCookie)) {
-                answer(ProxyError.CREDENTIAL_CONFLICT, "The bearer token and the sign-in cookie are for different users;"
-                        + " send one of them.");
-                return;
-            }
-            decide(access, fromBearer != null ? fromBearer : fromCookie);
-        }));
-    }
-
-    private void decide(AccessControl access, VerifiedIdentity identity) {
-        Principal principal = identity == null ? Principal.anonymous() : Principals.of(identity);
-        if (identity != null) {
-            exchange.authenticatedAs(identity.user());
-        }
-        String path = new QueryStringDecoder(forwardedHead.uri()).rawPath();
-        String method = forwardedHead.method().name();
-        PortHost.WorkspacePort target = routed.target();
-        WorkspaceRoute route = settings.routes().get().lookup(target.workspaceId());
-        Decision decision = route == null ? WORKSPACE_GONE
-                : access.access().get().decide(principal, route, target.port(), method, path);
-        access.audit().decided(decision, principal, identity == null ? null : identity.issuer(), target.workspaceId(),
-                target.port(), method, path, (InetSocketAddress) ctx.channel().remoteAddress());
-        if (decision.isAllowed()) {
-            if (identity != null && IdentityAssertions.wantedBy(route)) {
-                forwardedHead.headers().set(IdentityAssertions.HEADER, access.assertions().assertionFor(identity,
-                        target.hostName()));
-            }
-            access.grants().register(ctx.channel(), new OpenGrants.Grant(principal,
-                    identity == null ? OpenGrants.noExpiry() : identity.expiresAt(), target.workspaceId(), target.port(),
-                    method, path));
-            borrowUpstream(false);
-        } else if (principal.isAuthenticated()) {
-            deniedReasons = decision.reasons();
-            answer(ProxyError.FORBIDDEN, "You (" + principal.userId() + ") may not reach port " + target.port()
-                    + " of workspace '" + target.workspaceId() + "': " + String.join(", ", decision.reasons()) + ".");
-        } else if (isCorsPreflight(forwardedHead)) {
-            refusePreflight();
+        CompletableFuture<RequestAccess.Verdict> verdict = RequestAccess.check(access, request, forwardedHead,
+                routed.target(), settings.routes(), (InetSocketAddress) ctx.channel().remoteAddress());
+        if (verdict.isDone()) {
+            onVerdict(verdict.join(), access);
         } else {
-            deniedReasons = decision.reasons();
-            answer(ProxyError.UNAUTHENTICATED, "Port " + target.port() + " of workspace '" + target.workspaceId()
-                    + "' is not public: sign in with a token (send 'Authorization: Bearer <JWT>', or open this URL"
-                    + " once with '?access_token=<JWT>' in a browser).");
+            verdict.thenAccept(ready -> ctx.executor().execute(() -> onVerdict(ready, access)));
         }
     }
 
-    /**
-     * A browser opened the URL with {@code ?access_token=}: the token becomes the gateway's cookie for
-     * this host only, and the browser is sent to the same URL without it, so the token stays out of
-     * the workspace, the history and the logs. It works once per host.
-     */
-    private void exchangeQueryToken(HttpRequest request, GatewayCredentials credentials, AccessControl access) {
-        if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
-            answer(ProxyError.QUERY_TOKEN_NOT_ALLOWED, "'" + GatewayCredentials.QUERY_PARAMETER
-                    + "' in the URL is accepted only when a browser opens a page (GET); send 'Authorization: Bearer <JWT>'.");
+    private void onVerdict(RequestAccess.Verdict verdict, AccessControl access) {
+        if (answeredByGateway || !ctx.channel().isActive()) {
             return;
         }
-        if (credentials.queryToken().length() > MAX_COOKIE_TOKEN) {
-            answer(ProxyError.QUERY_TOKEN_NOT_ALLOWED, "The token is too large for a cookie (" + credentials.queryToken().length()
-                    + " characters, at most " + MAX_COOKIE_TOKEN + "); send it as 'Authorization: Bearer <JWT>'.");
-            return;
-        }
-        access.identity().verifyAsync(credentials.queryToken()).whenComplete((identity, failure) -> ctx.executor().execute(() -> {
-            if (answeredByGateway || !ctx.channel().isActive()) {
-                return;
+        switch (verdict) {
+            case RequestAccess.Allowed allowed -> {
+                authenticatedAs(allowed.user());
+                access.grants().register(ctx.channel(), allowed.grant());
+                borrowUpstream(false);
             }
-            if (failure != null) {
-                answer(ProxyError.UNAUTHENTICATED, refusal("The token in the URL", failure));
-                return;
+            case RequestAccess.Refused refused -> {
+                authenticatedAs(refused.user());
+                answer(refused.error(), refused.detail(), refused.reasons(), refused.clearCookie());
             }
-            String host = routed.target().hostName();
-            if (!access.oneTimeTokens().firstUse(credentials.queryToken(), host, identity.expiresAt())) {
-                answer(ProxyError.QUERY_TOKEN_REUSED, "This URL's access token was already used on " + host
-                        + "; open the URL without it (the cookie it set still works) or mint a new token.");
-                return;
+            case RequestAccess.TokenExchanged exchanged -> {
+                authenticatedAs(exchanged.user());
+                sendAnswer(ErrorResponses.redirectSettingCookie(exchanged.location(), exchanged.cookie()), "token-exchanged");
             }
-            access.audit().tokenExchanged(Principals.of(identity), routed.target().workspaceId(), routed.target().port(),
-                    (InetSocketAddress) ctx.channel().remoteAddress());
-            exchange.authenticatedAs(identity.user());
-            long maxAge = Math.max(1, Duration.between(Instant.now(), identity.expiresAt()).getSeconds());
-            redirectWithCookie(credentials.uriWithoutQueryToken(), AccessControl.COOKIE + "=" + credentials.queryToken()
-                    + "; Path=/; Max-Age=" + maxAge + "; Secure; HttpOnly; SameSite=Lax");
-        }));
-    }
-
-    /** A browser's CORS preflight: it never carries credentials, so it is decided as the anonymous caller. */
-    private static boolean isCorsPreflight(HttpRequest request) {
-        return request.method() == HttpMethod.OPTIONS && request.headers().contains(HttpHeaderNames.ORIGIN)
-               && request.headers().contains(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD);
-    }
-
-    private static CompletableFuture<VerifiedIdentity> verify(AccessControl access, String token) {
-        return token == null ? CompletableFuture.completedFuture(null) : access.identity().verifyAsync(token);
-    }
-
-    private static Throwable failureOf(CompletableFuture<VerifiedIdentity> verification) {
-        if (!verification.isCompletedExceptionally()) {
-            return null;
-        }
-        try {
-            verification.join();
-            return null;
-        } catch (CompletionException e) {
-            return e.getCause();
+            case RequestAccess.PreflightRefused ignored -> sendAnswer(ErrorResponses.preflightRefused(), "preflight-refused");
         }
     }
 
-    private static String refusal(String what, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-        return cause instanceof TokenRejectedException rejected
-               ? what + " was refused (" + rejected.reason().code() + ")."
-               : what + " could not be checked.";
-    }
-
-    private static boolean sameSubject(VerifiedIdentity a, VerifiedIdentity b) {
-        return a.issuer().equals(b.issuer()) && a.user().equals(b.user());
+    private void authenticatedAs(String user) {
+        if (user != null) {
+            exchange.authenticatedAs(user);
+        }
     }
 
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
@@ -602,9 +472,26 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Answers the current request from the gateway and closes the connection after the answer. */
     private void answer(ProxyError error, String detail) {
+        answer(error, detail, List.of(), false);
+    }
+
+    /**
+     * @param reasons the policy's reason codes, listed in the answer
+     * @param clearCookie whether the answer expires the gateway's cookie (it no longer verifies)
+     */
+    private void answer(ProxyError error, String detail, List<String> reasons, boolean clearCookie) {
         if (answeredByGateway) {
             return;
         }
+        var response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, browser);
+        if (clearCookie) {
+            response.headers().set(HttpHeaderNames.SET_COOKIE, ErrorResponses.EXPIRED_GATEWAY_COOKIE);
+        }
+        sendAnswer(response, error.code());
+    }
+
+    /** The gateway's own answer to the current request; the connection closes after it. */
+    private void sendAnswer(FullHttpResponse response, String code) {
         answeredByGateway = true;
         requestInProgress = false;
         releaseWaiting();
@@ -612,49 +499,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (exchange == null) {
             exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(), "-", "-");
         }
-        exchange.answeredByGateway(error.status().code(), error.code());
+        exchange.answeredByGateway(response.status().code(), code);
         exchange.finish();
-        var response = ErrorResponses.create(ctx.alloc(), error, detail, deniedReasons, browser);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        if (clearCookie) {
-            response.headers().set(HttpHeaderNames.SET_COOKIE, AccessControl.COOKIE
-                    + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax");
-        }
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    /** Answers with a 303 to {@code location} that sets {@code cookie}; the connection closes after it. */
-    private void redirectWithCookie(String location, String cookie) {
-        answerWithoutBody(HttpResponseStatus.SEE_OTHER, "token-exchanged", headers -> headers
-                .set(HttpHeaderNames.LOCATION, location)
-                .set(HttpHeaderNames.SET_COOKIE, cookie)
-                .set("referrer-policy", "no-referrer"));
-    }
-
-    /**
-     * Answers a CORS preflight to a port the anonymous caller may not reach: 204 without any
-     * {@code Access-Control-Allow-*}, so the browser refuses the cross-origin call, rather than a 401
-     * that browsers report as an opaque network error (see docs/security.md).
-     */
-    private void refusePreflight() {
-        answerWithoutBody(HttpResponseStatus.NO_CONTENT, "preflight-refused", headers -> headers.add(HttpHeaderNames.VARY,
-                HttpHeaderNames.ORIGIN));
-    }
-
-    private void answerWithoutBody(HttpResponseStatus status, String code, Consumer<HttpHeaders> headers) {
-        answeredByGateway = true;
-        requestInProgress = false;
-        releaseWaiting();
-        exchange.answeredByGateway(status.code(), code);
-        exchange.finish();
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
-        response.headers()
-                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        if (status != HttpResponseStatus.NO_CONTENT) {
-            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-        }
-        headers.accept(response.headers());
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
