@@ -8,25 +8,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps a command's servers running until the process is asked to stop (Ctrl-C, SIGTERM), then
- * closes them newest first, so the gateway stops before the workspace it proxies to.
+ * closes them newest first, so the gateway stops before the workspace it proxies to. Used by the
+ * {@code gateway} command and by the demo module's {@code demo}.
  */
-final class RunningUntilStopped {
+public final class RunningUntilStopped {
     private static final Logger log = LoggerFactory.getLogger(RunningUntilStopped.class);
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    void add(AutoCloseable resource) {
+    public void add(AutoCloseable resource) {
         resources.push(resource);
     }
 
     /** Blocks until the JVM shuts down; the shutdown hook closes everything before it exits. */
-    void await() throws InterruptedException {
+    public void await() throws InterruptedException {
         Runtime.getRuntime().addShutdownHook(new Thread(this::closeAll, "portcullis-shutdown"));
         stopped.await();
     }
 
-    void closeAll() {
+    public void closeAll() {
         log.info("Stopping");
         while (!resources.isEmpty()) {
             AutoCloseable resource = resources.pop();

@@ -2,6 +2,7 @@ package dev.portcullis.gateway.cli;
 
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.config.GatewayConfigFile;
+import dev.portcullis.gateway.demo.DemoStateFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ final class TokenCommand implements Callable<Integer> {
             System.err.println("portcullis token: --ttl " + e.getMessage());
             return 2;
         }
-        Path folder = (stateDir != null ? stateDir : DemoCommand.defaultStateDir()).resolve(DemoCommand.ISSUER_FOLDER);
+        Path folder = (stateDir != null ? stateDir : DemoStateFolder.defaultPath()).resolve(DemoStateFolder.ISSUER);
         if (!Files.exists(folder.resolve(DevelopmentIssuer.KEY_FILE))) {
             System.err.println("portcullis token: no development issuer key in " + folder
                     + " (expected: run './portcullis demo' once, or pass the --state-dir of a gateway that uses one)");

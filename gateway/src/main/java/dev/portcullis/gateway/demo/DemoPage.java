@@ -2,12 +2,16 @@ package dev.portcullis.gateway.demo;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetSocketAddress;
 
-/** The demo workspace's page: shows what the workspace received and echoes over a WebSocket. */
+/**
+ * The demo workspace's page: shows where the app runs, the address it answered on (inside a network
+ * namespace: the namespace's own), what it received, and echoes over a WebSocket.
+ */
 final class DemoPage {
     private DemoPage() {}
 
-    static String render(HttpRequest request) {
+    static String render(HttpRequest request, InetSocketAddress servedOn, String where) {
         return """
                 <!doctype html>
                 <html><head><meta charset="utf-8"><title>%1$s</title>
@@ -16,6 +20,7 @@ final class DemoPage {
                 <body>
                 <h1>%1$s</h1>
                 <p>This page was served by the demo workspace app and reached you through the Portcullis gateway.</p>
+                <p>The workspace app runs %5$s and answered on <code>%6$s</code>.</p>
                 <p>The workspace saw <code>Host: %2$s</code>, <code>X-Forwarded-For: %3$s</code>,
                 <code>X-Forwarded-Proto: %4$s</code>.</p>
                 <h2>WebSocket echo</h2>
@@ -33,7 +38,9 @@ final class DemoPage {
                 """.formatted(DemoWorkspaceApp.PAGE_TITLE,
                 escape(request.headers().get(HttpHeaderNames.HOST)),
                 escape(request.headers().get("x-forwarded-for")),
-                escape(request.headers().get("x-forwarded-proto")));
+                escape(request.headers().get("x-forwarded-proto")),
+                where == null ? "in the process that started it" : escape(where),
+                escape(servedOn.getAddress().getHostAddress() + ":" + servedOn.getPort()));
     }
 
     private static String escape(String value) {

@@ -69,11 +69,20 @@ public final class DemoWorkspaceApp implements AutoCloseable {
     }
 
     public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address) throws InterruptedException {
-        return start(transport, address, null);
+        return start(transport, address, null, null);
     }
 
     /** As {@link #start(Transport, InetSocketAddress)}, serving HTTPS with {@code tls} when it is not null. */
     public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address, SslContext tls)
+            throws InterruptedException {
+        return start(transport, address, tls, null);
+    }
+
+    /**
+     * As {@link #start(Transport, InetSocketAddress, SslContext)}; the page says {@code where} the app
+     * runs (e.g. "inside network namespace pcdemo-demo") when it is not null.
+     */
+    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address, SslContext tls, String where)
             throws InterruptedException {
         EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
         AtomicInteger connections = new AtomicInteger();
@@ -93,7 +102,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpServerExpectContinueHandler())
                                     .addLast(new ChunkedWriteHandler())
-                                    .addLast(new WorkspaceHandler());
+                                    .addLast(new WorkspaceHandler(where));
                         }
                     })
                     .bind(address).sync().channel();
@@ -106,13 +115,27 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
     /**
      * Runs the app on its own, e.g. inside a workspace's network namespace:
-     * {@code ip netns exec <ns> java -cp ... DemoWorkspaceApp [port]} listens on all addresses and
-     * prints {@code listening <port>} once it accepts connections.
+     * {@code ip netns exec <ns> java -cp ... DemoWorkspaceApp [port [where]]} listens on all addresses,
+     * prints {@code listening <port>} once it accepts connections, and stops when its standard input
+     * ends, so it never outlives the process that started it, not even one killed with SIGKILL.
      */
     public static void main(String[] args) throws InterruptedException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
-        DemoWorkspaceApp app = start(Transport.best(), new InetSocketAddress(port));
+        String where = args.length > 1 ? args[1] : null;
+        DemoWorkspaceApp app = start(Transport.best(), new InetSocketAddress(port), null, where);
         Runtime.getRuntime().addShutdownHook(new Thread(app::close, "demo-workspace-stop"));
+        Thread stdinWatch = new Thread(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // only the end of the input matters
+                }
+            } catch (java.io.IOException e) {
+                // a broken input is an ended one
+            }
+            System.exit(0);
+        }, "demo-workspace-stdin");
+        stdinWatch.setDaemon(true);
+        stdinWatch.start();
         System.out.println("listening " + app.address().getPort());
         System.out.flush();
         app.listener.closeFuture().sync();
@@ -139,9 +162,14 @@ public final class DemoWorkspaceApp implements AutoCloseable {
     }
 
     private static final class WorkspaceHandler extends ChannelInboundHandlerAdapter {
+        private final String where;
         private boolean echoingBody;
         private boolean keepAlive;
         private WebSocketServerHandshaker webSocket;
+
+        WorkspaceHandler(String where) {
+            this.where = where;
+        }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -205,7 +233,8 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                 return;
             }
             if (uri.path().equals("/")) {
-                respond(ctx, request, HttpResponseStatus.OK, "text/html; charset=utf-8", DemoPage.render(request));
+                String page = DemoPage.render(request, (InetSocketAddress) ctx.channel().localAddress(), where);
+                respond(ctx, request, HttpResponseStatus.OK, "text/html; charset=utf-8", page);
                 return;
             }
             respond(ctx, request, HttpResponseStatus.NOT_FOUND, "text/plain; charset=utf-8", "no such page in the demo workspace\n");

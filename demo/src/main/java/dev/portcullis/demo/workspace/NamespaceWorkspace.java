@@ -1,0 +1,196 @@
+package dev.portcullis.demo.workspace;
+
+import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.lifecycle.Reconciler;
+import dev.portcullis.agent.lifecycle.StepListener;
+import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
+import dev.portcullis.agent.lifecycle.WorkspaceStatus;
+import dev.portcullis.agent.route.FileRouteSink;
+import dev.portcullis.agent.workspace.WorkspaceSpec;
+import dev.portcullis.gateway.config.GatewayConfig;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The demo workspace in a network namespace of its own, built by the host agent's library exactly as
+ * for a real workspace: namespace, veth with its peer made inside, the agent's nftables table, tc on
+ * its egress, and its route in a route file that the gateway watches. The names and the range are
+ * the demo's own, so it never touches a real agent's or a test's objects. The app runs inside as its
+ * own JVM; the gateway on the host reaches it through the veth (the table admits connections the host
+ * opens: here the host is the gateway).
+ */
+public final class NamespaceWorkspace implements DemoWorkspace {
+    public static final String NAMESPACE_PREFIX = "pcdemo-";
+    /** Host ends of the veth pairs: this plus 10 hex digits. */
+    public static final String INTERFACE_PREFIX = "pcdem";
+    public static final String TABLE = "pcdemo";
+    /** The top of the agent's default range (10.213.0.0/16), which a real agent hands out last. */
+    public static final Ipv4Cidr RANGE = Ipv4Cidr.parse("10.213.255.0/24");
+    /** Egress cap of the demo workspace, so its tc class is there to see. */
+    public static final int EGRESS_MBIT = 100;
+    /** One demo per machine may own the kernel names above; a second one falls back to loopback. */
+    private static final Path LOCK = Path.of("/run/portcullis-demo.lock");
+
+    private final FileChannel lockFile;
+    private final WorkspaceNetworks agent;
+    private final WorkspaceStatus status;
+    private final Path routeFile;
+    private final WorkspaceProcess app;
+
+    private NamespaceWorkspace(FileChannel lockFile, WorkspaceNetworks agent, WorkspaceStatus status, Path routeFile,
+                               WorkspaceProcess app) {
+        this.lockFile = lockFile;
+        this.agent = agent;
+        this.status = status;
+        this.routeFile = routeFile;
+        this.app = app;
+    }
+
+    /**
+     * Builds the workspace network and starts the app in it. What a previous demo left behind (one
+     * killed with SIGKILL) is reconciled away first and reported to {@code notes}.
+     *
+     * @param stateDir the agent's desired state and the route file go here
+     * @throws NamespaceUnavailableException why not, after removing whatever it built
+     */
+    public static NamespaceWorkspace start(Path stateDir, DemoWorkspaceSpec spec, Consumer<String> notes)
+            throws NamespaceUnavailableException {
+        ProcessCommandRunner commands = new ProcessCommandRunner();
+        HostNetworking host = new HostNetworking(commands);
+        Optional<String> missing = host.whatIsMissing(NAMESPACE_PREFIX + "check-" + ProcessHandle.current().pid());
+        if (missing.isPresent()) {
+            throw new NamespaceUnavailableException(missing.get());
+        }
+        FileChannel lockFile = lock();
+        WorkspaceNetworks agent = null;
+        WorkspaceProcess app = null;
+        try {
+            Path routeFile = stateDir.resolve("routes.json");
+            agent = new WorkspaceNetworks(config(stateDir, routeFile), commands, new FileRouteSink(routeFile),
+                    StepListener.NONE, Clock.systemUTC());
+            removeLeftovers(agent, notes);
+            Optional<String> taken = host.rangeTakenBy(RANGE, INTERFACE_PREFIX);
+            if (taken.isPresent()) {
+                throw new NamespaceUnavailableException(taken.get());
+            }
+            WorkspaceStatus status = agent.create(new WorkspaceSpec(spec.id(), spec.owner(), spec.org(), Optional.empty(),
+                    EGRESS_MBIT));
+            app = WorkspaceProcess.start(status.namespace(), spec.port(), "inside network namespace " + status.namespace());
+            return new NamespaceWorkspace(lockFile, agent, status, routeFile, app);
+        } catch (NamespaceUnavailableException | IOException | RuntimeException e) {
+            if (app != null) {
+                app.close();
+            }
+            release(agent, lockFile);
+            throw e instanceof NamespaceUnavailableException unavailable ? unavailable
+                    : new NamespaceUnavailableException("building the workspace network failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static AgentConfig config(Path stateDir, Path routeFile) {
+        return AgentConfig.builder()
+                .stateDir(stateDir)
+                .socketPath(stateDir.resolve("agent.sock")) // required by the config; the demo serves no local API
+                .namespacePrefix(NAMESPACE_PREFIX)
+                .interfacePrefix(INTERFACE_PREFIX)
+                .tableName(TABLE)
+                .addressRange(RANGE)
+                .allowHostToWorkspaces(true) // the gateway runs on this host
+                .globalForwarding(false) // the demo does not switch on forwarding for the whole machine
+                .reconcileInterval(Duration.ofHours(1)) // the demo reconciles at start only
+                .hostName("demo")
+                .routeFile(routeFile)
+                .build();
+    }
+
+    /**
+     * A demo killed with SIGKILL leaves its workspace network, and its desired state says so; one
+     * killed half-way leaves orphans that reconcile finds by their prefix. Either way: gone, and said.
+     */
+    private static void removeLeftovers(WorkspaceNetworks agent, Consumer<String> notes) {
+        List<String> removed = new ArrayList<>();
+        List<WorkspaceStatus> leftovers = agent.list();
+        Reconciler.Report report = agent.start();
+        removed.addAll(report.actions());
+        for (WorkspaceStatus leftover : leftovers) {
+            agent.delete(leftover.desired().id());
+            removed.add("deleted workspace network " + leftover.namespace() + " at " + leftover.address());
+        }
+        if (!removed.isEmpty()) {
+            notes.accept("a previous demo did not clean up (was it killed?); reconciled what it left: "
+                    + String.join("; ", removed));
+        }
+    }
+
+    private static FileChannel lock() throws NamespaceUnavailableException {
+        try {
+            FileChannel channel = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                channel.close();
+                throw new NamespaceUnavailableException("another demo on this machine owns the demo's workspace network ("
+                        + LOCK + " is locked)");
+            }
+            return channel; // closing the channel (or the process ending, however) releases the lock
+        } catch (IOException e) {
+            throw new NamespaceUnavailableException("cannot lock " + LOCK + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void release(WorkspaceNetworks agent, FileChannel lockFile) {
+        try {
+            if (agent != null) {
+                agent.removeEverything();
+            }
+        } finally {
+            try {
+                lockFile.close();
+            } catch (IOException e) {
+                // the lock goes with the process anyway
+            }
+        }
+    }
+
+    @Override
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public String where() {
+        return "inside network namespace " + status.namespace() + " at " + status.address();
+    }
+
+    @Override
+    public Optional<String> network() {
+        return Optional.of("veth " + status.desired().hostInterface() + " (host end " + status.hostAddress()
+                + "), nftables table inet " + TABLE + ", egress " + EGRESS_MBIT + " Mbit/s ("
+                + agent.shapingMode().name().toLowerCase(java.util.Locale.ROOT) + ")");
+    }
+
+    @Override
+    public void routeTo(GatewayConfig.Builder config) {
+        config.routeFile(routeFile);
+    }
+
+    /** Stops the app, then deletes the workspace network, the table and the desired state. */
+    @Override
+    public void close() {
+        try {
+            app.close();
+        } finally {
+            release(agent, lockFile);
+        }
+    }
+}
