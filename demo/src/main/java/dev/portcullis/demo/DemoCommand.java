@@ -44,6 +44,7 @@ public final class DemoCommand implements Callable<Integer> {
     /** The demo workspace belongs to this user of this org: the printed token is theirs. */
     static final String OWNER = "alice";
     static final String ORG = "acme";
+    /** The admin port that {@code ./portcullis share} and {@code policy} talk to unless given --gateway. */
     static final int ADMIN_PORT = 9090;
     /** The agent's desired state and route file, under the state folder. */
     static final String NETNS_FOLDER = "netns";
@@ -51,6 +52,10 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--https-port", defaultValue = "8443", description = "Gateway port (0: any free port). Default: ${DEFAULT-VALUE}.")
     int httpsPort;
+
+    @Option(names = "--admin-port", defaultValue = "" + ADMIN_PORT,
+            description = "Port of the admin listener (metrics, health, the policy and share API) on 127.0.0.1; another free one is used if it is taken (0: any). Default: ${DEFAULT-VALUE}.")
+    int adminPort;
 
     @Option(names = "--workspace-port", defaultValue = "3000",
             description = "Port of the demo workspace app; on loopback another free one is used if it is taken. Default: ${DEFAULT-VALUE}.")
@@ -106,7 +111,7 @@ public final class DemoCommand implements Callable<Integer> {
             running.add(workspace);
             InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
             GatewayConfig.Builder config = GatewayConfig.builder()
-                    .adminListen(new InetSocketAddress(loopback, isFree(loopback, ADMIN_PORT) ? ADMIN_PORT : 0))
+                    .adminListen(new InetSocketAddress(loopback, isFree(loopback, adminPort) ? adminPort : 0))
                     .baseDomain(BASE_DOMAIN)
                     .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
                     .identity(IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build())

@@ -131,7 +131,7 @@ class DemoLauncherIT {
 
     private Process startDemo(String... options) throws IOException {
         List<String> command = new ArrayList<>(List.of(PROJECT_ROOT.resolve("portcullis").toString(), "demo",
-                "--https-port", "0", "--workspace-port", "0", "--state-dir", state.toString()));
+                "--https-port", "0", "--admin-port", "0", "--workspace-port", "0", "--state-dir", state.toString()));
         command.addAll(List.of(options));
         ProcessBuilder builder = new ProcessBuilder(command).directory(PROJECT_ROOT.toFile())
                 .redirectError(state.resolve("demo.log").toFile());

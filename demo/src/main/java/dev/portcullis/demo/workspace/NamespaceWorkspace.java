@@ -89,12 +89,17 @@ public final class NamespaceWorkspace implements DemoWorkspace {
             app = WorkspaceProcess.start(status.namespace(), spec.port(), "inside network namespace " + status.namespace());
             return new NamespaceWorkspace(lockFile, agent, status, routeFile, app);
         } catch (NamespaceUnavailableException | IOException | RuntimeException e) {
-            if (app != null) {
-                app.close();
-            }
-            release(agent, lockFile);
-            throw e instanceof NamespaceUnavailableException unavailable ? unavailable
+            NamespaceUnavailableException reason = e instanceof NamespaceUnavailableException unavailable ? unavailable
                     : new NamespaceUnavailableException("building the workspace network failed: " + e.getMessage(), e);
+            try {
+                if (app != null) {
+                    app.close();
+                }
+                release(agent, lockFile);
+            } catch (RuntimeException undo) {
+                reason.addSuppressed(undo); // what is left, the next start reconciles
+            }
+            throw reason;
         }
     }
 
