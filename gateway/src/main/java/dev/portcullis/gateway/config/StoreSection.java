@@ -46,12 +46,7 @@ public final class StoreSection {
         public AbsolutePath privateKey;
 
         EtcdTls toTls() {
-            if (caFile == null) {
-                throw new IllegalArgumentException("store.etcd.tls.caFile: missing (expected: the CA that signed etcd's"
-                        + " server certificates)");
-            }
-            return new EtcdTls(caFile.path(), Optional.ofNullable(certificateChain).map(AbsolutePath::path),
-                    Optional.ofNullable(privateKey).map(AbsolutePath::path));
+            return EtcdTls.fromConfig(pathOf(caFile), pathOf(certificateChain), pathOf(privateKey));
         }
     }
 
@@ -63,11 +58,7 @@ public final class StoreSection {
         public AbsolutePath passwordFile;
 
         EtcdUser toUser() {
-            if (user == null || passwordFile == null) {
-                throw new IllegalArgumentException("store.etcd.auth." + (user == null ? "user" : "passwordFile")
-                        + ": missing (expected: both user and passwordFile)");
-            }
-            return new EtcdUser(user, passwordFile.path());
+            return EtcdUser.fromConfig(user, pathOf(passwordFile));
         }
     }
 
@@ -84,6 +75,10 @@ public final class StoreSection {
                 StoreSettings.DEFAULT_LEASE_TTL, timeout,
                 etcd == null || etcd.tls == null ? Optional.empty() : Optional.of(etcd.tls.toTls()),
                 etcd == null || etcd.auth == null ? Optional.empty() : Optional.of(etcd.auth.toUser()));
+    }
+
+    private static Path pathOf(AbsolutePath file) {
+        return file == null ? null : file.path();
     }
 
     /** A file named by its absolute path, as every path in the store section. */

@@ -169,19 +169,15 @@ public final class AgentConfigLoader {
     }
 
     private static EtcdTls etcdTls(EtcdTlsSection tls) {
-        if (tls.caFile == null) {
-            throw new IllegalArgumentException("store.etcd.tls.caFile: missing (expected: the CA that signed etcd's server certificates)");
-        }
-        return new EtcdTls(Path.of(tls.caFile), Optional.ofNullable(tls.certificateChain).map(Path::of),
-                Optional.ofNullable(tls.privateKey).map(Path::of));
+        return EtcdTls.fromConfig(pathOf(tls.caFile), pathOf(tls.certificateChain), pathOf(tls.privateKey));
     }
 
     private static EtcdUser etcdUser(EtcdAuthSection auth) {
-        if (auth.user == null || auth.passwordFile == null) {
-            throw new IllegalArgumentException("store.etcd.auth." + (auth.user == null ? "user" : "passwordFile")
-                    + ": missing (expected: both user and passwordFile)");
-        }
-        return new EtcdUser(auth.user, Path.of(auth.passwordFile));
+        return EtcdUser.fromConfig(auth.user, pathOf(auth.passwordFile));
+    }
+
+    private static Path pathOf(String path) {
+        return path == null ? null : Path.of(path);
     }
 
     private static Duration seconds(int value) {

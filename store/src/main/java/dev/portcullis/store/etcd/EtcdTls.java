@@ -45,6 +45,14 @@ public record EtcdTls(Path caFile, Optional<Path> certificateChain, Optional<Pat
         privateKey.ifPresent(file -> absolute("privateKey", file));
     }
 
+    /** As a config section gives the files: {@code null} for a key that is not there. */
+    public static EtcdTls fromConfig(Path caFile, Path certificateChain, Path privateKey) {
+        if (caFile == null) {
+            throw new IllegalArgumentException(KEY + "caFile: missing (expected: the CA that signed etcd's server certificates)");
+        }
+        return new EtcdTls(caFile, Optional.ofNullable(certificateChain), Optional.ofNullable(privateKey));
+    }
+
     /** Verifies etcd with {@code caFile}; presents no client certificate. */
     public static EtcdTls verifying(Path caFile) {
         return new EtcdTls(caFile, Optional.empty(), Optional.empty());

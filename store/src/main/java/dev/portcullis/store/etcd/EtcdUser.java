@@ -32,6 +32,15 @@ public record EtcdUser(String name, Path passwordFile) {
         }
     }
 
+    /** As a config section gives them: {@code null} for a key that is not there. */
+    public static EtcdUser fromConfig(String name, Path passwordFile) {
+        if (name == null || passwordFile == null) {
+            throw new IllegalArgumentException(KEY + (name == null ? "user" : "passwordFile")
+                    + ": missing (expected: both user and passwordFile)");
+        }
+        return new EtcdUser(name, passwordFile);
+    }
+
     /**
      * Reads the password.
      *
