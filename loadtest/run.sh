@@ -7,6 +7,8 @@
 #   loadtest/run.sh fairness     bandwidth shared between 10 workspaces, one with 50 connections (docs/fairness.md)
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
 #   loadtest/run.sh route-churn  route propagation through the store (embedded and a local etcd), snapshot swap cost
+#   loadtest/run.sh route-lookup one route lookup at 1k, 10k and 100k routes, one id again vs ids spread (JMH)
+#   loadtest/run.sh gateway-start a gateway process's start time and heap with 0 and 100k routes in the store
 #   loadtest/run.sh policy       the policy decision made on every request (JMH), as ratios to a share lookup
 #   loadtest/run.sh netns-churn  the host agent creating and deleting workspace networks (root), beside bare ip netns
 #
@@ -466,12 +468,9 @@ scenario_ws_idle() {
     --meta "portcullis_log=$(grep -E 'Transport|TLS' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')"
 }
 
-# A single etcd member on loopback (data under target/bench/etcd, removed first) and the route-churn
-# measurements against it and against the embedded store. etcd and the generator share the machine.
-scenario_route_churn() {
+# A single etcd member on loopback, its data under target/bench/etcd (removed first); stopped at the end.
+start_bench_etcd() {
   [ -x /usr/bin/etcd ] || die "/usr/bin/etcd is missing: apt-get install -y etcd-server"
-  mkdir -p "$WORK" "$RESULTS"
-  loadtest_built
   ports_free $ETCD_CLIENT_PORT $ETCD_PEER_PORT
   rm -rf "$WORK/etcd"
   /usr/bin/etcd --name bench --data-dir "$WORK/etcd" \
@@ -480,10 +479,48 @@ scenario_route_churn() {
     --initial-cluster "bench=http://127.0.0.1:$ETCD_PEER_PORT" --logger zap --log-level warn >"$WORK/etcd.out" 2>&1 &
   STARTED+=("$!")
   wait_port $ETCD_CLIENT_PORT
+}
+
+# The route-churn measurements against one etcd member and against the embedded store. etcd and the
+# generator share the machine.
+scenario_route_churn() {
+  mkdir -p "$WORK" "$RESULTS"
+  loadtest_built
+  start_bench_etcd
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   loadtest_java -Xmx2g dev.portcullis.loadtest.RouteChurn --etcd "http://127.0.0.1:$ETCD_CLIENT_PORT" \
     --changes "$CHANGES" --etcd-table "$ETCD_TABLE" --out "$RESULTS/route-churn-$stamp.json" --meta "date=$stamp" \
     --meta "command=CHANGES=$CHANGES ETCD_TABLE=$ETCD_TABLE loadtest/run.sh route-churn" --meta "etcd=$(/usr/bin/etcd --version | head -n1)"
+}
+
+# Gateway processes started on a store of 0 and START_ROUTES routes (embedded, then one etcd member):
+# process start to /readyz 200, heap after a full GC when ready, START_RUNS [3] runs each (GatewayStartup).
+scenario_gateway_start() {
+  mkdir -p "$WORK" "$RESULTS"
+  loadtest_built
+  snapshot_gateway
+  make_tls
+  start_bench_etcd
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  local options=() option
+  for option in $(default_jvm_options); do options+=(--jvm-option "$option"); done
+  loadtest_java dev.portcullis.loadtest.GatewayStartup --work "$WORK/gateway-start" --java "$JAVA" --jcmd "$JAVA_HOME/bin/jcmd" \
+    --gateway-cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" "${options[@]}" \
+    --certificate-chain "$WORK/tls/server.pem" --private-key "$WORK/tls/server-key.pem" \
+    --jvm-option "-Dlogback.configurationFile=$HERE/conf/logback-bench.xml" \
+    --etcd "http://127.0.0.1:$ETCD_CLIENT_PORT" --routes "${START_ROUTES:-100000}" --runs "${START_RUNS:-3}" \
+    --out "$RESULTS/gateway-start-$stamp.json" --meta "date=$stamp" \
+    --meta "command=START_ROUTES=${START_ROUTES:-100000} START_RUNS=${START_RUNS:-3} loadtest/run.sh gateway-start" \
+    --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# One route lookup at 1k, 10k and 100k routes, the same id each time vs ids spread over the table,
+# in the replica's sharded map and a plain HashMap, by JMH in forked JVMs (LOOKUP_FORKS [2]).
+scenario_route_lookup() {
+  mkdir -p "$RESULTS"
+  loadtest_built
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  loadtest_java dev.portcullis.loadtest.jmh.RouteLookupBench "${LOOKUP_FORKS:-2}" "$RESULTS/route-lookup-$stamp.json"
 }
 
 # The policy decision of every request, measured by JMH in forked JVMs (POLICY_FORKS [3]), each case
@@ -566,9 +603,11 @@ case "${1:-}" in
   netns-churn) scenario_netns_churn ;;
   policy) scenario_policy ;;
   route-churn) scenario_route_churn ;;
+  route-lookup) scenario_route_lookup ;;
+  gateway-start) scenario_gateway_start ;;
   h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;
   serve) scenario_serve ;;
   fairness) scenario_fairness ;;
-  *) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Principal;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,7 +25,9 @@ import java.util.function.Supplier;
  * with who it runs as and until when. Access must end on the wire, not only for the next request:
  * <ul>
  *   <li>a change of shares, policies or routes re-decides every grant at once and closes the ones now
- *       denied (share lowered or revoked, policy tightened, workspace deleted or stopped);</li>
+ *       denied (share lowered or revoked, policy tightened, workspace deleted or stopped), and the ones
+ *       relayed to where the workspace no longer is (its address, or whether the port speaks TLS,
+ *       changed): whatever answers at the old address now is not the workspace the grant was for;</li>
  *   <li>a sweep every {@value #SWEEP_MILLIS} ms closes the ones whose token expired. One sweep for all
  *       rather than a timer per request: timers per request cost measurably on HTTP/2 (see
  *       docs/benchmarks.md), and a quarter second is well inside the promised second.</li>
@@ -45,7 +48,20 @@ public final class OpenGrants implements AutoCloseable {
         }
     }
 
-    private final Map<Channel, Grant> grants = new ConcurrentHashMap<>();
+    /**
+     * Where a granted channel's bytes go: the workspace's address and whether its port speaks TLS, as
+     * the route said when the grant was registered. A route that says otherwise ends the grant.
+     */
+    record Upstream(InetAddress address, boolean tls) {
+        static Upstream of(WorkspaceRoute route, int port) {
+            return new Upstream(route.address(), route.tlsPorts().contains(port));
+        }
+    }
+
+    /** A grant and the upstream its channel was relayed to. */
+    private record Registered(Grant grant, Upstream upstream) {}
+
+    private final Map<Channel, Registered> grants = new ConcurrentHashMap<>();
     private final Supplier<RouteTable> routes;
     private final Supplier<AccessSnapshot> access;
     private final AuditLog audit;
@@ -65,9 +81,15 @@ public final class OpenGrants implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::closeExpired, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** {@code channel} now serves under {@code grant}, replacing what it served under before. */
+    /**
+     * {@code channel} now serves under {@code grant}, replacing what it served under before, relayed
+     * to where the workspace's route says it is now.
+     */
     public void register(Channel channel, Grant grant) {
-        if (grants.put(channel, grant) == null) {
+        WorkspaceRoute route = routes.get().lookup(grant.workspaceId());
+        // No route: the next re-decision closes the channel as workspace-deleted, whatever it was relayed to.
+        Upstream upstream = route == null ? null : Upstream.of(route, grant.port());
+        if (grants.put(channel, new Registered(grant, upstream)) == null) {
             channel.closeFuture().addListener(closed -> grants.remove(channel));
         }
     }
@@ -79,38 +101,43 @@ public final class OpenGrants implements AutoCloseable {
 
     /**
      * Re-decides every grant against the current routes and access state and closes the channels
-     * now denied. Called after every change, on the thread that made it.
+     * now denied or relayed to where the workspace no longer is. Called after every change, on the
+     * thread that made it.
      */
     public void revalidate() {
         RouteTable table = routes.get();
         AccessSnapshot snapshot = access.get();
-        grants.forEach((channel, grant) -> {
+        grants.forEach((channel, registered) -> {
+            Grant grant = registered.grant();
             WorkspaceRoute route = table.lookup(grant.workspaceId());
             String reason;
             if (route == null) {
                 reason = "workspace-deleted";
             } else if (!route.running()) {
                 reason = "workspace-stopped";
+            } else if (!Upstream.of(route, grant.port()).equals(registered.upstream())) {
+                reason = "workspace-moved";
             } else if (!snapshot.decide(grant.principal(), route, grant.port(), grant.method(), grant.path()).isAllowed()) {
                 reason = "access-withdrawn";
             } else {
                 return;
             }
-            revoke(channel, grant, reason);
+            revoke(channel, registered, reason);
         });
     }
 
     private void closeExpired() {
         Instant now = clock.instant();
-        grants.forEach((channel, grant) -> {
-            if (!now.isBefore(grant.expiresAt())) {
-                revoke(channel, grant, "token-expired");
+        grants.forEach((channel, registered) -> {
+            if (!now.isBefore(registered.grant().expiresAt())) {
+                revoke(channel, registered, "token-expired");
             }
         });
     }
 
-    private void revoke(Channel channel, Grant grant, String reason) {
-        if (grants.remove(channel, grant)) {
+    private void revoke(Channel channel, Registered registered, String reason) {
+        if (grants.remove(channel, registered)) {
+            Grant grant = registered.grant();
             audit.revoked(reason, grant.principal(), grant.workspaceId(), grant.port(), clientOf(channel));
             channel.close();
         }

@@ -67,7 +67,9 @@ public final class GatewayConfigFile {
         try {
             return parsed.toConfig(folder);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + ": " + e.getMessage(), e);
+            // Checks across keys come after binding: the message starts with the key, whose line is looked up.
+            int line = YamlConfigReader.lineOf(file, e.getMessage().split(":", 2)[0]);
+            throw new ConfigException(file + (line > 0 ? ":" + line : "") + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,7 +1,9 @@
 package dev.portcullis.gateway.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +13,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -45,6 +51,44 @@ final class YamlConfigReader {
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The line of {@code keyPath} ({@code store.etcd.tls.caFile}; list indexes such as {@code [0]} or
+     * {@code []} are left out and the first item holding the key counts) in {@code file}, or of the
+     * nearest enclosing key that is there; 0 when none is or the file cannot be read again.
+     */
+    static int lineOf(Path file, String keyPath) {
+        Map<String, Integer> lines = new HashMap<>();
+        try (JsonParser parser = MAPPER.getFactory().createParser(file.toFile())) {
+            Deque<String> path = new ArrayDeque<>();
+            String key = null;
+            for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+                if (token == JsonToken.FIELD_NAME) {
+                    key = path.isEmpty() || path.peek().isEmpty() ? parser.currentName() : path.peek() + "." + parser.currentName();
+                    lines.putIfAbsent(key, parser.currentTokenLocation().getLineNr());
+                } else if (token.isStructStart()) {
+                    // A list's items and their keys hang under the list's own key.
+                    path.push(key != null ? key : path.isEmpty() ? "" : path.peek());
+                    key = null;
+                } else if (token.isStructEnd()) {
+                    path.pop();
+                    key = null;
+                } else {
+                    key = null;
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        for (String wanted = keyPath.replaceAll("\\[\\d*]", ""); !wanted.isEmpty();
+             wanted = wanted.contains(".") ? wanted.substring(0, wanted.lastIndexOf('.')) : "") {
+            Integer line = lines.get(wanted);
+            if (line != null) {
+                return line;
+            }
+        }
+        return 0;
     }
 
     private static String describe(Path file, JsonProcessingException e) {

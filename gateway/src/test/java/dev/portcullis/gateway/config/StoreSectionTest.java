@@ -3,11 +3,15 @@ package dev.portcullis.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.gateway.tls.DemoCertificateAuthority;
 import dev.portcullis.store.StoreSettings;
+import dev.portcullis.store.etcd.EtcdTls;
+import dev.portcullis.store.etcd.EtcdUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -101,6 +105,91 @@ class StoreSectionTest {
                 .hasMessageContaining("routeFiles: set together with store");
         assertThatThrownBy(() -> load("store: {embedded: /x/store.json}\naccess: {stateDirectory: state}\n"))
                 .hasMessageContaining("access.stateDirectory: set together with store");
+    }
+
+    /** A CA, a certificate and its PKCS#8 key, and a password file, all real, in the temp folder. */
+    private DemoCertificateAuthority tlsFiles() throws Exception {
+        DemoCertificateAuthority ca = new DemoCertificateAuthority(folder.resolve("etcd-tls"));
+        ca.ensureServerCertificate("etcd.internal");
+        Files.writeString(folder.resolve("etcd-password"), "correct horse\n");
+        return ca;
+    }
+
+    private String etcdOverTls(DemoCertificateAuthority ca, Path privateKey) {
+        return """
+                store:
+                  etcd:
+                    endpoints: [https://10.0.0.11:2379]
+                    tls:
+                      caFile: %s
+                      certificateChain: %s
+                      privateKey: %s
+                    auth:
+                      user: gateway-1
+                      passwordFile: %s
+                """.formatted(ca.caCertificate(), ca.serverCertificateChain(), privateKey, folder.resolve("etcd-password"));
+    }
+
+    @Test
+    void readsEtcdTlsAndAuth() throws Exception {
+        DemoCertificateAuthority ca = tlsFiles();
+
+        StoreSettings store = load(etcdOverTls(ca, ca.serverKey())).store().orElseThrow();
+
+        assertThat(store.etcdTls()).contains(new EtcdTls(ca.caCertificate(), Optional.of(ca.serverCertificateChain()),
+                Optional.of(ca.serverKey())));
+        assertThat(store.etcdUser()).contains(new EtcdUser("gateway-1", folder.resolve("etcd-password")));
+        assertThat(store.etcdUser().orElseThrow().password()).isEqualTo("correct horse");
+        assertThat(store.toString()).isEqualTo("etcd https://10.0.0.11:2379 (TLS, client certificate, user gateway-1)")
+                .doesNotContain("correct horse");
+    }
+
+    @Test
+    void aMissingCaFileIsRefusedWithItsLine() throws Exception {
+        DemoCertificateAuthority ca = tlsFiles();
+        Files.delete(ca.caCertificate());
+
+        assertThatThrownBy(() -> load(etcdOverTls(ca, ca.serverKey())))
+                .hasMessageStartingWith(folder.resolve("gateway.yaml") + ":11: store.etcd.tls.caFile: '" + ca.caCertificate()
+                        + "': no such file");
+    }
+
+    @Test
+    void anUnreadableKeyIsRefusedWithItsLine() throws Exception {
+        DemoCertificateAuthority ca = tlsFiles();
+        Path garbage = Files.writeString(folder.resolve("garbage-key.pem"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+
+        assertThatThrownBy(() -> load(etcdOverTls(ca, garbage)))
+                .hasMessageStartingWith(folder.resolve("gateway.yaml") + ":13: store.etcd.tls.privateKey: '" + garbage
+                        + "': not a key this client can read");
+    }
+
+    @Test
+    void anHttpsEndpointWithoutACaIsRefusedWithItsLine() {
+        assertThatThrownBy(() -> load("store:\n  etcd:\n    endpoints: [https://10.0.0.11:2379]\n"))
+                .hasMessageStartingWith(folder.resolve("gateway.yaml") + ":9: store.etcd.endpoints: 'https://10.0.0.11:2379'"
+                        + " is https:// but store.etcd.tls.caFile is missing");
+    }
+
+    @Test
+    void tlsForHttpEndpointsIsRefusedRatherThanIgnored() throws Exception {
+        DemoCertificateAuthority ca = tlsFiles();
+
+        assertThatThrownBy(() -> load(etcdOverTls(ca, ca.serverKey()).replace("https://", "http://")))
+                .hasMessageStartingWith(folder.resolve("gateway.yaml") + ":10: store.etcd.tls: set, but the endpoints are http://");
+    }
+
+    @Test
+    void aUserWithoutAPasswordFileOrWithAnEmptyOneIsRefused() throws Exception {
+        DemoCertificateAuthority ca = tlsFiles();
+        String config = etcdOverTls(ca, ca.serverKey());
+
+        assertThatThrownBy(() -> load(config.replaceAll("(?m)^ *passwordFile:.*\n", "")))
+                .hasMessageStartingWith(folder.resolve("gateway.yaml") + ":14: store.etcd.auth.passwordFile: missing");
+        Files.writeString(folder.resolve("etcd-password"), "\n");
+        assertThatThrownBy(() -> load(config))
+                .hasMessageStartingWith(folder.resolve("gateway.yaml") + ":16: store.etcd.auth.passwordFile: '"
+                        + folder.resolve("etcd-password") + "': empty");
     }
 
     @Test

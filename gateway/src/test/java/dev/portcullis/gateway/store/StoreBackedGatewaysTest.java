@@ -4,8 +4,10 @@ import static dev.portcullis.gateway.store.StoreGateways.awaitStatus;
 import static dev.portcullis.gateway.store.StoreGateways.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.TunnelWatcher;
+import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.cli.PolicyCli;
 import dev.portcullis.store.ControlPlaneStore;
 import dev.portcullis.store.HostLease;
@@ -13,9 +15,12 @@ import dev.portcullis.store.KeyValueStore;
 import dev.portcullis.store.StoreSettings;
 import dev.portcullis.store.etcd.EtcdCluster;
 import dev.portcullis.store.record.RouteRecord;
+import dev.portcullis.store.record.RouteState;
 import dev.portcullis.store.record.StoreKeys;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
@@ -196,6 +201,67 @@ class StoreBackedGatewaysTest {
         socket.sendText("owner", true).get(5, TimeUnit.SECONDS);
         assertThat(tunnel.firstText.get(5, TimeUnit.SECONDS)).isEqualTo("owner");
         assertThat(tunnel.closed).isNotDone();
+    }
+
+    /**
+     * W is moved from 127.0.0.1 to 127.0.0.2 (another host's address), where a second workspace app
+     * listens on the same port. Until then W's tunnels outlive changes that do not move W (its own
+     * labels, another workspace's move); the move closes them on both gateways, and the next request
+     * reaches the new address.
+     */
+    @Test
+    void tunnelsToAMovedWorkspaceCloseWithinASecondOnBothGatewaysAndNewRequestsReachItsNewAddress() throws Exception {
+        String alice = setup.token("alice", "acme");
+        String workspace = createWorkspace(host1, lease1, "host-1");
+        String other = createWorkspace(host1, lease1, "host-1");
+        try (DemoWorkspaceApp newHost = DemoWorkspaceApp.start(Transport.best(),
+                new InetSocketAddress(InetAddress.getByName("127.0.0.2"), port()))) {
+            Tunnel onGateway1 = openTunnel(gateway1, workspace, alice);
+            Tunnel onGateway2 = openTunnel(gateway2, workspace, alice);
+            Tunnel toOther = openTunnel(gateway2, other, alice);
+
+            host1.putRoute(new RouteRecord(workspace, "127.0.0.1", "host-1", "alice", "acme", Map.of("env", "dev"),
+                    RouteState.RUNNING, List.of(), List.of()), lease1);
+            host1.putRoute(RouteRecord.running(other, "127.0.0.2", "host-2", "alice", "acme"), lease1);
+            // Closed by the pass that also saw W relabelled: W's tunnels came through it.
+            toOther.closed().get(5, TimeUnit.SECONDS);
+            assertThat(onGateway2.firstEcho("not moved")).isEqualTo("not moved");
+            assertThat(onGateway1.firstEcho("not moved")).isEqualTo("not moved");
+            int reachedNewHost = newHost.acceptedConnections();
+
+            long movedAt = System.nanoTime();
+            host1.putRoute(RouteRecord.running(workspace, "127.0.0.2", "host-2", "alice", "acme"), lease1);
+
+            onGateway1.closed().get(5, TimeUnit.SECONDS);
+            onGateway2.closed().get(5, TimeUnit.SECONDS);
+            assertThat(Duration.ofNanos(System.nanoTime() - movedAt)).isLessThan(Duration.ofSeconds(1));
+            for (GatewayFixture gateway : List.of(gateway1, gateway2)) {
+                assertThat(status(gateway, workspace, port(), alice)).isEqualTo(200);
+            }
+            assertThat(newHost.acceptedConnections()).isGreaterThanOrEqualTo(reachedNewHost + 2);
+        }
+    }
+
+    /** An open WebSocket tunnel to the demo app's echo. */
+    private record Tunnel(WebSocket socket, TunnelWatcher watcher) {
+        /** What the workspace echoes to the first text sent. */
+        String firstEcho(String text) throws Exception {
+            socket.sendText(text, true).get(5, TimeUnit.SECONDS);
+            return watcher.firstText.get(5, TimeUnit.SECONDS);
+        }
+
+        CompletableFuture<Void> closed() {
+            return watcher.closed;
+        }
+    }
+
+    private static Tunnel openTunnel(GatewayFixture gateway, String workspace, String token) throws Exception {
+        TunnelWatcher watcher = new TunnelWatcher();
+        WebSocket socket = gateway.httpClient().newWebSocketBuilder().connectTimeout(StoreGateways.TIMEOUT)
+                .header("Authorization", "Bearer " + token)
+                .buildAsync(URI.create("wss://" + gateway.host(port(), workspace) + ":" + gateway.gatewayPort() + "/echo"),
+                        watcher).get(10, TimeUnit.SECONDS);
+        return new Tunnel(socket, watcher);
     }
 
     @Test

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.store.StoreSettings;
+import dev.portcullis.store.etcd.EtcdTls;
+import dev.portcullis.store.etcd.EtcdUser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +70,23 @@ public final class AgentConfigLoader {
     static final class EtcdSection {
         public List<String> endpoints;
         public Integer timeoutMillis;
+        public EtcdTlsSection tls;
+        public EtcdAuthSection auth;
+    }
+
+    /** {@code store.etcd.tls}: absolute paths of PEM files. */
+    @SuppressWarnings("unused") // fields are filled in by Jackson
+    static final class EtcdTlsSection {
+        public String caFile;
+        public String certificateChain;
+        public String privateKey;
+    }
+
+    /** {@code store.etcd.auth}: the user, and the file holding its password. */
+    @SuppressWarnings("unused") // fields are filled in by Jackson
+    static final class EtcdAuthSection {
+        public String user;
+        public String passwordFile;
     }
 
     public static AgentConfig load(Path file) throws ConfigException {
@@ -133,16 +152,32 @@ public final class AgentConfigLoader {
                     Optional.ofNullable(section.embedded).map(Path::of), endpoints,
                     section.leaseTtlSeconds == null ? StoreSettings.DEFAULT_LEASE_TTL : Duration.ofSeconds(section.leaseTtlSeconds),
                     section.etcd == null || section.etcd.timeoutMillis == null ? StoreSettings.DEFAULT_TIMEOUT
-                            : Duration.ofMillis(section.etcd.timeoutMillis));
+                            : Duration.ofMillis(section.etcd.timeoutMillis),
+                    section.etcd == null || section.etcd.tls == null ? Optional.empty() : Optional.of(etcdTls(section.etcd.tls)),
+                    section.etcd == null || section.etcd.auth == null ? Optional.empty() : Optional.of(etcdUser(section.etcd.auth)));
         } catch (IllegalArgumentException e) {
-            // The message starts with the key path, e.g. "store.etcd.endpoints: ...".
-            String key = e.getMessage().split(":", 2)[0];
-            Integer line = lines.get(key);
+            // The message starts with the key path, e.g. "store.etcd.tls.caFile: ...": its line, or its section's.
+            Integer line = null;
+            for (String key = e.getMessage().split(":", 2)[0]; line == null && key.contains("."); key = key.substring(0, key.lastIndexOf('.'))) {
+                line = lines.get(key);
+            }
             if (line == null) {
                 line = lines.get("store");
             }
             throw new ConfigException(where(fileName, line) + e.getMessage(), e);
         }
+    }
+
+    private static EtcdTls etcdTls(EtcdTlsSection tls) {
+        return EtcdTls.fromConfig(pathOf(tls.caFile), pathOf(tls.certificateChain), pathOf(tls.privateKey));
+    }
+
+    private static EtcdUser etcdUser(EtcdAuthSection auth) {
+        return EtcdUser.fromConfig(auth.user, pathOf(auth.passwordFile));
+    }
+
+    private static Path pathOf(String path) {
+        return path == null ? null : Path.of(path);
     }
 
     private static Duration seconds(int value) {

@@ -13,6 +13,7 @@ import dev.portcullis.store.StoreUnavailableException;
 import dev.portcullis.store.WatchListener;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
@@ -28,15 +29,19 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
+import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The store on an etcd cluster through jetcd. Compare-and-swap is an etcd transaction on the key's
@@ -45,6 +50,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * to the caller, who knows exactly which revision it applied last.
  */
 public final class EtcdStore implements KeyValueStore {
+    private static final Logger log = LoggerFactory.getLogger(EtcdStore.class);
 
     /**
      * Keys per read when loading a snapshot. A whole table in one answer would pass gRPC's 4 MiB
@@ -56,19 +62,36 @@ public final class EtcdStore implements KeyValueStore {
     private final Duration timeout;
     private final int pageSize;
     private final String description;
+    private final List<String> endpoints;
+    private final SslContext tls;
+    private final Optional<EtcdUser> user;
 
-    private EtcdStore(List<String> endpoints, Duration timeout, int pageSize) {
+    private EtcdStore(List<String> endpoints, Duration timeout, int pageSize, Optional<EtcdTls> tls,
+                      Optional<EtcdUser> user) {
         this.description = "etcd " + String.join(",", endpoints);
+        this.endpoints = endpoints;
+        this.tls = tls.map(EtcdTls::sslContext).orElse(null);
+        this.user = user;
         this.timeout = timeout;
         this.pageSize = pageSize;
-        this.client = Client.builder()
+        ClientBuilder builder = Client.builder()
                 .endpoints(endpoints.toArray(String[]::new))
                 // Calls fail within the timeout instead of waiting for a member to come back.
                 .connectTimeout(timeout)
                 .retryMaxDuration(timeout)
                 .keepaliveTime(Duration.ofSeconds(5))
-                .keepaliveTimeout(Duration.ofSeconds(3))
-                .build();
+                .keepaliveTimeout(Duration.ofSeconds(3));
+        if (this.tls != null) {
+            builder.sslContext(this.tls);
+        }
+        user.ifPresent(account -> {
+            if (tls.isEmpty()) {
+                log.warn("{}: the etcd password of user '{}' goes over plain http: anyone on the path can read it;"
+                        + " use https:// endpoints with store.etcd.tls", description, account.name());
+            }
+            builder.user(bytes(account.name())).password(bytes(account.password()));
+        });
+        this.client = builder.build();
     }
 
     /**
@@ -76,16 +99,30 @@ public final class EtcdStore implements KeyValueStore {
      * @param timeout how long one call may take before it fails with {@link StoreUnavailableException}
      */
     public static EtcdStore connect(List<String> endpoints, Duration timeout) {
-        return connect(endpoints, timeout, PAGE_SIZE);
+        return connect(endpoints, timeout, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * @param tls  TLS for {@code https://} endpoints
+     * @param user the user to sign in as when etcd has auth enabled
+     */
+    public static EtcdStore connect(List<String> endpoints, Duration timeout, Optional<EtcdTls> tls, Optional<EtcdUser> user) {
+        return connect(endpoints, timeout, PAGE_SIZE, tls, user);
     }
 
     /** With {@code pageSize} keys per snapshot read: tests use small pages to cross page ends. */
     static EtcdStore connect(List<String> endpoints, Duration timeout, int pageSize) {
+        return connect(endpoints, timeout, pageSize, Optional.empty(), Optional.empty());
+    }
+
+    private static EtcdStore connect(List<String> endpoints, Duration timeout, int pageSize, Optional<EtcdTls> tls,
+                                     Optional<EtcdUser> user) {
         requireNonNull(endpoints, "endpoints");
         if (endpoints.isEmpty()) {
             throw new IllegalArgumentException("endpoints: [] (expected: at least one etcd client URL)");
         }
-        return new EtcdStore(List.copyOf(endpoints), requireNonNull(timeout, "timeout"), pageSize);
+        return new EtcdStore(List.copyOf(endpoints), requireNonNull(timeout, "timeout"), pageSize,
+                requireNonNull(tls, "tls"), requireNonNull(user, "user"));
     }
 
     private static ByteSequence bytes(String s) {
@@ -103,8 +140,9 @@ public final class EtcdStore implements KeyValueStore {
         long revision = 0;
         List<KeyValue> entries = new ArrayList<>();
         while (true) {
-            GetOption.Builder option = GetOption.builder().withRange(end).withLimit(pageSize)
-                    .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.ASCEND);
+            // No sort option: etcd answers in key order anyway, and with any sort order set it reads every
+            // key to the end of the range for each page and truncates afterwards (100k routes: seconds).
+            GetOption.Builder option = GetOption.builder().withRange(end).withLimit(pageSize);
             if (revision != 0) {
                 option.withRevision(revision);
             }
@@ -315,10 +353,13 @@ public final class EtcdStore implements KeyValueStore {
             return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new StoreUnavailableException(description + ": " + what + ": no answer within " + timeout, e);
+            // jetcd waits for a connection until the deadline: a TLS handshake that fails shows only here.
+            String tlsProblem = tls == null ? "" : EtcdFailures.tlsProblem(tls, endpoints);
+            throw new StoreUnavailableException(description + ": " + what + ": no answer within " + timeout + tlsProblem, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            throw new StoreUnavailableException(description + ": " + what + ": " + cause.getMessage(), cause);
+            throw new StoreUnavailableException(description + ": " + what + ": " + cause.getMessage()
+                    + EtcdFailures.credentialsProblem(cause, user), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException(description + ": " + what + ": interrupted", e);

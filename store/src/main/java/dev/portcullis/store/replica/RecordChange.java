@@ -13,9 +13,10 @@ import java.util.Objects;
 public sealed interface RecordChange {
 
     /**
-     * Whether someone admitted before may be refused now, so the gateway must close the tunnels and
-     * keep-alive connections of this workspace (or org) and let them authorize again. Conservative:
-     * any change that could narrow access says yes.
+     * Whether someone admitted before may be refused now, or a connection admitted before may now be
+     * relayed to the wrong place (the workspace moved), so the gateway must close the tunnels and
+     * keep-alive connections of this workspace (or org) and let them authorize and route again.
+     * Conservative: any change that could narrow access says yes.
      */
     boolean mayNarrowAccess();
 
@@ -28,6 +29,7 @@ public sealed interface RecordChange {
             return after == null
                    || after.state() == RouteState.STOPPED
                    || !after.address().equals(before.address())
+                   || !after.tlsPorts().equals(before.tlsPorts()) // the same port, now reached another way
                    || !after.owner().equals(before.owner())
                    || !Objects.equals(after.org(), before.org())
                    || !after.labels().equals(before.labels());

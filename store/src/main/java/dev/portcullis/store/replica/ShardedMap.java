@@ -18,7 +18,8 @@ import java.util.Set;
  */
 public final class ShardedMap<V> {
 
-    public static final int SHARDS = 256;
+    private static final int SHARD_BITS = 8;
+    public static final int SHARDS = 1 << SHARD_BITS;
 
     private static final ShardedMap<?> EMPTY = new ShardedMap<>(emptyShards(), 0);
 
@@ -49,9 +50,14 @@ public final class ShardedMap<V> {
         return shards;
     }
 
-    private static int shardOf(String key) {
-        int h = key.hashCode();
-        return (h ^ (h >>> 16)) & (SHARDS - 1);
+    /**
+     * The shard from the top bits of the key's hash, mixed (Fibonacci hashing). Not from its low bits:
+     * each shard is a HashMap, which picks a bucket from the low bits of the same hash, so every key of
+     * a shard would share them and pile into one or a few buckets (red-black trees of a hundred keys
+     * at 100k routes: a lookup three times slower than at 10k).
+     */
+    static int shardOf(String key) {
+        return (key.hashCode() * 0x9E3779B9) >>> (Integer.SIZE - SHARD_BITS);
     }
 
     public V get(String key) {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,27 +17,40 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 
 /**
  * Real etcd members ({@code /usr/bin/etcd}, Debian's etcd-server) on free loopback ports with their
  * data in a temp folder. Members can be killed (SIGKILL, no clean shutdown) and started again on the
- * same ports and data, which is how the tests produce disconnects, restarts and leader loss.
+ * same ports and data, which is how the tests produce disconnects, restarts and leader loss. Clients
+ * may be served over TLS ({@link #startWithTls}); members always talk to each other in plain HTTP.
  */
 public final class EtcdCluster implements AutoCloseable {
 
     static final Path ETCD = Path.of(System.getenv().getOrDefault("PORTCULLIS_ETCD", "/usr/bin/etcd"));
 
+    /**
+     * How members serve clients over TLS: their certificate and key, and the CA that client
+     * certificates must be signed by ({@code --client-cert-auth}). {@code probe} is what the cluster's
+     * own health checks connect with; {@code null} for a certificate they cannot verify (a wrong name),
+     * and then a member counts as started once it accepts connections.
+     */
+    public record ServerTls(Path certificateChain, Path privateKey, Path clientCa, SSLContext probe) {}
+
     private final Path dataRoot;
     private final List<Member> members = new ArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    private final ServerTls tls;
+    private final HttpClient http;
 
-    private record Member(String name, int clientPort, int peerPort, Path dataDir, Path log, Process[] process) {
+    private record Member(String name, String clientScheme, int clientPort, int peerPort, Path dataDir, Path log,
+                          Process[] process) {
         String clientUrl() {
-            return "http://127.0.0.1:" + clientPort;
+            return clientScheme + "://127.0.0.1:" + clientPort;
         }
 
         String peerUrl() {
@@ -44,10 +58,16 @@ public final class EtcdCluster implements AutoCloseable {
         }
     }
 
-    private EtcdCluster(int size) throws IOException {
+    private EtcdCluster(int size, ServerTls tls) throws IOException {
+        this.tls = tls;
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500));
+        if (tls != null && tls.probe() != null) {
+            http.sslContext(tls.probe());
+        }
+        this.http = http.build();
         dataRoot = Files.createTempDirectory("portcullis-etcd-");
         for (int i = 0; i < size; i++) {
-            members.add(new Member("m" + i, freePort(), freePort(), dataRoot.resolve("m" + i),
+            members.add(new Member("m" + i, tls == null ? "http" : "https", freePort(), freePort(), dataRoot.resolve("m" + i),
                     dataRoot.resolve("m" + i + ".log"), new Process[1]));
         }
     }
@@ -59,9 +79,18 @@ public final class EtcdCluster implements AutoCloseable {
     }
 
     public static EtcdCluster start(int size) {
+        return start(size, null);
+    }
+
+    /** Members that serve clients over TLS only and refuse a client without a certificate signed by the CA. */
+    public static EtcdCluster startWithTls(int size, ServerTls tls) {
+        return start(size, Objects.requireNonNull(tls, "tls"));
+    }
+
+    private static EtcdCluster start(int size, ServerTls tls) {
         assumeEtcdInstalled();
         try {
-            EtcdCluster cluster = new EtcdCluster(size);
+            EtcdCluster cluster = new EtcdCluster(size, tls);
             for (int i = 0; i < size; i++) {
                 cluster.launch(i);
             }
@@ -151,7 +180,7 @@ public final class EtcdCluster implements AutoCloseable {
     private void launch(int index) {
         Member m = members.get(index);
         String initialCluster = members.stream().map(o -> o.name() + "=" + o.peerUrl()).collect(Collectors.joining(","));
-        List<String> command = List.of(ETCD.toString(),
+        List<String> command = new ArrayList<>(List.of(ETCD.toString(),
                 "--name", m.name(),
                 "--data-dir", m.dataDir().toString(),
                 "--listen-client-urls", m.clientUrl(),
@@ -165,7 +194,11 @@ public final class EtcdCluster implements AutoCloseable {
                 "--heartbeat-interval", "50",
                 "--election-timeout", "500",
                 "--logger", "zap",
-                "--log-level", "warn");
+                "--log-level", "warn"));
+        if (tls != null) {
+            command.addAll(List.of("--cert-file", tls.certificateChain().toString(), "--key-file", tls.privateKey().toString(),
+                    "--trusted-ca-file", tls.clientCa().toString(), "--client-cert-auth"));
+        }
         try {
             m.process()[0] = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log().toFile())).start();
@@ -180,6 +213,13 @@ public final class EtcdCluster implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             if (!m.process()[0].isAlive()) {
                 throw new IllegalStateException("etcd " + m.name() + " exited: " + tail(m.log()));
+            }
+            if (tls != null && tls.probe() == null) {
+                if (accepts(m.clientPort())) {
+                    return;
+                }
+                sleep(50);
+                continue;
             }
             try {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + "/health"))
@@ -213,6 +253,14 @@ public final class EtcdCluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

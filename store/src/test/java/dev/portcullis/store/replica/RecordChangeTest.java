@@ -44,6 +44,18 @@ class RecordChangeTest {
     }
 
     @Test
+    void aWorkspaceWhoseAddressOrTlsPortsChangedMayNarrowAccess() {
+        RouteRecord before = route("ws1");
+        RouteRecord moved = new RouteRecord("ws1", "10.213.9.9", "host-2", before.owner(), before.org(),
+                before.labels(), RouteState.RUNNING, before.ports(), before.tlsPorts());
+        RouteRecord nowTls = new RouteRecord("ws1", before.address(), before.host(), before.owner(), before.org(),
+                before.labels(), RouteState.RUNNING, before.ports(), List.of(8443));
+
+        assertThat(new RecordChange.RouteChange("ws1", before, moved).mayNarrowAccess()).isTrue();
+        assertThat(new RecordChange.RouteChange("ws1", before, nowTls).mayNarrowAccess()).isTrue();
+    }
+
+    @Test
     void aLowerLevelFewerUsersOrEarlierExpiryMayNarrowAccess() {
         PortShare users = share(3000, ShareLevel.USERS, "bob", "carol");
 

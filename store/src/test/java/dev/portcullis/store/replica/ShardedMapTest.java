@@ -3,7 +3,9 @@ package dev.portcullis.store.replica;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ShardedMapTest {
@@ -51,5 +53,25 @@ class ShardedMapTest {
 
         assertThat(editor.remove("b")).isNull();
         assertThat(editor.build().size()).isEqualTo(1);
+    }
+
+    /**
+     * Within one shard the keys must still differ in the low hash bits HashMap buckets them by;
+     * otherwise a shard's keys share a handful of buckets and every lookup walks a tree.
+     */
+    @Test
+    void theKeysOfAShardSpreadOverItsBuckets() {
+        int keys = 100_000;
+        int buckets = 1024; // a HashMap's table for about 390 keys, the size of a shard at 100k routes
+        Map<Integer, Set<Integer>> bucketsByShard = new HashMap<>();
+        for (int i = 0; i < keys; i++) {
+            String key = "ws-" + i;
+            int hash = key.hashCode() ^ (key.hashCode() >>> 16); // as HashMap spreads it
+            bucketsByShard.computeIfAbsent(ShardedMap.shardOf(key), shard -> new HashSet<>()).add(hash & (buckets - 1));
+        }
+
+        assertThat(bucketsByShard).hasSize(ShardedMap.SHARDS);
+        // 390 keys thrown at random into 1024 buckets fill about 320 of them.
+        assertThat(bucketsByShard.values()).allSatisfy(used -> assertThat(used.size()).isGreaterThan(200));
     }
 }
