@@ -124,19 +124,28 @@ public final class AccessApi implements AutoCloseable {
             ObjectNode body = JSON.createObjectNode().put("status", status).put("error", code).put("message", message);
             return json(status, body);
         }
+
+        /** The answer to a call without a bearer token. */
+        static Answer noToken() {
+            return error(401, "unauthenticated", "The admin API needs 'Authorization: Bearer <JWT>'.");
+        }
+
+        /** The answer to a call whose token failed verification. */
+        static Answer refused(Throwable failure) {
+            Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+            return error(401, "unauthenticated", cause instanceof TokenRejectedException rejected
+                    ? "The token was refused (" + rejected.reason().code() + ")." : "The token could not be checked.");
+        }
     }
 
     public CompletableFuture<Answer> handle(Call call) {
         String token = BearerTokens.from(call.authorization());
         if (token == null) {
-            return CompletableFuture.completedFuture(Answer.error(401, "unauthenticated",
-                    "The admin API needs 'Authorization: Bearer <JWT>'."));
+            return CompletableFuture.completedFuture(Answer.noToken());
         }
         return identity.verifyAsync(token).handleAsync((caller, failure) -> {
             if (failure != null) {
-                Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-                return Answer.error(401, "unauthenticated", cause instanceof TokenRejectedException rejected
-                        ? "The token was refused (" + rejected.reason().code() + ")." : "The token could not be checked.");
+                return Answer.refused(failure);
             }
             try {
                 return route(call, caller);
@@ -447,7 +456,7 @@ public final class AccessApi implements AutoCloseable {
     }
 
     /** A call the API refuses, with its status and a stable code. */
-    private static final class BadCall extends Exception {
+    static final class BadCall extends Exception {
         final int status;
         final String code;
 
