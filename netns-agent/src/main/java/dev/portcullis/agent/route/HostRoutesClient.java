@@ -34,7 +34,8 @@ final class HostRoutesClient {
     HostRoutesClient(GatewayRouteSettings settings, String host) {
         this.settings = requireNonNull(settings, "settings");
         this.hostPath = "/api/v1/hosts/" + URLEncoder.encode(requireNonNull(host, "host"), StandardCharsets.UTF_8);
-        this.http = HttpClient.newBuilder().connectTimeout(settings.timeout()).build();
+        // The admin listener speaks HTTP/1.1 only: no h2c upgrade attempt on every call.
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(settings.timeout()).build();
     }
 
     /** A new lease of the configured TTL; returns its id. */

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class GatewayRouteSinkTest {
     private static final String DOMAIN = "ws.localhost";
     private static final Duration PROPAGATION = Duration.ofSeconds(5);
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     @TempDir
     Path dir;
@@ -52,22 +53,26 @@ class GatewayRouteSinkTest {
     @BeforeEach
     void start() throws Exception {
         issuer = DevelopmentIssuer.loadOrCreate(dir.resolve("issuer"));
+        backend = DemoWorkspaceApp.start(Transport.best(), new InetSocketAddress(LOOPBACK, 0));
+        gateway = startGateway(0);
+        tokenFile = dir.resolve("host-1.token");
+        Files.writeString(tokenFile, issuer.mintHost("host-1", Duration.ofMinutes(10)) + "\n");
+    }
+
+    /** A gateway on the embedded store in {@code dir}, its admin listener on {@code adminPort} (0: any). */
+    private GatewayServer startGateway(int adminPort) throws Exception {
         DemoCertificateAuthority ca = new DemoCertificateAuthority(dir.resolve("tls"));
         ca.ensureServerCertificate(DOMAIN);
-        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        backend = DemoWorkspaceApp.start(Transport.best(), new InetSocketAddress(loopback, 0));
-        gateway = GatewayServer.start(GatewayConfig.builder()
-                .listen(new InetSocketAddress(loopback, 0))
-                .adminListen(new InetSocketAddress(loopback, 0))
+        client = GatewayRequests.trusting(ca.caCertificate());
+        return GatewayServer.start(GatewayConfig.builder()
+                .listen(new InetSocketAddress(LOOPBACK, 0))
+                .adminListen(new InetSocketAddress(LOOPBACK, adminPort))
                 .baseDomain(DOMAIN)
                 .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
                 .identity(IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build())
                 .store(StoreSettings.embedded(dir.resolve("store.json")))
                 .eventLoopThreads(1)
                 .build());
-        client = GatewayRequests.trusting(ca.caCertificate());
-        tokenFile = dir.resolve("host-1.token");
-        Files.writeString(tokenFile, issuer.mintHost("host-1", Duration.ofMinutes(10)) + "\n");
     }
 
     @AfterEach
@@ -170,6 +175,23 @@ class GatewayRouteSinkTest {
     }
 
     @Test
+    void aRestartedGatewayKeepsServingTheRoutesAndTheAgentMovesThemToANewLease() throws Exception {
+        sink = new GatewayRouteSink(settings(Duration.ofSeconds(2)), "host-1");
+        sink.publish(route("ws1"));
+        long first = sink.lease();
+        int adminPort = gateway.adminAddress().getPort();
+
+        gateway.close();
+        gateway = startGateway(adminPort);
+
+        assertThat(routed("ws1")).as("read back from the store file at start").isTrue();
+        await(PROPAGATION, () -> sink.lease() != first, "the agent hears its lease is unknown here and grants a new one");
+        Thread.sleep(3_000); // past the old lease's TTL, which the store restarted at open
+        assertThat(routed("ws1")).as("moved to the new lease before the old one ran out").isTrue();
+        assertThat(throughGateway("ws1")).startsWith("HTTP/1.1 200 ");
+    }
+
+    @Test
     void aRefusedPublishThrowsAndIsNotCountedAsPublished() throws Exception {
         Files.writeString(tokenFile, issuer.mintHost("host-2", Duration.ofMinutes(10)));
         sink = new GatewayRouteSink(settings(Duration.ofSeconds(30)), "host-1");
@@ -201,7 +223,7 @@ class GatewayRouteSinkTest {
     }
 
     private static int unusedPort() throws Exception {
-        try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getByAddress(new byte[] {127, 0, 0, 1}))) {
+        try (var socket = new java.net.ServerSocket(0, 1, LOOPBACK)) {
             return socket.getLocalPort();
         }
     }
