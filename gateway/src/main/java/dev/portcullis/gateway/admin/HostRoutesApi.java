@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.gateway.admin.AccessApi.Answer;
 import dev.portcullis.gateway.admin.AccessApi.BadCall;
-import dev.portcullis.gateway.auth.BearerTokens;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
@@ -85,24 +84,15 @@ public final class HostRoutesApi implements AutoCloseable {
     public record Call(String method, String path, Optional<String> lease, String authorization, String body) {}
 
     public CompletableFuture<Answer> handle(Call call) {
-        String token = BearerTokens.from(call.authorization());
-        if (token == null) {
-            return CompletableFuture.completedFuture(Answer.noToken());
-        }
-        return identity.verifyAsync(token).handleAsync((caller, failure) -> {
-            if (failure != null) {
-                return Answer.refused(failure);
-            }
+        return AuthenticatedCalls.run(identity, call.authorization(), calls, caller -> {
             try {
                 return route(call, caller);
-            } catch (BadCall bad) {
-                return Answer.error(bad.status, bad.code, bad.getMessage());
             } catch (LeaseLostException lost) {
                 return Answer.error(410, "lease-gone", lost.getMessage() + ": grant a new lease and write every route again");
             } catch (StoreUnavailableException unavailable) {
                 return Answer.error(503, "store-unavailable", unavailable.getMessage());
             }
-        }, calls);
+        });
     }
 
     private Answer route(Call call, VerifiedIdentity caller) throws BadCall {
