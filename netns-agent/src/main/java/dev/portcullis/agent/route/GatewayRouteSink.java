@@ -21,8 +21,7 @@ import org.slf4j.LoggerFactory;
  * at once. A lease the gateway calls gone (expired while the gateway was out of reach, or the
  * gateway restarted) is replaced and every route written again.
  *
- * <p>The lease is granted with the first route, so the agent starts while its gateway does not
- * answer yet. A failed write throws and the route is not counted as published: a create fails (and
+ * <p>The lease is granted with the first route, not at construction. A failed write throws and the route is not counted as published: a create fails (and
  * rolls back) rather than leave a workspace nobody can reach, and the next reconcile retries.
  */
 public final class GatewayRouteSink implements RouteSink, AutoCloseable {
