@@ -51,6 +51,10 @@ final class TokenCommand implements Callable<Integer> {
                     + (user == null ? "neither" : "both"));
             return 2;
         }
+        if (host != null && (org != null || email != null || admin || !groups.isEmpty())) {
+            System.err.println("portcullis token: --host makes a host's token, which has no --org, --email, --groups or --admin");
+            return 2;
+        }
         Duration lifetime;
         try {
             lifetime = GatewayConfigFile.ConfigDuration.parse(ttl).value();

@@ -66,11 +66,13 @@ class TokenCommandTest {
     }
 
     @Test
-    void refusesBothUserAndHostOrNeither() throws Exception {
+    void refusesBothUserAndHostNeitherAndUserClaimsOnAHostToken() throws Exception {
         DevelopmentIssuer.loadOrCreate(state.resolve("issuer"));
 
         assertThat(run("--user", "alice", "--host", "host-1", "--state-dir", state.toString()).exitCode()).isEqualTo(2);
         assertThat(run("--state-dir", state.toString()).exitCode()).isEqualTo(2);
+        assertThat(run("--host", "host-1", "--admin", "--org", "acme", "--state-dir", state.toString()).exitCode())
+                .as("a host token is no admin of anything").isEqualTo(2);
         assertThat(run("--host", "host-1", "--ttl", "90d", "--state-dir", state.toString()).exitCode())
                 .as("longer than 30 days").isEqualTo(2);
     }
