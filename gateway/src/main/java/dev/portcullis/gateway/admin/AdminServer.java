@@ -59,7 +59,7 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * @param accessApi the policy and share API, when access is enforced
-     * @param hostRoutesApi the hosts' route API, when access is enforced and routes come from a store
+     * @param hostRoutesApi the hosts' route API, when access is enforced, routes come from a store and hosts are trusted
      * @param keySets public key sets served by path: the development issuer's ({@value #DEV_ISSUER_JWKS}) when
      *                it is on, the identity assertions' ({@value #IDENTITY_ASSERTION_JWKS}) when access is enforced
      */
@@ -195,7 +195,7 @@ public final class AdminServer implements AutoCloseable {
             Optional<HostRoutesApi> api = hostRoutesApi.get();
             if (api.isEmpty()) {
                 ctx.writeAndFlush(text(HttpResponseStatus.NOT_FOUND,
-                                "no host route API: it needs identity issuers and a store (embedded or etcd)\n"))
+                                "no host route API: it needs identity issuers, a store and hostRoutes.addressRanges\n"))
                         .addListener(ChannelFutureListener.CLOSE);
                 return;
             }

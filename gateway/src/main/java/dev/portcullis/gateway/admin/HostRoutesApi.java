@@ -12,6 +12,7 @@ import dev.portcullis.gateway.admin.AccessApi.BadCall;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.policy.WorkspaceId;
 import dev.portcullis.store.ConflictException;
 import dev.portcullis.store.ControlPlaneStore;
@@ -23,8 +24,11 @@ import dev.portcullis.store.record.InvalidRecordException;
 import dev.portcullis.store.record.RecordCodec;
 import dev.portcullis.store.record.RouteRecord;
 import dev.portcullis.store.record.StoreKeys;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -68,15 +72,18 @@ public final class HostRoutesApi implements AutoCloseable {
     private final IdentityVerifier identity;
     private final ControlPlaneStore store;
     private final HostLeases leases;
+    private final List<AddressRange> addressRanges;
     private final ExecutorService calls = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "portcullis-host-api");
         thread.setDaemon(true);
         return thread;
     });
 
-    public HostRoutesApi(IdentityVerifier identity, ControlPlaneStore store) {
+    /** @param addressRanges the networks hosts may publish workspace addresses in */
+    public HostRoutesApi(IdentityVerifier identity, ControlPlaneStore store, List<AddressRange> addressRanges) {
         this.identity = requireNonNull(identity, "identity");
         this.store = requireNonNull(store, "store");
+        this.addressRanges = List.copyOf(addressRanges);
         this.leases = new HostLeases(store.keyValues());
     }
 
@@ -139,6 +146,12 @@ public final class HostRoutesApi implements AutoCloseable {
         RouteRecord route = decode(workspaceId, call.body());
         if (!route.host().equals(host)) {
             throw invalidRoute("host: '" + route.host() + "' (expected: '" + host + "', the host in the path)");
+        }
+        // A literal (RouteRecord checked it), so this parses and never asks DNS.
+        InetAddress address = NetUtil.createInetAddressFromIpAddressString(route.address());
+        if (addressRanges.stream().noneMatch(range -> range.contains(address))) {
+            throw new BadCall(403, "address-not-trusted", "field 'address': " + route.address() + " is outside the networks"
+                    + " hosts may publish (" + addressRanges + ", the gateway's hostRoutes.addressRanges); nothing was written");
         }
         long expected = requireOwnedBy(host, workspaceId).map(KeyValue::modRevision).orElse(KeyValueStore.ABSENT);
         long revision;

@@ -363,9 +363,9 @@ public final class GatewayServer implements AutoCloseable {
             accessState.addListener(changed -> grants.revalidate());
         }
         accessApi = new AccessApi(identity, records, routes, config.baseDomains(), settings.adminClaim(), Clock.systemUTC());
-        if (store != null) {
+        if (store != null && !config.hostRouteRanges().isEmpty()) {
             // Agents on machines without a store of their own (the embedded store is this process's file) publish here.
-            hostRoutesApi = new HostRoutesApi(identity, store.controlPlane());
+            hostRoutesApi = new HostRoutesApi(identity, store.controlPlane(), config.hostRouteRanges());
         }
         assertions = new IdentityAssertions(settings.assertionKeyFile().isPresent()
                 ? LocalKeys.loadOrCreateEc(settings.assertionKeyFile().get(), "gateway")

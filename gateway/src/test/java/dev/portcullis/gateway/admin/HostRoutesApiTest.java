@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.AccessSettings;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.transport.Transport;
@@ -51,6 +52,7 @@ class HostRoutesApiTest {
         IdentityVerifierConfig identity = IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build();
         gateway = GatewayFixture.start(Transport.best(), state, config -> config.identity(identity)
                 .store(StoreSettings.embedded(state.resolve("store.json")))
+                .hostRouteRanges(List.of(AddressRange.parse("127.0.0.0/8")))
                 .access(new AccessSettings(Optional.empty(), ShareLevel.ORGANIZATION, DevelopmentIssuer.ADMIN_CLAIM)));
     }
 
@@ -239,6 +241,21 @@ class HostRoutesApiTest {
         assertThat(call("DELETE", "/api/v1/hosts/host-2/leases/" + two, hostToken("host-2"), null).statusCode()).isEqualTo(204);
         Thread.sleep(200); // give a wrongly deleted route time to leave the table
         assertThat(routed()).as("revoking host-2's lease leaves host-1's route").isNotNull();
+    }
+
+    @Test
+    void anAddressOutsideTheTrustedRangesIsRefusedAndChangesNothing() throws Exception {
+        long lease = grant("host-1", 30);
+        assertThat(putRoute("host-1", lease, hostToken("host-1"), record(WS, "host-1")).statusCode()).isEqualTo(200);
+
+        for (String address : new String[] {"10.0.0.5", "169.254.169.254", "::1"}) {
+            HttpResponse<String> put = putRoute("host-1", lease, hostToken("host-1"),
+                    record(WS, "host-1").replace("\"127.0.0.1\"", "\"" + address + "\""));
+            assertThat(put.statusCode()).as(address).isEqualTo(403);
+            assertThat(put.body()).contains("address-not-trusted").contains("127.0.0.0/8");
+        }
+        await(PROPAGATION, () -> routed() != null, "the trusted route is routed");
+        assertThat(routed().address().getHostAddress()).isEqualTo("127.0.0.1");
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.server.GatewayServer;
 import dev.portcullis.gateway.tls.DemoCertificateAuthority;
 import dev.portcullis.gateway.transport.Transport;
@@ -71,6 +72,7 @@ class GatewayRouteSinkTest {
                 .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
                 .identity(IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build())
                 .store(StoreSettings.embedded(dir.resolve("store.json")))
+                .hostRouteRanges(List.of(AddressRange.parse("127.0.0.0/8")))
                 .eventLoopThreads(1)
                 .build());
     }
