@@ -81,6 +81,20 @@ public final class ControlPlaneStore implements AutoCloseable {
         return write(route, KeyValueStore.ANY_REVISION, lease.id());
     }
 
+    /**
+     * Writes the route bound to a lease that someone else keeps alive (the gateway's host API: the
+     * agent keeps it alive over HTTP), when the route's revision is still {@code expectedRevision}.
+     *
+     * @throws LeaseLostException when the lease is gone; nothing is written
+     * @throws ConflictException when the route changed since it was read; nothing is written
+     */
+    public long putRoute(RouteRecord route, long leaseId, long expectedRevision) {
+        if (leaseId == 0) {
+            throw new IllegalArgumentException("leaseId: 0 (expected: a granted lease)");
+        }
+        return write(route, expectedRevision, leaseId);
+    }
+
     /** Writes a route without a lease (static routes an operator manages by hand). */
     public long putRoute(RouteRecord route, long expectedRevision) {
         return write(route, expectedRevision, 0);

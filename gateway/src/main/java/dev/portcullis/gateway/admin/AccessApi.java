@@ -11,9 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.gateway.access.AccessSnapshot;
 import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.Principals;
-import dev.portcullis.gateway.auth.BearerTokens;
 import dev.portcullis.gateway.auth.IdentityVerifier;
-import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.route.RouteTable;
@@ -37,7 +35,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -127,21 +124,9 @@ public final class AccessApi implements AutoCloseable {
     }
 
     public CompletableFuture<Answer> handle(Call call) {
-        String token = BearerTokens.from(call.authorization());
-        if (token == null) {
-            return CompletableFuture.completedFuture(Answer.error(401, "unauthenticated",
-                    "The admin API needs 'Authorization: Bearer <JWT>'."));
-        }
-        return identity.verifyAsync(token).handleAsync((caller, failure) -> {
-            if (failure != null) {
-                Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-                return Answer.error(401, "unauthenticated", cause instanceof TokenRejectedException rejected
-                        ? "The token was refused (" + rejected.reason().code() + ")." : "The token could not be checked.");
-            }
+        return AuthenticatedCalls.run(identity, call.authorization(), calls, caller -> {
             try {
                 return route(call, caller);
-            } catch (BadCall bad) {
-                return Answer.error(bad.status, bad.code, bad.getMessage());
             } catch (AccessRecords.Conflict conflict) {
                 ObjectNode body = JSON.createObjectNode().put("status", 409).put("error", "conflict")
                         .put("message", conflict.getMessage()).put("currentRevision", conflict.currentRevision());
@@ -149,7 +134,7 @@ public final class AccessApi implements AutoCloseable {
             } catch (AccessRecords.Unavailable unavailable) {
                 return Answer.error(503, "store-unavailable", unavailable.getMessage());
             }
-        }, calls);
+        });
     }
 
     private Answer route(Call call, VerifiedIdentity caller) throws BadCall {
@@ -447,7 +432,7 @@ public final class AccessApi implements AutoCloseable {
     }
 
     /** A call the API refuses, with its status and a stable code. */
-    private static final class BadCall extends Exception {
+    static final class BadCall extends Exception {
         final int status;
         final String code;
 

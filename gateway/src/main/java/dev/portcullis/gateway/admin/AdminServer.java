@@ -30,6 +30,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The operator's listener, on loopback unless configured otherwise: {@code /healthz} (the process
  * answers), {@code /readyz} (it serves traffic), {@code /metrics} (Prometheus text), the policy and
- * share API under {@code /api/v1/} (see {@link AccessApi}; every call authenticated) and, when the
+ * share API under {@code /api/v1/} (see {@link AccessApi}; every call authenticated), the hosts'
+ * route API under {@code /api/v1/hosts/} (see {@link HostRoutesApi}) and, when the
  * development issuer is on, its public keys. It never carries workspace traffic and shares nothing
  * with the proxy's pipelines.
  */
@@ -57,12 +59,14 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * @param accessApi the policy and share API, when access is enforced
+     * @param hostRoutesApi the hosts' route API, when access is enforced, routes come from a store and hosts are trusted
      * @param keySets public key sets served by path: the development issuer's ({@value #DEV_ISSUER_JWKS}) when
      *                it is on, the identity assertions' ({@value #IDENTITY_ASSERTION_JWKS}) when access is enforced
      */
     public static AdminServer start(InetSocketAddress address, EventLoopGroup group, Class<? extends ServerChannel> channelClass,
                                     GatewayMetrics metrics, Readiness readiness, Supplier<Optional<AccessApi>> accessApi,
-                                    Supplier<Map<String, JWKSet>> keySets) throws IOException, InterruptedException {
+                                    Supplier<Optional<HostRoutesApi>> hostRoutesApi, Supplier<Map<String, JWKSet>> keySets)
+            throws IOException, InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -72,7 +76,7 @@ public final class AdminServer implements AutoCloseable {
                         channel.pipeline()
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                                 .addLast(new HttpObjectAggregator(MAX_BODY))
-                                .addLast(new AdminHandler(metrics, readiness, accessApi, keySets));
+                                .addLast(new AdminHandler(metrics, readiness, accessApi, hostRoutesApi, keySets));
                     }
                 });
         try {
@@ -104,13 +108,15 @@ public final class AdminServer implements AutoCloseable {
         private final GatewayMetrics metrics;
         private final Readiness readiness;
         private final Supplier<Optional<AccessApi>> accessApi;
+        private final Supplier<Optional<HostRoutesApi>> hostRoutesApi;
         private final Supplier<Map<String, JWKSet>> keySets;
 
         AdminHandler(GatewayMetrics metrics, Readiness readiness, Supplier<Optional<AccessApi>> accessApi,
-                     Supplier<Map<String, JWKSet>> keySets) {
+                     Supplier<Optional<HostRoutesApi>> hostRoutesApi, Supplier<Map<String, JWKSet>> keySets) {
             this.metrics = metrics;
             this.readiness = readiness;
             this.accessApi = accessApi;
+            this.hostRoutesApi = hostRoutesApi;
             this.keySets = keySets;
         }
 
@@ -118,6 +124,10 @@ public final class AdminServer implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
             FullHttpResponse response;
             QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+            if (!request.decoderResult().isFailure() && uri.path().startsWith(HostRoutesApi.PREFIX)) {
+                callHostRoutesApi(ctx, request, uri);
+                return;
+            }
             if (!request.decoderResult().isFailure() && uri.path().startsWith(AccessApi.PREFIX)) {
                 callAccessApi(ctx, request, uri);
                 return;
@@ -178,7 +188,27 @@ public final class AdminServer implements AutoCloseable {
             AccessApi.Call call = new AccessApi.Call(request.method().name(), uri.path(), source.stream().findFirst(),
                     request.headers().get(HttpHeaderNames.AUTHORIZATION), request.content().toString(StandardCharsets.UTF_8),
                     Optional.ofNullable(request.headers().get(HttpHeaderNames.IF_MATCH)));
-            api.get().handle(call).whenComplete((answer, failure) -> {
+            answer(ctx, call.method(), call.path(), api.get().handle(call));
+        }
+
+        private void callHostRoutesApi(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
+            Optional<HostRoutesApi> api = hostRoutesApi.get();
+            if (api.isEmpty()) {
+                ctx.writeAndFlush(text(HttpResponseStatus.NOT_FOUND,
+                                "no host route API: it needs identity issuers, a store and hostRoutes.addressRanges\n"))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            HostRoutesApi.Call call = new HostRoutesApi.Call(request.method().name(), uri.path(),
+                    uri.parameters().getOrDefault("lease", List.of()).stream().findFirst(),
+                    request.headers().get(HttpHeaderNames.AUTHORIZATION), request.content().toString(StandardCharsets.UTF_8));
+            answer(ctx, call.method(), call.path(), api.get().handle(call));
+        }
+
+        /** Writes the API's answer when it comes, then closes the connection. */
+        private static void answer(ChannelHandlerContext ctx, String method, String path,
+                                   CompletableFuture<AccessApi.Answer> pending) {
+            pending.whenComplete((answer, failure) -> {
                 FullHttpResponse response = failure != null
                         ? text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "the call failed; see the gateway log\n")
                         : typed(HttpResponseStatus.valueOf(answer.status()), answer.contentType(), answer.body());
@@ -189,7 +219,7 @@ public final class AdminServer implements AutoCloseable {
                     response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"portcullis-admin\"");
                 }
                 if (failure != null) {
-                    log.error("admin API call {} {} failed", call.method(), call.path(), failure);
+                    log.error("admin API call {} {} failed", method, path, failure);
                 }
                 response.headers().set(HttpHeaderNames.CONNECTION, "close");
                 ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

@@ -32,6 +32,8 @@ public final class DevelopmentIssuer {
     public static final String KEY_FILE = "dev-issuer-key.json";
     /** The claim that makes a token's holder an admin of its org (the gateway's default admin claim). */
     public static final String ADMIN_CLAIM = "portcullis_admin";
+    /** The claim that names the workspace host a token speaks for (the gateway's host API reads it). */
+    public static final String HOST_CLAIM = "portcullis_host";
 
     private final ECKey key;
 
@@ -67,23 +69,19 @@ public final class DevelopmentIssuer {
         public Claims {
             requireNonNull(user, "user");
             groups = List.copyOf(groups);
-            requireNonNull(ttl, "ttl");
-            if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(Duration.ofDays(30)) > 0) {
-                throw new IllegalArgumentException("ttl: " + ttl + " (expected: more than 0, at most 30 days)");
-            }
+            checkTtl(ttl);
+        }
+    }
+
+    private static void checkTtl(Duration ttl) {
+        requireNonNull(ttl, "ttl");
+        if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(Duration.ofDays(30)) > 0) {
+            throw new IllegalArgumentException("ttl: " + ttl + " (expected: more than 0, at most 30 days)");
         }
     }
 
     public String mint(Claims claims) {
-        Instant now = Instant.now();
-        JWTClaimsSet.Builder set = new JWTClaimsSet.Builder()
-                .issuer(ISSUER)
-                .audience(AUDIENCE)
-                .subject(claims.user())
-                .issueTime(Date.from(now))
-                .notBeforeTime(Date.from(now))
-                .expirationTime(Date.from(now.plus(claims.ttl())))
-                .jwtID(UUID.randomUUID().toString());
+        JWTClaimsSet.Builder set = registered(claims.user(), claims.ttl());
         if (claims.email() != null) {
             set.claim("email", claims.email());
         }
@@ -96,6 +94,35 @@ public final class DevelopmentIssuer {
         if (claims.admin()) {
             set.claim(ADMIN_CLAIM, true);
         }
+        return sign(set);
+    }
+
+    /**
+     * A token for the agent of workspace host {@code host}: it may publish that host's routes
+     * through the gateway's host API, nothing else (its user, {@code host:<name>}, owns no workspace).
+     */
+    public String mintHost(String host, Duration ttl) {
+        requireNonNull(host, "host");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("host: empty (expected: the agent's hostName)");
+        }
+        checkTtl(ttl);
+        return sign(registered("host:" + host, ttl).claim(HOST_CLAIM, host));
+    }
+
+    private static JWTClaimsSet.Builder registered(String subject, Duration ttl) {
+        Instant now = Instant.now();
+        return new JWTClaimsSet.Builder()
+                .issuer(ISSUER)
+                .audience(AUDIENCE)
+                .subject(subject)
+                .issueTime(Date.from(now))
+                .notBeforeTime(Date.from(now))
+                .expirationTime(Date.from(now.plus(ttl)))
+                .jwtID(UUID.randomUUID().toString());
+    }
+
+    private String sign(JWTClaimsSet.Builder set) {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID())
                 .type(JOSEObjectType.JWT).build(), set.build());
         try {

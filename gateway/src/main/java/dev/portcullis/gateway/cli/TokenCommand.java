@@ -14,13 +14,18 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./portcullis token}: mints a token with the development issuer of the demo (or of the
- * state folder given), printed alone on stdout so that {@code T=$(./portcullis token ...)} works.
+ * state folder given), printed alone on stdout so that {@code T=$(./portcullis token ...)} works:
+ * a user's ({@code --user}) or a workspace host's agent's ({@code --host}).
  */
 @Command(name = "token", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Mint a development token (trusted only by a gateway whose config enables the development issuer).")
 final class TokenCommand implements Callable<Integer> {
-    @Option(names = "--user", required = true, description = "the user id (sub)")
+    @Option(names = "--user", description = "the user id (sub); a user token")
     String user;
+
+    @Option(names = "--host", description = "a workspace host's name (the agent's hostName): a token its agent publishes"
+            + " that host's routes with, through the gateway's host API")
+    String host;
 
     @Option(names = "--org", description = "the user's organization")
     String org;
@@ -42,6 +47,15 @@ final class TokenCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if ((user == null) == (host == null)) {
+            System.err.println("portcullis token: give --user <id> for a user's token or --host <name> for an agent's, not "
+                    + (user == null ? "neither" : "both"));
+            return 2;
+        }
+        if (host != null && (org != null || email != null || admin || !groups.isEmpty())) {
+            System.err.println("portcullis token: --host makes a host's token, which has no --org, --email, --groups or --admin");
+            return 2;
+        }
         Duration lifetime;
         try {
             lifetime = GatewayConfigFile.ConfigDuration.parse(ttl).value();
@@ -57,7 +71,8 @@ final class TokenCommand implements Callable<Integer> {
         }
         DevelopmentIssuer issuer = DevelopmentIssuer.load(folder.resolve(DevelopmentIssuer.KEY_FILE));
         try {
-            System.out.println(issuer.mint(new DevelopmentIssuer.Claims(user, email, org, groups, admin, lifetime)));
+            System.out.println(host != null ? issuer.mintHost(host, lifetime)
+                    : issuer.mint(new DevelopmentIssuer.Claims(user, email, org, groups, admin, lifetime)));
         } catch (IllegalArgumentException e) {
             System.err.println("portcullis token: " + e.getMessage());
             return 2;

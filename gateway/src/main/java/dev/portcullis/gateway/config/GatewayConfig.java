@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.fairness.FairnessSettings;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.store.StoreSettings;
@@ -36,6 +37,8 @@ import java.util.Optional;
  * @param fairness          when present, the node's bandwidth is shared between workspaces (docs/fairness.md)
  * @param store             when present, routes, shares and policies come from this store (static
  *                          {@code routes} still win); excludes {@code routeFiles} and {@code access.stateDirectory}
+ * @param hostRouteRanges   the networks host agents may publish workspace addresses in, through the host
+ *                          API (which needs {@code identity} and {@code store}); empty: the host API is off
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -53,9 +56,11 @@ public record GatewayConfig(
         Optional<IdentityVerifierConfig> identity,
         AccessSettings access,
         Optional<FairnessSettings> fairness,
-        Optional<StoreSettings> store) {
+        Optional<StoreSettings> store,
+        List<AddressRange> hostRouteRanges) {
 
     public GatewayConfig {
+        hostRouteRanges = List.copyOf(hostRouteRanges);
         listeners = List.copyOf(listeners);
         if (listeners.isEmpty()) {
             throw new IllegalArgumentException("listen: empty (expected: at least one address to bind)");
@@ -151,6 +156,7 @@ public record GatewayConfig(
         private AccessSettings access = AccessSettings.DEFAULTS;
         private FairnessSettings fairness;
         private StoreSettings store;
+        private List<AddressRange> hostRouteRanges = List.of();
 
         private Builder() {}
 
@@ -233,12 +239,19 @@ public record GatewayConfig(
             return this;
         }
 
+        /** The networks host agents may publish workspace addresses in; without any, the host API is off. */
+        public Builder hostRouteRanges(List<AddressRange> ranges) {
+            this.hostRouteRanges = List.copyOf(ranges);
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
-                    Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store));
+                    Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store),
+                    hostRouteRanges);
         }
     }
 }

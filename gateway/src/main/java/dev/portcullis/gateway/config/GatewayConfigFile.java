@@ -2,6 +2,7 @@ package dev.portcullis.gateway.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.transport.Transport;
@@ -59,6 +60,8 @@ public final class GatewayConfigFile {
     public Boolean insecureOpenAccess;
     @JsonProperty("fairness")
     public FairnessSection fairness;
+    @JsonProperty("hostRoutes")
+    public HostRoutesSection hostRoutes;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -142,7 +145,34 @@ public final class GatewayConfigFile {
                 identity == null ? Optional.empty() : Optional.of(identity.toConfig(folder)),
                 access == null ? AccessSettings.DEFAULTS : access.toSettings(folder),
                 fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()),
-                store == null ? Optional.empty() : Optional.of(store.toSettings()));
+                store == null ? Optional.empty() : Optional.of(store.toSettings()),
+                hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null));
+    }
+
+    /** {@code hostRoutes}: host agents publishing their routes through the admin listener (docs/store.md). */
+    public static final class HostRoutesSection {
+        @JsonProperty("addressRanges")
+        public List<ConfigAddressRange> addressRanges;
+
+        List<AddressRange> ranges(boolean storeAndIdentity) {
+            if (addressRanges == null || addressRanges.isEmpty()) {
+                throw new IllegalArgumentException("hostRoutes.addressRanges: missing or empty (expected: the networks"
+                        + " host agents may publish workspace addresses in, such as [10.213.0.0/16])");
+            }
+            if (!storeAndIdentity) {
+                throw new IllegalArgumentException("hostRoutes: set without store and identity (expected: both: hosts"
+                        + " write into the store, with tokens from the identity issuers)");
+            }
+            return addressRanges.stream().map(ConfigAddressRange::range).toList();
+        }
+    }
+
+    /** A network such as {@code 10.213.0.0/16}. */
+    public record ConfigAddressRange(AddressRange range) {
+        @JsonCreator
+        public static ConfigAddressRange parse(String value) {
+            return new ConfigAddressRange(AddressRange.parse(value));
+        }
     }
 
     /** The {@code access} section: where policies and shares are kept, and the defaults. */

@@ -13,6 +13,7 @@ import dev.portcullis.gateway.access.OneTimeTokens;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.admin.AccessApi;
 import dev.portcullis.gateway.admin.AdminServer;
+import dev.portcullis.gateway.admin.HostRoutesApi;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.IssuerConfig;
@@ -92,6 +93,7 @@ public final class GatewayServer implements AutoCloseable {
     private AccessState accessState;
     private volatile OpenGrants grants;
     private volatile AccessApi accessApi;
+    private volatile HostRoutesApi hostRoutesApi;
     private volatile IdentityAssertions assertions;
     private Fairness fairness = Fairness.OFF;
     private final GatewayMetrics metrics = new GatewayMetrics();
@@ -118,7 +120,7 @@ public final class GatewayServer implements AutoCloseable {
             server.certificates = ReloadingCertificates.start(config.tls());
             server.admin = AdminServer.start(config.adminListener(), boss, config.transport().serverChannelClass(),
                     server.metrics, server::notReadyBecause, () -> Optional.ofNullable(server.accessApi),
-                    server::publicKeySets);
+                    () -> Optional.ofNullable(server.hostRoutesApi), server::publicKeySets);
             log.info("Admin listener on http://{} (/healthz, /readyz, /metrics)", format(server.admin.address()));
             server.bind();
             server.bindRedirects();
@@ -318,6 +320,9 @@ public final class GatewayServer implements AutoCloseable {
         if (accessApi != null) {
             accessApi.close();
         }
+        if (hostRoutesApi != null) {
+            hostRoutesApi.close();
+        }
         fairness.close();
         if (store != null) {
             store.close();
@@ -358,6 +363,10 @@ public final class GatewayServer implements AutoCloseable {
             accessState.addListener(changed -> grants.revalidate());
         }
         accessApi = new AccessApi(identity, records, routes, config.baseDomains(), settings.adminClaim(), Clock.systemUTC());
+        if (store != null && !config.hostRouteRanges().isEmpty()) {
+            // Agents on machines without a store of their own (the embedded store is this process's file) publish here.
+            hostRoutesApi = new HostRoutesApi(identity, store.controlPlane(), config.hostRouteRanges());
+        }
         assertions = new IdentityAssertions(settings.assertionKeyFile().isPresent()
                 ? LocalKeys.loadOrCreateEc(settings.assertionKeyFile().get(), "gateway")
                 : LocalKeys.newEcKey("gateway"), settings.assertionLifetime(), Clock.systemUTC());

@@ -112,6 +112,11 @@ public final class StoreConnection implements AutoCloseable {
         return accessRecords;
     }
 
+    /** The store itself, for the hosts' route API: routes are written there, under each host's lease. */
+    public ControlPlaneStore controlPlane() {
+        return store;
+    }
+
     /** Why this gateway is not ready to serve current data, or {@code null} when it is. */
     public String notReadyBecause() {
         ReplicaHealth health = replica.health();

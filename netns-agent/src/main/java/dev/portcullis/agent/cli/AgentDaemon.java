@@ -9,6 +9,7 @@ import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import dev.portcullis.agent.route.FileRouteSink;
+import dev.portcullis.agent.route.GatewayRouteSink;
 import dev.portcullis.agent.route.InMemoryRouteSink;
 import dev.portcullis.agent.route.RouteSink;
 import dev.portcullis.agent.route.StoreRouteSink;
@@ -70,8 +71,16 @@ public final class AgentDaemon implements AutoCloseable {
         return daemon;
     }
 
-    /** Where routes go: the shared store under this host's lease, a file for a local gateway, or memory. */
+    /**
+     * Where routes go: the shared store under this host's lease, a gateway's host API into the store
+     * it holds (under a lease too), a file for a local gateway without a store, or memory.
+     */
     static RouteSink routeSink(AgentConfig config) {
+        if (config.gatewayRoutes().isPresent()) {
+            log.info("publishing routes through the {} as host {} under a lease of {}", config.gatewayRoutes().get(),
+                    config.hostName(), config.gatewayRoutes().get().leaseTtl());
+            return new GatewayRouteSink(config.gatewayRoutes().get(), config.hostName());
+        }
         if (config.store().isPresent()) {
             StoreSettings settings = config.store().get();
             log.info("publishing routes to the {} under a lease of {}", settings, settings.leaseTtl());

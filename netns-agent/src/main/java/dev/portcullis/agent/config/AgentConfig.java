@@ -33,7 +33,8 @@ public record AgentConfig(
         Duration reconcileInterval,
         String hostName,
         Optional<Path> routeFile,
-        Optional<StoreSettings> store) {
+        Optional<StoreSettings> store,
+        Optional<GatewayRouteSettings> gatewayRoutes) {
 
     private static final Pattern NAMESPACE_PREFIX = Pattern.compile("[a-z][a-z0-9-]{0,19}");
     private static final Pattern INTERFACE_PREFIX = Pattern.compile("[a-z][a-z0-9]{0,4}");
@@ -47,6 +48,12 @@ public record AgentConfig(
         requireNonNull(hostName, "hostName");
         requireNonNull(routeFile, "routeFile");
         requireNonNull(store, "store");
+        requireNonNull(gatewayRoutes, "gatewayRoutes");
+        if (gatewayRoutes.isPresent() && (routeFile.isPresent() || store.isPresent())) {
+            throw new IllegalArgumentException("routes.gateway: set together with " + (store.isPresent() ? "store" : "routeFile")
+                    + " (expected: one place to publish routes: routes.gateway for a gateway that holds the store,"
+                    + " store to write to etcd yourself, routeFile for a gateway without a store)");
+        }
         if (routeFile.isPresent() && store.isPresent()) {
             throw new IllegalArgumentException("store: set together with routeFile (expected: one place to publish routes:"
                     + " store for gateways on other machines, routeFile for a gateway on this one)");
@@ -104,6 +111,7 @@ public record AgentConfig(
         private String hostName = defaultHostName();
         private Path routeFile;
         private StoreSettings store;
+        private GatewayRouteSettings gatewayRoutes;
 
         private Builder() {}
 
@@ -124,13 +132,14 @@ public record AgentConfig(
         public Builder hostName(String v) { hostName = v; return this; }
         public Builder routeFile(Path v) { routeFile = v; return this; }
         public Builder store(StoreSettings v) { store = v; return this; }
+        public Builder gatewayRoutes(GatewayRouteSettings v) { gatewayRoutes = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName,
                     new AddressPlan(requireNonNull(addressRange, "addressRange"), slotPrefixLength),
                     gatewayAddresses, blockedDestinations, hostServices, allowHostToWorkspaces, globalForwarding,
                     defaultEgressMbit, reconcileInterval, hostName, Optional.ofNullable(routeFile),
-                    Optional.ofNullable(store));
+                    Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes));
         }
 
         private static String defaultHostName() {

@@ -54,6 +54,7 @@ public final class AgentConfigLoader {
         public Integer defaultEgressMbit;
         public Integer reconcileIntervalSeconds;
         public String hostName;
+        public RoutesSection routes;
         public String routeFile;
         public StoreSection store;
     }
@@ -127,6 +128,9 @@ public final class AgentConfigLoader {
         step.apply("defaultEgressMbit", raw.defaultEgressMbit, b::defaultEgressMbit);
         step.apply("reconcileIntervalSeconds", raw.reconcileIntervalSeconds, v -> b.reconcileInterval(seconds(v)));
         step.apply("hostName", raw.hostName, b::hostName);
+        if (raw.routes != null) {
+            b.gatewayRoutes(raw.routes.toSettings(fileName, lines));
+        }
         step.apply("routeFile", raw.routeFile, v -> b.routeFile(absolute("routeFile", v)));
         if (raw.store != null) {
             b.store(store(fileName, lines, raw.store));
@@ -212,7 +216,7 @@ public final class AgentConfigLoader {
         }
     }
 
-    private static String where(String fileName, Integer line) {
+    static String where(String fileName, Integer line) {
         return line == null ? fileName + ": " : fileName + ":" + line + ": ";
     }
 

@@ -2,6 +2,8 @@ package dev.portcullis.agent.route;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.store.record.RouteRecord;
+
 /** Where the gateway finds a workspace: its address on this host, and whose it is. */
 public record Route(String workspaceId, String address, String host, String owner, String org) {
     public Route {
@@ -10,5 +12,10 @@ public record Route(String workspaceId, String address, String host, String owne
         requireNonNull(host, "host");
         requireNonNull(owner, "owner");
         requireNonNull(org, "org");
+    }
+
+    /** The store's record of this route: a running workspace; an empty org is no org. */
+    public RouteRecord toRecord() {
+        return RouteRecord.running(workspaceId, address, host, owner, org.isEmpty() ? null : org);
     }
 }

@@ -43,7 +43,7 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
 
     @Override
     public synchronized void publish(Route route) {
-        RouteRecord record = toRecord(route);
+        RouteRecord record = route.toRecord();
         try {
             store.putRoute(record, lease);
         } catch (LeaseLostException e) {
@@ -77,18 +77,13 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
         try {
             lease = grant();
             for (Route route : routes.values()) {
-                store.putRoute(toRecord(route), lease);
+                store.putRoute(route.toRecord(), lease);
             }
             log.info("wrote {} routes again under a new lease", routes.size());
         } catch (RuntimeException e) {
             // The next reconcile publishes whatever is missing.
             log.warn("cannot write the routes again under a new lease: {}", e.getMessage());
         }
-    }
-
-    static RouteRecord toRecord(Route route) {
-        return RouteRecord.running(route.workspaceId(), route.address(), route.host(), route.owner(),
-                route.org().isEmpty() ? null : route.org());
     }
 
     /** Revokes the lease: this host's routes leave the store now. */

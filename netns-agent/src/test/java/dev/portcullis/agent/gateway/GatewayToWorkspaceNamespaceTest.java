@@ -7,6 +7,7 @@ import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import dev.portcullis.agent.lifecycle.WorkspaceStatus;
 import dev.portcullis.agent.route.FileRouteSink;
+import dev.portcullis.agent.testing.GatewayRequests;
 import dev.portcullis.agent.testing.RootNetworking;
 import dev.portcullis.agent.testing.TestHost;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
@@ -14,27 +15,19 @@ import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.server.GatewayServer;
 import dev.portcullis.gateway.tls.DemoCertificateAuthority;
-import dev.portcullis.gateway.tls.PemFiles;
 import dev.portcullis.policy.WorkspaceId;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,9 +67,9 @@ class GatewayToWorkspaceNamespaceTest {
                     .build();
             try (GatewayServer gateway = GatewayServer.start(config)) {
                 int port = gateway.boundAddresses().get(0).getPort();
-                SSLContext client = trusting(ca.caCertificate());
+                SSLContext client = GatewayRequests.trusting(ca.caCertificate());
 
-                String answer = get(client, port, APP_PORT + "-e2e.ws.localhost");
+                String answer = GatewayRequests.get(client, port, APP_PORT + "-e2e.ws.localhost", "");
                 assertThat(answer).startsWith("HTTP/1.1 200 ").contains(DemoWorkspaceApp.PAGE_TITLE);
                 // Inside its namespace the app learns who called from the gateway's header, not its socket.
                 assertThat(answer).contains("X-Forwarded-For: 127.0.0.1");
@@ -87,7 +80,7 @@ class GatewayToWorkspaceNamespaceTest {
                     Thread.sleep(50); // the gateway polls the route file
                 }
                 assertThat(gateway.currentRoutes().lookup("e2e")).as("route withdrawn").isNull();
-                assertThat(get(client, port, APP_PORT + "-e2e.ws.localhost")).as("after delete")
+                assertThat(GatewayRequests.get(client, port, APP_PORT + "-e2e.ws.localhost", "")).as("after delete")
                         .startsWith("HTTP/1.1 404 ").contains("unknown-workspace");
             } finally {
                 app.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -109,29 +102,5 @@ class GatewayToWorkspaceNamespaceTest {
         }
         assertThat(ready).as("the app in " + namespace + " started").isEqualTo("listening " + APP_PORT);
         return app;
-    }
-
-    private static String get(SSLContext client, int port, String host) throws Exception {
-        try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket("127.0.0.1", port)) {
-            SSLParameters parameters = socket.getSSLParameters();
-            parameters.setServerNames(List.of(new SNIHostName(host)));
-            socket.setSSLParameters(parameters);
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
-    private static SSLContext trusting(Path caFile) throws Exception {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", PemFiles.readCertificates(caFile).get(0));
-        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, factory.getTrustManagers(), null);
-        return context;
     }
 }
