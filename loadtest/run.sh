@@ -25,6 +25,7 @@
 #   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
 #   netns-churn: NETNS_WORKSPACES [100] created one at a time per round  NETNS_ROUNDS [2]
 #     NETNS_CONCURRENT [20] callers at once (5 rounds)  NETNS_FILL [1000] workspaces on the host at the end
+#     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
@@ -558,10 +559,11 @@ scenario_netns_churn() {
   mkdir -p "$RESULTS"
   loadtest_built
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  local workspaces=${NETNS_WORKSPACES:-100} rounds=${NETNS_ROUNDS:-2} concurrent=${NETNS_CONCURRENT:-20} fill=${NETNS_FILL:-1000}
+  local workspaces=${NETNS_WORKSPACES:-100} rounds=${NETNS_ROUNDS:-2} concurrent=${NETNS_CONCURRENT:-20}
+  local fill=${NETNS_FILL:-1000} egress=${NETNS_EGRESS_MBIT:-100}
   loadtest_java dev.portcullis.loadtest.NetnsChurn --workspaces "$workspaces" --rounds "$rounds" \
-    --concurrent "$concurrent" --fill "$fill" --out "$RESULTS/netns-churn-$stamp.json" --meta "date=$stamp" \
-    --meta "command=NETNS_WORKSPACES=$workspaces NETNS_ROUNDS=$rounds NETNS_CONCURRENT=$concurrent NETNS_FILL=$fill loadtest/run.sh netns-churn" \
+    --concurrent "$concurrent" --fill "$fill" --egress-mbit "$egress" --out "$RESULTS/netns-churn-$stamp.json" \
+    --meta "date=$stamp" --meta "command=NETNS_WORKSPACES=$workspaces NETNS_ROUNDS=$rounds NETNS_CONCURRENT=$concurrent NETNS_FILL=$fill NETNS_EGRESS_MBIT=$egress loadtest/run.sh netns-churn" \
     --meta "agent_build=git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "kernel=$(uname -r)" --meta "nft=$(nft --version)" --meta "ip=$(ip -V)" \
     --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS/netns-churn-$stamp.txt"

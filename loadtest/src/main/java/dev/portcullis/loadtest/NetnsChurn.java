@@ -41,8 +41,8 @@ import org.HdrHistogram.Histogram;
 
 /**
  * {@code loadtest/run.sh netns-churn}: the host agent's library creating and deleting workspace
- * networks (namespace, veth, addresses, sysctls, one nftables transaction, tc, route), as root, with
- * its own prefixes and address range, beside baselines measured in the same run:
+ * networks (namespace, veth, addresses, sysctls, one nftables transaction, tc with a 100 Mbit/s limit,
+ * route), as root, with its own prefixes and address range, beside baselines measured in the same run:
  * <ul>
  * <li>create and delete one at a time, against the kernel's own part ({@code ip netns add} + a veth
  *     pair with its peer made inside + both deletes);
@@ -178,7 +178,9 @@ public final class NetnsChurn {
         int tail = Math.max(1, Math.min(50, fill / 10));
         fillFirstName = "create #1-" + tail + " of " + fill;
         fillLastName = "create #" + (fill - tail + 1) + "-" + fill + " of " + fill;
+        long firstStart = System.nanoTime();
         String target = agent.create(spec("fill-0")).address();
+        record(fillFirst, firstStart);
         try (Acceptor acceptor = new Acceptor(config.namespacePrefix() + "fill-0")) {
             for (int i = 1; i < fill; i++) {
                 long start = System.nanoTime();
@@ -197,9 +199,14 @@ public final class NetnsChurn {
         }
     }
 
-    private void measureAt(Map<String, Double> into, int workspaces, String target) throws IOException {
+    private void measureAt(Map<String, Double> into, int workspaces, String target) throws Exception {
+        // The kernel frees deleted namespaces later, in a work queue: let that finish before timing packets.
+        Thread.sleep(args.getInt("settle-ms", 5000));
         into.put("nft_update_ms", nftUpdateMillis(args.getInt("nft-updates", 50)));
         into.put("connect_us", connectMicros(target, args.getInt("connects", 300)));
+        long start = System.nanoTime();
+        agent.reconcile(); // reads every workspace back from the kernel, holding the agent's lock
+        into.put("reconcile_ms", (System.nanoTime() - start) / 1e6);
         rulesAt.put(workspaces, ruleCount());
     }
 
@@ -265,8 +272,8 @@ public final class NetnsChurn {
         return rules;
     }
 
-    private static WorkspaceSpec spec(String id) {
-        return new WorkspaceSpec(WorkspaceId.of(id), "bench", "bench", Optional.empty(), 0);
+    private WorkspaceSpec spec(String id) {
+        return new WorkspaceSpec(WorkspaceId.of(id), "bench", "bench", Optional.empty(), args.getInt("egress-mbit", 100));
     }
 
     private static void record(Histogram histogram, long startNanos) {
@@ -297,7 +304,8 @@ public final class NetnsChurn {
     private record Row(String name, Histogram latency, String againstName, Histogram against) {
         String ratio() {
             return against == null ? "1.00 (baseline)"
-                    : String.format("%.2f × %s", latency.getValueAtPercentile(50) / against.getValueAtPercentile(50), againstName);
+                    : String.format("%.2f × %s", (double) latency.getValueAtPercentile(50) / against.getValueAtPercentile(50),
+                            againstName);
         }
     }
 
@@ -333,6 +341,8 @@ public final class NetnsChurn {
                 atSmall.get("nft_update_ms"), atFull.get("nft_update_ms"), nftRatio);
         System.out.printf("%-48s %9.0f µs %9.0f µs %8.2f  0.90-1.10%n", "first packet: TCP connect host → workspace",
                 atSmall.get("connect_us"), atFull.get("connect_us"), connectRatio);
+        System.out.printf("%-48s %9.0f ms %9.0f ms %8.2f  (creates wait meanwhile)%n", "one reconcile pass (no repairs)",
+                atSmall.get("reconcile_ms"), atFull.get("reconcile_ms"), atFull.get("reconcile_ms") / atSmall.get("reconcile_ms"));
         System.out.printf("%-48s %12d %12d%n", "rules in the agent's table", rulesAt.get(SMALL_TABLE), rulesAt.get(full));
         System.out.printf("%ncreate one at a time: p50 %.1f ms (goal <= 50), p99 %.1f ms (goal <= 200)%n",
                 createOne.getValueAtPercentile(50) / 1000.0, createOne.getValueAtPercentile(99) / 1000.0);

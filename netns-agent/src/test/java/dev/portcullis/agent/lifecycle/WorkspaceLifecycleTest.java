@@ -56,6 +56,7 @@ class WorkspaceLifecycleTest {
         WorkspaceStatus status = agent.create(spec("ws1"));
 
         assertThat(status.actual().problems()).isEmpty();
+        assertThat(agent.get(WorkspaceId.of("ws1")).actual().problems()).as("read back from the kernel").isEmpty();
         assertThat(status.address()).isEqualTo("10.213.16.1");
         assertThat(status.hostAddress()).isEqualTo("10.213.16.0");
         assertThat(host.namespaces()).containsExactly(host.namespacePrefix() + "ws1");
@@ -170,7 +171,9 @@ class WorkspaceLifecycleTest {
 
     @Test
     void shapesEgressWithTheProbedQdisc() {
-        WorkspaceStatus status = agent.create(new WorkspaceSpec(WorkspaceId.of("ws1"), "alice", "acme", Optional.empty(), 50));
+        agent.create(new WorkspaceSpec(WorkspaceId.of("ws1"), "alice", "acme", Optional.empty(), 50));
+
+        WorkspaceStatus status = agent.get(WorkspaceId.of("ws1")); // what tc shows
 
         assertThat(agent.shapingMode()).isNotNull();
         assertThat(status.actual().egress()).isEqualTo(status.actual().expectedEgress());
