@@ -8,6 +8,7 @@ import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.Nft;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.lifecycle.CreateStep;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import dev.portcullis.agent.nftables.Ruleset;
@@ -29,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +77,7 @@ public final class NetnsChurn {
     private final Map<String, Double> atSmall = new LinkedHashMap<>();
     private final Map<String, Double> atFull = new LinkedHashMap<>();
     private final Map<Integer, Integer> rulesAt = new LinkedHashMap<>();
+    private final StepTimes steps = new StepTimes();
 
     private NetnsChurn(Args args, Path state) {
         this.args = args;
@@ -90,8 +93,7 @@ public final class NetnsChurn {
                 .reconcileInterval(Duration.ofHours(1))
                 .hostName("netns-churn")
                 .build();
-        this.agent = new WorkspaceNetworks(config, COMMANDS, new InMemoryRouteSink(), StepListener.NONE,
-                Clock.systemUTC());
+        this.agent = new WorkspaceNetworks(config, COMMANDS, new InMemoryRouteSink(), steps, Clock.systemUTC());
     }
 
     public static void main(String[] argv) throws Exception {
@@ -178,12 +180,12 @@ public final class NetnsChurn {
         int tail = Math.max(1, Math.min(50, fill / 10));
         fillFirstName = "create #1-" + tail + " of " + fill;
         fillLastName = "create #" + (fill - tail + 1) + "-" + fill + " of " + fill;
-        long firstStart = System.nanoTime();
+        long firstStart = steps.start(steps.first);
         String target = agent.create(spec("fill-0")).address();
         record(fillFirst, firstStart);
         try (Acceptor acceptor = new Acceptor(config.namespacePrefix() + "fill-0")) {
             for (int i = 1; i < fill; i++) {
-                long start = System.nanoTime();
+                long start = steps.start(i < tail ? steps.first : i >= fill - tail ? steps.last : null);
                 agent.create(spec("fill-" + i));
                 record(i < tail ? fillFirst : i >= fill - tail ? fillLast : null, start);
                 if (i + 1 == SMALL_TABLE) {
@@ -344,6 +346,10 @@ public final class NetnsChurn {
         System.out.printf("%-48s %9.0f ms %9.0f ms %8.2f  (creates wait meanwhile)%n", "one reconcile pass (no repairs)",
                 atSmall.get("reconcile_ms"), atFull.get("reconcile_ms"), atFull.get("reconcile_ms") / atSmall.get("reconcile_ms"));
         System.out.printf("%-48s %12d %12d%n", "rules in the agent's table", rulesAt.get(SMALL_TABLE), rulesAt.get(full));
+        System.out.printf("%nwhere a create's time goes, p50 ms from the step before (the first: from the call)%n");
+        System.out.printf("%-48s %12s %12s%n", "step", fillFirstName.replace("create ", ""), fillLastName.replace("create ", ""));
+        steps.first.forEach((step, h) -> System.out.printf("%-48s %12.1f %12.1f%n", step,
+                h.getValueAtPercentile(50) / 1000.0, steps.last.get(step).getValueAtPercentile(50) / 1000.0));
         System.out.printf("%ncreate one at a time: p50 %.1f ms (goal <= 50), p99 %.1f ms (goal <= 200)%n",
                 createOne.getValueAtPercentile(50) / 1000.0, createOne.getValueAtPercentile(99) / 1000.0);
 
@@ -364,10 +370,39 @@ public final class NetnsChurn {
         ObjectNode scale = root.putObject("scale").put("small", SMALL_TABLE).put("full", full);
         atSmall.forEach((k, v) -> scale.put(k + "_at_small", v));
         atFull.forEach((k, v) -> scale.put(k + "_at_full", v));
+        ObjectNode perStep = root.putObject("create_step_p50_ms");
+        steps.first.forEach((step, h) -> perStep.putObject(step.name())
+                .put("first", h.getValueAtPercentile(50) / 1000.0)
+                .put("last", steps.last.get(step).getValueAtPercentile(50) / 1000.0));
         scale.put("nft_update_ratio", nftRatio).put("connect_ratio", connectRatio)
                 .put("rules_at_small", rulesAt.get(SMALL_TABLE)).put("rules_at_full", rulesAt.get(full));
         Files.writeString(out, json.writeValueAsString(root));
         System.out.println("\nwritten to " + out);
+    }
+
+    /** The time between the steps of the creates being watched; the agent calls it under its lock. */
+    private static final class StepTimes implements StepListener {
+        final Map<CreateStep, Histogram> first = new EnumMap<>(CreateStep.class);
+        final Map<CreateStep, Histogram> last = new EnumMap<>(CreateStep.class);
+        private volatile Map<CreateStep, Histogram> watched;
+        private long previous;
+
+        /** Watches the next create into {@code into} (null: none); returns its start. */
+        long start(Map<CreateStep, Histogram> into) {
+            watched = into;
+            previous = System.nanoTime();
+            return previous;
+        }
+
+        @Override
+        public void after(CreateStep step, WorkspaceId id) {
+            Map<CreateStep, Histogram> into = watched;
+            if (into != null) {
+                long now = System.nanoTime();
+                into.computeIfAbsent(step, s -> new Histogram(3)).recordValue((now - previous) / 1000);
+                previous = now;
+            }
+        }
     }
 
     /** {@link WorkspaceAcceptor} inside a workspace namespace, for as long as the measurement runs. */

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -142,8 +143,9 @@ public final class WorkspaceNetworks {
     }
 
     private int freeSlot(AddressPlan plan) {
+        Set<Integer> used = desired.usedSlots();
         for (int slot = 0; slot < plan.slotCount(); slot++) {
-            if (!desired.usedSlots().contains(slot)) {
+            if (!used.contains(slot)) {
                 return slot;
             }
         }
