@@ -109,8 +109,11 @@ public final class IpRoute {
     }
 
     /**
-     * Writes sysctls inside a namespace, all in one process: /proc/sys/net shows the namespace of the
-     * process that opens it, so this cannot be done from the agent's own. Keys the kernel lacks are skipped.
+     * Writes sysctls inside a namespace, all in one process: /proc/sys/net shows the network namespace
+     * of the process that opens it, so this cannot be done from the agent's own. {@code nsenter --net}
+     * joins only that namespace; {@code ip netns exec} would also copy the mount table (one mount per
+     * namespace under /run/netns) and remount /sys, which costs more the more workspaces there are.
+     * Keys the kernel lacks are skipped.
      */
     public void namespaceSysctls(String namespace, Map<String, String> values) {
         StringBuilder script = new StringBuilder("set -e\n");
@@ -122,7 +125,7 @@ public final class IpRoute {
             script.append("if [ -e ").append(file).append(" ]; then echo ").append(value).append(" > ").append(file)
                     .append("; fi\n");
         });
-        commands.check("ip", "netns", "exec", namespace, "sh", "-c", script.toString());
+        commands.check("nsenter", "--net=" + Path.of("/run/netns", namespace), "sh", "-c", script.toString());
     }
 
     /** What one device inside a namespace has: its IPv4 addresses ("10.213.0.1/31") and default gateways. */
