@@ -49,10 +49,11 @@ import org.HdrHistogram.Histogram;
  * <li>create and delete one at a time, against the kernel's own part ({@code ip netns add} + a veth
  *     pair with its peer made inside + both deletes);
  * <li>20 callers creating at once (each latency as its caller sees it), against one at a time;
- * <li>the last creates of 1000 workspaces, against the first ones of the same fill;
- * <li>one nftables update (one workspace's elements) and the first packet through the host (a fresh
- *     TCP connect from the host to a server inside a workspace) at 1000 workspaces, against the same
- *     at 10.
+ * <li>the last creates of 1000 workspaces, against the first ones of the same fill, and where their
+ *     time goes step by step;
+ * <li>one nftables update (one workspace's elements), the first packet through the host (a fresh
+ *     TCP connect from the host to a server inside a workspace) and one reconcile pass at 1000
+ *     workspaces, against the same at 10 (filling and again emptying).
  * </ul>
  * Everything it builds carries its own prefixes and is removed at the end, also after a failure.
  */
