@@ -25,7 +25,9 @@
 #   AUDIT_LOG [on] off silences the gateways' audit log (one line per access decision)
 #   CHANGES [1000] route changes measured by route-churn (after 200 warm-up ones)
 #   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
-#   netns-churn: NETNS_WORKSPACES [200] per round  NETNS_ROUNDS [3]
+#   netns-churn: NETNS_WORKSPACES [100] created one at a time per round  NETNS_ROUNDS [2]
+#     NETNS_CONCURRENT [20] callers at once (5 rounds)  NETNS_FILL [1000] workspaces on the host at the end
+#     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
@@ -584,18 +586,24 @@ scenario_fairness() {
     | tee "$RESULTS/fairness-$stamp.txt"
 }
 
-# The host agent's create and delete, one workspace after another, as root, beside the kernel's own
-# cost of a namespace with a veth pair measured in the same run (NetnsChurn). Addresses in
-# 10.214.0.0/20, inside namespaces the run makes and removes; nothing leaves the machine.
+# The host agent's create and delete as root (NetnsChurn): one at a time beside the kernel's own cost
+# of a namespace with a veth pair, 20 callers at once, the last creates of 1000 workspaces, and one
+# nft update and the first packet through the host at 10 vs 1000 workspaces, all in one run.
+# Addresses in 10.214.0.0/20, inside namespaces the run makes and removes; nothing leaves the machine.
 scenario_netns_churn() {
   [ "$(id -u)" = 0 ] || die "netns-churn builds network namespaces: run it as root"
   need ip; need nft; need tc
   mkdir -p "$RESULTS"
   loadtest_built
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  loadtest_java dev.portcullis.loadtest.NetnsChurn --workspaces "${NETNS_WORKSPACES:-200}" \
-    --rounds "${NETNS_ROUNDS:-3}" --out "$RESULTS/netns-churn-$stamp.json" --meta "date=$stamp" \
-    --meta "kernel=$(uname -r)" --meta "nft=$(nft --version)" --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+  local workspaces=${NETNS_WORKSPACES:-100} rounds=${NETNS_ROUNDS:-2} concurrent=${NETNS_CONCURRENT:-20}
+  local fill=${NETNS_FILL:-1000} egress=${NETNS_EGRESS_MBIT:-100}
+  loadtest_java dev.portcullis.loadtest.NetnsChurn --workspaces "$workspaces" --rounds "$rounds" \
+    --concurrent "$concurrent" --fill "$fill" --egress-mbit "$egress" --out "$RESULTS/netns-churn-$stamp.json" \
+    --meta "date=$stamp" --meta "command=NETNS_WORKSPACES=$workspaces NETNS_ROUNDS=$rounds NETNS_CONCURRENT=$concurrent NETNS_FILL=$fill NETNS_EGRESS_MBIT=$egress loadtest/run.sh netns-churn" \
+    --meta "agent_build=git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "kernel=$(uname -r)" --meta "nft=$(nft --version)" --meta "ip=$(ip -V)" \
+    --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS/netns-churn-$stamp.txt"
 }
 
 case "${1:-}" in

@@ -6,49 +6,86 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.kernel.Nft;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.lifecycle.CreateStep;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
+import dev.portcullis.agent.nftables.Ruleset;
 import dev.portcullis.agent.route.InMemoryRouteSink;
+import dev.portcullis.agent.workspace.WorkspaceRecord;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
 import dev.portcullis.policy.WorkspaceId;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.HdrHistogram.Histogram;
 
 /**
- * {@code loadtest/run.sh netns-churn}: the host agent creating and deleting workspace networks
- * (namespace, veth, addresses, one nftables transaction, tc, route) one after another, beside the
- * least the kernel makes anyone pay for a workspace, {@code ip netns add} + {@code ip link add veth}
- * + their deletes, measured in the same run. Also counts the rules of the agent's table as the
- * workspaces grow: per-workspace changes must touch set elements only, so it must not grow.
- * Needs root; everything it builds carries its own prefixes and is removed at the end.
+ * {@code loadtest/run.sh netns-churn}: the host agent's library creating and deleting workspace
+ * networks (namespace, veth, addresses, sysctls, one nftables transaction, tc with a 100 Mbit/s limit,
+ * route), as root, with its own prefixes and address range, beside baselines measured in the same run:
+ * <ul>
+ * <li>create and delete one at a time, against the kernel's own part ({@code ip netns add} + a veth
+ *     pair with its peer made inside + both deletes);
+ * <li>20 callers creating at once (each latency as its caller sees it), against one at a time;
+ * <li>the last creates of 1000 workspaces, against the first ones of the same fill, and where their
+ *     time goes step by step;
+ * <li>one nftables update (one workspace's elements), the first packet through the host (a fresh
+ *     TCP connect from the host to a server inside a workspace) and one reconcile pass at 1000
+ *     workspaces, against the same at 10 (filling and again emptying).
+ * </ul>
+ * Everything it builds carries its own prefixes and is removed at the end, also after a failure.
  */
 public final class NetnsChurn {
     private static final ProcessCommandRunner COMMANDS = new ProcessCommandRunner();
+    private static final int ACCEPTOR_PORT = 7000;
+    private static final int SMALL_TABLE = 10;
 
-    private NetnsChurn() {}
+    private final Args args;
+    private final String tag = "b" + Long.toString(ProcessHandle.current().pid() % 46656, 36);
+    private final AgentConfig config;
+    private final WorkspaceNetworks agent;
+    private final Histogram bare = new Histogram(3);
+    private final Histogram createOne = new Histogram(3);
+    private final Histogram deleteOne = new Histogram(3);
+    private final Histogram createAtOnce = new Histogram(3);
+    private final Histogram fillFirst = new Histogram(3);
+    private final Histogram fillLast = new Histogram(3);
+    private final Histogram deleteFill = new Histogram(3);
+    private String fillFirstName = "";
+    private String fillLastName = "";
+    // At 10 twice, filling and emptying, so that a change of the machine's load during the run
+    // does not pass for an effect of the table's size: the 1000 is compared with their mean.
+    private final Map<String, Double> atSmall = new LinkedHashMap<>();
+    private final Map<String, Double> atFull = new LinkedHashMap<>();
+    private final Map<String, Double> atSmallAgain = new LinkedHashMap<>();
+    private final Map<Integer, Integer> rulesAt = new LinkedHashMap<>();
+    private final StepTimes steps = new StepTimes();
 
-    public static void main(String[] argv) throws Exception {
-        Args args = new Args(argv);
-        int workspaces = args.getInt("workspaces", 200);
-        int rounds = args.getInt("rounds", 3);
-        Path out = Path.of(args.get("out"));
-        if (!"root".equals(System.getProperty("user.name"))) {
-            throw new IllegalStateException("netns-churn builds network namespaces: run it as root");
-        }
-        String tag = "b" + Long.toString(ProcessHandle.current().pid() % 46656, 36);
-        Path state = Files.createTempDirectory("portcullis-netns-churn");
-        AgentConfig config = AgentConfig.builder()
+    private NetnsChurn(Args args, Path state) {
+        this.args = args;
+        this.config = AgentConfig.builder()
                 .stateDir(state)
                 .socketPath(state.resolve("agent.sock"))
                 .namespacePrefix("pcb" + tag + "-")
@@ -60,50 +97,185 @@ public final class NetnsChurn {
                 .reconcileInterval(Duration.ofHours(1))
                 .hostName("netns-churn")
                 .build();
-        WorkspaceNetworks agent = new WorkspaceNetworks(config, COMMANDS, new InMemoryRouteSink(), StepListener.NONE,
-                Clock.systemUTC());
-        Histogram create = new Histogram(3);
-        Histogram delete = new Histogram(3);
-        Histogram baseline = new Histogram(3);
-        List<int[]> rulesAt = new ArrayList<>();
+        this.agent = new WorkspaceNetworks(config, COMMANDS, new InMemoryRouteSink(), steps, Clock.systemUTC());
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Args args = new Args(argv);
+        if (!"root".equals(System.getProperty("user.name"))) {
+            throw new IllegalStateException("netns-churn builds network namespaces: run it as root");
+        }
+        Path state = Files.createTempDirectory("portcullis-netns-churn");
+        NetnsChurn churn = new NetnsChurn(args, state);
         try {
-            agent.start();
-            for (int round = 0; round < rounds; round++) {
-                for (int i = 0; i < workspaces; i++) {
+            churn.measure();
+        } finally {
+            churn.cleanUp(state);
+        }
+        churn.report(Path.of(args.get("out")));
+    }
+
+    private void measure() throws Exception {
+        int single = args.getInt("workspaces", 100);
+        int rounds = args.getInt("rounds", 2);
+        int concurrent = args.getInt("concurrent", 20);
+        int fill = args.getInt("fill", 1000);
+        if (fill + 1 > config.addressPlan().slotCount() || fill <= SMALL_TABLE) {
+            throw new IllegalArgumentException("--fill: " + fill + " (expected: " + (SMALL_TABLE + 1) + "-"
+                    + (config.addressPlan().slotCount() - 1) + ", the slots of " + config.addressPlan().range() + ")");
+        }
+        agent.start();
+        createAndDelete("warm-up", 20, null, null); // JIT and page cache, not recorded
+
+        for (int i = 0; i < args.getInt("bare", 100); i++) {
+            bare.recordValue(bareNamespace(i));
+        }
+        for (int round = 0; round < rounds; round++) {
+            createAndDelete("one", single, createOne, deleteOne);
+        }
+        for (int round = 0; round < args.getInt("concurrent-rounds", 5); round++) {
+            createAtOnce(round, concurrent);
+        }
+        fillAndMeasure(fill);
+    }
+
+    /** Creates {@code count} workspaces one after another, then deletes them one after another. */
+    private void createAndDelete(String name, int count, Histogram create, Histogram delete) {
+        for (int i = 0; i < count; i++) {
+            long start = System.nanoTime();
+            agent.create(spec(name + "-" + i));
+            record(create, start);
+        }
+        for (int i = 0; i < count; i++) {
+            long start = System.nanoTime();
+            agent.delete(WorkspaceId.of(name + "-" + i));
+            record(delete, start);
+        }
+    }
+
+    private void createAtOnce(int round, int callers) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Long>> calls = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                WorkspaceSpec spec = spec("at-once-" + round + "-" + i);
+                calls.add(pool.submit(() -> {
+                    go.await();
                     long start = System.nanoTime();
-                    agent.create(new WorkspaceSpec(WorkspaceId.of("churn-" + i), "bench", "bench", Optional.empty(), 0));
-                    create.recordValue((System.nanoTime() - start) / 1000);
-                    if (round == 0 && (i == 0 || (i + 1) % (workspaces / 4) == 0)) {
-                        rulesAt.add(new int[] {i + 1, ruleCount(config.tableName())});
-                    }
-                }
-                for (int i = 0; i < workspaces; i++) {
-                    long start = System.nanoTime();
-                    agent.delete(WorkspaceId.of("churn-" + i));
-                    delete.recordValue((System.nanoTime() - start) / 1000);
-                }
-                for (int i = 0; i < Math.min(workspaces, 100); i++) {
-                    baseline.recordValue(bareNamespace(tag, i));
-                }
+                    agent.create(spec);
+                    return (System.nanoTime() - start) / 1000;
+                }));
+            }
+            go.countDown();
+            for (Future<Long> call : calls) {
+                createAtOnce.recordValue(call.get());
             }
         } finally {
-            agent.removeEverything();
-            sweep(tag);
-            try (var files = Files.walk(state)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            pool.shutdownNow();
+        }
+        for (int i = 0; i < callers; i++) {
+            agent.delete(WorkspaceId.of("at-once-" + round + "-" + i));
+        }
+    }
+
+    /** Fills the host to {@code fill} workspaces; nft updates and first packets at 10 and at {@code fill}. */
+    private void fillAndMeasure(int fill) throws Exception {
+        int tail = Math.max(1, Math.min(50, fill / 10));
+        fillFirstName = "create #1-" + tail + " of " + fill;
+        fillLastName = "create #" + (fill - tail + 1) + "-" + fill + " of " + fill;
+        long firstStart = steps.start(steps.first);
+        String target = agent.create(spec("fill-0")).address();
+        record(fillFirst, firstStart);
+        try (Acceptor acceptor = new Acceptor(config.namespacePrefix() + "fill-0")) {
+            for (int i = 1; i < fill; i++) {
+                long start = steps.start(i < tail ? steps.first : i >= fill - tail ? steps.last : null);
+                agent.create(spec("fill-" + i));
+                record(i < tail ? fillFirst : i >= fill - tail ? fillLast : null, start);
+                if (i + 1 == SMALL_TABLE) {
+                    measureAt(atSmall, SMALL_TABLE, target);
+                }
+            }
+            measureAt(atFull, fill, target);
+            for (int i = fill - 1; i >= 1; i--) {
+                long start = System.nanoTime();
+                agent.delete(WorkspaceId.of("fill-" + i));
+                record(deleteFill, start);
+                if (i == SMALL_TABLE) {
+                    measureAt(atSmallAgain, SMALL_TABLE, target);
+                }
             }
         }
-        Map<String, String> meta = new LinkedHashMap<>();
-        for (String entry : args.all("meta")) {
-            int equals = entry.indexOf('=');
-            meta.put(entry.substring(0, Math.max(equals, 0)), entry.substring(equals + 1));
+        long start = System.nanoTime();
+        agent.delete(WorkspaceId.of("fill-0"));
+        record(deleteFill, start);
+    }
+
+    /** The value at 1000 over the mean of the two at 10. */
+    private void scaleRow(String name, String key, String unit, String goal) {
+        System.out.printf("%-44s %10.2f %s %9.2f %s %10.2f %s %7.2f  %s%n", name, atSmall.get(key), unit, atFull.get(key), unit,
+                atSmallAgain.get(key), unit, scaleRatio(key), goal);
+    }
+
+    private double scaleRatio(String key) {
+        return atFull.get(key) / ((atSmall.get(key) + atSmallAgain.get(key)) / 2);
+    }
+
+    private void measureAt(Map<String, Double> into, int workspaces, String target) throws Exception {
+        // The kernel frees deleted namespaces later, in a work queue: let that finish before timing packets.
+        Thread.sleep(args.getInt("settle-ms", 5000));
+        into.put("nft_update_ms", nftUpdateMillis(args.getInt("nft-updates", 50)));
+        into.put("connect_us", connectMicros(target, args.getInt("connects", 300)));
+        long start = System.nanoTime();
+        agent.reconcile(); // reads every workspace back from the kernel, holding the agent's lock
+        into.put("reconcile_ms", (System.nanoTime() - start) / 1e6);
+        rulesAt.put(workspaces, ruleCount());
+    }
+
+    /**
+     * Median time of the transaction the agent sends for one workspace (add its elements to the three
+     * sets), for a workspace that is never created: its elements are deleted again after each one.
+     */
+    private double nftUpdateMillis(int samples) {
+        Nft nft = new Nft(COMMANDS);
+        Ruleset ruleset = new Ruleset(config);
+        WorkspaceRecord probe = new WorkspaceRecord(WorkspaceId.of("nft-probe"), "bench", "bench",
+                config.addressPlan().slotCount() - 1, tag + "ffffffffff", 0, Instant.now());
+        Map<String, List<String>> elements = ruleset.workspaceElements(List.of(probe));
+        long[] micros = new long[samples];
+        for (int i = 0; i < samples; i++) {
+            long start = System.nanoTime();
+            nft.apply(ruleset.addScript(elements));
+            micros[i] = (System.nanoTime() - start) / 1000;
+            nft.apply(ruleset.deleteScript(elements));
         }
-        report(out, workspaces, rounds, create, delete, baseline, rulesAt, meta);
+        return median(micros) / 1000.0;
+    }
+
+    /** Median time of a fresh TCP connect from the host to the server inside a workspace: SYN to SYN-ACK. */
+    private static double connectMicros(String address, int samples) throws IOException {
+        long[] micros = new long[samples];
+        for (int i = -samples / 10; i < samples; i++) { // the first tenth warms up, unrecorded
+            try (Socket socket = new Socket()) {
+                long start = System.nanoTime();
+                socket.connect(new InetSocketAddress(address, ACCEPTOR_PORT), 2000);
+                if (i >= 0) {
+                    micros[i] = (System.nanoTime() - start) / 1000;
+                }
+            }
+        }
+        return median(micros);
+    }
+
+    private static long median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     /** The kernel's part alone: a namespace with a veth peer created inside it, then both deleted (µs). */
-    private static long bareNamespace(String tag, int i) {
-        String ns = "pcb" + tag + "-bare" + i;
+    private long bareNamespace(int i) {
+        String ns = config.namespacePrefix() + "bare" + i;
         String host = tag + "x" + i;
         long start = System.nanoTime();
         COMMANDS.check("ip", "netns", "add", ns);
@@ -113,8 +285,8 @@ public final class NetnsChurn {
         return (System.nanoTime() - start) / 1000;
     }
 
-    private static int ruleCount(String table) throws IOException {
-        String json = COMMANDS.check("nft", "-j", "list", "table", "inet", table).stdout();
+    private int ruleCount() throws IOException {
+        String json = COMMANDS.check("nft", "-j", "list", "table", "inet", config.tableName()).stdout();
         int rules = 0;
         for (JsonNode item : new ObjectMapper().readTree(json).path("nftables")) {
             rules += item.has("rule") ? 1 : 0;
@@ -122,47 +294,159 @@ public final class NetnsChurn {
         return rules;
     }
 
-    /** Whatever a crashed run left with this run's prefixes. */
-    private static void sweep(String tag) {
-        for (String line : COMMANDS.run("ip", "netns", "list").stdout().split("\n")) {
-            String ns = line.strip().split(" ", 2)[0];
-            if (ns.startsWith("pcb" + tag + "-")) {
-                COMMANDS.run("ip", "netns", "delete", ns);
-            }
-        }
-        COMMANDS.run("nft", "delete", "table", "inet", "pcb_" + tag);
+    private WorkspaceSpec spec(String id) {
+        return new WorkspaceSpec(WorkspaceId.of(id), "bench", "bench", Optional.empty(), args.getInt("egress-mbit", 100));
     }
 
-    private static void report(Path out, int workspaces, int rounds, Histogram create, Histogram delete,
-                               Histogram baseline, List<int[]> rulesAt, Map<String, String> meta) throws IOException {
-        double bare = baseline.getValueAtPercentile(50);
-        System.out.printf("%nnetns-churn: %d workspaces × %d rounds, one after another%n%n", workspaces, rounds);
-        System.out.printf("%-36s %10s %10s %10s %14s%n", "operation", "p50 ms", "p99 ms", "max ms", "p50 × bare");
-        row("agent create (netns, veth, nft, tc, route)", create, bare);
-        row("agent delete", delete, bare);
-        row("bare: ip netns + veth, add and delete", baseline, bare);
-        System.out.printf("%nrules in the agent's table as workspaces grow: %s%n",
-                String.join(", ", rulesAt.stream().map(r -> r[0] + " ws → " + r[1]).toList()));
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode root = json.createObjectNode().put("scenario", "netns-churn").put("workspaces", workspaces)
-                .put("rounds", rounds);
-        meta.forEach(root.putObject("meta")::put);
-        for (var entry : List.of(Map.entry("create", create), Map.entry("delete", delete), Map.entry("bare_netns_veth", baseline))) {
-            ObjectNode node = root.putObject(entry.getKey());
-            node.put("p50_ms", entry.getValue().getValueAtPercentile(50) / 1000.0)
-                    .put("p99_ms", entry.getValue().getValueAtPercentile(99) / 1000.0)
-                    .put("max_ms", entry.getValue().getMaxValue() / 1000.0)
-                    .put("count", entry.getValue().getTotalCount());
+    private static void record(Histogram histogram, long startNanos) {
+        if (histogram != null) {
+            histogram.recordValue((System.nanoTime() - startNanos) / 1000);
         }
-        var rules = root.putArray("rules_at");
-        rulesAt.forEach(r -> rules.addObject().put("workspaces", r[0]).put("rules", r[1]));
+    }
+
+    /** Removes every workspace, then whatever a failure left with this run's prefixes. */
+    private void cleanUp(Path state) throws IOException {
+        try {
+            agent.removeEverything();
+        } finally {
+            for (String line : COMMANDS.run("ip", "netns", "list").stdout().split("\n")) {
+                String ns = line.strip().split(" ", 2)[0];
+                if (ns.startsWith(config.namespacePrefix())) {
+                    COMMANDS.run("ip", "netns", "delete", ns);
+                }
+            }
+            COMMANDS.run("nft", "delete", "table", "inet", config.tableName());
+            try (var files = Files.walk(state)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** One line of the table: an operation, and the one its p50 is divided by (none for the baseline). */
+    private record Row(String name, Histogram latency, String againstName, Histogram against) {
+        String ratio() {
+            return against == null ? "1.00 (baseline)"
+                    : String.format("%.2f × %s", (double) latency.getValueAtPercentile(50) / against.getValueAtPercentile(50),
+                            againstName);
+        }
+    }
+
+    private List<Row> rows() {
+        String one = "create, one at a time";
+        String atOnce = args.getInt("concurrent", 20) + " callers creating at once (each caller's wait)";
+        return List.of(
+                new Row("bare: ip netns + veth, add and delete", bare, null, null),
+                new Row(one, createOne, "bare", bare),
+                new Row(atOnce, createAtOnce, "one at a time", createOne),
+                new Row(fillFirstName, fillFirst, "one at a time", createOne),
+                new Row(fillLastName, fillLast, fillFirstName.substring("create ".length()), fillFirst),
+                new Row("delete, one at a time", deleteOne, "bare", bare),
+                new Row("delete, " + fillLastName.replaceAll(".* of ", "") + " down to 0", deleteFill, "delete one at a time",
+                        deleteOne));
+    }
+
+    private void report(Path out) throws IOException {
+        System.out.printf("%nnetns-churn: the host agent's create and delete (kernel %s)%n%n", System.getProperty("os.version"));
+        System.out.printf("%-48s %6s %9s %9s %9s  %s%n", "operation", "n", "p50 ms", "p99 ms", "max ms", "p50 ratio");
+        for (Row row : rows()) {
+            Histogram h = row.latency();
+            System.out.printf("%-48s %6d %9.1f %9.1f %9.1f  %s%n", row.name(), h.getTotalCount(),
+                    h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0,
+                    row.ratio());
+        }
+        int full = rulesAt.keySet().stream().max(Integer::compare).orElseThrow();
+        System.out.printf("%n%-44s %13s %12s %13s %7s  %s%n", "at " + SMALL_TABLE + " vs " + full + " workspaces (medians)",
+                "at " + SMALL_TABLE + " filling", "at " + full, "at " + SMALL_TABLE + " emptying", "ratio", "goal");
+        scaleRow("nft update (one workspace's elements)", "nft_update_ms", "ms", "<= 1.5");
+        scaleRow("first packet: TCP connect host → workspace", "connect_us", "µs", "0.90-1.10");
+        scaleRow("one reconcile pass (no repairs)", "reconcile_ms", "ms", "(creates wait meanwhile)");
+        System.out.printf("%-44s %13d %12d%n", "rules in the agent's table", rulesAt.get(SMALL_TABLE), rulesAt.get(full));
+        System.out.printf("%nwhere a create's time goes, p50 ms from the step before (the first: from the call)%n");
+        System.out.printf("%-48s %12s %12s%n", "step", fillFirstName.replace("create ", ""), fillLastName.replace("create ", ""));
+        steps.first.forEach((step, h) -> System.out.printf("%-48s %12.1f %12.1f%n", step,
+                h.getValueAtPercentile(50) / 1000.0, steps.last.get(step).getValueAtPercentile(50) / 1000.0));
+        System.out.printf("%ncreate one at a time: p50 %.1f ms (goal <= 50), p99 %.1f ms (goal <= 200)%n",
+                createOne.getValueAtPercentile(50) / 1000.0, createOne.getValueAtPercentile(99) / 1000.0);
+
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = json.createObjectNode().put("scenario", "netns-churn");
+        ObjectNode meta = root.putObject("meta");
+        for (String entry : args.all("meta")) {
+            int equals = entry.indexOf('=');
+            meta.put(entry.substring(0, Math.max(equals, 0)), entry.substring(equals + 1));
+        }
+        var operations = root.putArray("operations");
+        for (Row row : rows()) {
+            Histogram h = row.latency();
+            ObjectNode node = operations.addObject().put("operation", row.name()).put("count", h.getTotalCount())
+                    .put("p50_ms", h.getValueAtPercentile(50) / 1000.0).put("p99_ms", h.getValueAtPercentile(99) / 1000.0)
+                    .put("max_ms", h.getMaxValue() / 1000.0).put("p50_ratio", row.ratio());
+        }
+        ObjectNode scale = root.putObject("scale").put("small", SMALL_TABLE).put("full", full);
+        atSmall.forEach((k, v) -> scale.put(k + "_at_small_filling", v));
+        atFull.forEach((k, v) -> scale.put(k + "_at_full", v));
+        atSmallAgain.forEach((k, v) -> scale.put(k + "_at_small_emptying", v));
+        ObjectNode perStep = root.putObject("create_step_p50_ms");
+        steps.first.forEach((step, h) -> perStep.putObject(step.name())
+                .put("first", h.getValueAtPercentile(50) / 1000.0)
+                .put("last", steps.last.get(step).getValueAtPercentile(50) / 1000.0));
+        scale.put("nft_update_ratio", scaleRatio("nft_update_ms")).put("connect_ratio", scaleRatio("connect_us"))
+                .put("reconcile_ratio", scaleRatio("reconcile_ms"))
+                .put("rules_at_small", rulesAt.get(SMALL_TABLE)).put("rules_at_full", rulesAt.get(full));
         Files.writeString(out, json.writeValueAsString(root));
         System.out.println("\nwritten to " + out);
     }
 
-    private static void row(String name, Histogram histogram, double bare) {
-        System.out.printf("%-36s %10.1f %10.1f %10.1f %14.2f%n", name, histogram.getValueAtPercentile(50) / 1000.0,
-                histogram.getValueAtPercentile(99) / 1000.0, histogram.getMaxValue() / 1000.0,
-                histogram.getValueAtPercentile(50) / bare);
+    /** The time between the steps of the creates being watched; the agent calls it under its lock. */
+    private static final class StepTimes implements StepListener {
+        final Map<CreateStep, Histogram> first = new EnumMap<>(CreateStep.class);
+        final Map<CreateStep, Histogram> last = new EnumMap<>(CreateStep.class);
+        private volatile Map<CreateStep, Histogram> watched;
+        private long previous;
+
+        /** Watches the next create into {@code into} (null: none); returns its start. */
+        long start(Map<CreateStep, Histogram> into) {
+            watched = into;
+            previous = System.nanoTime();
+            return previous;
+        }
+
+        @Override
+        public void after(CreateStep step, WorkspaceId id) {
+            Map<CreateStep, Histogram> into = watched;
+            if (into != null) {
+                long now = System.nanoTime();
+                into.computeIfAbsent(step, s -> new Histogram(3)).recordValue((now - previous) / 1000);
+                previous = now;
+            }
+        }
+    }
+
+    /** {@link WorkspaceAcceptor} inside a workspace namespace, for as long as the measurement runs. */
+    private static final class Acceptor implements AutoCloseable {
+        private final Process process;
+
+        Acceptor(String namespace) throws IOException {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            process = new ProcessBuilder("ip", "netns", "exec", namespace, java, "-Xshare:auto", "-XX:TieredStopAtLevel=1",
+                    "-cp", System.getProperty("java.class.path"), WorkspaceAcceptor.class.getName(),
+                    Integer.toString(ACCEPTOR_PORT)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            if (!"READY".equals(line)) {
+                close();
+                throw new IllegalStateException("the acceptor in " + namespace + " did not start: " + line);
+            }
+        }
+
+        @Override
+        public void close() {
+            process.destroy(); // its stdin closes too, which ends it should the signal not reach the JVM
+            try {
+                process.getOutputStream().close();
+                process.waitFor();
+            } catch (IOException | InterruptedException e) {
+                process.destroyForcibly();
+            }
+        }
     }
 }

@@ -8,7 +8,12 @@ public final class CommandFailedException extends RuntimeException {
     private final transient CommandResult result;
 
     public CommandFailedException(List<String> argv, CommandResult result) {
-        super("'" + String.join(" ", argv) + "' exited " + result.exitCode() + ": " + result.stderr().strip());
+        this("'" + String.join(" ", argv) + "' exited " + result.exitCode() + ": " + result.stderr().strip(), result);
+    }
+
+    /** For a failure that needs its own words, such as one command of a batch. */
+    public CommandFailedException(String message, CommandResult result) {
+        super(message);
         this.result = result;
     }
 

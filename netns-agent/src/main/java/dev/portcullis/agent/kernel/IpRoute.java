@@ -3,6 +3,7 @@ package dev.portcullis.agent.kernel;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Namespaces, links, addresses, routes and sysctls through iproute2. Every method names the exact
@@ -18,6 +22,8 @@ import java.util.List;
 public final class IpRoute {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern SYSCTL_KEY = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)+");
+    private static final Pattern SYSCTL_VALUE = Pattern.compile("-?[0-9]+");
 
     private final CommandRunner commands;
 
@@ -38,10 +44,6 @@ public final class IpRoute {
 
     public boolean namespaceExists(String namespace) {
         return Files.exists(Path.of("/run/netns", namespace));
-    }
-
-    public void addNamespace(String namespace) {
-        commands.check("ip", "netns", "add", namespace);
     }
 
     public void deleteNamespace(String namespace) {
@@ -65,11 +67,6 @@ public final class IpRoute {
         return commands.run("ip", "-n", namespace, "link", "show", "dev", name).ok();
     }
 
-    /** The workspace end is born inside the namespace, so it never exists in the host namespace. */
-    public void addVethWithPeerIn(String hostName, String namespace, String peerName) {
-        commands.check("ip", "link", "add", hostName, "type", "veth", "peer", "name", peerName, "netns", namespace);
-    }
-
     /** Deletes a host link; one that vanished meanwhile (its namespace went away) counts as deleted. */
     public void deleteHostLink(String name) {
         CommandResult result = commands.run("ip", "link", "delete", "dev", name);
@@ -82,44 +79,20 @@ public final class IpRoute {
         commands.check("ip", "-n", namespace, "link", "delete", "dev", name);
     }
 
-    public void replaceAddress(String namespace, String device, String cidr) {
-        commands.check(ip(namespace, "addr", "replace", cidr, "dev", device));
+    /** IPv4 addresses with prefix length ("10.213.0.1/31") on a device of the host namespace. */
+    public List<String> hostIpv4Addresses(String device) {
+        CommandResult result = commands.run("ip", "-j", "-4", "addr", "show", "dev", device);
+        return result.ok() ? addresses(json(result.stdout())) : List.of();
     }
 
-    /** IPv4 addresses with prefix length ("10.213.0.1/31") on a device. */
-    public List<String> ipv4Addresses(String namespace, String device) {
-        CommandResult result = commands.run(ip(namespace, "-j", "-4", "addr", "show", "dev", device));
+    private static List<String> addresses(JsonNode links) {
         List<String> addresses = new ArrayList<>();
-        if (!result.ok()) {
-            return addresses;
-        }
-        for (JsonNode link : json(result.stdout())) {
+        for (JsonNode link : links) {
             for (JsonNode info : link.path("addr_info")) {
                 addresses.add(info.path("local").asText() + "/" + info.path("prefixlen").asInt());
             }
         }
         return addresses;
-    }
-
-    public void setUp(String namespace, String device) {
-        commands.check(ip(namespace, "link", "set", "dev", device, "up"));
-    }
-
-    public void replaceDefaultRoute(String namespace, String via, String device) {
-        commands.check(ip(namespace, "route", "replace", "default", "via", via, "dev", device));
-    }
-
-    public boolean hasDefaultRoute(String namespace, String via) {
-        CommandResult result = commands.run(ip(namespace, "-j", "-4", "route", "show", "default"));
-        if (!result.ok()) {
-            return false;
-        }
-        for (JsonNode route : json(result.stdout())) {
-            if (via.equals(route.path("gateway").asText())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Writes a sysctl of the host namespace; a key the kernel lacks (no IPv6) is skipped. */
@@ -135,29 +108,57 @@ public final class IpRoute {
         }
     }
 
-    public String hostSysctlValue(String key) {
+    /**
+     * Writes sysctls inside a namespace, all in one process: /proc/sys/net shows the network namespace
+     * of the process that opens it, so this cannot be done from the agent's own. {@code nsenter --net}
+     * joins only that namespace; {@code ip netns exec} would also copy the mount table (one mount per
+     * namespace under /run/netns) and remount /sys, which costs more the more workspaces there are.
+     * Keys the kernel lacks are skipped.
+     */
+    public void namespaceSysctls(String namespace, Map<String, String> values) {
+        StringBuilder script = new StringBuilder("set -e\n");
+        values.forEach((key, value) -> {
+            if (!SYSCTL_KEY.matcher(key).matches() || !SYSCTL_VALUE.matcher(value).matches()) {
+                throw new IllegalArgumentException("sysctl: " + key + "=" + value + " (expected: a dotted key and a number)");
+            }
+            String file = "/proc/sys/" + key.replace('.', '/');
+            script.append("if [ -e ").append(file).append(" ]; then echo ").append(value).append(" > ").append(file)
+                    .append("; fi\n");
+        });
+        commands.check("nsenter", "--net=" + Path.of("/run/netns", namespace), "sh", "-c", script.toString());
+    }
+
+    /** What one device inside a namespace has: its IPv4 addresses ("10.213.0.1/31") and default gateways. */
+    public record DeviceState(List<String> addresses, List<String> defaultGateways) {}
+
+    /** Reads a device's addresses and the namespace's default routes in one process; empty when the device is missing. */
+    public Optional<DeviceState> deviceState(String namespace, String device) {
+        CommandResult result;
         try {
-            return Files.readString(Path.of("/proc/sys", key.replace('.', '/'))).strip();
+            result = batch(namespace, "-j", "-4").add("addr", "show", "dev", device).add("route", "show", "default").run();
+        } catch (CommandFailedException e) {
+            return Optional.empty();
+        }
+        // Two JSON arrays, one per command, one after the other.
+        try (JsonParser outputs = JSON.createParser(result.stdout())) {
+            List<String> addresses = addresses(orEmpty(JSON.readTree(outputs)));
+            List<String> gateways = new ArrayList<>();
+            for (JsonNode route : orEmpty(JSON.readTree(outputs))) {
+                gateways.add(route.path("gateway").asText());
+            }
+            return Optional.of(new DeviceState(addresses, gateways));
         } catch (IOException e) {
-            return "";
+            throw new UncheckedIOException("unexpected output from ip -j: " + e.getMessage(), e);
         }
     }
 
-    /** Writes a sysctl inside a namespace: /proc/sys/net shows the namespace of the process reading it. */
-    public void namespaceSysctl(String namespace, String key, String value) {
-        String file = "/proc/sys/" + key.replace('.', '/');
-        commands.check("ip", "netns", "exec", namespace, "sh", "-c",
-                "if [ -e " + file + " ]; then echo " + value + " > " + file + "; fi");
+    private static JsonNode orEmpty(JsonNode output) {
+        return output == null ? JSON.createArrayNode() : output;
     }
 
-    private static List<String> ip(String namespace, String... args) {
-        List<String> argv = new ArrayList<>(List.of("ip"));
-        if (namespace != null) {
-            argv.add("-n");
-            argv.add(namespace);
-        }
-        argv.addAll(List.of(args));
-        return argv;
+    /** Many ip commands in one process, in the host namespace (namespace null) or inside one. */
+    public CommandBatch batch(String namespace, String... options) {
+        return CommandBatch.ip(commands, namespace, options);
     }
 
     private static JsonNode json(String text) {

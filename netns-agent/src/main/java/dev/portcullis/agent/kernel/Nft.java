@@ -27,6 +27,11 @@ public final class Nft {
         commands.check(List.of("nft", "-f", "-"), script);
     }
 
+    /** Applies a script as one transaction and reports whether it went in; a failed one changed nothing. */
+    public CommandResult tryApply(String script) {
+        return commands.run(List.of("nft", "-f", "-"), script);
+    }
+
     /** Parses and checks a script against the running kernel without changing anything. */
     public CommandResult check(String script) {
         return commands.run(List.of("nft", "-c", "-f", "-"), script);

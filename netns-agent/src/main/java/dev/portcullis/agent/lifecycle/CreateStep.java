@@ -3,9 +3,10 @@ package dev.portcullis.agent.lifecycle;
 /** The steps of create, in order. Tests stop the agent after any of them to prove crash safety. */
 public enum CreateStep {
     DESIRED_STATE_SAVED,
-    NAMESPACE_ADDED,
-    VETH_ADDED,
-    ADDRESSES_SET,
+    /** The namespace, the veth pair with its workspace end made inside it, the host end addressed and up: one process. */
+    HOST_SIDE_SET,
+    /** Inside the namespace: eth0 addressed and up, lo up, the default route: one process. */
+    WORKSPACE_SIDE_SET,
     SYSCTLS_SET,
     NFTABLES_ELEMENTS_ADDED,
     EGRESS_SHAPED,

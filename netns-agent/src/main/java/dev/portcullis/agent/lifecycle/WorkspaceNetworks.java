@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,7 +108,7 @@ public final class WorkspaceNetworks {
             throw e;
         }
         log.info("created {} at {} (owner {}, org {})", ws.id(), plan.slot(slot).workspace(), ws.owner(), ws.org());
-        return status(ws, currentSets());
+        return programmedStatus(ws);
     }
 
     private WorkspaceStatus repeatCreate(WorkspaceRecord existing, WorkspaceSpec spec) {
@@ -122,7 +123,7 @@ public final class WorkspaceNetworks {
         }
         plumbing.ensure(existing, StepListener.NONE); // a retry after a timeout converges, changes nothing else
         routes.publish(route(existing));
-        return status(existing, currentSets());
+        return programmedStatus(existing);
     }
 
     private int requestedSlot(AddressPlan plan, dev.portcullis.agent.address.Ipv4Address address) {
@@ -142,8 +143,9 @@ public final class WorkspaceNetworks {
     }
 
     private int freeSlot(AddressPlan plan) {
+        Set<Integer> used = desired.usedSlots();
         for (int slot = 0; slot < plan.slotCount(); slot++) {
-            if (!desired.usedSlots().contains(slot)) {
+            if (!used.contains(slot)) {
                 return slot;
             }
         }
@@ -213,9 +215,21 @@ public final class WorkspaceNetworks {
     }
 
     private WorkspaceStatus status(WorkspaceRecord ws, Map<String, List<String>> sets) {
+        return status(ws, plumbing.observe(ws, sets));
+    }
+
+    /**
+     * The answer to a create: the kernel state ensure has just made. Reading it back would cost as much
+     * as making it (the table listing grows with the host); get and list read the kernel.
+     */
+    private WorkspaceStatus programmedStatus(WorkspaceRecord ws) {
+        return status(ws, plumbing.programmed(ws));
+    }
+
+    private WorkspaceStatus status(WorkspaceRecord ws, ActualWorkspace actual) {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         return new WorkspaceStatus(ws, names.namespace(ws.id()), slot.workspace().toString(), slot.host().toString(),
-                plumbing.observe(ws, sets));
+                actual);
     }
 
     private Route route(WorkspaceRecord ws) {

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.kernel.CommandBatch;
+import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
 import dev.portcullis.agent.nftables.Ruleset;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The kernel side of one workspace. {@link #ensure} brings every part to the desired state and is
@@ -37,56 +40,104 @@ final class WorkspacePlumbing {
         this.shaper = requireNonNull(shaper, "shaper");
     }
 
+    /**
+     * One process per side: the host side (namespace, veth pair, host end) in one {@code ip -batch},
+     * the workspace side in one {@code ip -n <ns> -batch}, the namespace's sysctls in one process, one
+     * nft transaction, one {@code tc -batch}. Existence is read from /run/netns and /sys/class/net, so a
+     * first create forks nothing just to look.
+     */
     void ensure(WorkspaceRecord ws, StepListener listener) {
         String ns = names.namespace(ws.id());
         String host = ws.hostInterface();
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         String prefix = "/" + slot.network().prefixLength();
 
-        if (!ip.namespaceExists(ns)) {
-            ip.addNamespace(ns);
+        CommandBatch hostSide = ip.batch(null);
+        boolean newNamespace = !ip.namespaceExists(ns);
+        if (newNamespace) {
+            hostSide.add("netns", "add", ns);
         }
-        listener.after(CreateStep.NAMESPACE_ADDED, ws.id());
-
+        // A namespace made just now is empty; only an older one needs a look inside (a fork).
+        boolean peerInside = !newNamespace && ip.linkExistsIn(ns, WORKSPACE_DEVICE);
         boolean hostEnd = ip.hostLinkExists(host);
-        if (hostEnd && !ip.linkExistsIn(ns, WORKSPACE_DEVICE)) {
-            ip.deleteHostLink(host); // its peer is not where it belongs: start the pair over
+        if (hostEnd && !peerInside) {
+            // Its peer is not where it belongs: start the pair over. On its own, because a link whose
+            // namespace was just deleted may vanish before the delete comes, which is fine.
+            ip.deleteHostLink(host);
             hostEnd = false;
         }
         if (!hostEnd) {
-            if (ip.linkExistsIn(ns, WORKSPACE_DEVICE)) {
+            if (peerInside) {
                 ip.deleteLinkIn(ns, WORKSPACE_DEVICE);
             }
-            ip.addVethWithPeerIn(host, ns, WORKSPACE_DEVICE);
+            // The workspace end is born inside the namespace, so it never exists in the host namespace.
+            hostSide.add("link", "add", host, "type", "veth", "peer", "name", WORKSPACE_DEVICE, "netns", ns);
         }
-        listener.after(CreateStep.VETH_ADDED, ws.id());
+        hostSide.add("addr", "replace", slot.host() + prefix, "dev", host);
+        hostSide.add("link", "set", "dev", host, "up");
+        hostSide.run();
+        listener.after(CreateStep.HOST_SIDE_SET, ws.id());
 
-        ip.replaceAddress(null, host, slot.host() + prefix);
-        ip.replaceAddress(ns, WORKSPACE_DEVICE, slot.workspace() + prefix);
-        ip.setUp(null, host);
-        ip.setUp(ns, "lo");
-        ip.setUp(ns, WORKSPACE_DEVICE);
-        ip.replaceDefaultRoute(ns, slot.host().toString(), WORKSPACE_DEVICE);
-        listener.after(CreateStep.ADDRESSES_SET, ws.id());
+        ip.batch(ns)
+                .add("addr", "replace", slot.workspace() + prefix, "dev", WORKSPACE_DEVICE)
+                .add("link", "set", "dev", "lo", "up")
+                .add("link", "set", "dev", WORKSPACE_DEVICE, "up")
+                .add("route", "replace", "default", "via", slot.host().toString(), "dev", WORKSPACE_DEVICE)
+                .run();
+        listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
 
         // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
+        // The host's own sysctls are files the agent writes directly, no process needed.
         ip.hostSysctl("net.ipv4.conf." + host + ".forwarding", "1");
         ip.hostSysctl("net.ipv4.conf." + host + ".rp_filter", "1");
         ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "1");
-        ip.namespaceSysctl(ns, "net.ipv6.conf.all.disable_ipv6", "1");
-        ip.namespaceSysctl(ns, "net.ipv4.conf.all.rp_filter", "1");
+        ip.namespaceSysctls(ns, Map.of("net.ipv6.conf.all.disable_ipv6", "1", "net.ipv4.conf.all.rp_filter", "1"));
         listener.after(CreateStep.SYSCTLS_SET, ws.id());
 
         nft.apply(ruleset.addScript(ruleset.workspaceElements(List.of(ws))));
         listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
 
-        shaper.apply(ns, WORKSPACE_DEVICE, effectiveEgress(ws));
+        int egress = effectiveEgress(ws);
+        if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
+            shaper.apply(ns, WORKSPACE_DEVICE, egress);
+        }
         listener.after(CreateStep.EGRESS_SHAPED, ws.id());
     }
 
     /** Removes whatever exists of the workspace; each part is checked first, so it may be repeated. */
     void teardown(WorkspaceRecord ws) {
+        removeElements(ws);
+        // The link first: deleting it removes both ends at once, while a deleted namespace
+        // releases its links later, in the background. Both in one process; each line stands alone.
+        String host = ws.hostInterface();
+        String ns = names.namespace(ws.id());
+        CommandBatch removal = ip.batch(null);
+        if (ip.hostLinkExists(host)) {
+            removal.add("link", "delete", "dev", host);
+        }
+        if (ip.namespaceExists(ns)) {
+            removal.add("netns", "delete", ns);
+        }
+        if (removal.isEmpty()) {
+            return;
+        }
+        CommandResult result = removal.runAll();
+        // A link that vanished meanwhile (its namespace went first) counts as deleted: judge by what is left.
+        if (ip.hostLinkExists(host) || ip.namespaceExists(ns)) {
+            throw removal.failure(result);
+        }
+    }
+
+    /**
+     * One transaction deletes the three elements; it fails whole if one is missing (a half-made
+     * workspace), and only then is the table listed to delete what is there. Listing costs time in
+     * proportion to the workspaces on the host, so the common case never lists.
+     */
+    private void removeElements(WorkspaceRecord ws) {
         Map<String, List<String>> wanted = ruleset.workspaceElements(List.of(ws));
+        if (nft.tryApply(ruleset.deleteScript(wanted)).ok()) {
+            return;
+        }
         nft.setElements(Ruleset.FAMILY, config.tableName()).ifPresent(actual -> {
             Map<String, List<String>> present = new LinkedHashMap<>();
             wanted.forEach((set, elements) -> present.put(set, new ArrayList<>(
@@ -96,15 +147,12 @@ final class WorkspacePlumbing {
                 nft.apply(script);
             }
         });
-        // The link first: deleting it removes both ends at once, while a deleted namespace
-        // releases its links later, in the background.
-        if (ip.hostLinkExists(ws.hostInterface())) {
-            ip.deleteHostLink(ws.hostInterface());
-        }
-        String ns = names.namespace(ws.id());
-        if (ip.namespaceExists(ns)) {
-            ip.deleteNamespace(ns);
-        }
+    }
+
+    /** What {@link #ensure} has just made, each part confirmed by its command's exit code, so not read back. */
+    ActualWorkspace programmed(WorkspaceRecord ws) {
+        String egress = shaper.expected(effectiveEgress(ws));
+        return new ActualWorkspace(true, true, true, true, true, true, true, egress, egress);
     }
 
     ActualWorkspace observe(WorkspaceRecord ws, Map<String, List<String>> nftSets) {
@@ -113,11 +161,11 @@ final class WorkspacePlumbing {
         String prefix = "/" + slot.network().prefixLength();
         boolean namespace = ip.namespaceExists(ns);
         boolean hostLink = ip.hostLinkExists(ws.hostInterface());
-        boolean workspaceLink = namespace && ip.linkExistsIn(ns, WORKSPACE_DEVICE);
-        boolean hostAddress = hostLink && ip.ipv4Addresses(null, ws.hostInterface()).contains(slot.host() + prefix);
-        boolean workspaceAddress = workspaceLink
-                && ip.ipv4Addresses(ns, WORKSPACE_DEVICE).contains(slot.workspace() + prefix);
-        boolean route = workspaceLink && ip.hasDefaultRoute(ns, slot.host().toString());
+        Optional<IpRoute.DeviceState> inside = namespace ? ip.deviceState(ns, WORKSPACE_DEVICE) : Optional.empty();
+        boolean workspaceLink = inside.isPresent();
+        boolean hostAddress = hostLink && ip.hostIpv4Addresses(ws.hostInterface()).contains(slot.host() + prefix);
+        boolean workspaceAddress = inside.map(d -> d.addresses().contains(slot.workspace() + prefix)).orElse(false);
+        boolean route = inside.map(d -> d.defaultGateways().contains(slot.host().toString())).orElse(false);
         boolean elements = ruleset.workspaceElements(List.of(ws)).entrySet().stream()
                 .allMatch(e -> nftSets.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue()));
         String egress = workspaceLink ? shaper.current(ns, WORKSPACE_DEVICE).orElse("") : "";

@@ -2,6 +2,8 @@ package dev.portcullis.agent.shaping;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.agent.kernel.CommandBatch;
+import dev.portcullis.agent.kernel.CommandFailedException;
 import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.CommandRunner;
 import java.util.Optional;
@@ -50,7 +52,7 @@ public final class EgressShaper {
         return mode;
     }
 
-    /** Sets the limit of one workspace link; 0 Mbit/s removes any limit. Idempotent. */
+    /** Sets the limit of one workspace link; 0 Mbit/s removes any limit. Idempotent; one tc process. */
     public void apply(String namespace, String device, int mbit) {
         if (mbit == 0 || mode == ShapingMode.NONE) {
             if (current(namespace, device).isPresent()) {
@@ -59,36 +61,38 @@ public final class EgressShaper {
             return;
         }
         String rate = mbit + "mbit";
+        CommandBatch tc = CommandBatch.tc(commands, namespace);
         if (mode == ShapingMode.HTB) {
-            commands.check("tc", "-n", namespace, "qdisc", "replace", "dev", device, "root", "handle", "1:", "htb",
-                    "default", "10");
-            commands.check("tc", "-n", namespace, "class", "replace", "dev", device, "parent", "1:", "classid", CLASS_ID,
-                    "htb", "rate", rate, "ceil", rate);
-            commands.check("tc", "-n", namespace, "qdisc", "replace", "dev", device, "parent", CLASS_ID, "handle", "10:",
-                    "pfifo", "limit", "1000");
+            tc.add("qdisc", "replace", "dev", device, "root", "handle", "1:", "htb", "default", "10")
+                    .add("class", "replace", "dev", device, "parent", "1:", "classid", CLASS_ID, "htb", "rate", rate,
+                            "ceil", rate)
+                    .add("qdisc", "replace", "dev", device, "parent", CLASS_ID, "handle", "10:", "pfifo", "limit", "1000");
         } else {
-            commands.check("tc", "-n", namespace, "qdisc", "replace", "dev", device, "root", "tbf", "rate", rate,
-                    "burst", "64kb", "latency", "50ms");
+            tc.add("qdisc", "replace", "dev", device, "root", "tbf", "rate", rate, "burst", "64kb", "latency", "50ms");
         }
+        tc.run();
     }
 
-    /** What is programmed now, e.g. "htb 100Mbit"; empty when the link has no Portcullis limit. */
+    /** What is programmed now, e.g. "htb 100Mbit"; empty when the link has no Portcullis limit. One tc process. */
     public Optional<String> current(String namespace, String device) {
-        CommandResult qdiscs = commands.run("tc", "-n", namespace, "qdisc", "show", "dev", device, "root");
-        if (!qdiscs.ok()) {
+        CommandResult shown;
+        try {
+            shown = CommandBatch.tc(commands, namespace)
+                    .add("qdisc", "show", "dev", device, "root")
+                    .add("class", "show", "dev", device, "classid", CLASS_ID)
+                    .run();
+        } catch (CommandFailedException e) {
+            return Optional.empty(); // no such namespace or device: nothing programmed
+        }
+        String qdisc = shown.stdout().lines().filter(l -> l.startsWith("qdisc ")).findFirst().orElse("");
+        if (qdisc.startsWith("qdisc tbf ")) {
+            return Optional.of("tbf " + word(qdisc, "rate"));
+        }
+        if (!qdisc.startsWith("qdisc htb 1: ")) {
             return Optional.empty();
         }
-        if (qdiscs.stdout().startsWith("qdisc tbf ")) {
-            return Optional.of("tbf " + word(qdiscs.stdout(), "rate"));
-        }
-        if (!qdiscs.stdout().startsWith("qdisc htb 1: ")) {
-            return Optional.empty();
-        }
-        CommandResult classes = commands.run("tc", "-n", namespace, "class", "show", "dev", device, "classid", CLASS_ID);
-        if (!classes.ok() || !classes.stdout().startsWith("class htb " + CLASS_ID)) {
-            return Optional.empty();
-        }
-        return Optional.of("htb " + word(classes.stdout(), "rate"));
+        return shown.stdout().lines().filter(l -> l.startsWith("class htb " + CLASS_ID + " ")).findFirst()
+                .map(htbClass -> "htb " + word(htbClass, "rate"));
     }
 
     /** The rate string tc prints for a limit, to compare desired with actual. */

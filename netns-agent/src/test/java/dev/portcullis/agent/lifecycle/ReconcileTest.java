@@ -178,7 +178,7 @@ class ReconcileTest {
     @Test
     void aFailedCreateLeavesNothingAndFreesTheAddress() {
         WorkspaceNetworks failing = start((step, id) -> {
-            if (step == CreateStep.ADDRESSES_SET && id.equals(WS1)) {
+            if (step == CreateStep.WORKSPACE_SIDE_SET && id.equals(WS1)) {
                 throw new IllegalStateException("injected failure");
             }
         });

@@ -56,6 +56,7 @@ class WorkspaceLifecycleTest {
         WorkspaceStatus status = agent.create(spec("ws1"));
 
         assertThat(status.actual().problems()).isEmpty();
+        assertThat(agent.get(WorkspaceId.of("ws1")).actual().problems()).as("read back from the kernel").isEmpty();
         assertThat(status.address()).isEqualTo("10.213.16.1");
         assertThat(status.hostAddress()).isEqualTo("10.213.16.0");
         assertThat(host.namespaces()).containsExactly(host.namespacePrefix() + "ws1");
@@ -169,8 +170,27 @@ class WorkspaceLifecycleTest {
     }
 
     @Test
+    void setsTheSysctlsInsideTheNamespaceAndOnTheHostEndOnly() {
+        ProcessCommandRunner commands = new ProcessCommandRunner();
+        String hostAllBefore = commands.check("cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6").stdout().strip();
+        String link = agent.create(spec("ws1")).desired().hostInterface();
+        String ns = host.namespacePrefix() + "ws1";
+
+        String inside = commands.check("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/conf/all/rp_filter",
+                "/proc/sys/net/ipv6/conf/all/disable_ipv6").stdout();
+        String hostAll = commands.check("cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6").stdout();
+
+        assertThat(inside.lines().toList()).containsExactly("1", "1");
+        assertThat(commands.check("cat", "/proc/sys/net/ipv4/conf/" + link + "/forwarding").stdout().strip()).isEqualTo("1");
+        assertThat(commands.check("cat", "/proc/sys/net/ipv4/conf/" + link + "/rp_filter").stdout().strip()).isEqualTo("1");
+        assertThat(hostAll.strip()).as("the host's own setting is left alone").isEqualTo(hostAllBefore);
+    }
+
+    @Test
     void shapesEgressWithTheProbedQdisc() {
-        WorkspaceStatus status = agent.create(new WorkspaceSpec(WorkspaceId.of("ws1"), "alice", "acme", Optional.empty(), 50));
+        agent.create(new WorkspaceSpec(WorkspaceId.of("ws1"), "alice", "acme", Optional.empty(), 50));
+
+        WorkspaceStatus status = agent.get(WorkspaceId.of("ws1")); // what tc shows
 
         assertThat(agent.shapingMode()).isNotNull();
         assertThat(status.actual().egress()).isEqualTo(status.actual().expectedEgress());
