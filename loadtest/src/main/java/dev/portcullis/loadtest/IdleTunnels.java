@@ -177,6 +177,12 @@ public final class IdleTunnels {
         for (String key : before.sizes().keySet()) {
             perTunnel.put(key, perTunnel(after.size(key) - before.size(key), opened));
         }
+        // What a tunnel holds: the heap it uses, plus resident memory outside the Java heap. The heap's
+        // own resident pages also grow when garbage first touches young-generation pages, once per process.
+        double nativeKib = perTunnel(after.size("rss_kib") - after.size("rss_java_heap_kib")
+                - before.size("rss_kib") + before.size("rss_java_heap_kib"), opened);
+        perTunnel.put("rss_outside_java_heap_kib", nativeKib);
+        perTunnel.put("heap_used_plus_native_kib", Math.round((perTunnel.get("heap_used_kib") + nativeKib) * 100) / 100.0);
         result.put("per_tunnel", perTunnel);
         result.put("heap_bytes_per_tunnel_by_class", MemoryBreakdown.classes(before.classes(), after.classes(), opened));
         if (!after.nmtCommittedKib().isEmpty()) {
@@ -187,11 +193,12 @@ public final class IdleTunnels {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(Path.of(out).toFile(), result);
         System.out.printf("ws-idle: %d idle tunnels (%s); gateway heap after GC %d -> %d KiB, RSS %d -> %d KiB"
                         + " (after a native-heap trim %d -> %d KiB); per tunnel: heap %.2f KiB, RSS %.2f KiB"
-                        + " (of it Java heap %.2f KiB), RSS after trim %.2f KiB, fds %.2f%nresults: %s%n", opened,
+                        + " (of it Java heap %.2f KiB), RSS after trim %.2f KiB, fds %.2f; heap used + native %.2f KiB"
+                        + "%nresults: %s%n", opened,
                 stoppedBecause, before.size("heap_used_kib"), after.size("heap_used_kib"), before.size("rss_kib"),
                 after.size("rss_kib"), before.size("rss_trimmed_kib"), after.size("rss_trimmed_kib"),
                 perTunnel.get("heap_used_kib"), perTunnel.get("rss_kib"), perTunnel.get("rss_java_heap_kib"),
-                perTunnel.get("rss_trimmed_kib"), perTunnel.get("open_fds"), out);
+                perTunnel.get("rss_trimmed_kib"), perTunnel.get("open_fds"), perTunnel.get("heap_used_plus_native_kib"), out);
     }
 
     static double perTunnel(double total, int tunnels) {
