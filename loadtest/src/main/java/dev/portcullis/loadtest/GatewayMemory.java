@@ -45,8 +45,8 @@ final class GatewayMemory {
 
     static Snapshot measure(long pid, String jcmd) throws IOException, InterruptedException {
         String target = Long.toString(pid);
-        // Twice: what a Cleaner or finalizer still reached in the first collection goes in the second
-        // (one collection left 2 MB of 1 000 closed tunnels in the heap).
+        // Twice: what a Cleaner or finalizer still reached in the first collection can go in the second
+        // (after one collection the heap still counted about 2 MB that a second one freed).
         run(jcmd, target, "GC.run");
         run(jcmd, target, "GC.run");
         Map<String, Long> sizes = new LinkedHashMap<>();
