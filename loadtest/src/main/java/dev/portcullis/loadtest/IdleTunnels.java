@@ -16,12 +16,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Opens {@code --tunnels} WebSocket tunnels through the gateway to the demo app's {@code /echo},
  * leaves them idle, and reports what each costs the gateway: heap after a full GC (jcmd GC.heap_info)
  * and resident memory (VmRSS), before and after, divided by the tunnels opened.
+ *
+ * <p>First {@code --warmup} tunnels (default 1000) are opened and closed: the JIT compiles the
+ * tunnel's code and the allocators take their first chunks on them, and that one-time cost would
+ * otherwise be divided among the measured tunnels.
  *
  * <p>Bounded: opening stops after {@code --open-seconds} (default 240), whatever has been reached.
  */
@@ -42,7 +47,9 @@ public final class IdleTunnels {
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
 
-        Map<String, Long> before = GatewayMemory.measure(pid, jcmd);
+        OpeningTimes times = new OpeningTimes();
+        warmUp(args.getInt("warmup", 1000), tls, port, upgrade, times, deadline);
+        GatewayMemory.Snapshot before = GatewayMemory.measure(pid, jcmd);
         List<Socket> tunnels = new ArrayList<>();
         String stoppedBecause = "all opened";
         try {
@@ -52,14 +59,14 @@ public final class IdleTunnels {
                     break;
                 }
                 try {
-                    tunnels.add(open(tls, port, upgrade));
+                    tunnels.add(open(tls, port, upgrade, times));
                 } catch (IOException e) {
                     stoppedBecause = "tunnel " + (tunnels.size() + 1) + " failed: " + e.getMessage();
                     break;
                 }
                 if (tunnels.size() % 1000 == 0) {
-                    System.err.printf("ws-idle: %d tunnels open after %.1f s%n", tunnels.size(),
-                            (System.nanoTime() - started) / 1e9);
+                    System.err.printf("ws-idle: %d tunnels open after %.1f s (last 1000: %s)%n", tunnels.size(),
+                            (System.nanoTime() - started) / 1e9, times.summarizeAndReset());
                 }
             }
             if (tunnels.isEmpty()) {
@@ -68,7 +75,7 @@ public final class IdleTunnels {
             echo(tunnels.get(0));
             echo(tunnels.get(tunnels.size() - 1));
             Thread.sleep(2000);
-            Map<String, Long> after = GatewayMemory.measure(pid, jcmd);
+            GatewayMemory.Snapshot after = GatewayMemory.measure(pid, jcmd);
             report(args, wanted, tunnels.size(), stoppedBecause, before, after);
         } finally {
             for (Socket tunnel : tunnels) {
@@ -77,15 +84,39 @@ public final class IdleTunnels {
         }
     }
 
-    private static Socket open(SSLSocketFactory tls, int port, byte[] upgrade) throws IOException {
+    private static void warmUp(int count, SSLSocketFactory tls, int port, byte[] upgrade, OpeningTimes times,
+                               long deadline) throws IOException, InterruptedException {
+        List<Socket> warming = new ArrayList<>();
+        try {
+            while (warming.size() < count && System.nanoTime() < deadline) {
+                warming.add(open(tls, port, upgrade, times));
+            }
+        } finally {
+            for (Socket tunnel : warming) {
+                tunnel.close();
+            }
+        }
+        System.err.printf("ws-idle: warm-up, %d tunnels opened and closed (%s)%n", warming.size(), times.summarizeAndReset());
+        Thread.sleep(2000); // the gateway sees every close before the baseline is taken
+    }
+
+    private static Socket open(SSLSocketFactory tls, int port, byte[] upgrade, OpeningTimes times) throws IOException {
         Socket plain = new Socket();
         try {
+            long start = System.nanoTime();
+            // Without it, Nagle holds the upgrade request back until the gateway acknowledges the
+            // client's TLS Finished, which Linux delays by up to 40 ms: 40 ms per tunnel, all client-side.
+            plain.setTcpNoDelay(true);
             plain.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-            Socket socket = tls.createSocket(plain, "127.0.0.1", port, true);
+            long connected = System.nanoTime();
+            SSLSocket socket = (SSLSocket) tls.createSocket(plain, "127.0.0.1", port, true);
             socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            long handshaken = System.nanoTime();
             socket.getOutputStream().write(upgrade);
             socket.getOutputStream().flush();
             String head = readHead(socket.getInputStream());
+            times.add(connected - start, handshaken - connected, System.nanoTime() - handshaken);
             if (!head.startsWith("HTTP/1.1 101")) {
                 throw new IOException("upgrade answered '" + head.lines().findFirst().orElse("") + "' (expected: 101)");
             }
@@ -128,8 +159,8 @@ public final class IdleTunnels {
         }
     }
 
-    private static void report(Args args, int wanted, int opened, String stoppedBecause, Map<String, Long> before,
-                               Map<String, Long> after) throws IOException {
+    private static void report(Args args, int wanted, int opened, String stoppedBecause, GatewayMemory.Snapshot before,
+                               GatewayMemory.Snapshot after) throws IOException {
         String out = args.get("out");
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("scenario", "ws-idle");
@@ -140,18 +171,37 @@ public final class IdleTunnels {
         result.put("tunnels_wanted", wanted);
         result.put("tunnels_open", opened);
         result.put("stopped_because", stoppedBecause);
-        result.put("before", before);
-        result.put("after", after);
+        result.put("before", before.sizes());
+        result.put("after", after.sizes());
         Map<String, Double> perTunnel = new LinkedHashMap<>();
-        for (String key : List.of("heap_used_kib", "rss_kib", "open_fds")) {
-            perTunnel.put(key, Math.round((after.get(key) - before.get(key)) * 100.0 / opened) / 100.0);
+        for (String key : before.sizes().keySet()) {
+            perTunnel.put(key, perTunnel(after.size(key) - before.size(key), opened));
         }
+        // What a tunnel holds: the heap it uses, plus resident memory outside the Java heap. The heap's
+        // own resident pages also grow when garbage first touches young-generation pages, once per process.
+        double nativeKib = perTunnel(after.size("rss_kib") - after.size("rss_java_heap_kib")
+                - before.size("rss_kib") + before.size("rss_java_heap_kib"), opened);
+        perTunnel.put("rss_outside_java_heap_kib", nativeKib);
+        perTunnel.put("heap_used_plus_native_kib", Math.round((perTunnel.get("heap_used_kib") + nativeKib) * 100) / 100.0);
         result.put("per_tunnel", perTunnel);
+        result.put("heap_bytes_per_tunnel_by_class", MemoryBreakdown.classes(before.classes(), after.classes(), opened));
+        if (!after.nmtCommittedKib().isEmpty()) {
+            result.put("native_kib_per_tunnel_by_category",
+                    MemoryBreakdown.nativeCategories(before.nmtCommittedKib(), after.nmtCommittedKib(), opened));
+        }
         Files.createDirectories(Path.of(out).toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(Path.of(out).toFile(), result);
-        System.out.printf("ws-idle: %d idle tunnels (%s); gateway heap after GC %d -> %d KiB, RSS %d -> %d KiB;"
-                        + " per tunnel: heap %.2f KiB, RSS %.2f KiB, fds %.2f%nresults: %s%n", opened, stoppedBecause,
-                before.get("heap_used_kib"), after.get("heap_used_kib"), before.get("rss_kib"), after.get("rss_kib"),
-                perTunnel.get("heap_used_kib"), perTunnel.get("rss_kib"), perTunnel.get("open_fds"), out);
+        System.out.printf("ws-idle: %d idle tunnels (%s); gateway heap after GC %d -> %d KiB, RSS %d -> %d KiB"
+                        + " (after a native-heap trim %d -> %d KiB); per tunnel: heap %.2f KiB, RSS %.2f KiB"
+                        + " (of it Java heap %.2f KiB), RSS after trim %.2f KiB, fds %.2f; heap used + native %.2f KiB"
+                        + "%nresults: %s%n", opened,
+                stoppedBecause, before.size("heap_used_kib"), after.size("heap_used_kib"), before.size("rss_kib"),
+                after.size("rss_kib"), before.size("rss_trimmed_kib"), after.size("rss_trimmed_kib"),
+                perTunnel.get("heap_used_kib"), perTunnel.get("rss_kib"), perTunnel.get("rss_java_heap_kib"),
+                perTunnel.get("rss_trimmed_kib"), perTunnel.get("open_fds"), perTunnel.get("heap_used_plus_native_kib"), out);
+    }
+
+    static double perTunnel(double total, int tunnels) {
+        return Math.round(total * 100.0 / tunnels) / 100.0;
     }
 }

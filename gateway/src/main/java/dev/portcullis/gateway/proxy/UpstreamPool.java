@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * closed by the workspace); at most {@link #MAX_IDLE_PER_ADDRESS} wait per address (above the
  * 128 streams one HTTP/2 client may have in flight, so a busy client does not make the pool close
  * and reopen connections with every burst), and one idle
- * for longer than {@link #IDLE_TIMEOUT} is closed — below the keep-alive timeouts of common
+ * for longer than the idle timeout ({@link #IDLE_TIMEOUT} unless told otherwise) is closed by a
+ * timer that sweeps the pool three times per timeout — below the keep-alive timeouts of common
  * servers (Node 5 s is the exception, which the retry of idempotent requests covers).
  */
 final class UpstreamPool {
@@ -36,17 +37,19 @@ final class UpstreamPool {
     private final Class<? extends SocketChannel> channelClass;
     private final SslContext workspaceTls;
     private final int connectTimeoutMillis;
+    private final Duration idleTimeout;
     private final Map<InetSocketAddress, ArrayDeque<Idle>> idle = new HashMap<>();
 
     private record Idle(Channel channel, long sinceNanos) {}
 
     UpstreamPool(EventLoop eventLoop, Class<? extends SocketChannel> channelClass, Duration connectTimeout,
-                 SslContext workspaceTls) {
+                 Duration idleTimeout, SslContext workspaceTls) {
         this.eventLoop = eventLoop;
         this.channelClass = channelClass;
         this.workspaceTls = workspaceTls;
         this.connectTimeoutMillis = (int) connectTimeout.toMillis();
-        long sweep = IDLE_TIMEOUT.toMillis() / 3;
+        this.idleTimeout = idleTimeout;
+        long sweep = Math.max(1, idleTimeout.toMillis() / 3);
         eventLoop.scheduleWithFixedDelay(this::closeExpired, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
@@ -123,7 +126,7 @@ final class UpstreamPool {
     }
 
     private void closeExpired() {
-        long oldest = System.nanoTime() - IDLE_TIMEOUT.toNanos();
+        long oldest = System.nanoTime() - idleTimeout.toNanos();
         for (Iterator<ArrayDeque<Idle>> addresses = idle.values().iterator(); addresses.hasNext(); ) {
             ArrayDeque<Idle> waiting = addresses.next();
             while (!waiting.isEmpty() && waiting.peekFirst().sinceNanos() < oldest) {

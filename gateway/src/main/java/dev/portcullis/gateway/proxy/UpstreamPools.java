@@ -17,11 +17,19 @@ public final class UpstreamPools {
     private final Map<EventLoop, UpstreamPool> byEventLoop = new ConcurrentHashMap<>();
     private final Class<? extends SocketChannel> channelClass;
     private final Duration connectTimeout;
+    private final Duration idleTimeout;
     private final SslContext workspaceTls;
 
     public UpstreamPools(Class<? extends SocketChannel> channelClass, Duration connectTimeout) throws SSLException {
+        this(channelClass, connectTimeout, UpstreamPool.IDLE_TIMEOUT);
+    }
+
+    /** @param idleTimeout how long a connection may wait unused in a pool before it is closed */
+    UpstreamPools(Class<? extends SocketChannel> channelClass, Duration connectTimeout, Duration idleTimeout)
+            throws SSLException {
         this.channelClass = channelClass;
         this.connectTimeout = connectTimeout;
+        this.idleTimeout = idleTimeout;
         // A workspace port that serves TLS does so with a developer's own, usually self-signed,
         // certificate; the hop runs inside the host's private network to an address the route gave,
         // so the certificate is not checked (see docs/architecture.md).
@@ -40,6 +48,7 @@ public final class UpstreamPools {
     }
 
     UpstreamPool forEventLoop(EventLoop eventLoop) {
-        return byEventLoop.computeIfAbsent(eventLoop, loop -> new UpstreamPool(loop, channelClass, connectTimeout, workspaceTls));
+        return byEventLoop.computeIfAbsent(eventLoop, loop -> new UpstreamPool(loop, channelClass, connectTimeout, idleTimeout,
+                workspaceTls));
     }
 }

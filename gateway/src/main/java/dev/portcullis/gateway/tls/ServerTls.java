@@ -4,6 +4,7 @@ import dev.portcullis.gateway.config.GatewayConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -22,6 +23,14 @@ public final class ServerTls {
             "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
             "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /**
+     * Bytes OpenSSL may queue per connection outside a wrap or unwrap (session tickets, alerts).
+     * Netty's default, 2 KiB, is allocated for every connection for its whole life: 1.8 KiB of
+     * each idle tunnel's memory (docs/benchmarks.md). What does not fit waits inside OpenSSL for
+     * the next wrap, so this bounds memory, not what can be sent.
+     */
+    static final int NON_APPLICATION_BUFFER = 256;
 
     private ServerTls() {}
 
@@ -44,7 +53,7 @@ public final class ServerTls {
         List<X509Certificate> chain = PemFiles.readCertificates(files.certificateChain());
         PrivateKey key = PemFiles.readPrivateKey(files.privateKey());
         try {
-            return SslContextBuilder.forServer(key, chain)
+            SslContext context = SslContextBuilder.forServer(key, chain)
                     .sslProvider(provider)
                     .protocols(PROTOCOLS)
                     .ciphers(CIPHERS)
@@ -54,6 +63,10 @@ public final class ServerTls {
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                             ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
                     .build();
+            if (context instanceof ReferenceCountedOpenSslContext openSsl) {
+                openSsl.setBioNonApplicationBufferSize(NON_APPLICATION_BUFFER);
+            }
+            return context;
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("cannot use " + files.certificateChain() + " with " + files.privateKey() + ": "
                     + e.getMessage(), e);

@@ -3,12 +3,20 @@ package dev.portcullis.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.LeakWatch;
 import dev.portcullis.gateway.testing.RawHttp2;
 import dev.portcullis.gateway.testing.RawHttp2Frames;
 import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
 import io.netty.handler.codec.http2.Http2Headers;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -24,6 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * translated to HTTP/1.1 for a workspace.
  */
 class Http2StrictnessTest {
+    private static final Pattern ACTIVE_CONNECTIONS = Pattern.compile("(?m)^portcullis_active_connections (\\S+)$");
+
     @TempDir
     Path state;
 
@@ -96,37 +106,79 @@ class Http2StrictnessTest {
                 .hasSizeLessThan(10);
     }
 
+    /*
+     * The floods below also check that the gateway keeps nothing behind ("memory flat" without
+     * timing anything): once the flooding connection is closed, no client connection is counted
+     * open, every workspace connection a stream opened is closed, and Netty's leak detector, tracking
+     * every buffer, finds none that was dropped unreleased.
+     */
+
     @Test
-    void rapidResetFloodEndsTheConnection() throws Exception {
+    void rapidResetFloodEndsTheConnectionAndLeavesNothingBehind() throws Exception {
         Http2Headers headers = RawHttp2.headers().method("GET").scheme("https").authority(authority).path("/");
+        try (LeakWatch leakWatch = new LeakWatch()) {
 
-        int opened = client.rapidReset(headers, 1000);
+            int opened = client.rapidReset(headers, 1000);
 
-        // How many the client queued before the close reached it depends on scheduling (on a busy
-        // machine it can queue all 1000 first); what matters is that the gateway ended the connection.
-        assertThat(opened).as("-1: the gateway never closed the connection").isPositive();
+            // How many the client queued before the close reached it depends on scheduling (on a busy
+            // machine it can queue all 1000 first); what matters is that the gateway ended the connection.
+            assertThat(opened).as("-1: the gateway never closed the connection").isPositive();
+            assertLeavesNothingBehind(leakWatch);
+        }
     }
 
     @Test
-    void continuationFloodEndsTheConnectionWithGoAway() throws Exception {
-        try (RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), "h2.ws.localhost")) {
+    void continuationFloodEndsTheConnectionWithGoAwayAndLeavesNothingBehind() throws Exception {
+        client.close(); // only the flooding connection is open
+        try (LeakWatch leakWatch = new LeakWatch();
+             RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), "h2.ws.localhost")) {
             raw.frame(RawHttp2Frames.HEADERS, 0, 1, RawHttp2Frames.getRequestBlock(authority)); // no END_HEADERS
 
             raw.flood(RawHttp2Frames.CONTINUATION, 0, 1, new byte[0], 20_000);
 
             assertThat(raw.closedWithGoAway()).as("GOAWAY, then the connection closed").isTrue();
             assertThat(workspace.connections()).isZero();
+            assertLeavesNothingBehind(leakWatch);
         }
     }
 
     @Test
-    void emptyDataFloodEndsTheConnectionWithGoAway() throws Exception {
-        try (RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), "h2.ws.localhost")) {
+    void emptyDataFloodEndsTheConnectionWithGoAwayAndLeavesNothingBehind() throws Exception {
+        client.close();
+        try (LeakWatch leakWatch = new LeakWatch();
+             RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), "h2.ws.localhost")) {
             raw.frame(RawHttp2Frames.HEADERS, RawHttp2Frames.END_HEADERS, 1, RawHttp2Frames.getRequestBlock(authority));
 
             raw.flood(RawHttp2Frames.DATA, 0, 1, new byte[0], 20_000);
 
             assertThat(raw.closedWithGoAway()).as("GOAWAY, then the connection closed").isTrue();
+            assertLeavesNothingBehind(leakWatch);
+        }
+    }
+
+    private void assertLeavesNothingBehind(LeakWatch leakWatch) throws Exception {
+        // Bounded waits for the gateway to finish closing: the assertions are about the end state.
+        awaitOrGiveUp(() -> activeConnections() == 0);
+        awaitOrGiveUp(() -> workspace.closedConnections() == workspace.connections());
+
+        assertThat(activeConnections()).as("client connections the gateway still counts open").isZero();
+        assertThat(workspace.closedConnections()).as("workspace connections closed")
+                .isEqualTo(workspace.connections());
+        assertThat(leakWatch.leaks()).as("buffers dropped without release").isEmpty();
+    }
+
+    private double activeConnections() throws Exception {
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(gateway.adminUrl("/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        Matcher gauge = ACTIVE_CONNECTIONS.matcher(metrics);
+        assertThat(gauge.find()).as("portcullis_active_connections in /metrics").isTrue();
+        return Double.parseDouble(gauge.group(1));
+    }
+
+    private static void awaitOrGiveUp(Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.call() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
         }
     }
 }

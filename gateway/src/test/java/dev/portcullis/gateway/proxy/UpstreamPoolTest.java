@@ -5,18 +5,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHeads;
 import dev.portcullis.gateway.testing.RawHttps;
+import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +75,51 @@ class UpstreamPoolTest {
 
             assertThat(answer).startsWith("HTTP/1.1 502 ").contains("closed the connection before it answered");
             assertThat(workspace.connections()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void idleConnectionIsClosedByTheTimerAndTheNextBorrowOpensAFreshOne() throws Exception {
+        EventLoopGroup group = Transport.best().newEventLoopGroup(1, new DefaultThreadFactory("pool-eviction"));
+        try (RecordingBackend workspace = new RecordingBackend()) {
+            EventLoop loop = group.next();
+            UpstreamPool pool = new UpstreamPools(Transport.best().socketChannelClass(), Duration.ofSeconds(2),
+                    Duration.ofMillis(300)).forEventLoop(loop);
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), workspace.port());
+            Channel first = onLoop(loop, () -> pool.connect(address, false, "localhost")).sync().channel();
+            onLoop(loop, () -> {
+                pool.release(first);
+                return null;
+            });
+
+            // Nothing but the pool's timer closes it: no request, no response, the workspace stays silent.
+            waitUntil(() -> workspace.closedConnections() == 1, "the workspace to see the idle connection closed");
+            Channel idle = onLoop(loop, () -> pool.takeIdle(address));
+            Channel fresh = onLoop(loop, () -> pool.connect(address, false, "localhost")).sync().channel();
+            waitUntil(() -> workspace.connections() == 2, "the workspace to accept a second connection");
+
+            assertThat(first.isOpen()).isFalse();
+            assertThat(idle).as("the evicted connection is not handed out").isNull();
+            assertThat(fresh.isActive()).isTrue();
+            assertThat(workspace.closedConnections()).as("the fresh connection stays open").isEqualTo(1);
+            fresh.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    private static <T> T onLoop(EventLoop loop, Callable<T> work) throws Exception {
+        return loop.submit(work).get(10, TimeUnit.SECONDS);
+    }
+
+    /** A bounded wait for something the test then asserts; ten seconds is far beyond the 300 ms timer. */
+    private static void waitUntil(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("gave up waiting for " + what);
+            }
+            Thread.sleep(20);
         }
     }
 
