@@ -7,8 +7,9 @@ public enum CreateStep {
     HOST_SIDE_SET,
     /** Inside the namespace: eth0 addressed and up, lo up, the default route: one process. */
     WORKSPACE_SIDE_SET,
-    SYSCTLS_SET,
+    /** Before the sysctls that switch forwarding on for the link: filtered from its first forwarded packet. */
     NFTABLES_ELEMENTS_ADDED,
+    SYSCTLS_SET,
     EGRESS_SHAPED,
     ROUTE_PUBLISHED
 }

@@ -86,6 +86,10 @@ final class WorkspacePlumbing {
                 .run();
         listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
 
+        // The filter before the forwarding: the link never forwards a packet the table does not yet know.
+        nft.apply(ruleset.addScript(ruleset.workspaceElements(List.of(ws))));
+        listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
+
         // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
         // The host's own sysctls are files the agent writes directly, no process needed.
         ip.hostSysctl("net.ipv4.conf." + host + ".forwarding", "1");
@@ -93,9 +97,6 @@ final class WorkspacePlumbing {
         ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "1");
         ip.namespaceSysctls(ns, Map.of("net.ipv6.conf.all.disable_ipv6", "1", "net.ipv4.conf.all.rp_filter", "1"));
         listener.after(CreateStep.SYSCTLS_SET, ws.id());
-
-        nft.apply(ruleset.addScript(ruleset.workspaceElements(List.of(ws))));
-        listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
 
         int egress = effectiveEgress(ws);
         if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
