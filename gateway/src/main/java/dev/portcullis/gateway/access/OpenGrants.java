@@ -50,7 +50,7 @@ public final class OpenGrants implements AutoCloseable {
 
     /**
      * Where a granted channel's bytes go: the workspace's address and whether its port speaks TLS, as
-     * the route said when the grant was registered. A route that says otherwise ends the grant.
+     * the proxy routed it. A route that says otherwise now ends the grant.
      */
     record Upstream(InetAddress address, boolean tls) {
         static Upstream of(WorkspaceRoute route, int port) {
@@ -82,16 +82,32 @@ public final class OpenGrants implements AutoCloseable {
     }
 
     /**
-     * {@code channel} now serves under {@code grant}, replacing what it served under before, relayed
-     * to where the workspace's route says it is now.
+     * {@code channel} now serves under {@code grant}, replacing what it served under before, and its
+     * bytes go to {@code address} ({@code tls}: over TLS): where the proxy routed it, not where the
+     * route says now, so a move between the routing and this call still ends the channel.
      */
-    public void register(Channel channel, Grant grant) {
-        WorkspaceRoute route = routes.get().lookup(grant.workspaceId());
-        // No route: the next re-decision closes the channel as workspace-deleted, whatever it was relayed to.
-        Upstream upstream = route == null ? null : Upstream.of(route, grant.port());
-        if (grants.put(channel, new Registered(grant, upstream)) == null) {
+    public void register(Channel channel, Grant grant, InetAddress address, boolean tls) {
+        Registered registered = new Registered(grant, new Upstream(address, tls));
+        if (grants.put(channel, registered) == null) {
             channel.closeFuture().addListener(closed -> grants.remove(channel));
         }
+        // A change that landed after the routing was re-decided before this grant existed.
+        String gone = whereaboutsChanged(grant, registered.upstream(), routes.get());
+        if (gone != null) {
+            revoke(channel, registered, gone);
+        }
+    }
+
+    /** Why the channel no longer reaches its workspace as routed, or null while it does. */
+    private static String whereaboutsChanged(Grant grant, Upstream upstream, RouteTable table) {
+        WorkspaceRoute route = table.lookup(grant.workspaceId());
+        if (route == null) {
+            return "workspace-deleted";
+        }
+        if (!route.running()) {
+            return "workspace-stopped";
+        }
+        return Upstream.of(route, grant.port()).equals(upstream) ? null : "workspace-moved";
     }
 
     /** How many channels are open under a grant. */
@@ -109,17 +125,12 @@ public final class OpenGrants implements AutoCloseable {
         AccessSnapshot snapshot = access.get();
         grants.forEach((channel, registered) -> {
             Grant grant = registered.grant();
-            WorkspaceRoute route = table.lookup(grant.workspaceId());
-            String reason;
-            if (route == null) {
-                reason = "workspace-deleted";
-            } else if (!route.running()) {
-                reason = "workspace-stopped";
-            } else if (!Upstream.of(route, grant.port()).equals(registered.upstream())) {
-                reason = "workspace-moved";
-            } else if (!snapshot.decide(grant.principal(), route, grant.port(), grant.method(), grant.path()).isAllowed()) {
+            String reason = whereaboutsChanged(grant, registered.upstream(), table);
+            if (reason == null && !snapshot.decide(grant.principal(), table.lookup(grant.workspaceId()), grant.port(),
+                    grant.method(), grant.path()).isAllowed()) {
                 reason = "access-withdrawn";
-            } else {
+            }
+            if (reason == null) {
                 return;
             }
             revoke(channel, registered, reason);

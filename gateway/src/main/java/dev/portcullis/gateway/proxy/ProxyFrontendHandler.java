@@ -206,7 +206,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         switch (verdict) {
             case RequestAccess.Allowed allowed -> {
                 authenticatedAs(allowed.user());
-                access.grants().register(ctx.channel(), allowed.grant());
+                access.grants().register(ctx.channel(), allowed.grant(), routed.address().getAddress(), routed.tls());
                 borrowUpstream(false);
             }
             case RequestAccess.Refused refused -> {
@@ -230,12 +230,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
     private void borrowUpstream(boolean freshOnly) {
         UpstreamPool pool = settings.pools().forEventLoop(ctx.channel().eventLoop());
-        Channel idle = freshOnly ? null : pool.takeIdle(routed.address());
+        UpstreamPool.Key key = new UpstreamPool.Key(routed.target().workspaceId(), routed.address(), routed.tls());
+        Channel idle = freshOnly ? null : pool.takeIdle(key);
         if (idle != null) {
             useUpstream(idle, true);
             return;
         }
-        ChannelFuture opening = pool.connect(routed.address(), routed.tls(), routed.target().hostName());
+        ChannelFuture opening = pool.connect(key, routed.target().hostName());
         connecting = opening.channel();
         opening.addListener((ChannelFutureListener) done -> {
             if (done.channel() != connecting) {

@@ -9,6 +9,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -28,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  * for longer than the idle timeout ({@link #IDLE_TIMEOUT} unless told otherwise) is closed by a
  * timer that sweeps the pool three times per timeout — below the keep-alive timeouts of common
  * servers (Node 5 s is the exception, which the retry of idempotent requests covers).
+ *
+ * <p>Connections are pooled per workspace, not per address: one opened for a workspace is never
+ * reused for another, even when an address passes from one workspace to the next.
  */
 final class UpstreamPool {
     static final int MAX_IDLE_PER_ADDRESS = 256;
@@ -38,7 +42,12 @@ final class UpstreamPool {
     private final SslContext workspaceTls;
     private final int connectTimeoutMillis;
     private final Duration idleTimeout;
-    private final Map<InetSocketAddress, ArrayDeque<Idle>> idle = new HashMap<>();
+    private final Map<Key, ArrayDeque<Idle>> idle = new HashMap<>();
+
+    /** What a pooled connection may be reused for: this workspace, at this address, over TLS or not. */
+    record Key(String workspaceId, InetSocketAddress address, boolean tls) {}
+
+    private static final AttributeKey<Key> KEY = AttributeKey.valueOf("portcullis.upstream-pool-key");
 
     private record Idle(Channel channel, long sinceNanos) {}
 
@@ -53,9 +62,9 @@ final class UpstreamPool {
         eventLoop.scheduleWithFixedDelay(this::closeExpired, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
-    /** An idle connection to {@code address} still open, or null. */
-    Channel takeIdle(InetSocketAddress address) {
-        ArrayDeque<Idle> waiting = idle.get(address);
+    /** An idle connection for {@code key} still open, or null. */
+    Channel takeIdle(Key key) {
+        ArrayDeque<Idle> waiting = idle.get(key);
         while (waiting != null && !waiting.isEmpty()) {
             Channel channel = waiting.pollLast().channel();
             if (channel.isActive()) {
@@ -66,20 +75,22 @@ final class UpstreamPool {
     }
 
     /**
-     * Opens a new connection on this event loop, through TLS with SNI {@code serverName} when the
-     * workspace port serves TLS itself; its response handler starts detached.
+     * Opens a new connection for {@code key} on this event loop, through TLS with SNI
+     * {@code serverName} when the workspace port serves TLS itself; its response handler starts detached.
      */
-    ChannelFuture connect(InetSocketAddress address, boolean tls, String serverName) {
+    ChannelFuture connect(Key key, String serverName) {
+        InetSocketAddress address = key.address();
         return new Bootstrap()
                 .group(eventLoop)
                 .channel(channelClass)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .attr(KEY, key)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        if (tls) {
+                        if (key.tls()) {
                             channel.pipeline().addLast(PipelineNames.UPSTREAM_TLS,
                                     workspaceTls.newHandler(channel.alloc(), serverName, address.getPort()));
                         }
@@ -96,8 +107,7 @@ final class UpstreamPool {
         if (!channel.isActive()) {
             return;
         }
-        InetSocketAddress address = (InetSocketAddress) channel.remoteAddress();
-        ArrayDeque<Idle> waiting = idle.computeIfAbsent(address, key -> new ArrayDeque<>());
+        ArrayDeque<Idle> waiting = idle.computeIfAbsent(channel.attr(KEY).get(), key -> new ArrayDeque<>());
         if (waiting.size() >= MAX_IDLE_PER_ADDRESS) {
             channel.close();
             return;
@@ -108,7 +118,7 @@ final class UpstreamPool {
 
     /** An idle connection closed (by the workspace, or by us): forget it. */
     void forget(Channel channel) {
-        ArrayDeque<Idle> waiting = idle.get((InetSocketAddress) channel.remoteAddress());
+        ArrayDeque<Idle> waiting = idle.get(channel.attr(KEY).get());
         if (waiting != null) {
             waiting.removeIf(entry -> entry.channel() == channel);
         }
@@ -116,9 +126,9 @@ final class UpstreamPool {
 
     /** Closes every idle connection to one of {@code addresses} (their workspace went away). */
     void closeIdleTo(Set<InetAddress> addresses) {
-        for (Iterator<Map.Entry<InetSocketAddress, ArrayDeque<Idle>>> entries = idle.entrySet().iterator(); entries.hasNext(); ) {
-            Map.Entry<InetSocketAddress, ArrayDeque<Idle>> entry = entries.next();
-            if (addresses.contains(entry.getKey().getAddress())) {
+        for (Iterator<Map.Entry<Key, ArrayDeque<Idle>>> entries = idle.entrySet().iterator(); entries.hasNext(); ) {
+            Map.Entry<Key, ArrayDeque<Idle>> entry = entries.next();
+            if (addresses.contains(entry.getKey().address().getAddress())) {
                 entries.remove();
                 entry.getValue().forEach(waiting -> waiting.channel().close());
             }

@@ -45,11 +45,39 @@ class OpenGrantsTest {
     private EmbeddedChannel afterChange(WorkspaceRoute before, WorkspaceRoute after) {
         routes.set(RouteTable.of(List.of(before)));
         EmbeddedChannel channel = new EmbeddedChannel();
-        grants.register(channel, new OpenGrants.Grant(Principal.builder("alice").org("acme").build(), OpenGrants.noExpiry(),
-                "ws42", PORT, "GET", "/"));
+        grants.register(channel, alicesGrant(), before.address(), before.tlsPorts().contains(PORT));
         routes.set(RouteTable.of(List.of(after)));
         grants.revalidate();
         return channel;
+    }
+
+    private static OpenGrants.Grant alicesGrant() {
+        return new OpenGrants.Grant(Principal.builder("alice").org("acme").build(), OpenGrants.noExpiry(), "ws42", PORT,
+                "GET", "/");
+    }
+
+    @Test
+    void aMoveBetweenTheRoutingAndTheGrantEndsTheChannelAtOnce() throws Exception {
+        WorkspaceRoute routedTo = route("10.213.0.3", Set.of(), Map.of());
+        routes.set(RouteTable.of(List.of(route("10.214.0.7", Set.of(), Map.of())))); // moved, re-decided before the grant
+        EmbeddedChannel channel = new EmbeddedChannel();
+
+        grants.register(channel, alicesGrant(), routedTo.address(), false);
+
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(grants.size()).isZero();
+    }
+
+    @Test
+    void aGrantToWhereTheWorkspaceStillIsStaysOpen() throws Exception {
+        WorkspaceRoute route = route("10.213.0.3", Set.of(), Map.of());
+        routes.set(RouteTable.of(List.of(route)));
+        EmbeddedChannel channel = new EmbeddedChannel();
+
+        grants.register(channel, alicesGrant(), route.address(), false);
+
+        assertThat(channel.isOpen()).isTrue();
+        assertThat(grants.size()).isEqualTo(1);
     }
 
     @Test

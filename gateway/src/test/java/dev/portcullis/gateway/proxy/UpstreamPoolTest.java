@@ -85,8 +85,9 @@ class UpstreamPoolTest {
             EventLoop loop = group.next();
             UpstreamPool pool = new UpstreamPools(Transport.best().socketChannelClass(), Duration.ofSeconds(2),
                     Duration.ofMillis(300)).forEventLoop(loop);
-            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), workspace.port());
-            Channel first = onLoop(loop, () -> pool.connect(address, false, "localhost")).sync().channel();
+            UpstreamPool.Key key = new UpstreamPool.Key("ws42",
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), workspace.port()), false);
+            Channel first = onLoop(loop, () -> pool.connect(key, "localhost")).sync().channel();
             onLoop(loop, () -> {
                 pool.release(first);
                 return null;
@@ -94,8 +95,8 @@ class UpstreamPoolTest {
 
             // Nothing but the pool's timer closes it: no request, no response, the workspace stays silent.
             waitUntil(() -> workspace.closedConnections() == 1, "the workspace to see the idle connection closed");
-            Channel idle = onLoop(loop, () -> pool.takeIdle(address));
-            Channel fresh = onLoop(loop, () -> pool.connect(address, false, "localhost")).sync().channel();
+            Channel idle = onLoop(loop, () -> pool.takeIdle(key));
+            Channel fresh = onLoop(loop, () -> pool.connect(key, "localhost")).sync().channel();
             waitUntil(() -> workspace.connections() == 2, "the workspace to accept a second connection");
 
             assertThat(first.isOpen()).isFalse();
@@ -103,6 +104,34 @@ class UpstreamPoolTest {
             assertThat(fresh.isActive()).isTrue();
             assertThat(workspace.closedConnections()).as("the fresh connection stays open").isEqualTo(1);
             fresh.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void anIdleConnectionIsNeverHandedToAnotherWorkspaceAtTheSameAddress() throws Exception {
+        EventLoopGroup group = Transport.best().newEventLoopGroup(1, new DefaultThreadFactory("pool-per-workspace"));
+        try (RecordingBackend workspace = new RecordingBackend()) {
+            EventLoop loop = group.next();
+            UpstreamPool pool = new UpstreamPools(Transport.best().socketChannelClass(), Duration.ofSeconds(2),
+                    Duration.ofSeconds(30)).forEventLoop(loop);
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), workspace.port());
+            UpstreamPool.Key before = new UpstreamPool.Key("ws-before", address, false);
+            Channel opened = onLoop(loop, () -> pool.connect(before, "localhost")).sync().channel();
+            onLoop(loop, () -> {
+                pool.release(opened);
+                return null;
+            });
+
+            Channel forAnother = onLoop(loop, () -> pool.takeIdle(new UpstreamPool.Key("ws-after", address, false)));
+            Channel overTls = onLoop(loop, () -> pool.takeIdle(new UpstreamPool.Key("ws-before", address, true)));
+            Channel forItsOwn = onLoop(loop, () -> pool.takeIdle(before));
+
+            assertThat(forAnother).as("the address's next workspace gets no connection opened for the one before").isNull();
+            assertThat(overTls).as("a plain connection is not reused for TLS").isNull();
+            assertThat(forItsOwn).isSameAs(opened);
+            opened.close().sync();
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
