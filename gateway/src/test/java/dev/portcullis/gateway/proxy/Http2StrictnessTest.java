@@ -159,7 +159,9 @@ class Http2StrictnessTest {
     private void assertLeavesNothingBehind(LeakWatch leakWatch) throws Exception {
         // Bounded waits for the gateway to finish closing: the assertions are about the end state.
         awaitOrGiveUp(() -> activeConnections() == 0);
-        awaitOrGiveUp(() -> workspace.closedConnections() == workspace.connections());
+        // Connects that streams started before the close may still land after it (the gateway then
+        // closes them at once), so both counts must agree and stay so, not just meet once.
+        awaitSteadily(() -> workspace.closedConnections() == workspace.connections());
 
         assertThat(activeConnections()).as("client connections the gateway still counts open").isZero();
         assertThat(workspace.closedConnections()).as("workspace connections closed")
@@ -173,6 +175,22 @@ class Http2StrictnessTest {
         Matcher gauge = ACTIVE_CONNECTIONS.matcher(metrics);
         assertThat(gauge.find()).as("portcullis_active_connections in /metrics").isTrue();
         return Double.parseDouble(gauge.group(1));
+    }
+
+    /** Until {@code condition} has held for half a second on end, or ten seconds passed. */
+    private static void awaitSteadily(Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long heldSince = -1;
+        while (System.nanoTime() < deadline) {
+            if (!condition.call()) {
+                heldSince = -1;
+            } else if (heldSince < 0) {
+                heldSince = System.nanoTime();
+            } else if (System.nanoTime() - heldSince > TimeUnit.MILLISECONDS.toNanos(500)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
     }
 
     private static void awaitOrGiveUp(Callable<Boolean> condition) throws Exception {

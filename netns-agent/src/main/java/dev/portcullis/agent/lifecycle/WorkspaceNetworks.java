@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The host agent's core: create, delete, get and list workspace networks, and reconcile. One lock
- * serialises every change, so the desired state, the address plan and the kernel move together.
+ * serialises every change, so the desired state, the address plan and the kernel move together
+ * (a periodic reconcile looks at the kernel without it and takes it only to repair).
  * The desired state is saved before the kernel is touched (write-ahead): a crash at any point
  * leaves a record that reconcile completes, and an address that nobody else can be given.
  */
@@ -76,7 +77,7 @@ public final class WorkspaceNetworks {
         }
         reconciler.loadTable(desired);
         log.info("nftables table inet {} loaded with {} workspaces", config.tableName(), desired.workspaces().size());
-        return reconcile();
+        return recordPass(reconciler.reconcile(desired)); // nothing else runs before start is done
     }
 
     public synchronized WorkspaceStatus create(WorkspaceSpec spec) {
@@ -175,8 +176,22 @@ public final class WorkspaceNetworks {
         return desired.workspaces().stream().map(ws -> status(ws, sets)).toList();
     }
 
-    public synchronized Reconciler.Report reconcile() {
-        Reconciler.Report report = reconciler.reconcile(desired);
+    /**
+     * One reconcile pass. Looking at every workspace costs processes per workspace, so that part
+     * runs without the lock and creates and deletes go on meanwhile; only repairs take the lock.
+     */
+    public Reconciler.Report reconcile() {
+        DesiredState looked;
+        synchronized (this) {
+            looked = desired;
+        }
+        Set<WorkspaceRecord> suspects = reconciler.outOfSync(looked);
+        synchronized (this) {
+            return recordPass(reconciler.reconcile(desired, suspects));
+        }
+    }
+
+    private Reconciler.Report recordPass(Reconciler.Report report) {
         lastReconcile = clock.instant() + " " + (report.actions().isEmpty() ? "in sync" : report.actions().size() + " actions");
         return report;
     }

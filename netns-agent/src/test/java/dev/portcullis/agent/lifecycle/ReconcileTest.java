@@ -4,6 +4,8 @@ import static dev.portcullis.agent.lifecycle.WorkspaceLifecycleTest.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.agent.kernel.CommandResult;
+import dev.portcullis.agent.kernel.CommandRunner;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.agent.route.InMemoryRouteSink;
 import dev.portcullis.agent.testing.RootNetworking;
@@ -11,6 +13,10 @@ import dev.portcullis.agent.testing.TestHost;
 import dev.portcullis.policy.WorkspaceId;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,6 +57,57 @@ class ReconcileTest {
                 Clock.systemUTC());
         networks.start();
         return networks;
+    }
+
+    /** Runs commands, except that one chosen thread waits inside its next command until released. */
+    private static final class GatedCommands implements CommandRunner {
+        private final CommandRunner commands;
+        private final CountDownLatch held = new CountDownLatch(1);
+        private final CountDownLatch release = new CountDownLatch(1);
+        private volatile Thread gated;
+
+        GatedCommands(CommandRunner commands) {
+            this.commands = commands;
+        }
+
+        @Override
+        public CommandResult run(List<String> argv, String stdin) {
+            if (Thread.currentThread() == gated) {
+                gated = null;
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return commands.run(argv, stdin);
+        }
+    }
+
+    @Test
+    void createsAndDeletesGoOnWhileAReconcileLooksAtTheWorkspaces() throws Exception {
+        GatedCommands gate = new GatedCommands(commands);
+        agent = new WorkspaceNetworks(host.config().build(), gate, routes, StepListener.NONE, Clock.systemUTC());
+        agent.start();
+        agent.create(spec("ws1"));
+        AtomicReference<Reconciler.Report> report = new AtomicReference<>();
+        Thread reconciling = new Thread(() -> report.set(agent.reconcile()), "portcullis-test-reconcile");
+        gate.gated = reconciling;
+        reconciling.start();
+        gate.held.await(); // the pass is in its first look at the kernel
+
+        // Each would wait for the pass to end if looking held the agent's lock: the test would fail here.
+        CompletableFuture.runAsync(() -> {
+            agent.create(spec("ws2"));
+            agent.delete(WS1);
+        }).get(60, TimeUnit.SECONDS);
+        gate.release.countDown();
+        reconciling.join(TimeUnit.SECONDS.toMillis(60));
+
+        assertThat(report.get().actions()).as("a workspace made or removed during the look is not repaired").isEmpty();
+        assertThat(agent.list()).singleElement().satisfies(ws -> assertThat(ws.actual().problems()).isEmpty());
+        assertThat(host.links()).hasSize(1);
     }
 
     @Test
