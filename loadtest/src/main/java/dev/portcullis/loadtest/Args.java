@@ -37,4 +37,14 @@ final class Args {
     List<String> all(String name) {
         return values.getOrDefault(name, List.of());
     }
+
+    /** The {@code --meta key=value} pairs run.sh passes (machine, commit, load...), in order, for a result file. */
+    Map<String, String> meta() {
+        Map<String, String> meta = new LinkedHashMap<>();
+        for (String entry : all("meta")) {
+            int eq = entry.indexOf('=');
+            meta.put(entry.substring(0, Math.max(eq, 0)), entry.substring(eq + 1));
+        }
+        return meta;
+    }
 }

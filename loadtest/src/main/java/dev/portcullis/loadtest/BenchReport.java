@@ -22,11 +22,7 @@ public final class BenchReport {
     public static void main(String[] argv) throws IOException {
         Args args = new Args(argv);
         List<Map<String, String>> rows = readTsv(Path.of(args.get("samples")));
-        Map<String, Object> meta = new LinkedHashMap<>();
-        for (String entry : args.all("meta")) {
-            int eq = entry.indexOf('=');
-            meta.put(entry.substring(0, eq), entry.substring(eq + 1));
-        }
+        Map<String, Object> meta = new LinkedHashMap<>(args.meta());
         // The closed-loop load generator: wrk (http1) or h2load (h2); it names the JSON section and the table.
         String generator = args.get("load-generator", "wrk");
         Map<String, Object> result = new LinkedHashMap<>();

@@ -170,11 +170,7 @@ public final class FairnessBench {
         FairnessReport.print(capacity, medians, fairMedian, offMedian, runs);
 
         Map<String, Object> result = new LinkedHashMap<>();
-        Map<String, String> meta = new LinkedHashMap<>();
-        for (String entry : args.all("meta")) {
-            int eq = entry.indexOf('=');
-            meta.put(entry.substring(0, eq), entry.substring(eq + 1));
-        }
+        Map<String, String> meta = new LinkedHashMap<>(args.meta());
         meta.put("capacity_bytes_per_second", Double.toString(capacity));
         meta.put("seconds", Double.toString(seconds));
         meta.put("warmup_seconds", Double.toString(warmup));

@@ -78,11 +78,7 @@ public final class GatewayStartup {
             results.put(store, summary);
             System.out.println("GATEWAY_START_MEDIANS " + store + " " + summary);
         }
-        Map<String, Object> meta = new LinkedHashMap<>();
-        for (String entry : args.all("meta")) {
-            int eq = entry.indexOf('=');
-            meta.put(entry.substring(0, eq), entry.substring(eq + 1));
-        }
+        Map<String, Object> meta = new LinkedHashMap<>(args.meta());
         meta.put("routes", routes);
         meta.put("runs", runs);
         String out = args.get("out", "");
@@ -125,7 +121,7 @@ public final class GatewayStartup {
                 Thread.sleep(5);
             }
             double startMillis = (System.nanoTime() - started) / 1e6;
-            double heapKib = GatewayMemory.measure(gateway.pid(), args.get("jcmd")).get("heap_used_kib");
+            double heapKib = GatewayMemory.measure(gateway.pid(), args.get("jcmd")).size("heap_used_kib");
             return new double[] {startMillis, heapKib};
         } finally {
             gateway.destroy();

@@ -164,10 +164,7 @@ public final class IdleTunnels {
         String out = args.get("out");
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("scenario", "ws-idle");
-        for (String entry : args.all("meta")) {
-            int eq = entry.indexOf('=');
-            result.put(entry.substring(0, eq), entry.substring(eq + 1));
-        }
+        result.putAll(args.meta());
         result.put("tunnels_wanted", wanted);
         result.put("tunnels_open", opened);
         result.put("stopped_because", stoppedBecause);

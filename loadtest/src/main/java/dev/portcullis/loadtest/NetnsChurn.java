@@ -371,10 +371,7 @@ public final class NetnsChurn {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode().put("scenario", "netns-churn");
         ObjectNode meta = root.putObject("meta");
-        for (String entry : args.all("meta")) {
-            int equals = entry.indexOf('=');
-            meta.put(entry.substring(0, Math.max(equals, 0)), entry.substring(equals + 1));
-        }
+        args.meta().forEach(meta::put);
         var operations = root.putArray("operations");
         for (Row row : rows()) {
             Histogram h = row.latency();

@@ -64,11 +64,7 @@ public final class RouteChurn {
             }
         }
 
-        Map<String, Object> meta = new LinkedHashMap<>();
-        for (String entry : args.all("meta")) {
-            int eq = entry.indexOf('=');
-            meta.put(entry.substring(0, eq), entry.substring(eq + 1));
-        }
+        Map<String, Object> meta = new LinkedHashMap<>(args.meta());
         meta.put("changes", changes);
         meta.put("pause_us", pauseMicros);
         meta.put("java", System.getProperty("java.version"));
