@@ -87,7 +87,6 @@ default_jvm_options() {
   major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JAVA_HOME/release")
   echo "--enable-native-access=ALL-UNNAMED"
   if [ "${major:-0}" -ge 23 ]; then echo "--sun-misc-unsafe-memory-access=allow"; fi
-  if [ "${major:-0}" -ge 22 ]; then echo "-XX:TrimNativeHeapInterval=10000"; fi
 }
 
 # Every server started here may hold thousands of sockets (ws-idle); root may raise its own limit.
