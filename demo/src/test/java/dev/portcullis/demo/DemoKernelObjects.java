@@ -1,6 +1,6 @@
 package dev.portcullis.demo;
 
-import dev.portcullis.agent.kernel.CommandResult;
+import dev.portcullis.agent.kernel.HostSupport;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.demo.workspace.NamespaceWorkspace;
 import java.util.List;
@@ -14,17 +14,7 @@ final class DemoKernelObjects {
 
     /** Why a demo here cannot have a network namespace, or empty when it can (root, ip netns add, nft). */
     static Optional<String> whyNoNamespaces() {
-        CommandResult id = COMMANDS.run("id", "-u");
-        if (!id.stdout().strip().equals("0")) {
-            return Optional.of("not running as root (id -u = " + id.stdout().strip() + ")");
-        }
-        String probe = "pcdemotest-" + ProcessHandle.current().pid();
-        CommandResult add = COMMANDS.run("ip", "netns", "add", probe);
-        if (!add.ok()) {
-            return Optional.of("'ip netns add' failed: " + add.stderr().strip());
-        }
-        COMMANDS.run("ip", "netns", "delete", probe);
-        return COMMANDS.run("nft", "list", "tables").ok() ? Optional.empty() : Optional.of("nft does not work here");
+        return HostSupport.whatIsMissing(COMMANDS, "pcdemotest-" + ProcessHandle.current().pid());
     }
 
     static List<String> namespaces() {

@@ -2,6 +2,7 @@ package dev.portcullis.demo.workspace;
 
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.kernel.HostSupport;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.agent.lifecycle.Reconciler;
 import dev.portcullis.agent.lifecycle.StepListener;
@@ -68,7 +69,8 @@ public final class NamespaceWorkspace implements DemoWorkspace {
             throws NamespaceUnavailableException {
         ProcessCommandRunner commands = new ProcessCommandRunner();
         HostNetworking host = new HostNetworking(commands);
-        Optional<String> missing = host.whatIsMissing(NAMESPACE_PREFIX + "check-" + ProcessHandle.current().pid());
+        Optional<String> missing = HostSupport.whatIsMissing(commands,
+                NAMESPACE_PREFIX + "check-" + ProcessHandle.current().pid());
         if (missing.isPresent()) {
             throw new NamespaceUnavailableException(missing.get());
         }

@@ -2,7 +2,7 @@ package dev.portcullis.agent.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.portcullis.agent.kernel.CommandResult;
+import dev.portcullis.agent.kernel.HostSupport;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 
 /**
@@ -29,25 +29,6 @@ public final class RootNetworking {
     }
 
     private static String probe() {
-        CommandResult id = COMMANDS.run("id", "-u");
-        if (!id.ok() || !id.stdout().strip().equals("0")) {
-            return "not running as root (id -u = " + id.stdout().strip() + ")";
-        }
-        for (String tool : new String[] {"ip", "nft", "tc"}) {
-            if (COMMANDS.run(tool, "-V").exitCode() == 127) {
-                return "'" + tool + "' is not installed (apt-get install nftables iproute2)";
-            }
-        }
-        String probe = "pcprobe-" + ProcessHandle.current().pid();
-        CommandResult add = COMMANDS.run("ip", "netns", "add", probe);
-        if (!add.ok()) {
-            return "'ip netns add' failed: " + add.stderr().strip();
-        }
-        COMMANDS.run("ip", "netns", "delete", probe);
-        CommandResult nft = COMMANDS.run("nft", "list", "tables");
-        if (!nft.ok()) {
-            return "'nft list tables' failed: " + nft.stderr().strip();
-        }
-        return "";
+        return HostSupport.whatIsMissing(COMMANDS, "pcprobe-" + ProcessHandle.current().pid()).orElse("");
     }
 }
