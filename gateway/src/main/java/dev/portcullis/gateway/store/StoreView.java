@@ -53,8 +53,8 @@ public final class StoreView implements ReplicaListener {
     /**
      * @param staticRoutes    the config's routes: they win over the store's
      * @param fallback        the policy of orgs without one of their own
-     * @param addressesGone   told the addresses a workspace left, stopped at or now reaches over TLS or not:
-     *                        idle connections to them would go nowhere or to the wrong place
+     * @param addressesGone   told the addresses a workspace left or stopped at: idle connections to them
+     *                        would go nowhere
      * @param accessMayNarrow told after an update that may have taken access from someone; must not block
      */
     public StoreView(RouteTable staticRoutes, OrgPolicy fallback, Consumer<Set<InetAddress>> addressesGone,
@@ -85,11 +85,8 @@ public final class StoreView implements ReplicaListener {
                     WorkspaceRoute next = after == null ? null : toWorkspaceRoute(after);
                     WorkspaceRoute previous = next == null ? editor.remove(workspaceId) : editor.put(workspaceId, next);
                     WorkspaceRoute current = editor.get(workspaceId);
-                    // Idle connections are pooled by address alone: one to a port that now speaks TLS
-                    // (or no longer does) would be reused the wrong way.
                     if (previous != null && (current == null || !current.running()
-                            || !current.address().equals(previous.address())
-                            || !current.tlsPorts().equals(previous.tlsPorts()))) {
+                            || !current.address().equals(previous.address()))) {
                         gone.add(previous.address());
                     }
                 }
