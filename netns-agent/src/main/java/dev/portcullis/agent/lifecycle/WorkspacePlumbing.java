@@ -100,7 +100,7 @@ final class WorkspacePlumbing {
 
         int egress = effectiveEgress(ws);
         if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
-            shaper.apply(ns, WORKSPACE_DEVICE, egress);
+            shaper.apply(ns, WORKSPACE_DEVICE, egress, newNamespace);
         }
         listener.after(CreateStep.EGRESS_SHAPED, ws.id());
     }

@@ -52,10 +52,18 @@ public final class EgressShaper {
         return mode;
     }
 
-    /** Sets the limit of one workspace link; 0 Mbit/s removes any limit. Idempotent; one tc process. */
-    public void apply(String namespace, String device, int mbit) {
+    /**
+     * Sets the limit of one workspace link; 0 Mbit/s removes any limit. Idempotent and convergent:
+     * the HTB root is added only when the link lacks exactly ours, because on current kernels (6.18)
+     * {@code qdisc replace} of an existing HTB root fails ("Change operation not supported"); the
+     * class and the leaf are {@code replace}d, which sets their parameters whatever they were.
+     *
+     * @param fresh the link was made just now and has only the kernel's default root: nothing to read
+     */
+    public void apply(String namespace, String device, int mbit, boolean fresh) {
+        Root root = fresh ? Root.DEFAULT : root(namespace, device);
         if (mbit == 0 || mode == ShapingMode.NONE) {
-            if (current(namespace, device).isPresent()) {
+            if (root != Root.DEFAULT) {
                 commands.check("tc", "-n", namespace, "qdisc", "del", "dev", device, "root");
             }
             return;
@@ -63,14 +71,41 @@ public final class EgressShaper {
         String rate = mbit + "mbit";
         CommandBatch tc = CommandBatch.tc(commands, namespace);
         if (mode == ShapingMode.HTB) {
-            tc.add("qdisc", "replace", "dev", device, "root", "handle", "1:", "htb", "default", "10")
-                    .add("class", "replace", "dev", device, "parent", "1:", "classid", CLASS_ID, "htb", "rate", rate,
+            if (root != Root.OURS_HTB) {
+                if (root != Root.DEFAULT) {
+                    // Someone else's root (or ours with other settings): HTB cannot be changed in place.
+                    tc.add("qdisc", "del", "dev", device, "root");
+                }
+                tc.add("qdisc", "add", "dev", device, "root", "handle", "1:", "htb", "default", "10");
+            }
+            tc.add("class", "replace", "dev", device, "parent", "1:", "classid", CLASS_ID, "htb", "rate", rate,
                             "ceil", rate)
                     .add("qdisc", "replace", "dev", device, "parent", CLASS_ID, "handle", "10:", "pfifo", "limit", "1000");
         } else {
             tc.add("qdisc", "replace", "dev", device, "root", "tbf", "rate", rate, "burst", "64kb", "latency", "50ms");
         }
         tc.run();
+    }
+
+    /** What sits at the root of a link, as far as {@link #apply} cares. */
+    private enum Root {
+        /** None, or the kernel's noqueue/pfifo_fast: nothing to remove. */
+        DEFAULT,
+        /** Exactly the HTB root apply adds: handle 1:, unclassified traffic to 1:10. */
+        OURS_HTB,
+        OTHER
+    }
+
+    private Root root(String namespace, String device) {
+        CommandResult shown = commands.run("tc", "-n", namespace, "qdisc", "show", "dev", device, "root");
+        String qdisc = shown.stdout().lines().filter(l -> l.startsWith("qdisc ")).findFirst().orElse("");
+        if (qdisc.isEmpty() || qdisc.startsWith("qdisc noqueue ") || qdisc.startsWith("qdisc pfifo_fast 0:")) {
+            return Root.DEFAULT;
+        }
+        if (qdisc.startsWith("qdisc htb 1: ") && "0x10".equals(word(qdisc, "default"))) {
+            return Root.OURS_HTB;
+        }
+        return Root.OTHER;
     }
 
     /** What is programmed now, e.g. "htb 100Mbit"; empty when the link has no Portcullis limit. One tc process. */
@@ -91,8 +126,15 @@ public final class EgressShaper {
         if (!qdisc.startsWith("qdisc htb 1: ")) {
             return Optional.empty();
         }
+        String defaultClass = word(qdisc, "default");
         return shown.stdout().lines().filter(l -> l.startsWith("class htb " + CLASS_ID + " ")).findFirst()
-                .map(htbClass -> "htb " + word(htbClass, "rate"));
+                .map(htbClass -> {
+                    // rate alone when the class is as apply makes it; anything else is spelled out, so it differs.
+                    String rate = word(htbClass, "rate");
+                    String ceil = word(htbClass, "ceil");
+                    return "htb " + rate + (ceil.equals(rate) ? "" : " ceil " + ceil)
+                            + (defaultClass.equals("0x10") ? "" : " default " + defaultClass);
+                });
     }
 
     /** The rate string tc prints for a limit, to compare desired with actual. */

@@ -1,6 +1,5 @@
 package dev.portcullis.agent.lifecycle;
 
-import static dev.portcullis.agent.lifecycle.WorkspaceLifecycleTest.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,13 +16,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.portcullis.agent.workspace.WorkspaceSpec;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
+/** Every reconcile test runs twice: without egress shaping, and with a limit (the HTB tree is repaired too). */
+@ParameterizedClass(name = "egressMbit={0}")
+@ValueSource(ints = {0, 50})
 class ReconcileTest {
+
+    @Parameter
+    int egressMbit;
 
     private static final WorkspaceId WS1 = WorkspaceId.of("ws1");
 
@@ -49,6 +59,10 @@ class ReconcileTest {
     @AfterEach
     void cleanUp() {
         TestHost.cleanUp(host, agent);
+    }
+
+    private WorkspaceSpec shaped(String id) {
+        return new WorkspaceSpec(WorkspaceId.of(id), "alice", "acme", Optional.empty(), egressMbit);
     }
 
     private WorkspaceNetworks start(StepListener listener) {
@@ -90,7 +104,7 @@ class ReconcileTest {
         GatedCommands gate = new GatedCommands(commands);
         agent = new WorkspaceNetworks(host.config().build(), gate, routes, StepListener.NONE, Clock.systemUTC());
         agent.start();
-        agent.create(spec("ws1"));
+        agent.create(shaped("ws1"));
         AtomicReference<Reconciler.Report> report = new AtomicReference<>();
         Thread reconciling = new Thread(() -> report.set(agent.reconcile()), "portcullis-test-reconcile");
         gate.gated = reconciling;
@@ -99,7 +113,7 @@ class ReconcileTest {
 
         // Each would wait for the pass to end if looking held the agent's lock: the test would fail here.
         CompletableFuture.runAsync(() -> {
-            agent.create(spec("ws2"));
+            agent.create(shaped("ws2"));
             agent.delete(WS1);
         }).get(60, TimeUnit.SECONDS);
         gate.release.countDown();
@@ -113,7 +127,7 @@ class ReconcileTest {
     @Test
     void repairsADeletedLink() {
         agent = start(StepListener.NONE);
-        String link = agent.create(spec("ws1")).desired().hostInterface();
+        String link = agent.create(shaped("ws1")).desired().hostInterface();
         commands.check("ip", "link", "delete", "dev", link);
 
         Reconciler.Report report = agent.reconcile();
@@ -125,7 +139,7 @@ class ReconcileTest {
     @Test
     void rebuildsADeletedNamespace() {
         agent = start(StepListener.NONE);
-        agent.create(spec("ws1"));
+        agent.create(shaped("ws1"));
         commands.check("ip", "netns", "delete", host.namespacePrefix() + "ws1");
 
         agent.reconcile();
@@ -137,7 +151,7 @@ class ReconcileTest {
     @Test
     void restoresAMissingSetElement() {
         agent = start(StepListener.NONE);
-        String address = agent.create(spec("ws1")).address();
+        String address = agent.create(shaped("ws1")).address();
         commands.check("nft", "delete", "element", "inet", host.tableName(), "ws_addrs", "{ " + address + " }");
         assertThat(agent.get(WS1).actual().problems()).containsExactly("nftables elements missing");
 
@@ -163,7 +177,7 @@ class ReconcileTest {
     @Test
     void removesOrphanSetElementsAndLinks() {
         agent = start(StepListener.NONE);
-        agent.create(spec("ws1"));
+        agent.create(shaped("ws1"));
         String orphanLink = host.tag() + "0123456789";
         commands.check("ip", "link", "add", orphanLink, "type", "veth", "peer", "name", host.tag() + "peer");
         commands.check("nft", "add", "element", "inet", host.tableName(), "ws_ifaces", "{ \"" + orphanLink + "\" }");
@@ -179,7 +193,7 @@ class ReconcileTest {
     @Test
     void reloadsADeletedTableWithEveryWorkspace() {
         agent = start(StepListener.NONE);
-        agent.create(spec("ws1"));
+        agent.create(shaped("ws1"));
         commands.check("nft", "delete", "table", "inet", host.tableName());
 
         agent.reconcile();
@@ -191,8 +205,8 @@ class ReconcileTest {
     @Test
     void findsNothingToDoWhenEverythingIsInSync() {
         agent = start(StepListener.NONE);
-        agent.create(spec("ws1"));
-        agent.create(spec("ws2"));
+        agent.create(shaped("ws1"));
+        agent.create(shaped("ws2"));
 
         assertThat(agent.reconcile().actions()).isEmpty();
     }
@@ -200,7 +214,7 @@ class ReconcileTest {
     @Test
     void replacesATableWhoseRulesWereChanged() {
         agent = start(StepListener.NONE);
-        agent.create(spec("ws1"));
+        agent.create(shaped("ws1"));
         commands.check("nft", "flush", "chain", "inet", host.tableName(), "workspace_in");
 
         Reconciler.Report report = agent.reconcile();
@@ -220,7 +234,7 @@ class ReconcileTest {
                 throw new SimulatedCrash(step);
             }
         });
-        assertThatThrownBy(() -> crashing.create(spec("ws1"))).isInstanceOf(SimulatedCrash.class);
+        assertThatThrownBy(() -> crashing.create(shaped("ws1"))).isInstanceOf(SimulatedCrash.class);
 
         agent = start(StepListener.NONE);
 
@@ -233,6 +247,40 @@ class ReconcileTest {
     }
 
     @Test
+    void repeatingACreateWithTheSameParametersConverges() {
+        agent = start(StepListener.NONE);
+        WorkspaceStatus first = agent.create(shaped("ws1"));
+
+        WorkspaceStatus again = agent.create(shaped("ws1"));
+
+        assertThat(again.desired()).isEqualTo(first.desired());
+        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+    }
+
+    @Test
+    void repairsAnEgressLimitChangedBehindTheAgentsBack() {
+        agent = start(StepListener.NONE);
+        agent.create(shaped("ws1"));
+        String ns = host.namespacePrefix() + "ws1";
+        if (egressMbit > 0) {
+            commands.check("tc", "-n", ns, "class", "change", "dev", "eth0", "parent", "1:", "classid", "1:10", "htb",
+                    "rate", "10gbit", "ceil", "10gbit");
+        } else {
+            commands.check("tc", "-n", ns, "qdisc", "add", "dev", "eth0", "root", "handle", "1:", "htb", "default", "10");
+            commands.check("tc", "-n", ns, "class", "add", "dev", "eth0", "parent", "1:", "classid", "1:10", "htb",
+                    "rate", "10gbit");
+        }
+        assertThat(agent.get(WS1).actual().egress()).isEqualTo("htb 10Gbit");
+
+        Reconciler.Report report = agent.reconcile();
+
+        assertThat(report.actions()).singleElement().asString().startsWith("repaired ws1: egress is 'htb 10Gbit'");
+        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+        assertThat(agent.get(WS1).actual().egress()).isEqualTo(egressMbit > 0 ? "htb 50Mbit" : "");
+        assertThat(agent.reconcile().actions()).isEmpty();
+    }
+
+    @Test
     void aFailedCreateLeavesNothingAndFreesTheAddress() {
         WorkspaceNetworks failing = start((step, id) -> {
             if (step == CreateStep.WORKSPACE_SIDE_SET && id.equals(WS1)) {
@@ -240,12 +288,12 @@ class ReconcileTest {
             }
         });
         agent = failing;
-        assertThatThrownBy(() -> failing.create(spec("ws1"))).hasMessage("injected failure");
+        assertThatThrownBy(() -> failing.create(shaped("ws1"))).hasMessage("injected failure");
 
         assertThat(failing.list()).isEmpty();
         assertThat(host.namespaces()).isEmpty();
         assertThat(host.links()).isEmpty();
-        assertThat(failing.create(spec("ws2")).address()).isEqualTo("10.213.20.1");
+        assertThat(failing.create(shaped("ws2")).address()).isEqualTo("10.213.20.1");
         assertThat(List.copyOf(routes.published().keySet())).containsExactly("ws2");
     }
 }
