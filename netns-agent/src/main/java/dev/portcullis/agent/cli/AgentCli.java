@@ -5,6 +5,7 @@ import dev.portcullis.agent.api.ApiJson;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.config.AgentConfigLoader;
 import dev.portcullis.agent.config.ConfigException;
+import dev.portcullis.policy.WorkspaceId;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -120,9 +121,24 @@ public final class AgentCli implements Runnable {
         }
     }
 
+    /**
+     * The API's own id rule, applied before anything is sent: an id is put into the request's path,
+     * where '?', '#', '/', CR/LF or non-ASCII would address another workspace or inject a header.
+     */
+    static final class WorkspaceIdConverter implements CommandLine.ITypeConverter<WorkspaceId> {
+        @Override
+        public WorkspaceId convert(String value) {
+            String problem = WorkspaceId.problemWith(value);
+            if (problem != null) {
+                throw new CommandLine.TypeConversionException(problem.replace("\r", "\\r").replace("\n", "\\n"));
+            }
+            return WorkspaceId.of(value);
+        }
+    }
+
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create (or converge) the network of a workspace.")
     static final class Create extends ClientCommand {
-        @Parameters(index = "0", description = "workspace id") String id;
+        @Parameters(index = "0", description = "workspace id", converter = WorkspaceIdConverter.class) WorkspaceId id;
         @Option(names = "--owner", required = true) String owner;
         @Option(names = "--org", required = true) String org;
         @Option(names = "--address", description = "a free workspace address in the range (default: the agent picks)") String address;
@@ -130,7 +146,7 @@ public final class AgentCli implements Runnable {
 
         @Override
         AgentClient.Reply send(AgentClient client) throws IOException {
-            ObjectNode body = ApiJson.MAPPER.createObjectNode().put("id", id).put("owner", owner).put("org", org);
+            ObjectNode body = ApiJson.MAPPER.createObjectNode().put("id", id.value()).put("owner", owner).put("org", org);
             if (address != null) body.put("address", address);
             if (egressMbit != null) body.put("egressMbit", egressMbit);
             return client.send("POST", "/v1/workspaces", ApiJson.MAPPER.writeValueAsString(body));
@@ -139,21 +155,21 @@ public final class AgentCli implements Runnable {
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete the network of a workspace, leaving nothing behind.")
     static final class Delete extends ClientCommand {
-        @Parameters(index = "0", description = "workspace id") String id;
+        @Parameters(index = "0", description = "workspace id", converter = WorkspaceIdConverter.class) WorkspaceId id;
 
         @Override
         AgentClient.Reply send(AgentClient client) throws IOException {
-            return client.send("DELETE", "/v1/workspaces/" + id, null);
+            return client.send("DELETE", "/v1/workspaces/" + AgentClient.pathSegment(id.value()), null);
         }
     }
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "One workspace: desired and actual state side by side.")
     static final class Get extends ClientCommand {
-        @Parameters(index = "0", description = "workspace id") String id;
+        @Parameters(index = "0", description = "workspace id", converter = WorkspaceIdConverter.class) WorkspaceId id;
 
         @Override
         AgentClient.Reply send(AgentClient client) throws IOException {
-            return client.send("GET", "/v1/workspaces/" + id, null);
+            return client.send("GET", "/v1/workspaces/" + AgentClient.pathSegment(id.value()), null);
         }
     }
 

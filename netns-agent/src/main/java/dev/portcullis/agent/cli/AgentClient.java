@@ -31,6 +31,9 @@ public final class AgentClient {
     }
 
     public Reply send(String method, String path, String jsonBody) throws IOException {
+        if (!path.matches("/[A-Za-z0-9._~%/-]*")) {
+            throw new IllegalArgumentException("path: '" + path + "' (expected: an encoded path, see pathSegment)");
+        }
         byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
         String head = method + " " + path + " HTTP/1.1\r\n"
                 + "Host: portcullis-agent\r\n"
@@ -55,6 +58,25 @@ public final class AgentClient {
             }
             return parse(response.toString(StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * Percent-encodes one path segment: everything but RFC 3986's unreserved characters, byte by byte
+     * in UTF-8. Hand-written because the JDK has no path-segment encoder (URLEncoder is for forms and
+     * turns ' ' into '+'; URI leaves '/' alone). Ids are validated first; this is the second wall.
+     */
+    public static String pathSegment(String value) {
+        StringBuilder encoded = new StringBuilder();
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~".indexOf(c) >= 0) {
+                encoded.append(c);
+            } else {
+                encoded.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+            }
+        }
+        return encoded.toString();
     }
 
     private static void write(SocketChannel channel, byte[] bytes) throws IOException {

@@ -57,6 +57,26 @@ class AgentCliTest {
         assertThat(run.err()).contains("cannot reach the agent at");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"ws1?x=1", "victim#x", "ws1/../x", "wsä1", "ws1\r\nX-Injected: 1", "WS1"})
+    void refusesAnIdTheApiWouldRefuseBeforeSendingAnything(String id) {
+        for (String command : new String[] {"delete", "get", "create"}) {
+            Run run = command.equals("create")
+                    ? cli(command, id, "--owner", "alice", "--org", "acme", "--socket", dir.resolve("nobody.sock").toString())
+                    : cli(command, id, "--socket", dir.resolve("nobody.sock").toString());
+
+            assertThat(run.exit()).as(command).isEqualTo(CommandLine.ExitCode.USAGE);
+            assertThat(run.err()).as(command).contains("workspace id:").contains("expected: 1-57 characters of a-z")
+                    .doesNotContain("cannot reach the agent");
+        }
+    }
+
+    @Test
+    void encodesEveryPathSegmentByteThatIsNotUnreserved() {
+        assertThat(AgentClient.pathSegment("ws-1.a_b~")).isEqualTo("ws-1.a_b~");
+        assertThat(AgentClient.pathSegment("ws1?x=1#y/ä\r\n")).isEqualTo("ws1%3Fx%3D1%23y%2F%C3%A4%0D%0A");
+    }
+
     @Test
     void createGetDeleteThroughTheCli() {
         RootNetworking.assumeAvailable();
@@ -67,6 +87,8 @@ class AgentCliTest {
                 Run created = cli("create", "ws1", "--owner", "alice", "--org", "acme", "--egress-mbit", "20", "--socket", socket);
                 Run missing = cli("get", "nosuch", "--socket", socket);
                 Run status = cli("status", "--socket", socket);
+                Run deleteWithQuery = cli("delete", "ws1?x=1", "--socket", socket);
+                Run stillThere = cli("get", "ws1", "--socket", socket);
                 Run deleted = cli("delete", "ws1", "--socket", socket);
 
                 assertThat(created.exit()).as(created.err()).isZero();
@@ -74,6 +96,8 @@ class AgentCliTest {
                 assertThat(missing.exit()).isEqualTo(AgentCli.REFUSED);
                 assertThat(missing.err()).contains("404 workspace nosuch does not exist");
                 assertThat(status.out()).contains("\"shaping\"");
+                assertThat(deleteWithQuery.exit()).isEqualTo(CommandLine.ExitCode.USAGE);
+                assertThat(stillThere.exit()).as("'ws1?x=1' must not delete ws1").isZero();
                 assertThat(deleted.exit()).isZero();
             } finally {
                 daemon.agent().removeEverything();
