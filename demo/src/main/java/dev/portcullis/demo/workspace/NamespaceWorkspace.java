@@ -70,7 +70,7 @@ public final class NamespaceWorkspace implements DemoWorkspace {
         ProcessCommandRunner commands = new ProcessCommandRunner();
         HostNetworking host = new HostNetworking(commands);
         Optional<String> missing = HostSupport.whatIsMissing(commands,
-                NAMESPACE_PREFIX + "check-" + ProcessHandle.current().pid());
+                NAMESPACE_PREFIX + "_check_" + ProcessHandle.current().pid()); // "_": no workspace id has it
         if (missing.isPresent()) {
             throw new NamespaceUnavailableException(missing.get());
         }

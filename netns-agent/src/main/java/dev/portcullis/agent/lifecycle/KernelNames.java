@@ -21,6 +21,7 @@ public final class KernelNames {
 
     public static final String WORKSPACE_DEVICE = "eth0";
     private static final int HASH_HEX = 10;
+    private static final String PROBE_MARK = "_probe_";
 
     private final String namespacePrefix;
     private final String interfacePrefix;
@@ -31,6 +32,23 @@ public final class KernelNames {
         this.namespacePrefix = config.namespacePrefix();
         this.interfacePrefix = config.interfacePrefix();
         this.ownInterface = Pattern.compile(Pattern.quote(interfacePrefix) + "[0-9a-f]{" + HASH_HEX + "}");
+    }
+
+    /**
+     * A throwaway namespace for probing the kernel (tc qdiscs at start). The '_' is not allowed in a
+     * workspace id, so no workspace's namespace can ever have this name.
+     */
+    public String probeNamespace() {
+        return namespacePrefix + PROBE_MARK + ProcessHandle.current().pid();
+    }
+
+    /** A probe namespace of this agent's prefix left by an agent process that no longer runs (killed mid-probe). */
+    public boolean isStaleProbe(String namespace) {
+        if (!namespace.startsWith(namespacePrefix + PROBE_MARK)) {
+            return false;
+        }
+        String pid = namespace.substring(namespacePrefix.length() + PROBE_MARK.length());
+        return pid.matches("[0-9]{1,10}") && ProcessHandle.of(Long.parseLong(pid)).isEmpty();
     }
 
     public String namespace(WorkspaceId id) {

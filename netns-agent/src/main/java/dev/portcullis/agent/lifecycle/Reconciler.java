@@ -143,7 +143,10 @@ public final class Reconciler {
             }
         }
         for (String ns : ip.namespaces()) {
-            if (names.workspaceOfNamespace(ns).isPresent() && !wantedNamespaces.contains(ns)) {
+            if (names.isStaleProbe(ns)) {
+                ip.deleteNamespace(ns);
+                actions.add("deleted stale probe namespace " + ns);
+            } else if (names.workspaceOfNamespace(ns).isPresent() && !wantedNamespaces.contains(ns)) {
                 ip.deleteNamespace(ns);
                 actions.add("deleted orphan namespace " + ns);
             }

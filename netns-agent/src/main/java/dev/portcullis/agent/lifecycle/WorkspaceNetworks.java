@@ -62,7 +62,7 @@ public final class WorkspaceNetworks {
         this.ip = new IpRoute(commands);
         this.nft = new Nft(commands);
         this.ruleset = new Ruleset(config);
-        ShapingMode mode = EgressShaper.probe(commands, config.namespacePrefix() + "probe-" + ProcessHandle.current().pid());
+        ShapingMode mode = EgressShaper.probe(commands, names.probeNamespace());
         log.info("egress shaping: {} (probed tc qdiscs at start)", mode);
         this.shaper = new EgressShaper(commands, mode);
         this.plumbing = new WorkspacePlumbing(config, names, ip, nft, ruleset, shaper);

@@ -167,11 +167,16 @@ class ReconcileTest {
         String foreign = host.peerNamespacePrefix() + "keep";
         commands.check("ip", "netns", "add", orphan);
         commands.check("ip", "netns", "add", foreign);
+        String staleProbe = host.namespacePrefix() + "_probe_2147483647"; // beyond pid_max: its agent is gone
+        String liveProbe = host.namespacePrefix() + "_probe_" + ProcessHandle.current().pid();
+        commands.check("ip", "netns", "add", staleProbe);
+        commands.check("ip", "netns", "add", liveProbe);
 
         Reconciler.Report report = agent.reconcile();
 
-        assertThat(report.actions()).contains("deleted orphan namespace " + orphan);
-        assertThat(commands.check("ip", "netns", "list").stdout()).doesNotContain(orphan).contains(foreign);
+        assertThat(report.actions()).contains("deleted orphan namespace " + orphan, "deleted stale probe namespace " + staleProbe);
+        assertThat(commands.check("ip", "netns", "list").stdout()).doesNotContain(orphan).doesNotContain(staleProbe)
+                .contains(foreign).contains(liveProbe);
     }
 
     @Test

@@ -117,6 +117,21 @@ class WorkspaceLifecycleTest {
     }
 
     @Test
+    void aRestartLeavesAWorkspaceNamedLikeTheStartUpProbeAlone() {
+        String id = "probe-" + ProcessHandle.current().pid(); // what the start-up tc probe used to call its namespace
+        agent.create(spec(id));
+        String namespace = host.namespacePrefix() + id;
+        ProcessCommandRunner commands = new ProcessCommandRunner();
+        // Stands for the workspace's processes: only the namespace itself carries it, a rebuilt one does not.
+        commands.check("ip", "-n", namespace, "addr", "add", "127.0.0.2/8", "dev", "lo");
+
+        agent = start(host.config().build());
+
+        assertThat(commands.check("ip", "-n", namespace, "-4", "addr", "show", "dev", "lo").stdout())
+                .as("the same namespace, not a rebuilt one").contains("127.0.0.2/8");
+    }
+
+    @Test
     void repeatingACreateWithTheSameParametersChangesNothing() {
         WorkspaceStatus first = agent.create(spec("ws1"));
 
