@@ -39,6 +39,7 @@ import java.util.Optional;
  *                          {@code routes} still win); excludes {@code routeFiles} and {@code access.stateDirectory}
  * @param hostRouteRanges   the networks host agents may publish workspace addresses in, through the host
  *                          API (which needs {@code identity} and {@code store}); empty: the host API is off
+ * @param forwarding        which forwarding headers workspaces receive besides {@code X-Forwarded-*}
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -57,7 +58,8 @@ public record GatewayConfig(
         AccessSettings access,
         Optional<FairnessSettings> fairness,
         Optional<StoreSettings> store,
-        List<AddressRange> hostRouteRanges) {
+        List<AddressRange> hostRouteRanges,
+        Forwarding forwarding) {
 
     public GatewayConfig {
         hostRouteRanges = List.copyOf(hostRouteRanges);
@@ -84,6 +86,7 @@ public record GatewayConfig(
         requireNonNull(access, "access");
         requireNonNull(fairness, "fairness");
         requireNonNull(store, "store");
+        requireNonNull(forwarding, "forwarding");
         if (store.isPresent() && !routeFiles.isEmpty()) {
             throw new IllegalArgumentException("routeFiles: set together with store (expected: one of them;"
                     + " with a store, agents publish routes there)");
@@ -157,6 +160,7 @@ public record GatewayConfig(
         private FairnessSettings fairness;
         private StoreSettings store;
         private List<AddressRange> hostRouteRanges = List.of();
+        private Forwarding forwarding = Forwarding.DEFAULTS;
 
         private Builder() {}
 
@@ -245,13 +249,18 @@ public record GatewayConfig(
             return this;
         }
 
+        public Builder forwarding(Forwarding forwarding) {
+            this.forwarding = requireNonNull(forwarding, "forwarding");
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
                     Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store),
-                    hostRouteRanges);
+                    hostRouteRanges, forwarding);
         }
     }
 }

@@ -62,6 +62,8 @@ public final class GatewayConfigFile {
     public FairnessSection fairness;
     @JsonProperty("hostRoutes")
     public HostRoutesSection hostRoutes;
+    @JsonProperty("forwarding")
+    public ForwardingSection forwarding;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -146,7 +148,18 @@ public final class GatewayConfigFile {
                 access == null ? AccessSettings.DEFAULTS : access.toSettings(folder),
                 fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()),
                 store == null ? Optional.empty() : Optional.of(store.toSettings()),
-                hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null));
+                hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null),
+                forwarding == null ? Forwarding.DEFAULTS : forwarding.toForwarding());
+    }
+
+    /** {@code forwarding}: the headers that tell a workspace who called and how (docs/configuration.md). */
+    public static final class ForwardingSection {
+        @JsonProperty("forwardedHeader")
+        public Boolean forwardedHeader;
+
+        Forwarding toForwarding() {
+            return new Forwarding(Boolean.TRUE.equals(forwardedHeader));
+        }
     }
 
     /** {@code hostRoutes}: host agents publishing their routes through the admin listener (docs/store.md). */

@@ -8,10 +8,13 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** Turns a client's request into the one the workspace receives, and cleans responses on the way back. */
 final class ForwardedRequests {
@@ -26,6 +29,11 @@ final class ForwardedRequests {
             AsciiString.cached("forwarded"), AsciiString.cached("x-forwarded-for"), AsciiString.cached("x-forwarded-host"),
             AsciiString.cached("x-forwarded-proto"), AsciiString.cached("x-forwarded-port"), AsciiString.cached("x-real-ip"),
             AsciiString.cached("x-portcullis-identity"));
+
+    // Netty's HTTP/2-to-HTTP/1 translation adds these (x-http2-scheme, x-http2-stream-id, ...) to
+    // describe the stream; they are the gateway's own bookkeeping, and a client may send them too.
+    private static final List<AsciiString> CODEC_INTERNAL = Stream.of(HttpConversionUtil.ExtensionHeaderNames.values())
+            .map(HttpConversionUtil.ExtensionHeaderNames::text).toList();
 
     private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
@@ -42,8 +50,13 @@ final class ForwardedRequests {
                 && headers.contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
     }
 
+    /**
+     * The request as the workspace receives it: HTTP/1.1 in origin form, without hop-by-hop, codec
+     * or gateway-set headers from the client, with {@code X-Forwarded-For/-Proto/-Host/-Port} set by
+     * the gateway and, when {@code forwardedHeader}, RFC 7239 {@code Forwarded} too.
+     */
     static HttpRequest toWorkspace(HttpRequest request, PortHost.WorkspacePort target, InetSocketAddress client,
-                                   int listenerPort, boolean webSocketUpgrade) {
+                                   int listenerPort, boolean webSocketUpgrade, boolean forwardedHeader) {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
         HttpRequest forwarded = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(),
@@ -54,6 +67,9 @@ final class ForwardedRequests {
         for (AsciiString name : GATEWAY_SET) {
             headers.remove(name);
         }
+        for (AsciiString name : CODEC_INTERNAL) {
+            headers.remove(name);
+        }
         if (chunked) {
             HttpUtil.setTransferEncodingChunked(forwarded, true);
         }
@@ -61,13 +77,17 @@ final class ForwardedRequests {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, upgrade);
         }
         String host = listenerPort == 443 ? target.hostName() : target.hostName() + ":" + listenerPort;
-        String clientIp = client.getAddress().getHostAddress();
+        // RFC 5952 text (::1, 2001:db8::7), not Java's 0:0:0:0:0:0:0:1. The gateway is the first
+        // proxy: the client's own X-Forwarded-For was dropped above, so the list starts with the client.
+        String clientIp = NetUtil.toAddressString(client.getAddress());
         headers.set(HttpHeaderNames.HOST, host)
                 .set(X_FORWARDED_FOR, clientIp)
                 .set(X_FORWARDED_HOST, host)
                 .set(X_FORWARDED_PROTO, "https")
-                .set(X_FORWARDED_PORT, listenerPort)
-                .set(FORWARDED, "for=" + forwardedNode(clientIp) + ";host=\"" + host + "\";proto=https");
+                .set(X_FORWARDED_PORT, listenerPort);
+        if (forwardedHeader) {
+            headers.set(FORWARDED, "for=" + forwardedNode(clientIp) + ";host=\"" + host + "\";proto=https");
+        }
         return forwarded;
     }
 

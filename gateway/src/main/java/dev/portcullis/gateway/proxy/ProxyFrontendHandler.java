@@ -174,7 +174,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(request);
                 exchange.routedTo(route.target().workspaceId(), route.target().port());
                 forwardedHead = ForwardedRequests.toWorkspace(request, route.target(),
-                        (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade);
+                        (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade,
+                        route.forwardedHeader());
                 if (settings.access().isPresent()) {
                     authorizeThenForward(request, settings.access().get());
                 } else {

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.config.Forwarding;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.fairness.Fairness;
@@ -24,6 +25,7 @@ import java.util.function.Supplier;
  * @param access             when present, every request is authenticated and decided by the policy;
  *                           when absent, every workspace port is open to anyone (development only)
  * @param fairness           hands out each relay flow's bandwidth gate; {@link Fairness#OFF} when not configured
+ * @param forwarding         which forwarding headers workspaces receive besides {@code X-Forwarded-*}
  */
 public record ProxySettings(
         List<String> baseDomains,
@@ -33,7 +35,8 @@ public record ProxySettings(
         Limits limits,
         GatewayMetrics metrics,
         Optional<AccessControl> access,
-        Fairness fairness) {
+        Fairness fairness,
+        Forwarding forwarding) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
@@ -43,11 +46,12 @@ public record ProxySettings(
         requireNonNull(metrics, "metrics");
         requireNonNull(access, "access");
         requireNonNull(fairness, "fairness");
+        requireNonNull(forwarding, "forwarding");
     }
 
-    /** Settings without bandwidth fairness. */
+    /** Settings without bandwidth fairness, with the default forwarding headers. */
     public ProxySettings(List<String> baseDomains, Supplier<RouteTable> routes, UpstreamPools pools, Timeouts timeouts,
                          Limits limits, GatewayMetrics metrics, Optional<AccessControl> access) {
-        this(baseDomains, routes, pools, timeouts, limits, metrics, access, Fairness.OFF);
+        this(baseDomains, routes, pools, timeouts, limits, metrics, access, Fairness.OFF, Forwarding.DEFAULTS);
     }
 }

@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.config.Forwarding;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import io.netty.handler.codec.TooLongFrameException;
@@ -20,7 +21,9 @@ final class RequestRouting {
     sealed interface Outcome {}
 
     /** The request may go to {@code address}, the workspace port {@code target}, over TLS if {@code tls}. */
-    record Routed(PortHost.WorkspacePort target, InetSocketAddress address, boolean tls) implements Outcome {}
+    /** @param forwardedHeader whether the workspace receives RFC 7239 {@code Forwarded} (the gateway's or the route's choice) */
+    record Routed(PortHost.WorkspacePort target, InetSocketAddress address, boolean tls, boolean forwardedHeader)
+            implements Outcome {}
 
     /** The gateway answers the request itself. */
     record Refused(ProxyError error, String detail) implements Outcome {}
@@ -56,7 +59,11 @@ final class RequestRouting {
                     + "' is not running. Start it, then try again.");
         }
         return new Routed(target, new InetSocketAddress(route.address(), target.port()),
-                route.tlsPorts().contains(target.port()));
+                route.tlsPorts().contains(target.port()), settings.forwarding().forwardedHeader() || asksForForwarded(route));
+    }
+
+    private static boolean asksForForwarded(WorkspaceRoute route) {
+        return route.owner() != null && "true".equals(route.owner().labels().get(Forwarding.ROUTE_LABEL));
     }
 
     /** Why Netty's decoder refused a message, as the answer the client gets. */

@@ -167,7 +167,7 @@ public final class GatewayServer implements AutoCloseable {
             fairness = FairShareScheduler.start(config.fairness().get(), metrics);
         }
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
-                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness);
+                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness, config.forwarding());
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)

@@ -84,6 +84,35 @@ class GatewayConfigFileTest {
     }
 
     @Test
+    void forwardedHeaderIsOffUnlessTheFileTurnsItOn() throws Exception {
+        String base = """
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                """;
+
+        assertThat(GatewayConfigFile.load(write(base)).forwarding()).isEqualTo(Forwarding.DEFAULTS);
+        assertThat(Forwarding.DEFAULTS.forwardedHeader()).isFalse();
+        assertThat(GatewayConfigFile.load(write(base + "forwarding:\n  forwardedHeader: true\n")).forwarding())
+                .isEqualTo(new Forwarding(true));
+    }
+
+    @Test
+    void forwardingWithAnUnknownKeyIsRefusedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                forwarding:
+                  forwarded: true
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":5:")
+                .hasMessageContaining("forwarding.forwarded: unknown key (expected one of: [forwardedHeader])");
+    }
+
+    @Test
     void misspeltKeyIsReportedWithItsLine() throws Exception {
         Path file = write("""
                 listen: ["127.0.0.1:8443"]
