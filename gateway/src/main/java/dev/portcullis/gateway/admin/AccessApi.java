@@ -219,6 +219,7 @@ public final class AccessApi implements AutoCloseable {
         ShareLevel level = level(request.path("level"), "level");
         Set<String> users = strings(request.path("users"), "users");
         Set<String> groups = strings(request.path("groups"), "groups");
+        Set<String> allowedOrigins = strings(request.path("allowedOrigins"), "allowedOrigins");
         Instant expires = null;
         if (request.hasNonNull("expires")) {
             try {
@@ -233,7 +234,7 @@ public final class AccessApi implements AutoCloseable {
         }
         PortShare share;
         try {
-            share = new PortShare(port, level, users, groups, expires);
+            share = new PortShare(port, level, users, groups, expires, allowedOrigins);
         } catch (IllegalArgumentException e) {
             throw new BadCall(422, "invalid-share", e.getMessage());
         }
@@ -320,6 +321,9 @@ public final class AccessApi implements AutoCloseable {
         share.groups().stream().sorted().forEach(entry.putArray("groups")::add);
         if (share.expiresAt() != null) {
             entry.put("expires", share.expiresAt().toString());
+        }
+        if (!share.allowedOrigins().isEmpty()) {
+            share.allowedOrigins().stream().sorted().forEach(entry.putArray("allowedOrigins")::add);
         }
         return entry;
     }

@@ -1,20 +1,24 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.pages.Pages;
+import dev.portcullis.policy.ReasonCodes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The gateway's own answers: a short page for a browser, JSON for everything else. Each says what
- * happened in words; none carries a stack trace or anything the client sent back unescaped.
+ * The gateway's own answers: a page for a browser navigating ({@link Pages}), JSON for everything
+ * else. Each says what happened in words; none carries a stack trace or anything the client sent
+ * back unescaped.
  */
 final class ErrorResponses {
     /** Expires the gateway's cookie in a browser, when the token in it no longer verifies. */
@@ -48,21 +52,32 @@ final class ErrorResponses {
     }
 
     static FullHttpResponse create(ByteBufAllocator allocator, ProxyError error, String detail, boolean browser) {
-        return create(allocator, error, detail, List.of(), browser);
+        return create(allocator, error, detail, List.of(), browser ? Pages.Context.UNKNOWN : null, false);
     }
 
-    /** @param reasons the policy's reason codes when access was denied, listed in the answer */
+    /**
+     * @param reasons the policy's reason codes when access was denied, listed in the answer
+     * @param page    what a page may tell the person, or null when the client is not a browser
+     *                navigating (it then gets JSON)
+     * @param signInExpired the browser's sign-in cookie no longer verifies
+     */
     static FullHttpResponse create(ByteBufAllocator allocator, ProxyError error, String detail, List<String> reasons,
-                                   boolean browser) {
-        String body = browser ? html(error, detail) : json(error, detail, reasons);
+                                   Pages.Context page, boolean signInExpired) {
+        Pages.Page html = page == null ? null : page(error, detail, reasons, page, signInExpired);
+        String body = html == null ? json(error, detail, reasons) : html.html();
         ByteBuf content = allocator.buffer(body.length());
         content.writeCharSequence(body, StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, error.status(), content);
         response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, browser ? "text/html; charset=utf-8" : "application/json")
+                .set(HttpHeaderNames.CONTENT_TYPE, html != null ? "text/html; charset=utf-8" : "application/json")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
                 .set("x-content-type-options", "nosniff");
+        if (html != null) {
+            response.headers()
+                    .set(HttpHeaderNames.CONTENT_SECURITY_POLICY, html.contentSecurityPolicy())
+                    .set("referrer-policy", "no-referrer");
+        }
         if (error == ProxyError.UNAUTHENTICATED) {
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"portcullis\"");
         }
@@ -72,15 +87,30 @@ final class ErrorResponses {
         return response;
     }
 
-    /** Whether the client asked for a page: browsers navigating send {@code Accept: text/html,...}. */
-    static boolean wantsHtml(String accept) {
+    /**
+     * Whether the client is a browser navigating (it gets a page): {@code Sec-Fetch-Mode: navigate},
+     * or, from browsers too old for Fetch Metadata, {@code Accept: text/html,...}.
+     */
+    static boolean wantsPage(HttpHeaders headers) {
+        String mode = headers.get("sec-fetch-mode");
+        if (mode != null) {
+            return mode.equals("navigate");
+        }
+        String accept = headers.get(HttpHeaderNames.ACCEPT);
         return accept != null && accept.contains("text/html");
     }
 
-    private static String html(ProxyError error, String detail) {
-        return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + error.status().code() + " "
-                + escapeHtml(error.title()) + "</title></head><body><h1>" + escapeHtml(error.title())
-                + "</h1><p>" + escapeHtml(detail) + "</p><hr><p>Portcullis gateway</p></body></html>\n";
+    private static Pages.Page page(ProxyError error, String detail, List<String> reasons, Pages.Context context,
+                                   boolean signInExpired) {
+        return switch (error) {
+            case UNAUTHENTICATED, QUERY_TOKEN_REUSED -> Pages.signInNeeded(context, signInExpired, detail, null);
+            case FORBIDDEN -> reasons.contains(ReasonCodes.SHARE_EXPIRED)
+                    ? Pages.accessRevoked(context, reasons, detail, null)
+                    : Pages.accessDenied(context, reasons, detail, null);
+            case WORKSPACE_NOT_RUNNING -> Pages.workspaceStopped(context);
+            case PORT_NOT_SERVED -> Pages.portNotServed(context, detail);
+            default -> Pages.problem(error.status().code(), error.title(), detail);
+        };
     }
 
     private static String json(ProxyError error, String detail, List<String> reasons) {
@@ -95,22 +125,6 @@ final class ErrorResponses {
             json.append(']');
         }
         return json.append("}\n").toString();
-    }
-
-    private static String escapeHtml(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '&' -> out.append("&amp;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     private static String escapeJson(String text) {

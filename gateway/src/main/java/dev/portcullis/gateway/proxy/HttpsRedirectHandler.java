@@ -39,7 +39,7 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
     }
 
     private FullHttpResponse answer(ChannelHandlerContext ctx, HttpRequest request) {
-        boolean browser = ErrorResponses.wantsHtml(request.headers().get(HttpHeaderNames.ACCEPT));
+        boolean browser = ErrorResponses.wantsPage(request.headers());
         FullHttpResponse response;
         if (request.decoderResult().isFailure()) {
             response = ErrorResponses.create(ctx.alloc(), ProxyError.MALFORMED_REQUEST, "The request is not valid HTTP/1.1.", browser);

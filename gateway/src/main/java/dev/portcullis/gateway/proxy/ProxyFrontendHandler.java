@@ -3,6 +3,7 @@ package dev.portcullis.gateway.proxy;
 import dev.portcullis.gateway.access.AccessControl;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.observe.Exchange;
+import dev.portcullis.gateway.pages.Pages;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -161,7 +162,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
                 request.method().name(), request.uri());
-        browser = ErrorResponses.wantsHtml(request.headers().get(HttpHeaderNames.ACCEPT));
+        browser = ErrorResponses.wantsPage(request.headers());
         switch (RequestRouting.route(request, settings)) {
             case RequestRouting.Refused refused -> answer(refused.error(), refused.detail());
             case RequestRouting.Routed route -> {
@@ -212,7 +213,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             case RequestAccess.Refused refused -> {
                 authenticatedAs(refused.user());
-                answer(refused.error(), refused.detail(), refused.reasons(), refused.clearCookie());
+                answer(refused.error(), refused.detail(), refused.reasons(), refused.clearCookie(), refused.user());
             }
             case RequestAccess.TokenExchanged exchanged -> {
                 authenticatedAs(exchanged.user());
@@ -474,18 +475,21 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Answers the current request from the gateway and closes the connection after the answer. */
     private void answer(ProxyError error, String detail) {
-        answer(error, detail, List.of(), false);
+        answer(error, detail, List.of(), false, null);
     }
 
     /**
      * @param reasons the policy's reason codes, listed in the answer
      * @param clearCookie whether the answer expires the gateway's cookie (it no longer verifies)
+     * @param user the verified user, named on a browser's page, or null
      */
-    private void answer(ProxyError error, String detail, List<String> reasons, boolean clearCookie) {
+    private void answer(ProxyError error, String detail, List<String> reasons, boolean clearCookie, String user) {
         if (answeredByGateway) {
             return;
         }
-        var response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, browser);
+        Pages.Context page = !browser ? null : routed == null ? new Pages.Context(null, null, 0, user)
+                : new Pages.Context(routed.target().hostName(), routed.target().workspaceId(), routed.target().port(), user);
+        var response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, page, clearCookie);
         if (clearCookie) {
             response.headers().set(HttpHeaderNames.SET_COOKIE, ErrorResponses.EXPIRED_GATEWAY_COOKIE);
         }

@@ -6,10 +6,12 @@ import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.access.Principals;
 import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.isolation.CrossOriginRule;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.Principal;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -34,6 +36,7 @@ final class RequestAccess {
     private static final int MAX_COOKIE_TOKEN = 3800;
     // The route went away between routing and the end of token verification.
     private static final Decision WORKSPACE_GONE = Decision.deny("workspace-deleted");
+    private static final Decision CROSS_ORIGIN = Decision.deny(CrossOriginRule.REASON);
 
     private RequestAccess() {}
 
@@ -94,6 +97,12 @@ final class RequestAccess {
                     return new Refused(ProxyError.CREDENTIAL_CONFLICT,
                             "The bearer token and the sign-in cookie are for different users; send one of them.");
                 }
+                if (fromBearer == null && fromCookie != null) {
+                    Refused crossOrigin = refuseCrossOrigin(access, request, target, client, fromCookie);
+                    if (crossOrigin != null) {
+                        return crossOrigin;
+                    }
+                }
                 return decide(access, forwarded, target, routes.get(), client, fromBearer != null ? fromBearer : fromCookie);
             });
         }
@@ -131,6 +140,26 @@ final class RequestAccess {
         return new Refused(null, ProxyError.UNAUTHENTICATED, "Port " + target.port() + " of workspace '"
                 + target.workspaceId() + "' is not public: sign in with a token (send 'Authorization: Bearer <JWT>',"
                 + " or open this URL once with '?access_token=<JWT>' in a browser).", decision.reasons(), false);
+    }
+
+    /**
+     * A cookie-authenticated unsafe request or upgrade from another origin than the port's own (or
+     * one its share allows) is refused before the policy is asked (see {@link CrossOriginRule});
+     * null when it may go on.
+     */
+    private static Refused refuseCrossOrigin(AccessControl access, HttpRequest request, PortHost.WorkspacePort target,
+                                             InetSocketAddress client, VerifiedIdentity identity) {
+        if (!CrossOriginRule.needsSameOrigin(request)) {
+            return null;
+        }
+        PortShare share = access.access().get().sharesOf(target.workspaceId()).forPort(target.port());
+        String refusal = CrossOriginRule.refusal(request, request.headers().get(HttpHeaderNames.HOST), share);
+        if (refusal == null) {
+            return null;
+        }
+        access.audit().decided(CROSS_ORIGIN, Principals.of(identity), identity.issuer(), target.workspaceId(),
+                target.port(), request.method().name(), new QueryStringDecoder(request.uri()).rawPath(), client);
+        return new Refused(identity.user(), ProxyError.FORBIDDEN, refusal, CROSS_ORIGIN.reasons(), false);
     }
 
     /**

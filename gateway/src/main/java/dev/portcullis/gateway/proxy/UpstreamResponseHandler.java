@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.fairness.BandwidthGate;
+import dev.portcullis.gateway.isolation.WorkspaceSetCookies;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -136,6 +137,8 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
                     "The workspace answered with a transfer coding other than chunked.", false);
             return;
         }
+        // Also on a 101: a cookie set while switching protocols is a cookie all the same.
+        WorkspaceSetCookies.sanitize(response.headers());
         HttpResponseStatus status = response.status();
         if (status.equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
             expectingResponse = false;

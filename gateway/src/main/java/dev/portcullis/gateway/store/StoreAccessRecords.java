@@ -224,7 +224,8 @@ final class StoreAccessRecords implements AccessRecords {
 
     private static boolean sameShare(PortShare a, PortShare b) {
         return a.port() == b.port() && a.level() == b.level() && a.users().equals(b.users())
-               && a.groups().equals(b.groups()) && Objects.equals(a.expiresAt(), b.expiresAt());
+               && a.groups().equals(b.groups()) && Objects.equals(a.expiresAt(), b.expiresAt())
+               && a.allowedOrigins().equals(b.allowedOrigins());
     }
 
     private static Conflict conflict(ConflictException e) {

@@ -143,7 +143,7 @@ class GatewayAccessTest {
                 .header("Accept", "text/html").timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(answer.statusCode()).isEqualTo(401);
-        assertThat(answer.body()).contains("<h1>Sign-in required</h1>").contains("access_token");
+        assertThat(answer.body()).contains("<h1>Sign in to continue</h1>").contains("access_token");
     }
 
     @Test

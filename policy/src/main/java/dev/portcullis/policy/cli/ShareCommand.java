@@ -2,6 +2,7 @@ package dev.portcullis.policy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portcullis.policy.ShareLevel;
+import dev.portcullis.policy.WebOrigin;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -56,6 +57,11 @@ final class ShareCommand implements Callable<Integer> {
             description = "when the share ends: an ISO-8601 time (2026-12-31T18:00:00Z) or a duration from now (30m, 8h, 7d)")
     private String expires;
 
+    @Option(names = "--allow-origin", split = ",", paramLabel = "ORIGIN",
+            description = "another web origin (https://host[:port]) whose pages may send this port cookie-authenticated"
+                          + " POSTs and WebSockets, e.g. another port of the same workspace")
+    private List<String> allowedOrigins = new ArrayList<>();
+
     @Mixin
     private GatewayClient gateway;
 
@@ -68,7 +74,7 @@ final class ShareCommand implements Callable<Integer> {
         final PrintWriter err = spec.commandLine().getErr();
         if (workspace == null || port == null || level == null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "usage: share WORKSPACE PORT --level LEVEL [--users ...] [--groups ...] [--expires ...]");
+                    "usage: share WORKSPACE PORT --level LEVEL [--users ...] [--groups ...] [--expires ...] [--allow-origin ...]");
         }
         final Map<String, Object> body = new LinkedHashMap<>();
         try {
@@ -76,12 +82,18 @@ final class ShareCommand implements Callable<Integer> {
             if (expires != null) {
                 body.put("expires", expiry(expires).toString());
             }
+            for (String origin : allowedOrigins) {
+                WebOrigin.parse(origin); // a clear error here rather than a 422 from the gateway
+            }
         } catch (IllegalArgumentException e) {
             err.println("share: " + e.getMessage());
             return 2;
         }
         body.put("users", users);
         body.put("groups", groups);
+        if (!allowedOrigins.isEmpty()) {
+            body.put("allowedOrigins", allowedOrigins);
+        }
         final Optional<GatewayClient.Answer> answer = gateway.sendOrTell(err, "share", "PUT",
                 "/api/v1/shares/" + GatewayClient.encode(workspace) + "/" + port, "application/json", GatewayClient.toJson(body));
         if (answer.isEmpty()) {
@@ -123,6 +135,9 @@ final class ShareCommand implements Callable<Integer> {
             text.append(", groups ").append(join(share.path("groups")));
         }
         text.append(share.hasNonNull("expires") ? ", until " + share.get("expires").asText() : ", no expiry");
+        if (!share.path("allowedOrigins").isEmpty()) {
+            text.append(", also from ").append(join(share.path("allowedOrigins")));
+        }
         return text.toString();
     }
 

@@ -42,6 +42,9 @@ public record SharesFile(WorkspaceId workspace, PortShares shares) {
             if (share.expiresAt() != null) {
                 entry.put("expires", share.expiresAt().toString());
             }
+            if (!share.allowedOrigins().isEmpty()) {
+                entry.put("allowedOrigins", share.allowedOrigins().stream().sorted().toList());
+            }
             entries.add(entry);
         }
         Map<String, Object> document = new LinkedHashMap<>();

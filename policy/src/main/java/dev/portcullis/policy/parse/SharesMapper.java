@@ -14,6 +14,7 @@ import java.util.Set;
 import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.PortShares;
 import dev.portcullis.policy.ShareLevel;
+import dev.portcullis.policy.WebOrigin;
 import dev.portcullis.policy.WorkspaceId;
 import dev.portcullis.policy.parse.Node.ListNode;
 import dev.portcullis.policy.parse.Node.MapNode;
@@ -22,7 +23,7 @@ import dev.portcullis.policy.parse.Node.MapNode;
 final class SharesMapper {
 
     private static final List<String> ROOT = List.of("apiVersion", "kind", "workspace", "shares");
-    private static final List<String> SHARE = List.of("port", "level", "users", "groups", "expires");
+    private static final List<String> SHARE = List.of("port", "level", "users", "groups", "expires", "allowedOrigins");
 
     private final Fields fields;
     private final Problems problems;
@@ -99,10 +100,42 @@ final class SharesMapper {
             problems.add(levelNode, path + ".level",
                          "owner admits nobody else, yet users or groups are listed (expected: level users or wider)");
         }
+        final Set<String> origins = allowedOrigins(map, path);
         if (problems.count() != before || port == null || level == null) {
             return null;
         }
-        return new PortShare(port, level, users, groups, expires);
+        return new PortShare(port, level, users, groups, expires, origins);
+    }
+
+    /** Each listed origin checked on its own line, so every bad one is reported, not just the first. */
+    private Set<String> allowedOrigins(MapNode map, String path) {
+        final Node node = Fields.optional(map, "allowedOrigins");
+        if (node == null) {
+            return Set.of();
+        }
+        final Set<String> origins = new LinkedHashSet<>();
+        final ListNode list = fields.list(node, path + ".allowedOrigins");
+        if (list == null) {
+            return Set.of();
+        }
+        if (list.items().size() > PortShare.MAX_ALLOWED_ORIGINS) {
+            problems.add(node, path + ".allowedOrigins", list.items().size() + " origins (expected: at most "
+                                                         + PortShare.MAX_ALLOWED_ORIGINS + ")");
+        }
+        for (int i = 0; i < list.items().size(); i++) {
+            final Node item = list.items().get(i);
+            final String itemPath = path + ".allowedOrigins[" + i + ']';
+            final String text = fields.string(item, itemPath);
+            if (text == null) {
+                continue;
+            }
+            try {
+                origins.add(WebOrigin.parse(text).serialized());
+            } catch (IllegalArgumentException e) {
+                problems.add(item, itemPath, e.getMessage());
+            }
+        }
+        return origins;
     }
 
     private Set<String> names(MapNode map, String path, String key) {

@@ -2,6 +2,7 @@ package dev.portcullis.store.record;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -37,8 +38,10 @@ public final class RecordCodec {
     record RouteJson(int version, String workspaceId, String address, String host, String owner, String org,
                      Map<String, String> labels, String state, List<Integer> ports, List<Integer> tlsPorts) {}
 
+    // allowedOrigins is left out when empty, so shares without it are stored as before.
     record ShareJson(int version, String workspaceId, int port, String level, List<String> users,
-                     List<String> groups, String expiresAt) {}
+                     List<String> groups, String expiresAt,
+                     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> allowedOrigins) {}
 
     record PolicyJson(int version, String org, String document) {}
 
@@ -49,7 +52,8 @@ public final class RecordCodec {
                     r.labels(), r.state().jsonName(), r.ports(), r.tlsPorts());
             case ShareRecord s -> new ShareJson(VERSION, s.workspaceId(), s.port(), s.share().level().configName(),
                     s.share().users().stream().sorted().toList(), s.share().groups().stream().sorted().toList(),
-                    s.share().expiresAt() == null ? null : s.share().expiresAt().toString());
+                    s.share().expiresAt() == null ? null : s.share().expiresAt().toString(),
+                    s.share().allowedOrigins().stream().sorted().toList());
             case PolicyRecord p -> new PolicyJson(VERSION, p.org(), p.document());
         };
         try {
@@ -127,7 +131,8 @@ public final class RecordCodec {
         }
         PortShare share = new PortShare(json.port(), ShareLevel.ofConfigName(json.level()),
                 java.util.Set.copyOf(json.users() == null ? List.of() : json.users()),
-                java.util.Set.copyOf(json.groups() == null ? List.of() : json.groups()), expiresAt);
+                java.util.Set.copyOf(json.groups() == null ? List.of() : json.groups()), expiresAt,
+                java.util.Set.copyOf(json.allowedOrigins() == null ? List.of() : json.allowedOrigins()));
         return new ShareRecord(json.workspaceId(), share);
     }
 

@@ -61,7 +61,7 @@ final class SnapshotDiff {
             return a == b;
         }
         return a.level() == b.level() && a.users().equals(b.users()) && a.groups().equals(b.groups())
-               && Objects.equals(a.expiresAt(), b.expiresAt());
+               && Objects.equals(a.expiresAt(), b.expiresAt()) && a.allowedOrigins().equals(b.allowedOrigins());
     }
 
 }
