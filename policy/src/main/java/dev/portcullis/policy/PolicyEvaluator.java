@@ -14,7 +14,8 @@ import java.util.List;
  *
  * <p>Order of evaluation, first answer wins:
  * <ol>
- *   <li>bad port, non-normalized path (when path rules exist), policy for another org: deny;</li>
+ *   <li>bad port, a path not in {@link RequestPaths normal form} (on ports with path rules), policy for
+ *       another org: deny;</li>
  *   <li>every matching deny rule: deny (even the owner);</li>
  *   <li>the owner: allow;</li>
  *   <li>kill switch: deny;</li>
@@ -40,7 +41,7 @@ public final class PolicyEvaluator {
     private final Clock clock;
     private final AccessRule[] denyRules;
     private final AccessRule[] allowRules;
-    private final boolean checksPaths;
+    private final RuleMatch[] pathRules;
     private final PortCap defaultCap;
     private final int[] rangeFirst;
     private final int[] rangeLast;
@@ -57,7 +58,7 @@ public final class PolicyEvaluator {
                           .filter(r -> r.effect() == AccessRule.Effect.DENY).toArray(AccessRule[]::new);
         allowRules = policy.rules().stream()
                            .filter(r -> r.effect() == AccessRule.Effect.ALLOW).toArray(AccessRule[]::new);
-        checksPaths = policy.rules().stream().anyMatch(r -> r.match().hasPathPrefixes());
+        pathRules = policy.rules().stream().map(AccessRule::match).toArray(RuleMatch[]::new);
 
         final ShareLevel max = policy.maxLevel();
         final ShareLevel defaultMax = policy.defaultMaxLevel();
@@ -85,11 +86,32 @@ public final class PolicyEvaluator {
         return policy;
     }
 
+    /** Whether some rule with path prefixes may apply to {@code port}: then paths there are normalised. */
+    public boolean hasPathRulesFor(int port) {
+        for (RuleMatch rule : pathRules) {
+            if (rule.hasPathPrefixesFor(port)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The path to decide on and forward for a request to {@code port}: on a port with path rules,
+     * the {@link RequestPaths#normalize normal form} of {@code rawPath} or its refusal; on any other
+     * port, {@code rawPath} unchanged (the workspace's server reads it as it likes; no rule depends on it).
+     */
+    public RequestPaths.Outcome pathFor(int port, String rawPath) {
+        requireNonNull(rawPath, "rawPath");
+        return hasPathRulesFor(port) ? RequestPaths.normalize(rawPath) : new RequestPaths.Decided(rawPath);
+    }
+
     /**
      * May {@code principal} send {@code method path} to {@code port} of {@code workspace}?
      *
      * @param principal the verified caller, or {@link Principal#anonymous()}
-     * @param path the request path as sent, without the query string
+     * @param path the request path without the query string, as {@link #pathFor} gave it: on a port
+     *             with path rules a path not in normal form is denied ({@code path-not-normalized})
      */
     public Decision evaluate(Principal principal, Workspace workspace, int port, String method, String path) {
         return evaluate(principal, workspace, requireNonNull(workspace, "workspace").shares(), port, method, path);
@@ -110,7 +132,7 @@ public final class PolicyEvaluator {
         if (port < PortRange.MIN_PORT || port > PortRange.MAX_PORT) {
             return PORT_INVALID;
         }
-        if (checksPaths && !PathPrefixes.isNormalized(path)) {
+        if (hasPathRulesFor(port) && !RequestPaths.isNormal(path)) {
             return PATH_NOT_NORMALIZED;
         }
         if (policy.org() != null && !policy.org().equals(workspace.org())) {
@@ -168,7 +190,7 @@ public final class PolicyEvaluator {
         Decision first = null;
         List<String> all = null;
         for (AccessRule rule : denyRules) {
-            if (!rule.match().matches(principal, workspace, port, method, path)) {
+            if (!rule.match().covers(principal, workspace, port, method, path)) {
                 continue;
             }
             if (first == null) {

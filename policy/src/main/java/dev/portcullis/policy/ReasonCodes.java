@@ -24,8 +24,13 @@ public final class ReasonCodes {
     public static final String NOT_AUTHENTICATED = "not-authenticated";
     /** The port is outside 1-65535. */
     public static final String PORT_INVALID = "port-invalid";
-    /** The path has dot segments, '//' or encoded separators, so path rules could be bypassed. */
+    /** The path is not in {@link RequestPaths normal form} on a port with path rules, which could be bypassed. */
     public static final String PATH_NOT_NORMALIZED = "path-not-normalized";
+    /**
+     * The gateway refused the path outright (400) on a port with path rules: servers read its form
+     * in different ways ({@link RequestPaths.Refused}). Audit only; the evaluator never returns it.
+     */
+    public static final String PATH_AMBIGUOUS = "path-ambiguous";
     /** The policy names an organization other than the workspace's. */
     public static final String POLICY_ORG_MISMATCH = "policy-org-mismatch";
 

@@ -58,13 +58,24 @@ public final class RuleMatch {
                + labelNames.length + ports.length + methods.length + pathPrefixes.length == 0;
     }
 
-    boolean hasPathPrefixes() {
-        return pathPrefixes.length > 0;
-    }
-
+    /** Whether an allow rule with these conditions admits the request; paths match exactly. */
     public boolean matches(Principal principal, Workspace workspace, int port, String method, String path) {
         return matchesPrincipal(principal) && matchesLabels(workspace.labels())
-               && matchesPort(port) && matchesMethod(method) && matchesPath(path);
+               && matchesPort(port) && matchesMethod(method) && matchesPath(path, false);
+    }
+
+    /**
+     * Whether a deny rule with these conditions covers the request; paths match as
+     * {@link PathPrefixes#covers} says (any case, {@code .suffix} too), so a deny fails closed.
+     */
+    public boolean covers(Principal principal, Workspace workspace, int port, String method, String path) {
+        return matchesPrincipal(principal) && matchesLabels(workspace.labels())
+               && matchesPort(port) && matchesMethod(method) && matchesPath(path, true);
+    }
+
+    /** Whether this rule has path prefixes and may apply to {@code port}. */
+    boolean hasPathPrefixesFor(int port) {
+        return pathPrefixes.length > 0 && matchesPort(port);
     }
 
     private boolean matchesPrincipal(Principal principal) {
@@ -118,12 +129,12 @@ public final class RuleMatch {
         return methods.length == 0 || contains(methods, method);
     }
 
-    private boolean matchesPath(String path) {
+    private boolean matchesPath(String path, boolean covering) {
         if (pathPrefixes.length == 0) {
             return true;
         }
         for (String prefix : pathPrefixes) {
-            if (PathPrefixes.matches(prefix, path)) {
+            if (covering ? PathPrefixes.covers(prefix, path) : PathPrefixes.matches(prefix, path)) {
                 return true;
             }
         }
@@ -250,7 +261,10 @@ public final class RuleMatch {
             return this;
         }
 
-        /** See {@link PathPrefixes#matches(String, String)} for how a prefix matches. */
+        /**
+         * Prefixes in normal form ({@link RequestPaths}); see {@link PathPrefixes} for how allow and
+         * deny rules match them.
+         */
         public Builder pathPrefixes(String... prefixes) {
             for (String prefix : prefixes) {
                 final String problem = PathPrefixes.problemWith(requireNonNull(prefix, "prefix"));

@@ -7,6 +7,7 @@ import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.OrgPolicy;
 import dev.portcullis.policy.PolicyEvaluator;
 import dev.portcullis.policy.PortShares;
+import dev.portcullis.policy.RequestPaths;
 import dev.portcullis.policy.Principal;
 import java.util.HashMap;
 import java.util.Map;
@@ -70,10 +71,24 @@ public final class AccessSnapshot {
         if (route.owner() == null) {
             return OWNER_UNKNOWN_DECISION;
         }
-        String org = route.owner().org();
-        PolicyEvaluator evaluator = org == null ? fallback : byOrg.getOrDefault(org, fallback);
         PortShares shares = sharesByWorkspace.getOrDefault(route.workspaceId(), PortShares.none());
-        return evaluator.evaluate(principal, route.owner(), shares, port, method, path);
+        return evaluatorOf(route).evaluate(principal, route.owner(), shares, port, method, path);
+    }
+
+    /**
+     * The path to decide on and forward for {@code rawPath} at {@code port} of the workspace
+     * {@code route} leads to: normalised, or refused, when its org's policy has path rules for the port.
+     */
+    public RequestPaths.Outcome pathFor(WorkspaceRoute route, int port, String rawPath) {
+        if (route.owner() == null) {
+            return new RequestPaths.Decided(rawPath);
+        }
+        return evaluatorOf(route).pathFor(port, rawPath);
+    }
+
+    private PolicyEvaluator evaluatorOf(WorkspaceRoute route) {
+        String org = route.owner().org();
+        return org == null ? fallback : byOrg.getOrDefault(org, fallback);
     }
 
     /** The policy of {@code org}, or {@code null} when the org has none of its own. */

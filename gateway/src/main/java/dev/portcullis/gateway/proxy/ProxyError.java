@@ -11,6 +11,7 @@ public enum ProxyError {
     BODY_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body-too-large", "Request body too large"),
     UNAUTHENTICATED(HttpResponseStatus.UNAUTHORIZED, "unauthenticated", "Sign-in required"),
     FORBIDDEN(HttpResponseStatus.FORBIDDEN, "forbidden", "Access denied"),
+    AMBIGUOUS_PATH(HttpResponseStatus.BAD_REQUEST, "ambiguous-path", "Ambiguous path"),
     CREDENTIAL_CONFLICT(HttpResponseStatus.BAD_REQUEST, "credential-conflict", "Conflicting credentials"),
     QUERY_TOKEN_NOT_ALLOWED(HttpResponseStatus.BAD_REQUEST, "query-token-not-allowed", "Token not accepted in this URL"),
     QUERY_TOKEN_REUSED(HttpResponseStatus.UNAUTHORIZED, "query-token-reused", "Sign-in link already used"),

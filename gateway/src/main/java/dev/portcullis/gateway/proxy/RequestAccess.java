@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.AccessSnapshot;
 import dev.portcullis.gateway.access.IdentityAssertions;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.access.Principals;
@@ -13,10 +14,11 @@ import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.Principal;
+import dev.portcullis.policy.ReasonCodes;
+import dev.portcullis.policy.RequestPaths;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +39,7 @@ final class RequestAccess {
     // The route went away between routing and the end of token verification.
     private static final Decision WORKSPACE_GONE = Decision.deny("workspace-deleted");
     private static final Decision CROSS_ORIGIN = Decision.deny(CrossOriginRule.REASON);
+    private static final Decision PATH_AMBIGUOUS = Decision.deny(ReasonCodes.PATH_AMBIGUOUS);
 
     private RequestAccess() {}
 
@@ -113,11 +116,29 @@ final class RequestAccess {
                                   RouteTable routes, InetSocketAddress client, VerifiedIdentity identity) {
         Principal principal = identity == null ? Principal.anonymous() : Principals.of(identity);
         String user = identity == null ? null : identity.user();
-        String path = new QueryStringDecoder(forwarded.uri()).rawPath();
         String method = forwarded.method().name();
         WorkspaceRoute route = routes.lookup(target.workspaceId());
+        String uri = forwarded.uri();
+        int queryStart = uri.indexOf('?');
+        String rawPath = queryStart < 0 ? uri : uri.substring(0, queryStart);
+        AccessSnapshot snapshot = access.access().get();
+        RequestPaths.Outcome decidedPath = route == null ? new RequestPaths.Decided(rawPath)
+                : snapshot.pathFor(route, target.port(), rawPath);
+        if (decidedPath instanceof RequestPaths.Refused refused) {
+            access.audit().decided(PATH_AMBIGUOUS, principal, identity == null ? null : identity.issuer(),
+                    target.workspaceId(), target.port(), method, rawPath, client);
+            return new Refused(user, ProxyError.AMBIGUOUS_PATH, "Port " + target.port() + " of workspace '"
+                    + target.workspaceId() + "' has path rules, and this path has " + refused.reason()
+                    + "; send the plain path (docs/policy.md lists the refused forms).",
+                    PATH_AMBIGUOUS.reasons(), false);
+        }
+        // The workspace gets exactly the path that was decided on, never the raw one.
+        String path = ((RequestPaths.Decided) decidedPath).path();
+        if (!path.equals(rawPath)) {
+            forwarded.setUri(queryStart < 0 ? path : path + uri.substring(queryStart));
+        }
         Decision decision = route == null ? WORKSPACE_GONE
-                : access.access().get().decide(principal, route, target.port(), method, path);
+                : snapshot.decide(principal, route, target.port(), method, path);
         access.audit().decided(decision, principal, identity == null ? null : identity.issuer(), target.workspaceId(),
                 target.port(), method, path, client);
         if (decision.isAllowed()) {
