@@ -15,7 +15,11 @@ public final class PipelineNames {
     public static final String H2_CODEC = "h2-codec";
     public static final String H2_STREAMS = "h2-streams";
     public static final String H2_DRAIN = "h2-drain";
-    /** ...and, in each stream's pipeline, the view of the stream as HTTP/1.1 objects, then the proxy. */
+    /**
+     * ...and, in each stream's pipeline, the check that the request has its pseudo-headers, the view
+     * of the stream as HTTP/1.1 objects, then the proxy.
+     */
+    public static final String H2_REQUEST_CHECK = "h2-request-check";
     public static final String H2_STREAM_CODEC = "h2-stream-codec";
     public static final String PROXY = "proxy";
     public static final String RELAY = "relay";

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -50,6 +51,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     // RFC 9110 §9.2.2; only these are sent again when a reused connection fails before answering.
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
+    private static final int MAX_DISCARDED_AFTER_ANSWER = 64 * 1024;
 
     private final ProxySettings settings;
     private final int listenerPort;
@@ -78,6 +80,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean answeredByGateway;
     private boolean draining;
     private ScheduledFuture<?> requestHeadDeadline;
+    // HTTP/2: whether the client ended its stream, and what it sent after the gateway had answered.
+    private boolean streamEnded;
+    private long discardedAfterAnswer;
     // The current request's two flows in the workspace's bandwidth share (fairness); null between requests.
     private BandwidthGate toWorkspaceGate;
     private BandwidthGate toClientGate;
@@ -131,9 +136,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        streamEnded |= msg instanceof LastHttpContent;
         if (answeredByGateway) {
             // The gateway answered this request itself and closes after the answer: drop the rest.
+            int bytes = msg instanceof HttpContent content ? content.content().readableBytes() : 0;
             ReferenceCountUtil.release(msg);
+            if (isHttp2Stream()) {
+                discardAfterAnswer(bytes);
+            }
             return;
         }
         if (requestInProgress && requestFullyReceived) {
@@ -508,7 +518,27 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange.answeredByGateway(response.status().code(), code);
         exchange.finish();
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ChannelFuture written = ctx.writeAndFlush(response);
+        if (isHttp2Stream() && !streamEnded) {
+            written.addListener(done -> ctx.read()); // the rest of the request is read and dropped
+        } else {
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /**
+     * An HTTP/2 stream the gateway answered early is read to its end rather than reset (RFC 9113
+     * §8.1), so the codec still checks the rest of it (content-length against DATA, say) and
+     * answers a malformed one with PROTOCOL_ERROR. Flow control bounds each read; past
+     * {@link #MAX_DISCARDED_AFTER_ANSWER} bytes the stream is reset.
+     */
+    private void discardAfterAnswer(int bytes) {
+        discardedAfterAnswer += bytes;
+        if (streamEnded || discardedAfterAnswer > MAX_DISCARDED_AFTER_ANSWER) {
+            ctx.close();
+        } else {
+            ctx.read();
+        }
     }
 
     private void closeUpstream() {
@@ -579,6 +609,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
         closeUpstream();
+        if (isHttp2Stream() && Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            // At the pipeline's end Netty resets the stream with the error's own code (PROTOCOL_ERROR,
+            // FLOW_CONTROL_ERROR, ...); closing here would reset it with CANCEL (RFC 9113 §5.4.2).
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         ctx.close();
     }
 }

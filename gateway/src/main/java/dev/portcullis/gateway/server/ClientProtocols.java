@@ -10,7 +10,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -54,7 +53,7 @@ final class ClientProtocols extends ApplicationProtocolNegotiationHandler {
             // itself must keep reading or no stream would ever see its frames.
             ctx.channel().config().setAutoRead(true);
             ctx.pipeline()
-                    .addLast(PipelineNames.H2_CODEC, Http2FrameCodecBuilder.forServer()
+                    .addLast(PipelineNames.H2_CODEC, ClientHttp2Codec.forServer()
                             .initialSettings(Http2Settings.defaultSettings()
                                     .maxConcurrentStreams(maxConcurrentStreams)
                                     .maxHeaderListSize(GatewayServer.MAX_HEADER_BLOCK))
@@ -65,6 +64,7 @@ final class ClientProtocols extends ApplicationProtocolNegotiationHandler {
                         protected void initChannel(Http2StreamChannel stream) {
                             stream.config().setAutoRead(false);
                             stream.pipeline()
+                                    .addLast(PipelineNames.H2_REQUEST_CHECK, new RequestPseudoHeaders())
                                     .addLast(PipelineNames.H2_STREAM_CODEC, new Http2StreamFrameToHttpObjectCodec(true))
                                     .addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
                         }

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * RFC 9113 §8.2-8.3: a malformed HTTP/2 request is refused — stream reset or 400 — and never
@@ -79,6 +80,23 @@ class Http2StrictnessTest {
 
         assertThat(outcome).as(name).matches("reset .*|status 400|closed");
         Thread.sleep(100);
+        assertThat(workspace.connections()).as("connections the workspace saw").isZero();
+    }
+
+    /**
+     * RFC 9113 §8.3.1: a request lacking :method, :scheme or :path is malformed. Each is reset with
+     * PROTOCOL_ERROR at once (a stream without :method used to get no answer at all, and one without
+     * :scheme was served), and the workspace never sees it.
+     */
+    @ParameterizedTest(name = "without {0}")
+    @ValueSource(strings = {":method", ":scheme", ":path"})
+    void requestWithoutARequiredPseudoHeaderIsResetWithProtocolError(String pseudoHeader) throws Exception {
+        Http2Headers headers = RawHttp2.headers().method("GET").scheme("https").authority(authority).path("/");
+        headers.remove(pseudoHeader);
+
+        String outcome = client.exchange(headers, null);
+
+        assertThat(outcome).isEqualTo("reset PROTOCOL_ERROR");
         assertThat(workspace.connections()).as("connections the workspace saw").isZero();
     }
 

@@ -88,6 +88,15 @@ public final class RawHttp2 implements AutoCloseable {
                     }
 
                     @Override
+                    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                        // Netty hands a stream's RST_STREAM to its channel as an event, not as a read.
+                        if (event instanceof Http2ResetFrame reset) {
+                            outcome.complete("reset " + Http2Error.valueOf(reset.errorCode()));
+                        }
+                        ctx.fireUserEventTriggered(event);
+                    }
+
+                    @Override
                     public void channelInactive(ChannelHandlerContext ctx) {
                         outcome.complete("closed");
                     }
