@@ -19,6 +19,7 @@ import dev.portcullis.policy.RequestPaths;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
