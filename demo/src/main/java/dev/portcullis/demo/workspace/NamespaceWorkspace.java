@@ -118,6 +118,8 @@ public final class NamespaceWorkspace implements DemoWorkspace {
                 .reconcileInterval(Duration.ofHours(1)) // the demo reconciles at start only
                 .hostName("demo")
                 .routeFile(routeFile)
+                // The demo owns its prefixes alone (the machine-wide demo lock), and its networks are disposable.
+                .acceptMissingState(true)
                 .build();
     }
 
@@ -158,7 +160,11 @@ public final class NamespaceWorkspace implements DemoWorkspace {
     private static void release(WorkspaceNetworks agent, FileChannel lockFile) {
         try {
             if (agent != null) {
-                agent.removeEverything();
+                try {
+                    agent.removeEverything();
+                } finally {
+                    agent.close(); // gives up the demo agent's claim on its prefixes
+                }
             }
         } finally {
             try {

@@ -56,6 +56,11 @@ public final class AgentCli implements Runnable {
         @Option(names = "--config", required = true, description = "agent config file (YAML)")
         Path config;
 
+        @Option(names = "--accept-missing-state", description = "the desired-state file is gone for good: start"
+                + " without it and delete every workspace network of this agent's prefixes (without this flag the"
+                + " agent refuses to start when the file is missing but its networks exist)")
+        boolean acceptMissingState;
+
         @Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -63,7 +68,7 @@ public final class AgentCli implements Runnable {
         public Integer call() throws InterruptedException {
             AgentConfig loaded;
             try {
-                loaded = AgentConfigLoader.load(config);
+                loaded = AgentConfigLoader.load(config).withAcceptMissingState(acceptMissingState);
             } catch (ConfigException e) {
                 spec.commandLine().getErr().println("portcullis agent: " + e.getMessage());
                 return UNAVAILABLE;

@@ -6,6 +6,7 @@ import dev.portcullis.agent.api.AgentApiServer;
 import dev.portcullis.agent.api.ApiHandler;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.lifecycle.Reconciler;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import dev.portcullis.agent.route.FileRouteSink;
@@ -57,10 +58,23 @@ public final class AgentDaemon implements AutoCloseable {
     public static AgentDaemon start(AgentConfig config) throws InterruptedException {
         requireNonNull(config, "config");
         FileChannel lock = lock(config);
-        RouteSink routes = routeSink(config);
-        WorkspaceNetworks agent = new WorkspaceNetworks(config, new ProcessCommandRunner(), routes, StepListener.NONE,
-                Clock.systemUTC());
-        var report = agent.start();
+        RouteSink routes;
+        WorkspaceNetworks agent;
+        Reconciler.Report report;
+        try {
+            routes = routeSink(config);
+            agent = new WorkspaceNetworks(config, new ProcessCommandRunner(), routes, StepListener.NONE, Clock.systemUTC());
+        } catch (RuntimeException refused) {
+            closeQuietly(lock);
+            throw refused;
+        }
+        try {
+            report = agent.start();
+        } catch (RuntimeException failed) {
+            agent.close();
+            closeQuietly(lock);
+            throw failed;
+        }
         log.info("started: table inet {}, range {}, egress shaping {}, {} workspaces, start-up reconcile: {}",
                 config.tableName(), config.addressPlan().range(), agent.shapingMode(), agent.list().size(),
                 report.actions().isEmpty() ? "in sync" : report.actions());
@@ -119,6 +133,14 @@ public final class AgentDaemon implements AutoCloseable {
         }
     }
 
+    private static void closeQuietly(FileChannel lock) {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            log.warn("cannot release the state lock: {}", e.getMessage());
+        }
+    }
+
     public WorkspaceNetworks agent() {
         return agent;
     }
@@ -127,6 +149,7 @@ public final class AgentDaemon implements AutoCloseable {
     public void close() {
         reconciler.shutdownNow();
         server.close();
+        agent.close();
         if (routes instanceof AutoCloseable closeable) {
             // A clean stop revokes the host's lease: its routes leave the store now, not after the TTL.
             try {

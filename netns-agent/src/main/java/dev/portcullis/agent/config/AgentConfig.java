@@ -34,7 +34,12 @@ public record AgentConfig(
         String hostName,
         Optional<Path> routeFile,
         Optional<StoreSettings> store,
-        Optional<GatewayRouteSettings> gatewayRoutes) {
+        Optional<GatewayRouteSettings> gatewayRoutes,
+        Path prefixRegistry,
+        boolean acceptMissingState) {
+
+    /** Where every agent on the host registers its prefixes, so two agents never claim each other's names. */
+    public static final Path DEFAULT_PREFIX_REGISTRY = Path.of("/run/portcullis/agents");
 
     private static final Pattern NAMESPACE_PREFIX = Pattern.compile("[a-z][a-z0-9-]{0,19}");
     private static final Pattern INTERFACE_PREFIX = Pattern.compile("[a-z][a-z0-9]{0,4}");
@@ -49,6 +54,7 @@ public record AgentConfig(
         requireNonNull(routeFile, "routeFile");
         requireNonNull(store, "store");
         requireNonNull(gatewayRoutes, "gatewayRoutes");
+        requireNonNull(prefixRegistry, "prefixRegistry");
         if (gatewayRoutes.isPresent() && (routeFile.isPresent() || store.isPresent())) {
             throw new IllegalArgumentException("routes.gateway: set together with " + (store.isPresent() ? "store" : "routeFile")
                     + " (expected: one place to publish routes: routes.gateway for a gateway that holds the store,"
@@ -77,6 +83,16 @@ public record AgentConfig(
                         + addressPlan.range() + " (expected: gateways outside the workspace range)");
             }
         }
+    }
+
+    /**
+     * The operator's explicit word (`agent run --accept-missing-state`) that a missing desired-state
+     * file means "no workspaces": the agent then deletes every workspace network of its prefixes.
+     */
+    public AgentConfig withAcceptMissingState(boolean accept) {
+        return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName, addressPlan,
+                gatewayAddresses, blockedDestinations, hostServices, allowHostToWorkspaces, globalForwarding,
+                defaultEgressMbit, reconcileInterval, hostName, routeFile, store, gatewayRoutes, prefixRegistry, accept);
     }
 
     private static void check(String field, String value, Pattern pattern, String expected) {
@@ -112,6 +128,8 @@ public record AgentConfig(
         private Path routeFile;
         private StoreSettings store;
         private GatewayRouteSettings gatewayRoutes;
+        private Path prefixRegistry = DEFAULT_PREFIX_REGISTRY;
+        private boolean acceptMissingState;
 
         private Builder() {}
 
@@ -134,12 +152,16 @@ public record AgentConfig(
         public Builder store(StoreSettings v) { store = v; return this; }
         public Builder gatewayRoutes(GatewayRouteSettings v) { gatewayRoutes = v; return this; }
 
+        public Builder prefixRegistry(Path v) { prefixRegistry = v; return this; }
+        /** See {@link AgentConfig#withAcceptMissingState}; for a disposable agent such as the demo's. */
+        public Builder acceptMissingState(boolean v) { acceptMissingState = v; return this; }
+
         public AgentConfig build() {
             return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName,
                     new AddressPlan(requireNonNull(addressRange, "addressRange"), slotPrefixLength),
                     gatewayAddresses, blockedDestinations, hostServices, allowHostToWorkspaces, globalForwarding,
                     defaultEgressMbit, reconcileInterval, hostName, Optional.ofNullable(routeFile),
-                    Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes));
+                    Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes), prefixRegistry, acceptMissingState);
         }
 
         private static String defaultHostName() {

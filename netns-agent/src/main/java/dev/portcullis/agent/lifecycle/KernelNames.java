@@ -7,7 +7,9 @@ import dev.portcullis.policy.WorkspaceId;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -22,6 +24,7 @@ public final class KernelNames {
     public static final String WORKSPACE_DEVICE = "eth0";
     private static final int HASH_HEX = 10;
     private static final String PROBE_MARK = "_probe_";
+    private static final int HOST_INTERFACE_CANDIDATES = 4;
 
     private final String namespacePrefix;
     private final String interfacePrefix;
@@ -72,13 +75,23 @@ public final class KernelNames {
         return ownInterface.matcher(name).matches();
     }
 
-    public String hostInterface(WorkspaceId id, Set<String> taken) {
-        for (int attempt = 0; ; attempt++) {
-            String name = interfacePrefix + hash(attempt == 0 ? id.value() : id.value() + "#" + attempt);
-            if (!taken.contains(name)) {
-                return name;
-            }
+    /**
+     * The host link names a workspace may have, in order: the hash of its id, then of "id#1", ... A
+     * record naming anything else (the host's uplink, another agent's link) is corruption.
+     */
+    public List<String> hostInterfaceCandidates(WorkspaceId id) {
+        List<String> candidates = new ArrayList<>();
+        for (int attempt = 0; attempt < HOST_INTERFACE_CANDIDATES; attempt++) {
+            candidates.add(interfacePrefix + hash(attempt == 0 ? id.value() : id.value() + "#" + attempt));
         }
+        return candidates;
+    }
+
+    /** The first candidate no other workspace has (the rare hash clash is settled once, then persisted). */
+    public String hostInterface(WorkspaceId id, Set<String> taken) {
+        return hostInterfaceCandidates(id).stream().filter(name -> !taken.contains(name)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("workspace " + id + ": every host link name it may have ("
+                        + hostInterfaceCandidates(id) + ") is taken (expected: a free one; a hash clash this deep is a bug)"));
     }
 
     private static String hash(String text) {

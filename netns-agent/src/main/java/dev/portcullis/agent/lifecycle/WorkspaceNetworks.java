@@ -8,6 +8,7 @@ import dev.portcullis.agent.kernel.CommandRunner;
 import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
 import dev.portcullis.agent.nftables.Ruleset;
+import dev.portcullis.agent.ownership.PrefixRegistry;
 import dev.portcullis.agent.route.Route;
 import dev.portcullis.agent.route.RouteSink;
 import dev.portcullis.agent.shaping.EgressShaper;
@@ -18,6 +19,7 @@ import dev.portcullis.policy.WorkspaceId;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * The desired state is saved before the kernel is touched (write-ahead): a crash at any point
  * leaves a record that reconcile completes, and an address that nobody else can be given.
  */
-public final class WorkspaceNetworks {
+public final class WorkspaceNetworks implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WorkspaceNetworks.class);
 
@@ -48,6 +50,7 @@ public final class WorkspaceNetworks {
     private final Reconciler reconciler;
     private final IpRoute ip;
     private final Clock clock;
+    private final PrefixRegistry registration;
     private DesiredState desired;
     private String lastReconcile = "never";
 
@@ -62,12 +65,68 @@ public final class WorkspaceNetworks {
         this.ip = new IpRoute(commands);
         this.nft = new Nft(commands);
         this.ruleset = new Ruleset(config);
-        ShapingMode mode = EgressShaper.probe(commands, names.probeNamespace());
-        log.info("egress shaping: {} (probed tc qdiscs at start)", mode);
-        this.shaper = new EgressShaper(commands, mode);
+        // Everything that can refuse the start comes before the first change to the host.
+        DesiredState loaded = store.load();
+        checkOwnNames(loaded);
+        this.registration = PrefixRegistry.register(config);
+        try {
+            checkStateFileNotLost();
+            ShapingMode mode = EgressShaper.probe(commands, names.probeNamespace());
+            log.info("egress shaping: {} (probed tc qdiscs at start)", mode);
+            this.shaper = new EgressShaper(commands, mode);
+        } catch (RuntimeException e) {
+            registration.close();
+            throw e;
+        }
         this.plumbing = new WorkspacePlumbing(config, names, ip, nft, ruleset, shaper);
         this.reconciler = new Reconciler(config, names, ip, nft, ruleset, plumbing, routes);
-        this.desired = store.load();
+        this.desired = loaded;
+    }
+
+    /**
+     * Every kernel name comes from the id and the agent's prefixes; the file only confirms which of a
+     * workspace's few possible link names it got. A record that names anything else (the host's uplink,
+     * another agent's link) would make the agent address, forward on and delete a link it does not own.
+     */
+    private void checkOwnNames(DesiredState loaded) {
+        for (WorkspaceRecord ws : loaded.workspaces()) {
+            List<String> candidates = names.hostInterfaceCandidates(ws.id());
+            if (!candidates.contains(ws.hostInterface())) {
+                throw new IllegalStateException(store.file() + ": workspace " + ws.id() + " has hostInterface '"
+                        + ws.hostInterface() + "', which this agent never derives from that id (expected: one of "
+                        + candidates + "); the file is damaged or was edited: refusing to start, nothing on the host"
+                        + " was changed");
+            }
+        }
+    }
+
+    /**
+     * A missing state file reads like "no workspaces", and the start-up reconcile would then delete every
+     * workspace network as an orphan. On a host that has the agent's objects, that is a lost file, not an
+     * empty host: only the operator may say otherwise ({@link AgentConfig#acceptMissingState}).
+     */
+    private void checkStateFileNotLost() {
+        if (store.exists()) {
+            return;
+        }
+        List<String> found = new ArrayList<>();
+        ip.namespaces().stream().filter(ns -> names.workspaceOfNamespace(ns).isPresent()).map(ns -> "namespace " + ns)
+                .forEach(found::add);
+        ip.hostVethLinks().stream().filter(names::isOwnInterface).map(link -> "link " + link).forEach(found::add);
+        nft.setElements(Ruleset.FAMILY, config.tableName()).ifPresent(sets -> Ruleset.WORKSPACE_SETS.stream()
+                .filter(set -> !sets.getOrDefault(set, List.of()).isEmpty())
+                .map(set -> "elements of set " + set + " in table inet " + config.tableName()).forEach(found::add));
+        if (!found.isEmpty() && !config.acceptMissingState()) {
+            throw new IllegalStateException(store.file() + " is missing, but this host has the agent's workspace networks ("
+                    + String.join(", ", found.subList(0, Math.min(5, found.size())))
+                    + (found.size() > 5 ? " and " + (found.size() - 5) + " more" : "")
+                    + "): refusing to start, nothing was changed (expected: the file restored, or"
+                    + " `portcullis agent run --accept-missing-state` to delete these networks)");
+        }
+        if (!found.isEmpty()) {
+            log.warn("{} is missing and the operator accepted that: the start-up reconcile deletes {}", store.file(), found);
+        }
+        store.save(DesiredState.EMPTY); // from now on a missing file always means a lost one
     }
 
     /** Loads the table with every desired workspace in one transaction, then converges the rest. */
@@ -219,6 +278,12 @@ public final class WorkspaceNetworks {
         if (nft.tableExists(Ruleset.FAMILY, config.tableName())) {
             nft.deleteTable(Ruleset.FAMILY, config.tableName());
         }
+    }
+
+    /** Gives up this agent's claim on its prefixes; the workspace networks stay. */
+    @Override
+    public void close() {
+        registration.close();
     }
 
     public ShapingMode shapingMode() {

@@ -48,7 +48,7 @@ final class WorkspacePlumbing {
      */
     void ensure(WorkspaceRecord ws, StepListener listener) {
         String ns = names.namespace(ws.id());
-        String host = ws.hostInterface();
+        String host = ownHostInterface(ws);
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         String prefix = "/" + slot.network().prefixLength();
 
@@ -110,7 +110,7 @@ final class WorkspacePlumbing {
         removeElements(ws);
         // The link first: deleting it removes both ends at once, while a deleted namespace
         // releases its links later, in the background. Both in one process; each line stands alone.
-        String host = ws.hostInterface();
+        String host = ownHostInterface(ws);
         String ns = names.namespace(ws.id());
         CommandBatch removal = ip.batch(null);
         if (ip.hostLinkExists(host)) {
@@ -148,6 +148,16 @@ final class WorkspacePlumbing {
                 nft.apply(script);
             }
         });
+    }
+
+    /** The second wall behind the start-up check: a link the agent did not name is never touched. */
+    private String ownHostInterface(WorkspaceRecord ws) {
+        if (!names.hostInterfaceCandidates(ws.id()).contains(ws.hostInterface())) {
+            throw new IllegalStateException("workspace " + ws.id() + ": hostInterface '" + ws.hostInterface()
+                    + "' is not a name this agent derives from the id (expected: one of "
+                    + names.hostInterfaceCandidates(ws.id()) + ")");
+        }
+        return ws.hostInterface();
     }
 
     /** What {@link #ensure} has just made, each part confirmed by its command's exit code, so not read back. */

@@ -41,6 +41,10 @@ public final class DesiredStateStore {
         return file;
     }
 
+    public boolean exists() {
+        return Files.exists(file);
+    }
+
     record FileFormat(int version, String addressRange, int slotPrefixLength, List<Entry> workspaces) {}
 
     record Entry(String id, String owner, String org, int slot, String hostInterface, int egressMbit, String createdAt) {}
@@ -61,6 +65,12 @@ public final class DesiredStateStore {
                 throw new IllegalStateException(file + ": " + format.workspaces().size() + " workspaces were placed in "
                         + savedPlan + ", the config says " + configuredPlan
                         + " (expected: the same addressRange and slotPrefixLength while workspaces exist)");
+            }
+            for (Entry entry : format.workspaces()) {
+                if (entry.slot() < 0 || entry.slot() >= plan.slotCount()) {
+                    throw new IllegalStateException("workspace " + entry.id() + ": slot " + entry.slot()
+                            + " (expected: 0-" + (plan.slotCount() - 1) + ", the slots of " + plan.range() + ")");
+                }
             }
             return DesiredState.of(format.workspaces().stream()
                     .map(e -> new WorkspaceRecord(WorkspaceId.of(e.id()), e.owner(), e.org(), e.slot(),

@@ -85,7 +85,11 @@ public final class TestHost implements AutoCloseable {
         }
         try {
             if (agent != null) {
-                agent.removeEverything();
+                try {
+                    agent.removeEverything();
+                } finally {
+                    agent.close();
+                }
             }
         } finally {
             host.close();
