@@ -269,13 +269,21 @@ public final class GatewayConfigFile {
         public ConfigSize maxRequestBody;
         @JsonProperty("drainTimeout")
         public ConfigDuration drainTimeout;
+        @JsonProperty("maxConnectionsPerAddress")
+        public Integer maxConnectionsPerAddress;
+        @JsonProperty("maxHeaderFields")
+        public Integer maxHeaderFields;
 
         Limits toLimits() {
             Limits defaults = Limits.DEFAULTS;
-            return new Limits(
+            Limits limits = new Limits(
                     maxConnections == null ? defaults.maxConnections() : maxConnections,
                     maxRequestBody == null ? defaults.maxRequestBody() : maxRequestBody.bytes(),
                     drainTimeout == null ? defaults.drainTimeout() : drainTimeout.value());
+            if (maxConnectionsPerAddress != null) {
+                limits = limits.withMaxConnectionsPerAddress(maxConnectionsPerAddress);
+            }
+            return maxHeaderFields == null ? limits : limits.withMaxHeaderFields(maxHeaderFields);
         }
     }
 
@@ -312,14 +320,17 @@ public final class GatewayConfigFile {
         public ConfigDuration responseHead;
         @JsonProperty("idle")
         public ConfigDuration idle;
+        @JsonProperty("http2Idle")
+        public ConfigDuration http2Idle;
 
         Timeouts toTimeouts() {
             Timeouts defaults = Timeouts.DEFAULTS;
-            return new Timeouts(
+            Timeouts timeouts = new Timeouts(
                     requestHead == null ? defaults.requestHead() : requestHead.value(),
                     connect == null ? defaults.connect() : connect.value(),
                     responseHead == null ? defaults.responseHead() : responseHead.value(),
                     idle == null ? defaults.idle() : idle.value());
+            return http2Idle == null ? timeouts : timeouts.withHttp2Idle(http2Idle.value());
         }
     }
 

@@ -14,16 +14,34 @@ import java.time.Duration;
  * @param connect      for a workspace port to accept the connection
  * @param responseHead from the request's last byte reaching the workspace until its response head
  * @param idle         without a byte in either direction, on any connection or tunnel
+ * @param http2Idle    an HTTP/2 connection with no open stream is closed (GOAWAY) this long after its
+ *                     last stream ended, however many PINGs or SETTINGS it sends; a new connection
+ *                     must complete its first request head within {@code requestHead}. Much shorter
+ *                     than {@code idle}, which is for tunnels and streams that are quiet but open
  */
-public record Timeouts(Duration requestHead, Duration connect, Duration responseHead, Duration idle) {
+public record Timeouts(Duration requestHead, Duration connect, Duration responseHead, Duration idle,
+                       Duration http2Idle) {
+    public static final Duration DEFAULT_HTTP2_IDLE = Duration.ofSeconds(30);
     public static final Timeouts DEFAULTS = new Timeouts(
-            Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMinutes(15));
+            Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMinutes(15),
+            DEFAULT_HTTP2_IDLE);
 
     public Timeouts {
         requirePositive(requestHead, "requestHead");
         requirePositive(connect, "connect");
         requirePositive(responseHead, "responseHead");
         requirePositive(idle, "idle");
+        requirePositive(http2Idle, "http2Idle");
+    }
+
+    /** With the default {@code http2Idle} (never longer than {@code idle}). */
+    public Timeouts(Duration requestHead, Duration connect, Duration responseHead, Duration idle) {
+        this(requestHead, connect, responseHead, idle,
+                idle == null || DEFAULT_HTTP2_IDLE.compareTo(idle) < 0 ? DEFAULT_HTTP2_IDLE : idle);
+    }
+
+    public Timeouts withHttp2Idle(Duration http2Idle) {
+        return new Timeouts(requestHead, connect, responseHead, idle, http2Idle);
     }
 
     private static void requirePositive(Duration value, String name) {

@@ -28,7 +28,12 @@ public final class GatewayMetrics {
     private final Gauge connections = Gauge.builder().name("portcullis_active_connections")
             .help("Open client connections").register(registry);
     private final Counter rejectedConnections = Counter.builder().name("portcullis_rejected_connections_total")
-            .help("Connections closed at accept because limits.maxConnections were open").register(registry);
+            .help("Connections closed at accept, by the limit they met (max_connections, per_address)")
+            .labelNames("limit").register(registry);
+    private final Counter http2Closes = Counter.builder().name("portcullis_http2_deadline_closes_total")
+            .help("HTTP/2 connections closed by a deadline: no first request head in time (request_head), or"
+                    + " no open stream for timeouts.http2Idle (idle)")
+            .labelNames("deadline").register(registry);
     private final Gauge tunnels = Gauge.builder().name("portcullis_active_tunnels")
             .help("Open WebSocket tunnels, by workspace").labelNames("workspace").register(registry);
     private final Counter bytes = Counter.builder().name("portcullis_bytes_total")
@@ -87,8 +92,14 @@ public final class GatewayMetrics {
         connections.inc();
     }
 
-    public void connectionRejected() {
-        rejectedConnections.inc();
+    /** A connection closed at accept: over {@code limits.maxConnections} in all, or from one address. */
+    public void connectionRejected(boolean perAddress) {
+        rejectedConnections.labelValues(perAddress ? "per_address" : "max_connections").inc();
+    }
+
+    /** An HTTP/2 connection closed by a deadline: {@code request_head} or {@code idle}. */
+    public void http2DeadlineClosed(String deadline) {
+        http2Closes.labelValues(deadline).inc();
     }
 
     public void connectionClosed() {

@@ -13,10 +13,12 @@ public final class PipelineNames {
     public static final String PROTOCOLS = "protocols";
     /** HTTP/2: the frame codec and the per-stream child channels on the connection... */
     public static final String H2_CODEC = "h2-codec";
+    /** The deadlines of an HTTP/2 connection with no open stream (slowloris). */
+    public static final String H2_DEADLINES = "h2-deadlines";
     public static final String H2_STREAMS = "h2-streams";
     public static final String H2_DRAIN = "h2-drain";
     /**
-     * ...and, in each stream's pipeline, the check that the request has its pseudo-headers, the view
+     * ...and, in each stream's pipeline, the checks of the request head (pseudo-headers, field count), the view
      * of the stream as HTTP/1.1 objects, then the proxy.
      */
     public static final String H2_REQUEST_CHECK = "h2-request-check";

@@ -61,6 +61,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private Channel upstream;
     private UpstreamResponseHandler upstreamHandler;
     private boolean upstreamReused;
+    // The head waits on a connected workspace for the first body chunk (mustHoldHeadForBody).
+    private boolean headHeld;
     private Channel connecting;
     // Body chunks that arrived with the request head, before a workspace connection was ready.
     private final Queue<HttpContent> waitingForConnection = new ArrayDeque<>();
@@ -273,10 +275,25 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         upstreamHandler.expectResponse(webSocketUpgrade, forwardedHead.method());
         openGates();
         channel.read();
+        if (mustHoldHeadForBody()) {
+            headHeld = true;
+            toWorkspaceGate.read(ctx); // the head goes with the first chunk, once that decoded cleanly
+            return;
+        }
         forward(forwardedHead);
         while (!waitingForConnection.isEmpty()) {
             forward(waitingForConnection.poll());
         }
+    }
+
+    /**
+     * A chunked HTTP/1.1 body can be malformed from its first byte; its head waits until the first
+     * chunk decoded cleanly, so such a request never reaches the workspace at all (issue 17, item 7).
+     * Not with {@code Expect: 100-continue}: that client waits for the workspace before sending a body.
+     */
+    private boolean mustHoldHeadForBody() {
+        return !isHttp2Stream() && !requestFullyReceived && waitingForConnection.isEmpty() && !webSocketUpgrade
+                && HttpUtil.isTransferEncodingChunked(forwardedHead) && !HttpUtil.is100ContinueExpected(forwardedHead);
     }
 
     private void onRequestContent(HttpContent content) {
@@ -305,6 +322,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (upstream == null) {
             waitingForConnection.add(content);
             return;
+        }
+        if (headHeld) {
+            headHeld = false;
+            forward(forwardedHead);
         }
         forward(content);
     }
@@ -457,6 +478,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (channel != upstream) {
             return;
         }
+        headHeld = false;
         upstreamHandler.detach();
         upstream = null;
         upstreamHandler = null;
@@ -542,6 +564,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void closeUpstream() {
+        headHeld = false;
         if (connecting != null) {
             connecting.close();
             connecting = null;

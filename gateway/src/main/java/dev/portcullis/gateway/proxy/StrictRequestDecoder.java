@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -24,12 +25,14 @@ import java.util.List;
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
     private final int maxHeadLength;
+    private final int maxHeaderFields;
     private boolean atHeadStart = true;
     private boolean rejected;
 
-    StrictRequestDecoder(HttpDecoderConfig config) {
+    StrictRequestDecoder(HttpDecoderConfig config, int maxHeaderFields) {
         super(config);
         this.maxHeadLength = config.getMaxInitialLineLength() + config.getMaxHeaderSize();
+        this.maxHeaderFields = maxHeaderFields;
     }
 
     @Override
@@ -49,7 +52,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 buffer.skipBytes(buffer.readableBytes());
                 DefaultFullHttpRequest invalid = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request",
                         Unpooled.EMPTY_BUFFER);
-                invalid.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(problem)));
+                invalid.setDecoderResult(DecoderResult.failure(check == HeadCheck.TOO_MANY_FIELDS
+                        ? new TooLongHttpHeaderException(problem) // answered 431, like a header block too large
+                        : new IllegalArgumentException(problem)));
                 out.add(invalid);
                 return;
             }
@@ -70,6 +75,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private record HeadCheck(String problem) {
         static final HeadCheck INCOMPLETE = new HeadCheck("incomplete");
         static final HeadCheck VALID = new HeadCheck(null);
+        static final HeadCheck TOO_MANY_FIELDS = new HeadCheck("more header fields than the gateway accepts");
     }
 
     /**
@@ -85,6 +91,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
         int limit = Math.min(end, start + maxHeadLength + 4);
         int lineStart = start;
+        int fields = 0;
         boolean requestLine = true;
         for (int i = start; i < limit; i++) {
             byte b = buffer.getByte(i);
@@ -106,6 +113,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             String problem = requestLine ? checkRequestLine(buffer, lineStart, i) : checkFieldLine(buffer, lineStart, i);
             if (problem != null) {
                 return new HeadCheck(problem);
+            }
+            if (!requestLine && ++fields > maxHeaderFields) {
+                return HeadCheck.TOO_MANY_FIELDS;
             }
             requestLine = false;
             lineStart = i + 2;

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -52,19 +53,23 @@ final class ClientProtocols extends ApplicationProtocolNegotiationHandler {
             // Streams are flow-controlled one by one (their channels read on demand); the connection
             // itself must keep reading or no stream would ever see its frames.
             ctx.channel().config().setAutoRead(true);
+            Http2FrameCodec codec = ClientHttp2Codec.forServer()
+                    .initialSettings(Http2Settings.defaultSettings()
+                            .maxConcurrentStreams(maxConcurrentStreams)
+                            .maxHeaderListSize(GatewayServer.MAX_HEADER_BLOCK))
+                    .validateHeaders(true)
+                    .build();
+            int maxHeaderFields = proxy.limits().maxHeaderFields();
             ctx.pipeline()
-                    .addLast(PipelineNames.H2_CODEC, ClientHttp2Codec.forServer()
-                            .initialSettings(Http2Settings.defaultSettings()
-                                    .maxConcurrentStreams(maxConcurrentStreams)
-                                    .maxHeaderListSize(GatewayServer.MAX_HEADER_BLOCK))
-                            .validateHeaders(true)
-                            .build())
+                    .addLast(PipelineNames.H2_CODEC, codec)
+                    .addLast(PipelineNames.H2_DEADLINES, new Http2ConnectionDeadlines(codec.connection(),
+                            proxy.timeouts().requestHead(), proxy.timeouts().http2Idle(), metrics))
                     .addLast(PipelineNames.H2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                         @Override
                         protected void initChannel(Http2StreamChannel stream) {
                             stream.config().setAutoRead(false);
                             stream.pipeline()
-                                    .addLast(PipelineNames.H2_REQUEST_CHECK, new RequestPseudoHeaders())
+                                    .addLast(PipelineNames.H2_REQUEST_CHECK, new Http2RequestHeadCheck(maxHeaderFields))
                                     .addLast(PipelineNames.H2_STREAM_CODEC, new Http2StreamFrameToHttpObjectCodec(true))
                                     .addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
                         }
@@ -73,7 +78,7 @@ final class ClientProtocols extends ApplicationProtocolNegotiationHandler {
             return;
         }
         ctx.pipeline()
-                .addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(decoderConfig))
+                .addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(decoderConfig, proxy.limits().maxHeaderFields()))
                 .addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
     }
 

@@ -49,6 +49,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -101,11 +102,13 @@ public final class GatewayServer implements AutoCloseable {
     private volatile boolean serving;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger openConnections = new AtomicInteger();
+    private final ConnectionsPerAddress perAddress;
 
     private GatewayServer(GatewayConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup) {
         this.config = config;
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
+        this.perAddress = new ConnectionsPerAddress(config.limits().maxConnectionsPerAddress());
     }
 
     public static GatewayServer start(GatewayConfig config) throws IOException, InterruptedException {
@@ -181,14 +184,22 @@ public final class GatewayServer implements AutoCloseable {
                             int listenerPort = channel.localAddress().getPort();
                             if (openConnections.incrementAndGet() > config.limits().maxConnections()) {
                                 openConnections.decrementAndGet();
-                                metrics.connectionRejected();
+                                metrics.connectionRejected(false);
                                 channel.close(); // over the limit: closed at accept, before any TLS work
+                                return;
+                            }
+                            InetAddress client = channel.remoteAddress().getAddress();
+                            if (!perAddress.tryOpen(client)) {
+                                openConnections.decrementAndGet();
+                                metrics.connectionRejected(true);
+                                channel.close();
                                 return;
                             }
                             metrics.connectionOpened();
                             clients.add(channel);
                             channel.closeFuture().addListener(closed -> {
                                 openConnections.decrementAndGet();
+                                perAddress.closed(client);
                                 metrics.connectionClosed();
                             });
                             channel.pipeline()

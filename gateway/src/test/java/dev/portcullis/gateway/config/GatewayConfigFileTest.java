@@ -80,7 +80,7 @@ class GatewayConfigFileTest {
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":5:")
-                .hasMessageContaining("timeouts.conect: unknown key (expected one of: [connect, idle, requestHead, responseHead])");
+                .hasMessageContaining("timeouts.conect: unknown key (expected one of: [connect, http2Idle, idle, requestHead, responseHead])");
     }
 
     @Test
@@ -143,6 +143,49 @@ class GatewayConfigFileTest {
                 .hasMessageStartingWith(file + ":6:")
                 .hasMessageContaining("routes[0].address")
                 .hasMessageContaining("'workspace42.internal' (expected: an IPv4 or IPv6 address, not a name)");
+    }
+
+    @Test
+    void hardeningLimitsAndTheHttp2IdleTimeoutAreRead() throws Exception {
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                timeouts: {http2Idle: 5s}
+                limits: {maxConnectionsPerAddress: 20, maxHeaderFields: 50}
+                """));
+
+        assertThat(config.timeouts().http2Idle()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.limits().maxConnectionsPerAddress()).isEqualTo(20);
+        assertThat(config.limits().maxHeaderFields()).isEqualTo(50);
+    }
+
+    @Test
+    void hardeningDefaultsApplyWhenNotConfigured() throws Exception {
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                """));
+
+        assertThat(config.timeouts().http2Idle()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.limits().maxConnectionsPerAddress()).isEqualTo(256);
+        assertThat(config.limits().maxHeaderFields()).isEqualTo(100);
+    }
+
+    @Test
+    void zeroConnectionsPerAddressIsRejectedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                limits:
+                  maxConnectionsPerAddress: 0
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":")
+                .hasMessageContaining("limits.maxConnectionsPerAddress: 0 (expected: >= 1)");
     }
 
     @Test

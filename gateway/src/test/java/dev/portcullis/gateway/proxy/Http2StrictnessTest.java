@@ -100,6 +100,19 @@ class Http2StrictnessTest {
         assertThat(workspace.connections()).as("connections the workspace saw").isZero();
     }
 
+    @Test
+    void moreThan100HeaderFieldsIs431AndNeverForwarded() throws Exception {
+        Http2Headers headers = RawHttp2.headers().method("GET").scheme("https").authority(authority).path("/");
+        for (int i = 0; i < 101; i++) {
+            headers.add("x-f" + i, "v");
+        }
+
+        String outcome = client.exchange(headers, null);
+
+        assertThat(outcome).isEqualTo("status 431");
+        assertThat(workspace.connections()).as("connections the workspace saw").isZero();
+    }
+
     /**
      * The head of a POST may already be on its way to the workspace when DATA shows the body is
      * shorter than its content-length; as with a broken chunked body over HTTP/1.1, the stream is

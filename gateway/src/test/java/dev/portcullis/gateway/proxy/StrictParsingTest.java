@@ -1,13 +1,18 @@
 package dev.portcullis.gateway.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import javax.net.ssl.SSLSocket;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -112,6 +117,74 @@ class StrictParsingTest {
         assertThat(answer).as(name).startsWith("HTTP/1.1 400 ");
         awaitClosedUpstreams();
         assertThat(workspace.received()).as("what the workspace received").doesNotEndWith("0\r\n\r\n");
+    }
+
+    /**
+     * Issue 17, item 7: the head alone was forwarded as soon as the workspace connection was up, so
+     * a body that turned out malformed left a half request at the workspace. Now the head waits for
+     * the first chunk to decode cleanly, and the workspace receives nothing at all.
+     */
+    @Test
+    void headWhoseFirstChunkIsMalformedNeverReachesTheWorkspace() throws Exception {
+        String answer;
+        try (SSLSocket socket = RawHttps.open(gateway.clientTls(), gateway.gatewayPort(), host)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /upload HTTP/1.1\r\nHost: " + host + "\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> workspace.connections() == 1); // the head is routed
+
+            out.write("zz\r\nhello\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+
+        assertThat(answer).startsWith("HTTP/1.1 400 ");
+        awaitClosedUpstreams();
+        assertThat(workspace.received()).as("what the workspace received").isEmpty();
+    }
+
+    @Test
+    void wellFormedChunkedBodyStillReachesTheWorkspaceWithItsHead() throws Exception {
+        try (SSLSocket socket = RawHttps.open(gateway.clientTls(), gateway.gatewayPort(), host)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /upload HTTP/1.1\r\nHost: " + host + "\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> workspace.connections() == 1);
+
+            out.write("5\r\nhello\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> workspace.received().endsWith("0\r\n\r\n"));
+            assertThat(workspace.received()).startsWith("POST /upload HTTP/1.1\r\n").contains("\r\n\r\n5\r\nhello\r\n");
+        }
+    }
+
+    @Test
+    void moreThan100HeaderFieldsIs431AndForwardsNothing() throws Exception {
+        StringBuilder fields = new StringBuilder();
+        for (int i = 0; i < 100; i++) { // with Host, 101 fields
+            fields.append("X-F").append(i).append(": v\r\n");
+        }
+        String answer = RawHttps.exchange(gateway.clientTls(), gateway.gatewayPort(), host,
+                "GET / HTTP/1.1\r\nHost: " + host + "\r\n" + fields + "\r\n");
+
+        assertThat(answer).startsWith("HTTP/1.1 431 ");
+        assertThat(workspace.connections()).isZero();
+    }
+
+    @Test
+    void exactly100HeaderFieldsAreAccepted() throws Exception {
+        String demo = gateway.host(gateway.workspacePort(), GatewayFixture.WORKSPACE);
+        StringBuilder fields = new StringBuilder();
+        for (int i = 0; i < 98; i++) { // with Host and Connection, 100 fields
+            fields.append("X-F").append(i).append(": v\r\n");
+        }
+        String answer = RawHttps.exchange(gateway.clientTls(), gateway.gatewayPort(), demo,
+                "GET / HTTP/1.1\r\nHost: " + demo + "\r\nConnection: close\r\n" + fields + "\r\n");
+
+        assertThat(answer).startsWith("HTTP/1.1 200 ");
     }
 
     @Test
