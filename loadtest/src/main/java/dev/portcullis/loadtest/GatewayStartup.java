@@ -98,6 +98,7 @@ public final class GatewayStartup {
                 eventLoopThreads: 1
                 baseDomains: [ws.localhost]
                 insecureOpenAccess: true
+                workspaceAddressRanges: [10.213.0.0/16]
                 tls:
                   certificates:
                     - {certificateChain: %s, privateKey: %s}

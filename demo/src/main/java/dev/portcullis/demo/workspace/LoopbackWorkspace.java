@@ -1,6 +1,7 @@
 package dev.portcullis.demo.workspace;
 
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
@@ -58,6 +59,8 @@ public final class LoopbackWorkspace implements DemoWorkspace {
     public void routeTo(GatewayConfig.Builder config) {
         config.routes(RouteTable.of(List.of(WorkspaceRoute.owned(spec.id().value(), LOOPBACK, true, Set.of(),
                 spec.owner(), spec.org(), Map.of()))));
+        // Loopback is the gateway's own host: allowed only because the demo names it (development only).
+        config.workspaceAddressRanges(List.of(AddressRange.parse("127.0.0.0/8")));
     }
 
     @Override

@@ -5,15 +5,21 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.fairness.FairnessSettings;
 import dev.portcullis.gateway.route.AddressRange;
+import dev.portcullis.gateway.route.RouteGuard;
 import dev.portcullis.gateway.route.RouteTable;
+import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.store.StoreSettings;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Everything a running gateway needs, validated and immutable. Built from a config file by
@@ -38,8 +44,12 @@ import java.util.Optional;
  * @param store             when present, routes, shares and policies come from this store (static
  *                          {@code routes} still win); excludes {@code routeFiles} and {@code access.stateDirectory}
  * @param hostRouteRanges   the networks host agents may publish workspace addresses in, through the host
- *                          API (which needs {@code identity} and {@code store}); empty: the host API is off
+ *                          API (which needs {@code identity} and {@code store}); empty: the host API is off.
+ *                          Each lies inside {@code workspaceRanges}
  * @param forwarding        which forwarding headers workspaces receive besides {@code X-Forwarded-*}
+ * @param workspaceRanges   the networks workspace addresses are in: a route from any source (static, route
+ *                          file, store) to an address outside them, or to the gateway's own host, is refused
+ *                          ({@link RouteGuard}); empty: every route is refused
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -59,10 +69,12 @@ public record GatewayConfig(
         Optional<FairnessSettings> fairness,
         Optional<StoreSettings> store,
         List<AddressRange> hostRouteRanges,
-        Forwarding forwarding) {
+        Forwarding forwarding,
+        List<AddressRange> workspaceRanges) {
 
     public GatewayConfig {
         hostRouteRanges = List.copyOf(hostRouteRanges);
+        workspaceRanges = List.copyOf(workspaceRanges);
         listeners = List.copyOf(listeners);
         if (listeners.isEmpty()) {
             throw new IllegalArgumentException("listen: empty (expected: at least one address to bind)");
@@ -91,9 +103,34 @@ public record GatewayConfig(
             throw new IllegalArgumentException("routeFiles: set together with store (expected: one of them;"
                     + " with a store, agents publish routes there)");
         }
+        for (AddressRange hostRange : hostRouteRanges) {
+            if (workspaceRanges.stream().noneMatch(range -> range.encloses(hostRange))) {
+                throw new IllegalArgumentException("hostRoutes.addressRanges: " + hostRange + " is not inside"
+                        + " workspaceAddressRanges " + workspaceRanges + " (expected: hosts publish only workspace addresses)");
+            }
+        }
+        checkStaticRoutes(routes, workspaceRanges, listeners, redirectListeners, adminListener);
         if (store.isPresent() && access.stateDirectory().isPresent()) {
             throw new IllegalArgumentException("access.stateDirectory: set together with store (expected: one of them;"
                     + " with a store, policies and shares live there)");
+        }
+    }
+
+    /** A static route into the gateway's own addresses or outside the ranges is a config error, not a log line. */
+    private static void checkStaticRoutes(RouteTable routes, List<AddressRange> workspaceRanges,
+                                          List<InetSocketAddress> listeners, List<InetSocketAddress> redirectListeners,
+                                          InetSocketAddress adminListener) {
+        Set<InetAddress> gatewayAddresses = new HashSet<>();
+        Stream.concat(Stream.concat(listeners.stream(), redirectListeners.stream()), Stream.of(adminListener))
+                .map(InetSocketAddress::getAddress).filter(address -> address != null && !address.isAnyLocalAddress())
+                .forEach(gatewayAddresses::add);
+        RouteGuard guard = RouteGuard.withAddresses(workspaceRanges, gatewayAddresses);
+        for (WorkspaceRoute route : routes.routes()) {
+            RouteGuard.Refusal refusal = guard.refusal(route.address());
+            if (refusal != null) {
+                throw new IllegalArgumentException("routes: workspace '" + route.workspaceId() + "' refused: "
+                        + refusal.message());
+            }
         }
     }
 
@@ -161,6 +198,7 @@ public record GatewayConfig(
         private StoreSettings store;
         private List<AddressRange> hostRouteRanges = List.of();
         private Forwarding forwarding = Forwarding.DEFAULTS;
+        private List<AddressRange> workspaceRanges = List.of();
 
         private Builder() {}
 
@@ -249,8 +287,8 @@ public record GatewayConfig(
             return this;
         }
 
-        public Builder forwarding(Forwarding forwarding) {
-            this.forwarding = requireNonNull(forwarding, "forwarding");
+        Forwarding forwarding,
+        List<AddressRange> workspaceRanges) {
             return this;
         }
 
@@ -260,7 +298,7 @@ public record GatewayConfig(
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
                     Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store),
-                    hostRouteRanges, forwarding);
+                    hostRouteRanges, forwarding, workspaceRanges);
         }
     }
 }

@@ -64,16 +64,27 @@ public final class GatewayConfigFile {
     public HostRoutesSection hostRoutes;
     @JsonProperty("forwarding")
     public ForwardingSection forwarding;
+    /** Required: a gateway that routed anywhere would send requests and credentials wherever a route says. */
+    @JsonProperty("workspaceAddressRanges")
+    public List<ConfigAddressRange> workspaceAddressRanges;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
-        GatewayConfigFile parsed = YamlConfigReader.read(file, GatewayConfigFile.class);
+        return load(file, YamlConfigReader.readText(file));
+    }
+
+    /**
+     * Reads and validates {@code content} as if it were {@code file}'s: errors name {@code file}, and
+     * relative paths are taken from its folder ({@code ./portcullis config check} edits the text).
+     */
+    public static GatewayConfig load(Path file, String content) throws ConfigException {
+        GatewayConfigFile parsed = YamlConfigReader.read(file, content, GatewayConfigFile.class);
         Path folder = file.toAbsolutePath().getParent();
         try {
             return parsed.toConfig(folder);
         } catch (IllegalArgumentException e) {
             // Checks across keys come after binding: the message starts with the key, whose line is looked up.
-            int line = YamlConfigReader.lineOf(file, e.getMessage().split(":", 2)[0]);
+            int line = YamlConfigReader.lineOf(content, e.getMessage().split(":", 2)[0]);
             throw new ConfigException(file + (line > 0 ? ":" + line : "") + ": " + e.getMessage(), e);
         }
     }
@@ -83,6 +94,11 @@ public final class GatewayConfigFile {
         require(baseDomains, "baseDomains");
         require(tls, "tls");
         require(tls.certificates, "tls.certificates");
+        if (workspaceAddressRanges == null || workspaceAddressRanges.isEmpty()) {
+            throw new IllegalArgumentException("workspaceAddressRanges: missing or empty (expected: the networks workspace"
+                    + " addresses are in, such as [10.213.0.0/16]; a route anywhere else is refused. For workspaces on"
+                    + " loopback in development: [127.0.0.0/8])");
+        }
         boolean open = Boolean.TRUE.equals(insecureOpenAccess);
         if (identity == null && !open) {
             throw new IllegalArgumentException("identity: missing (expected: the token issuers to enforce access with;"
@@ -149,7 +165,8 @@ public final class GatewayConfigFile {
                 fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()),
                 store == null ? Optional.empty() : Optional.of(store.toSettings()),
                 hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null),
-                forwarding == null ? Forwarding.DEFAULTS : forwarding.toForwarding());
+                forwarding == null ? Forwarding.DEFAULTS : forwarding.toForwarding(),
+                workspaceAddressRanges.stream().map(ConfigAddressRange::range).toList());
     }
 
     /** {@code forwarding}: the headers that tell a workspace who called and how (docs/configuration.md). */

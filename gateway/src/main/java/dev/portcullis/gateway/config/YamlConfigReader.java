@@ -32,14 +32,21 @@ final class YamlConfigReader {
     private YamlConfigReader() {}
 
     static <T> T read(Path file, Class<T> type) throws ConfigException {
-        byte[] content;
+        return read(file, readText(file), type);
+    }
+
+    static String readText(Path file) throws ConfigException {
         try {
-            content = Files.readAllBytes(file);
+            return Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file");
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** Binds {@code content} as if it were {@code file}'s (errors name {@code file}). */
+    static <T> T read(Path file, String content, Class<T> type) throws ConfigException {
         try {
             T value = MAPPER.readValue(content, type);
             if (value == null) {
@@ -56,11 +63,11 @@ final class YamlConfigReader {
     /**
      * The line of {@code keyPath} ({@code store.etcd.tls.caFile}; list indexes such as {@code [0]} or
      * {@code []} are left out and the first item holding the key counts) in {@code file}, or of the
-     * nearest enclosing key that is there; 0 when none is or the file cannot be read again.
+     * nearest enclosing key that is there; 0 when none is.
      */
-    static int lineOf(Path file, String keyPath) {
+    static int lineOf(String content, String keyPath) {
         Map<String, Integer> lines = new HashMap<>();
-        try (JsonParser parser = MAPPER.getFactory().createParser(file.toFile())) {
+        try (JsonParser parser = MAPPER.getFactory().createParser(content)) {
             Deque<String> path = new ArrayDeque<>();
             String key = null;
             for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {

@@ -71,6 +71,15 @@ public final class GatewayMetrics {
             .help("Open connections and tunnels closed because their access ended, by why")
             .labelNames("reason").register(registry);
 
+    private final Counter refusedRoutes = Counter.builder().name("portcullis_routes_refused_total")
+            .help("Routes not used because their address is outside the workspace address ranges or the gateway's own host,"
+                    + " by source (route_file, store) and reason (outside_ranges, gateway_host)")
+            .labelNames("source", "reason").register(registry);
+
+    public void routeRefused(String source, String reason) {
+        refusedRoutes.labelValues(source, reason).inc();
+    }
+
     public void accessDecided(boolean allowed, String reason) {
         accessDecisions.labelValues(allowed ? "allow" : "deny", reason).inc();
     }

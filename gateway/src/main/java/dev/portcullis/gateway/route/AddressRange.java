@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 
-/** An IPv4 or IPv6 network such as {@code 10.213.0.0/16}: which addresses a host may publish routes at. */
+/** An IPv4 or IPv6 network such as {@code 10.213.0.0/16}: where workspace addresses may be. */
 public record AddressRange(InetAddress network, int prefixLength) {
 
     public AddressRange {
@@ -49,6 +49,11 @@ public record AddressRange(InetAddress network, int prefixLength) {
             }
         }
         return true;
+    }
+
+    /** Whether every address of {@code other} is in this range. */
+    public boolean encloses(AddressRange other) {
+        return other.prefixLength >= prefixLength && contains(other.network);
     }
 
     /** The network address: the range's first address, host bits cleared. */

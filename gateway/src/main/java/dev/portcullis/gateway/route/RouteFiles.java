@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.route;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.util.NetUtil;
@@ -29,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * The route table fed by the route files that host agents on this machine write (a JSON array of
  * {@code {workspaceId, address, ...}}, replaced atomically), merged with the config's static routes.
  * The files are polled; a changed set builds a new {@link RouteTable} that is swapped in whole, so
- * the request path only ever reads one immutable snapshot. A record that is not valid is logged and
- * skipped; a file that cannot be read or parsed keeps its last good routes.
+ * the request path only ever reads one immutable snapshot. A record that is not valid, or whose
+ * address the {@link RouteGuard} refuses, is logged and skipped; a file that cannot be read or parsed keeps its last good routes.
  */
 public final class RouteFiles implements Supplier<RouteTable>, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RouteFiles.class);
@@ -42,11 +44,13 @@ public final class RouteFiles implements Supplier<RouteTable>, AutoCloseable {
     private final Map<Path, List<WorkspaceRoute>> lastGood = new LinkedHashMap<>();
     private final ScheduledExecutorService poller;
     private final BiConsumer<RouteTable, RouteTable> onChange;
+    private final RouteGuard guard;
     private volatile RouteTable current;
 
-    private RouteFiles(List<WorkspaceRoute> staticRoutes, List<Path> files, Duration pollInterval,
+    private RouteFiles(List<WorkspaceRoute> staticRoutes, List<Path> files, Duration pollInterval, RouteGuard guard,
                        BiConsumer<RouteTable, RouteTable> onChange) {
         this.staticRoutes = List.copyOf(staticRoutes);
+        this.guard = requireNonNull(guard, "guard");
         this.files = List.copyOf(files);
         this.onChange = onChange;
         this.current = RouteTable.of(this.staticRoutes);
@@ -58,11 +62,12 @@ public final class RouteFiles implements Supplier<RouteTable>, AutoCloseable {
 
     /**
      * Starts watching {@code files}; the static routes win over a file's route for the same
-     * workspace. {@code onChange} gets the table before and after each swap.
+     * workspace. A file's route that {@code guard} refuses is left out. {@code onChange} gets the
+     * table before and after each swap.
      */
-    public static RouteFiles watch(RouteTable staticRoutes, List<Path> files, Duration pollInterval,
+    public static RouteFiles watch(RouteTable staticRoutes, List<Path> files, Duration pollInterval, RouteGuard guard,
                                    BiConsumer<RouteTable, RouteTable> onChange) {
-        return new RouteFiles(staticRoutes.routes(), files, pollInterval, onChange);
+        return new RouteFiles(staticRoutes.routes(), files, pollInterval, guard, onChange);
     }
 
     @Override
@@ -123,7 +128,10 @@ public final class RouteFiles implements Supplier<RouteTable>, AutoCloseable {
         List<WorkspaceRoute> routes = new ArrayList<>();
         for (int i = 0; i < records.size(); i++) {
             try {
-                routes.add(parse(records.get(i)));
+                WorkspaceRoute route = parse(records.get(i));
+                if (guard.admits(RouteGuard.ROUTE_FILE, file + ": route [" + i + "]", route.workspaceId(), route.address())) {
+                    routes.add(route);
+                }
             } catch (IllegalArgumentException e) {
                 log.error("{}: route [{}] skipped: {}", file, i, e.getMessage());
             }

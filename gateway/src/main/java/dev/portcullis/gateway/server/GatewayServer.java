@@ -31,6 +31,8 @@ import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxySettings;
 import dev.portcullis.gateway.proxy.UpstreamPools;
 import dev.portcullis.gateway.route.RouteFiles;
+import dev.portcullis.gateway.route.RouteGuard;
+import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.store.StoreConnection;
 import dev.portcullis.gateway.tls.ReloadingCertificates;
@@ -55,6 +57,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -138,10 +142,11 @@ public final class GatewayServer implements AutoCloseable {
     private void bind() throws IOException, InterruptedException {
         UpstreamPools pools = new UpstreamPools(config.transport().socketChannelClass(), config.timeouts().connect());
         Supplier<RouteTable> routes = config::routes;
+        RouteGuard guard = routeGuard();
         if (!config.routeFiles().isEmpty()) {
             // A workspace that went away leaves pooled connections to an address nobody answers on
             // (a deleted namespace sends no reset): they are closed, not reused into a hang.
-            routeFiles = RouteFiles.watch(config.routes(), config.routeFiles(), ROUTE_FILE_POLL,
+            routeFiles = RouteFiles.watch(config.routes(), config.routeFiles(), ROUTE_FILE_POLL, guard,
                     (before, after) -> {
                         pools.closeIdleTo(before.addressesGoneIn(after));
                         if (grants != null) {
@@ -156,7 +161,7 @@ public final class GatewayServer implements AutoCloseable {
                         if (grants != null) {
                             grants.revalidate(); // a narrowing change on any gateway ends access on this one
                         }
-                    }, metrics.registry());
+                    }, guard, metrics.registry());
             routes = store::routes;
         }
         AccessControl access = null;
@@ -252,6 +257,31 @@ public final class GatewayServer implements AutoCloseable {
         } catch (Exception e) {
             throw new IOException("cannot listen on " + format(address) + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The check every route source's routes pass: inside the workspace ranges, never this host. The
+     * static routes were checked against the listeners when the config was built; here they are
+     * checked again against every address of the host's interfaces, which only a running gateway knows.
+     */
+    private RouteGuard routeGuard() {
+        Set<InetAddress> listenerAddresses = new HashSet<>();
+        Stream.concat(Stream.concat(config.listeners().stream(), config.redirectListeners().stream()),
+                        Stream.of(config.adminListener()))
+                .map(InetSocketAddress::getAddress).filter(address -> !address.isAnyLocalAddress())
+                .forEach(listenerAddresses::add);
+        RouteGuard guard = RouteGuard.forHost(config.workspaceRanges(), listenerAddresses, metrics::routeRefused);
+        if (config.workspaceRanges().isEmpty()) {
+            log.warn("No workspace address ranges are configured: every route is refused (workspaceAddressRanges)");
+        }
+        for (WorkspaceRoute route : config.routes().routes()) {
+            RouteGuard.Refusal refusal = guard.refusal(route.address());
+            if (refusal != null) {
+                throw new IllegalArgumentException("routes: workspace '" + route.workspaceId() + "' refused: "
+                        + refusal.message());
+            }
+        }
+        return guard;
     }
 
     /** The bound plain-HTTP redirect addresses, in config order. */

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.AccessSnapshot;
+import dev.portcullis.gateway.route.RouteGuard;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.policy.OrgPolicy;
 import dev.portcullis.store.ControlPlaneStore;
@@ -56,10 +57,12 @@ public final class StoreConnection implements AutoCloseable {
      * @param addressesGone   told the addresses no route leads to any more
      * @param revalidate      re-decides open access; run after each update that may narrow it, on a
      *                        thread of its own, once for any number of updates that came meanwhile
+     * @param guard           refuses route records outside the workspace networks or into the gateway's host
      */
     public static StoreConnection open(StoreSettings settings, RouteTable staticRoutes, OrgPolicy fallback,
                                        Duration firstLoad, Consumer<Set<InetAddress>> addressesGone,
-                                       Runnable revalidate, PrometheusRegistry metrics) throws InterruptedException {
+                                       Runnable revalidate, RouteGuard guard, PrometheusRegistry metrics)
+            throws InterruptedException {
         requireNonNull(revalidate, "revalidate");
         ExecutorService revalidation = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "portcullis-store-revalidate");
@@ -81,7 +84,7 @@ public final class StoreConnection implements AutoCloseable {
         };
         ControlPlaneStore store = new ControlPlaneStore(settings.open());
         StoreReplica replica = new StoreReplica(store.keyValues());
-        StoreView view = new StoreView(staticRoutes, fallback, addressesGone, accessMayNarrow);
+        StoreView view = new StoreView(staticRoutes, fallback, addressesGone, accessMayNarrow, guard);
         replica.addListener(view);
         replica.start();
         StoreConnection connection = new StoreConnection(store, replica, view, revalidation, Clock.systemUTC());

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.store;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.access.AccessSnapshot;
+import dev.portcullis.gateway.route.RouteGuard;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.OrgPolicy;
@@ -43,6 +44,7 @@ public final class StoreView implements ReplicaListener {
     private final PolicyEvaluator fallback;
     private final Consumer<Set<InetAddress>> addressesGone;
     private final Runnable accessMayNarrow;
+    private final RouteGuard guard;
 
     // Replica thread only (updates arrive one at a time).
     private ShardedMap<WorkspaceRoute> routes = ShardedMap.empty();
@@ -56,9 +58,11 @@ public final class StoreView implements ReplicaListener {
      * @param addressesGone   told the addresses a workspace left or stopped at: idle connections to them
      *                        would go nowhere
      * @param accessMayNarrow told after an update that may have taken access from someone; must not block
+     * @param guard           refuses a record whose address is outside the workspace networks or the gateway's own
      */
     public StoreView(RouteTable staticRoutes, OrgPolicy fallback, Consumer<Set<InetAddress>> addressesGone,
-                     Runnable accessMayNarrow) {
+                     Runnable accessMayNarrow, RouteGuard guard) {
+        this.guard = requireNonNull(guard, "guard");
         this.staticRoutes = requireNonNull(staticRoutes, "staticRoutes");
         this.fallback = new PolicyEvaluator(requireNonNull(fallback, "fallback"));
         this.addressesGone = requireNonNull(addressesGone, "addressesGone");
@@ -119,14 +123,17 @@ public final class StoreView implements ReplicaListener {
 
     /**
      * Done once per record, so that no request parses an address or builds a workspace; {@code null}
-     * (no route: fail closed) for a record the gateway cannot serve, which validation should make impossible.
+     * (no route: fail closed) for a record the gateway cannot serve or whose address the guard refuses.
      */
-    static WorkspaceRoute toWorkspaceRoute(RouteRecord record) {
+    WorkspaceRoute toWorkspaceRoute(RouteRecord record) {
         // The record holds a validated IP literal: this parses it and never asks DNS.
         InetAddress address = NetUtil.createInetAddressFromIpAddressString(record.address());
         try {
             if (address == null) {
                 throw new IllegalArgumentException("address: '" + record.address() + "' is not an IP literal");
+            }
+            if (!guard.admits(RouteGuard.STORE, "store route of host '" + record.host() + "'", record.workspaceId(), address)) {
+                return null;
             }
             return WorkspaceRoute.owned(record.workspaceId(), address, record.state() == RouteState.RUNNING,
                     Set.copyOf(record.tlsPorts()), record.owner(), record.org(), record.labels());

@@ -27,7 +27,7 @@ class FairnessConfigTest {
         Path file = folder.resolve("gateway.yaml");
         // Open access said out loud, as a config without identity must; last, so the lines above keep their numbers.
         Files.writeString(file, HEAD + fairness + (fairness.isEmpty() || fairness.endsWith("\n") ? "" : "\n")
-                + "insecureOpenAccess: true\n");
+                + "insecureOpenAccess: true\nworkspaceAddressRanges: [10.0.0.0/8]\n");
         return file;
     }
 

@@ -20,9 +20,10 @@ class GatewayConfigFileTest {
                             ? yaml : yaml + "insecureOpenAccess: true\n");
     }
 
+    /** Adds the workspace ranges every config needs, last, so the lines above keep their numbers. */
     private Path writeExactly(String yaml) throws Exception {
         Path file = folder.resolve("gateway.yaml");
-        Files.writeString(file, yaml);
+        Files.writeString(file, yaml.contains("workspaceAddressRanges") ? yaml : yaml + "\nworkspaceAddressRanges: [10.0.0.0/8]\n");
         return file;
     }
 
@@ -186,6 +187,52 @@ class GatewayConfigFileTest {
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":")
                 .hasMessageContaining("limits.maxConnectionsPerAddress: 0 (expected: >= 1)");
+    }
+
+    @Test
+    void aConfigWithoutWorkspaceRangesIsRefusedNotOpenToEverything() throws Exception {
+        Path file = writeExactly("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                insecureOpenAccess: true
+                workspaceAddressRanges: []
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":5: workspaceAddressRanges: missing or empty");
+        // The comment keeps writeExactly from adding the key.
+        Path missing = writeExactly(Files.readString(file).replace("workspaceAddressRanges: []", "# no workspaceAddressRanges"));
+        assertThatThrownBy(() -> GatewayConfigFile.load(missing)).hasMessageContaining("workspaceAddressRanges: missing");
+    }
+
+    /** Issue 17 item 8: a static route at loopback reached every port of the gateway's host. */
+    @Test
+    void aStaticRouteIntoTheGatewaysHostOrOutsideTheRangesIsAConfigError() throws Exception {
+        Path loopback = writeExactly("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                insecureOpenAccess: true
+                workspaceAddressRanges: [10.0.0.0/8]
+                routes:
+                  - workspace: ws42
+                    address: 127.0.0.1
+                """);
+        assertThatThrownBy(() -> GatewayConfigFile.load(loopback)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(loopback + ":6: routes: workspace 'ws42' refused: 127.0.0.1 is loopback");
+
+        String yaml = Files.readString(loopback); // each write below replaces the same file
+        Path outside = writeExactly(yaml.replace("127.0.0.1\n", "192.0.2.7\n"));
+        assertThatThrownBy(() -> GatewayConfigFile.load(outside))
+                .hasMessageContaining("192.0.2.7 is outside the workspace address ranges [10.0.0.0/8]");
+
+        Path metadata = writeExactly(yaml.replace("127.0.0.1\n", "169.254.169.254\n")
+                .replace("[10.0.0.0/8]", "[0.0.0.0/0]"));
+        assertThatThrownBy(() -> GatewayConfigFile.load(metadata)).hasMessageContaining("169.254.169.254 is link-local");
+
+        Path development = writeExactly(yaml.replace("[10.0.0.0/8]", "[127.0.0.0/8]"));
+        assertThat(GatewayConfigFile.load(development).routes().lookup("ws42")).as("loopback named on purpose").isNotNull();
     }
 
     @Test

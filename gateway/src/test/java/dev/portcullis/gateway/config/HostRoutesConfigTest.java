@@ -23,7 +23,7 @@ class HostRoutesConfigTest {
 
     private Path write(String yaml) throws Exception {
         Path file = folder.resolve("gateway.yaml");
-        Files.writeString(file, yaml);
+        Files.writeString(file, yaml + "\nworkspaceAddressRanges: [10.0.0.0/8, 'fd00::/8']\n"); // last, so the lines above keep their numbers
         return file;
     }
 
@@ -45,6 +45,15 @@ class HostRoutesConfigTest {
                 .hasMessageContaining("'10.213.0.1/16' has host bits set (expected: 10.213.0.0/16)");
         Path name = write(BASE + "hostRoutes:\n  addressRanges: [workspaces.internal/16]\n");
         assertThatThrownBy(() -> GatewayConfigFile.load(name)).hasMessageContaining("expected: a network such as 10.213.0.0/16");
+    }
+
+    @Test
+    void refusesAHostRangeOutsideTheWorkspaceRanges() throws Exception {
+        Path file = write(BASE + "hostRoutes: {addressRanges: [192.168.0.0/16]}\n");
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":6:")
+                .hasMessageContaining("hostRoutes.addressRanges: 192.168.0.0/16 is not inside workspaceAddressRanges");
     }
 
     @Test

@@ -30,7 +30,7 @@ class StoreSectionTest {
 
     private GatewayConfig load(String yaml) throws Exception {
         Path file = folder.resolve("gateway.yaml");
-        Files.writeString(file, BASE + yaml);
+        Files.writeString(file, BASE + yaml + "\nworkspaceAddressRanges: [10.0.0.0/8]\n"); // last, so the lines above keep their numbers
         return GatewayConfigFile.load(file);
     }
 

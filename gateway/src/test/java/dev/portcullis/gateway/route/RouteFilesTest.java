@@ -61,6 +61,27 @@ class RouteFilesTest {
         }
     }
 
+    /** Issue 16 item 5 and issue 17 item 8: a forged or stale route file cannot send requests elsewhere. */
+    @Test
+    void routesOutsideTheWorkspaceRangesOrIntoTheGatewayHostAreRefusedLoggedAndCounted() throws Exception {
+        Path routes = state.resolve("routes.json");
+        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, config -> config.routeFile(routes))) {
+            publish(routes, "[" + route("outside", "192.0.2.7") + "," + route("metadata", "169.254.169.254") + ","
+                    + route("good", "127.0.0.1") + "]");
+            awaitStatus(gateway, "good", 200);
+
+            assertThat(gateway.server().currentRoutes().lookup("outside")).as("never in the table").isNull();
+            assertThat(gateway.server().currentRoutes().lookup("metadata")).as("never in the table").isNull();
+            assertThat(status(gateway, "outside")).isEqualTo(404);
+            assertThat(status(gateway, "metadata")).isEqualTo(404);
+            String metrics = gateway.httpClient().send(HttpRequest.newBuilder(gateway.adminUrl("/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics)
+                    .contains("portcullis_routes_refused_total{reason=\"outside_ranges\",source=\"route_file\"} 1")
+                    .contains("portcullis_routes_refused_total{reason=\"gateway_host\",source=\"route_file\"} 1");
+        }
+    }
+
     private static int status(GatewayFixture gateway, String workspace) throws Exception {
         return gateway.httpClient().send(HttpRequest.newBuilder(gateway.url(gateway.workspacePort(), workspace, "/")).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode();

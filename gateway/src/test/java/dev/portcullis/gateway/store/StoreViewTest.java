@@ -2,6 +2,9 @@ package dev.portcullis.gateway.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portcullis.gateway.config.AccessSettings;
+import dev.portcullis.gateway.route.AddressRange;
+import dev.portcullis.gateway.route.RouteGuard;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.store.record.RouteRecord;
@@ -21,7 +24,10 @@ class StoreViewTest {
         RouteRecord record = new RouteRecord("ws42", "10.213.0.3", "host-1", "alice", "acme", Map.of("env", "dev"),
                 RouteState.STOPPED, List.of(3000), List.of(8443));
 
-        WorkspaceRoute route = StoreView.toWorkspaceRoute(record);
+        StoreView view = new StoreView(RouteTable.empty(), AccessSettings.DEFAULTS.fallbackPolicy(), gone -> { }, () -> { },
+                RouteGuard.withAddresses(List.of(AddressRange.parse("10.213.0.0/16")), Set.of()));
+
+        WorkspaceRoute route = view.toWorkspaceRoute(record);
 
         assertThat(route.address()).isEqualTo(InetAddress.getByName("10.213.0.3"));
         assertThat(route.running()).isFalse();

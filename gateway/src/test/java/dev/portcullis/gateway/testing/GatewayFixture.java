@@ -6,6 +6,7 @@ import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.server.GatewayServer;
@@ -77,6 +78,8 @@ public final class GatewayFixture implements AutoCloseable {
                             Duration.ofMinutes(1)))
                     .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
                     .eventLoopThreads(1)
+                    // The test backends listen on loopback: named on purpose, as a development config must.
+                    .workspaceAddressRanges(List.of(AddressRange.parse("127.0.0.0/8")))
                     .routes(RouteTable.of(List.of(WorkspaceRoute.owned(WORKSPACE, loopback, true, Set.of(), OWNER, ORG, Map.of()),
                             new WorkspaceRoute(STOPPED_WORKSPACE, loopback, false, Set.of()))));
             customize.accept(config);

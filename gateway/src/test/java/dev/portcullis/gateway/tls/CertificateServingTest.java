@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.server.GatewayServer;
@@ -96,7 +97,8 @@ class CertificateServingTest {
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         return GatewayConfig.builder().listen(new InetSocketAddress(loopback, 0)).adminListen(new InetSocketAddress(loopback, 0))
                 .transport(Transport.NIO).eventLoopThreads(1)
-                .routes(RouteTable.of(List.of(new WorkspaceRoute("demo", loopback))));
+                .routes(RouteTable.of(List.of(new WorkspaceRoute("demo", loopback))))
+                .workspaceAddressRanges(List.of(AddressRange.parse("127.0.0.0/8")));
     }
 
     private static GatewayConfig.TlsFiles files(DemoCertificateAuthority ca) {

@@ -12,6 +12,7 @@ import dev.portcullis.agent.testing.RootNetworking;
 import dev.portcullis.agent.testing.TestHost;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.server.GatewayServer;
 import dev.portcullis.gateway.tls.DemoCertificateAuthority;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -63,6 +65,7 @@ class GatewayToWorkspaceNamespaceTest {
                     .baseDomain("ws.localhost")
                     .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
                     .routeFile(routeFile)
+                    .workspaceAddressRanges(List.of(AddressRange.parse("10.213.48.0/28")))
                     .eventLoopThreads(1)
                     .build();
             try (GatewayServer gateway = GatewayServer.start(config)) {

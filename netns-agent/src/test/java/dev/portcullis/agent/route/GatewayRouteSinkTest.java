@@ -73,6 +73,7 @@ class GatewayRouteSinkTest {
                 .identity(IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build())
                 .store(StoreSettings.embedded(dir.resolve("store.json")))
                 .hostRouteRanges(List.of(AddressRange.parse("127.0.0.0/8")))
+                .workspaceAddressRanges(List.of(AddressRange.parse("127.0.0.0/8")))
                 .eventLoopThreads(1)
                 .build());
     }
