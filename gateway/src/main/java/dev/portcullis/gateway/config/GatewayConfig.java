@@ -287,8 +287,17 @@ public record GatewayConfig(
             return this;
         }
 
-        Forwarding forwarding,
-        List<AddressRange> workspaceRanges) {
+        public Builder forwarding(Forwarding forwarding) {
+            this.forwarding = requireNonNull(forwarding, "forwarding");
+            return this;
+        }
+
+        /**
+         * The networks workspace addresses are in; a route anywhere else is refused. Without any, every
+         * route is refused. A loopback range (127.0.0.0/8) is for development and tests only.
+         */
+        public Builder workspaceAddressRanges(List<AddressRange> ranges) {
+            this.workspaceRanges = List.copyOf(ranges);
             return this;
         }
 
