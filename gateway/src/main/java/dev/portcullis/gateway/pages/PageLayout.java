@@ -28,7 +28,7 @@ final class PageLayout {
             h2{margin:1.5rem 0 .5rem;font-size:1.05rem}
             p,ul{margin:0 0 1rem}
             ul{padding-left:1.25rem}
-            .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin:1.25rem 0 0}
+            .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin:1.25rem 0 1rem}
             .button{display:inline-block;padding:.7rem 1.2rem;border-radius:8px;background:var(--accent);\
             color:var(--on-accent);font-weight:600;text-decoration:none;min-height:44px}
             .button.secondary{background:transparent;color:var(--accent);border:1px solid var(--accent)}

@@ -102,10 +102,9 @@ public final class Pages {
 
     /** Workspace stopped (503): comes back by itself once the workspace runs again. */
     public static Page workspaceStopped(Context context) {
-        String workspace = context.workspace() == null ? "This workspace" : "Workspace <strong>"
-                + Html.text(context.workspace()) + "</strong>";
-        String body = "<p>" + workspace + " is stopped. Start it, and this page opens by itself.</p>"
-                + retryLine();
+        String workspace = context.workspace() == null ? "" : "Workspace <strong>" + Html.text(context.workspace())
+                + "</strong> is not running. ";
+        String body = "<p>" + workspace + "Once its owner starts it again, this page opens by itself.</p>" + retryLine();
         return page("This workspace is stopped", "503 · Workspace stopped", body, FIRST_RETRY_SECONDS);
     }
 

@@ -176,7 +176,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 request.method().name(), request.uri());
         browser = ErrorResponses.wantsPage(request.headers());
         switch (RequestRouting.route(request, settings)) {
-            case RequestRouting.Refused refused -> answer(refused.error(), refused.detail());
+            case RequestRouting.Refused refused -> {
+                routed = null; // a page must not name the previous request's workspace
+                answer(refused.error(), refused.detail());
+            }
             case RequestRouting.Routed route -> {
                 routed = route;
                 requestInProgress = true;

@@ -148,6 +148,20 @@ class AccessApiTest {
     }
 
     @Test
+    void theOwnerAllowsAnotherOriginOnAPortAndReadsItBackNormalized() throws Exception {
+        String alice = token("alice", "acme", false);
+
+        HttpResponse<String> share = call("PUT", sharePath(8080), alice,
+                "{\"level\":\"owner\",\"allowedOrigins\":[\"HTTPS://3000-demo.ws.localhost:443\"]}");
+
+        assertThat(share.statusCode()).as(share.body()).isEqualTo(200);
+        assertThat(call("GET", sharePath(8080), alice, null).body())
+                .contains("\"allowedOrigins\":[\"https://3000-demo.ws.localhost\"]");
+        assertThat(gateway.server().accessState().orElseThrow().current().sharesOf("demo").forPort(8080)
+                .allowedOrigins()).containsExactly("https://3000-demo.ws.localhost");
+    }
+
+    @Test
     void badSharesAre422AndChangeNothing() throws Exception {
         String alice = token("alice", "acme", false);
         String[] bodies = {
@@ -157,6 +171,9 @@ class AccessApiTest {
                 "{\"level\":\"organization\",\"expires\":\"" + Instant.now().minusSeconds(60) + "\"}",
                 "{\"level\":\"organization\",\"expires\":\"tomorrow\"}",
                 "{\"level\":\"users\",\"users\":[42]}",
+                "{\"level\":\"owner\",\"allowedOrigins\":[\"null\"]}",
+                "{\"level\":\"owner\",\"allowedOrigins\":[\"https://*.ws.example.com\"]}",
+                "{\"level\":\"owner\",\"allowedOrigins\":\"https://3000-demo.ws.localhost\"}",
         };
         for (String body : bodies) {
             assertThat(call("PUT", sharePath(3000), alice, body).statusCode()).as(body).isEqualTo(422);

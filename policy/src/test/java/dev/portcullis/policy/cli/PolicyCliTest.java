@@ -178,6 +178,13 @@ class PolicyCliTest {
     }
 
     @Test
+    void shareRejectsAnAllowedOriginThatIsNotAnOriginBeforeAsking() throws IOException {
+        assertThat(run("share", "ws42", "8080", "--level", "owner", "--allow-origin", "https://3000-ws42.ws.example.com/app",
+                "--token", "t", "--gateway", closedGateway())).isEqualTo(2);
+        assertThat(err.toString()).contains("origin 'https://3000-ws42.ws.example.com/app': the host has '/'");
+    }
+
+    @Test
     void shareWithoutWorkspacePortOrLevelIsAUsageError() {
         assertThat(run("share", "ws42")).isEqualTo(2);
         assertThat(err.toString()).contains("usage: share WORKSPACE PORT --level LEVEL");

@@ -97,6 +97,45 @@ class PolicyParserErrorsTest {
     }
 
     @Test
+    void rejectsEachAllowedOriginThatIsNotExactlyAnOriginAtItsLine() {
+        final ParseResult<SharesFile> result = parser.parseShares("shares.yaml", """
+                apiVersion: portcullis.dev/v1
+                kind: PortShares
+                workspace: ws42
+                shares:
+                  - port: 8080
+                    level: owner
+                    allowedOrigins:
+                      - https://3000-ws42.ws.example.com
+                      - "null"
+                      - https://3000-ws42.ws.example.com/app
+                """);
+        assertThat(result.errors()).hasSize(2);
+        assertThat(result.errors().get(0).line()).isEqualTo(9);
+        assertThat(result.errors().get(0).field()).isEqualTo("shares[0].allowedOrigins[1]");
+        assertThat(result.errors().get(0).message()).contains("origin 'null'");
+        assertThat(result.errors().get(1).line()).isEqualTo(10);
+        assertThat(result.errors().get(1).message()).contains("'/'");
+    }
+
+    @Test
+    void readsAllowedOriginsNormalized() {
+        final ParseResult<SharesFile> result = parser.parseShares("shares.yaml", """
+                apiVersion: portcullis.dev/v1
+                kind: PortShares
+                workspace: ws42
+                shares:
+                  - port: 8080
+                    level: owner
+                    allowedOrigins: [HTTPS://3000-ws42.ws.example.com:443]
+                """);
+        assertThat(result.errors()).isEmpty();
+        assertThat(result.orElseThrow().shares().forPort(8080).allowedOrigins())
+                .containsExactly("https://3000-ws42.ws.example.com");
+        assertThat(result.orElseThrow().toYaml()).contains("allowedOrigins").contains("https://3000-ws42.ws.example.com");
+    }
+
+    @Test
     void rejectsUnsupportedApiVersion() {
         final List<PolicyError> errors = policyErrors("""
                 apiVersion: portcullis.dev/v2

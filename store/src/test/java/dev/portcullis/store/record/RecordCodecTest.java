@@ -44,6 +44,25 @@ class RecordCodecTest {
     }
 
     @Test
+    void aShareReadsBackWithItsAllowedOriginsAndWithoutThemIsStoredAsBefore() {
+        ShareRecord plain = new ShareRecord("ws42", PortShare.of(8080, ShareLevel.OWNER));
+        ShareRecord allowing = new ShareRecord("ws42", new PortShare(8080, ShareLevel.OWNER, Set.of(), Set.of(), null,
+                Set.of("https://3000-ws42.ws.example.com")));
+
+        assertThat(new String(RecordCodec.encode(plain), UTF_8)).doesNotContain("allowedOrigins");
+        ShareRecord read = (ShareRecord) RecordCodec.decode(allowing.key(), RecordCodec.encode(allowing));
+        assertThat(read.share().allowedOrigins()).containsExactly("https://3000-ws42.ws.example.com");
+    }
+
+    @Test
+    void aShareWithAnAllowedOriginThatIsNoOriginIsRefused() {
+        assertThatThrownBy(() -> decode("/portcullis/v1/shares/ws42/8080", "{\"version\":1,\"workspaceId\":\"ws42\","
+                + "\"port\":8080,\"level\":\"owner\",\"allowedOrigins\":[\"https://*.example.com\"]}"))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("/portcullis/v1/shares/ws42/8080: share of port 8080: allowed origin");
+    }
+
+    @Test
     void anUnknownVersionIsRefusedBeforeAnyField() {
         assertThatThrownBy(() -> decode("/portcullis/v1/routes/ws1", "{\"version\":2,\"whatever\":true}"))
                 .isInstanceOf(InvalidRecordException.class)
