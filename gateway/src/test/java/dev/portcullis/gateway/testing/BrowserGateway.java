@@ -8,6 +8,7 @@ import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.server.GatewayServer;
@@ -64,6 +65,8 @@ public final class BrowserGateway implements AutoCloseable {
                 .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
                 .eventLoopThreads(1)
                 .identity(IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build())
+                // The test apps are servers on loopback, named here on purpose (docs/configuration.md).
+                .workspaceAddressRanges(List.of(AddressRange.parse("127.0.0.0/8")))
                 .routes(RouteTable.of(List.of(
                         WorkspaceRoute.owned("wsa", loopback, true, Set.of(), "alice", "acme", Map.of()),
                         WorkspaceRoute.owned("wsb", loopback, true, Set.of(), "alice", "acme", Map.of()),
