@@ -84,8 +84,10 @@ public final class GatewayConfigFile {
             return parsed.toConfig(folder);
         } catch (IllegalArgumentException e) {
             // Checks across keys come after binding: the message starts with the key, whose line is looked up.
+            // A key that is not in the file at all (a required one missing) is named at line 1, where the
+            // top-level map it belongs in starts, so every message has a line editors can jump to.
             int line = YamlConfigReader.lineOf(content, e.getMessage().split(":", 2)[0]);
-            throw new ConfigException(file + (line > 0 ? ":" + line : "") + ": " + e.getMessage(), e);
+            throw new ConfigException(file + ":" + Math.max(line, 1) + ": " + e.getMessage(), e);
         }
     }
 

@@ -50,7 +50,7 @@ final class YamlConfigReader {
         try {
             T value = MAPPER.readValue(content, type);
             if (value == null) {
-                throw new ConfigException(file + ": the file is empty");
+                throw new ConfigException(file + ":1: the file is empty");
             }
             return value;
         } catch (JsonProcessingException e) {
@@ -103,6 +103,8 @@ final class YamlConfigReader {
         JsonLocation location = e.getLocation();
         if (location != null && location.getLineNr() > 0) {
             message.append(':').append(location.getLineNr()).append(':').append(location.getColumnNr());
+        } else {
+            message.append(":1");
         }
         message.append(": ");
         if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {

@@ -243,7 +243,16 @@ class GatewayConfigFileTest {
                 """);
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessage(file + ": tls: missing (this key is required)");
+                .hasMessage(file + ":1: tls: missing (this key is required)");
+    }
+
+    /** Found by GatewayConfigFileFuzzTest: a missing key and an empty file had no line at all. */
+    @Test
+    void everyProblemNamesALineEvenForAKeyThatIsNotThere() throws Exception {
+        Path empty = writeExactly("");
+        assertThatThrownBy(() -> GatewayConfigFile.load(empty)).hasMessageStartingWith(empty + ":1:");
+        Path emptyMap = writeExactly("{}");
+        assertThatThrownBy(() -> GatewayConfigFile.load(emptyMap)).hasMessage(emptyMap + ":1: listen: missing (this key is required)");
     }
 
     @Test
