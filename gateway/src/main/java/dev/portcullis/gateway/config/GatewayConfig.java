@@ -116,8 +116,15 @@ public record GatewayConfig(
      * @param reloadInterval how often the files are checked for changes (a changed file is reloaded
      *                       for new connections; open connections keep their session)
      */
-    public record TlsSettings(List<TlsFiles> certificates, TlsProvider provider, Duration reloadInterval) {
+    /**
+     * @param hstsMaxAge the {@code max-age} of the {@code Strict-Transport-Security} header on every
+     *                   HTTPS response (whole seconds; zero sends no header)
+     */
+    public record TlsSettings(List<TlsFiles> certificates, TlsProvider provider, Duration reloadInterval,
+                              Duration hstsMaxAge) {
         public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
+        /** A year: what browsers' preload lists ask for, and long enough to matter. */
+        public static final Duration DEFAULT_HSTS_MAX_AGE = Duration.ofDays(365);
 
         public TlsSettings {
             certificates = List.copyOf(certificates);
@@ -129,10 +136,23 @@ public record GatewayConfig(
             if (reloadInterval.isNegative() || reloadInterval.isZero()) {
                 throw new IllegalArgumentException("tls.reloadInterval: " + reloadInterval + " (expected: > 0)");
             }
+            requireNonNull(hstsMaxAge, "hstsMaxAge");
+            if (hstsMaxAge.isNegative()) {
+                throw new IllegalArgumentException("tls.hstsMaxAge: " + hstsMaxAge + " (expected: >= 0, 0 for no header)");
+            }
+        }
+
+        /** With the default {@code hstsMaxAge}. */
+        public TlsSettings(List<TlsFiles> certificates, TlsProvider provider, Duration reloadInterval) {
+            this(certificates, provider, reloadInterval, DEFAULT_HSTS_MAX_AGE);
         }
 
         public static TlsSettings of(TlsFiles... certificates) {
             return new TlsSettings(List.of(certificates), TlsProvider.AUTO, DEFAULT_RELOAD_INTERVAL);
+        }
+
+        public TlsSettings withHstsMaxAge(Duration hstsMaxAge) {
+            return new TlsSettings(certificates, provider, reloadInterval, hstsMaxAge);
         }
     }
 

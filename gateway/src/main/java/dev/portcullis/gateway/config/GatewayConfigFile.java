@@ -136,7 +136,8 @@ public final class GatewayConfigFile {
                 baseDomains.stream().map(BaseDomain::name).toList(),
                 new GatewayConfig.TlsSettings(certificates,
                         tls.provider == null ? GatewayConfig.TlsProvider.AUTO : tls.provider.value(),
-                        tls.reloadInterval == null ? GatewayConfig.TlsSettings.DEFAULT_RELOAD_INTERVAL : tls.reloadInterval.value()),
+                        tls.reloadInterval == null ? GatewayConfig.TlsSettings.DEFAULT_RELOAD_INTERVAL : tls.reloadInterval.value(),
+                        tls.hstsMaxAge == null ? GatewayConfig.TlsSettings.DEFAULT_HSTS_MAX_AGE : tls.hstsMaxAge.value()),
                 timeouts == null ? Timeouts.DEFAULTS : timeouts.toTimeouts(),
                 limits == null ? Limits.DEFAULTS : limits.toLimits(),
                 eventLoopThreads == null ? 0 : eventLoopThreads,
@@ -227,6 +228,8 @@ public final class GatewayConfigFile {
         public Provider provider;
         @JsonProperty("reloadInterval")
         public ConfigDuration reloadInterval;
+        @JsonProperty("hstsMaxAge")
+        public ConfigDuration hstsMaxAge;
     }
 
     public static final class Certificate {

@@ -171,6 +171,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
                 config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness);
+        Duration hstsMaxAge = config.tls().hstsMaxAge();
+        StrictTransportSecurity hsts = hstsMaxAge.isZero() ? null : new StrictTransportSecurity(hstsMaxAge);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -213,7 +215,7 @@ public final class GatewayServer implements AutoCloseable {
                                                     .setMaxInitialLineLength(MAX_REQUEST_LINE)
                                                     .setMaxHeaderSize(MAX_HEADER_BLOCK)
                                                     .setMaxChunkSize(MAX_CHUNK),
-                                            MAX_CONCURRENT_STREAMS, metrics));
+                                            MAX_CONCURRENT_STREAMS, metrics, hsts));
                         }
                     });
             listeners.add(bindListener(bootstrap, address, "https"));

@@ -72,7 +72,7 @@ public final class GatewayFixture implements AutoCloseable {
                     .adminListen(new InetSocketAddress(loopback, 0))
                     .transport(transport)
                     .baseDomain(BASE_DOMAIN)
-                    .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
+                    .tls(demoTls(stateDir))
                     .timeouts(new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(20),
                             Duration.ofMinutes(1)))
                     .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
@@ -85,6 +85,12 @@ public final class GatewayFixture implements AutoCloseable {
             app.close();
             throw e;
         }
+    }
+
+    /** The TLS settings the fixture starts with: the demo CA's certificate for {@link #BASE_DOMAIN}, in {@code stateDir/tls}. */
+    public static GatewayConfig.TlsSettings demoTls(Path stateDir) {
+        DemoCertificateAuthority ca = new DemoCertificateAuthority(stateDir.resolve("tls"));
+        return GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey()));
     }
 
     public int gatewayPort() {
