@@ -39,6 +39,9 @@ import java.util.Optional;
  *                          {@code routes} still win); excludes {@code routeFiles} and {@code access.stateDirectory}
  * @param hostRouteRanges   the networks host agents may publish workspace addresses in, through the host
  *                          API (which needs {@code identity} and {@code store}); empty: the host API is off
+ * @param adminReadTokenFile a file holding the bearer token that reads the admin listener's full
+ *                          {@code /metrics}; without it, only a loopback admin listener serves
+ *                          {@code /metrics}, and without any series that names a workspace
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -57,10 +60,12 @@ public record GatewayConfig(
         AccessSettings access,
         Optional<FairnessSettings> fairness,
         Optional<StoreSettings> store,
-        List<AddressRange> hostRouteRanges) {
+        List<AddressRange> hostRouteRanges,
+        Optional<Path> adminReadTokenFile) {
 
     public GatewayConfig {
         hostRouteRanges = List.copyOf(hostRouteRanges);
+        requireNonNull(adminReadTokenFile, "adminReadTokenFile");
         listeners = List.copyOf(listeners);
         if (listeners.isEmpty()) {
             throw new IllegalArgumentException("listen: empty (expected: at least one address to bind)");
@@ -168,6 +173,7 @@ public record GatewayConfig(
         private final List<String> baseDomains = new ArrayList<>();
         private TlsSettings tls;
         private Timeouts timeouts = Timeouts.DEFAULTS;
+        private Path adminReadTokenFile;
         private Limits limits = Limits.DEFAULTS;
         private int eventLoopThreads;
         private RouteTable routes = RouteTable.empty();
@@ -265,13 +271,19 @@ public record GatewayConfig(
             return this;
         }
 
+        /** The file with the bearer token that reads the admin listener's full {@code /metrics}. */
+        public Builder adminReadTokenFile(Path file) {
+            this.adminReadTokenFile = requireNonNull(file, "file");
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
                     Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store),
-                    hostRouteRanges);
+                    hostRouteRanges, Optional.ofNullable(adminReadTokenFile));
         }
     }
 }

@@ -33,6 +33,8 @@ public final class GatewayConfigFile {
     public List<ListenAddress> redirectListen;
     @JsonProperty("adminListen")
     public ListenAddress adminListen;
+    @JsonProperty("adminReadTokenFile")
+    public String adminReadTokenFile;
     @JsonProperty("transport")
     public String transport;
     @JsonProperty("baseDomains")
@@ -147,7 +149,8 @@ public final class GatewayConfigFile {
                 access == null ? AccessSettings.DEFAULTS : access.toSettings(folder),
                 fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()),
                 store == null ? Optional.empty() : Optional.of(store.toSettings()),
-                hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null));
+                hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null),
+                adminReadTokenFile == null ? Optional.empty() : Optional.of(folder.resolve(adminReadTokenFile)));
     }
 
     /** {@code hostRoutes}: host agents publishing their routes through the admin listener (docs/store.md). */

@@ -17,6 +17,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -40,6 +43,8 @@ public final class GatewayFixture implements AutoCloseable {
     public static final String ORG = "acme";
     /** A workspace whose route says it is stopped. */
     public static final String STOPPED_WORKSPACE = "sleeping";
+    /** The token that reads every metric on the admin listener ({@link #scrapeMetrics}). */
+    public static final String ADMIN_READ_TOKEN = "fixture-admin-read-token-0123456789";
 
     private final DemoWorkspaceApp app;
     private final GatewayServer gateway;
@@ -76,6 +81,7 @@ public final class GatewayFixture implements AutoCloseable {
                     .timeouts(new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(20),
                             Duration.ofMinutes(1)))
                     .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
+                    .adminReadTokenFile(Files.writeString(stateDir.resolve("admin-read-token"), ADMIN_READ_TOKEN))
                     .eventLoopThreads(1)
                     .routes(RouteTable.of(List.of(WorkspaceRoute.owned(WORKSPACE, loopback, true, Set.of(), OWNER, ORG, Map.of()),
                             new WorkspaceRoute(STOPPED_WORKSPACE, loopback, false, Set.of()))));
@@ -100,6 +106,13 @@ public final class GatewayFixture implements AutoCloseable {
     /** The admin listener: /healthz, /readyz, /metrics. */
     public URI adminUrl(String path) {
         return URI.create("http://127.0.0.1:" + gateway.adminAddress().getPort() + path);
+    }
+
+    /** Every metric, read with the admin read token (anonymous scrapes see no workspace ids). */
+    public String scrapeMetrics() throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(adminUrl("/metrics"))
+                        .header("Authorization", "Bearer " + ADMIN_READ_TOKEN).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** The plain-HTTP listener that redirects to HTTPS. */
