@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.admin;
 
+import static java.util.Objects.requireNonNull;
+
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import io.netty.bootstrap.ServerBootstrap;
@@ -24,7 +26,9 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import dev.portcullis.gateway.auth.BearerTokens;
 import java.io.IOException;
+import java.security.MessageDigest;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -65,8 +69,12 @@ public final class AdminServer implements AutoCloseable {
      */
     public static AdminServer start(InetSocketAddress address, EventLoopGroup group, Class<? extends ServerChannel> channelClass,
                                     GatewayMetrics metrics, Readiness readiness, Supplier<Optional<AccessApi>> accessApi,
-                                    Supplier<Optional<HostRoutesApi>> hostRoutesApi, Supplier<Map<String, JWKSet>> keySets)
+                                    Supplier<Optional<HostRoutesApi>> hostRoutesApi, Supplier<Map<String, JWKSet>> keySets,
+                                    Optional<String> readToken)
             throws IOException, InterruptedException {
+        requireNonNull(readToken, "readToken");
+        // Bound to a loopback address, only processes on this machine reach it; 0.0.0.0 or a real address is "elsewhere".
+        boolean loopbackOnly = address.getAddress().isLoopbackAddress();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -76,7 +84,8 @@ public final class AdminServer implements AutoCloseable {
                         channel.pipeline()
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                                 .addLast(new HttpObjectAggregator(MAX_BODY))
-                                .addLast(new AdminHandler(metrics, readiness, accessApi, hostRoutesApi, keySets));
+                                .addLast(new AdminHandler(metrics, readiness, accessApi, hostRoutesApi, keySets, readToken,
+                                        loopbackOnly));
                     }
                 });
         try {
@@ -110,9 +119,14 @@ public final class AdminServer implements AutoCloseable {
         private final Supplier<Optional<AccessApi>> accessApi;
         private final Supplier<Optional<HostRoutesApi>> hostRoutesApi;
         private final Supplier<Map<String, JWKSet>> keySets;
+        private final Optional<byte[]> readToken;
+        private final boolean loopbackOnly;
 
         AdminHandler(GatewayMetrics metrics, Readiness readiness, Supplier<Optional<AccessApi>> accessApi,
-                     Supplier<Optional<HostRoutesApi>> hostRoutesApi, Supplier<Map<String, JWKSet>> keySets) {
+                     Supplier<Optional<HostRoutesApi>> hostRoutesApi, Supplier<Map<String, JWKSet>> keySets,
+                     Optional<String> readToken, boolean loopbackOnly) {
+            this.loopbackOnly = loopbackOnly;
+            this.readToken = readToken.map(token -> token.getBytes(StandardCharsets.UTF_8));
             this.metrics = metrics;
             this.readiness = readiness;
             this.accessApi = accessApi;
@@ -143,7 +157,7 @@ public final class AdminServer implements AutoCloseable {
                 response = switch (uri.path()) {
                     case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
                     case "/readyz" -> readyz();
-                    case "/metrics" -> metrics(ctx);
+                    case "/metrics" -> metrics(ctx, request);
                     default -> text(HttpResponseStatus.NOT_FOUND, "unknown path; try /healthz, /readyz or /metrics\n");
                 };
             }
@@ -161,10 +175,29 @@ public final class AdminServer implements AutoCloseable {
                     : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + notReady + "\n");
         }
 
-        private FullHttpResponse metrics(ChannelHandlerContext ctx) throws IOException {
+        /**
+         * The read token gets every series. Without it, a loopback admin listener serves the series
+         * that name no workspace, and any other listener nothing: an anonymous scrape never learns
+         * which workspaces exist (issue 17, item 8).
+         */
+        private FullHttpResponse metrics(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
+            String presented = BearerTokens.from(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+            boolean authenticated = presented != null && readToken.isPresent()
+                    && MessageDigest.isEqual(readToken.get(), presented.getBytes(StandardCharsets.UTF_8));
+            if (!authenticated && (presented != null || !loopbackOnly)) {
+                FullHttpResponse refused = text(HttpResponseStatus.UNAUTHORIZED, presented != null
+                        ? "wrong token for /metrics\n"
+                        : "this admin listener is not on loopback: /metrics needs the read token (adminReadTokenFile)\n");
+                refused.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"portcullis-admin\"");
+                return refused;
+            }
             ByteBuf body = ctx.alloc().buffer();
             try (ByteBufOutputStream out = new ByteBufOutputStream(body)) {
-                metrics.writeText(out);
+                if (authenticated) {
+                    metrics.writeText(out);
+                } else {
+                    metrics.writeTextWithoutWorkspaces(out);
+                }
             }
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, GatewayMetrics.contentType())

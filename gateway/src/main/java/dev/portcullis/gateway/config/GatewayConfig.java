@@ -50,6 +50,9 @@ import java.util.stream.Stream;
  * @param workspaceRanges   the networks workspace addresses are in: a route from any source (static, route
  *                          file, store) to an address outside them, or to the gateway's own host, is refused
  *                          ({@link RouteGuard}); empty: every route is refused
+ * @param adminReadTokenFile a file holding the bearer token that reads the admin listener's full
+ *                          {@code /metrics}; without it, only a loopback admin listener serves
+ *                          {@code /metrics}, and without any series that names a workspace
  */
 public record GatewayConfig(
         List<InetSocketAddress> listeners,
@@ -70,11 +73,13 @@ public record GatewayConfig(
         Optional<StoreSettings> store,
         List<AddressRange> hostRouteRanges,
         Forwarding forwarding,
-        List<AddressRange> workspaceRanges) {
+        List<AddressRange> workspaceRanges,
+        Optional<Path> adminReadTokenFile) {
 
     public GatewayConfig {
         hostRouteRanges = List.copyOf(hostRouteRanges);
         workspaceRanges = List.copyOf(workspaceRanges);
+        requireNonNull(adminReadTokenFile, "adminReadTokenFile");
         listeners = List.copyOf(listeners);
         if (listeners.isEmpty()) {
             throw new IllegalArgumentException("listen: empty (expected: at least one address to bind)");
@@ -156,8 +161,15 @@ public record GatewayConfig(
      * @param reloadInterval how often the files are checked for changes (a changed file is reloaded
      *                       for new connections; open connections keep their session)
      */
-    public record TlsSettings(List<TlsFiles> certificates, TlsProvider provider, Duration reloadInterval) {
+    /**
+     * @param hstsMaxAge the {@code max-age} of the {@code Strict-Transport-Security} header on every
+     *                   HTTPS response (whole seconds; zero sends no header)
+     */
+    public record TlsSettings(List<TlsFiles> certificates, TlsProvider provider, Duration reloadInterval,
+                              Duration hstsMaxAge) {
         public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
+        /** A year: what browsers' preload lists ask for, and long enough to matter. */
+        public static final Duration DEFAULT_HSTS_MAX_AGE = Duration.ofDays(365);
 
         public TlsSettings {
             certificates = List.copyOf(certificates);
@@ -169,10 +181,23 @@ public record GatewayConfig(
             if (reloadInterval.isNegative() || reloadInterval.isZero()) {
                 throw new IllegalArgumentException("tls.reloadInterval: " + reloadInterval + " (expected: > 0)");
             }
+            requireNonNull(hstsMaxAge, "hstsMaxAge");
+            if (hstsMaxAge.isNegative()) {
+                throw new IllegalArgumentException("tls.hstsMaxAge: " + hstsMaxAge + " (expected: >= 0, 0 for no header)");
+            }
+        }
+
+        /** With the default {@code hstsMaxAge}. */
+        public TlsSettings(List<TlsFiles> certificates, TlsProvider provider, Duration reloadInterval) {
+            this(certificates, provider, reloadInterval, DEFAULT_HSTS_MAX_AGE);
         }
 
         public static TlsSettings of(TlsFiles... certificates) {
             return new TlsSettings(List.of(certificates), TlsProvider.AUTO, DEFAULT_RELOAD_INTERVAL);
+        }
+
+        public TlsSettings withHstsMaxAge(Duration hstsMaxAge) {
+            return new TlsSettings(certificates, provider, reloadInterval, hstsMaxAge);
         }
     }
 
@@ -188,6 +213,7 @@ public record GatewayConfig(
         private final List<String> baseDomains = new ArrayList<>();
         private TlsSettings tls;
         private Timeouts timeouts = Timeouts.DEFAULTS;
+        private Path adminReadTokenFile;
         private Limits limits = Limits.DEFAULTS;
         private int eventLoopThreads;
         private RouteTable routes = RouteTable.empty();
@@ -301,13 +327,19 @@ public record GatewayConfig(
             return this;
         }
 
+        /** The file with the bearer token that reads the admin listener's full {@code /metrics}. */
+        public Builder adminReadTokenFile(Path file) {
+            this.adminReadTokenFile = requireNonNull(file, "file");
+            return this;
+        }
+
         public GatewayConfig build() {
             requireNonNull(tls, "tls");
             boolean forced = transport != null;
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
                     Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store),
-                    hostRouteRanges, forwarding, workspaceRanges);
+                    hostRouteRanges, forwarding, workspaceRanges, Optional.ofNullable(adminReadTokenFile));
         }
     }
 }

@@ -33,6 +33,8 @@ public final class GatewayConfigFile {
     public List<ListenAddress> redirectListen;
     @JsonProperty("adminListen")
     public ListenAddress adminListen;
+    @JsonProperty("adminReadTokenFile")
+    public String adminReadTokenFile;
     @JsonProperty("transport")
     public String transport;
     @JsonProperty("baseDomains")
@@ -156,7 +158,8 @@ public final class GatewayConfigFile {
                 baseDomains.stream().map(BaseDomain::name).toList(),
                 new GatewayConfig.TlsSettings(certificates,
                         tls.provider == null ? GatewayConfig.TlsProvider.AUTO : tls.provider.value(),
-                        tls.reloadInterval == null ? GatewayConfig.TlsSettings.DEFAULT_RELOAD_INTERVAL : tls.reloadInterval.value()),
+                        tls.reloadInterval == null ? GatewayConfig.TlsSettings.DEFAULT_RELOAD_INTERVAL : tls.reloadInterval.value(),
+                        tls.hstsMaxAge == null ? GatewayConfig.TlsSettings.DEFAULT_HSTS_MAX_AGE : tls.hstsMaxAge.value()),
                 timeouts == null ? Timeouts.DEFAULTS : timeouts.toTimeouts(),
                 limits == null ? Limits.DEFAULTS : limits.toLimits(),
                 eventLoopThreads == null ? 0 : eventLoopThreads,
@@ -168,7 +171,8 @@ public final class GatewayConfigFile {
                 store == null ? Optional.empty() : Optional.of(store.toSettings()),
                 hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null),
                 forwarding == null ? Forwarding.DEFAULTS : forwarding.toForwarding(),
-                workspaceAddressRanges.stream().map(ConfigAddressRange::range).toList());
+                workspaceAddressRanges.stream().map(ConfigAddressRange::range).toList(),
+                adminReadTokenFile == null ? Optional.empty() : Optional.of(folder.resolve(adminReadTokenFile)));
     }
 
     /** {@code forwarding}: the headers that tell a workspace who called and how (docs/configuration.md). */
@@ -259,6 +263,8 @@ public final class GatewayConfigFile {
         public Provider provider;
         @JsonProperty("reloadInterval")
         public ConfigDuration reloadInterval;
+        @JsonProperty("hstsMaxAge")
+        public ConfigDuration hstsMaxAge;
     }
 
     public static final class Certificate {

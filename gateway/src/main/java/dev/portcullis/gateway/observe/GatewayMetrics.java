@@ -7,8 +7,12 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The gateway's metrics, in one registry of its own (not the global one, so two gateways in one
@@ -16,6 +20,8 @@ import java.io.OutputStream;
  * are updated on the event loop.
  */
 public final class GatewayMetrics {
+    /** The label that carries a workspace id. */
+    public static final String WORKSPACE_LABEL = "workspace";
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
     private final Counter requests = Counter.builder().name("portcullis_requests_total")
@@ -198,6 +204,23 @@ public final class GatewayMetrics {
     /** Writes every metric in the Prometheus text format. */
     public void writeText(OutputStream out) throws IOException {
         PrometheusTextFormatWriter.create().write(out, registry.scrape());
+    }
+
+    /**
+     * Writes the metrics that name no workspace: for a scrape nobody authenticated, which must not
+     * learn which workspaces exist (issue 17, item 8). Whole families go when any series has a
+     * {@value #WORKSPACE_LABEL} label, so a family never shows half its series.
+     */
+    public void writeTextWithoutWorkspaces(OutputStream out) throws IOException {
+        List<MetricSnapshot> kept = new ArrayList<>();
+        for (MetricSnapshot family : registry.scrape()) {
+            boolean namesWorkspaces = family.getDataPoints().stream()
+                    .anyMatch(point -> point.getLabels().get(WORKSPACE_LABEL) != null);
+            if (!namesWorkspaces) {
+                kept.add(family);
+            }
+        }
+        PrometheusTextFormatWriter.create().write(out, new MetricSnapshots(kept));
     }
 
     public static String contentType() {

@@ -23,6 +23,8 @@ public final class PipelineNames {
      */
     public static final String H2_REQUEST_CHECK = "h2-request-check";
     public static final String H2_STREAM_CODEC = "h2-stream-codec";
+    /** Before the proxy, over HTTP/1.1 and in each HTTP/2 stream: Strict-Transport-Security on every response. */
+    public static final String HSTS = "hsts";
     public static final String PROXY = "proxy";
     public static final String RELAY = "relay";
 

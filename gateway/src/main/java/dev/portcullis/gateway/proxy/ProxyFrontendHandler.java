@@ -321,7 +321,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        requestFullyReceived |= content instanceof LastHttpContent;
+        if (content instanceof LastHttpContent last) {
+            requestFullyReceived = true;
+            RequestTrailers.stripForWorkspace(last.trailingHeaders());
+        }
         if (upstream == null) {
             waitingForConnection.add(content);
             return;

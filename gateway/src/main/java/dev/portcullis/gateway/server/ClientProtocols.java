@@ -9,6 +9,7 @@ import dev.portcullis.gateway.proxy.ServerHttpCodec;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -30,15 +31,18 @@ final class ClientProtocols extends ApplicationProtocolNegotiationHandler {
     private final HttpDecoderConfig decoderConfig;
     private final int maxConcurrentStreams;
     private final GatewayMetrics metrics;
+    private final StrictTransportSecurity hsts;
 
+    /** @param hsts sets Strict-Transport-Security on every response; null for none */
     ClientProtocols(ProxySettings proxy, int listenerPort, HttpDecoderConfig decoderConfig, int maxConcurrentStreams,
-                    GatewayMetrics metrics) {
+                    GatewayMetrics metrics, StrictTransportSecurity hsts) {
         super(ApplicationProtocolNames.HTTP_1_1);
         this.proxy = proxy;
         this.listenerPort = listenerPort;
         this.decoderConfig = decoderConfig;
         this.maxConcurrentStreams = maxConcurrentStreams;
         this.metrics = metrics;
+        this.hsts = hsts;
     }
 
     @Override
@@ -70,16 +74,23 @@ final class ClientProtocols extends ApplicationProtocolNegotiationHandler {
                             stream.config().setAutoRead(false);
                             stream.pipeline()
                                     .addLast(PipelineNames.H2_REQUEST_CHECK, new Http2RequestHeadCheck(maxHeaderFields))
-                                    .addLast(PipelineNames.H2_STREAM_CODEC, new Http2StreamFrameToHttpObjectCodec(true))
-                                    .addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
+                                    .addLast(PipelineNames.H2_STREAM_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+                            addHsts(stream.pipeline());
+                            stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
                         }
                     }))
                     .addLast(PipelineNames.H2_DRAIN, new GoAwayOnDrain());
             return;
         }
-        ctx.pipeline()
-                .addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(decoderConfig, proxy.limits().maxHeaderFields()))
-                .addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
+        ctx.pipeline().addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(decoderConfig, proxy.limits().maxHeaderFields()));
+        addHsts(ctx.pipeline());
+        ctx.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
+    }
+
+    private void addHsts(ChannelPipeline pipeline) {
+        if (hsts != null) {
+            pipeline.addLast(PipelineNames.HSTS, hsts);
+        }
     }
 
     @Override

@@ -51,6 +51,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -83,6 +85,7 @@ public final class GatewayServer implements AutoCloseable {
     private static final int MAX_CHUNK = 64 * 1024;
     /** Streams one HTTP/2 connection may have open at once; each holds a workspace connection. */
     static final int MAX_CONCURRENT_STREAMS = 128;
+    private static final int MIN_READ_TOKEN_LENGTH = 16;
     /** How often agents' route files are checked; a new workspace is routable within this. */
     private static final Duration ROUTE_FILE_POLL = Duration.ofMillis(500);
 
@@ -127,7 +130,8 @@ public final class GatewayServer implements AutoCloseable {
             server.certificates = ReloadingCertificates.start(config.tls());
             server.admin = AdminServer.start(config.adminListener(), boss, config.transport().serverChannelClass(),
                     server.metrics, server::notReadyBecause, () -> Optional.ofNullable(server.accessApi),
-                    () -> Optional.ofNullable(server.hostRoutesApi), server::publicKeySets);
+                    () -> Optional.ofNullable(server.hostRoutesApi), server::publicKeySets,
+                    readToken(config.adminReadTokenFile()));
             log.info("Admin listener on http://{} (/healthz, /readyz, /metrics)", format(server.admin.address()));
             server.bind();
             server.bindRedirects();
@@ -137,6 +141,19 @@ public final class GatewayServer implements AutoCloseable {
             throw e;
         }
         return server;
+    }
+
+    /** The admin read token from its file; a short one is refused (it guards which workspaces exist). */
+    private static Optional<String> readToken(Optional<Path> file) throws IOException {
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        String token = Files.readString(file.get()).trim();
+        if (token.length() < MIN_READ_TOKEN_LENGTH || token.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+            throw new IOException("adminReadTokenFile " + file.get() + ": a token of " + token.length()
+                    + " characters (expected: at least " + MIN_READ_TOKEN_LENGTH + " visible ASCII characters, no spaces)");
+        }
+        return Optional.of(token);
     }
 
     private void bind() throws IOException, InterruptedException {
@@ -176,6 +193,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
                 config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness, config.forwarding());
+        Duration hstsMaxAge = config.tls().hstsMaxAge();
+        StrictTransportSecurity hsts = hstsMaxAge.isZero() ? null : new StrictTransportSecurity(hstsMaxAge);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -218,7 +237,7 @@ public final class GatewayServer implements AutoCloseable {
                                                     .setMaxInitialLineLength(MAX_REQUEST_LINE)
                                                     .setMaxHeaderSize(MAX_HEADER_BLOCK)
                                                     .setMaxChunkSize(MAX_CHUNK),
-                                            MAX_CONCURRENT_STREAMS, metrics));
+                                            MAX_CONCURRENT_STREAMS, metrics, hsts));
                         }
                     });
             listeners.add(bindListener(bootstrap, address, "https"));

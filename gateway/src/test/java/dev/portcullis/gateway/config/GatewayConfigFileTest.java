@@ -151,11 +151,12 @@ class GatewayConfigFileTest {
         GatewayConfig config = GatewayConfigFile.load(write("""
                 listen: ["127.0.0.1:8443"]
                 baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}], hstsMaxAge: 1d}
                 timeouts: {http2Idle: 5s}
                 limits: {maxConnectionsPerAddress: 20, maxHeaderFields: 50}
                 """));
 
+        assertThat(config.tls().hstsMaxAge()).isEqualTo(Duration.ofDays(1));
         assertThat(config.timeouts().http2Idle()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.limits().maxConnectionsPerAddress()).isEqualTo(20);
         assertThat(config.limits().maxHeaderFields()).isEqualTo(50);
@@ -169,6 +170,7 @@ class GatewayConfigFileTest {
                 tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
                 """));
 
+        assertThat(config.tls().hstsMaxAge()).isEqualTo(Duration.ofDays(365));
         assertThat(config.timeouts().http2Idle()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.limits().maxConnectionsPerAddress()).isEqualTo(256);
         assertThat(config.limits().maxHeaderFields()).isEqualTo(100);

@@ -206,8 +206,7 @@ class FairnessThroughGatewayTest {
     }
 
     private static String scrape(GatewayFixture gateway) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(gateway.adminUrl("/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return gateway.scrapeMetrics();
     }
 
     /** Counts echoed binary bytes; completes when all came back. */

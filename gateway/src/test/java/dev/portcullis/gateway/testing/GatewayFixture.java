@@ -18,6 +18,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -41,6 +44,8 @@ public final class GatewayFixture implements AutoCloseable {
     public static final String ORG = "acme";
     /** A workspace whose route says it is stopped. */
     public static final String STOPPED_WORKSPACE = "sleeping";
+    /** The token that reads every metric on the admin listener ({@link #scrapeMetrics}). */
+    public static final String ADMIN_READ_TOKEN = "fixture-admin-read-token-0123456789";
 
     private final DemoWorkspaceApp app;
     private final GatewayServer gateway;
@@ -73,10 +78,11 @@ public final class GatewayFixture implements AutoCloseable {
                     .adminListen(new InetSocketAddress(loopback, 0))
                     .transport(transport)
                     .baseDomain(BASE_DOMAIN)
-                    .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
+                    .tls(demoTls(stateDir))
                     .timeouts(new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(20),
                             Duration.ofMinutes(1)))
                     .limits(new Limits(1000, 0, Duration.ofSeconds(2)))
+                    .adminReadTokenFile(Files.writeString(stateDir.resolve("admin-read-token"), ADMIN_READ_TOKEN))
                     .eventLoopThreads(1)
                     // The test backends listen on loopback: named on purpose, as a development config must.
                     .workspaceAddressRanges(List.of(AddressRange.parse("127.0.0.0/8")))
@@ -90,6 +96,12 @@ public final class GatewayFixture implements AutoCloseable {
         }
     }
 
+    /** The TLS settings the fixture starts with: the demo CA's certificate for {@link #BASE_DOMAIN}, in {@code stateDir/tls}. */
+    public static GatewayConfig.TlsSettings demoTls(Path stateDir) {
+        DemoCertificateAuthority ca = new DemoCertificateAuthority(stateDir.resolve("tls"));
+        return GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey()));
+    }
+
     public int gatewayPort() {
         return gateway.boundAddresses().get(0).getPort();
     }
@@ -97,6 +109,13 @@ public final class GatewayFixture implements AutoCloseable {
     /** The admin listener: /healthz, /readyz, /metrics. */
     public URI adminUrl(String path) {
         return URI.create("http://127.0.0.1:" + gateway.adminAddress().getPort() + path);
+    }
+
+    /** Every metric, read with the admin read token (anonymous scrapes see no workspace ids). */
+    public String scrapeMetrics() throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(adminUrl("/metrics"))
+                        .header("Authorization", "Bearer " + ADMIN_READ_TOKEN).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** The plain-HTTP listener that redirects to HTTPS. */

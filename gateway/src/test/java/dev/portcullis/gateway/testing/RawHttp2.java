@@ -110,6 +110,23 @@ public final class RawHttp2 implements AutoCloseable {
     }
 
     /**
+     * Sends a request with a body and trailers (a trailing HEADERS frame that ends the stream) and
+     * does not wait for the answer.
+     */
+    public void sendWithTrailers(Http2Headers headers, String body, Http2Headers trailers) throws Exception {
+        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
+                    }
+                })
+                .open().sync().getNow();
+        stream.write(new DefaultHttp2HeadersFrame(headers, false));
+        stream.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), false));
+        stream.writeAndFlush(new DefaultHttp2HeadersFrame(trailers, true)).sync();
+    }
+
+    /**
      * The rapid-reset attack (CVE-2023-44487): opens {@code streams} streams and resets each at once.
      * Returns how many streams were opened before the gateway closed the connection, or -1 when it
      * was still open 10 seconds after the last one.
