@@ -1,5 +1,7 @@
 package dev.portcullis.demo;
 
+import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.demo.workspace.DemoNetworkNames;
 import dev.portcullis.demo.workspace.DemoWorkspace;
 import dev.portcullis.demo.workspace.DemoWorkspaceSpec;
 import dev.portcullis.demo.workspace.LoopbackWorkspace;
@@ -70,6 +72,13 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-netns", description = "Run the workspace on loopback even where it could have a network namespace.")
     boolean noNetns;
 
+    /** The demo's tests run demos with names of their own, so they never touch a running demo's objects. */
+    @Option(names = "--netns-names", hidden = true, description = "Kernel name prefix (2-5 of a-z, 0-9) instead of the demo's own.")
+    String netnsNames;
+
+    @Option(names = "--netns-range", hidden = true, description = "The workspace network's range with --netns-names.")
+    String netnsRange;
+
     public static void main(String[] args) {
         useTheGatewaysLogging();
         int exitCode = new CommandLine(new DemoCommand()).execute(args);
@@ -101,6 +110,19 @@ public final class DemoCommand implements Callable<Integer> {
             return 2;
         }
         Path state = stateDir != null ? stateDir : DemoStateFolder.defaultPath();
+        DemoLock lock;
+        try {
+            lock = DemoLock.acquire(state);
+        } catch (DemoLock.HeldElsewhere | IOException e) {
+            System.err.println("portcullis demo: " + e.getMessage());
+            return 1;
+        }
+        try (lock) {
+            return run(chosen, state);
+        }
+    }
+
+    private int run(Transport chosen, Path state) throws Exception {
         DemoCertificateAuthority ca = new DemoCertificateAuthority(state.resolve(DemoStateFolder.TLS));
         ca.ensureServerCertificate(BASE_DOMAIN);
         DevelopmentIssuer issuer = DevelopmentIssuer.loadOrCreate(state.resolve(DemoStateFolder.ISSUER));
@@ -144,10 +166,17 @@ public final class DemoCommand implements Callable<Integer> {
             return LoopbackWorkspace.start(chosen, spec, "--no-netns was given");
         }
         try {
-            return NamespaceWorkspace.start(netnsState, spec, note -> System.err.println("portcullis demo: " + note));
+            return NamespaceWorkspace.start(netnsState, networkNames(), spec, note -> System.err.println("portcullis demo: " + note));
         } catch (NamespaceUnavailableException e) {
             return LoopbackWorkspace.start(chosen, spec, e.getMessage());
         }
+    }
+
+    private DemoNetworkNames networkNames() {
+        if (netnsNames == null) {
+            return DemoNetworkNames.DEMO;
+        }
+        return DemoNetworkNames.of(netnsNames, Ipv4Cidr.parse(netnsRange != null ? netnsRange : "10.213.254.0/24"));
     }
 
     /** Loopback over IPv4 and, when the machine has it, IPv6: browsers try {@code ::1} for *.localhost first. */

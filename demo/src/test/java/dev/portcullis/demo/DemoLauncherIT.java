@@ -3,7 +3,8 @@ package dev.portcullis.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.portcullis.demo.workspace.NamespaceWorkspace;
+import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.demo.workspace.DemoNetworkNames;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.policy.cli.PolicyCli;
 import java.io.BufferedReader;
@@ -11,9 +12,12 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoLauncherIT {
     private static final Path PROJECT_ROOT = Path.of("").toAbsolutePath().getParent();
     private static final Optional<String> WHY_NO_NAMESPACES = DemoKernelObjects.whyNoNamespaces();
-    private static final String NAMESPACE = NamespaceWorkspace.NAMESPACE_PREFIX + DemoCommand.WORKSPACE;
+    private static final String NAMESPACE = DemoKernelObjects.TEST.namespacePrefix() + DemoCommand.WORKSPACE;
+    private static final DemoKernelObjects OURS = new DemoKernelObjects(DemoKernelObjects.TEST);
 
     @TempDir
     Path state;
@@ -50,7 +55,7 @@ class DemoLauncherIT {
             demo.waitFor(10, TimeUnit.SECONDS);
         }
         if (WHY_NO_NAMESPACES.isEmpty()) {
-            DemoKernelObjects.removeAll(); // only after a failure is there anything left
+            OURS.removeAll(); // only after a failure is there anything left; only the tests' own names
         }
     }
 
@@ -69,7 +74,7 @@ class DemoLauncherIT {
 
         String where = firstLineStartingWith(welcome, "The workspace app runs ");
         if (WHY_NO_NAMESPACES.isEmpty()) {
-            Matcher address = Pattern.compile("runs inside network namespace " + NAMESPACE + " at (10\\.213\\.255\\.\\d+)$")
+            Matcher address = Pattern.compile("runs inside network namespace " + NAMESPACE + " at (10\\.213\\.254\\.\\d+)$")
                     .matcher(where);
             assertThat(address.find()).as(where).isTrue();
             // The app answered on the namespace's address: the gateway reached it through the veth.
@@ -98,7 +103,7 @@ class DemoLauncherIT {
         assertThat(curl(firstLineStartingWith(welcome, "curl ")))
                 .contains("runs on loopback (--no-netns was given) and answered on <code>127.0.0.1:");
         if (WHY_NO_NAMESPACES.isEmpty()) {
-            assertThat(DemoKernelObjects.namespaces()).as("no namespace was made").isEmpty();
+            assertThat(OURS.namespaces()).as("no namespace was made").isEmpty();
         }
         pressCtrlC(demo);
     }
@@ -117,8 +122,8 @@ class DemoLauncherIT {
             assertThat(process.onExit().completeOnTimeout(null, 30, TimeUnit.SECONDS).get())
                     .as("the app outlived a SIGKILLed demo").isNotNull();
         }
-        assertThat(DemoKernelObjects.namespaces()).as("the residue of a SIGKILL").containsExactly(NAMESPACE);
-        assertThat(DemoKernelObjects.links()).hasSize(1);
+        assertThat(OURS.namespaces()).as("the residue of a SIGKILL").containsExactly(NAMESPACE);
+        assertThat(OURS.links()).hasSize(1);
 
         Process next = startDemo();
         List<String> welcome = awaitWelcome(next);
@@ -129,12 +134,84 @@ class DemoLauncherIT {
         pressCtrlC(next);
     }
 
+    /** Issue 16 item 4: one demo per state folder; the second one says who runs it and how to stop it. */
+    @Test
+    void aSecondDemoOnTheSameStateFolderSaysWhichPidRunsItAndHowToStopIt() throws Exception {
+        Process first = startDemo("--no-netns");
+        List<String> welcome = awaitWelcome(first);
+
+        Path secondLog = state.resolve("second.log");
+        Process second = startDemo(secondLog, "--no-netns");
+        assertThat(second.waitFor(2, TimeUnit.MINUTES)).as("the second demo stops by itself").isTrue();
+
+        String said = Files.readString(secondLog);
+        assertThat(second.exitValue()).as(said).isEqualTo(1);
+        // The launcher execs the JVM: the demo's pid is the process the test started.
+        assertThat(said).contains("another demo runs with the state folder " + state + " (pid " + first.pid() + ")")
+                .contains("Ctrl-C").contains("kill " + first.pid()).contains("--state-dir");
+        assertThat(curl(firstLineStartingWith(welcome, "curl "))).as("the first demo still serves")
+                .contains(DemoWorkspaceApp.PAGE_TITLE);
+        pressCtrlC(first);
+    }
+
+    /**
+     * Issue 16 item 4: the suite run beside a running {@code ./portcullis demo} removed the demo's
+     * namespace, link and table (the clean-up deleted every {@code pcdemo-} object). Here a demo-like
+     * owner holds the demo's machine lock and has a namespace and a table with the demo's names (a
+     * real demo on this machine, when one runs, is the owner instead and its objects are the
+     * witnesses); a test demo runs, stops, and the clean-up runs: the owner's objects survive.
+     */
+    @Test
+    void aTestDemoAndItsCleanUpNeverTouchARunningDemosNetwork() throws Exception {
+        assumeTrue(WHY_NO_NAMESPACES.isEmpty(), () -> "skipped, needs a workspace network namespace: " + WHY_NO_NAMESPACES.get());
+        DemoNetworkNames demoNames = DemoNetworkNames.DEMO;
+        DemoKernelObjects demos = new DemoKernelObjects(demoNames);
+        ProcessCommandRunner commands = new ProcessCommandRunner();
+        String witness = demoNames.namespacePrefix() + "witness" + ProcessHandle.current().pid() % 100_000;
+        boolean madeTable = false;
+        boolean madeNamespace = false;
+        try (FileChannel lockFile = FileChannel.open(demoNames.machineLock(), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
+            FileLock owner = lockFile.tryLock();
+            if (owner != null) { // no demo runs: this test is the owner, with objects of the demo's names
+                madeNamespace = commands.run("ip", "netns", "add", witness).ok();
+                madeTable = !demos.tableExists() && commands.run("nft", "add", "table", "inet", demoNames.table()).ok();
+                assertThat(madeNamespace).as("witness namespace " + witness).isTrue();
+            }
+            List<String> namespacesBefore = demos.namespaces();
+            boolean tableBefore = demos.tableExists();
+            assertThat(namespacesBefore).as("the owner's namespaces").isNotEmpty();
+
+            Process demo = startDemo();
+            List<String> welcome = awaitWelcome(demo);
+            assertThat(firstLineStartingWith(welcome, "The workspace app runs "))
+                    .as("the test's demo has a network of its own").contains("inside network namespace " + NAMESPACE);
+            pressCtrlC(demo);
+            OURS.removeAll(); // what every test's clean-up does
+
+            assertThat(demos.namespaces()).as("the owner's namespaces").containsAll(namespacesBefore);
+            assertThat(demos.tableExists()).as("the owner's table inet " + demoNames.table()).isEqualTo(tableBefore);
+        } finally {
+            if (madeNamespace) {
+                commands.run("ip", "netns", "delete", witness);
+            }
+            if (madeTable) {
+                commands.run("nft", "delete", "table", "inet", demoNames.table());
+            }
+        }
+    }
+
     private Process startDemo(String... options) throws IOException {
+        return startDemo(state.resolve("demo.log"), options);
+    }
+
+    private Process startDemo(Path log, String... options) throws IOException {
         List<String> command = new ArrayList<>(List.of(PROJECT_ROOT.resolve("portcullis").toString(), "demo",
                 "--https-port", "0", "--admin-port", "0", "--workspace-port", "0", "--state-dir", state.toString()));
+        command.addAll(DemoKernelObjects.TEST_OPTIONS);
         command.addAll(List.of(options));
         ProcessBuilder builder = new ProcessBuilder(command).directory(PROJECT_ROOT.toFile())
-                .redirectError(state.resolve("demo.log").toFile());
+                .redirectError(log.toFile());
         builder.environment().put("PORTCULLIS_NO_BUILD", "1"); // the build ran; a stale one must fail, not rebuild
         Process demo = builder.start();
         demos.add(demo);
@@ -148,9 +225,9 @@ class DemoLauncherIT {
         assertThat(demo.waitFor(30, TimeUnit.SECONDS)).as("demo stopped after Ctrl-C").isTrue();
         assertThat(family).noneMatch(ProcessHandle::isAlive);
         if (WHY_NO_NAMESPACES.isEmpty()) {
-            assertThat(DemoKernelObjects.namespaces()).as("namespaces").isEmpty();
-            assertThat(DemoKernelObjects.links()).as("links").isEmpty();
-            assertThat(DemoKernelObjects.tableExists()).as("table inet " + NamespaceWorkspace.TABLE).isFalse();
+            assertThat(OURS.namespaces()).as("namespaces").isEmpty();
+            assertThat(OURS.links()).as("links").isEmpty();
+            assertThat(OURS.tableExists()).as("table inet " + DemoKernelObjects.TEST.table()).isFalse();
         }
     }
 

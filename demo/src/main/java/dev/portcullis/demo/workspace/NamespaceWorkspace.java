@@ -1,6 +1,5 @@
 package dev.portcullis.demo.workspace;
 
-import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.HostSupport;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
@@ -11,6 +10,7 @@ import dev.portcullis.agent.lifecycle.WorkspaceStatus;
 import dev.portcullis.agent.route.FileRouteSink;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.route.AddressRange;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -32,25 +32,19 @@ import java.util.function.Consumer;
  * opens: here the host is the gateway).
  */
 public final class NamespaceWorkspace implements DemoWorkspace {
-    public static final String NAMESPACE_PREFIX = "pcdemo-";
-    /** Host ends of the veth pairs: this plus 10 hex digits. */
-    public static final String INTERFACE_PREFIX = "pcdem";
-    public static final String TABLE = "pcdemo";
-    /** The top of the agent's default range (10.213.0.0/16), which a real agent hands out last. */
-    public static final Ipv4Cidr RANGE = Ipv4Cidr.parse("10.213.255.0/24");
     /** Egress cap of the demo workspace, so its tc class is there to see. */
     public static final int EGRESS_MBIT = 100;
-    /** One demo per machine may own the kernel names above; a second one falls back to loopback. */
-    private static final Path LOCK = Path.of("/run/portcullis-demo.lock");
 
+    private final DemoNetworkNames names;
     private final FileChannel lockFile;
     private final WorkspaceNetworks agent;
     private final WorkspaceStatus status;
     private final Path routeFile;
     private final WorkspaceProcess app;
 
-    private NamespaceWorkspace(FileChannel lockFile, WorkspaceNetworks agent, WorkspaceStatus status, Path routeFile,
-                               WorkspaceProcess app) {
+    private NamespaceWorkspace(DemoNetworkNames names, FileChannel lockFile, WorkspaceNetworks agent, WorkspaceStatus status,
+                               Path routeFile, WorkspaceProcess app) {
+        this.names = names;
         this.lockFile = lockFile;
         this.agent = agent;
         this.status = status;
@@ -63,33 +57,35 @@ public final class NamespaceWorkspace implements DemoWorkspace {
      * killed with SIGKILL) is reconciled away first and reported to {@code notes}.
      *
      * @param stateDir the agent's desired state and the route file go here
+     * @param names    the kernel names and range to use; one process per machine may own them (a lock),
+     *                 a second one gets the exception
      * @throws NamespaceUnavailableException why not, after removing whatever it built
      */
-    public static NamespaceWorkspace start(Path stateDir, DemoWorkspaceSpec spec, Consumer<String> notes)
-            throws NamespaceUnavailableException {
+    public static NamespaceWorkspace start(Path stateDir, DemoNetworkNames names, DemoWorkspaceSpec spec,
+                                           Consumer<String> notes) throws NamespaceUnavailableException {
         ProcessCommandRunner commands = new ProcessCommandRunner();
         HostNetworking host = new HostNetworking(commands);
         Optional<String> missing = HostSupport.whatIsMissing(commands,
-                NAMESPACE_PREFIX + "_check_" + ProcessHandle.current().pid()); // "_": no workspace id has it
+                names.namespacePrefix() + "_check_" + ProcessHandle.current().pid()); // "_": no workspace id has it
         if (missing.isPresent()) {
             throw new NamespaceUnavailableException(missing.get());
         }
-        FileChannel lockFile = lock();
+        FileChannel lockFile = lock(names.machineLock());
         WorkspaceNetworks agent = null;
         WorkspaceProcess app = null;
         try {
             Path routeFile = stateDir.resolve("routes.json");
-            agent = new WorkspaceNetworks(config(stateDir, routeFile), commands, new FileRouteSink(routeFile),
+            agent = new WorkspaceNetworks(config(stateDir, routeFile, names), commands, new FileRouteSink(routeFile),
                     StepListener.NONE, Clock.systemUTC());
             removeLeftovers(agent, notes);
-            Optional<String> taken = host.rangeTakenBy(RANGE, INTERFACE_PREFIX);
+            Optional<String> taken = host.rangeTakenBy(names.range(), names.interfacePrefix());
             if (taken.isPresent()) {
                 throw new NamespaceUnavailableException(taken.get());
             }
             WorkspaceStatus status = agent.create(new WorkspaceSpec(spec.id(), spec.owner(), spec.org(), Optional.empty(),
                     EGRESS_MBIT));
             app = WorkspaceProcess.start(status.namespace(), spec.port(), "inside network namespace " + status.namespace());
-            return new NamespaceWorkspace(lockFile, agent, status, routeFile, app);
+            return new NamespaceWorkspace(names, lockFile, agent, status, routeFile, app);
         } catch (NamespaceUnavailableException | IOException | RuntimeException e) {
             NamespaceUnavailableException reason = e instanceof NamespaceUnavailableException unavailable ? unavailable
                     : new NamespaceUnavailableException("building the workspace network failed: " + e.getMessage(), e);
@@ -105,14 +101,14 @@ public final class NamespaceWorkspace implements DemoWorkspace {
         }
     }
 
-    private static AgentConfig config(Path stateDir, Path routeFile) {
+    private static AgentConfig config(Path stateDir, Path routeFile, DemoNetworkNames names) {
         return AgentConfig.builder()
                 .stateDir(stateDir)
                 .socketPath(stateDir.resolve("agent.sock")) // required by the config; the demo serves no local API
-                .namespacePrefix(NAMESPACE_PREFIX)
-                .interfacePrefix(INTERFACE_PREFIX)
-                .tableName(TABLE)
-                .addressRange(RANGE)
+                .namespacePrefix(names.namespacePrefix())
+                .interfacePrefix(names.interfacePrefix())
+                .tableName(names.table())
+                .addressRange(names.range())
                 .allowHostToWorkspaces(true) // the gateway runs on this host
                 .globalForwarding(false) // the demo does not switch on forwarding for the whole machine
                 .reconcileInterval(Duration.ofHours(1)) // the demo reconciles at start only
@@ -142,18 +138,18 @@ public final class NamespaceWorkspace implements DemoWorkspace {
         }
     }
 
-    private static FileChannel lock() throws NamespaceUnavailableException {
+    private static FileChannel lock(Path machineLock) throws NamespaceUnavailableException {
         try {
-            FileChannel channel = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileChannel channel = FileChannel.open(machineLock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 channel.close();
                 throw new NamespaceUnavailableException("another demo on this machine owns the demo's workspace network ("
-                        + LOCK + " is locked)");
+                        + machineLock + " is locked)");
             }
             return channel; // closing the channel (or the process ending, however) releases the lock
         } catch (IOException e) {
-            throw new NamespaceUnavailableException("cannot lock " + LOCK + ": " + e.getMessage(), e);
+            throw new NamespaceUnavailableException("cannot lock " + machineLock + ": " + e.getMessage(), e);
         }
     }
 
@@ -188,13 +184,14 @@ public final class NamespaceWorkspace implements DemoWorkspace {
     @Override
     public Optional<String> network() {
         return Optional.of("veth " + status.desired().hostInterface() + " (host end " + status.hostAddress()
-                + "), nftables table inet " + TABLE + ", egress " + EGRESS_MBIT + " Mbit/s ("
+                + "), nftables table inet " + names.table() + ", egress " + EGRESS_MBIT + " Mbit/s ("
                 + agent.shapingMode().name().toLowerCase(java.util.Locale.ROOT) + ")");
     }
 
     @Override
     public void routeTo(GatewayConfig.Builder config) {
         config.routeFile(routeFile);
+        config.workspaceAddressRanges(List.of(AddressRange.parse(names.range().toString())));
     }
 
     /** Stops the app, then deletes the workspace network, the table and the desired state. */

@@ -314,6 +314,15 @@ public final class GatewayConfigFile {
 
     /** A size written as {@code 0}, {@code 512KiB}, {@code 100MiB} or {@code 2GiB}. */
     public record ConfigSize(long bytes) {
+        /** A bare number is bytes: YAML reads {@code maxRequestBody: 0} as a number, not as text. */
+        @JsonCreator
+        public static ConfigSize of(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException(bytes + " (expected: a size >= 0, e.g. 0, 512KiB or 100MiB)");
+            }
+            return new ConfigSize(bytes);
+        }
+
         @JsonCreator
         public static ConfigSize parse(String text) {
             String trimmed = text.trim();

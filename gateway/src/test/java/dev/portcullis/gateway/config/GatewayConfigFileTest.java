@@ -237,6 +237,21 @@ class GatewayConfigFileTest {
         assertThat(GatewayConfigFile.load(development).routes().lookup("ws42")).as("loopback named on purpose").isNotNull();
     }
 
+    /** The documented example says {@code maxRequestBody: 0}; YAML reads that as a number. */
+    @Test
+    void aSizeMayBeABareNumberOfBytes() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                limits: {maxRequestBody: 0}
+                """);
+
+        assertThat(GatewayConfigFile.load(file).limits().maxRequestBody()).isZero();
+        Path negative = write(Files.readString(file).replace("maxRequestBody: 0", "maxRequestBody: -1"));
+        assertThatThrownBy(() -> GatewayConfigFile.load(negative)).hasMessageContaining("limits.maxRequestBody: -1 (expected: a size >= 0");
+    }
+
     @Test
     void missingRequiredSectionIsNamed() throws Exception {
         Path file = write("""

@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.config.Limits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -60,7 +61,7 @@ class StrictRequestDecoderFuzzTest {
 
     /** The messages decoded from {@code bytes}, up to and including the first one that failed. */
     private static List<Message> decode(ByteBuf bytes) {
-        EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(CONFIG));
+        EmbeddedChannel channel = new EmbeddedChannel(new StrictRequestDecoder(CONFIG, Limits.DEFAULT_MAX_HEADER_FIELDS));
         List<Message> messages = new ArrayList<>();
         try {
             channel.writeInbound(bytes);
