@@ -1,9 +1,9 @@
 package dev.portcullis.gateway.proxy;
 
-import dev.portcullis.gateway.config.Limits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.portcullis.gateway.config.Limits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
