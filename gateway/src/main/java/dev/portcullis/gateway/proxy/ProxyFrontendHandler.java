@@ -549,6 +549,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         ChannelFuture written = ctx.writeAndFlush(response);
         if (isHttp2Stream() && !streamEnded) {
             written.addListener(done -> ctx.read()); // the rest of the request is read and dropped
+            // ...for as long as a request head may take, or a client could hold the stream (and keep
+            // its connection from counting as idle) by never ending it.
+            ctx.executor().schedule(() -> ctx.close(), settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
         } else {
             written.addListener(ChannelFutureListener.CLOSE);
         }
@@ -558,7 +561,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
      * An HTTP/2 stream the gateway answered early is read to its end rather than reset (RFC 9113
      * §8.1), so the codec still checks the rest of it (content-length against DATA, say) and
      * answers a malformed one with PROTOCOL_ERROR. Flow control bounds each read; past
-     * {@link #MAX_DISCARDED_AFTER_ANSWER} bytes the stream is reset.
+     * {@link #MAX_DISCARDED_AFTER_ANSWER} bytes, or {@code timeouts.requestHead} after the answer,
+     * the stream is reset.
      */
     private void discardAfterAnswer(int bytes) {
         discardedAfterAnswer += bytes;

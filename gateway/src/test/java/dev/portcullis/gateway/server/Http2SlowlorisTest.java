@@ -71,6 +71,21 @@ class Http2SlowlorisTest {
         }
     }
 
+    /**
+     * The gateway answers a request for an unknown workspace at once and then reads the stream to
+     * its end; a client that never ends it must not keep the stream, and so the connection, open.
+     */
+    @Test
+    void streamAnsweredByTheGatewayButNeverEndedDoesNotKeepTheConnectionOpen() throws Exception {
+        try (GatewayFixture gateway = start(Duration.ofSeconds(1), Duration.ofSeconds(1));
+             RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), SNI)) {
+            raw.frame(RawHttp2Frames.HEADERS, RawHttp2Frames.END_HEADERS, 1,
+                    RawHttp2Frames.getRequestBlock(gateway.host(gateway.workspacePort(), "nosuchws"))); // no END_STREAM
+
+            assertThat(raw.closedWithGoAway()).as("GOAWAY, then closed, before the 10 s read timeout").isTrue();
+        }
+    }
+
     @Test
     void oneAddressCannotOpenMoreThanMaxConnectionsPerAddress() throws Exception {
         try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state,
