@@ -142,7 +142,7 @@ public final class PolicyEvaluator {
         if (denied != null) {
             return denied;
         }
-        if (principal.isNamedBy(workspace.ownerUserId(), workspace.org())) {
+        if (principal.isAuthenticated() && principal.userId().equals(workspace.ownerUserId())) {
             return OWNER_MATCH;
         }
         if (!policy.sharingEnabled()) {
@@ -212,9 +212,8 @@ public final class PolicyEvaluator {
             case AUTHENTICATED -> principal.isAuthenticated();
             case ORGANIZATION -> principal.isAuthenticated()
                                  && (principal.org() != null && principal.org().equals(workspace.org())
-                                     && principal.speaksFor(workspace.org())
-                                     || share.namesPrincipal(principal, workspace.org()));
-            case USERS -> share.namesPrincipal(principal, workspace.org());
+                                     || share.namesPrincipal(principal));
+            case USERS -> share.namesPrincipal(principal);
             case OWNER -> false;
         };
     }

@@ -11,7 +11,6 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.portcullis.policy.IssuerScope;
 import java.io.IOException;
 import java.security.PublicKey;
 import java.text.ParseException;
@@ -43,7 +42,6 @@ public final class IdentityVerifier implements AutoCloseable {
     private final Clock clock;
     private final JWSVerifierFactory verifierFactory;
     private final Map<String, IssuerConfig> issuers;
-    private final Map<String, IssuerScope> scopes;
     private final Map<String, IssuerKeySource> keySources;
     private final VerifiedTokenCache cache;
     private final ThreadPoolExecutor executor;
@@ -53,7 +51,6 @@ public final class IdentityVerifier implements AutoCloseable {
         this.clock = requireNonNull(clock, "clock");
         this.verifierFactory = requireNonNull(verifierFactory, "verifierFactory");
         this.issuers = config.issuers().stream().collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, Function.identity()));
-        this.scopes = config.issuers().stream().collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, config::scopeOf));
         this.keySources = config.issuers().stream()
                 .collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, IssuerKeySource::of));
         this.cache = new VerifiedTokenCache(config.cacheMaxEntries(), config.cacheMaxTtl(), clock);
@@ -221,8 +218,7 @@ public final class IdentityVerifier implements AutoCloseable {
                     "The token signature does not verify with the keys of issuer '" + c.issuer().issuer() + "'.");
         }
         Instant expiresAt = checkClaims(c);
-        VerifiedIdentity identity = IdentityClaims.toIdentity(c.issuer(), scopes.get(c.issuer().issuer()), c.claims(),
-                c.jwt().getPayload().toJSONObject(), expiresAt);
+        VerifiedIdentity identity = IdentityClaims.toIdentity(c.issuer(), c.claims(), expiresAt);
         cache.put(key, identity);
         return identity;
     }

@@ -2,12 +2,10 @@ package dev.portcullis.gateway.auth;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.portcullis.policy.IssuerScope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -36,19 +34,9 @@ public record IdentityVerifierConfig(
             throw new IllegalArgumentException("issuers: empty (expected: at least one trusted issuer)");
         }
         Set<String> seen = new HashSet<>();
-        Set<String> aliases = new HashSet<>();
         for (IssuerConfig issuer : issuers) {
             if (!seen.add(issuer.issuer())) {
                 throw new IllegalArgumentException("issuers: '" + issuer.issuer() + "' twice (expected: each issuer once)");
-            }
-            if (!aliases.add(issuer.alias())) {
-                throw new IllegalArgumentException("issuers: alias '" + issuer.alias() + "' of '" + issuer.issuer()
-                        + "' is taken by another issuer (expected: a unique alias per issuer)");
-            }
-            if (issuers.size() > 1 && issuer.orgs().contains(IssuerConfig.ANY_ORG)) {
-                throw new IllegalArgumentException("issuers: '" + issuer.issuer() + "' may speak for every org"
-                        + " (expected: with several issuers, each lists the orgs it may speak for, so that one IdP"
-                        + " cannot speak for another's org)");
             }
         }
         requireNonNull(clockSkew, "clockSkew");
@@ -68,38 +56,6 @@ public record IdentityVerifierConfig(
         if (verifyQueue < 1) {
             throw new IllegalArgumentException("verifyQueue: " + verifyQueue + " (expected: >= 1)");
         }
-    }
-
-    /**
-     * What {@code issuer}'s tokens may speak for: the orgs it is bound to, and the orgs it is the only
-     * issuer bound to, whose bare user names mean its users.
-     */
-    public IssuerScope scopeOf(IssuerConfig issuer) {
-        requireNonNull(issuer, "issuer");
-        return new IssuerScope() {
-            @Override
-            public boolean speaksFor(String org) {
-                return issuer.speaksFor(org);
-            }
-
-            @Override
-            public boolean isHomeOf(String org) {
-                if (!issuer.speaksFor(org)) {
-                    return false;
-                }
-                for (IssuerConfig other : issuers) {
-                    if (other != issuer && other.speaksFor(org)) {
-                        return false;
-                    }
-                }
-                return true;
-            }
-        };
-    }
-
-    /** The issuer whose alias is {@code alias}, if one is trusted. */
-    public Optional<IssuerConfig> byAlias(String alias) {
-        return issuers.stream().filter(i -> i.alias().equals(alias)).findFirst();
     }
 
     public static Builder builder() {

@@ -15,7 +15,6 @@ public enum RejectionReason {
     EXPIRED("expired"),
     NOT_YET_VALID("not-yet-valid"),
     MISSING_USER("missing-user"),
-    ORG_NOT_BOUND("org-not-bound"),
     JWKS_UNAVAILABLE("jwks-unavailable"),
     VERIFIER_OVERLOADED("verifier-overloaded");
 
