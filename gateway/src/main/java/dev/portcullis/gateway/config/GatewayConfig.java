@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import dev.portcullis.gateway.signin.SignInSettings;
 
 /**
  * Everything a running gateway needs, validated and immutable. Built from a config file by
@@ -37,6 +38,8 @@ import java.util.Optional;
  * @param fairness          when present, the node's bandwidth is shared between workspaces (docs/fairness.md)
  * @param store             when present, routes, shares and policies come from this store (static
  *                          {@code routes} still win); excludes {@code routeFiles} and {@code access.stateDirectory}
+ * @param signIn            browser sign-in with an OpenID Connect provider; empty: browsers sign in only with
+ *                          a one-time {@code ?access_token=} link
  * @param hostRouteRanges   the networks host agents may publish workspace addresses in, through the host
  *                          API (which needs {@code identity} and {@code store}); empty: the host API is off
  */
@@ -57,9 +60,15 @@ public record GatewayConfig(
         AccessSettings access,
         Optional<FairnessSettings> fairness,
         Optional<StoreSettings> store,
-        List<AddressRange> hostRouteRanges) {
+        List<AddressRange> hostRouteRanges,
+        Optional<SignInSettings> signIn) {
 
     public GatewayConfig {
+        requireNonNull(signIn, "signIn");
+        if (signIn.isPresent() && identity.isEmpty()) {
+            throw new IllegalArgumentException("signin: set without identity (expected: identity too; sign-in makes"
+                    + " browser sessions for the callers that identity and the policy decide on)");
+        }
         hostRouteRanges = List.copyOf(hostRouteRanges);
         listeners = List.copyOf(listeners);
         if (listeners.isEmpty()) {
@@ -157,6 +166,7 @@ public record GatewayConfig(
         private FairnessSettings fairness;
         private StoreSettings store;
         private List<AddressRange> hostRouteRanges = List.of();
+        private SignInSettings signIn;
 
         private Builder() {}
 
@@ -240,6 +250,12 @@ public record GatewayConfig(
         }
 
         /** The networks host agents may publish workspace addresses in; without any, the host API is off. */
+        /** Browsers without a session are sent through this provider's login. */
+        public Builder signIn(SignInSettings signIn) {
+            this.signIn = requireNonNull(signIn, "signIn");
+            return this;
+        }
+
         public Builder hostRouteRanges(List<AddressRange> ranges) {
             this.hostRouteRanges = List.copyOf(ranges);
             return this;
@@ -251,7 +267,7 @@ public record GatewayConfig(
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
                     Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store),
-                    hostRouteRanges);
+                    hostRouteRanges, Optional.ofNullable(signIn));
         }
     }
 }

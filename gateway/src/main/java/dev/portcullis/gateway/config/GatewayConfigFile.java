@@ -62,6 +62,8 @@ public final class GatewayConfigFile {
     public FairnessSection fairness;
     @JsonProperty("hostRoutes")
     public HostRoutesSection hostRoutes;
+    @JsonProperty("signin")
+    public SignInSection signin;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -146,7 +148,8 @@ public final class GatewayConfigFile {
                 access == null ? AccessSettings.DEFAULTS : access.toSettings(folder),
                 fairness == null ? Optional.empty() : Optional.of(fairness.toSettings()),
                 store == null ? Optional.empty() : Optional.of(store.toSettings()),
-                hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null));
+                hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null),
+                signin == null ? Optional.empty() : Optional.of(signin.toSettings(folder)));
     }
 
     /** {@code hostRoutes}: host agents publishing their routes through the admin listener (docs/store.md). */
