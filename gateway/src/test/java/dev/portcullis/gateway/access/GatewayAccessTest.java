@@ -194,6 +194,7 @@ class GatewayAccessTest {
 
         closed.closed.get(5, TimeUnit.SECONDS);
         assertThat(Duration.ofNanos(System.nanoTime() - revokedAt)).isLessThan(Duration.ofSeconds(1));
+        assertThat(closed.closeFrame).isCompletedWithValue("1008 access-withdrawn"); // the app can say why
     }
 
     @Test
@@ -216,6 +217,7 @@ class GatewayAccessTest {
         tunnel.closed.get(5, TimeUnit.SECONDS);
         // The route file is polled every 0.5 s; the tunnel goes at the poll that sees the deletion.
         assertThat(Duration.ofNanos(System.nanoTime() - deletedAt)).isLessThan(Duration.ofMillis(1500));
+        assertThat(tunnel.closeFrame).isCompletedWithValue("1001 workspace-deleted");
     }
 
     @Test
@@ -227,6 +229,7 @@ class GatewayAccessTest {
 
         closed.closed.get(2 + 1 + 1, TimeUnit.SECONDS); // expiry, the promised second, and slack
         assertThat(closed.closed).isDone();
+        assertThat(closed.closeFrame).isCompletedWithValue("1008 token-expired");
     }
 
     @Test
