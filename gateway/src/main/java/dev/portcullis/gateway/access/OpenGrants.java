@@ -13,7 +13,9 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -147,6 +149,17 @@ public final class OpenGrants implements AutoCloseable {
             }
             revoke(channel, registered, reason);
         });
+    }
+
+    /** The browser sessions that open channels run under. */
+    public Set<String> sessionsInUse() {
+        Set<String> inUse = new HashSet<>();
+        grants.values().forEach(registered -> {
+            if (registered.grant().sessionId() != null) {
+                inUse.add(registered.grant().sessionId());
+            }
+        });
+        return inUse;
     }
 
     /** Closes, at once, every channel that runs under the browser session {@code sessionId} (it ended). */

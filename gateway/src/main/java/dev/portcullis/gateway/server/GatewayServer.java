@@ -384,6 +384,7 @@ public final class GatewayServer implements AutoCloseable {
                 : LocalKeys.newEcKey("gateway"), settings.assertionLifetime(), Clock.systemUTC());
         sessions = openSessions();
         sessions.onSessionEnded(grants::endSession); // a session ended on any gateway: its tunnels here close
+        sessions.keepAliveWhileInUse(grants::sessionsInUse); // an open tunnel is use: no idle end under it
         if (config.signIn().isPresent()) {
             SignInSettings signInSettings = config.signIn().get();
             SignInSecrets secrets = signInSettings.keyFile().isPresent()

@@ -29,7 +29,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,6 +84,29 @@ public final class Sessions implements AutoCloseable {
         timer.scheduleWithFixedDelay(this::sweep, SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(),
                 TimeUnit.MILLISECONDS);
         watchEnds();
+    }
+
+    /**
+     * Counts an open tunnel as use: every minute the sessions that {@code inUse} names (those with
+     * open connections on this gateway) are noted as seen, so a session whose only activity is a
+     * long-lived WebSocket (an IDE) does not reach its idle timeout while the tunnel is open.
+     */
+    public void keepAliveWhileInUse(Supplier<Set<String>> inUse) {
+        requireNonNull(inUse, "inUse");
+        timer.scheduleWithFixedDelay(() -> noteUse(inUse.get()), SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Notes the sessions {@code ids} as used now (in the store, when due); runs on the calling thread. */
+    void noteUse(Set<String> ids) {
+        Instant now = clock.instant();
+        for (String id : ids) {
+            try {
+                records.session(id, now).ifPresent(session -> touchIfDue(session.value(), now));
+            } catch (RuntimeException e) {
+                log.debug("could not note an open tunnel's session as used", e);
+            }
+        }
     }
 
     /** The threads that talk to the store and to the identity provider. */
