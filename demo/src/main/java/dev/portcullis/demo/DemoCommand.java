@@ -12,6 +12,7 @@ import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.cli.RunningUntilStopped;
 import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.signin.SignInSettings;
 import dev.portcullis.gateway.demo.DemoStateFolder;
 import dev.portcullis.gateway.server.GatewayServer;
 import dev.portcullis.gateway.tls.DemoCertificateAuthority;
@@ -50,6 +51,7 @@ public final class DemoCommand implements Callable<Integer> {
     static final int ADMIN_PORT = 9090;
     /** The agent's desired state and route file, under the state folder. */
     static final String NETNS_FOLDER = "netns";
+    static final String SIGNIN_FOLDER = "signin";
     static final String LOGBACK_CONFIG = "logback.configurationFile";
 
     @Option(names = "--https-port", defaultValue = "8443", description = "Gateway port (0: any free port). Default: ${DEFAULT-VALUE}.")
@@ -68,6 +70,10 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--transport", description = "auto, io_uring, epoll or nio. Default: auto (the best available).")
     String transport = "auto";
+
+    @Option(names = "--idp-port", defaultValue = "8444",
+            description = "Port of the demo's identity provider on 127.0.0.1 (0: any free port). Default: ${DEFAULT-VALUE}.")
+    int idpPort;
 
     @Option(names = "--no-netns", description = "Run the workspace on loopback even where it could have a network namespace.")
     boolean noNetns;
@@ -132,13 +138,21 @@ public final class DemoCommand implements Callable<Integer> {
             DemoWorkspace workspace = placeWorkspace(chosen, state.resolve(NETNS_FOLDER));
             running.add(workspace);
             InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+            DemoIdentityProvider provider = DemoIdentityProvider.start(state.resolve(SIGNIN_FOLDER),
+                    isFree(loopback, idpPort) ? idpPort : 0);
+            running.add(provider);
             GatewayConfig.Builder config = GatewayConfig.builder()
                     .adminListen(new InetSocketAddress(loopback, isFree(loopback, adminPort) ? adminPort : 0))
                     .baseDomain(BASE_DOMAIN)
                     .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
                     .identity(IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build())
                     .access(new AccessSettings(Optional.of(state.resolve(DemoStateFolder.ACCESS)), ShareLevel.PUBLIC,
-                            DevelopmentIssuer.ADMIN_CLAIM));
+                            DevelopmentIssuer.ADMIN_CLAIM))
+                    // Browsers sign in at the demo provider's login page; sessions live in the access folder.
+                    .signIn(SignInSettings.of(provider.issuer(), DemoIdentityProvider.CLIENT_ID,
+                                    new SignInSettings.ClientAuth.Secret(DemoIdentityProvider.CLIENT_SECRET))
+                            .withFiles(Optional.of(state.resolve(SIGNIN_FOLDER).resolve("signin-key.json")),
+                                    Optional.empty()));
             workspace.routeTo(config);
             listeners(loopback).forEach(config::listen);
             if (!transport.equalsIgnoreCase("auto")) {

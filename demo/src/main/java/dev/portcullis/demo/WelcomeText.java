@@ -48,9 +48,10 @@ final class WelcomeText {
                   Try it as %s, the owner (the token is good for 8 hours):
                     curl --cacert %s -H 'Authorization: Bearer %s' %s
 
-                  In a browser, open the URL once with the token; it becomes a cookie for that host only:
-                    %s?access_token=%s
+                  In a browser, open the URL and pick a user on the demo provider's login page:
+                    %s
                   Trust the demo CA (%s) or accept the warning. A WebSocket echo runs on the page.
+                  Sign out (every port host at once): %s.portcullis/logout
 
                   As bob, a teammate in %s: denied until %s shares the port with the org.
                     BOB=$(./portcullis token --user bob --org %s%s)
@@ -67,7 +68,7 @@ final class WelcomeText {
                 """, workspace.where(), network,
                 WORKSPACE, OWNER, ORG, workspacePort, url,
                 OWNER, ca, ownerToken, url,
-                url, ownerToken, ca,
+                url, ca, url,
                 ORG, OWNER, ORG, stateOption, ca, url, OWNER, ORG, stateOption, WORKSPACE, workspacePort, admin,
                 adminPort);
         out.flush();

@@ -1,12 +1,14 @@
 package dev.portcullis.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.demo.workspace.DemoNetworkNames;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.policy.cli.PolicyCli;
+import dev.portcullis.testkit.browser.HeadlessChromium;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +33,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
 
 /**
  * Runs {@code ./portcullis demo} as a user would (after the package phase built it), runs the curl
@@ -201,13 +206,45 @@ class DemoLauncherIT {
         }
     }
 
+    /**
+     * A new user's way in: the printed URL opened in a real browser leads through the demo provider's
+     * login page, where picking alice lands on the workspace page, with no token in any URL.
+     */
+    @Test
+    void aBrowserSignsInThroughTheDemoProvidersLoginPage() throws Exception {
+        HeadlessChromium.assumeAvailable();
+        Process demo = startDemo("--no-netns");
+        List<String> welcome = awaitWelcome(demo);
+        int browserLine = welcome.indexOf(welcome.stream().filter(line -> line.trim().startsWith("In a browser, open"))
+                .findFirst().orElseThrow());
+        String url = welcome.get(browserLine + 1).trim();
+        assertThat(url).matches("https://\\d+-demo\\.ws\\.localhost:\\d+/");
+        X509Certificate ca;
+        try (var in = Files.newInputStream(state.resolve("tls/ca.pem"))) {
+            ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        try (HeadlessChromium chromium = HeadlessChromium.builder().trustingSpki(HeadlessChromium.spkiSha256(ca))
+                .pageLoadTimeout(Duration.ofSeconds(60)).start()) {
+            chromium.driver().get(url);
+            assertThat(chromium.driver().getCurrentUrl()).startsWith("http://localhost:").contains("/authorize");
+
+            chromium.driver().findElement(By.id("alice")).click();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> chromium.driver().getCurrentUrl().equals(url));
+            assertThat(chromium.driver().getTitle()).contains(DemoWorkspaceApp.PAGE_TITLE);
+            assertThat(chromium.driver().manage().getCookieNamed("__Host-portcullis")).isNotNull();
+        }
+        pressCtrlC(demo);
+    }
+
     private Process startDemo(String... options) throws IOException {
         return startDemo(state.resolve("demo.log"), options);
     }
 
     private Process startDemo(Path log, String... options) throws IOException {
         List<String> command = new ArrayList<>(List.of(PROJECT_ROOT.resolve("portcullis").toString(), "demo",
-                "--https-port", "0", "--admin-port", "0", "--workspace-port", "0", "--state-dir", state.toString()));
+                "--https-port", "0", "--admin-port", "0", "--workspace-port", "0", "--idp-port", "0",
+                "--state-dir", state.toString()));
         command.addAll(DemoKernelObjects.TEST_OPTIONS);
         command.addAll(List.of(options));
         ProcessBuilder builder = new ProcessBuilder(command).directory(PROJECT_ROOT.toFile())

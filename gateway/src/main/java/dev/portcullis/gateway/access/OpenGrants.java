@@ -13,12 +13,16 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
+import io.netty.util.AttributeKey;
 
 /**
  * Every open client connection, HTTP/2 stream and WebSocket tunnel that a decision allowed, tagged
@@ -36,15 +40,25 @@ import java.util.function.Supplier;
 public final class OpenGrants implements AutoCloseable {
     static final long SWEEP_MILLIS = 250;
 
-    /** What allowed one channel's current request or tunnel. */
+    /**
+     * What allowed one channel's current request or tunnel.
+     *
+     * @param sessionId the browser session the caller came with (its cookie), or null for a bearer token
+     *                  or nobody; the grant ends when the session does
+     */
     public record Grant(Principal principal, Instant expiresAt, String workspaceId, int port, String method,
-                        String path) {
+                        String path, String sessionId) {
         public Grant {
             requireNonNull(principal, "principal");
             requireNonNull(expiresAt, "expiresAt");
             requireNonNull(workspaceId, "workspaceId");
             requireNonNull(method, "method");
             requireNonNull(path, "path");
+        }
+
+        /** A grant not tied to a browser session. */
+        public Grant(Principal principal, Instant expiresAt, String workspaceId, int port, String method, String path) {
+            this(principal, expiresAt, workspaceId, port, method, path, null);
         }
     }
 
@@ -137,6 +151,27 @@ public final class OpenGrants implements AutoCloseable {
         });
     }
 
+    /** The browser sessions that open channels run under. */
+    public Set<String> sessionsInUse() {
+        Set<String> inUse = new HashSet<>();
+        grants.values().forEach(registered -> {
+            if (registered.grant().sessionId() != null) {
+                inUse.add(registered.grant().sessionId());
+            }
+        });
+        return inUse;
+    }
+
+    /** Closes, at once, every channel that runs under the browser session {@code sessionId} (it ended). */
+    public void endSession(String sessionId) {
+        requireNonNull(sessionId, "sessionId");
+        grants.forEach((channel, registered) -> {
+            if (sessionId.equals(registered.grant().sessionId())) {
+                revoke(channel, registered, "session-ended");
+            }
+        });
+    }
+
     private void closeExpired() {
         Instant now = clock.instant();
         grants.forEach((channel, registered) -> {
@@ -150,7 +185,7 @@ public final class OpenGrants implements AutoCloseable {
         if (grants.remove(channel, registered)) {
             Grant grant = registered.grant();
             audit.revoked(reason, grant.principal(), grant.workspaceId(), grant.port(), clientOf(channel));
-            channel.close();
+            close(channel, reason);
         }
     }
 
@@ -158,6 +193,22 @@ public final class OpenGrants implements AutoCloseable {
     private static InetSocketAddress clientOf(Channel channel) {
         Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
         return connection.remoteAddress() instanceof InetSocketAddress address ? address : null;
+    }
+
+    /**
+     * How a tunnel's channel is ended with a reason the client can read (a WebSocket close frame),
+     * set by the proxy on channels that became WebSocket tunnels; other channels are just closed.
+     */
+    public static final AttributeKey<BiConsumer<Channel, String>> CLOSE_WITH_REASON =
+            AttributeKey.valueOf("portcullis.closeWithReason");
+
+    private static void close(Channel channel, String reason) {
+        BiConsumer<Channel, String> closer = channel.attr(CLOSE_WITH_REASON).get();
+        if (closer != null) {
+            closer.accept(channel, reason);
+        } else {
+            channel.close();
+        }
     }
 
     /** A grant that no token bounds: anonymous access to a public port. */

@@ -13,12 +13,17 @@ import java.util.Optional;
 import java.util.Set;
 
 /** Turns the claims of a verified token into a {@link VerifiedIdentity} using an issuer's claim names. */
-final class IdentityClaims {
+public final class IdentityClaims {
     private IdentityClaims() {}
 
     static VerifiedIdentity toIdentity(IssuerConfig issuer, JWTClaimsSet claims, Instant expiresAt)
             throws TokenRejectedException {
-        ClaimNames names = issuer.claims();
+        return toIdentity(issuer.issuer(), issuer.claims(), claims, expiresAt);
+    }
+
+    /** The same mapping for claims verified elsewhere (an OpenID Connect ID token checked by the sign-in). */
+    public static VerifiedIdentity toIdentity(String issuer, ClaimNames names, JWTClaimsSet claims, Instant expiresAt)
+            throws TokenRejectedException {
         Object user = claims.getClaim(names.user());
         if (!(user instanceof String u) || u.isBlank()) {
             throw new TokenRejectedException(RejectionReason.MISSING_USER,
@@ -35,7 +40,7 @@ final class IdentityClaims {
                 other.put(name, frozen(value));
             }
         });
-        return new VerifiedIdentity(issuer.issuer(), u, email, org, groups, other, expiresAt);
+        return new VerifiedIdentity(issuer, u, email, org, groups, other, expiresAt);
     }
 
     /** JSON values as parsed are mutable maps, lists and Dates; the identity must not change after verification. */

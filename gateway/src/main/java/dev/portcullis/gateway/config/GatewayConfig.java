@@ -8,6 +8,7 @@ import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteGuard;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
+import dev.portcullis.gateway.signin.SignInSettings;
 import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.store.StoreSettings;
 import java.net.InetAddress;
@@ -43,6 +44,8 @@ import java.util.stream.Stream;
  * @param fairness          when present, the node's bandwidth is shared between workspaces (docs/fairness.md)
  * @param store             when present, routes, shares and policies come from this store (static
  *                          {@code routes} still win); excludes {@code routeFiles} and {@code access.stateDirectory}
+ * @param signIn            browser sign-in with an OpenID Connect provider; empty: browsers sign in only with
+ *                          a one-time {@code ?access_token=} link
  * @param hostRouteRanges   the networks host agents may publish workspace addresses in, through the host
  *                          API (which needs {@code identity} and {@code store}); empty: the host API is off.
  *                          Each lies inside {@code workspaceRanges}
@@ -74,9 +77,15 @@ public record GatewayConfig(
         List<AddressRange> hostRouteRanges,
         Forwarding forwarding,
         List<AddressRange> workspaceRanges,
-        Optional<Path> adminReadTokenFile) {
+        Optional<Path> adminReadTokenFile,
+        Optional<SignInSettings> signIn) {
 
     public GatewayConfig {
+        requireNonNull(signIn, "signIn");
+        if (signIn.isPresent() && identity.isEmpty()) {
+            throw new IllegalArgumentException("signin: set without identity (expected: identity too; sign-in makes"
+                    + " browser sessions for the callers that identity and the policy decide on)");
+        }
         hostRouteRanges = List.copyOf(hostRouteRanges);
         workspaceRanges = List.copyOf(workspaceRanges);
         requireNonNull(adminReadTokenFile, "adminReadTokenFile");
@@ -225,6 +234,7 @@ public record GatewayConfig(
         private List<AddressRange> hostRouteRanges = List.of();
         private Forwarding forwarding = Forwarding.DEFAULTS;
         private List<AddressRange> workspaceRanges = List.of();
+        private SignInSettings signIn;
 
         private Builder() {}
 
@@ -308,6 +318,12 @@ public record GatewayConfig(
         }
 
         /** The networks host agents may publish workspace addresses in; without any, the host API is off. */
+        /** Browsers without a session are sent through this provider's login. */
+        public Builder signIn(SignInSettings signIn) {
+            this.signIn = requireNonNull(signIn, "signIn");
+            return this;
+        }
+
         public Builder hostRouteRanges(List<AddressRange> ranges) {
             this.hostRouteRanges = List.copyOf(ranges);
             return this;
@@ -339,7 +355,8 @@ public record GatewayConfig(
             return new GatewayConfig(listeners, redirectListeners, adminListener, forced ? transport : Transport.best(), forced,
                     baseDomains, tls, timeouts, limits, eventLoopThreads, routes, routeFiles,
                     Optional.ofNullable(identity), access, Optional.ofNullable(fairness), Optional.ofNullable(store),
-                    hostRouteRanges, forwarding, workspaceRanges, Optional.ofNullable(adminReadTokenFile));
+                    hostRouteRanges, forwarding, workspaceRanges, Optional.ofNullable(adminReadTokenFile),
+                    Optional.ofNullable(signIn));
         }
     }
 }

@@ -69,6 +69,8 @@ public final class GatewayConfigFile {
     /** Required: a gateway that routed anywhere would send requests and credentials wherever a route says. */
     @JsonProperty("workspaceAddressRanges")
     public List<ConfigAddressRange> workspaceAddressRanges;
+    @JsonProperty("signin")
+    public SignInSection signin;
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
@@ -172,7 +174,8 @@ public final class GatewayConfigFile {
                 hostRoutes == null ? List.of() : hostRoutes.ranges(store != null && identity != null),
                 forwarding == null ? Forwarding.DEFAULTS : forwarding.toForwarding(),
                 workspaceAddressRanges.stream().map(ConfigAddressRange::range).toList(),
-                adminReadTokenFile == null ? Optional.empty() : Optional.of(folder.resolve(adminReadTokenFile)));
+                adminReadTokenFile == null ? Optional.empty() : Optional.of(folder.resolve(adminReadTokenFile)),
+                signin == null ? Optional.empty() : Optional.of(signin.toSettings(folder)));
     }
 
     /** {@code forwarding}: the headers that tell a workspace who called and how (docs/configuration.md). */

@@ -20,6 +20,8 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
     private final Exchange tunnel;
     private final boolean towardWorkspace;
     private final BandwidthGate gate;
+    // Workspace-to-client only: where the workspace's WebSocket frames end.
+    private final WebSocketFrameBoundary frames;
 
     /**
      * @param peer             where the bytes read here go
@@ -32,6 +34,31 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
         this.tunnel = tunnel;
         this.towardWorkspace = towardWorkspace;
         this.gate = gate;
+        this.frames = towardWorkspace ? null : new WebSocketFrameBoundary();
+    }
+
+    /**
+     * Ends a WebSocket tunnel from the client's side: when the workspace's last frame is complete,
+     * the workspace connection is closed first (nothing more of it reaches the client), then the
+     * client gets a close frame with {@code code} and {@code reason}, then the connection closes.
+     * Mid-frame, a close frame would corrupt the stream: the connection just closes.
+     * Runs on the client channel's event loop, which is also the workspace channel's.
+     */
+    static void closeWithFrame(Channel client, int code, String reason) {
+        client.eventLoop().execute(() -> {
+            if (!(client.pipeline().get(PipelineNames.RELAY) instanceof ByteRelayHandler toWorkspace)
+                || !(toWorkspace.peer.pipeline().get(PipelineNames.RELAY) instanceof ByteRelayHandler toClient)
+                || !toClient.frames.atBoundary()) {
+                client.close();
+                return;
+            }
+            toWorkspace.peer.close();
+            byte[] text = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int length = Math.min(text.length, 123); // a control frame's payload is at most 125 bytes
+            ByteBuf frame = client.alloc().buffer(4 + length);
+            frame.writeByte(0x88).writeByte(2 + length).writeShort(code).writeBytes(text, 0, length);
+            client.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
+        });
     }
 
     @Override
@@ -47,6 +74,9 @@ final class ByteRelayHandler extends ChannelInboundHandlerAdapter {
             tunnel.bytesToClient(bytes.readableBytes());
         }
         gate.charge(bytes.readableBytes());
+        if (frames != null) {
+            frames.relayed(bytes);
+        }
         peer.writeAndFlush(bytes).addListener((ChannelFutureListener) written -> {
             if (written.isSuccess()) {
                 gate.read(ctx);

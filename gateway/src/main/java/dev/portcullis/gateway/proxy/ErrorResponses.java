@@ -26,12 +26,14 @@ final class ErrorResponses {
 
     private ErrorResponses() {}
 
-    /** The 303 that ends a URL-token exchange: to {@code location}, setting the gateway's cookie. */
+    /** A 303 to {@code location} (a URL-token exchange, a sign-in), setting the gateway's cookie when {@code cookie} is not null. */
     static FullHttpResponse redirectSettingCookie(String location, String cookie) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SEE_OTHER);
+        if (cookie != null) {
+            response.headers().set(HttpHeaderNames.SET_COOKIE, cookie);
+        }
         response.headers()
                 .set(HttpHeaderNames.LOCATION, location)
-                .set(HttpHeaderNames.SET_COOKIE, cookie)
                 .set("referrer-policy", "no-referrer")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);

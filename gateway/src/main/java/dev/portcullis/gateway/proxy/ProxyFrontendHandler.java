@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.observe.Exchange;
 import dev.portcullis.gateway.pages.Pages;
@@ -175,6 +176,19 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
                 request.method().name(), request.uri());
         browser = ErrorResponses.wantsPage(request.headers());
+        CompletableFuture<FullHttpResponse> signInAnswer = SignInEndpoints.answer(request, settings);
+        if (signInAnswer != null) {
+            answeredByGateway = true; // the login host and the gateway's own paths: nothing goes to a workspace
+            signInAnswer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
+                if (ctx.channel().isActive()) {
+                    sendAnswer(response != null ? response : ErrorResponses.create(ctx.alloc(),
+                            ProxyError.UNAUTHENTICATED, "The sign-in could not be completed.", browser), "sign-in");
+                } else if (response != null) {
+                    response.release();
+                }
+            }));
+            return;
+        }
         switch (RequestRouting.route(request, settings)) {
             case RequestRouting.Refused refused -> {
                 routed = null; // a page must not name the previous request's workspace
@@ -234,6 +248,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 authenticatedAs(exchanged.user());
                 sendAnswer(ErrorResponses.redirectSettingCookie(exchanged.location(), exchanged.cookie()), "token-exchanged");
             }
+            case RequestAccess.SignInRequired signIn -> sendAnswer(ErrorResponses.redirectSettingCookie(signIn.location(),
+                    signIn.clearCookie() ? ErrorResponses.EXPIRED_GATEWAY_COOKIE : null), "sign-in-required");
             case RequestAccess.PreflightRefused ignored -> sendAnswer(ErrorResponses.preflightRefused(), "preflight-refused");
         }
     }
@@ -457,6 +473,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         ChannelPipeline workspace = upstream.pipeline();
         workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY,
                 new ByteRelayHandler(ctx.channel(), exchange, false, toClientGate));
+        // Access that ends for this tunnel ends with a close frame the app can read (code and reason).
+        ctx.channel().attr(OpenGrants.CLOSE_WITH_REASON).set((channel, reason) -> ByteRelayHandler.closeWithFrame(
+                channel, reason.startsWith("workspace-") ? 1001 : 1008, reason));
         toWorkspaceGate = null; // the tunnel's relays own the flows now
         toClientGate = null;
         workspace.remove(PipelineNames.UPSTREAM_CODEC);

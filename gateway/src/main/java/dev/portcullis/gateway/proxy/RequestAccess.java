@@ -11,11 +11,14 @@ import dev.portcullis.gateway.isolation.CrossOriginRule;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
+import dev.portcullis.gateway.signin.SignInSettings;
+import dev.portcullis.gateway.signin.Sessions;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.Principal;
 import dev.portcullis.policy.ReasonCodes;
 import dev.portcullis.policy.RequestPaths;
+import dev.portcullis.store.signin.SessionRecord;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -24,19 +27,23 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
  * Access control for one request head, apart from the channel: who is asking (bearer, then the
- * gateway cookie, or a one-time {@code ?access_token=} to exchange), then what the policy says,
- * with the audit line written. The proxy handler only acts on the {@link Verdict}. The gateway's
- * credentials are taken off the forwarded head here, so they never reach the workspace.
+ * gateway cookie's session, or a one-time {@code ?access_token=} to exchange), then what the policy
+ * says, with the audit line written. The proxy handler only acts on the {@link Verdict}. The
+ * gateway's credentials are taken off the forwarded head here, so they never reach the workspace.
  */
 final class RequestAccess {
-    // Browsers keep cookies up to about 4 KiB, name and attributes included.
-    private static final int MAX_COOKIE_TOKEN = 3800;
+    private static final String SEC_FETCH_DEST = "sec-fetch-dest";
+    private static final String SEC_FETCH_MODE = "sec-fetch-mode";
+    private static final String SEC_FETCH_SITE = "sec-fetch-site";
+    // A session reference is 43 characters; anything much longer is not one of ours.
+    private static final int MAX_REFERENCE = 100;
     // The route went away between routing and the end of token verification.
     private static final Decision WORKSPACE_GONE = Decision.deny("workspace-deleted");
     private static final Decision CROSS_ORIGIN = Decision.deny(CrossOriginRule.REASON);
@@ -54,7 +61,7 @@ final class RequestAccess {
      *
      * @param user the verified user, or null
      * @param reasons the policy's reason codes, listed in the answer
-     * @param clearCookie whether the answer expires the gateway's cookie (it no longer verifies)
+     * @param clearCookie whether the answer expires the gateway's cookie (its session ended)
      */
     record Refused(String user, ProxyError error, String detail, List<String> reasons, boolean clearCookie)
             implements Verdict {
@@ -63,8 +70,14 @@ final class RequestAccess {
         }
     }
 
-    /** A URL token became the cookie: answer 303 to {@code location}, setting {@code cookie}. */
+    /** A URL token became a session: answer 303 to {@code location}, setting {@code cookie}. */
     record TokenExchanged(String user, String location, String cookie) implements Verdict {}
+
+    /**
+     * A browser navigation without a usable sign-in to a port it may not reach anonymously: 303 to
+     * the login host ({@code location}); {@code clearCookie} when its cookie named a session that ended.
+     */
+    record SignInRequired(String location, boolean clearCookie) implements Verdict {}
 
     /** A CORS preflight to a port the anonymous caller may not reach (see docs/security.md). */
     record PreflightRefused() implements Verdict {}
@@ -72,7 +85,7 @@ final class RequestAccess {
     /**
      * The verdict on {@code request}; {@code forwarded} is its copy for the workspace, which loses the
      * gateway's credentials and gains the identity assertion when the route asks for one. Completes at
-     * once when no issuer's keys have to be fetched (a token in the cache, or none); never fails.
+     * once when nothing has to be fetched (a token or a session in the cache, or neither); never fails.
      */
     static CompletableFuture<Verdict> check(AccessControl access, HttpRequest request, HttpRequest forwarded,
                                             PortHost.WorkspacePort target, Supplier<RouteTable> routes,
@@ -80,23 +93,26 @@ final class RequestAccess {
         GatewayCredentials credentials = GatewayCredentials.take(request, forwarded);
         CompletableFuture<Verdict> verdict;
         if (credentials.queryToken() != null) {
-            verdict = exchangeQueryToken(access, request, credentials, target, client);
+            verdict = exchangeQueryToken(access, request, forwarded, credentials, target, routes, client);
         } else {
             CompletableFuture<VerifiedIdentity> bearer = verify(access, credentials.bearer());
-            CompletableFuture<VerifiedIdentity> cookie = verify(access, credentials.cookie());
+            CompletableFuture<Optional<SessionRecord>> cookie = session(access, credentials.cookie());
             verdict = CompletableFuture.allOf(bearer, cookie).handle((ignored, failure) -> {
                 Throwable bearerFailure = failureOf(bearer);
                 if (bearerFailure != null) {
                     return new Refused(ProxyError.UNAUTHENTICATED, refusal("The bearer token", bearerFailure));
                 }
-                Throwable cookieFailure = failureOf(cookie);
-                if (cookieFailure != null && credentials.bearer() == null) {
-                    // A stale cookie (the token in it expired, say): the browser is asked to sign in again.
-                    return new Refused(null, ProxyError.UNAUTHENTICATED, refusal("The sign-in cookie", cookieFailure),
-                            List.of(), true);
-                }
+                Optional<SessionRecord> session = cookie.isCompletedExceptionally() ? Optional.empty() : cookie.join();
                 VerifiedIdentity fromBearer = bearer.getNow(null);
-                VerifiedIdentity fromCookie = cookieFailure == null ? cookie.getNow(null) : null;
+                VerifiedIdentity fromCookie = session.map(Sessions::identityOf).orElse(null);
+                if (credentials.cookie() != null && session.isEmpty() && fromBearer == null) {
+                    // The session ended (signed out, expired, revoked): the browser is asked to sign in again.
+                    if (isNavigation(request) && access.signIn().isPresent()) {
+                        return new SignInRequired(access.signIn().get().loginRedirect(target, request), true);
+                    }
+                    return new Refused(null, ProxyError.UNAUTHENTICATED, "The sign-in cookie names a session that has"
+                            + " ended; sign in again.", List.of(), true);
+                }
                 if (fromBearer != null && fromCookie != null && !sameSubject(fromBearer, fromCookie)) {
                     return new Refused(ProxyError.CREDENTIAL_CONFLICT,
                             "The bearer token and the sign-in cookie are for different users; send one of them.");
@@ -107,49 +123,73 @@ final class RequestAccess {
                         return crossOrigin;
                     }
                 }
-                return decide(access, forwarded, target, routes.get(), client, fromBearer != null ? fromBearer : fromCookie);
+                String sessionId = fromBearer == null ? session.map(SessionRecord::id).orElse(null) : null;
+                return decide(access, request, forwarded, target, routes.get(), client,
+                        fromBearer != null ? fromBearer : fromCookie, sessionId);
             });
         }
         return verdict.exceptionally(failure -> new Refused(ProxyError.UNAUTHENTICATED, "The request could not be checked."));
     }
 
-    private static Verdict decide(AccessControl access, HttpRequest forwarded, PortHost.WorkspacePort target,
-                                  RouteTable routes, InetSocketAddress client, VerifiedIdentity identity) {
-        Principal principal = identity == null ? Principal.anonymous() : Principals.of(identity);
-        String user = identity == null ? null : identity.user();
-        String method = forwarded.method().name();
-        WorkspaceRoute route = routes.lookup(target.workspaceId());
+    /**
+     * The policy's decision on a request and the path it was decided on; {@code ambiguity} says why the
+     * path itself was refused (a form servers read differently, on a port with path rules).
+     */
+    private record Checked(Decision decision, String path, String ambiguity) {}
+
+    /**
+     * Decides on the normal form of the path, once, and writes exactly that path into
+     * {@code forwarded}, so the workspace never gets a path other than the one that was decided on.
+     */
+    private static Checked decision(AccessControl access, HttpRequest forwarded, PortHost.WorkspacePort target,
+                                    RouteTable routes, Principal principal) {
         String uri = forwarded.uri();
         int queryStart = uri.indexOf('?');
         String rawPath = queryStart < 0 ? uri : uri.substring(0, queryStart);
-        AccessSnapshot snapshot = access.access().get();
-        RequestPaths.Outcome decidedPath = route == null ? new RequestPaths.Decided(rawPath)
-                : snapshot.pathFor(route, target.port(), rawPath);
-        if (decidedPath instanceof RequestPaths.Refused refused) {
-            access.audit().decided(PATH_AMBIGUOUS, principal, identity == null ? null : identity.issuer(),
-                    target.workspaceId(), target.port(), method, rawPath, client);
-            return new Refused(user, ProxyError.AMBIGUOUS_PATH, "Port " + target.port() + " of workspace '"
-                    + target.workspaceId() + "' has path rules, and this path has " + refused.reason()
-                    + "; send the plain path (docs/policy.md lists the refused forms).",
-                    PATH_AMBIGUOUS.reasons(), false);
+        WorkspaceRoute route = routes.lookup(target.workspaceId());
+        if (route == null) {
+            return new Checked(WORKSPACE_GONE, rawPath, null);
         }
-        // The workspace gets exactly the path that was decided on, never the raw one.
-        String path = ((RequestPaths.Decided) decidedPath).path();
+        AccessSnapshot snapshot = access.access().get();
+        RequestPaths.Outcome outcome = snapshot.pathFor(route, target.port(), rawPath);
+        if (outcome instanceof RequestPaths.Refused refused) {
+            return new Checked(PATH_AMBIGUOUS, rawPath, refused.reason());
+        }
+        String path = ((RequestPaths.Decided) outcome).path();
         if (!path.equals(rawPath)) {
             forwarded.setUri(queryStart < 0 ? path : path + uri.substring(queryStart));
         }
-        Decision decision = route == null ? WORKSPACE_GONE
-                : snapshot.decide(principal, route, target.port(), method, path);
+        return new Checked(snapshot.decide(principal, route, target.port(), forwarded.method().name(), path), path, null);
+    }
+
+    private static Refused ambiguousPath(String user, PortHost.WorkspacePort target, Checked checked) {
+        return new Refused(user, ProxyError.AMBIGUOUS_PATH, "Port " + target.port() + " of workspace '"
+                + target.workspaceId() + "' has path rules, and this path has " + checked.ambiguity()
+                + "; send the plain path (docs/policy.md lists the refused forms).", PATH_AMBIGUOUS.reasons(), false);
+    }
+
+    private static Verdict decide(AccessControl access, HttpRequest request, HttpRequest forwarded,
+                                  PortHost.WorkspacePort target, RouteTable routes, InetSocketAddress client,
+                                  VerifiedIdentity identity, String sessionId) {
+        Principal principal = identity == null ? Principal.anonymous() : Principals.of(identity);
+        String user = identity == null ? null : identity.user();
+        String method = forwarded.method().name();
+        Checked checked = decision(access, forwarded, target, routes, principal);
+        Decision decision = checked.decision();
+        String path = checked.path();
         access.audit().decided(decision, principal, identity == null ? null : identity.issuer(), target.workspaceId(),
                 target.port(), method, path, client);
+        if (checked.ambiguity() != null) {
+            return ambiguousPath(user, target, checked);
+        }
         if (decision.isAllowed()) {
-            if (identity != null && IdentityAssertions.wantedBy(route)) {
+            if (identity != null && IdentityAssertions.wantedBy(routes.lookup(target.workspaceId()))) {
                 forwarded.headers().set(IdentityAssertions.HEADER,
                         access.assertions().assertionFor(identity, target.hostName()));
             }
             return new Allowed(user, new OpenGrants.Grant(principal,
                     identity == null ? OpenGrants.noExpiry() : identity.expiresAt(), target.workspaceId(), target.port(),
-                    method, path));
+                    method, path, sessionId));
         }
         if (principal.isAuthenticated()) {
             return new Refused(user, ProxyError.FORBIDDEN, "You (" + user + ") may not reach port " + target.port()
@@ -159,9 +199,13 @@ final class RequestAccess {
         if (isCorsPreflight(forwarded)) {
             return new PreflightRefused();
         }
+        if (isNavigation(request) && access.signIn().isPresent()) {
+            return new SignInRequired(access.signIn().get().loginRedirect(target, request), false);
+        }
         return new Refused(null, ProxyError.UNAUTHENTICATED, "Port " + target.port() + " of workspace '"
-                + target.workspaceId() + "' is not public: sign in with a token (send 'Authorization: Bearer <JWT>',"
-                + " or open this URL once with '?access_token=<JWT>' in a browser).", decision.reasons(), false);
+                + target.workspaceId() + "' is not public: sign in (send 'Authorization: Bearer <JWT>', or open this"
+                + " URL in a browser" + (access.signIn().isPresent() ? "" : " once with '?access_token=<JWT>'") + ").",
+                decision.reasons(), false);
     }
 
     /**
@@ -185,39 +229,152 @@ final class RequestAccess {
     }
 
     /**
-     * A browser opened the URL with {@code ?access_token=}: the token becomes the gateway's cookie for
-     * this host only, and the browser is sent to the same URL without it, so the token stays out of
-     * the workspace, the history and the logs. It works once per host.
+     * A page load in a browser: GET or HEAD that the browser marks as a navigation
+     * ({@code Sec-Fetch-Mode: navigate}), or, from browsers that do not send that, asks for HTML.
+     * Scripts (fetch, XHR), WebSockets and API clients are not navigations: they get 401 JSON.
+     */
+    static boolean isNavigation(HttpRequest request) {
+        if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD
+            || ForwardedRequests.isWebSocketUpgrade(request)) {
+            return false;
+        }
+        String mode = request.headers().get(SEC_FETCH_MODE);
+        if (mode != null) {
+            return mode.equals("navigate");
+        }
+        String accept = request.headers().get(HttpHeaderNames.ACCEPT);
+        return accept != null && accept.contains("text/html");
+    }
+
+    /**
+     * A browser opened the URL with {@code ?access_token=}: the token becomes a session in the store
+     * and the gateway's cookie references it on this host only; the browser is sent to the same URL
+     * without the token, so it stays out of the workspace, the history and the logs. Closed against
+     * the audit's findings: only a top-level page load the person started exchanges a token (no image,
+     * no frame, no fetch, no link from another site); the policy is asked first (a token that may not
+     * reach the port sets nothing); a live sign-in of another user is never replaced; the token is single
+     * use across every gateway of the store and across restarts, keyed by what the token says (issuer
+     * and {@code jti}, or subject and times), never by its text, which has several valid encodings; and
+     * the redirect is an absolute URL on this host.
      */
     private static CompletableFuture<Verdict> exchangeQueryToken(AccessControl access, HttpRequest request,
-                                                                 GatewayCredentials credentials,
-                                                                 PortHost.WorkspacePort target, InetSocketAddress client) {
-        String token = credentials.queryToken();
+                                                                 HttpRequest forwarded, GatewayCredentials credentials,
+                                                                 PortHost.WorkspacePort target,
+                                                                 Supplier<RouteTable> routes, InetSocketAddress client) {
         if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
-            return CompletableFuture.completedFuture(new Refused(ProxyError.QUERY_TOKEN_NOT_ALLOWED, "'"
+            return done(new Refused(ProxyError.QUERY_TOKEN_NOT_ALLOWED, "'"
                     + GatewayCredentials.QUERY_PARAMETER + "' in the URL is accepted only when a browser opens a page"
                     + " (GET); send 'Authorization: Bearer <JWT>'."));
         }
-        if (token.length() > MAX_COOKIE_TOKEN) {
-            return CompletableFuture.completedFuture(new Refused(ProxyError.QUERY_TOKEN_NOT_ALLOWED,
-                    "The token is too large for a cookie (" + token.length() + " characters, at most " + MAX_COOKIE_TOKEN
-                    + "); send it as 'Authorization: Bearer <JWT>'."));
+        String notTopLevel = notTopLevelNavigation(request);
+        if (notTopLevel != null) {
+            return done(new Refused(ProxyError.QUERY_TOKEN_NOT_ALLOWED, "'" + GatewayCredentials.QUERY_PARAMETER
+                    + "' is exchanged only when you open the link yourself (this request has " + notTopLevel
+                    + "); paste the link into the address bar."));
         }
-        return access.identity().verifyAsync(token).handle((identity, failure) -> {
-            if (failure != null) {
-                return new Refused(ProxyError.UNAUTHENTICATED, refusal("The token in the URL", failure));
+        CompletableFuture<Optional<SessionRecord>> existing = session(access, credentials.cookie())
+                .exceptionally(failure -> Optional.empty());
+        return access.identity().verifyAsync(credentials.queryToken()).thenCompose(identity ->
+                existing.thenCompose(current -> exchange(access, request, forwarded, credentials, target, routes,
+                        client, identity, current)))
+                .exceptionally(failure -> new Refused(ProxyError.UNAUTHENTICATED, refusal("The token in the URL", failure)));
+    }
+
+    private static CompletableFuture<Verdict> exchange(AccessControl access, HttpRequest request, HttpRequest forwarded,
+                                                       GatewayCredentials credentials, PortHost.WorkspacePort target,
+                                                       Supplier<RouteTable> routes, InetSocketAddress client,
+                                                       VerifiedIdentity identity, Optional<SessionRecord> current) {
+        Principal principal = Principals.of(identity);
+        Checked checked = decision(access, forwarded, target, routes.get(), principal);
+        Decision decision = checked.decision();
+        access.audit().decided(decision, principal, identity.issuer(), target.workspaceId(), target.port(),
+                forwarded.method().name(), checked.path(), client);
+        if (checked.ambiguity() != null) {
+            return done(ambiguousPath(identity.user(), target, checked));
+        }
+        if (!decision.isAllowed()) {
+            return done(new Refused(identity.user(), ProxyError.FORBIDDEN, "You (" + identity.user()
+                    + ") may not reach port " + target.port() + " of workspace '" + target.workspaceId() + "': "
+                    + String.join(", ", decision.reasons()) + "; the link signs nobody in.", decision.reasons(), false));
+        }
+        if (current.isPresent() && !sameSubject(Sessions.identityOf(current.get()), identity)) {
+            return done(new Refused(identity.user(), ProxyError.CREDENTIAL_CONFLICT, "This browser is signed in here"
+                    + " as " + current.get().user() + "; the link is for " + identity.user()
+                    + ". Sign out first to switch user.", List.of(), false));
+        }
+        String host = target.hostName();
+        return access.sessions().firstUse(oneTimeKey(identity, host), identity.expiresAt()).thenCompose(first -> {
+            if (!first) {
+                return done(new Refused(identity.user(), ProxyError.QUERY_TOKEN_REUSED, "This URL's access token was"
+                        + " already used on " + host + "; open the URL without it (the cookie it set still works) or"
+                        + " mint a new token.", List.of(), false));
             }
-            String host = target.hostName();
-            if (!access.oneTimeTokens().firstUse(token, host, identity.expiresAt())) {
-                return new Refused(identity.user(), ProxyError.QUERY_TOKEN_REUSED, "This URL's access token was already"
-                        + " used on " + host + "; open the URL without it (the cookie it set still works) or mint a new"
-                        + " token.", List.of(), false);
-            }
-            access.audit().tokenExchanged(Principals.of(identity), target.workspaceId(), target.port(), client);
-            long maxAge = Math.max(1, Duration.between(Instant.now(), identity.expiresAt()).getSeconds());
-            return new TokenExchanged(identity.user(), credentials.uriWithoutQueryToken(), AccessControl.COOKIE + "="
-                    + token + "; Path=/; Max-Age=" + maxAge + "; Secure; HttpOnly; SameSite=Lax");
+            return access.sessions().create(identity, idleTimeout(access), identity.expiresAt(), identity.expiresAt(),
+                    null, null).thenApply(reference -> {
+                access.audit().tokenExchanged(principal, target.workspaceId(), target.port(), client);
+                long maxAge = Math.max(1, Duration.between(Instant.now(), identity.expiresAt()).getSeconds());
+                return new TokenExchanged(identity.user(), absolute(request, target, credentials.uriWithoutQueryToken()),
+                        AccessControl.COOKIE + "=" + reference + "; Path=/; Max-Age=" + maxAge
+                        + "; Secure; HttpOnly; SameSite=Lax");
+            });
         });
+    }
+
+    /**
+     * Why the request is not a page load the person started, from the Fetch Metadata browsers send:
+     * an image, frame, script or fetch ({@code Sec-Fetch-Dest}, {@code Sec-Fetch-Mode}), or a link
+     * followed from another site ({@code Sec-Fetch-Site}). Null when it is one, or when the client
+     * sends no Fetch Metadata (curl, old browsers).
+     */
+    private static String notTopLevelNavigation(HttpRequest request) {
+        String dest = request.headers().get(SEC_FETCH_DEST);
+        if (dest != null && !dest.equals("document")) {
+            return "Sec-Fetch-Dest: " + dest;
+        }
+        String mode = request.headers().get(SEC_FETCH_MODE);
+        if (mode != null && !mode.equals("navigate")) {
+            return "Sec-Fetch-Mode: " + mode;
+        }
+        String site = request.headers().get(SEC_FETCH_SITE);
+        if (site != null && !site.equals("none") && !site.equals("same-origin")) {
+            return "Sec-Fetch-Site: " + site;
+        }
+        return null;
+    }
+
+    /**
+     * What names one token whatever its encoding: the issuer with its {@code jti}, or without one the
+     * subject and the issue and expiry times; and the host, since a link works once per host.
+     */
+    static String oneTimeKey(VerifiedIdentity identity, String host) {
+        Object jti = identity.otherClaims().get("jti");
+        String id = jti instanceof String text && !text.isEmpty() ? "jti:" + text
+                : "sub:" + identity.user() + "|iat:" + identity.otherClaims().get("iat") + "|exp:" + identity.expiresAt();
+        return identity.issuer() + "\n" + id + "\n" + host;
+    }
+
+    /** An absolute URL on the request's own host: a path like {@code //evil.example/x} stays on it. */
+    private static String absolute(HttpRequest request, PortHost.WorkspacePort target, String uri) {
+        String hostHeader = request.headers().get(HttpHeaderNames.HOST);
+        int colon = hostHeader == null ? -1 : hostHeader.lastIndexOf(':');
+        String port = colon < 0 || hostHeader.endsWith(":443") ? "" : hostHeader.substring(colon);
+        return "https://" + target.hostName() + port + (uri.startsWith("/") ? uri : "/" + uri);
+    }
+
+    private static Duration idleTimeout(AccessControl access) {
+        return access.signIn().map(signIn -> signIn.settings().idleTimeout()).orElse(SignInSettings.DEFAULT_IDLE_TIMEOUT);
+    }
+
+    private static CompletableFuture<Verdict> done(Verdict verdict) {
+        return CompletableFuture.completedFuture(verdict);
+    }
+
+    /** The live session a cookie references; empty for none, an unknown or ended one, or a value that is no reference. */
+    private static CompletableFuture<Optional<SessionRecord>> session(AccessControl access, String reference) {
+        if (reference == null || reference.length() > MAX_REFERENCE) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return access.sessions().lookup(reference);
     }
 
     /** A browser's CORS preflight: it never carries credentials, so it is decided as the anonymous caller. */

@@ -9,14 +9,19 @@ import dev.portcullis.gateway.access.AccessSnapshot;
 import dev.portcullis.gateway.access.AccessState;
 import dev.portcullis.gateway.access.LocalAccessRecords;
 import dev.portcullis.gateway.access.IdentityAssertions;
-import dev.portcullis.gateway.access.OneTimeTokens;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.admin.AccessApi;
 import dev.portcullis.gateway.admin.AdminServer;
 import dev.portcullis.gateway.admin.HostRoutesApi;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.ClaimNames;
 import dev.portcullis.gateway.auth.IssuerConfig;
+import dev.portcullis.gateway.signin.Sessions;
+import dev.portcullis.gateway.signin.SignIn;
+import dev.portcullis.gateway.signin.SignInSecrets;
+import dev.portcullis.gateway.signin.SignInSettings;
+import dev.portcullis.store.embedded.EmbeddedStore;
 import dev.portcullis.gateway.auth.IssuerKeys;
 import dev.portcullis.gateway.auth.LocalKeys;
 import dev.portcullis.gateway.config.AccessSettings;
@@ -103,6 +108,8 @@ public final class GatewayServer implements AutoCloseable {
     private volatile AccessApi accessApi;
     private volatile HostRoutesApi hostRoutesApi;
     private volatile IdentityAssertions assertions;
+    private Sessions sessions;
+    private SignIn signIn;
     private Fairness fairness = Fairness.OFF;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
@@ -377,6 +384,11 @@ public final class GatewayServer implements AutoCloseable {
         if (grants != null) {
             grants.close();
         }
+        if (signIn != null) {
+            signIn.close(); // and its sessions
+        } else if (sessions != null) {
+            sessions.close();
+        }
         if (accessApi != null) {
             accessApi.close();
         }
@@ -430,8 +442,46 @@ public final class GatewayServer implements AutoCloseable {
         assertions = new IdentityAssertions(settings.assertionKeyFile().isPresent()
                 ? LocalKeys.loadOrCreateEc(settings.assertionKeyFile().get(), "gateway")
                 : LocalKeys.newEcKey("gateway"), settings.assertionLifetime(), Clock.systemUTC());
-        return new AccessControl(identity, access, audit, grants, new OneTimeTokens(Clock.systemUTC()),
-                assertions);
+        sessions = openSessions();
+        sessions.onSessionEnded(grants::endSession); // a session ended on any gateway: its tunnels here close
+        sessions.keepAliveWhileInUse(grants::sessionsInUse); // an open tunnel is use: no idle end under it
+        if (config.signIn().isPresent()) {
+            SignInSettings signInSettings = config.signIn().get();
+            SignInSecrets secrets = signInSettings.keyFile().isPresent()
+                    ? SignInSecrets.loadOrCreate(signInSettings.keyFile().get()) : SignInSecrets.random();
+            signIn = new SignIn(signInSettings, config.baseDomains(), secrets, sessions, claimNamesOf(signInSettings));
+            log.info("Browser sign-in: {} as client '{}' ({}); login host {}", signInSettings.issuer(),
+                    signInSettings.clientId(), signInSettings.clientAuth(),
+                    config.baseDomains().stream().map(signInSettings::loginHost).toList());
+        }
+        return new AccessControl(identity, access, audit, grants, sessions, assertions, Optional.ofNullable(signIn));
+    }
+
+    /**
+     * Sessions and one-time records live in the gateway's store when it has one (shared by every
+     * gateway); otherwise in the sign-in's state file, or in memory.
+     */
+    private Sessions openSessions() {
+        if (store != null) {
+            return new Sessions(store.controlPlane().keyValues(), false, Clock.systemUTC());
+        }
+        Optional<java.nio.file.Path> file = config.signIn().flatMap(SignInSettings::stateFile)
+                .or(() -> config.access().stateDirectory().map(dir -> dir.resolve("signin-store.json")));
+        if (file.isPresent()) {
+            log.info("Sessions and one-time links in {}", file.get());
+            return new Sessions(EmbeddedStore.open(file.get()), true, Clock.systemUTC());
+        }
+        log.info("Sessions and one-time links in memory only (lost at restart; configure a store or signin.stateFile)");
+        return new Sessions(EmbeddedStore.inMemory(), true, Clock.systemUTC());
+    }
+
+    /** The claim names of the identity issuer that is also the sign-in's provider, or the defaults. */
+    private ClaimNames claimNamesOf(SignInSettings signInSettings) {
+        return config.identity().stream().flatMap(identity -> identity.issuers().stream())
+                .filter(issuer -> issuer.issuer().equals(signInSettings.issuer().toString()))
+                .map(IssuerConfig::claims)
+                .findFirst()
+                .orElse(ClaimNames.DEFAULTS);
     }
 
     /** The public keys the admin listener serves, by path. */
@@ -452,6 +502,11 @@ public final class GatewayServer implements AutoCloseable {
                 .flatMap(keys -> keys instanceof IssuerKeys.Static(JWKSet set) ? Stream.of(set)
                                                                                 : Stream.empty())
                 .findFirst();
+    }
+
+    /** Browser sessions and one-time links, when access is enforced. */
+    public Optional<Sessions> sessions() {
+        return Optional.ofNullable(sessions);
     }
 
     /** The policies and shares this gateway enforces, when access is enforced without a store. */

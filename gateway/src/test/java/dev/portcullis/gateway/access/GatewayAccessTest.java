@@ -194,6 +194,7 @@ class GatewayAccessTest {
 
         closed.closed.get(5, TimeUnit.SECONDS);
         assertThat(Duration.ofNanos(System.nanoTime() - revokedAt)).isLessThan(Duration.ofSeconds(1));
+        assertThat(closed.closeFrame).isCompletedWithValue("1008 access-withdrawn"); // the app can say why
     }
 
     @Test
@@ -216,6 +217,7 @@ class GatewayAccessTest {
         tunnel.closed.get(5, TimeUnit.SECONDS);
         // The route file is polled every 0.5 s; the tunnel goes at the poll that sees the deletion.
         assertThat(Duration.ofNanos(System.nanoTime() - deletedAt)).isLessThan(Duration.ofMillis(1500));
+        assertThat(tunnel.closeFrame).isCompletedWithValue("1001 workspace-deleted");
     }
 
     @Test
@@ -227,6 +229,7 @@ class GatewayAccessTest {
 
         closed.closed.get(2 + 1 + 1, TimeUnit.SECONDS); // expiry, the promised second, and slack
         assertThat(closed.closed).isDone();
+        assertThat(closed.closeFrame).isCompletedWithValue("1008 token-expired");
     }
 
     @Test
@@ -253,9 +256,10 @@ class GatewayAccessTest {
                 .header("Accept", "text/html").timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(exchange.statusCode()).isEqualTo(303);
-        assertThat(exchange.headers().firstValue("location")).contains("/page?a=1&b=2");
+        assertThat(exchange.headers().firstValue("location")).contains(withToken.getScheme() + "://"
+                + withToken.getAuthority() + "/page?a=1&b=2");
         String cookie = exchange.headers().firstValue("set-cookie").orElseThrow();
-        assertThat(cookie).startsWith("__Host-portcullis=" + token + ";")
+        assertThat(cookie).matches("__Host-portcullis=[A-Za-z0-9_-]{43};.*").doesNotContain(token)
                 .contains("Path=/").contains("Secure").contains("HttpOnly").contains("SameSite=Lax").doesNotContain("Domain");
         assertThat(gateway.workspaceConnections()).isZero();
 
@@ -270,7 +274,7 @@ class GatewayAccessTest {
         try (RecordingBackend workspace = new RecordingBackend()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
             access.putShare(WorkspaceId.of(GatewayFixture.WORKSPACE), PortShare.of(workspace.port(), ShareLevel.OWNER));
-            String token = token("alice", "acme");
+            String token = signInCookie(token("alice", "acme"));
             try (var socket = RawHttps.open(gateway.clientTls(), gateway.gatewayPort(), host)) {
                 socket.getOutputStream().write(("GET /x HTTP/1.1\r\nHost: " + host + "\r\nCookie: theme=dark; __Host-portcullis="
                         + token + "; lang=en\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -286,11 +290,22 @@ class GatewayAccessTest {
         }
     }
 
+    /** The session reference a one-time link for {@code token} sets as the gateway's cookie. */
+    private String signInCookie(String token) throws Exception {
+        HttpResponse<String> exchange = gateway.httpClient().send(HttpRequest.newBuilder(
+                gateway.url("/?access_token=" + token)).timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(exchange.statusCode()).as(exchange.body()).isEqualTo(303);
+        String cookie = exchange.headers().firstValue("set-cookie").orElseThrow();
+        return cookie.substring("__Host-portcullis=".length(), cookie.indexOf(';'));
+    }
+
     @Test
     void aBearerAndACookieForDifferentUsersAre400() throws Exception {
+        share(ShareLevel.ORGANIZATION);
+        String bobsCookie = signInCookie(token("bob", "acme"));
         HttpResponse<String> answer = gateway.httpClient().send(HttpRequest.newBuilder(gateway.url("/"))
                 .header("Authorization", "Bearer " + token("alice", "acme"))
-                .header("Cookie", "__Host-portcullis=" + token("bob", "acme")).timeout(TIMEOUT).build(),
+                .header("Cookie", "__Host-portcullis=" + bobsCookie).timeout(TIMEOUT).build(),
                 HttpResponse.BodyHandlers.ofString());
 
         assertThat(answer.statusCode()).isEqualTo(400);

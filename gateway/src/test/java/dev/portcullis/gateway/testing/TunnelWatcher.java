@@ -9,6 +9,8 @@ public final class TunnelWatcher implements WebSocket.Listener {
     /** Completes when a close frame arrives or the connection drops. */
     public final CompletableFuture<Void> closed = new CompletableFuture<>();
     public final CompletableFuture<String> firstText = new CompletableFuture<>();
+    /** The close frame's status code and reason, when the tunnel ended with one ("code reason"). */
+    public final CompletableFuture<String> closeFrame = new CompletableFuture<>();
 
     @Override
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
@@ -19,6 +21,7 @@ public final class TunnelWatcher implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closeFrame.complete(statusCode + " " + reason);
         closed.complete(null);
         return null;
     }

@@ -1,0 +1,77 @@
+package dev.portcullis.gateway.signin;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** The sign-in's own answers: redirects that set or clear cookies, and short pages that say what went wrong. */
+final class SignInAnswers {
+    private SignInAnswers() {}
+
+    /** A 303 to {@code location} (always an absolute URL we built), setting {@code cookies}. */
+    static FullHttpResponse redirect(String location, List<String> cookies) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SEE_OTHER);
+        response.headers()
+                .set(HttpHeaderNames.LOCATION, location)
+                .set("referrer-policy", "no-referrer")
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+        cookies.forEach(cookie -> response.headers().add(HttpHeaderNames.SET_COOKIE, cookie));
+        return response;
+    }
+
+    /** A page for a person: {@code code} is the reason code, {@code detail} says it in words. */
+    static FullHttpResponse page(HttpResponseStatus status, String code, String title, String detail, List<String> cookies) {
+        String body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" + escape(title)
+                + "</title></head><body style=\"font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;"
+                + "padding:0 1rem;line-height:1.5\"><h1>" + escape(title) + "</h1><p>" + escape(detail)
+                + "</p><p><small>reason: <code>" + escape(code) + "</code></small></p></body></html>\n";
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
+                .set("x-content-type-options", "nosniff")
+                .set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")
+                .set("x-portcullis-reason", code);
+        cookies.forEach(cookie -> response.headers().add(HttpHeaderNames.SET_COOKIE, cookie));
+        return response;
+    }
+
+    static FullHttpResponse refused(String code, String detail) {
+        return page(HttpResponseStatus.BAD_REQUEST, code, "Sign-in failed", detail, List.of());
+    }
+
+    /** A {@code __Host-} cookie: host-only, Secure, Path=/, HttpOnly, SameSite=Lax. */
+    static String cookie(String name, String value, long maxAgeSeconds) {
+        return name + "=" + value + "; Path=/; Max-Age=" + maxAgeSeconds + "; Secure; HttpOnly; SameSite=Lax";
+    }
+
+    static String expiredCookie(String name) {
+        return name + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax";
+    }
+
+    private static String escape(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '<' -> out.append("&lt;");
+                case '>' -> out.append("&gt;");
+                case '&' -> out.append("&amp;");
+                case '"' -> out.append("&quot;");
+                case '\'' -> out.append("&#39;");
+                default -> out.append(c);
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,163 @@
+package dev.portcullis.gateway.signin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import dev.portcullis.gateway.auth.IdentityVerifierConfig;
+import dev.portcullis.gateway.auth.IssuerConfig;
+import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.transport.Transport;
+import dev.portcullis.testkit.browser.HeadlessChromium;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.Cookie;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+/**
+ * Browser sign-in in a real browser (Debian's Chromium, headless) against a real provider
+ * (mock-oauth2-server, answering the login at once for the queued user): the round trip back to a
+ * deep URL with its query, logout, and a WebSocket that outlives its access token and closes with a
+ * close frame the page sees when the session is revoked. Chromium resolves {@code *.localhost} to
+ * loopback itself; it trusts the gateway's test certificate by its keys' SPKI hashes.
+ */
+class SignInBrowserTest {
+    private static final String ISSUER_ID = "corp";
+    private static final String CLIENT = "portcullis";
+
+    @TempDir
+    Path state;
+
+    private MockOAuth2Server provider;
+    private GatewayFixture gateway;
+    private HeadlessChromium chromium;
+
+    @BeforeEach
+    void start() throws Exception {
+        HeadlessChromium.assumeAvailable();
+        provider = new MockOAuth2Server();
+        provider.start(InetAddress.getByName("127.0.0.1"), 0);
+        java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                provider.wellKnownUrl(ISSUER_ID).uri()).timeout(Duration.ofSeconds(60)).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding());
+        URI issuer = provider.issuerUrl(ISSUER_ID).uri();
+        IssuerConfig tokens = IssuerConfig.builder(issuer.toString(), CLIENT).jwks(provider.jwksUrl(ISSUER_ID).uri())
+                .algorithms(JWSAlgorithm.RS256).build();
+        gateway = GatewayFixture.start(Transport.best(), state, config -> config
+                .identity(IdentityVerifierConfig.builder().issuer(tokens).build())
+                .signIn(SignInSettings.of(issuer, CLIENT, new SignInSettings.ClientAuth.Secret("secret"))));
+        HeadlessChromium.Builder browser = HeadlessChromium.builder().pageLoadTimeout(Duration.ofSeconds(60));
+        for (X509Certificate certificate : chain(state.resolve("tls/server.pem"))) {
+            browser.trustingSpki(HeadlessChromium.spkiSha256(certificate)); // the leaf and the CA the gateway sends
+        }
+        chromium = browser.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (chromium != null) {
+            chromium.close();
+        }
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (provider != null) {
+            provider.shutdown();
+        }
+    }
+
+    private static List<X509Certificate> chain(Path pem) throws Exception {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
+                    .map(X509Certificate.class::cast).toList();
+        }
+    }
+
+    private void nextLoginIs(String user, long tokenSeconds) {
+        provider.enqueueCallback(new DefaultOAuth2TokenCallback(ISSUER_ID, user, "JWT", List.of(CLIENT),
+                Map.of("org", "acme"), tokenSeconds));
+    }
+
+    private ChromeDriver driver() {
+        return chromium.driver();
+    }
+
+    private Object script(String code) {
+        return ((JavascriptExecutor) driver()).executeScript(code);
+    }
+
+    @Test
+    void theLoginRoundTripEndsOnTheDeepUrlWithItsQueryAndNoTokenInIt() {
+        nextLoginIs("alice", 300);
+        String deep = gateway.url("/?tab=echo&n=1").toString();
+
+        driver().get(deep);
+
+        assertThat(driver().getCurrentUrl()).isEqualTo(deep);
+        assertThat(driver().getPageSource()).contains(dev.portcullis.gateway.demo.DemoWorkspaceApp.PAGE_TITLE);
+        Cookie session = driver().manage().getCookieNamed(SignIn.SESSION_COOKIE);
+        assertThat(session.isSecure()).isTrue();
+        assertThat(session.isHttpOnly()).isTrue();
+        assertThat(session.getDomain()).isEqualTo(URI.create(deep).getHost()); // host-only
+        assertThat(script("return document.cookie")).asString().doesNotContain(SignIn.SESSION_COOKIE);
+    }
+
+    @Test
+    void logoutEndsTheSessionForThePagesScripts() {
+        nextLoginIs("alice", 300);
+        driver().get(gateway.url("/").toString());
+        assertThat(script("return fetch('/').then(r => r.status)")).isEqualTo(200L);
+        String reference = driver().manage().getCookieNamed(SignIn.SESSION_COOKIE).getValue();
+
+        driver().get(gateway.url("/.portcullis/logout").toString());
+
+        assertThat(URI.create(driver().getCurrentUrl()).getPath()).isEqualTo("/signed-out");
+        assertThat(gateway.server().sessions().orElseThrow().lookup(reference).join()).isEmpty();
+        nextLoginIs("alice", 300);
+        driver().get(gateway.url("/").toString()); // signs in anew: a new session, the old reference stays dead
+        assertThat(driver().manage().getCookieNamed(SignIn.SESSION_COOKIE).getValue()).isNotEqualTo(reference);
+        assertThat(script("return fetch('/').then(r => r.status)")).isEqualTo(200L);
+    }
+
+    @Test
+    void aWebSocketOutlivesItsTokenAndThePageSeesTheCloseFrameWhenTheSessionIsRevoked() {
+        nextLoginIs("alice", 2); // the access token lasts 2 s; the session renews it
+        driver().get(gateway.url("/").toString());
+        script("""
+                window.events = [];
+                const socket = new WebSocket('wss://' + location.host + '/echo');
+                socket.onopen = () => window.events.push('open');
+                socket.onmessage = m => window.events.push('message:' + m.data);
+                socket.onclose = e => window.events.push('close:' + e.code + ':' + e.reason);
+                window.socket = socket;
+                """);
+        await().atMost(Duration.ofSeconds(10)).until(() -> script("return window.events.join(',')").toString().contains("open"));
+
+        await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(8))
+                .until(() -> !script("return window.events.join(',')").toString().contains("close"));
+        script("window.socket.send('after the token expired')");
+        await().atMost(Duration.ofSeconds(5)).until(() -> script("return window.events.join(',')").toString()
+                .contains("message:after the token expired"));
+
+        String reference = driver().manage().getCookieNamed(SignIn.SESSION_COOKIE).getValue();
+        gateway.server().sessions().orElseThrow().end(Sessions.idOf(reference)).join();
+
+        await().atMost(Duration.ofSeconds(2)).until(() -> script("return window.events.join(',')").toString()
+                .contains("close:1008:session-ended"));
+    }
+}
