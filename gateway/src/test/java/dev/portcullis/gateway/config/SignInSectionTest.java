@@ -27,7 +27,8 @@ class SignInSectionTest {
 
     private GatewayConfig load(String signin) throws Exception {
         Path file = folder.resolve("gateway.yaml");
-        Files.writeString(file, BASE + signin);
+        // The ranges last, so the lines of the section under test keep their numbers.
+        Files.writeString(file, BASE + signin + (signin.endsWith("\n") ? "" : "\n") + "workspaceAddressRanges: [10.0.0.0/8]\n");
         return GatewayConfigFile.load(file);
     }
 
@@ -103,6 +104,7 @@ class SignInSectionTest {
                 tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
                 insecureOpenAccess: true
                 signin: {issuer: "https://idp.example.com", clientId: portcullis, clientSecret: a}
+                workspaceAddressRanges: [10.0.0.0/8]
                 """);
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)

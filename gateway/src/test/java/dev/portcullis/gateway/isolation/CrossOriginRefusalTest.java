@@ -13,6 +13,7 @@ import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.policy.WorkspaceId;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -44,6 +45,7 @@ class CrossOriginRefusalTest {
     private GatewayFixture gateway;
     private AccessState access;
     private String aliceToken;
+    private String aliceCookie;
 
     @BeforeEach
     void start() throws Exception {
@@ -52,6 +54,18 @@ class CrossOriginRefusalTest {
         gateway = GatewayFixture.start(Transport.best(), state, config -> config.identity(identity));
         access = gateway.server().accessState().orElseThrow();
         aliceToken = issuer.mint(new DevelopmentIssuer.Claims("alice", null, "acme", List.of(), false, Duration.ofMinutes(10)));
+        aliceCookie = signInCookie(aliceToken);
+    }
+
+    /** The sign-in cookie a browser gets from the one-time link: a session reference, not the token. */
+    private String signInCookie(String token) throws Exception {
+        HttpClient client = HttpClient.newBuilder().sslContext(gateway.clientTls()).connectTimeout(TIMEOUT).build();
+        HttpResponse<Void> answer = client.send(HttpRequest.newBuilder(
+                URI.create(gateway.url("/") + "?access_token=" + token)).timeout(TIMEOUT).build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertThat(answer.statusCode()).as("the one-time link").isEqualTo(303);
+        String setCookie = answer.headers().firstValue("set-cookie").orElseThrow();
+        return setCookie.substring(0, setCookie.indexOf(';'));
     }
 
     @AfterEach
@@ -93,7 +107,7 @@ class CrossOriginRefusalTest {
     private String[] cookieAnd(String... more) {
         String[] headers = new String[more.length + 2];
         headers[0] = "Cookie";
-        headers[1] = "__Host-portcullis=" + aliceToken;
+        headers[1] = aliceCookie;
         System.arraycopy(more, 0, headers, 2, more.length);
         return headers;
     }
@@ -146,7 +160,7 @@ class CrossOriginRefusalTest {
         String host = gateway.host(gateway.workspacePort(), GatewayFixture.WORKSPACE);
         String answer = RawHttps.exchange(gateway.clientTls(), gateway.gatewayPort(), host, "POST /echo HTTP/1.1\r\nHost: "
                 + host + ":" + gateway.gatewayPort() + "\r\nOrigin: " + ownOrigin() + "\r\nOrigin: " + otherWorkspaceOrigin()
-                + "\r\nCookie: __Host-portcullis=" + aliceToken + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                + "\r\nCookie: " + aliceCookie + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 
         assertThat(answer).startsWith("HTTP/1.1 403").contains("cross-origin").contains("2 Origin headers");
         assertThat(gateway.workspaceConnections()).isZero();
@@ -220,7 +234,7 @@ class CrossOriginRefusalTest {
 
     @Test
     void refusesACookieWebSocketUpgradeFromAnotherWorkspace() throws Exception {
-        String head = upgrade(otherWorkspaceOrigin(), "Cookie: __Host-portcullis=" + aliceToken);
+        String head = upgrade(otherWorkspaceOrigin(), "Cookie: " + aliceCookie);
 
         assertThat(head).startsWith("HTTP/1.1 403").contains("cross-origin");
         assertThat(gateway.workspaceConnections()).isZero();
@@ -228,14 +242,14 @@ class CrossOriginRefusalTest {
 
     @Test
     void refusesACookieWebSocketUpgradeWithOriginNullOrNone() throws Exception {
-        assertThat(upgrade("null", "Cookie: __Host-portcullis=" + aliceToken)).startsWith("HTTP/1.1 403");
-        assertThat(upgrade(null, "Cookie: __Host-portcullis=" + aliceToken)).startsWith("HTTP/1.1 403");
+        assertThat(upgrade("null", "Cookie: " + aliceCookie)).startsWith("HTTP/1.1 403");
+        assertThat(upgrade(null, "Cookie: " + aliceCookie)).startsWith("HTTP/1.1 403");
         assertThat(gateway.workspaceConnections()).isZero();
     }
 
     @Test
     void allowsACookieWebSocketUpgradeFromThePortsOwnPage() throws Exception {
-        assertThat(upgrade(ownOrigin(), "Cookie: __Host-portcullis=" + aliceToken)).startsWith("HTTP/1.1 101");
+        assertThat(upgrade(ownOrigin(), "Cookie: " + aliceCookie)).startsWith("HTTP/1.1 101");
     }
 
     @Test

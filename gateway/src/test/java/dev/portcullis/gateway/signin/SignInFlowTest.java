@@ -224,6 +224,7 @@ class SignInFlowTest {
         TunnelWatcher tunnel = new TunnelWatcher();
         WebSocket socket = gateway.httpClient().newWebSocketBuilder()
                 .header("Cookie", SignIn.SESSION_COOKIE + "=" + reference)
+                .header("Origin", "https://" + page.getAuthority()) // as the port's own page opens it
                 .buildAsync(URI.create("wss://" + page.getAuthority() + "/echo"), tunnel).get(10, TimeUnit.SECONDS);
 
         await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(10)).until(() -> !tunnel.closed.isDone());
