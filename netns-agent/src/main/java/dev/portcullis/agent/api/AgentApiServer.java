@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * HTTP/1.1 on a unix domain socket, mode 0600: only root (the runtime that runs as root) may ask
- * for networks. Requests are decoded on the event loop and handled on one worker thread, because
- * handling runs ip/nft/tc and must never block the loop.
+ * for networks. Reads of the agent's memory (list, get, status) are answered on the event loop
+ * itself: they never block, so they never wait behind a write. Everything that runs ip/nft/tc goes
+ * to a pool of workers, where writes to different workspaces run side by side.
  */
 public final class AgentApiServer implements AutoCloseable {
 
@@ -51,7 +52,8 @@ public final class AgentApiServer implements AutoCloseable {
 
     private final Path socket;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    private static final int WORKERS = 16;
+    private final ExecutorService worker = Executors.newFixedThreadPool(WORKERS, r -> {
         Thread t = new Thread(r, "agent-api-worker");
         t.setDaemon(true);
         return t;
@@ -158,7 +160,11 @@ public final class AgentApiServer implements AutoCloseable {
             String method = request.method().name();
             String path = new QueryStringDecoder(request.uri()).path();
             byte[] body = ByteBufUtil.getBytes(request.content());
-            worker.execute(() -> write(ctx, handler.handle(method, path, body), keepAlive));
+            if (ApiHandler.answersFromMemory(method, path)) {
+                write(ctx, handler.handle(method, path, body), keepAlive);
+            } else {
+                worker.execute(() -> write(ctx, handler.handle(method, path, body), keepAlive));
+            }
         }
 
         private void write(ChannelHandlerContext ctx, ApiHandler.Response response, boolean keepAlive) {

@@ -3,6 +3,7 @@ package dev.portcullis.agent.api;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.portcullis.agent.address.Ipv4Address;
 import dev.portcullis.agent.lifecycle.RequestException;
@@ -43,6 +44,12 @@ public final class ApiHandler {
 
     public ApiHandler(WorkspaceNetworks agent) {
         this.agent = requireNonNull(agent, "agent");
+    }
+
+    /** Requests answered from the agent's memory, never touching the kernel or waiting for a lock. */
+    static boolean answersFromMemory(String method, String path) {
+        return method.equals("GET") && (path.equals(WORKSPACES) || path.startsWith(WORKSPACES + "/")
+                || path.equals("/v1/status"));
     }
 
     public Response handle(String method, String path, byte[] body) {
@@ -95,6 +102,12 @@ public final class ApiHandler {
         } catch (UnrecognizedPropertyException e) {
             return Response.error(400, "unknown field '" + e.getPropertyName()
                     + "' (expected: id, owner, org, address, egressMbit)");
+        } catch (MismatchedInputException e) {
+            // A value of the wrong type: name the field, show the value as sent.
+            String field = e.getPath().isEmpty() ? "body" : e.getPath().get(e.getPath().size() - 1).getFieldName();
+            return Response.error(400, field + ": " + e.getOriginalMessage().split("\n", 2)[0]
+                    + (field.equals("egressMbit") ? " (expected: a whole number of Mbit/s, 0-100000, 0 = the agent's default)"
+                            : " (expected: {\"id\": ..., \"owner\": ..., \"org\": ...})"));
         } catch (JsonProcessingException e) {
             return Response.error(400, "body is not a JSON workspace: " + e.getOriginalMessage().split("\n", 2)[0]
                     + " (expected: {\"id\": ..., \"owner\": ..., \"org\": ...})");
@@ -104,6 +117,10 @@ public final class ApiHandler {
         }
         if (request == null) {
             return Response.error(400, "empty body (expected: {\"id\": ..., \"owner\": ..., \"org\": ...})");
+        }
+        if (request.id() == null) {
+            return Response.error(400, "id: null (expected: 1-" + WorkspaceId.MAX_LENGTH
+                    + " characters of a-z, 0-9 and '-', not starting or ending with '-')");
         }
         WorkspaceSpec spec = new WorkspaceSpec(WorkspaceId.of(request.id()), request.owner(), request.org(),
                 Optional.ofNullable(request.address()).map(Ipv4Address::parse),

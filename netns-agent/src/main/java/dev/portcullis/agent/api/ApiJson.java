@@ -13,6 +13,8 @@ public final class ApiJson {
     public static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            // 1.5 Mbit/s must not become 1 silently: a number with a fraction is refused, not truncated.
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
     private ApiJson() {}
@@ -20,16 +22,21 @@ public final class ApiJson {
     /** Body of POST /v1/workspaces; address and egressMbit are optional. */
     public record CreateRequest(String id, String owner, String org, String address, Integer egressMbit) {}
 
+    /**
+     * One workspace. {@code egressMbit} is the limit in force (the agent's default when the create
+     * asked for none, which {@code requestedEgressMbit} 0 says); {@code actual} is what the kernel had
+     * when the agent last built or looked at it; {@code deleting} says a delete has begun.
+     */
     public record Workspace(
             String id, String owner, String org, String address, String hostAddress, String namespace,
-            String hostInterface, int egressMbit, String createdAt, boolean inSync, List<String> problems,
-            ActualWorkspace actual) {
+            String hostInterface, int egressMbit, int requestedEgressMbit, String createdAt, boolean deleting,
+            boolean inSync, List<String> problems, ActualWorkspace actual) {
 
-        static Workspace of(WorkspaceStatus status) {
+        public static Workspace of(WorkspaceStatus status) {
             var d = status.desired();
             return new Workspace(d.id().value(), d.owner(), d.org(), status.address(), status.hostAddress(),
-                    status.namespace(), d.hostInterface(), d.egressMbit(), d.createdAt().toString(),
-                    status.actual().inSync(), status.actual().problems(), status.actual());
+                    status.namespace(), d.hostInterface(), status.egressMbit(), d.egressMbit(), d.createdAt().toString(),
+                    status.deleting(), status.actual().inSync(), status.actual().problems(), status.actual());
         }
     }
 

@@ -27,6 +27,7 @@ public record AgentConfig(
         List<Ipv4Cidr> gatewayAddresses,
         List<Ipv4Cidr> blockedDestinations,
         List<HostService> hostServices,
+        List<Ipv4Cidr> dnsResolvers,
         boolean allowHostToWorkspaces,
         boolean globalForwarding,
         int defaultEgressMbit,
@@ -71,6 +72,7 @@ public record AgentConfig(
         gatewayAddresses = List.copyOf(gatewayAddresses);
         blockedDestinations = List.copyOf(blockedDestinations);
         hostServices = List.copyOf(hostServices);
+        dnsResolvers = List.copyOf(dnsResolvers);
         if (defaultEgressMbit < 0 || defaultEgressMbit > 100_000) {
             throw new IllegalArgumentException("defaultEgressMbit: " + defaultEgressMbit + " (expected: 0-100000, 0 = unlimited)");
         }
@@ -91,7 +93,7 @@ public record AgentConfig(
      */
     public AgentConfig withAcceptMissingState(boolean accept) {
         return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName, addressPlan,
-                gatewayAddresses, blockedDestinations, hostServices, allowHostToWorkspaces, globalForwarding,
+                gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, allowHostToWorkspaces, globalForwarding,
                 defaultEgressMbit, reconcileInterval, hostName, routeFile, store, gatewayRoutes, prefixRegistry, accept);
     }
 
@@ -120,6 +122,7 @@ public record AgentConfig(
                 Ipv4Cidr.parse("169.254.0.0/16"), Ipv4Cidr.parse("10.0.0.0/8"), Ipv4Cidr.parse("172.16.0.0/12"),
                 Ipv4Cidr.parse("192.168.0.0/16"), Ipv4Cidr.parse("100.64.0.0/10")));
         private final List<HostService> hostServices = new ArrayList<>();
+        private final List<Ipv4Cidr> dnsResolvers = new ArrayList<>(ResolvConf.ipv4Nameservers(ResolvConf.FILE));
         private boolean allowHostToWorkspaces = true;
         private boolean globalForwarding = true;
         private int defaultEgressMbit = 0;
@@ -143,6 +146,7 @@ public record AgentConfig(
         public Builder gatewayAddresses(List<Ipv4Cidr> v) { gatewayAddresses.clear(); gatewayAddresses.addAll(v); return this; }
         public Builder blockedDestinations(List<Ipv4Cidr> v) { blockedDestinations.clear(); blockedDestinations.addAll(v); return this; }
         public Builder hostServices(List<HostService> v) { hostServices.clear(); hostServices.addAll(v); return this; }
+        public Builder dnsResolvers(List<Ipv4Cidr> v) { dnsResolvers.clear(); dnsResolvers.addAll(v); return this; }
         public Builder allowHostToWorkspaces(boolean v) { allowHostToWorkspaces = v; return this; }
         public Builder globalForwarding(boolean v) { globalForwarding = v; return this; }
         public Builder defaultEgressMbit(int v) { defaultEgressMbit = v; return this; }
@@ -159,7 +163,7 @@ public record AgentConfig(
         public AgentConfig build() {
             return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName,
                     new AddressPlan(requireNonNull(addressRange, "addressRange"), slotPrefixLength),
-                    gatewayAddresses, blockedDestinations, hostServices, allowHostToWorkspaces, globalForwarding,
+                    gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, allowHostToWorkspaces, globalForwarding,
                     defaultEgressMbit, reconcileInterval, hostName, Optional.ofNullable(routeFile),
                     Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes), prefixRegistry, acceptMissingState);
         }

@@ -49,6 +49,7 @@ public final class AgentConfigLoader {
         public List<String> gatewayAddresses;
         public List<String> blockedDestinations;
         public List<String> hostServices;
+        public List<String> dnsResolvers;
         public Boolean allowHostToWorkspaces;
         public Boolean globalForwarding;
         public Integer defaultEgressMbit;
@@ -123,6 +124,7 @@ public final class AgentConfigLoader {
         step.apply("gatewayAddresses", raw.gatewayAddresses, v -> b.gatewayAddresses(map(v, Ipv4Cidr::parse)));
         step.apply("blockedDestinations", raw.blockedDestinations, v -> b.blockedDestinations(map(v, Ipv4Cidr::parse)));
         step.apply("hostServices", raw.hostServices, v -> b.hostServices(map(v, HostService::parse)));
+        step.apply("dnsResolvers", raw.dnsResolvers, v -> b.dnsResolvers(map(v, Ipv4Cidr::parse)));
         step.apply("allowHostToWorkspaces", raw.allowHostToWorkspaces, b::allowHostToWorkspaces);
         step.apply("globalForwarding", raw.globalForwarding, b::globalForwarding);
         step.apply("defaultEgressMbit", raw.defaultEgressMbit, b::defaultEgressMbit);

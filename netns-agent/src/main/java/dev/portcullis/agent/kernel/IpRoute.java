@@ -108,6 +108,16 @@ public final class IpRoute {
         }
     }
 
+    /** Reads a sysctl of the host namespace; empty when the kernel lacks the key (no IPv6) or the link is gone. */
+    public Optional<String> readHostSysctl(String key) {
+        Path file = Path.of("/proc/sys", key.replace('.', '/'));
+        try {
+            return Optional.of(Files.readString(file).strip());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /**
      * Writes sysctls inside a namespace, all in one process: /proc/sys/net shows the network namespace
      * of the process that opens it, so this cannot be done from the agent's own. {@code nsenter --net}

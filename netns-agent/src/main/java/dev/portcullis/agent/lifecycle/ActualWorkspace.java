@@ -3,7 +3,11 @@ package dev.portcullis.agent.lifecycle;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What the kernel has for one workspace, part by part, next to what it should have. */
+/**
+ * What the kernel has for one workspace, part by part, next to what it should have.
+ *
+ * @param hostSysctlsWrong the host end's sysctls that differ, as "key=actual (expected: value)"
+ */
 public record ActualWorkspace(
         boolean namespace,
         boolean hostLink,
@@ -12,8 +16,13 @@ public record ActualWorkspace(
         boolean workspaceAddress,
         boolean defaultRoute,
         boolean nftablesElements,
+        List<String> hostSysctlsWrong,
         String egress,
         String expectedEgress) {
+
+    public ActualWorkspace {
+        hostSysctlsWrong = List.copyOf(hostSysctlsWrong);
+    }
 
     public boolean inSync() {
         return problems().isEmpty();
@@ -29,6 +38,7 @@ public record ActualWorkspace(
         if (!workspaceAddress) problems.add("workspace address missing");
         if (!defaultRoute) problems.add("default route missing");
         if (!nftablesElements) problems.add("nftables elements missing");
+        if (!hostSysctlsWrong.isEmpty()) problems.add("host end sysctls wrong: " + String.join(", ", hostSysctlsWrong));
         if (!egress.equals(expectedEgress)) problems.add("egress is '" + egress + "', expected '" + expectedEgress + "'");
         return problems;
     }

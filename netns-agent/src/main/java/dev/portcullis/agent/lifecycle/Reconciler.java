@@ -10,21 +10,28 @@ import dev.portcullis.agent.route.Route;
 import dev.portcullis.agent.route.RouteSink;
 import dev.portcullis.agent.state.DesiredState;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
+import dev.portcullis.policy.WorkspaceId;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Compares the desired state with what the kernel has and converges: repairs every workspace that
- * differs, and removes orphans — but only objects that carry this agent's prefixes (namespaces,
- * veth names of prefix + hash, elements of its own table). Nothing else on the host is touched.
+ * Compares the desired state with what the kernel has and converges: finishes interrupted deletes,
+ * repairs every workspace that differs, and removes orphans — but only objects with this agent's
+ * exact names (namespaces of its prefix and a valid id, links of its prefix and ten hex digits,
+ * elements of its own table). Nothing else on the host is touched.
+ *
+ * <p>Looking costs processes per workspace, so it runs without any lock; each repair takes only its
+ * workspace's lock and looks again first, and orphans are confirmed against the desired state under
+ * the state lock before they are deleted (a create records its workspace before it makes anything,
+ * so whatever the look saw that is not recorded then is really an orphan).
  */
 public final class Reconciler {
 
@@ -44,10 +51,14 @@ public final class Reconciler {
     private final Ruleset ruleset;
     private final WorkspacePlumbing plumbing;
     private final RouteSink routes;
-    private String expectedStructure = "";
+    private final AgentState state;
+    /** One pass at a time (the periodic one and one asked for through the API). */
+    private final ReentrantLock passes = new ReentrantLock();
+    private volatile String expectedStructure = "";
+    private volatile boolean tablePresent;
 
     Reconciler(AgentConfig config, KernelNames names, IpRoute ip, Nft nft, Ruleset ruleset, WorkspacePlumbing plumbing,
-            RouteSink routes) {
+            RouteSink routes, AgentState state) {
         this.config = requireNonNull(config, "config");
         this.names = requireNonNull(names, "names");
         this.ip = requireNonNull(ip, "ip");
@@ -55,13 +66,27 @@ public final class Reconciler {
         this.ruleset = requireNonNull(ruleset, "ruleset");
         this.plumbing = requireNonNull(plumbing, "plumbing");
         this.routes = requireNonNull(routes, "routes");
+        this.state = requireNonNull(state, "state");
     }
 
-    /** Loads the whole table with every desired workspace in one transaction, and remembers its shape. */
-    void loadTable(DesiredState desired) {
-        nft.apply(ruleset.tableScript(desired.workspaces()));
-        expectedStructure = structure().orElseThrow(
-                () -> new IllegalStateException("table inet " + config.tableName() + " is missing right after loading it"));
+    /**
+     * Loads the whole table with every live workspace in one transaction, and remembers its shape.
+     * Under the state lock, so no create or delete changes the desired state between the listing of
+     * elements and the commit.
+     */
+    void loadTable() {
+        state.exclusive(() -> {
+            nft.apply(ruleset.tableScript(state.desired().live()));
+            expectedStructure = structure().orElseThrow(
+                    () -> new IllegalStateException("table inet " + config.tableName() + " is missing right after loading it"));
+            tablePresent = true;
+            return null;
+        });
+    }
+
+    /** Whether the table was there when the agent last looked (status answers from memory). */
+    boolean tablePresent() {
+        return tablePresent;
     }
 
     private Optional<String> structure() {
@@ -74,117 +99,202 @@ public final class Reconciler {
     }
 
     /**
-     * The desired workspaces whose kernel side differs from their record. The slow part of a pass
-     * (processes per workspace: about 15 s at 1000 workspaces), so the agent runs it without its lock.
+     * The second half of a delete, whose intent is already recorded: route, kernel, record, in that
+     * order. Called under the workspace's lock by delete, and by a pass for an interrupted delete.
      */
-    Set<WorkspaceRecord> outOfSync(DesiredState desired) {
-        Map<String, List<String>> sets = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
-        Set<WorkspaceRecord> found = new HashSet<>();
-        for (WorkspaceRecord ws : desired.workspaces()) {
-            if (!plumbing.observe(ws, sets).inSync()) {
-                found.add(ws);
-            }
+    void finishDelete(WorkspaceId id) {
+        WorkspaceRecord ws = state.desired().get(id).orElseThrow(
+                () -> new IllegalStateException("workspace " + id + " has no record to finish deleting"));
+        routes.withdraw(id.value());
+        plumbing.teardown(ws);
+        state.update(current -> current.without(id)); // last: until the kernel is clean the address stays reserved
+        state.forget(id);
+    }
+
+    /** One whole pass. */
+    Report pass() {
+        passes.lock();
+        try {
+            List<String> actions = new ArrayList<>();
+            reloadTableIfChanged(actions);
+            finishInterruptedDeletes(actions);
+            repairDrifted(actions);
+            removeOrphanKernelObjects(actions);
+            removeOrphanElements(actions);
+            syncRoutes(actions);
+            DesiredState now = state.desired();
+            state.forgetAllBut(now.workspaces().stream().map(WorkspaceRecord::id).collect(Collectors.toSet()));
+            actions.forEach(action -> log.warn("reconcile: {}", action));
+            return new Report(actions);
+        } finally {
+            passes.unlock();
         }
-        return found;
     }
 
-    /** A whole pass, every workspace looked at under the caller's lock (at start). */
-    Report reconcile(DesiredState desired) {
-        return reconcile(desired, outOfSync(desired));
-    }
-
-    /**
-     * Converges, under the agent's lock: the table, the {@code suspects} that are still desired as
-     * they were (looked at again, since a create or delete may have run since), orphans and routes.
-     * A workspace created since {@code suspects} were found is not among them: create left it whole.
-     */
-    Report reconcile(DesiredState desired, Set<WorkspaceRecord> suspects) {
-        List<String> actions = new ArrayList<>();
+    private void reloadTableIfChanged(List<String> actions) {
         Optional<String> shape = structure();
+        tablePresent = shape.isPresent();
         if (shape.isEmpty() || !shape.get().equals(expectedStructure)) {
             // Someone deleted the table or edited its rules: replace it, atomically, with ours.
-            loadTable(desired);
+            loadTable();
             actions.add("table inet " + config.tableName() + (shape.isEmpty() ? " was missing" : " had been changed")
                     + ": reloaded");
         }
-        Map<String, List<String>> sets = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
+    }
 
-        for (WorkspaceRecord ws : desired.workspaces()) {
-            if (!suspects.contains(ws)) {
-                continue;
-            }
+    private void finishInterruptedDeletes(List<String> actions) {
+        for (WorkspaceId id : state.desired().deleting()) {
+            state.forWorkspace(id, () -> {
+                if (!state.desired().isDeleting(id)) {
+                    return null; // a delete finished it meanwhile
+                }
+                try {
+                    finishDelete(id);
+                    actions.add("finished the interrupted delete of " + id);
+                } catch (RuntimeException e) {
+                    actions.add("could not finish the delete of " + id + ": " + e.getMessage());
+                }
+                return null;
+            });
+        }
+    }
+
+    /** Looks at every live workspace without a lock, then repairs the ones that differ, one lock each. */
+    private void repairDrifted(List<String> actions) {
+        DesiredState looked = state.desired();
+        Map<String, List<String>> sets = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
+        List<WorkspaceRecord> suspects = new ArrayList<>();
+        for (WorkspaceRecord ws : looked.live()) {
             ActualWorkspace actual = plumbing.observe(ws, sets);
             if (actual.inSync()) {
-                continue;
-            }
-            try {
-                plumbing.ensure(ws, StepListener.NONE);
-                actions.add("repaired " + ws.id() + ": " + String.join(", ", actual.problems()));
-            } catch (RuntimeException e) {
-                actions.add("could not repair " + ws.id() + ": " + e.getMessage());
+                state.observed(ws.id(), actual);
+            } else {
+                suspects.add(ws);
             }
         }
-
-        removeOrphanKernelObjects(desired, actions);
-        removeOrphanElements(desired, actions);
-        syncRoutes(desired, actions);
-        actions.forEach(action -> log.warn("reconcile: {}", action));
-        return new Report(actions);
-    }
-
-    private void removeOrphanKernelObjects(DesiredState desired, List<String> actions) {
-        Set<String> wantedNamespaces = desired.workspaces().stream()
-                .map(ws -> names.namespace(ws.id())).collect(Collectors.toSet());
-        Set<String> wantedLinks = desired.usedHostInterfaces();
-        for (String link : ip.hostVethLinks()) {
-            if (names.isOwnInterface(link) && !wantedLinks.contains(link) && ip.hostLinkExists(link)) {
-                ip.deleteHostLink(link);
-                actions.add("deleted orphan link " + link);
-            }
-        }
-        for (String ns : ip.namespaces()) {
-            if (names.isStaleProbe(ns)) {
-                ip.deleteNamespace(ns);
-                actions.add("deleted stale probe namespace " + ns);
-            } else if (names.workspaceOfNamespace(ns).isPresent() && !wantedNamespaces.contains(ns)) {
-                ip.deleteNamespace(ns);
-                actions.add("deleted orphan namespace " + ns);
-            }
+        for (WorkspaceRecord ws : suspects) {
+            state.forWorkspace(ws.id(), () -> {
+                DesiredState now = state.desired();
+                if (!now.get(ws.id()).equals(Optional.of(ws)) || now.isDeleting(ws.id())) {
+                    return null; // deleted or made anew since the look: that write left it whole
+                }
+                Map<String, List<String>> fresh = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
+                ActualWorkspace actual = plumbing.observe(ws, fresh);
+                if (actual.inSync()) {
+                    state.observed(ws.id(), actual);
+                    return null;
+                }
+                try {
+                    plumbing.ensure(ws, StepListener.NONE);
+                    state.observed(ws.id(), plumbing.programmed(ws));
+                    actions.add("repaired " + ws.id() + ": " + String.join(", ", actual.problems()));
+                } catch (RuntimeException e) {
+                    state.observed(ws.id(), actual);
+                    actions.add("could not repair " + ws.id() + ": " + e.getMessage());
+                }
+                return null;
+            });
         }
     }
 
-    private void removeOrphanElements(DesiredState desired, List<String> actions) {
+    private void removeOrphanKernelObjects(List<String> actions) {
+        List<String> links = ip.hostVethLinks().stream().filter(names::isOwnInterface).toList();
+        List<String> namespaces = ip.namespaces();
+        state.exclusive(() -> {
+            DesiredState desired = state.desired(); // read after the listing: see the class comment
+            Set<String> wantedLinks = desired.usedHostInterfaces();
+            Set<String> wantedNamespaces = desired.workspaces().stream()
+                    .map(ws -> names.namespace(ws.id())).collect(Collectors.toSet());
+            for (String link : links) {
+                if (!wantedLinks.contains(link) && ip.hostLinkExists(link)) {
+                    ip.deleteHostLink(link);
+                    actions.add("deleted orphan link " + link);
+                }
+            }
+            for (String ns : namespaces) {
+                if (names.isStaleProbe(ns)) {
+                    ip.deleteNamespace(ns);
+                    actions.add("deleted stale probe namespace " + ns);
+                } else if (names.workspaceOfNamespace(ns).isPresent() && !wantedNamespaces.contains(ns)
+                        && ip.namespaceExists(ns)) {
+                    ip.deleteNamespace(ns);
+                    actions.add("deleted orphan namespace " + ns);
+                }
+            }
+            return null;
+        });
+    }
+
+    private void removeOrphanElements(List<String> actions) {
         Map<String, List<String>> actual = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
-        Map<String, List<String>> wanted = ruleset.workspaceElements(desired.workspaces());
-        Map<String, List<String>> extra = new LinkedHashMap<>();
-        for (String set : Ruleset.WORKSPACE_SETS) {
-            List<String> orphans = actual.getOrDefault(set, List.of()).stream()
-                    .filter(e -> !wanted.get(set).contains(e)).toList();
-            if (!orphans.isEmpty()) {
-                extra.put(set, orphans);
-                actions.add("deleted orphan elements of " + set + ": " + orphans);
+        state.exclusive(() -> {
+            Map<String, List<String>> wanted = ruleset.workspaceElements(state.desired().workspaces());
+            Map<String, List<String>> extra = new LinkedHashMap<>();
+            for (String set : Ruleset.WORKSPACE_SETS) {
+                List<String> orphans = actual.getOrDefault(set, List.of()).stream()
+                        .filter(e -> !wanted.get(set).contains(e)).toList();
+                if (!orphans.isEmpty()) {
+                    extra.put(set, orphans);
+                }
             }
-        }
-        if (!extra.isEmpty()) {
-            nft.apply(ruleset.deleteScript(extra)); // one transaction for all of them
-        }
+            if (!extra.isEmpty()) {
+                // One transaction for all of them; it changes nothing if one vanished meanwhile (next pass).
+                boolean deleted = nft.tryApply(ruleset.deleteScript(extra)).ok();
+                extra.forEach((set, orphans) -> actions.add((deleted ? "deleted" : "could not delete")
+                        + " orphan elements of " + set + ": " + orphans));
+            }
+            return null;
+        });
     }
 
-    private void syncRoutes(DesiredState desired, List<String> actions) {
+    /**
+     * Each workspace's route under its own lock: a create holds that lock until it has published, so a
+     * pass never publishes the route of a workspace whose network is still being built.
+     */
+    private void syncRoutes(List<String> actions) {
         Map<String, Route> published = routes.published();
-        Set<String> wanted = desired.workspaces().stream().map(ws -> ws.id().value()).collect(Collectors.toSet());
+        DesiredState looked = state.desired();
+        Set<String> wanted = looked.live().stream().map(ws -> ws.id().value()).collect(Collectors.toSet());
         for (String id : published.keySet()) {
             if (!wanted.contains(id)) {
-                routes.withdraw(id);
-                actions.add("withdrew orphan route " + id);
+                Optional<WorkspaceId> workspace = validId(id);
+                Runnable withdraw = () -> {
+                    if (workspace.map(w -> state.desired().live().stream().noneMatch(ws -> ws.id().equals(w))).orElse(true)) {
+                        routes.withdraw(id);
+                        actions.add("withdrew orphan route " + id);
+                    }
+                };
+                if (workspace.isPresent()) {
+                    state.forWorkspace(workspace.get(), () -> {
+                        withdraw.run();
+                        return null;
+                    });
+                } else {
+                    withdraw.run();
+                }
             }
         }
-        for (WorkspaceRecord ws : desired.workspaces()) {
-            Route route = routeOf(config, ws);
-            if (!route.equals(published.get(ws.id().value()))) {
-                routes.publish(route);
-                actions.add("published route " + ws.id());
+        for (WorkspaceRecord ws : looked.live()) {
+            if (routeOf(config, ws).equals(published.get(ws.id().value()))) {
+                continue;
             }
+            state.forWorkspace(ws.id(), () -> {
+                DesiredState now = state.desired();
+                boolean stillWanted = now.get(ws.id()).equals(Optional.of(ws)) && !now.isDeleting(ws.id());
+                if (stillWanted && !routeOf(config, ws).equals(routes.published().get(ws.id().value()))) {
+                    routes.publish(routeOf(config, ws));
+                    actions.add("published route " + ws.id());
+                }
+                return null;
+            });
+        }
+    }
+
+    private static Optional<WorkspaceId> validId(String id) {
+        try {
+            return Optional.of(WorkspaceId.of(id));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
         }
     }
 }

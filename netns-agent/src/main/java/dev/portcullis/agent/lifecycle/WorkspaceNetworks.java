@@ -28,11 +28,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The host agent's core: create, delete, get and list workspace networks, and reconcile. One lock
- * serialises every change, so the desired state, the address plan and the kernel move together
- * (a periodic reconcile looks at the kernel without it and takes it only to repair).
- * The desired state is saved before the kernel is touched (write-ahead): a crash at any point
- * leaves a record that reconcile completes, and an address that nobody else can be given.
+ * The host agent's core: create, delete, get and list workspace networks, and reconcile.
+ * Reads (get, list, status) answer from memory and never wait: not for the kernel, not for a write.
+ * Writes to different workspaces run side by side; see {@link AgentState} for the locks.
+ * The desired state is saved before the kernel is touched (write-ahead), and a delete records its
+ * intent first: a crash at any point leaves a record that the next pass completes in the direction
+ * that was asked for, and an address that nobody else can be given.
  */
 public final class WorkspaceNetworks implements AutoCloseable {
 
@@ -51,8 +52,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
     private final IpRoute ip;
     private final Clock clock;
     private final PrefixRegistry registration;
-    private DesiredState desired;
-    private String lastReconcile = "never";
+    private final AgentState state;
+    private volatile String lastReconcile = "never";
 
     public WorkspaceNetworks(AgentConfig config, CommandRunner commands, RouteSink routes, StepListener listener,
             Clock clock) {
@@ -79,8 +80,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
             throw e;
         }
         this.plumbing = new WorkspacePlumbing(config, names, ip, nft, ruleset, shaper);
-        this.reconciler = new Reconciler(config, names, ip, nft, ruleset, plumbing, routes);
-        this.desired = loaded;
+        this.state = new AgentState(store, loaded);
+        this.reconciler = new Reconciler(config, names, ip, nft, ruleset, plumbing, routes, state);
     }
 
     /**
@@ -129,30 +130,43 @@ public final class WorkspaceNetworks implements AutoCloseable {
         store.save(DesiredState.EMPTY); // from now on a missing file always means a lost one
     }
 
-    /** Loads the table with every desired workspace in one transaction, then converges the rest. */
-    public synchronized Reconciler.Report start() {
+    /** Loads the table with every live workspace in one transaction, then converges the rest. */
+    public Reconciler.Report start() {
         if (config.globalForwarding()) {
             ip.hostSysctl("net.ipv4.ip_forward", "1");
         }
-        reconciler.loadTable(desired);
-        log.info("nftables table inet {} loaded with {} workspaces", config.tableName(), desired.workspaces().size());
-        return recordPass(reconciler.reconcile(desired)); // nothing else runs before start is done
+        reconciler.loadTable();
+        log.info("nftables table inet {} loaded with {} workspaces", config.tableName(), state.desired().live().size());
+        return reconcile();
     }
 
-    public synchronized WorkspaceStatus create(WorkspaceSpec spec) {
+    public WorkspaceStatus create(WorkspaceSpec spec) {
         requireNonNull(spec, "spec");
-        Optional<WorkspaceRecord> existing = desired.get(spec.id());
+        return state.forWorkspace(spec.id(), () -> createLocked(spec));
+    }
+
+    private WorkspaceStatus createLocked(WorkspaceSpec spec) {
+        DesiredState current = state.desired();
+        Optional<WorkspaceRecord> existing = current.get(spec.id());
+        if (existing.isPresent() && current.isDeleting(spec.id())) {
+            throw RequestException.conflict("workspace " + spec.id() + " is being deleted: an earlier delete has not"
+                    + " finished (expected: DELETE it again, then create it)");
+        }
         if (existing.isPresent()) {
             return repeatCreate(existing.get(), spec);
         }
         AddressPlan plan = config.addressPlan();
-        int slot = spec.address().map(a -> requestedSlot(plan, a)).orElseGet(() -> freeSlot(plan));
-        WorkspaceRecord ws = new WorkspaceRecord(spec.id(), spec.owner(), spec.org(), slot,
-                names.hostInterface(spec.id(), desired.usedHostInterfaces()), spec.egressMbit(), clock.instant());
-        save(desired.with(ws));
+        WorkspaceRecord[] made = new WorkspaceRecord[1];
+        state.update(before -> {
+            int slot = spec.address().map(a -> requestedSlot(before, plan, a)).orElseGet(() -> freeSlot(before, plan));
+            made[0] = new WorkspaceRecord(spec.id(), spec.owner(), spec.org(), slot,
+                    names.hostInterface(spec.id(), before.usedHostInterfaces()), spec.egressMbit(), clock.instant());
+            return before.with(made[0]);
+        });
+        WorkspaceRecord ws = made[0];
         listener.after(CreateStep.DESIRED_STATE_SAVED, ws.id());
         try {
-            plumbing.ensure(ws, listener);
+            build(ws, listener);
             routes.publish(route(ws));
             listener.after(CreateStep.ROUTE_PUBLISHED, ws.id());
         } catch (RuntimeException e) {
@@ -161,14 +175,27 @@ public final class WorkspaceNetworks implements AutoCloseable {
             try {
                 routes.withdraw(ws.id().value());
                 plumbing.teardown(ws);
-                save(desired.without(ws.id()));
+                state.update(after -> after.without(ws.id()));
+                state.forget(ws.id());
             } catch (RuntimeException undo) {
                 e.addSuppressed(undo); // reconcile finishes the job
             }
             throw e;
         }
-        log.info("created {} at {} (owner {}, org {})", ws.id(), plan.slot(slot).workspace(), ws.owner(), ws.org());
-        return programmedStatus(ws);
+        state.observed(ws.id(), plumbing.programmed(ws));
+        log.info("created {} at {} (owner {}, org {})", ws.id(), plan.slot(ws.slot()).workspace(), ws.owner(), ws.org());
+        return statusOf(ws);
+    }
+
+    /** Builds the kernel side; a table deleted behind the agent's back is reloaded at once, not at the next pass. */
+    private void build(WorkspaceRecord ws, StepListener steps) {
+        try {
+            plumbing.ensure(ws, steps);
+        } catch (WorkspacePlumbing.TableMissingException e) {
+            log.warn("table inet {} was missing when {} was created: reloading it now", config.tableName(), ws.id());
+            reconciler.loadTable(); // with every live workspace, this one included: it is recorded already
+            plumbing.ensure(ws, steps);
+        }
     }
 
     private WorkspaceStatus repeatCreate(WorkspaceRecord existing, WorkspaceSpec spec) {
@@ -176,17 +203,19 @@ public final class WorkspaceNetworks implements AutoCloseable {
                 && existing.egressMbit() == spec.egressMbit()
                 && spec.address().map(a -> a.equals(config.addressPlan().slot(existing.slot()).workspace())).orElse(true);
         if (!same) {
+            int effective = plumbing.effectiveEgress(existing);
             throw RequestException.conflict("workspace " + existing.id() + " exists with owner=" + existing.owner()
                     + " org=" + existing.org() + " address=" + config.addressPlan().slot(existing.slot()).workspace()
-                    + " egressMbit=" + existing.egressMbit()
+                    + " egressMbit=" + effective + (existing.egressMbit() == 0 ? " (the agent's default)" : "")
                     + " (expected: the same parameters to repeat a create, or a delete first)");
         }
-        plumbing.ensure(existing, StepListener.NONE); // a retry after a timeout converges, changes nothing else
+        build(existing, StepListener.NONE); // a retry after a timeout converges, changes nothing else
         routes.publish(route(existing));
-        return programmedStatus(existing);
+        state.observed(existing.id(), plumbing.programmed(existing));
+        return statusOf(existing);
     }
 
-    private int requestedSlot(AddressPlan plan, dev.portcullis.agent.address.Ipv4Address address) {
+    private int requestedSlot(DesiredState desired, AddressPlan plan, dev.portcullis.agent.address.Ipv4Address address) {
         int slot = plan.slotOfWorkspaceAddress(address);
         if (slot < 0) {
             throw RequestException.badRequest("address: " + address + " (expected: a workspace address in "
@@ -202,7 +231,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
         return slot;
     }
 
-    private int freeSlot(AddressPlan plan) {
+    private int freeSlot(DesiredState desired, AddressPlan plan) {
         Set<Integer> used = desired.usedSlots();
         for (int slot = 0; slot < plan.slotCount(); slot++) {
             if (!used.contains(slot)) {
@@ -213,41 +242,52 @@ public final class WorkspaceNetworks implements AutoCloseable {
                 + " workspaces of /" + plan.slotPrefixLength() + " (expected: a delete first, or a larger addressRange)");
     }
 
-    public synchronized void delete(WorkspaceId id) {
-        WorkspaceRecord ws = desired.get(id).orElseThrow(() -> RequestException.notFound("workspace " + id + " does not exist"));
-        routes.withdraw(id.value());
-        plumbing.teardown(ws);
-        save(desired.without(id)); // last: until the kernel is clean the address stays reserved
-        log.info("deleted {}", id);
-    }
-
-    public synchronized boolean contains(WorkspaceId id) {
-        return desired.get(id).isPresent();
-    }
-
-    public synchronized WorkspaceStatus get(WorkspaceId id) {
-        WorkspaceRecord ws = desired.get(id).orElseThrow(() -> RequestException.notFound("workspace " + id + " does not exist"));
-        return status(ws, currentSets());
-    }
-
-    public synchronized List<WorkspaceStatus> list() {
-        Map<String, List<String>> sets = currentSets();
-        return desired.workspaces().stream().map(ws -> status(ws, sets)).toList();
-    }
-
     /**
-     * One reconcile pass. Looking at every workspace costs processes per workspace, so that part
-     * runs without the lock and creates and deletes go on meanwhile; only repairs take the lock.
+     * Records the intent, then withdraws the route, removes the kernel side and the record. Interrupted
+     * (a crash, a failing command), the intent stays and the next pass or start finishes the delete.
      */
+    public void delete(WorkspaceId id) {
+        requireNonNull(id, "id");
+        state.forWorkspace(id, () -> {
+            if (state.desired().get(id).isEmpty()) {
+                throw RequestException.notFound("workspace " + id + " does not exist");
+            }
+            if (!state.desired().isDeleting(id)) {
+                state.update(current -> current.markDeleting(id));
+            }
+            reconciler.finishDelete(id);
+            log.info("deleted {}", id);
+            return null;
+        });
+    }
+
+    public boolean contains(WorkspaceId id) {
+        return state.desired().get(id).isPresent();
+    }
+
+    /** From memory: the record and what the kernel had when the agent last built or looked at it. */
+    public WorkspaceStatus get(WorkspaceId id) {
+        WorkspaceRecord ws = state.desired().get(id)
+                .orElseThrow(() -> RequestException.notFound("workspace " + id + " does not exist"));
+        return statusOf(ws);
+    }
+
+    /** From memory, like {@link #get}; costs the same at 1000 workspaces as a copy of 1000 records. */
+    public List<WorkspaceStatus> list() {
+        return state.desired().workspaces().stream().map(this::statusOf).toList();
+    }
+
+    /** Reads the kernel now, without any lock: for operators and tests that must see the kernel itself. */
+    public WorkspaceStatus inspect(WorkspaceId id) {
+        WorkspaceRecord ws = state.desired().get(id)
+                .orElseThrow(() -> RequestException.notFound("workspace " + id + " does not exist"));
+        Map<String, List<String>> sets = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
+        return status(ws, plumbing.observe(ws, sets));
+    }
+
+    /** One reconcile pass: see {@link Reconciler} for what it takes locks for (little). */
     public Reconciler.Report reconcile() {
-        DesiredState looked;
-        synchronized (this) {
-            looked = desired;
-        }
-        Set<WorkspaceRecord> suspects = reconciler.outOfSync(looked);
-        synchronized (this) {
-            return recordPass(reconciler.reconcile(desired, suspects));
-        }
+        return recordPass(reconciler.pass());
     }
 
     private Reconciler.Report recordPass(Reconciler.Report report) {
@@ -255,29 +295,32 @@ public final class WorkspaceNetworks implements AutoCloseable {
         return report;
     }
 
-    public synchronized AgentStatus status() {
+    /** From memory: what the agent chose at start, how full the range is, the last pass. */
+    public AgentStatus status() {
+        DesiredState desired = state.desired();
         int slots = config.addressPlan().slotCount();
-        return new AgentStatus(config.hostName(), Ruleset.FAMILY + " " + config.tableName(),
-                nft.tableExists(Ruleset.FAMILY, config.tableName()), config.addressPlan().range().toString(),
-                config.addressPlan().slotPrefixLength(), desired.workspaces().size(), slots - desired.workspaces().size(),
-                shaper.mode(), lastReconcile);
+        return new AgentStatus(config.hostName(), Ruleset.FAMILY + " " + config.tableName(), reconciler.tablePresent(),
+                config.addressPlan().range().toString(), config.addressPlan().slotPrefixLength(),
+                desired.live().size(), slots - desired.workspaces().size(), shaper.mode(), lastReconcile);
     }
 
-    public synchronized String rules() {
+    /** The running table, read from the kernel (it carries the counters); takes no lock. */
+    public String rules() {
         return nft.listTable(Ruleset.FAMILY, config.tableName());
     }
 
     /** Removes every workspace network and the table; the desired state ends empty. For tests and uninstall. */
-    public synchronized void removeEverything() {
-        for (WorkspaceRecord ws : desired.workspaces()) {
-            routes.withdraw(ws.id().value());
-            plumbing.teardown(ws);
+    public void removeEverything() {
+        for (WorkspaceRecord ws : state.desired().workspaces()) {
+            delete(ws.id());
         }
-        save(DesiredState.EMPTY);
-        reconciler.reconcile(DesiredState.EMPTY); // orphans with our prefixes
-        if (nft.tableExists(Ruleset.FAMILY, config.tableName())) {
-            nft.deleteTable(Ruleset.FAMILY, config.tableName());
-        }
+        reconciler.pass(); // orphans with our prefixes
+        state.exclusive(() -> {
+            if (nft.tableExists(Ruleset.FAMILY, config.tableName())) {
+                nft.deleteTable(Ruleset.FAMILY, config.tableName());
+            }
+            return null;
+        });
     }
 
     /** Gives up this agent's claim on its prefixes; the workspace networks stay. */
@@ -290,34 +333,18 @@ public final class WorkspaceNetworks implements AutoCloseable {
         return shaper.mode();
     }
 
-    private Map<String, List<String>> currentSets() {
-        return nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
-    }
-
-    private WorkspaceStatus status(WorkspaceRecord ws, Map<String, List<String>> sets) {
-        return status(ws, plumbing.observe(ws, sets));
-    }
-
-    /**
-     * The answer to a create: the kernel state ensure has just made. Reading it back would cost as much
-     * as making it (the table listing grows with the host); get and list read the kernel.
-     */
-    private WorkspaceStatus programmedStatus(WorkspaceRecord ws) {
-        return status(ws, plumbing.programmed(ws));
+    private WorkspaceStatus statusOf(WorkspaceRecord ws) {
+        return status(ws, state.observation(ws.id()).orElseGet(() -> plumbing.notYetBuilt(ws)));
     }
 
     private WorkspaceStatus status(WorkspaceRecord ws, ActualWorkspace actual) {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         return new WorkspaceStatus(ws, names.namespace(ws.id()), slot.workspace().toString(), slot.host().toString(),
-                actual);
+                plumbing.effectiveEgress(ws), state.desired().isDeleting(ws.id()), actual);
     }
 
     private Route route(WorkspaceRecord ws) {
         return Reconciler.routeOf(config, ws);
     }
 
-    private void save(DesiredState next) {
-        store.save(next);
-        desired = next;
-    }
 }

@@ -6,6 +6,7 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.CommandBatch;
+import dev.portcullis.agent.kernel.CommandFailedException;
 import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
@@ -23,6 +24,13 @@ import java.util.Optional;
  * safe to repeat after a failure at any point; {@link #teardown} removes every part that exists.
  */
 final class WorkspacePlumbing {
+
+    /** The agent's table is gone (deleted behind its back): the caller reloads it and tries again. */
+    static final class TableMissingException extends RuntimeException {
+        TableMissingException(String table) {
+            super("table inet " + table + " is missing");
+        }
+    }
 
     private final AgentConfig config;
     private final KernelNames names;
@@ -87,14 +95,19 @@ final class WorkspacePlumbing {
         listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
 
         // The filter before the forwarding: the link never forwards a packet the table does not yet know.
-        nft.apply(ruleset.addScript(ruleset.workspaceElements(List.of(ws))));
+        String elements = ruleset.addScript(ruleset.workspaceElements(List.of(ws)));
+        CommandResult added = nft.tryApply(elements);
+        if (!added.ok()) {
+            if (!nft.tableExists(Ruleset.FAMILY, config.tableName())) {
+                throw new TableMissingException(config.tableName());
+            }
+            throw new CommandFailedException(List.of("nft", "-f", "-"), added);
+        }
         listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
 
         // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
         // The host's own sysctls are files the agent writes directly, no process needed.
-        ip.hostSysctl("net.ipv4.conf." + host + ".forwarding", "1");
-        ip.hostSysctl("net.ipv4.conf." + host + ".rp_filter", "1");
-        ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "1");
+        hostSysctls(host).forEach(ip::hostSysctl);
         ip.namespaceSysctls(ns, Map.of("net.ipv6.conf.all.disable_ipv6", "1", "net.ipv4.conf.all.rp_filter", "1"));
         listener.after(CreateStep.SYSCTLS_SET, ws.id());
 
@@ -163,7 +176,25 @@ final class WorkspacePlumbing {
     /** What {@link #ensure} has just made, each part confirmed by its command's exit code, so not read back. */
     ActualWorkspace programmed(WorkspaceRecord ws) {
         String egress = shaper.expected(effectiveEgress(ws));
-        return new ActualWorkspace(true, true, true, true, true, true, true, egress, egress);
+        return new ActualWorkspace(true, true, true, true, true, true, true, List.of(), egress, egress);
+    }
+
+    /**
+     * The host end's sysctls: forwarding for packets that arrive from this link only (see
+     * globalForwarding), strict reverse-path filtering, no IPv6.
+     */
+    private static Map<String, String> hostSysctls(String link) {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("net.ipv4.conf." + link + ".forwarding", "1");
+        values.put("net.ipv4.conf." + link + ".rp_filter", "1");
+        values.put("net.ipv6.conf." + link + ".disable_ipv6", "1");
+        return values;
+    }
+
+    /** What a workspace recorded but not yet built or looked at has: nothing yet. */
+    ActualWorkspace notYetBuilt(WorkspaceRecord ws) {
+        return new ActualWorkspace(false, false, false, false, false, false, false, List.of(), "",
+                shaper.expected(effectiveEgress(ws)));
     }
 
     ActualWorkspace observe(WorkspaceRecord ws, Map<String, List<String>> nftSets) {
@@ -180,8 +211,15 @@ final class WorkspacePlumbing {
         boolean elements = ruleset.workspaceElements(List.of(ws)).entrySet().stream()
                 .allMatch(e -> nftSets.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue()));
         String egress = workspaceLink ? shaper.current(ns, WORKSPACE_DEVICE).orElse("") : "";
+        List<String> sysctlsWrong = new ArrayList<>();
+        if (hostLink) {
+            // Files of the host namespace: read without a process.
+            hostSysctls(ws.hostInterface()).forEach((key, expected) -> ip.readHostSysctl(key)
+                    .filter(actual -> !actual.equals(expected))
+                    .ifPresent(actual -> sysctlsWrong.add(key + "=" + actual + " (expected: " + expected + ")")));
+        }
         return new ActualWorkspace(namespace, hostLink, workspaceLink, hostAddress, workspaceAddress, route, elements,
-                egress, shaper.expected(effectiveEgress(ws)));
+                sysctlsWrong, egress, shaper.expected(effectiveEgress(ws)));
     }
 
     int effectiveEgress(WorkspaceRecord ws) {

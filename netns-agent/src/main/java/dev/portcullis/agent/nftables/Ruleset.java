@@ -48,6 +48,7 @@ public final class Ruleset {
         elements.put("gateway_addrs", config.gatewayAddresses().stream().map(Object::toString).toList());
         elements.put("blocked_dests", config.blockedDestinations().stream().map(Object::toString).toList());
         elements.put("host_services", config.hostServices().stream().map(Ruleset::plain).toList());
+        elements.put("dns_resolvers", config.dnsResolvers().stream().map(Object::toString).toList());
         workspaceElements(workspaces).forEach(elements::put);
         script.append(render(add, elements));
         return script.toString();

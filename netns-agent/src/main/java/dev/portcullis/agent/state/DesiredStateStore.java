@@ -2,6 +2,7 @@ package dev.portcullis.agent.state;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,7 +48,10 @@ public final class DesiredStateStore {
 
     record FileFormat(int version, String addressRange, int slotPrefixLength, List<Entry> workspaces) {}
 
-    record Entry(String id, String owner, String org, int slot, String hostInterface, int egressMbit, String createdAt) {}
+    /** {@code deleting} is true once a delete has begun; absent (null) otherwise, so files stay as they were. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Entry(String id, String owner, String org, int slot, String hostInterface, int egressMbit, String createdAt,
+            Boolean deleting) {}
 
     public DesiredState load() {
         if (!Files.exists(file)) {
@@ -75,7 +79,9 @@ public final class DesiredStateStore {
             return DesiredState.of(format.workspaces().stream()
                     .map(e -> new WorkspaceRecord(WorkspaceId.of(e.id()), e.owner(), e.org(), e.slot(),
                             e.hostInterface(), e.egressMbit(), Instant.parse(e.createdAt())))
-                    .toList());
+                    .toList(),
+                    format.workspaces().stream().filter(e -> Boolean.TRUE.equals(e.deleting()))
+                            .map(e -> WorkspaceId.of(e.id())).collect(java.util.stream.Collectors.toSet()));
         } catch (IOException | RuntimeException e) {
             // Refuse to start on a damaged state file: guessing could give two workspaces one address.
             throw new IllegalStateException(file + ": cannot read the desired state: " + e.getMessage(), e);
@@ -85,7 +91,7 @@ public final class DesiredStateStore {
     public void save(DesiredState state) {
         List<Entry> entries = state.workspaces().stream()
                 .map(r -> new Entry(r.id().value(), r.owner(), r.org(), r.slot(), r.hostInterface(), r.egressMbit(),
-                        r.createdAt().toString()))
+                        r.createdAt().toString(), state.isDeleting(r.id()) ? Boolean.TRUE : null))
                 .toList();
         try {
             AtomicFiles.write(file, JSON.writeValueAsBytes(new FileFormat(FORMAT_VERSION, plan.range().toString(),

@@ -151,6 +151,25 @@ class LocalApiTest {
     }
 
     @Test
+    void refusesAMissingIdWith400() throws Exception {
+        Reply reply = client.send("POST", "/v1/workspaces", "{\"owner\":\"alice\",\"org\":\"acme\"}");
+
+        assertThat(reply.status()).isEqualTo(400);
+        assertThat(reply.body()).contains("id: null (expected: 1-57 characters");
+    }
+
+    @Test
+    void refusesAFractionalEgressInsteadOfTruncatingIt() throws Exception {
+        Reply reply = client.send("POST", "/v1/workspaces",
+                "{\"id\":\"ws1\",\"owner\":\"alice\",\"org\":\"acme\",\"egressMbit\":1.5}");
+
+        assertThat(reply.status()).isEqualTo(400);
+        assertThat(reply.body()).contains("egressMbit: ").contains("1.5").contains("expected: a whole number of Mbit/s");
+        assertThat(client.send("GET", "/v1/workspaces", null).body()).isEqualTo("[ ]");
+        assertThat(host.namespaces()).isEmpty();
+    }
+
+    @Test
     void answersUnknownPathsAndMethodsClearly() throws Exception {
         assertThat(client.send("GET", "/v2/things", null).status()).isEqualTo(404);
         assertThat(client.send("PUT", "/v1/workspaces", "{}").status()).isEqualTo(405);

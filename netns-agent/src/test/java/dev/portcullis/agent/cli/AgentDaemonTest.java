@@ -23,11 +23,8 @@ class AgentDaemonTest {
 
                 new ProcessCommandRunner().check("ip", "link", "delete", "dev", link);
 
-                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (!daemon.agent().get(WorkspaceId.of("ws1")).actual().inSync() && System.nanoTime() < deadline) {
-                    Thread.sleep(100);
-                }
-                assertThat(daemon.agent().get(WorkspaceId.of("ws1")).actual().problems()).isEmpty();
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(daemon.agent().inspect(WorkspaceId.of("ws1")).actual().problems()).isEmpty());
                 assertThat(daemon.agent().status().lastReconcile()).isNotEqualTo("never");
             } finally {
                 daemon.agent().removeEverything();

@@ -44,6 +44,7 @@ import org.junit.jupiter.api.Timeout;
 class IsolationMatrixTest {
 
     private static final int SERVICE = 7100;
+    private static final int DNS = 53;
     private static final int HOST_SERVICE = 7101;
     private static final int HOST_PRIVATE = 7102;
     private static final int REFUSED_MS = 1200;
@@ -74,6 +75,7 @@ class IsolationMatrixTest {
                 .gatewayAddresses(List.of(Ipv4Cidr.parse("10.213.33.1/32")))
                 .blockedDestinations(List.of(Ipv4Cidr.parse("169.254.0.0/16"), Ipv4Cidr.parse("10.213.35.0/24")))
                 .hostServices(List.of(new HostService("tcp", HOST_SERVICE)))
+                .dnsResolvers(List.of(Ipv4Cidr.parse("10.213.35.1/32"))) // a resolver inside a blocked range
                 .allowHostToWorkspaces(false)
                 .build(), commands, new InMemoryRouteSink(), StepListener.NONE, Clock.systemUTC());
         agent.start();
@@ -93,7 +95,7 @@ class IsolationMatrixTest {
         // Six JVMs start at once; each is ready when its listeners are bound.
         List<CompletableFuture<ProbeProcess>> starting = List.of(
                 start(a.namespace()), start(b.namespace()), start(gateway.namespace()),
-                start(outsider.namespace()), start(privateNet.namespace()), start(internet.namespace()),
+                start(outsider.namespace()), start(privateNet.namespace(), SERVICE, DNS), start(internet.namespace()),
                 start(limited.namespace()));
         List<ProbeProcess> probes = starting.stream().map(CompletableFuture::join).toList();
         probeA = probes.get(0);
@@ -113,7 +115,11 @@ class IsolationMatrixTest {
     }
 
     private CompletableFuture<ProbeProcess> start(String namespace) {
-        ProbeProcess probe = new ProbeProcess(namespace, SERVICE);
+        return start(namespace, SERVICE);
+    }
+
+    private CompletableFuture<ProbeProcess> start(String namespace, int... ports) {
+        ProbeProcess probe = new ProbeProcess(namespace, ports);
         closeLater.add(probe);
         return CompletableFuture.supplyAsync(probe::awaitReady);
     }
@@ -201,6 +207,13 @@ class IsolationMatrixTest {
         assumeHostForwards();
         assertThat(probeGateway.connect(privateNet.address(), SERVICE, 3000)).startsWith("OK ");
         assertThat(probeA.connect(privateNet.address(), SERVICE, REFUSED_MS)).startsWith("FAIL");
+    }
+
+    @Test
+    void workspaceReachesTheHostsDnsResolverInABlockedRangeOnPort53Only() {
+        assumeHostForwards();
+        assertThat(probeA.connect(privateNet.address(), DNS, 3000)).as("DNS to the configured resolver").startsWith("OK ");
+        assertThat(probeA.connect(privateNet.address(), SERVICE, REFUSED_MS)).as("anything else there").startsWith("FAIL");
     }
 
     @Test

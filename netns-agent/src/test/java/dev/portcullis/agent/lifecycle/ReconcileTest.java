@@ -47,6 +47,10 @@ class ReconcileTest {
         SimulatedCrash(CreateStep step) {
             super("crash after " + step);
         }
+
+        SimulatedCrash(List<String> argv) {
+            super("crash at " + argv);
+        }
     }
 
     @BeforeEach
@@ -99,6 +103,50 @@ class ReconcileTest {
         }
     }
 
+    /** Runs commands, except that once armed, the next command of one tool throws: kill -9 in the middle of a delete. */
+    private static final class CrashingCommands implements CommandRunner {
+        private final CommandRunner commands;
+        private volatile String crashAt;
+
+        CrashingCommands(CommandRunner commands) {
+            this.commands = commands;
+        }
+
+        @Override
+        public CommandResult run(List<String> argv, String stdin) {
+            if (argv.get(0).equals(crashAt)) {
+                crashAt = null;
+                throw new SimulatedCrash(argv);
+            }
+            return commands.run(argv, stdin);
+        }
+    }
+
+    @ParameterizedTest(name = "crash at the first {0} command")
+    @ValueSource(strings = {"nft", "ip"})
+    void aDeleteInterruptedByACrashIsFinishedOnRestartNotUndone(String tool) {
+        CrashingCommands crashing = new CrashingCommands(commands);
+        WorkspaceNetworks first = new WorkspaceNetworks(host.config().build(), crashing, routes, StepListener.NONE,
+                Clock.systemUTC());
+        agent = first;
+        first.start();
+        String address = first.create(shaped("ws1")).address();
+        first.create(shaped("ws2"));
+        crashing.crashAt = tool;
+        assertThatThrownBy(() -> first.delete(WS1)).isInstanceOf(SimulatedCrash.class);
+        first.close();
+
+        agent = start(StepListener.NONE);
+
+        assertThat(agent.list()).extracting(ws -> ws.desired().id().value()).containsExactly("ws2");
+        assertThat(host.namespaces()).containsExactly(host.namespacePrefix() + "ws2");
+        assertThat(host.links()).hasSize(1);
+        assertThat(routes.published()).as("the deleted workspace's route is not published again").containsOnlyKeys("ws2");
+        assertThat(commands.check("nft", "list", "set", "inet", host.tableName(), "ws_addrs").stdout()).doesNotContain(address + ",")
+                .doesNotContain(address + " ");
+        assertThat(agent.create(shaped("ws3")).address()).as("the address is free again").isEqualTo(address);
+    }
+
     @Test
     void createsAndDeletesGoOnWhileAReconcileLooksAtTheWorkspaces() throws Exception {
         GatedCommands gate = new GatedCommands(commands);
@@ -120,7 +168,7 @@ class ReconcileTest {
         reconciling.join(TimeUnit.SECONDS.toMillis(60));
 
         assertThat(report.get().actions()).as("a workspace made or removed during the look is not repaired").isEmpty();
-        assertThat(agent.list()).singleElement().satisfies(ws -> assertThat(ws.actual().problems()).isEmpty());
+        assertThat(agent.list()).singleElement().satisfies(ws -> assertThat(agent.inspect(ws.desired().id()).actual().problems()).isEmpty());
         assertThat(host.links()).hasSize(1);
     }
 
@@ -133,7 +181,7 @@ class ReconcileTest {
         Reconciler.Report report = agent.reconcile();
 
         assertThat(report.actions()).anySatisfy(a -> assertThat(a).contains("repaired ws1").contains("host link missing"));
-        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
     }
 
     @Test
@@ -144,7 +192,7 @@ class ReconcileTest {
 
         agent.reconcile();
 
-        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
         assertThat(host.links()).hasSize(1);
     }
 
@@ -153,11 +201,11 @@ class ReconcileTest {
         agent = start(StepListener.NONE);
         String address = agent.create(shaped("ws1")).address();
         commands.check("nft", "delete", "element", "inet", host.tableName(), "ws_addrs", "{ " + address + " }");
-        assertThat(agent.get(WS1).actual().problems()).containsExactly("nftables elements missing");
+        assertThat(agent.inspect(WS1).actual().problems()).containsExactly("nftables elements missing");
 
         agent.reconcile();
 
-        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
     }
 
     @Test
@@ -192,7 +240,7 @@ class ReconcileTest {
         assertThat(host.links()).doesNotContain(orphanLink);
         assertThat(commands.check("nft", "list", "set", "inet", host.tableName(), "ws_ifaces").stdout())
                 .doesNotContain(orphanLink);
-        assertThat(agent.get(WS1).actual().inSync()).isTrue();
+        assertThat(agent.inspect(WS1).actual().inSync()).isTrue();
     }
 
     @Test
@@ -204,7 +252,35 @@ class ReconcileTest {
         agent.reconcile();
 
         assertThat(host.tableExists()).isTrue();
-        assertThat(agent.get(WS1).actual().inSync()).isTrue();
+        assertThat(agent.inspect(WS1).actual().inSync()).isTrue();
+    }
+
+    @Test
+    void repairsTheHostEndsSysctls() {
+        agent = start(StepListener.NONE);
+        String link = agent.create(shaped("ws1")).desired().hostInterface();
+        commands.check("sh", "-c", "echo 0 > /proc/sys/net/ipv4/conf/" + link + "/forwarding");
+
+        Reconciler.Report report = agent.reconcile();
+
+        assertThat(report.actions()).singleElement().asString()
+                .contains("repaired ws1: host end sysctls wrong: net.ipv4.conf." + link + ".forwarding=0 (expected: 1)");
+        assertThat(commands.check("cat", "/proc/sys/net/ipv4/conf/" + link + "/forwarding").stdout().strip()).isEqualTo("1");
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
+    }
+
+    @Test
+    void aCreateAfterTheTableWasDeletedReloadsItAtOnce() {
+        agent = start(StepListener.NONE);
+        agent.create(shaped("ws1"));
+        commands.check("nft", "delete", "table", "inet", host.tableName());
+
+        agent.create(shaped("ws2")); // not a failure until the next periodic pass
+
+        assertThat(host.tableExists()).isTrue();
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WorkspaceId.of("ws2")).actual().problems()).isEmpty();
+        assertThat(agent.reconcile().actions()).isEmpty();
     }
 
     @Test
@@ -227,7 +303,7 @@ class ReconcileTest {
         assertThat(report.actions()).contains("table inet " + host.tableName() + " had been changed: reloaded");
         assertThat(commands.check("nft", "list", "chain", "inet", host.tableName(), "workspace_in").stdout())
                 .contains("not from a gateway");
-        assertThat(agent.get(WS1).actual().inSync()).isTrue();
+        assertThat(agent.inspect(WS1).actual().inSync()).isTrue();
         assertThat(agent.reconcile().actions()).isEmpty();
     }
 
@@ -243,7 +319,7 @@ class ReconcileTest {
 
         agent = start(StepListener.NONE);
 
-        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
         assertThat(routes.published()).containsKey("ws1");
         agent.delete(WS1);
         assertThat(host.namespaces()).isEmpty();
@@ -259,7 +335,7 @@ class ReconcileTest {
         WorkspaceStatus again = agent.create(shaped("ws1"));
 
         assertThat(again.desired()).isEqualTo(first.desired());
-        assertThat(agent.get(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
     }
 
     @Test
@@ -275,13 +351,13 @@ class ReconcileTest {
             commands.check("tc", "-n", ns, "class", "add", "dev", "eth0", "parent", "1:", "classid", "1:10", "htb",
                     "rate", "10gbit");
         }
-        assertThat(agent.get(WS1).actual().egress()).isEqualTo("htb 10Gbit");
+        assertThat(agent.inspect(WS1).actual().egress()).isEqualTo("htb 10Gbit");
 
         Reconciler.Report report = agent.reconcile();
 
         assertThat(report.actions()).singleElement().asString().startsWith("repaired ws1: egress is 'htb 10Gbit'");
-        assertThat(agent.get(WS1).actual().problems()).isEmpty();
-        assertThat(agent.get(WS1).actual().egress()).isEqualTo(egressMbit > 0 ? "htb 50Mbit" : "");
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WS1).actual().egress()).isEqualTo(egressMbit > 0 ? "htb 50Mbit" : "");
         assertThat(agent.reconcile().actions()).isEmpty();
     }
 

@@ -56,7 +56,7 @@ class WorkspaceLifecycleTest {
         WorkspaceStatus status = agent.create(spec("ws1"));
 
         assertThat(status.actual().problems()).isEmpty();
-        assertThat(agent.get(WorkspaceId.of("ws1")).actual().problems()).as("read back from the kernel").isEmpty();
+        assertThat(agent.inspect(WorkspaceId.of("ws1")).actual().problems()).as("read back from the kernel").isEmpty();
         assertThat(status.address()).isEqualTo("10.213.16.1");
         assertThat(status.hostAddress()).isEqualTo("10.213.16.0");
         assertThat(host.namespaces()).containsExactly(host.namespacePrefix() + "ws1");
@@ -153,6 +153,21 @@ class WorkspaceLifecycleTest {
     }
 
     @Test
+    void showsTheEffectiveEgressInGetAndInTheConflict() {
+        agent.close();
+        agent = start(host.config().defaultEgressMbit(100).build());
+        agent.create(spec("ws1")); // asks for no limit: the agent's default applies
+
+        WorkspaceStatus got = agent.get(WorkspaceId.of("ws1"));
+
+        assertThat(got.egressMbit()).isEqualTo(100);
+        assertThat(dev.portcullis.agent.api.ApiJson.Workspace.of(got).egressMbit()).as("what `agent get` shows").isEqualTo(100);
+        assertThat(dev.portcullis.agent.api.ApiJson.Workspace.of(got).requestedEgressMbit()).isZero();
+        assertThatThrownBy(() -> agent.create(new WorkspaceSpec(WorkspaceId.of("ws1"), "mallory", "acme", Optional.empty(), 0)))
+                .hasMessageContaining("egressMbit=100 (the agent's default)");
+    }
+
+    @Test
     void refusesAnAddressOutsideTheRange() {
         assertThatThrownBy(() -> agent.create(new WorkspaceSpec(WorkspaceId.of("ws1"), "alice", "acme",
                 Optional.of(Ipv4Address.parse("10.213.99.1")), 0)))
@@ -205,7 +220,7 @@ class WorkspaceLifecycleTest {
     void shapesEgressWithTheProbedQdisc() {
         agent.create(new WorkspaceSpec(WorkspaceId.of("ws1"), "alice", "acme", Optional.empty(), 50));
 
-        WorkspaceStatus status = agent.get(WorkspaceId.of("ws1")); // what tc shows
+        WorkspaceStatus status = agent.inspect(WorkspaceId.of("ws1")); // what tc shows
 
         assertThat(agent.shapingMode()).isNotNull();
         assertThat(status.actual().egress()).isEqualTo(status.actual().expectedEgress());
