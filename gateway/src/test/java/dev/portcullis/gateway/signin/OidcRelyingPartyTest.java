@@ -82,6 +82,24 @@ class OidcRelyingPartyTest {
     }
 
     @Test
+    void privateKeyJwtAuthenticatesTheClientAtTheTokenEndpoint() throws Exception {
+        party = new OidcRelyingParty(SignInSettings.of(provider.issuerUrl("corp").uri(), "portcullis",
+                new SignInSettings.ClientAuth.PrivateKeyJwt(new com.nimbusds.jose.jwk.gen.ECKeyGenerator(
+                        com.nimbusds.jose.jwk.Curve.P_256).keyID("client-1").generate())), executor, Clock.systemUTC());
+        String verifier = new CodeVerifier().getValue();
+
+        OidcRelyingParty.Tokens tokens = party.exchangeCode(code("n-2", verifier), REDIRECT, verifier, "n-2").get();
+
+        assertThat(tokens.idTokenClaims().getSubject()).isEqualTo("alice");
+        // The provider saw a client assertion, not a secret.
+        var tokenRequest = java.util.stream.Stream.generate(() -> provider.takeRequest(1, java.util.concurrent.TimeUnit.SECONDS))
+                .takeWhile(java.util.Objects::nonNull).filter(request -> request.getPath() != null
+                        && request.getPath().endsWith("/token")).findFirst().orElseThrow();
+        assertThat(tokenRequest.getBody().readUtf8()).contains("client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3A"
+                + "client-assertion-type%3Ajwt-bearer").contains("client_assertion=");
+    }
+
+    @Test
     void aPkceMismatchIsRefusedByTheProvider() throws Exception {
         String code = code("n-1", new CodeVerifier().getValue());
 
