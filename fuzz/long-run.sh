@@ -29,19 +29,18 @@ TARGETS=(
 )
 
 wanted() {
-  [ $# -eq 0 ] && return 0
   local class="$1"; shift
+  [ $# -eq 0 ] && return 0
   for word in "$@"; do [[ "$class" == *"$word"* ]] && return 0; done
   return 1
 }
 
 mkdir -p "$OUT"
 echo "fuzz: compiling the tests" >&2
-"$MVN" -B -q -f "$ROOT/pom.xml" -pl gateway -am test-compile >&2
-for module in policy gateway; do
-  "$MVN" -B -q -f "$ROOT/pom.xml" -pl "$module" -am dependency:build-classpath -Dmdep.includeScope=test \
-      -Dmdep.outputFile="$OUT/$module.classpath" >&2
-done
+# One reactor run, so each module's classpath names its siblings' target/classes; offline when it can.
+build=(-B -q -f "$ROOT/pom.xml" -pl gateway -am test-compile dependency:build-classpath
+       -Dmdep.includeScope=test -Dmdep.outputFile=target/fuzz-test.classpath)
+"$MVN" -o "${build[@]}" >&2 || "$MVN" "${build[@]}" >&2
 
 found=0
 for target in "${TARGETS[@]}"; do
@@ -51,7 +50,7 @@ for target in "${TARGETS[@]}"; do
   work="$OUT/$name"
   mkdir -p "$work/corpus"
   seeds="$ROOT/$module/src/test/resources/$(dirname "${class//.//}")/${name}Inputs/$method"
-  classpath="$ROOT/$module/target/test-classes:$ROOT/$module/target/classes:$(cat "$OUT/$module.classpath")"
+  classpath="$ROOT/$module/target/test-classes:$ROOT/$module/target/classes:$(cat "$ROOT/$module/target/fuzz-test.classpath")"
   echo "fuzz: $name for ${SECONDS_PER_TARGET}s (log: $work/jazzer.log)" >&2
   status=0
   (cd "$work" && "$JAVA" -XX:+EnableDynamicAgentLoading --enable-native-access=ALL-UNNAMED -cp "$classpath" \
