@@ -5,11 +5,11 @@ package dev.portcullis.gateway.pages;
  * a token (a user name, a host, a reason, a detail) goes through {@link #text}; nothing is placed in
  * a script, a style or an unquoted attribute.
  */
-final class Html {
+public final class Html {
     private Html() {}
 
     /** {@code value} safe as element content or inside a double-quoted attribute. */
-    static String text(String value) {
+    public static String text(String value) {
         StringBuilder out = new StringBuilder(value.length() + 16);
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);

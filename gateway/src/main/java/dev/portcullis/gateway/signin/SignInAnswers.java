@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.signin;
 
+import dev.portcullis.gateway.pages.Html;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -29,10 +30,10 @@ final class SignInAnswers {
     /** A page for a person: {@code code} is the reason code, {@code detail} says it in words. */
     static FullHttpResponse page(HttpResponseStatus status, String code, String title, String detail, List<String> cookies) {
         String body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" + escape(title)
+                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" + Html.text(title)
                 + "</title></head><body style=\"font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;"
-                + "padding:0 1rem;line-height:1.5\"><h1>" + escape(title) + "</h1><p>" + escape(detail)
-                + "</p><p><small>reason: <code>" + escape(code) + "</code></small></p></body></html>\n";
+                + "padding:0 1rem;line-height:1.5\"><h1>" + Html.text(title) + "</h1><p>" + Html.text(detail)
+                + "</p><p><small>reason: <code>" + Html.text(code) + "</code></small></p></body></html>\n";
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
         response.headers()
@@ -57,21 +58,5 @@ final class SignInAnswers {
 
     static String expiredCookie(String name) {
         return name + "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax";
-    }
-
-    private static String escape(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '&' -> out.append("&amp;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                default -> out.append(c);
-            }
-        }
-        return out.toString();
     }
 }
