@@ -10,6 +10,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -36,13 +42,40 @@ final class YamlConfigReader {
     }
 
     static String readText(Path file) throws ConfigException {
+        byte[] bytes;
         try {
-            return Files.readString(file);
+            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file");
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }
+        return utf8(file, bytes);
+    }
+
+    /**
+     * The file's text; bytes that are not UTF-8 are an error at their line, like every other mistake
+     * in the file (Files.readString would say only "Input length = 3").
+     */
+    private static String utf8(Path file, byte[] bytes) throws ConfigException {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            int line = 1;
+            for (int i = 0; i < in.position(); i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            throw new ConfigException(file + ":" + line + ": not UTF-8 text (byte " + (in.position() + 1)
+                    + " of the file; expected: a UTF-8 YAML file)");
+        }
+        decoder.flush(out);
+        return out.flip().toString();
     }
 
     /** Binds {@code content} as if it were {@code file}'s (errors name {@code file}). */
