@@ -7,6 +7,7 @@ import dev.portcullis.gateway.access.AccessControl;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.server.GatewayServer;
 import dev.portcullis.gateway.tls.DemoCertificateAuthority;
 import dev.portcullis.gateway.tls.PemFiles;
@@ -91,6 +92,8 @@ class RealAppsThroughGatewayTest {
                 .baseDomain(BASE_DOMAIN)
                 .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
                 .identity(IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build())
+                // Routes are used only inside the workspace network's range (docs/configuration.md).
+                .workspaceAddressRanges(List.of(AddressRange.parse(CompatWorkspace.RANGE.toString())))
                 .routeFile(workspace.routeFile())
                 .build());
     }
