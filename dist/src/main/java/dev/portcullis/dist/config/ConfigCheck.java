@@ -134,7 +134,9 @@ public final class ConfigCheck {
                 continue;
             }
             problems.add(problem);
-            if (problem.line() <= 0 || !lines.takeOut(problem.line())) {
+            // A required key that is missing has no line of its own to take out (the loader names line 1,
+            // where the map it belongs in starts), and what the loader checks next depends on it.
+            if (problem.message().startsWith("missing") || problem.line() <= 0 || !lines.takeOut(problem.line())) {
                 break;
             }
             if (!problem.key().isEmpty()) {

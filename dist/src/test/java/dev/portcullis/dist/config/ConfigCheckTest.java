@@ -110,10 +110,11 @@ class ConfigCheckTest {
                 """);
 
         assertThat(problems(file)).containsExactly(
-                file + ":3: eventLoopThreds: unknown key (expected one of: [access, adminListen, baseDomains, eventLoopThreads,"
-                        + " fairness, hostRoutes, identity, insecureOpenAccess, limits, listen, redirectListen, routeFiles,"
-                        + " routes, store, timeouts, tls, transport, workspaceAddressRanges])",
-                file + ": tls: missing (this key is required)");
+                file + ":3: eventLoopThreds: unknown key (expected one of: [access, adminListen, adminReadTokenFile,"
+                        + " baseDomains, eventLoopThreads, fairness, forwarding, hostRoutes, identity, insecureOpenAccess,"
+                        + " limits, listen, redirectListen, routeFiles, routes, signin, store, timeouts, tls, transport,"
+                        + " workspaceAddressRanges])",
+                file + ":1: tls: missing (this key is required)");
     }
 
     @Test

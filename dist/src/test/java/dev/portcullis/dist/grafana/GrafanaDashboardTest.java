@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GrafanaDashboardTest {
     private static final Path DASHBOARD = Path.of("src/grafana/portcullis-gateway.json");
-    private static final Pattern METRIC = Pattern.compile("portcullis_[a-z_]+");
+    private static final Pattern METRIC = Pattern.compile("portcullis_[a-z0-9_]+");
 
     @TempDir
     Path folder;
