@@ -462,17 +462,18 @@ public final class GatewayServer implements AutoCloseable {
      * gateway); otherwise in the sign-in's state file, or in memory.
      */
     private Sessions openSessions() {
+        Clock clock = config.signIn().map(SignInSettings::clock).orElse(Clock.systemUTC());
         if (store != null) {
-            return new Sessions(store.controlPlane().keyValues(), false, Clock.systemUTC());
+            return new Sessions(store.controlPlane().keyValues(), false, clock);
         }
         Optional<java.nio.file.Path> file = config.signIn().flatMap(SignInSettings::stateFile)
                 .or(() -> config.access().stateDirectory().map(dir -> dir.resolve("signin-store.json")));
         if (file.isPresent()) {
             log.info("Sessions and one-time links in {}", file.get());
-            return new Sessions(EmbeddedStore.open(file.get()), true, Clock.systemUTC());
+            return new Sessions(EmbeddedStore.open(file.get()), true, clock);
         }
         log.info("Sessions and one-time links in memory only (lost at restart; configure a store or signin.stateFile)");
-        return new Sessions(EmbeddedStore.inMemory(), true, Clock.systemUTC());
+        return new Sessions(EmbeddedStore.inMemory(), true, clock);
     }
 
     /** The claim names of the identity issuer that is also the sign-in's provider, or the defaults. */
