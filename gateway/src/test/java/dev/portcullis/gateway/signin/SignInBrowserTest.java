@@ -117,6 +117,49 @@ class SignInBrowserTest {
         assertThat(script("return document.cookie")).asString().doesNotContain(SignIn.SESSION_COOKIE);
     }
 
+    /** The provider's authorization requests since the last call (mock-oauth2-server records every request). */
+    private List<String> authorizationRequestsSinceLastLook() {
+        List<String> seen = new java.util.ArrayList<>();
+        while (true) {
+            okhttp3.mockwebserver.RecordedRequest request;
+            try {
+                request = provider.takeRequest(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (RuntimeException e) {
+                return seen; // "no request found in queue within timeout": all seen
+            }
+            if (request.getRequestUrl() != null && request.getRequestUrl().encodedPath().endsWith("/authorize")) {
+                seen.add(request.getRequestUrl().toString());
+            }
+        }
+    }
+
+    @Test
+    void aSecondPortHostSignsInWithoutTheProviderAndLogoutOnItEndsBoth() {
+        nextLoginIs("alice", 300);
+        URI first = gateway.url("/");
+        driver().get(first.toString());
+        await().atMost(Duration.ofSeconds(30)).until(() -> driver().getCurrentUrl().equals(first.toString()));
+        authorizationRequestsSinceLastLook(); // the first port host's, forgotten
+        int otherPort = gateway.workspacePort() == 1 ? 2 : gateway.workspacePort() - 1; // nothing listens there
+        URI second = gateway.url(otherPort, GatewayFixture.WORKSPACE, "/deep?x=1");
+
+        driver().get(second.toString());
+
+        assertThat(driver().getCurrentUrl()).isEqualTo(second.toString());
+        assertThat(authorizationRequestsSinceLastLook()).as("no provider, no login form for the second host").isEmpty();
+        assertThat(driver().manage().getCookieNamed(SignIn.SESSION_COOKIE)).as("its own host-only cookie").isNotNull();
+        assertThat(driver().getTitle()).as("signed in: the port is just not served").contains("not served yet");
+
+        driver().get(gateway.url(otherPort, GatewayFixture.WORKSPACE, "/.portcullis/logout").toString());
+
+        assertThat(URI.create(driver().getCurrentUrl()).getPath()).isEqualTo("/signed-out");
+        nextLoginIs("alice", 300);
+        driver().get(first + "?after=logout"); // the first host's cookie is still in the browser, its session is not
+        await().atMost(Duration.ofSeconds(30)).until(() -> driver().getCurrentUrl().equals(first + "?after=logout"));
+        assertThat(authorizationRequestsSinceLastLook()).as("the first host's session ended too: through the provider again")
+                .hasSize(1);
+    }
+
     @Test
     void logoutEndsTheSessionForThePagesScripts() {
         nextLoginIs("alice", 300);
