@@ -42,11 +42,18 @@ import org.slf4j.LoggerFactory;
  * short-lived local cache first, so a signed-in browser's requests do not each ask the store; a
  * session that ends anywhere is dropped from every gateway's cache by the store's watch, and the
  * listeners hear of it (open tunnels are closed with it).
+ *
+ * <p>The watch can break (a disconnect, a compaction), and what ended meanwhile is not replayed. So
+ * a broken watch empties the cache at once (every lookup asks the store until it is back), and once
+ * it is back the sessions of open tunnels are read again: those that ended in the gap end here too.
+ * As a last bound, cached sessions are read again after {@link #CACHE_TTL}, and the sessions of open
+ * tunnels every minute (the use pass).
  */
 public final class Sessions implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sessions.class);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final Duration CACHE_TTL = Duration.ofSeconds(30);
+    /** The longest a cached session is served without asking the store again, watch or no watch. */
+    public static final Duration CACHE_TTL = Duration.ofSeconds(10);
     private static final Duration SWEEP_INTERVAL = Duration.ofMinutes(1);
     /** A ticket carries a sign-in from the login host to a port host: a browser needs well under a second. */
     public static final Duration TICKET_LIFETIME = Duration.ofSeconds(60);
@@ -59,6 +66,7 @@ public final class Sessions implements AutoCloseable {
     private final Cache<String, SessionRecord> cache = Caffeine.newBuilder()
             .maximumSize(100_000).expireAfterWrite(CACHE_TTL).build();
     private final List<Consumer<String>> endListeners = new CopyOnWriteArrayList<>();
+    private volatile Supplier<Set<String>> inUse = Set::of;
     private volatile KeyValueStore.Watch watch;
     private volatile boolean closed;
 
@@ -92,17 +100,25 @@ public final class Sessions implements AutoCloseable {
      * long-lived WebSocket (an IDE) does not reach its idle timeout while the tunnel is open.
      */
     public void keepAliveWhileInUse(Supplier<Set<String>> inUse) {
-        requireNonNull(inUse, "inUse");
+        this.inUse = requireNonNull(inUse, "inUse");
         timer.scheduleWithFixedDelay(() -> noteUse(inUse.get()), SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Notes the sessions {@code ids} as used now (in the store, when due); runs on the calling thread. */
+    /**
+     * Notes the sessions {@code ids} as used now (in the store, when due); one that is no longer in the
+     * store ended without this gateway hearing of it, and ends here now. Runs on the calling thread.
+     */
     void noteUse(Set<String> ids) {
         Instant now = clock.instant();
         for (String id : ids) {
             try {
-                records.session(id, now).ifPresent(session -> touchIfDue(session.value(), now));
+                Optional<Versioned<SessionRecord>> session = records.session(id, now);
+                if (session.isPresent()) {
+                    touchIfDue(session.get().value(), now);
+                } else {
+                    ended(id);
+                }
             } catch (RuntimeException e) {
                 log.debug("could not note an open tunnel's session as used", e);
             }
@@ -275,19 +291,32 @@ public final class Sessions implements AutoCloseable {
     }
 
     private void watchEnds() {
+        watchEnds(false);
+    }
+
+    /** @param afterAGap the previous watch broke: ends it may have missed are looked for once this one runs */
+    private void watchEnds(boolean afterAGap) {
         if (closed) {
             return;
         }
         try {
             watch = records.watchSessionEnds(this::ended, lost -> {
                 if (!closed) {
+                    // Ends from now until the next watch runs are not replayed: serve nothing from memory meanwhile.
+                    cache.invalidateAll();
                     log.warn("sign-in: the watch on sessions ended ({}); watching again", lost.toString());
-                    timer.schedule(this::watchEnds, 1, TimeUnit.SECONDS);
+                    timer.schedule(() -> watchEnds(true), 1, TimeUnit.SECONDS);
                 }
             });
         } catch (RuntimeException e) {
+            cache.invalidateAll();
             log.warn("sign-in: cannot watch sessions ({}); trying again", e.toString());
-            timer.schedule(this::watchEnds, 1, TimeUnit.SECONDS);
+            timer.schedule(() -> watchEnds(true), 1, TimeUnit.SECONDS);
+            return;
+        }
+        if (afterAGap) {
+            cache.invalidateAll(); // what was cached during the gap may have ended in it
+            executor.execute(() -> noteUse(inUse.get()));
         }
     }
 
