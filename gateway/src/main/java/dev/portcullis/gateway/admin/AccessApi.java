@@ -50,7 +50,9 @@ import java.util.regex.Pattern;
  *   <li>{@code GET /api/v1/shares/<workspace>}, {@code GET|PUT|DELETE /api/v1/shares/<workspace>/<port>}:
  *       the workspace's owner, or an admin of its org;</li>
  *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal and a URL, for the
- *       owner of the workspace or an admin of its org.</li>
+ *       owner of the workspace or an admin of its org;</li>
+ *   <li>{@code DELETE /api/v1/orgs/<org>/users/<user>/sessions}: an admin of {@code org} ends every
+ *       browser session of a person removed from it (their tunnels close within a second).</li>
  * </ul>
  * Calls run one at a time on their own thread, never on an event loop: a change writes and fsyncs,
  * or waits for the store.
@@ -66,6 +68,13 @@ public final class AccessApi implements AutoCloseable {
     private static final Pattern POLICY = Pattern.compile("/api/v1/policies/([^/]+)");
     private static final Pattern SHARES = Pattern.compile("/api/v1/shares/([^/]+)");
     private static final Pattern SHARE = Pattern.compile("/api/v1/shares/([^/]+)/(\\d{1,5})");
+    private static final Pattern USER_SESSIONS = Pattern.compile("/api/v1/orgs/([^/]+)/users/([^/]+)/sessions");
+
+    /** Ends every browser session of a user of an org; blocks until the store has them ended. */
+    @FunctionalInterface
+    public interface UserSessions {
+        int endAllOf(String org, String user);
+    }
 
     private final IdentityVerifier identity;
     private final AccessRecords records;
@@ -73,6 +82,7 @@ public final class AccessApi implements AutoCloseable {
     private final List<String> baseDomains;
     private final String adminClaim;
     private final Clock clock;
+    private volatile UserSessions userSessions;
     private final ExecutorService calls = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "portcullis-admin-api");
         thread.setDaemon(true);
@@ -87,6 +97,14 @@ public final class AccessApi implements AutoCloseable {
         this.baseDomains = List.copyOf(baseDomains);
         this.adminClaim = requireNonNull(adminClaim, "adminClaim");
         this.clock = requireNonNull(clock, "clock");
+    }
+
+    /**
+     * Where {@code DELETE /api/v1/orgs/<org>/users/<user>/sessions} ends sessions: the gateway's
+     * sessions, once they are open (they start after this API).
+     */
+    public void endSessionsWith(UserSessions sessions) {
+        this.userSessions = requireNonNull(sessions, "sessions");
     }
 
     /**
@@ -139,6 +157,10 @@ public final class AccessApi implements AutoCloseable {
 
     private Answer route(Call call, VerifiedIdentity caller) throws BadCall {
         Matcher matcher;
+        if ((matcher = USER_SESSIONS.matcher(call.path())).matches()) {
+            return endUserSessions(caller, call, matcher.group(1),
+                    io.netty.handler.codec.http.QueryStringDecoder.decodeComponent(matcher.group(2)));
+        }
         if ((matcher = POLICY.matcher(call.path())).matches()) {
             String org = matcher.group(1);
             requireAdminOf(caller, org);
@@ -332,6 +354,22 @@ public final class AccessApi implements AutoCloseable {
         AccessSnapshot snapshot = records.current();
         OrgPolicy policy = route.owner() == null || route.owner().org() == null ? null : snapshot.policyOf(route.owner().org());
         return new PolicyEvaluator(policy != null ? policy : snapshot.fallbackPolicy());
+    }
+
+    private Answer endUserSessions(VerifiedIdentity caller, Call call, String org, String user) throws BadCall {
+        requireAdminOf(caller, org);
+        if (!call.method().equals("DELETE")) {
+            throw new BadCall(405, "method-not-allowed", "Use DELETE on a user's sessions.");
+        }
+        if (user.isBlank()) {
+            throw new BadCall(400, "bad-user", "The user is empty (expected: /api/v1/orgs/<org>/users/<user>/sessions).");
+        }
+        UserSessions sessions = userSessions;
+        if (sessions == null) {
+            return Answer.error(503, "sessions-unavailable", "This gateway's sessions are not open yet; try again.");
+        }
+        int ended = sessions.endAllOf(org, user);
+        return Answer.json(200, JSON.createObjectNode().put("org", org).put("user", user).put("sessionsEnded", ended));
     }
 
     private void requireAdminOf(VerifiedIdentity caller, String org) throws BadCall {

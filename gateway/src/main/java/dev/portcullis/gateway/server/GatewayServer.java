@@ -445,6 +445,8 @@ public final class GatewayServer implements AutoCloseable {
         sessions = openSessions();
         sessions.onSessionEnded(grants::endSession); // a session ended on any gateway: its tunnels here close
         sessions.keepAliveWhileInUse(grants::sessionsInUse); // an open tunnel is use: no idle end under it
+        Sessions open = sessions;
+        accessApi.endSessionsWith((org, user) -> open.endAllOf(org, user).join()); // a person removed from an org
         if (config.signIn().isPresent()) {
             SignInSettings signInSettings = config.signIn().get();
             SignInSecrets secrets = signInSettings.keyFile().isPresent()

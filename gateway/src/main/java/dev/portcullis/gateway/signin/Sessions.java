@@ -196,6 +196,29 @@ public final class Sessions implements AutoCloseable {
         }, executor);
     }
 
+    /**
+     * Ends every session of {@code user} of {@code org} (a person removed from the org): on every
+     * gateway of the store at once, their open tunnels closed with a close frame, as one logout would.
+     *
+     * @return how many sessions ended
+     */
+    public CompletableFuture<Integer> endAllOf(String org, String user) {
+        requireNonNull(org, "org");
+        requireNonNull(user, "user");
+        return CompletableFuture.supplyAsync(() -> {
+            int ended = 0;
+            for (Versioned<SessionRecord> session : records.sessions()) {
+                if (org.equals(session.value().org()) && user.equals(session.value().user())) {
+                    cache.invalidate(session.value().id());
+                    if (records.endSession(session.value().id())) {
+                        ended++;
+                    }
+                }
+            }
+            return ended;
+        }, executor);
+    }
+
     /** The session's record with renewed tokens, written only when nobody changed it since {@code revision}. */
     public CompletableFuture<Boolean> update(SessionRecord session, long revision) {
         return CompletableFuture.supplyAsync(() -> {
