@@ -40,6 +40,21 @@ public final class GatewayMetrics {
             .help("HTTP/2 connections closed by a deadline: no first request head in time (request_head), or"
                     + " no open stream for timeouts.http2Idle (idle)")
             .labelNames("deadline").register(registry);
+    private final Counter workspaceConnectionRefusals = Counter.builder()
+            .name("portcullis_workspace_connection_refusals_total")
+            .help("Requests answered 503 instead of getting a workspace connection, by the limit they met"
+                    + " (per_client_connection, per_principal, per_workspace, descriptors)")
+            .labelNames("limit").register(registry);
+    private final Gauge workspaceConnectionsHeld = Gauge.builder().name("portcullis_workspace_connections_held")
+            .help("Requests holding a workspace connection (their leases under the workspace connection limits)")
+            .register(registry);
+    private final Gauge fileDescriptors = Gauge.builder().name("portcullis_file_descriptors")
+            .help("The gateway's descriptor budget (budget), the part kept for accepting and answering (reserve),"
+                    + " and how many are open (in_use, sampled every second)")
+            .labelNames("state").register(registry);
+    private final Counter acceptErrors = Counter.builder().name("portcullis_accept_errors_total")
+            .help("Failed accepts of client connections (EMFILE 'Too many open files', say); each pauses accepting")
+            .register(registry);
     private final Gauge tunnels = Gauge.builder().name("portcullis_active_tunnels")
             .help("Open WebSocket tunnels, by workspace").labelNames("workspace").register(registry);
     private final Counter bytes = Counter.builder().name("portcullis_bytes_total")
@@ -110,6 +125,30 @@ public final class GatewayMetrics {
     /** A connection closed at accept: over {@code limits.maxConnections} in all, or from one address. */
     public void connectionRejected(boolean perAddress) {
         rejectedConnections.labelValues(perAddress ? "per_address" : "max_connections").inc();
+    }
+
+    /** A request refused a workspace connection by {@code limit} (a {@code WorkspaceConnections.Limit} label). */
+    public void workspaceConnectionRefused(String limit) {
+        workspaceConnectionRefusals.labelValues(limit).inc();
+    }
+
+    public void workspaceConnectionsHeld(int change) {
+        workspaceConnectionsHeld.inc(change);
+    }
+
+    public void fileDescriptors(long budget, long reserve, long inUse) {
+        fileDescriptors.labelValues("budget").set(budget);
+        fileDescriptors.labelValues("reserve").set(reserve);
+        fileDescriptors.labelValues("in_use").set(inUse);
+    }
+
+    public void acceptFailed() {
+        acceptErrors.inc();
+    }
+
+    /** A client connection closed at accept because the descriptor budget was spent. */
+    public void connectionRejectedForDescriptors() {
+        rejectedConnections.labelValues("descriptors").inc();
     }
 
     /** An HTTP/2 connection closed by a deadline: {@code request_head} or {@code idle}. */

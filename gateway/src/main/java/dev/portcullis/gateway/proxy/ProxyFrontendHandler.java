@@ -3,6 +3,7 @@ package dev.portcullis.gateway.proxy;
 import dev.portcullis.gateway.access.AccessControl;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
+import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.Exchange;
 import dev.portcullis.gateway.pages.Pages;
 import io.netty.channel.Channel;
@@ -90,6 +91,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private BandwidthGate toWorkspaceGate;
     private BandwidthGate toClientGate;
     private String gatesWorkspace;
+    // The current request's hold under the workspace connection limits; null between requests.
+    private WorkspaceConnections.Lease workspaceLease;
+    private String user;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -196,6 +200,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             case RequestRouting.Routed route -> {
                 routed = route;
+                user = null;
                 requestInProgress = true;
                 requestFullyReceived = false;
                 requestBodyBytes = 0;
@@ -255,6 +260,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void authenticatedAs(String user) {
+        this.user = user;
         if (user != null) {
             exchange.authenticatedAs(user);
         }
@@ -262,6 +268,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
     private void borrowUpstream(boolean freshOnly) {
+        if (!holdWorkspaceConnection()) {
+            return;
+        }
         UpstreamPool pool = settings.pools().forEventLoop(ctx.channel().eventLoop());
         UpstreamPool.Key key = new UpstreamPool.Key(routed.target().workspaceId(), routed.address(), routed.tls());
         Channel idle = freshOnly ? null : pool.takeIdle(key);
@@ -269,7 +278,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             useUpstream(idle, true);
             return;
         }
+        WorkspaceConnections.Refusal noDescriptor = settings.workspaceConnections().openDescriptor();
+        if (noDescriptor != null) {
+            refuse(noDescriptor);
+            return;
+        }
         ChannelFuture opening = pool.connect(key, routed.target().hostName());
+        settings.workspaceConnections().releaseDescriptorOnClose(opening.channel());
         connecting = opening.channel();
         opening.addListener((ChannelFutureListener) done -> {
             if (done.channel() != connecting) {
@@ -280,10 +295,46 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             if (done.isSuccess()) {
                 useUpstream(done.channel(), false);
             } else {
+                done.channel().close(); // its descriptor goes back to the budget
                 answer(ProxyError.PORT_NOT_SERVED, "Port " + routed.target().port() + " of workspace '"
                         + routed.target().workspaceId() + "' is not served: " + describeConnectFailure(done.cause()) + ".");
             }
         });
+    }
+
+    /**
+     * The request's lease under the workspace connection limits (a retry keeps the one it has);
+     * false when a limit refused it and the request was answered 503.
+     */
+    private boolean holdWorkspaceConnection() {
+        if (workspaceLease != null) {
+            return true;
+        }
+        Channel connection = isHttp2Stream() ? ctx.channel().parent() : ctx.channel();
+        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        switch (settings.workspaceConnections().acquire(connection, user, client.getAddress(),
+                routed.target().workspaceId())) {
+            case WorkspaceConnections.Lease lease -> {
+                workspaceLease = lease;
+                return true;
+            }
+            case WorkspaceConnections.Refusal refusal -> {
+                refuse(refusal);
+                return false;
+            }
+        }
+    }
+
+    private void refuse(WorkspaceConnections.Refusal refusal) {
+        answer(refusal.limit() == WorkspaceConnections.Limit.DESCRIPTORS ? ProxyError.GATEWAY_BUSY
+                : ProxyError.WORKSPACE_CONNECTION_LIMIT, refusal.detail());
+    }
+
+    private void releaseWorkspaceLease() {
+        if (workspaceLease != null) {
+            workspaceLease.release();
+            workspaceLease = null;
+        }
     }
 
     private void useUpstream(Channel channel, boolean reused) {
@@ -425,6 +476,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         requestInProgress = false;
         exchange.finish();
         closeGates();
+        releaseWorkspaceLease();
         Channel used = upstream;
         upstreamHandler.detach();
         upstream = null;
@@ -478,6 +530,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 channel, reason.startsWith("workspace-") ? 1001 : 1008, reason));
         toWorkspaceGate = null; // the tunnel's relays own the flows now
         toClientGate = null;
+        WorkspaceConnections.Lease tunnelLease = workspaceLease; // held for as long as the tunnel is open
+        workspaceLease = null;
+        if (tunnelLease != null) {
+            upstream.closeFuture().addListener(closed -> tunnelLease.release());
+        }
         workspace.remove(PipelineNames.UPSTREAM_CODEC);
         ctx.channel().read();
         upstream.read();
@@ -559,6 +616,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         requestInProgress = false;
         releaseWaiting();
         closeGates();
+        releaseWorkspaceLease();
         if (exchange == null) {
             exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(), "-", "-");
         }
@@ -652,6 +710,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         releaseWaiting();
         closeGates();
+        releaseWorkspaceLease();
         pipelined.forEach(ReferenceCountUtil::release);
         pipelined.clear();
         closeUpstream();

@@ -29,6 +29,8 @@ import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.observe.AuditLog;
 import dev.portcullis.gateway.fairness.FairShareScheduler;
 import dev.portcullis.gateway.fairness.Fairness;
+import dev.portcullis.gateway.limits.AcceptErrorBackoff;
+import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
@@ -111,6 +113,7 @@ public final class GatewayServer implements AutoCloseable {
     private Sessions sessions;
     private SignIn signIn;
     private Fairness fairness = Fairness.OFF;
+    private WorkspaceConnections workspaceConnections;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
     private volatile boolean serving;
@@ -198,8 +201,10 @@ public final class GatewayServer implements AutoCloseable {
         if (config.fairness().isPresent()) {
             fairness = FairShareScheduler.start(config.fairness().get(), metrics);
         }
+        workspaceConnections = WorkspaceConnections.start(config.limits().workspaceConnections(), metrics);
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
-                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness, config.forwarding());
+                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness, config.forwarding(),
+                workspaceConnections);
         Duration hstsMaxAge = config.tls().hstsMaxAge();
         StrictTransportSecurity hsts = hstsMaxAge.isZero() ? null : new StrictTransportSecurity(hstsMaxAge);
         for (InetSocketAddress address : config.listeners()) {
@@ -207,6 +212,7 @@ public final class GatewayServer implements AutoCloseable {
                     .group(bossGroup, workerGroup)
                     .channel(config.transport().serverChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    .handler(new AcceptErrorBackoff(metrics))
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -226,9 +232,17 @@ public final class GatewayServer implements AutoCloseable {
                                 channel.close();
                                 return;
                             }
+                            if (!workspaceConnections.descriptors().tryOpenClientConnection()) {
+                                openConnections.decrementAndGet();
+                                perAddress.closed(client);
+                                metrics.connectionRejectedForDescriptors();
+                                channel.close(); // the last few descriptors are the process's, not a client's
+                                return;
+                            }
                             metrics.connectionOpened();
                             clients.add(channel);
                             channel.closeFuture().addListener(closed -> {
+                                workspaceConnections.descriptors().closed();
                                 openConnections.decrementAndGet();
                                 perAddress.closed(client);
                                 metrics.connectionClosed();
@@ -396,6 +410,9 @@ public final class GatewayServer implements AutoCloseable {
             hostRoutesApi.close();
         }
         fairness.close();
+        if (workspaceConnections != null) {
+            workspaceConnections.close();
+        }
         if (store != null) {
             store.close();
         }

@@ -192,6 +192,67 @@ class GatewayConfigFileTest {
     }
 
     @Test
+    void workspaceConnectionLimitsAndTheDescriptorBudgetAreRead() throws Exception {
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                limits:
+                  maxWorkspaceConnectionsPerClientConnection: 16
+                  maxWorkspaceConnectionsPerPrincipal: 100
+                  maxWorkspaceConnectionsPerWorkspace: 500
+                  maxFileDescriptors: 4096
+                  fileDescriptorReserve: 300
+                """));
+
+        assertThat(config.limits().workspaceConnections())
+                .isEqualTo(new WorkspaceConnectionLimits(16, 100, 500, 4096, 300));
+    }
+
+    @Test
+    void workspaceConnectionLimitsHaveDefaults() throws Exception {
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                """));
+
+        assertThat(config.limits().workspaceConnections()).isEqualTo(new WorkspaceConnectionLimits(64, 256, 1024, 0, 0));
+        assertThat(config.limits().workspaceConnections().reserveFor(20_000)).isEqualTo(2000);
+        assertThat(config.limits().workspaceConnections().reserveFor(256)).isEqualTo(64);
+    }
+
+    @Test
+    void aReserveAsLargeAsTheDescriptorBudgetIsRejectedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                limits:
+                  maxFileDescriptors: 1000
+                  fileDescriptorReserve: 1000
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":")
+                .hasMessageContaining("limits.fileDescriptorReserve: 1000 (expected: below limits.maxFileDescriptors, 1000)");
+    }
+
+    @Test
+    void zeroWorkspaceConnectionsPerPrincipalIsRejectedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                limits:
+                  maxWorkspaceConnectionsPerPrincipal: 0
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("limits.maxWorkspaceConnectionsPerPrincipal: 0 (expected: >= 1)");
+    }
+
+    @Test
     void aConfigWithoutWorkspaceRangesIsRefusedNotOpenToEverything() throws Exception {
         Path file = writeExactly("""
                 listen: ["127.0.0.1:8443"]
