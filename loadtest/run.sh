@@ -10,6 +10,7 @@
 #   loadtest/run.sh route-lookup one route lookup at 1k, 10k and 100k routes, one id again vs ids spread (JMH)
 #   loadtest/run.sh gateway-start a gateway process's start time and heap with 0 and 100k routes in the store
 #   loadtest/run.sh policy       the policy decision made on every request (JMH), as ratios to a share lookup
+#   loadtest/run.sh access-check the whole access check of a request on a warm vs a cold connection (JMH)
 #   loadtest/run.sh netns-churn  the host agent creating and deleting workspace networks (root), beside bare ip netns
 #
 # Environment (defaults in brackets):
@@ -164,7 +165,7 @@ snapshot_gateway() {
 
 loadtest_built() {
   local jar="$HERE/target/portcullis-loadtest.jar"
-  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
+  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" "$ROOT/gateway/src/main" -newer "$jar" -print -quit 2>/dev/null)" ] \
      || [ ! -f "$jar" ]; then
     log "building loadtest/ ..."
     local mvn="${PORTCULLIS_MVN:-$ROOT/.tools/apache-maven-3.9.16/bin/mvn}"
@@ -534,6 +535,15 @@ scenario_policy() {
   loadtest_java dev.portcullis.loadtest.jmh.PolicyBench "${POLICY_FORKS:-3}" "$RESULTS/policy-$stamp.json"
 }
 
+# The access check of one request with a bearer token on a warm connection vs a cold one, by JMH in
+# forked JVMs (ACCESS_FORKS [3]), each minus the copy of the head that every case makes.
+scenario_access_check() {
+  mkdir -p "$RESULTS"
+  loadtest_built
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  loadtest_java dev.portcullis.loadtest.jmh.AccessCheckBench "${ACCESS_FORKS:-3}" "$RESULTS/access-check-$stamp.json"
+}
+
 # Bandwidth fairness: three gateways on core 1 (sharing a capacity; sharing one it never reaches;
 # no fairness), nginx serving a big file and the demo app's WebSocket echo on core 0 beside the
 # load generator, which runs every phase against them (see FairnessBench).
@@ -610,6 +620,7 @@ case "${1:-}" in
   http1) scenario_http1 ;;
   netns-churn) scenario_netns_churn ;;
   policy) scenario_policy ;;
+  access-check) scenario_access_check ;;
   route-churn) scenario_route_churn ;;
   route-lookup) scenario_route_lookup ;;
   gateway-start) scenario_gateway_start ;;

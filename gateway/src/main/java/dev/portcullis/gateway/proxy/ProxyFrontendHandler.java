@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.ConnectionAccess;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.limits.WorkspaceConnections;
@@ -222,16 +223,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Nothing of the request reaches the workspace before its verdict ({@link RequestAccess}). A
-     * verdict that is ready at once (the token was in the cache) is acted on right here; one that
-     * waited for an issuer's keys comes back to this channel's event loop.
+     * verdict that is ready at once (what this connection proved before, or a token in the cache) is
+     * acted on right here; one that waited for an issuer's keys comes back to this channel's event loop.
      */
     private void authorizeThenForward(HttpRequest request, AccessControl access) {
-        CompletableFuture<RequestAccess.Verdict> verdict = RequestAccess.check(access, request, forwardedHead,
-                routed.target(), settings.routes(), (InetSocketAddress) ctx.channel().remoteAddress());
-        if (verdict.isDone()) {
-            onVerdict(verdict.join(), access);
-        } else {
-            verdict.thenAccept(ready -> ctx.executor().execute(() -> onVerdict(ready, access)));
+        RequestAccess.Verdict verdict = RequestAccess.check(access, ConnectionAccess.of(ctx.channel()), request,
+                forwardedHead, routed.target(), settings.routes(), (InetSocketAddress) ctx.channel().remoteAddress(),
+                later -> ctx.executor().execute(() -> onVerdict(later, access)));
+        if (verdict != null) {
+            onVerdict(verdict, access);
         }
     }
 
