@@ -53,6 +53,7 @@ public final class AgentConfigLoader {
         public Boolean allowHostToWorkspaces;
         public Boolean globalForwarding;
         public Integer defaultEgressMbit;
+        public Boolean shapeGatewayTraffic;
         public Integer reconcileIntervalSeconds;
         public String hostName;
         public RoutesSection routes;
@@ -128,6 +129,7 @@ public final class AgentConfigLoader {
         step.apply("allowHostToWorkspaces", raw.allowHostToWorkspaces, b::allowHostToWorkspaces);
         step.apply("globalForwarding", raw.globalForwarding, b::globalForwarding);
         step.apply("defaultEgressMbit", raw.defaultEgressMbit, b::defaultEgressMbit);
+        step.apply("shapeGatewayTraffic", raw.shapeGatewayTraffic, b::shapeGatewayTraffic);
         step.apply("reconcileIntervalSeconds", raw.reconcileIntervalSeconds, v -> b.reconcileInterval(seconds(v)));
         step.apply("hostName", raw.hostName, b::hostName);
         if (raw.routes != null) {
