@@ -70,6 +70,7 @@ final class WorkspacePlumbing {
         // A namespace made just now is empty; only an older one needs a look inside (a fork).
         boolean peerInside = !newNamespace && ip.linkExistsIn(ns, WORKSPACE_DEVICE);
         boolean hostEnd = ip.hostLinkExists(host);
+        boolean newHostEnd = !hostEnd || !peerInside; // made below: only the kernel's default qdisc
         if (hostEnd && !peerInside) {
             // Its peer is not where it belongs: start the pair over. On its own, because a link whose
             // namespace was just deleted may vanish before the delete comes, which is fine.
@@ -118,6 +119,12 @@ final class WorkspacePlumbing {
             shaper.apply(ns, WORKSPACE_DEVICE, egress, newNamespace, Exemption.to(gateways(slot)));
         }
         listener.after(CreateStep.EGRESS_SHAPED, ws.id());
+
+        int ingress = effectiveIngress(ws);
+        if (ingress > 0 || !newHostEnd) {
+            shaper.apply(null, host, ingress, newHostEnd, Exemption.from(gateways(slot)));
+        }
+        listener.after(CreateStep.INGRESS_SHAPED, ws.id());
     }
 
     /** Removes whatever exists of the workspace; each part is checked first, so it may be repeated. */
@@ -197,10 +204,15 @@ final class WorkspacePlumbing {
         return shaper.expected(effectiveEgress(ws), Exemption.to(gateways(config.addressPlan().slot(ws.slot()))));
     }
 
+    private String expectedIngress(WorkspaceRecord ws) {
+        return shaper.expected(effectiveIngress(ws), Exemption.from(gateways(config.addressPlan().slot(ws.slot()))));
+    }
+
     /** What {@link #ensure} has just made, each part confirmed by its command's exit code, so not read back. */
     ActualWorkspace programmed(WorkspaceRecord ws) {
         String egress = expectedEgress(ws);
-        return new ActualWorkspace(true, true, true, true, true, true, true, List.of(), egress, egress);
+        String ingress = expectedIngress(ws);
+        return new ActualWorkspace(true, true, true, true, true, true, true, List.of(), egress, egress, ingress, ingress);
     }
 
     /**
@@ -217,7 +229,8 @@ final class WorkspacePlumbing {
 
     /** What a workspace recorded but not yet built or looked at has: nothing yet. */
     ActualWorkspace notYetBuilt(WorkspaceRecord ws) {
-        return new ActualWorkspace(false, false, false, false, false, false, false, List.of(), "", expectedEgress(ws));
+        return new ActualWorkspace(false, false, false, false, false, false, false, List.of(), "", expectedEgress(ws), "",
+                expectedIngress(ws));
     }
 
     ActualWorkspace observe(WorkspaceRecord ws, Map<String, List<String>> nftSets) {
@@ -234,6 +247,7 @@ final class WorkspacePlumbing {
         boolean elements = ruleset.workspaceElements(List.of(ws)).entrySet().stream()
                 .allMatch(e -> nftSets.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue()));
         String egress = workspaceLink ? shaper.current(ns, WORKSPACE_DEVICE).orElse("") : "";
+        String ingress = hostLink ? shaper.current(null, ws.hostInterface()).orElse("") : "";
         List<String> sysctlsWrong = new ArrayList<>();
         if (hostLink) {
             // Files of the host namespace: read without a process.
@@ -242,10 +256,14 @@ final class WorkspacePlumbing {
                     .ifPresent(actual -> sysctlsWrong.add(key + "=" + actual + " (expected: " + expected + ")")));
         }
         return new ActualWorkspace(namespace, hostLink, workspaceLink, hostAddress, workspaceAddress, route, elements,
-                sysctlsWrong, egress, expectedEgress(ws));
+                sysctlsWrong, egress, expectedEgress(ws), ingress, expectedIngress(ws));
     }
 
     int effectiveEgress(WorkspaceRecord ws) {
         return ws.egressMbit() > 0 ? ws.egressMbit() : config.defaultEgressMbit();
+    }
+
+    int effectiveIngress(WorkspaceRecord ws) {
+        return ws.ingressMbit() > 0 ? ws.ingressMbit() : config.defaultIngressMbit();
     }
 }
