@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.gateway.access.AccessSnapshot;
 import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.Principals;
+import dev.portcullis.gateway.access.UserNames;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.route.PortHost;
@@ -256,7 +257,7 @@ public final class AccessApi implements AutoCloseable {
         }
         PortShare share;
         try {
-            share = new PortShare(port, level, users, groups, expires, allowedOrigins);
+            share = new PortShare(port, level, qualified(users, route), groups, expires, allowedOrigins);
         } catch (IllegalArgumentException e) {
             throw new BadCall(422, "invalid-share", e.getMessage());
         }
@@ -295,7 +296,12 @@ public final class AccessApi implements AutoCloseable {
         WorkspaceRoute route = requireOwnerOrAdmin(caller, target.workspaceId());
         Principal principal = Principal.anonymous();
         if (request.hasNonNull("user")) {
-            Principal.Builder builder = Principal.builder(request.get("user").asText());
+            Principal.Builder builder;
+            try {
+                builder = UserNames.principal(request.get("user").asText(), identity.config());
+            } catch (IllegalArgumentException e) {
+                throw new BadCall(422, "invalid-explain", e.getMessage());
+            }
             if (request.hasNonNull("org")) {
                 builder.org(request.get("org").asText());
             }
@@ -310,7 +316,7 @@ public final class AccessApi implements AutoCloseable {
         Decision decision = records.current().decide(principal, route, target.port(), method, path);
         ObjectNode answer = JSON.createObjectNode()
                 .put("decision", decision.isAllowed() ? "allow" : "deny")
-                .put("principal", principal.isAuthenticated() ? principal.userId() : "anonymous")
+                .put("principal", principal.isAuthenticated() ? principal.qualifiedId() : "anonymous")
                 .put("workspace", route.workspaceId())
                 .put("port", target.port())
                 .put("method", method)
@@ -350,6 +356,15 @@ public final class AccessApi implements AutoCloseable {
         return entry;
     }
 
+    /** The users of a new share, each named with its issuer, so the record never depends on a later config. */
+    private Set<String> qualified(Set<String> users, WorkspaceRoute route) {
+        Set<String> named = new java.util.TreeSet<>();
+        for (String user : users) {
+            named.add(UserNames.qualified(user, route.owner().org(), identity.config()));
+        }
+        return named;
+    }
+
     private PolicyEvaluator evaluatorOf(WorkspaceRoute route) {
         AccessSnapshot snapshot = records.current();
         OrgPolicy policy = route.owner() == null || route.owner().org() == null ? null : snapshot.policyOf(route.owner().org());
@@ -373,14 +388,27 @@ public final class AccessApi implements AutoCloseable {
     }
 
     private void requireAdminOf(VerifiedIdentity caller, String org) throws BadCall {
+        if (hasAdminClaim(caller) && !caller.adminIssuer()) {
+            throw new BadCall(403, "issuer-not-admin", "Issuer '" + caller.issuer() + "' may not carry the admin claim"
+                    + " (expected: a token from an issuer configured with 'admin: true').");
+        }
         if (!isAdminOf(caller, org)) {
             throw new BadCall(403, "forbidden", "Only an admin of org '" + org + "' may do this (a token with '"
                     + adminClaim + ": true' and org '" + org + "').");
         }
     }
 
+    /**
+     * An admin of {@code org}: the admin claim from an admin issuer, and the org claim naming the org
+     * (which the verifier accepted only because the issuer is bound to that org).
+     */
     private boolean isAdminOf(VerifiedIdentity caller, String org) {
-        return org != null && Boolean.TRUE.equals(caller.otherClaims().get(adminClaim)) && caller.org().equals(Optional.of(org));
+        return org != null && caller.adminIssuer() && hasAdminClaim(caller) && caller.org().equals(Optional.of(org))
+               && caller.scope().speaksFor(org);
+    }
+
+    private boolean hasAdminClaim(VerifiedIdentity caller) {
+        return Boolean.TRUE.equals(caller.otherClaims().get(adminClaim));
     }
 
     /** The workspace, when the caller owns it or administers its org; a 404 otherwise says nothing more. */
@@ -393,7 +421,7 @@ public final class AccessApi implements AutoCloseable {
             throw new BadCall(404, "unknown-workspace", "There is no workspace '" + workspaceId + "' with a known owner.");
         }
         Principal principal = Principals.of(caller);
-        if (!principal.userId().equals(route.owner().ownerUserId()) && !isAdminOf(caller, route.owner().org())) {
+        if (!principal.isNamedBy(route.owner().ownerUserId(), route.owner().org()) && !isAdminOf(caller, route.owner().org())) {
             throw new BadCall(403, "forbidden", "Only the owner of '" + workspaceId + "' or an admin of its org may do this.");
         }
         return route;

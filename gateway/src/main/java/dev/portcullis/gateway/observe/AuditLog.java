@@ -56,7 +56,7 @@ public final class AuditLog {
     }
 
     private static String principalName(Principal principal) {
-        return principal.isAuthenticated() ? quotedIfNeeded(principal.userId()) : "anonymous";
+        return principal.isAuthenticated() ? quotedIfNeeded(principal.qualifiedId()) : "anonymous";
     }
 
     private static String value(String value) {

@@ -176,7 +176,7 @@ public final class RequestAccess {
             }
             Optional<SessionRecord> session = cookie.isCompletedExceptionally() ? Optional.empty() : cookie.join();
             VerifiedIdentity fromBearer = bearer.getNow(null);
-            VerifiedIdentity fromCookie = session.map(Sessions::identityOf).orElse(null);
+            VerifiedIdentity fromCookie = session.map(access.sessions()::identityOf).orElse(null);
             if (credentials.cookie() != null && session.isEmpty() && fromBearer == null) {
                 // The session ended (signed out, expired, revoked): the browser is asked to sign in again.
                 if (isNavigation(request) && access.signIn().isPresent()) {
@@ -402,7 +402,7 @@ public final class RequestAccess {
                     + ") may not reach port " + target.port() + " of workspace '" + target.workspaceId() + "': "
                     + String.join(", ", decision.reasons()) + "; the link signs nobody in.", decision.reasons(), false));
         }
-        if (current.isPresent() && !sameSubject(Sessions.identityOf(current.get()), identity)) {
+        if (current.isPresent() && !sameSubject(access.sessions().identityOf(current.get()), identity)) {
             return done(new Refused(identity.user(), ProxyError.CREDENTIAL_CONFLICT, "This browser is signed in here"
                     + " as " + current.get().user() + "; the link is for " + identity.user()
                     + ". Sign out first to switch user.", List.of(), false));

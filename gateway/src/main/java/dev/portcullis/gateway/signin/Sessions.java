@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.store.ConflictException;
 import dev.portcullis.store.KeyValueStore;
@@ -61,6 +63,7 @@ public final class Sessions implements AutoCloseable {
     private final SignInRecords records;
     private final KeyValueStore ownedStore;
     private final Clock clock;
+    private final IdentityVerifier identities;
     private final ExecutorService executor;
     private final ScheduledExecutorService timer;
     private final Cache<String, SessionRecord> cache = Caffeine.newBuilder()
@@ -73,11 +76,13 @@ public final class Sessions implements AutoCloseable {
     /**
      * @param store      where the records live (the gateway's store, or one of the sign-in's own)
      * @param ownsStore  whether closing this closes {@code store} too
+     * @param identities the gateway's issuers, through which a session's caller is restored
      */
-    public Sessions(KeyValueStore store, boolean ownsStore, Clock clock) {
+    public Sessions(KeyValueStore store, boolean ownsStore, Clock clock, IdentityVerifier identities) {
         this.records = new SignInRecords(requireNonNull(store, "store"));
         this.ownedStore = ownsStore ? store : null;
         this.clock = requireNonNull(clock, "clock");
+        this.identities = requireNonNull(identities, "identities");
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(2, runnable -> {
             Thread thread = new Thread(runnable, "portcullis-signin-" + threads.incrementAndGet());
@@ -151,20 +156,23 @@ public final class Sessions implements AutoCloseable {
         return SignInRecords.idOf(reference);
     }
 
-    /** The live session the browser's {@code reference} names, from the cache or the store. */
+    /**
+     * The live session the browser's {@code reference} names, from the cache or the store; none when
+     * its caller cannot be restored under today's issuers ({@link #identityOf}), so the browser signs in again.
+     */
     public CompletableFuture<Optional<SessionRecord>> lookup(String reference) {
         String id = idOf(reference);
         Instant now = clock.instant();
         SessionRecord cached = cache.getIfPresent(id);
         if (cached != null && cached.isLiveAt(now)) {
             touchIfDue(cached, now);
-            return CompletableFuture.completedFuture(Optional.of(cached));
+            return CompletableFuture.completedFuture(Optional.of(cached).filter(this::restorable));
         }
         return CompletableFuture.supplyAsync(() -> {
             Optional<Versioned<SessionRecord>> found = records.session(id, clock.instant());
             found.ifPresent(session -> cache.put(id, session.value()));
             found.ifPresent(session -> touchIfDue(session.value(), clock.instant()));
-            return found.map(Versioned::value);
+            return found.map(Versioned::value).filter(this::restorable);
         }, executor);
     }
 
@@ -267,10 +275,36 @@ public final class Sessions implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> records.firstUse(identityKey, expiresAt), executor);
     }
 
-    /** The caller a session stands for, as the policy sees callers; good until the session's absolute end. */
-    public static VerifiedIdentity identityOf(SessionRecord session) {
-        return new VerifiedIdentity(session.issuer(), session.user(), Optional.ofNullable(session.email()),
+    /**
+     * The caller a session stands for, as the policy sees callers; good until the session's absolute
+     * end. It goes through the gateway's issuer entries as a token does ({@link IdentityVerifier#restore}):
+     * the issuer's alias, the orgs it is bound to and whether it may carry the admin claim come from
+     * today's configuration, never from the record.
+     *
+     * @throws IllegalStateException when the session's issuer is no longer trusted or no longer bound
+     *         to its org ({@link #lookup} never returns such a session)
+     */
+    public VerifiedIdentity identityOf(SessionRecord session) {
+        try {
+            return restore(session);
+        } catch (TokenRejectedException e) {
+            throw new IllegalStateException("session " + session.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private VerifiedIdentity restore(SessionRecord session) throws TokenRejectedException {
+        return identities.restore(session.issuer(), session.user(), Optional.ofNullable(session.email()),
                 Optional.ofNullable(session.org()), session.groups(), new HashMap<>(session.claims()), session.expiresAt());
+    }
+
+    private boolean restorable(SessionRecord session) {
+        try {
+            restore(session);
+            return true;
+        } catch (TokenRejectedException e) {
+            log.info("sign-in: session of {} from {} is not honoured: {}", session.user(), session.issuer(), e.getMessage());
+            return false;
+        }
     }
 
     /** Idle time is counted from the last request, written back at most every few minutes per session. */

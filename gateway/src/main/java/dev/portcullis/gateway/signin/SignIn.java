@@ -3,8 +3,9 @@ package dev.portcullis.gateway.signin;
 import static java.util.Objects.requireNonNull;
 
 import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
-import dev.portcullis.gateway.auth.ClaimNames;
-import dev.portcullis.gateway.auth.IdentityClaims;
+import com.nimbusds.jose.util.JSONObjectUtils;
+import com.nimbusds.jwt.JWTParser;
+import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.route.PortHost;
@@ -23,6 +24,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -61,16 +63,20 @@ public final class SignIn implements AutoCloseable {
     private final SignInSecrets secrets;
     private final OidcRelyingParty provider;
     private final Sessions sessions;
-    private final ClaimNames claims;
+    private final IdentityVerifier identities;
     private final SessionRenewal renewal;
 
+    /**
+     * @param identities the gateway's issuers: the provider's entry among them maps its ID tokens
+     *                   (claim names, org binding, alias, admin rule) as it maps its bearer tokens
+     */
     public SignIn(SignInSettings settings, List<String> baseDomains, SignInSecrets secrets, Sessions sessions,
-                  ClaimNames claims) {
+                  IdentityVerifier identities) {
         this.settings = requireNonNull(settings, "settings");
         this.baseDomains = List.copyOf(baseDomains);
         this.secrets = requireNonNull(secrets, "secrets");
         this.sessions = requireNonNull(sessions, "sessions");
-        this.claims = requireNonNull(claims, "claims");
+        this.identities = requireNonNull(identities, "identities");
         this.provider = new OidcRelyingParty(settings, sessions.executor(), sessions.clock());
         this.renewal = new SessionRenewal(sessions, provider, secrets);
         provider.discoverAhead();
@@ -204,8 +210,8 @@ public final class SignIn implements AutoCloseable {
                     .thenCompose(tokens -> {
                         VerifiedIdentity identity;
                         try {
-                            identity = IdentityClaims.toIdentity(settings.issuer().toString(), claims,
-                                    tokens.idTokenClaims(), tokens.tokenExpiresAt());
+                            identity = identities.identityOfVerifiedClaims(settings.issuer().toString(),
+                                    tokens.idTokenClaims(), payloadOf(tokens.idToken()), tokens.tokenExpiresAt());
                         } catch (TokenRejectedException e) {
                             throw new CompletionException(new OidcRelyingParty.SignInFailedException("id-token-invalid",
                                     e.getMessage(), e));
@@ -218,6 +224,18 @@ public final class SignIn implements AutoCloseable {
                             SignInAnswers.cookie(SESSION_COOKIE, reference, settings.lifetime().toSeconds()),
                             expiredLoginCookie())));
         }).exceptionally(SignIn::failure);
+    }
+
+    /**
+     * The ID token's payload as JSON parsed it, where a numeric {@code sub} is still a number (the
+     * validated claims have it as text already); null, refused as a missing user, if it does not parse.
+     */
+    private static Map<String, Object> payloadOf(String idToken) {
+        try {
+            return JSONObjectUtils.parse(JWTParser.parse(idToken).getParsedParts()[1].decodeToString());
+        } catch (java.text.ParseException | RuntimeException e) {
+            return null;
+        }
     }
 
     private CompletableFuture<FullHttpResponse> ticketRedirect(String reference, ReturnTo target, HttpRequest request,

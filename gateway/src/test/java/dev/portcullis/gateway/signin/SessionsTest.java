@@ -3,6 +3,13 @@ package dev.portcullis.gateway.signin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.Curve;
+import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.IdentityVerifierConfig;
+import dev.portcullis.gateway.auth.IssuerConfig;
 import dev.portcullis.gateway.auth.MutableClock;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.store.KeyEvent;
@@ -26,13 +33,32 @@ import org.junit.jupiter.api.Test;
  * while the store's watch was broken.
  */
 class SessionsTest {
-    private static final VerifiedIdentity ALICE = new VerifiedIdentity("https://idp.example", "alice",
-            Optional.empty(), Optional.of("acme"), List.of("dev"), Map.of("team", "core"), Instant.MAX);
+    private static final IdentityVerifier ISSUERS = IdentityVerifier.create(IdentityVerifierConfig.builder()
+            .issuer(issuer("https://idp.example").alias("idp").orgs("acme").build()).build());
+    private static final VerifiedIdentity ALICE = restore(ISSUERS, "https://idp.example");
+
+    static IssuerConfig.Builder issuer(String url) {
+        try {
+            return IssuerConfig.builder(url, "portcullis").algorithms(JWSAlgorithm.ES256)
+                    .staticKeys(new JWKSet(new ECKeyGenerator(Curve.P_256).keyID("k").generate().toPublicJWK()));
+        } catch (com.nimbusds.jose.JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static VerifiedIdentity restore(IdentityVerifier issuers, String issuer) {
+        try {
+            return issuers.restore(issuer, "alice", Optional.empty(), Optional.of("acme"), List.of("dev"),
+                    Map.of("team", "core"), Instant.MAX);
+        } catch (dev.portcullis.gateway.auth.TokenRejectedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     @Test
     void aSessionIdlesOutUnlessAnOpenTunnelCountsAsUse() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
-        try (Sessions sessions = new Sessions(EmbeddedStore.inMemory(), true, clock)) {
+        try (Sessions sessions = new Sessions(EmbeddedStore.inMemory(), true, clock, ISSUERS)) {
             String idle = sessions.create(ALICE, Duration.ofMinutes(10), clock.instant().plus(Duration.ofHours(8)),
                     clock.instant().plusSeconds(300), null, null).get();
             String tunnel = sessions.create(ALICE, Duration.ofMinutes(10), clock.instant().plus(Duration.ofHours(8)),
@@ -46,7 +72,7 @@ class SessionsTest {
             assertThat(sessions.lookup(idle).get()).isEmpty();
             assertThat(sessions.lookup(tunnel).get()).hasValueSatisfying(session -> {
                 assertThat(session.user()).isEqualTo("alice");
-                assertThat(Sessions.identityOf(session).otherClaims()).containsEntry("team", List.of("core"));
+                assertThat(sessions.identityOf(session).otherClaims()).containsEntry("team", List.of("core"));
             });
         }
     }
@@ -54,7 +80,7 @@ class SessionsTest {
     @Test
     void aSessionEndsAtItsAbsoluteEndWhateverTheUse() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
-        try (Sessions sessions = new Sessions(EmbeddedStore.inMemory(), true, clock)) {
+        try (Sessions sessions = new Sessions(EmbeddedStore.inMemory(), true, clock, ISSUERS)) {
             String reference = sessions.create(ALICE, Duration.ofHours(1), clock.instant().plus(Duration.ofMinutes(30)),
                     clock.instant().plusSeconds(300), null, null).get();
             clock.advance(Duration.ofMinutes(29));
@@ -71,7 +97,8 @@ class SessionsTest {
         MutableClock clock = new MutableClock(Instant.now());
         EmbeddedStore shared = EmbeddedStore.inMemory();
         BreakableWatches watched = new BreakableWatches(shared);
-        try (Sessions here = new Sessions(watched, false, clock); Sessions elsewhere = new Sessions(shared, false, clock)) {
+        try (Sessions here = new Sessions(watched, false, clock, ISSUERS);
+             Sessions elsewhere = new Sessions(shared, false, clock, ISSUERS)) {
             String reference = here.create(ALICE, Duration.ofHours(1), clock.instant().plus(Duration.ofHours(8)),
                     clock.instant().plusSeconds(300), null, null).get();
             String id = Sessions.idOf(reference);
@@ -179,5 +206,43 @@ class SessionsTest {
 
         @Override
         public void close() {}
+    }
+
+    @Test
+    void aSessionIsRestoredWithItsIssuersAliasScopeAndAdminRuleFromTheConfiguration() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
+        try (Sessions sessions = new Sessions(EmbeddedStore.inMemory(), true, clock, ISSUERS)) {
+            String reference = sessions.create(ALICE, Duration.ofHours(1), clock.instant().plus(Duration.ofHours(8)),
+                    clock.instant().plusSeconds(300), null, null).get();
+
+            VerifiedIdentity restored = sessions.identityOf(sessions.lookup(reference).get().orElseThrow());
+
+            assertThat(restored.qualifiedUser()).isEqualTo("alice@idp");
+            assertThat(restored.issuer()).isEqualTo("https://idp.example");
+            assertThat(restored.scope().speaksFor("acme")).isTrue();
+            assertThat(restored.scope().speaksFor("globex")).isFalse();
+            assertThat(restored.adminIssuer()).isTrue(); // the only issuer: may carry the admin claim by default
+        }
+    }
+
+    /** The store outlives a configuration: a session of an issuer no longer trusted, or no longer bound to its org, is not honoured. */
+    @Test
+    void aSessionWhoseIssuerIsNoLongerTrustedOrBoundToItsOrgIsNotHonoured() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
+        EmbeddedStore store = EmbeddedStore.inMemory();
+        String reference;
+        try (Sessions before = new Sessions(store, false, clock, ISSUERS)) {
+            reference = before.create(ALICE, Duration.ofHours(1), clock.instant().plus(Duration.ofHours(8)),
+                    clock.instant().plusSeconds(300), null, null).get();
+        }
+        IdentityVerifier otherIssuer = IdentityVerifier.create(IdentityVerifierConfig.builder()
+                .issuer(issuer("https://other.example").build()).build());
+        IdentityVerifier unbound = IdentityVerifier.create(IdentityVerifierConfig.builder()
+                .issuer(issuer("https://idp.example").alias("idp").orgs("globex").build()).build());
+        try (Sessions untrusted = new Sessions(store, false, clock, otherIssuer);
+             Sessions notBound = new Sessions(store, true, clock, unbound)) {
+            assertThat(untrusted.lookup(reference).get()).isEmpty();
+            assertThat(notBound.lookup(reference).get()).isEmpty();
+        }
     }
 }
