@@ -20,6 +20,8 @@ public enum ProxyError {
     UNKNOWN_WORKSPACE(HttpResponseStatus.NOT_FOUND, "unknown-workspace", "Unknown workspace"),
     WORKSPACE_NOT_RUNNING(HttpResponseStatus.SERVICE_UNAVAILABLE, "workspace-not-running", "Workspace not running"),
     PORT_NOT_SERVED(HttpResponseStatus.BAD_GATEWAY, "port-not-served", "Port not served"),
+    /** The host agent reports the workspace's listening ports and this one is not among them: answered without connecting. */
+    PORT_NOT_LISTENING(HttpResponseStatus.SERVICE_UNAVAILABLE, "port-not-served-yet", "Port not served yet"),
     BAD_UPSTREAM_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "bad-upstream-response", "Bad answer from the workspace"),
     UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream-timeout", "The workspace did not answer in time");
 
@@ -48,6 +50,10 @@ public enum ProxyError {
 
     /** Seconds a client should wait before trying again, for errors that pass; 0 for the others. */
     public int retryAfterSeconds() {
-        return this == WORKSPACE_NOT_RUNNING ? 10 : 0;
+        return switch (this) {
+            case WORKSPACE_NOT_RUNNING -> 10;
+            case PORT_NOT_LISTENING -> 2; // the agent reports a new listener within a second
+            default -> 0;
+        };
     }
 }
