@@ -50,6 +50,8 @@ import java.util.regex.Pattern;
  *       {@code true} and the token's org is {@code org});</li>
  *   <li>{@code GET /api/v1/shares/<workspace>}, {@code GET|PUT|DELETE /api/v1/shares/<workspace>/<port>}:
  *       the workspace's owner, or an admin of its org;</li>
+ *   <li>{@code GET /api/v1/ports/<workspace>}: the ports it listens on and the shared ones, with URLs and
+ *       share levels ({@link PortList}), for the workspace's owner or an admin of its org;</li>
  *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal and a URL, for the
  *       owner of the workspace or an admin of its org;</li>
  *   <li>{@code DELETE /api/v1/orgs/<org>/users/<user>/sessions}: an admin of {@code org} ends every
@@ -69,6 +71,7 @@ public final class AccessApi implements AutoCloseable {
     private static final Pattern POLICY = Pattern.compile("/api/v1/policies/([^/]+)");
     private static final Pattern SHARES = Pattern.compile("/api/v1/shares/([^/]+)");
     private static final Pattern SHARE = Pattern.compile("/api/v1/shares/([^/]+)/(\\d{1,5})");
+    private static final Pattern PORTS = Pattern.compile("/api/v1/ports/([^/]+)");
     private static final Pattern USER_SESSIONS = Pattern.compile("/api/v1/orgs/([^/]+)/users/([^/]+)/sessions");
 
     /** Ends every browser session of a user of an org; blocks until the store has them ended. */
@@ -194,6 +197,14 @@ public final class AccessApi implements AutoCloseable {
             }
             return Answer.json(200, sharesOf(route));
         }
+        if ((matcher = PORTS.matcher(call.path())).matches()) {
+            WorkspaceRoute route = requireOwnerOrAdmin(caller, matcher.group(1));
+            if (!call.method().equals("GET")) {
+                throw new BadCall(405, "method-not-allowed", "Use GET on a workspace's ports.");
+            }
+            return Answer.json(200, PortList.of(route, records.current().sharesOf(route.workspaceId()), evaluatorOf(route),
+                    baseDomains.get(0), clock.instant()));
+        }
         if (call.path().equals(PREFIX + "explain")) {
             if (!call.method().equals("POST")) {
                 throw new BadCall(405, "method-not-allowed", "Use POST on explain.");
@@ -201,7 +212,7 @@ public final class AccessApi implements AutoCloseable {
             return explain(caller, call.body());
         }
         throw new BadCall(404, "unknown-path", "No such admin API path: try " + PREFIX + "policies/<org>, "
-                + PREFIX + "shares/<workspace>[/<port>] or " + PREFIX + "explain.");
+                + PREFIX + "shares/<workspace>[/<port>], " + PREFIX + "ports/<workspace> or " + PREFIX + "explain.");
     }
 
     private Answer putPolicy(String org, Call call) throws BadCall {

@@ -117,6 +117,18 @@ public final class Pages {
         return page("This port is not served yet", "502 · Port not served", body, FIRST_RETRY_SECONDS);
     }
 
+    /**
+     * Port not served yet (503): the workspace's agent reports that nothing listens on the port, so the
+     * gateway did not even try; comes back by itself once something does.
+     */
+    public static Page portNotServedYet(Context context, String detail) {
+        String what = context.knowsPort() ? "Nothing in workspace <strong>" + Html.text(context.workspace())
+                + "</strong> listens on port " + context.port() + " yet." : "Nothing listens on this port yet.";
+        String body = "<p>" + what + " When the app there starts listening, this page opens by itself.</p>"
+                + retryLine() + "<details><summary>Details</summary><p>" + Html.text(detail) + "</p></details>";
+        return page("This port is not served yet", "503 · Port not served yet", body, FIRST_RETRY_SECONDS);
+    }
+
     /** Any other answer of the gateway: the status, a title and what happened. */
     public static Page problem(int status, String title, String detail) {
         return page(title, status + " · " + title, "<p>" + Html.text(detail) + "</p>", 0);

@@ -111,6 +111,7 @@ final class ErrorResponses {
                     : Pages.accessDenied(context, reasons, detail, null);
             case WORKSPACE_NOT_RUNNING -> Pages.workspaceStopped(context);
             case PORT_NOT_SERVED -> Pages.portNotServed(context, detail);
+            case PORT_NOT_LISTENING -> Pages.portNotServedYet(context, detail);
             default -> Pages.problem(error.status().code(), error.title(), detail);
         };
     }

@@ -268,6 +268,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
     private void borrowUpstream(boolean freshOnly) {
+        if (!routed.mayBeListening()) {
+            // Only after authorization: whether a port listens is nobody's business but those who may reach it.
+            answer(ProxyError.PORT_NOT_LISTENING, "Nothing listens on port " + routed.target().port() + " of workspace '"
+                    + routed.target().workspaceId() + "' yet.");
+            return;
+        }
         if (!holdWorkspaceConnection()) {
             return;
         }

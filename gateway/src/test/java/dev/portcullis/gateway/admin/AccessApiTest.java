@@ -186,6 +186,25 @@ class AccessApiTest {
     }
 
     @Test
+    void theOwnerAndAnOrgAdminListTheWorkspacesPortsAndNobodyElse() throws Exception {
+        call("PUT", sharePath(4000), token("alice", "acme", false), "{\"level\":\"organization\"}");
+
+        HttpResponse<String> owner = call("GET", "/api/v1/ports/demo", token("alice", "acme", false), null);
+        HttpResponse<String> admin = call("GET", "/api/v1/ports/demo", token("carol", "acme", true), null);
+
+        assertThat(owner.statusCode()).as(owner.body()).isEqualTo(200);
+        // A static route: nobody reports what listens, so the shared ports are listed, listening unknown.
+        assertThat(owner.body()).contains("\"workspace\":\"demo\"").contains("\"listeningKnown\":false")
+                .contains("\"port\":4000").contains("\"url\":\"https://4000-demo." + GatewayFixture.BASE_DOMAIN + "/\"")
+                .contains("\"shareLevel\":\"organization\"").contains("\"listening\":null");
+        assertThat(admin.statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/v1/ports/demo", token("bob", "acme", false), null).statusCode()).isEqualTo(403);
+        assertThat(call("GET", "/api/v1/ports/demo", null, null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/api/v1/ports/nosuch", token("alice", "acme", false), null).statusCode()).isEqualTo(404);
+        assertThat(call("PUT", "/api/v1/ports/demo", token("alice", "acme", false), "{}").statusCode()).isEqualTo(405);
+    }
+
+    @Test
     void explainGivesTheDecisionAndEveryReason() throws Exception {
         call("PUT", "/api/v1/policies/acme", token("carol", "acme", true), POLICY);
         call("PUT", sharePath(5432), token("alice", "acme", false), "{\"level\":\"organization\"}");

@@ -21,6 +21,7 @@ class PagesTest {
                 Pages.accessRevoked(HOSTILE_CONTEXT, List.of(HOSTILE), HOSTILE, null),
                 Pages.workspaceStopped(new Pages.Context(null, HOSTILE, 0, null)),
                 Pages.portNotServed(new Pages.Context(null, HOSTILE, 3000, null), HOSTILE),
+                Pages.portNotServedYet(new Pages.Context(null, HOSTILE, 3000, null), HOSTILE),
                 Pages.problem(400, HOSTILE, HOSTILE));
 
         for (Pages.Page page : pages) {
@@ -47,6 +48,8 @@ class PagesTest {
         assertThat(Pages.workspaceStopped(Pages.Context.UNKNOWN).html())
                 .contains("<meta name=\"portcullis-retry\" content=\"2\">").contains("<meta http-equiv=\"refresh\"");
         assertThat(Pages.portNotServed(Pages.Context.UNKNOWN, "x").html()).contains("portcullis-retry");
+        assertThat(Pages.portNotServedYet(Pages.Context.UNKNOWN, "x").html()).contains("portcullis-retry")
+                .contains("503 · Port not served yet");
         assertThat(Pages.accessDenied(Pages.Context.UNKNOWN, List.of(), "x", null).html())
                 .doesNotContain("portcullis-retry").doesNotContain("<script>");
     }

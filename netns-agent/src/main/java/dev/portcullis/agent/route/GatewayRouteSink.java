@@ -6,6 +6,7 @@ import dev.portcullis.agent.config.GatewayRouteSettings;
 import dev.portcullis.store.LeaseLostException;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +33,7 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
     private final HostRoutesClient gateway;
     private final GatewayRouteSettings settings;
     private final Map<String, Route> routes = new TreeMap<>();
+    private final Map<String, SortedSet<Integer>> listening = new TreeMap<>();
     private final ScheduledExecutorService keepAlives = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "agent-route-lease");
         thread.setDaemon(true);
@@ -52,10 +54,10 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
             grantAndRepublish();
         }
         try {
-            gateway.put(lease, route.toRecord());
+            gateway.put(lease, route.toRecord(listening.get(route.workspaceId())));
         } catch (LeaseLostException e) {
             grantAndRepublish(); // every route went with the lease, not only this one
-            gateway.put(lease, route.toRecord());
+            gateway.put(lease, route.toRecord(listening.get(route.workspaceId())));
         }
         routes.put(route.workspaceId(), route);
     }
@@ -64,6 +66,27 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
     public synchronized void withdraw(String workspaceId) {
         gateway.delete(workspaceId);
         routes.remove(workspaceId);
+        listening.remove(workspaceId);
+    }
+
+    @Override
+    public synchronized boolean listening(String workspaceId, SortedSet<Integer> ports) {
+        Route route = routes.get(workspaceId);
+        if (route == null || ports.equals(listening.get(workspaceId))) {
+            return false;
+        }
+        SortedSet<Integer> before = listening.put(workspaceId, ports);
+        try {
+            publish(route);
+        } catch (RuntimeException e) {
+            if (before == null) { // not written: the next scan tries again
+                listening.remove(workspaceId);
+            } else {
+                listening.put(workspaceId, before);
+            }
+            throw e;
+        }
+        return true;
     }
 
     @Override
@@ -113,7 +136,7 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
         for (Iterator<Route> it = routes.values().iterator(); it.hasNext(); ) {
             Route route = it.next();
             try {
-                gateway.put(lease, route.toRecord());
+                gateway.put(lease, route.toRecord(listening.get(route.workspaceId())));
             } catch (RuntimeException e) {
                 it.remove();
                 log.warn("cannot write the route of {} again: {}; the next reconcile retries", route.workspaceId(), e.getMessage());

@@ -9,6 +9,7 @@ import dev.portcullis.store.LeaseLostException;
 import dev.portcullis.store.record.RouteRecord;
 import java.time.Duration;
 import java.util.Map;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,7 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
     private final ControlPlaneStore store;
     private final Duration leaseTtl;
     private final Map<String, Route> routes = new TreeMap<>();
+    private final Map<String, SortedSet<Integer>> listening = new TreeMap<>();
     private HostLease lease;
 
     public StoreRouteSink(ControlPlaneStore store, Duration leaseTtl) {
@@ -43,7 +45,7 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
 
     @Override
     public synchronized void publish(Route route) {
-        RouteRecord record = route.toRecord();
+        RouteRecord record = route.toRecord(listening.get(route.workspaceId()));
         try {
             store.putRoute(record, lease);
         } catch (LeaseLostException e) {
@@ -57,6 +59,31 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
     public synchronized void withdraw(String workspaceId) {
         store.deleteRoute(workspaceId, KeyValueStore.ANY_REVISION);
         routes.remove(workspaceId);
+        listening.remove(workspaceId);
+    }
+
+    @Override
+    public synchronized boolean listening(String workspaceId, SortedSet<Integer> ports) {
+        Route route = routes.get(workspaceId);
+        if (route == null || ports.equals(listening.get(workspaceId))) {
+            return false;
+        }
+        SortedSet<Integer> before = listening.put(workspaceId, ports);
+        try {
+            publish(route);
+        } catch (RuntimeException e) {
+            restore(workspaceId, before); // not written: the next scan tries again
+            throw e;
+        }
+        return true;
+    }
+
+    private void restore(String workspaceId, SortedSet<Integer> before) {
+        if (before == null) {
+            listening.remove(workspaceId);
+        } else {
+            listening.put(workspaceId, before);
+        }
     }
 
     @Override
@@ -77,7 +104,7 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
         try {
             lease = grant();
             for (Route route : routes.values()) {
-                store.putRoute(route.toRecord(), lease);
+                store.putRoute(route.toRecord(listening.get(route.workspaceId())), lease);
             }
             log.info("wrote {} routes again under a new lease", routes.size());
         } catch (RuntimeException e) {
