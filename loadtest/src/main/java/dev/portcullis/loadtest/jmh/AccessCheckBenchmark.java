@@ -84,7 +84,7 @@ public class AccessCheckBenchmark {
         AccessState state = AccessState.inMemory(OrgPolicy.builder(ShareLevel.ORGANIZATION).build());
         AuditLog audit = new AuditLog(new GatewayMetrics());
         grants = new OpenGrants(() -> routes, state::current, audit, Clock.systemUTC());
-        sessions = new Sessions(EmbeddedStore.inMemory(), true, Clock.systemUTC());
+        sessions = new Sessions(EmbeddedStore.inMemory(), true, Clock.systemUTC(), verifier);
         access = new AccessControl(verifier, state::current, audit, grants, sessions,
                 new IdentityAssertions(LocalKeys.newEcKey("bench"), Duration.ofMinutes(5), Clock.systemUTC()),
                 Optional.empty());
