@@ -2,6 +2,7 @@ package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
 import dev.portcullis.gateway.access.ConnectionAccess;
+import dev.portcullis.gateway.signin.SignIn;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.limits.WorkspaceConnections;
@@ -609,6 +610,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         Pages.Context page = !browser ? null : routed == null ? new Pages.Context(null, null, 0, user)
                 : new Pages.Context(routed.target().hostName(), routed.target().workspaceId(), routed.target().port(), user);
+        if (page != null && routed != null && settings.access().flatMap(AccessControl::signIn).isPresent()) {
+            page = page.withSignIn(SignIn.signInPath(forwardedHead == null ? "/" : forwardedHead.uri()), SignIn.LOGOUT_PATH);
+        }
         var response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, page, clearCookie);
         if (clearCookie) {
             response.headers().set(HttpHeaderNames.SET_COOKIE, ErrorResponses.EXPIRED_GATEWAY_COOKIE);

@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -54,7 +56,10 @@ public final class SignIn implements AutoCloseable {
     static final String LOGIN_COOKIE = "__Host-portcullis-login";
     public static final String OWN_PATHS = "/.portcullis/";
     static final String TICKET_PATH = OWN_PATHS + "ticket";
-    static final String LOGOUT_PATH = OWN_PATHS + "logout";
+    /** Ends the session everywhere (and so switches user: the next page load signs in anew). */
+    public static final String LOGOUT_PATH = OWN_PATHS + "logout";
+    /** Starts a sign-in from a page's Sign in button: {@code ?to=<path on this host>}. */
+    static final String SIGN_IN_PATH = OWN_PATHS + "sign-in";
     private static final Duration RETURN_TO_LIFETIME = Duration.ofMinutes(10);
     private static final Duration LOGIN_LIFETIME = Duration.ofMinutes(10);
 
@@ -105,11 +110,33 @@ public final class SignIn implements AutoCloseable {
      * signed link back to the same URL, query included.
      */
     public String loginRedirect(PortHost.WorkspacePort target, HttpRequest request) {
-        String hostHeader = request.headers().get(HttpHeaderNames.HOST);
-        String uri = request.uri();
+        return loginRedirect(target, request.headers().get(HttpHeaderNames.HOST), request.uri());
+    }
+
+    private String loginRedirect(PortHost.WorkspacePort target, String hostHeader, String uri) {
         String back = settings.origin(target.hostName(), hostHeader) + (ReturnTo.isSafePath(uri) ? uri : "/");
         String signed = secrets.signReturnTo(back, sessions.clock().instant().plus(RETURN_TO_LIFETIME));
         return settings.origin(settings.loginHost(target.baseDomain()), hostHeader) + "/start?rt=" + signed;
+    }
+
+    /**
+     * The port host's own link that signs in and comes back to {@code pathAndQuery} (a one-time
+     * {@code access_token} in it is left out: it is spent).
+     */
+    public static String signInPath(String pathAndQuery) {
+        String back = ReturnTo.isSafePath(pathAndQuery) ? withoutAccessToken(pathAndQuery) : "/";
+        return SIGN_IN_PATH + "?to=" + URLEncoder.encode(back, StandardCharsets.UTF_8);
+    }
+
+    private static String withoutAccessToken(String pathAndQuery) {
+        int question = pathAndQuery.indexOf('?');
+        if (question < 0) {
+            return pathAndQuery;
+        }
+        String kept = java.util.Arrays.stream(pathAndQuery.substring(question + 1).split("&"))
+                .filter(part -> !part.equals("access_token") && !part.startsWith("access_token="))
+                .collect(java.util.stream.Collectors.joining("&"));
+        return pathAndQuery.substring(0, question) + (kept.isEmpty() ? "" : "?" + kept);
     }
 
     /** Answers a request to the login host {@code loginHost} of {@code baseDomain}. */
@@ -140,6 +167,8 @@ public final class SignIn implements AutoCloseable {
         return switch (query.path()) {
             case TICKET_PATH -> takeTicket(first(query, "t"), target, request);
             case LOGOUT_PATH -> logoutAtPortHost(request, target);
+            case SIGN_IN_PATH -> done(SignInAnswers.redirect(loginRedirect(target, request.headers().get(HttpHeaderNames.HOST),
+                    Optional.ofNullable(first(query, "to")).filter(ReturnTo::isSafePath).orElse("/")), List.of()));
             default -> done(SignInAnswers.page(HttpResponseStatus.NOT_FOUND, "not-found", "Nothing here",
                     "Paths under " + OWN_PATHS + " belong to the gateway.", List.of()));
         };

@@ -22,7 +22,8 @@ class PagesTest {
                 Pages.workspaceStopped(new Pages.Context(null, HOSTILE, 0, null)),
                 Pages.portNotServed(new Pages.Context(null, HOSTILE, 3000, null), HOSTILE),
                 Pages.portNotServedYet(new Pages.Context(null, HOSTILE, 3000, null), HOSTILE),
-                Pages.problem(400, HOSTILE, HOSTILE));
+                Pages.problem(400, HOSTILE, HOSTILE),
+                Pages.signIn(400, HOSTILE, HOSTILE, HOSTILE));
 
         for (Pages.Page page : pages) {
             String withoutOwnScript = page.html().replace("<script>" + PageLayout.RETRY_SCRIPT + "</script>", "");
@@ -79,5 +80,14 @@ class PagesTest {
     private static String sha256(String text) throws Exception {
         return "sha256-" + Base64.getEncoder().encodeToString(
                 MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void theSignInsOwnPagesShareTheFrameAndItsPolicy() {
+        Pages.Page page = Pages.signIn(400, "Sign-in failed", "This sign-in link was already used.", "ticket-invalid");
+
+        assertThat(page.contentSecurityPolicy()).isEqualTo(PageLayout.CONTENT_SECURITY_POLICY);
+        assertThat(page.html()).contains("<style>" + PageLayout.STYLE + "</style>").contains("<h1>Sign-in failed</h1>")
+                .contains("This sign-in link was already used.").contains("ticket-invalid");
     }
 }
