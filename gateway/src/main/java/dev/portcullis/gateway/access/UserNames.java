@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * User names as records of an org hold them: qualified {@code alice@corp} (subject and issuer
  * alias), or bare {@code alice} from before issuers were told apart, which means the subject of the
- * org's home issuer (the one issuer bound to the org). New records are written qualified.
+ * org's home issuer (the one issuer bound to the org, or the issuers declared to name the same
+ * people, which share one alias). New records are written qualified.
  */
 public final class UserNames {
     private UserNames() {}
@@ -34,13 +35,15 @@ public final class UserNames {
             }
             return name;
         }
-        List<IssuerConfig> bound = issuers.issuers().stream().filter(i -> i.speaksFor(org)).toList();
+        // Issuers declared to name the same people (sameUsersAs) share one alias: together one home.
+        List<String> bound = issuers.issuers().stream().filter(i -> i.speaksFor(org)).map(IssuerConfig::alias)
+                .distinct().sorted().toList();
         if (bound.size() != 1) {
             throw new IllegalArgumentException("user '" + name + "': org '" + org + "' is spoken for by "
-                    + (bound.isEmpty() ? "no issuer" : "issuers " + bound.stream().map(IssuerConfig::alias).sorted().toList())
+                    + (bound.isEmpty() ? "no issuer" : "issuers " + bound)
                     + " (expected: name the issuer, as in '" + name + "@" + aliases(issuers).get(0) + "')");
         }
-        return name + '@' + bound.get(0).alias();
+        return name + '@' + bound.get(0);
     }
 
     /**
@@ -59,6 +62,6 @@ public final class UserNames {
     }
 
     private static List<String> aliases(IdentityVerifierConfig issuers) {
-        return issuers.issuers().stream().map(IssuerConfig::alias).sorted().toList();
+        return issuers.issuers().stream().map(IssuerConfig::alias).distinct().sorted().toList();
     }
 }

@@ -70,4 +70,18 @@ class SameUsersIssuersTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("alias 'idp.example'").hasMessageContaining("sameUsersAs");
     }
+
+    @Test
+    void aBareNameInANewShareIsWrittenWithTheSharedAlias() throws Exception {
+        IdentityVerifierConfig issuers = IdentityVerifierConfig.builder()
+                .issuer(issuer("https://idp.example").alias("demo").orgs("acme").build())
+                .issuer(issuer("https://cli.example").sameUsersAs("demo").orgs("acme").build())
+                .issuer(issuer("https://partner.example").alias("partner").orgs("globex").build())
+                .build();
+
+        assertThat(UserNames.qualified("bob", "acme", issuers)).isEqualTo("bob@demo");
+        assertThat(UserNames.qualified("bob@partner", "acme", issuers)).isEqualTo("bob@partner");
+        assertThatThrownBy(() -> UserNames.qualified("bob", "initech", issuers))
+                .hasMessageContaining("org 'initech' is spoken for by no issuer");
+    }
 }
