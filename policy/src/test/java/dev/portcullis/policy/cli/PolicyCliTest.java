@@ -185,6 +185,21 @@ class PolicyCliTest {
     }
 
     @Test
+    void portsRefusesAWorkspaceIdThatIsNoIdBeforeAsking() throws IOException {
+        assertThat(run("ports", "WS/../x", "--token", "t", "--gateway", closedGateway())).isEqualTo(2);
+        assertThat(err.toString()).startsWith("ports: ").doesNotContain("cannot reach");
+        assertThat(run("ports")).as("no workspace").isEqualTo(2);
+    }
+
+    @Test
+    void portsSaysWhenTheGatewayCannotBeReached() throws IOException {
+        final String gateway = closedGateway();
+
+        assertThat(run("ports", "ws42", "--gateway", gateway, "--token", "t")).isEqualTo(1);
+        assertThat(err.toString()).contains("ports: cannot reach the gateway's admin listener at " + gateway);
+    }
+
+    @Test
     void shareWithoutATokenSaysHowToGetOne() throws IOException {
         assertThat(run("share", "ws42", "3000", "--level", "organization", "--gateway", closedGateway())).isEqualTo(1);
         assertThat(err.toString()).contains("no token").contains("./portcullis token");
