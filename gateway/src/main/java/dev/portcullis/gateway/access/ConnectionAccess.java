@@ -9,6 +9,7 @@ import dev.portcullis.policy.Principal;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
+import java.nio.charset.StandardCharsets;
 
 /**
  * What one client connection (HTTP/1.1 keep-alive, or HTTP/2 with all its streams) already proved,
@@ -61,7 +62,10 @@ public final class ConnectionAccess {
                           WorkspaceRoute route, AccessSnapshot snapshot, Decision decision, String decidedPath,
                           OpenGrants.Grant grant) {}
 
-    private volatile Known known;
+    /** {@code known} and its credential's bytes, compared on every request without a copy of the cached side. */
+    private record Remembered(Known known, byte[] credential) {}
+
+    private volatile Remembered known;
     private volatile Allowed allowed;
     private final String[] auditedAllows = new String[AUDITED_ALLOWS];
     private int nextAudited;
@@ -89,9 +93,13 @@ public final class ConnectionAccess {
      * since ({@code changes}); otherwise null, and the caller verifies afresh.
      */
     public Known known(String credential, long nowMillis, long changes) {
-        Known last = known;
-        if (last == null || last.changes() != changes || nowMillis >= last.validUntilMillis()
-            || !sameSecret(last.credential(), credential)) {
+        Remembered remembered = known;
+        if (remembered == null) {
+            return null;
+        }
+        Known last = remembered.known();
+        if (last.changes() != changes || nowMillis >= last.validUntilMillis()
+            || !sameSecret(remembered.credential(), credential)) {
             return null;
         }
         return last;
@@ -99,7 +107,19 @@ public final class ConnectionAccess {
 
     /** {@code verified} is what this connection proved last. */
     public void remember(Known verified) {
-        known = requireNonNull(verified, "verified");
+        requireNonNull(verified, "verified");
+        String credential = verified.credential();
+        // '?' is what another character becomes in bytesOf: a credential with one is never reused.
+        known = credential != null && credential.indexOf('?') >= 0 ? null
+                : new Remembered(verified, credential == null ? null : bytesOf(credential));
+    }
+
+    /**
+     * A token's characters as bytes. Tokens are ASCII (a JWT is base64url and dots); any character
+     * past Latin-1 becomes '?', which no remembered credential contains, so it never matches one.
+     */
+    private static byte[] bytesOf(String token) {
+        return token.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     /** The allow decided for exactly this request's target, or null when it has to be decided. */
@@ -138,19 +158,21 @@ public final class ConnectionAccess {
 
     /**
      * Compares two secrets in time that depends only on their length, so a client cannot learn a
-     * cached token character by character. Hand-written because {@code MessageDigest.isEqual} needs
-     * byte arrays, which would cost a copy of the token on every request.
+     * cached token character by character. Hand-written rather than {@code MessageDigest.isEqual}:
+     * its index arithmetic (for arrays of unequal length) keeps the JIT from vectorising the loop,
+     * which then costs about a nanosecond per byte of a token hundreds of bytes long, on every request.
      */
-    static boolean sameSecret(String expected, String presented) {
+    static boolean sameSecret(byte[] expected, String presented) {
         if (expected == null || presented == null) {
             return expected == null && presented == null;
         }
-        if (expected.length() != presented.length()) {
+        if (expected.length != presented.length()) {
             return false;
         }
+        byte[] bytes = bytesOf(presented);
         int difference = 0;
-        for (int i = 0; i < expected.length(); i++) {
-            difference |= expected.charAt(i) ^ presented.charAt(i);
+        for (int i = 0; i < expected.length; i++) {
+            difference |= expected[i] ^ bytes[i];
         }
         return difference == 0;
     }

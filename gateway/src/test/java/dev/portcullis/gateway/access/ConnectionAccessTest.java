@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.policy.Principal;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** When a connection may reuse what it proved: the same token, before its end, with nothing changed. */
@@ -66,11 +67,25 @@ class ConnectionAccessTest {
     }
 
     @Test
+    void aCharacterPastLatin1NeverMatchesARememberedToken() {
+        connection.remember(new ConnectionAccess.Known("ab?", null, Principal.builder("alice").build(), null,
+                EXPIRES, CHANGES));
+        assertThat(connection.known("ab?", EXPIRES - 1, CHANGES)).as("a credential with '?' is not remembered").isNull();
+        assertThat(connection.known("ab\u20ac", EXPIRES - 1, CHANGES)).isNull();
+
+        connection.remember(alice);
+        assertThat(connection.known("token-of-alic\u0165", EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
     void secretsAreComparedWhole() {
-        assertThat(ConnectionAccess.sameSecret("abc", "abc")).isTrue();
-        assertThat(ConnectionAccess.sameSecret("abc", "abd")).isFalse();
-        assertThat(ConnectionAccess.sameSecret("abc", "ab")).isFalse();
+        byte[] abc = "abc".getBytes(StandardCharsets.US_ASCII);
+        assertThat(ConnectionAccess.sameSecret(abc, "abc")).isTrue();
+        assertThat(ConnectionAccess.sameSecret(abc, "abd")).isFalse();
+        assertThat(ConnectionAccess.sameSecret(abc, "ab")).isFalse();
+        assertThat(ConnectionAccess.sameSecret(abc, "abcd")).isFalse();
         assertThat(ConnectionAccess.sameSecret(null, null)).isTrue();
         assertThat(ConnectionAccess.sameSecret(null, "abc")).isFalse();
+        assertThat(ConnectionAccess.sameSecret(abc, null)).isFalse();
     }
 }
