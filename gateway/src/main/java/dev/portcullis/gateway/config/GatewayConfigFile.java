@@ -382,6 +382,8 @@ public final class GatewayConfigFile {
         public ConfigDuration idle;
         @JsonProperty("http2Idle")
         public ConfigDuration http2Idle;
+        @JsonProperty("requestBodyProgress")
+        public ConfigDuration requestBodyProgress;
 
         Timeouts toTimeouts() {
             Timeouts defaults = Timeouts.DEFAULTS;
@@ -390,7 +392,10 @@ public final class GatewayConfigFile {
                     connect == null ? defaults.connect() : connect.value(),
                     responseHead == null ? defaults.responseHead() : responseHead.value(),
                     idle == null ? defaults.idle() : idle.value());
-            return http2Idle == null ? timeouts : timeouts.withHttp2Idle(http2Idle.value());
+            if (http2Idle != null) {
+                timeouts = timeouts.withHttp2Idle(http2Idle.value());
+            }
+            return requestBodyProgress == null ? timeouts : timeouts.withRequestBodyProgress(requestBodyProgress.value());
         }
     }
 

@@ -5,6 +5,7 @@ import dev.portcullis.gateway.access.ConnectionAccess;
 import dev.portcullis.gateway.signin.SignIn;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
+import dev.portcullis.gateway.limits.BodyProgressDeadline;
 import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.Exchange;
 import dev.portcullis.gateway.pages.Pages;
@@ -96,6 +97,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     // The current request's hold under the workspace connection limits; null between requests.
     private WorkspaceConnections.Lease workspaceLease;
     private String user;
+    private BodyProgressDeadline bodyProgress;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -105,6 +107,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        bodyProgress = new BodyProgressDeadline(ctx.executor(), settings.timeouts().requestBodyProgress(), this::bodyStalled);
         if (ctx.channel().isActive()) {
             start(); // added after the TLS handshake, to a connection that is already active
         }
@@ -344,6 +347,21 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The client kept the gateway waiting for the rest of the body for {@code timeouts.requestBodyProgress}. */
+    private void bodyStalled() {
+        if (!requestInProgress || requestFullyReceived || answeredByGateway) {
+            return;
+        }
+        boolean responseStarted = upstreamHandler != null && upstreamHandler.responseStarted();
+        closeUpstream(); // the workspace never sees the end of a body that stalled
+        if (responseStarted) {
+            ctx.close();
+        } else {
+            answer(ProxyError.REQUEST_BODY_TIMEOUT, "No more of the request body arrived within "
+                    + settings.timeouts().requestBodyProgress().toMillis() + " ms.");
+        }
+    }
+
     private void useUpstream(Channel channel, boolean reused) {
         upstream = channel;
         upstreamReused = reused;
@@ -354,6 +372,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         channel.read();
         if (mustHoldHeadForBody()) {
             headHeld = true;
+            bodyProgress.waitingForClient();
             toWorkspaceGate.read(ctx); // the head goes with the first chunk, once that decoded cleanly
             return;
         }
@@ -382,6 +401,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             answer(refused.error(), refused.detail());
             return;
         }
+        bodyProgress.bodyArrived();
         requestBodyBytes += content.content().readableBytes();
         long maxBody = settings.limits().maxRequestBody();
         if (maxBody > 0 && requestBodyBytes > maxBody) {
@@ -397,6 +417,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (content instanceof LastHttpContent last) {
             requestFullyReceived = true;
+            bodyProgress.stop();
             RequestTrailers.stripForWorkspace(last.trailingHeaders());
         }
         if (upstream == null) {
@@ -427,6 +448,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             } else if (last) {
                 handler.requestSent();
             } else if (!requestFullyReceived) {
+                bodyProgress.waitingForClient();
                 gate.read(ctx);
             }
         });
@@ -484,6 +506,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange.finish();
         closeGates();
         releaseWorkspaceLease();
+        bodyProgress.stop();
         Channel used = upstream;
         upstreamHandler.detach();
         upstream = null;
@@ -627,6 +650,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         releaseWaiting();
         closeGates();
         releaseWorkspaceLease();
+        bodyProgress.stop();
         if (exchange == null) {
             exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(), "-", "-");
         }
@@ -721,6 +745,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         releaseWaiting();
         closeGates();
         releaseWorkspaceLease();
+        bodyProgress.stop();
         pipelined.forEach(ReferenceCountUtil::release);
         pipelined.clear();
         closeUpstream();

@@ -81,7 +81,7 @@ class GatewayConfigFileTest {
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":5:")
-                .hasMessageContaining("timeouts.conect: unknown key (expected one of: [connect, http2Idle, idle, requestHead, responseHead])");
+                .hasMessageContaining("timeouts.conect: unknown key (expected one of: [connect, http2Idle, idle, requestBodyProgress, requestHead, responseHead])");
     }
 
     @Test
@@ -152,12 +152,13 @@ class GatewayConfigFileTest {
                 listen: ["127.0.0.1:8443"]
                 baseDomains: [ws.example.com]
                 tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}], hstsMaxAge: 1d}
-                timeouts: {http2Idle: 5s}
+                timeouts: {http2Idle: 5s, requestBodyProgress: 20s}
                 limits: {maxConnectionsPerAddress: 20, maxHeaderFields: 50}
                 """));
 
         assertThat(config.tls().hstsMaxAge()).isEqualTo(Duration.ofDays(1));
         assertThat(config.timeouts().http2Idle()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.timeouts().requestBodyProgress()).isEqualTo(Duration.ofSeconds(20));
         assertThat(config.limits().maxConnectionsPerAddress()).isEqualTo(20);
         assertThat(config.limits().maxHeaderFields()).isEqualTo(50);
     }
@@ -172,6 +173,7 @@ class GatewayConfigFileTest {
 
         assertThat(config.tls().hstsMaxAge()).isEqualTo(Duration.ofDays(365));
         assertThat(config.timeouts().http2Idle()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.timeouts().requestBodyProgress()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.limits().maxConnectionsPerAddress()).isEqualTo(256);
         assertThat(config.limits().maxHeaderFields()).isEqualTo(100);
     }
