@@ -42,6 +42,17 @@ class AgentConfigLoaderTest {
     }
 
     @Test
+    void ingressDefaultsToTheEgressDefaultUnlessSet() throws Exception {
+        assertThat(AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\n").defaultIngressMbit()).isEqualTo(100);
+        assertThat(AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\ndefaultIngressMbit: 0\n")
+                .defaultIngressMbit()).isZero();
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\ndefaultIngressMbit: -5\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:2: defaultIngressMbit: ")
+                .hasMessageContaining("expected: 0-100000, 0 = unlimited");
+    }
+
+    @Test
     void gatewayTrafficBypassesTheLimitsUnlessTheConfigSaysOtherwise() throws Exception {
         assertThat(AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\n").shapeGatewayTraffic()).isFalse();
         assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\nshapeGatewayTraffic: sometimes\n"))
