@@ -37,16 +37,15 @@ public final class ConnectionAccess {
     private static final int AUDITED_ALLOWS = 4;
 
     /**
-     * A verified credential.
+     * A verified caller (the credential itself is kept apart, as bytes, see {@link #remember(Known, String)}).
      *
-     * @param credential the exact bearer token, or null for a caller without one
      * @param identity who it verified as, or null for the anonymous caller
      * @param sessionId the browser session it came with, or null
-     * @param validUntilMillis when to verify it afresh at the latest (the token's expiry; never reused: Long.MIN_VALUE)
+     * @param validUntilMillis when to verify it afresh at the latest (never reused: Long.MIN_VALUE)
      * @param changes {@link OpenGrants#changes()} before it was verified
      */
-    public record Known(String credential, VerifiedIdentity identity, Principal principal,
-                        String sessionId, long validUntilMillis, long changes) {
+    public record Known(VerifiedIdentity identity, Principal principal, String sessionId, long validUntilMillis,
+                        long changes) {
         public Known {
             requireNonNull(principal, "principal");
         }
@@ -105,10 +104,12 @@ public final class ConnectionAccess {
         return last;
     }
 
-    /** {@code verified} is what this connection proved last. */
-    public void remember(Known verified) {
+    /**
+     * {@code verified} is what this connection proved last, with the bearer token {@code credential}
+     * (null: none). Only the token's bytes are kept, not a second copy as a string.
+     */
+    public void remember(Known verified, String credential) {
         requireNonNull(verified, "verified");
-        String credential = verified.credential();
         // '?' is what another character becomes in bytesOf: a credential with one is never reused.
         known = credential != null && credential.indexOf('?') >= 0 ? null
                 : new Remembered(verified, credential == null ? null : bytesOf(credential));

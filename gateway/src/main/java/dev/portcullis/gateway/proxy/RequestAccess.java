@@ -94,14 +94,15 @@ public final class RequestAccess {
      * verdict on whatever thread finished it. Never fails.
      */
     public static Verdict check(AccessControl access, ConnectionAccess connection, HttpRequest request,
-                         HttpRequest forwarded, PortHost.WorkspacePort target, Supplier<RouteTable> routes,
-                         InetSocketAddress client, Consumer<Verdict> later) {
+                                HttpRequest forwarded, PortHost.WorkspacePort target, Supplier<RouteTable> routes,
+                                InetSocketAddress client, Consumer<Verdict> later) {
         GatewayCredentials credentials = GatewayCredentials.take(request, forwarded);
         long changes = access.grants().changes(); // before anything is verified: a change meanwhile counts
         ConnectionAccess.Known known = knownCaller(access, connection, credentials, changes);
         if (known != null) {
             Verdict warm = reuseAllow(access, connection, known, forwarded, target, routes.get());
-            return warm != null ? warm : decide(access, connection, known, request, forwarded, target, routes.get(), client);
+            return warm != null ? warm : decide(access, connection, known, credentials.bearer(), request, forwarded,
+                    target, routes.get(), client);
         }
         CompletableFuture<Verdict> verdict = verifyThenDecide(access, connection, changes, request, forwarded,
                 credentials, target, routes, client)
@@ -197,25 +198,27 @@ public final class RequestAccess {
             }
             String sessionId = fromBearer == null ? session.map(SessionRecord::id).orElse(null) : null;
             VerifiedIdentity identity = fromBearer != null ? fromBearer : fromCookie;
-            return decide(access, connection, provenCaller(credentials, identity, sessionId, changes), request,
-                    forwarded, target, routes.get(), client);
+            return decide(access, connection, provenCaller(access, credentials, identity, sessionId, changes),
+                    credentials.bearer(), request, forwarded, target, routes.get(), client);
         });
     }
 
     /**
      * What this verification proved, to be reused by the connection's next requests until the token
-     * expires. A browser session is not reused: it is looked up on every request (a hash and a cache
+     * expires, and no longer than the verifier keeps a verified token without checking it again
+     * ({@code identity.cacheMaxTtl}: a key the issuer dropped ends it as soon as before). A browser session is not reused: it is looked up on every request (a hash and a cache
      * read), which notes its idle time, sees a renewal, and sees an end on this gateway at once; nor
      * are two credentials at once (their subjects are compared every time).
      */
-    private static ConnectionAccess.Known provenCaller(GatewayCredentials credentials, VerifiedIdentity identity,
-                                                       String sessionId, long changes) {
+    private static ConnectionAccess.Known provenCaller(AccessControl access, GatewayCredentials credentials,
+                                                       VerifiedIdentity identity, String sessionId, long changes) {
         Principal principal = identity == null ? Principal.anonymous() : Principals.of(identity);
         if (credentials.cookie() != null) {
-            return new ConnectionAccess.Known(null, identity, principal, sessionId, Long.MIN_VALUE, changes);
+            return new ConnectionAccess.Known(identity, principal, sessionId, Long.MIN_VALUE, changes);
         }
-        long validUntil = identity == null ? Long.MAX_VALUE : millis(identity.expiresAt());
-        return new ConnectionAccess.Known(credentials.bearer(), identity, principal, sessionId, validUntil, changes);
+        long validUntil = identity == null ? Long.MAX_VALUE : Math.min(millis(identity.expiresAt()),
+                access.grants().nowMillis() + access.identity().config().cacheMaxTtl().toMillis());
+        return new ConnectionAccess.Known(identity, principal, sessionId, validUntil, changes);
     }
 
     private static long millis(Instant instant) {
@@ -263,7 +266,7 @@ public final class RequestAccess {
     }
 
     private static Verdict decide(AccessControl access, ConnectionAccess connection, ConnectionAccess.Known caller,
-                                  HttpRequest request, HttpRequest forwarded, PortHost.WorkspacePort target,
+                                  String bearer, HttpRequest request, HttpRequest forwarded, PortHost.WorkspacePort target,
                                   RouteTable routes, InetSocketAddress client) {
         VerifiedIdentity identity = caller.identity();
         Principal principal = caller.principal();
@@ -290,7 +293,7 @@ public final class RequestAccess {
             OpenGrants.Grant grant = new OpenGrants.Grant(principal,
                     identity == null ? OpenGrants.noExpiry() : identity.expiresAt(), target.workspaceId(), target.port(),
                     method, path, caller.sessionId());
-            connection.remember(caller);
+            connection.remember(caller, bearer);
             connection.remember(new ConnectionAccess.Allowed(caller, target.workspaceId(), target.port(), method, rawPath,
                     route, snapshot, decision, path, grant));
             return new Allowed(user, grant);

@@ -13,19 +13,19 @@ class ConnectionAccessTest {
     private static final long CHANGES = 7;
 
     private final ConnectionAccess connection = ConnectionAccess.of(new EmbeddedChannel());
-    private final ConnectionAccess.Known alice = new ConnectionAccess.Known("token-of-alice", null,
-            Principal.builder("alice").build(), null, EXPIRES, CHANGES);
+    private final ConnectionAccess.Known alice = new ConnectionAccess.Known(null, Principal.builder("alice").build(),
+            null, EXPIRES, CHANGES);
 
     @Test
     void theSameTokenBeforeItsEndWithNothingChangedIsReused() {
-        connection.remember(alice);
+        connection.remember(alice, "token-of-alice");
 
         assertThat(connection.known(new String("token-of-alice"), EXPIRES - 1, CHANGES)).isSameAs(alice);
     }
 
     @Test
     void anotherTokenOfTheSameLengthIsNot() {
-        connection.remember(alice);
+        connection.remember(alice, "token-of-alice");
 
         assertThat(connection.known("token-of-alicf", EXPIRES - 1, CHANGES)).isNull();
         assertThat(connection.known("token-of-alic", EXPIRES - 1, CHANGES)).isNull();
@@ -34,14 +34,14 @@ class ConnectionAccessTest {
 
     @Test
     void anExpiredTokenIsNot() {
-        connection.remember(alice);
+        connection.remember(alice, "token-of-alice");
 
         assertThat(connection.known("token-of-alice", EXPIRES, CHANGES)).isNull();
     }
 
     @Test
     void nothingIsReusedAfterAChange() {
-        connection.remember(alice);
+        connection.remember(alice, "token-of-alice");
 
         assertThat(connection.known("token-of-alice", EXPIRES - 1, CHANGES + 1)).isNull();
     }
@@ -68,12 +68,11 @@ class ConnectionAccessTest {
 
     @Test
     void aCharacterPastLatin1NeverMatchesARememberedToken() {
-        connection.remember(new ConnectionAccess.Known("ab?", null, Principal.builder("alice").build(), null,
-                EXPIRES, CHANGES));
+        connection.remember(alice, "ab?");
         assertThat(connection.known("ab?", EXPIRES - 1, CHANGES)).as("a credential with '?' is not remembered").isNull();
         assertThat(connection.known("ab\u20ac", EXPIRES - 1, CHANGES)).isNull();
 
-        connection.remember(alice);
+        connection.remember(alice, "token-of-alice");
         assertThat(connection.known("token-of-alic\u0165", EXPIRES - 1, CHANGES)).isNull();
     }
 
