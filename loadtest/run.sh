@@ -30,7 +30,7 @@
 #   netns-churn: NETNS_WORKSPACES [100] created one at a time per round  NETNS_ROUNDS [2]
 #     NETNS_CONCURRENT [20] callers at once (5 rounds)  NETNS_FILL [1000] workspaces on the host at the end
 #     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)
-#   host-fairness: HOSTFAIR_UPLINK_MBIT [200] HOSTFAIR_RUNS [3] HOSTFAIR_SECONDS [8] measured per phase
+#   host-fairness: HOSTFAIR_UPLINK_MBIT [200] HOSTFAIR_RUNS [3] HOSTFAIR_SECONDS [15] measured per phase
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
@@ -628,7 +628,7 @@ scenario_host_fairness() {
   mkdir -p "$RESULTS"
   loadtest_built
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  local uplink=${HOSTFAIR_UPLINK_MBIT:-200} runs=${HOSTFAIR_RUNS:-3} seconds=${HOSTFAIR_SECONDS:-8}
+  local uplink=${HOSTFAIR_UPLINK_MBIT:-200} runs=${HOSTFAIR_RUNS:-3} seconds=${HOSTFAIR_SECONDS:-15}
   flock /tmp/portcullis-netns.lock "$JAVA" -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
     dev.portcullis.loadtest.HostFairness --uplink-mbit "$uplink" --runs "$runs" --seconds "$seconds" \
     --out "$RESULTS/host-fairness-$stamp.json" --meta "date=$stamp" \

@@ -74,7 +74,7 @@ public final class HostFairness {
             throw new IllegalStateException("namespaces " + leftovers + " exist already: another host-fairness runs, or"
                     + " one was killed (expected: none; remove them with 'ip netns delete NAME' if no run is going on)");
         }
-        HostFairness bench = new HostFairness(args.getInt("uplink-mbit", 200), args.getInt("seconds", 8),
+        HostFairness bench = new HostFairness(args.getInt("uplink-mbit", 200), args.getInt("seconds", 15),
                 args.getInt("omit", 2));
         int runs = args.getInt("runs", 3);
         List<String> made = new ArrayList<>();
