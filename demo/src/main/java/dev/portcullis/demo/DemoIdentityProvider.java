@@ -1,6 +1,8 @@
 package dev.portcullis.demo;
 
 import com.nimbusds.jose.JWSAlgorithm;
+import dev.portcullis.gateway.auth.DevelopmentIssuer;
+import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.auth.IssuerConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -70,9 +72,16 @@ final class DemoIdentityProvider implements AutoCloseable {
                 .build();
     }
 
-    /** The development issuer of the command-line tokens, naming the same people, for the same orgs, an admin issuer. */
-    static IssuerConfig sameUsers(IssuerConfig developmentIssuer) {
-        return developmentIssuer.bound(Set.of(ORGS), true).namingTheSameUsersAs(ALIAS);
+    /**
+     * The demo's two issuers of one set of people: this provider, where browsers sign in, and the
+     * development issuer of the command-line tokens ({@code sameUsersAs}: the same orgs, an admin
+     * issuer), so the alice of the printed curl line is the alice who signs in (docs/identity.md).
+     */
+    IdentityVerifierConfig identityWith(DevelopmentIssuer developmentIssuer) {
+        return IdentityVerifierConfig.builder()
+                .issuer(issuerConfig())
+                .issuer(developmentIssuer.issuerConfig().bound(Set.of(ORGS), true).namingTheSameUsersAs(ALIAS))
+                .build();
     }
 
     @Override
