@@ -45,15 +45,20 @@ class PortNotListeningTest {
 
     @BeforeEach
     void start() throws Exception {
-        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         trap = new ServerSocket();
-        trap.bind(new InetSocketAddress(loopback, 0));
+        trap.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
         Thread.ofPlatform().daemon().start(this::countConnects);
+        gateway = startGateway(config -> { });
+    }
+
+    private GatewayFixture startGateway(java.util.function.Consumer<dev.portcullis.gateway.config.GatewayConfig.Builder> more)
+            throws Exception {
+        InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         int port = trap.getLocalPort();
-        gateway = GatewayFixture.start(Transport.best(), state, config -> config.routes(RouteTable.of(List.of(
+        return GatewayFixture.start(Transport.best(), state, config -> more.accept(config.routes(RouteTable.of(List.of(
                 route(LISTED, loopback).withListeningPorts(Set.of(port)),
                 route(QUIET, loopback).withListeningPorts(Set.of()),
-                route(UNREPORTED, loopback)))));
+                route(UNREPORTED, loopback))))));
     }
 
     private static WorkspaceRoute route(String workspace, InetAddress address) {
@@ -108,6 +113,25 @@ class PortNotListeningTest {
         assertThat(answer.body()).contains("<title>This port is not served yet")
                 .contains("listens on port " + trap.getLocalPort() + " yet")
                 .contains("<meta name=\"portcullis-retry\" content=\"2\">");
+        assertThat(connects).hasValue(0);
+    }
+
+    @Test
+    void whetherAPortListensIsToldOnlyToThoseWhoMayReachIt() throws Exception {
+        gateway.close();
+        var issuer = dev.portcullis.gateway.auth.DevelopmentIssuer.loadOrCreate(state.resolve("issuer"));
+        var identity = dev.portcullis.gateway.auth.IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build();
+        gateway = startGateway(config -> config.identity(identity));
+        String bob = issuer.mint(new dev.portcullis.gateway.auth.DevelopmentIssuer.Claims("bob", null, "acme", List.of(),
+                false, java.time.Duration.ofMinutes(5)));
+        String alice = issuer.mint(new dev.portcullis.gateway.auth.DevelopmentIssuer.Claims(GatewayFixture.OWNER, null,
+                GatewayFixture.ORG, List.of(), false, java.time.Duration.ofMinutes(5)));
+
+        assertThat(get(QUIET).statusCode()).as("anonymous").isEqualTo(401);
+        assertThat(get(QUIET, "Authorization", "Bearer " + bob).statusCode()).as("not shared with bob").isEqualTo(403);
+        HttpResponse<String> owner = get(QUIET, "Authorization", "Bearer " + alice);
+        assertThat(owner.statusCode()).as("the owner").isEqualTo(503);
+        assertThat(owner.body()).contains("port-not-served-yet");
         assertThat(connects).hasValue(0);
     }
 
