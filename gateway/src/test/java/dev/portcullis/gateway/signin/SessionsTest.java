@@ -120,6 +120,44 @@ class SessionsTest {
         }
     }
 
+    @Test
+    void aSessionIsRestoredWithItsIssuersAliasScopeAndAdminRuleFromTheConfiguration() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
+        try (Sessions sessions = new Sessions(EmbeddedStore.inMemory(), true, clock, ISSUERS)) {
+            String reference = sessions.create(ALICE, Duration.ofHours(1), clock.instant().plus(Duration.ofHours(8)),
+                    clock.instant().plusSeconds(300), null, null).get();
+
+            VerifiedIdentity restored = sessions.identityOf(sessions.lookup(reference).get().orElseThrow());
+
+            assertThat(restored.qualifiedUser()).isEqualTo("alice@idp");
+            assertThat(restored.issuer()).isEqualTo("https://idp.example");
+            assertThat(restored.scope().speaksFor("acme")).isTrue();
+            assertThat(restored.scope().speaksFor("globex")).isFalse();
+            assertThat(restored.adminIssuer()).isTrue(); // the only issuer: may carry the admin claim by default
+        }
+    }
+
+    /** The store outlives a configuration: a session of an issuer no longer trusted, or no longer bound to its org, is not honoured. */
+    @Test
+    void aSessionWhoseIssuerIsNoLongerTrustedOrBoundToItsOrgIsNotHonoured() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
+        EmbeddedStore store = EmbeddedStore.inMemory();
+        String reference;
+        try (Sessions before = new Sessions(store, false, clock, ISSUERS)) {
+            reference = before.create(ALICE, Duration.ofHours(1), clock.instant().plus(Duration.ofHours(8)),
+                    clock.instant().plusSeconds(300), null, null).get();
+        }
+        IdentityVerifier otherIssuer = IdentityVerifier.create(IdentityVerifierConfig.builder()
+                .issuer(issuer("https://other.example").build()).build());
+        IdentityVerifier unbound = IdentityVerifier.create(IdentityVerifierConfig.builder()
+                .issuer(issuer("https://idp.example").alias("idp").orgs("globex").build()).build());
+        try (Sessions untrusted = new Sessions(store, false, clock, otherIssuer);
+             Sessions notBound = new Sessions(store, true, clock, unbound)) {
+            assertThat(untrusted.lookup(reference).get()).isEmpty();
+            assertThat(notBound.lookup(reference).get()).isEmpty();
+        }
+    }
+
     /** The store, with watches the test can cut: deliveries stop, and later the watch reports the loss. */
     private static final class BreakableWatches implements KeyValueStore {
         private final KeyValueStore store;
@@ -206,43 +244,5 @@ class SessionsTest {
 
         @Override
         public void close() {}
-    }
-
-    @Test
-    void aSessionIsRestoredWithItsIssuersAliasScopeAndAdminRuleFromTheConfiguration() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
-        try (Sessions sessions = new Sessions(EmbeddedStore.inMemory(), true, clock, ISSUERS)) {
-            String reference = sessions.create(ALICE, Duration.ofHours(1), clock.instant().plus(Duration.ofHours(8)),
-                    clock.instant().plusSeconds(300), null, null).get();
-
-            VerifiedIdentity restored = sessions.identityOf(sessions.lookup(reference).get().orElseThrow());
-
-            assertThat(restored.qualifiedUser()).isEqualTo("alice@idp");
-            assertThat(restored.issuer()).isEqualTo("https://idp.example");
-            assertThat(restored.scope().speaksFor("acme")).isTrue();
-            assertThat(restored.scope().speaksFor("globex")).isFalse();
-            assertThat(restored.adminIssuer()).isTrue(); // the only issuer: may carry the admin claim by default
-        }
-    }
-
-    /** The store outlives a configuration: a session of an issuer no longer trusted, or no longer bound to its org, is not honoured. */
-    @Test
-    void aSessionWhoseIssuerIsNoLongerTrustedOrBoundToItsOrgIsNotHonoured() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
-        EmbeddedStore store = EmbeddedStore.inMemory();
-        String reference;
-        try (Sessions before = new Sessions(store, false, clock, ISSUERS)) {
-            reference = before.create(ALICE, Duration.ofHours(1), clock.instant().plus(Duration.ofHours(8)),
-                    clock.instant().plusSeconds(300), null, null).get();
-        }
-        IdentityVerifier otherIssuer = IdentityVerifier.create(IdentityVerifierConfig.builder()
-                .issuer(issuer("https://other.example").build()).build());
-        IdentityVerifier unbound = IdentityVerifier.create(IdentityVerifierConfig.builder()
-                .issuer(issuer("https://idp.example").alias("idp").orgs("globex").build()).build());
-        try (Sessions untrusted = new Sessions(store, false, clock, otherIssuer);
-             Sessions notBound = new Sessions(store, true, clock, unbound)) {
-            assertThat(untrusted.lookup(reference).get()).isEmpty();
-            assertThat(notBound.lookup(reference).get()).isEmpty();
-        }
     }
 }

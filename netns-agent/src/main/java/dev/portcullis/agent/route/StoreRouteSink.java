@@ -10,7 +10,6 @@ import dev.portcullis.store.record.RouteRecord;
 import java.time.Duration;
 import java.util.Map;
 import java.util.SortedSet;
-import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +28,7 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
 
     private final ControlPlaneStore store;
     private final Duration leaseTtl;
-    private final Map<String, Route> routes = new TreeMap<>();
-    private final Map<String, SortedSet<Integer>> listening = new TreeMap<>();
+    private final PublishedRoutes routes = new PublishedRoutes();
     private HostLease lease;
 
     public StoreRouteSink(ControlPlaneStore store, Duration leaseTtl) {
@@ -45,50 +43,30 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
 
     @Override
     public synchronized void publish(Route route) {
-        RouteRecord record = route.toRecord(listening.get(route.workspaceId()));
+        RouteRecord record = routes.recordOf(route);
         try {
             store.putRoute(record, lease);
         } catch (LeaseLostException e) {
             lease = grant();
             store.putRoute(record, lease);
         }
-        routes.put(route.workspaceId(), route);
+        routes.published(route);
     }
 
     @Override
     public synchronized void withdraw(String workspaceId) {
         store.deleteRoute(workspaceId, KeyValueStore.ANY_REVISION);
-        routes.remove(workspaceId);
-        listening.remove(workspaceId);
+        routes.withdrawn(workspaceId);
     }
 
     @Override
     public synchronized boolean listening(String workspaceId, SortedSet<Integer> ports) {
-        Route route = routes.get(workspaceId);
-        if (route == null || ports.equals(listening.get(workspaceId))) {
-            return false;
-        }
-        SortedSet<Integer> before = listening.put(workspaceId, ports);
-        try {
-            publish(route);
-        } catch (RuntimeException e) {
-            restore(workspaceId, before); // not written: the next scan tries again
-            throw e;
-        }
-        return true;
-    }
-
-    private void restore(String workspaceId, SortedSet<Integer> before) {
-        if (before == null) {
-            listening.remove(workspaceId);
-        } else {
-            listening.put(workspaceId, before);
-        }
+        return routes.listening(workspaceId, ports, this::publish);
     }
 
     @Override
     public synchronized Map<String, Route> published() {
-        return Map.copyOf(routes);
+        return routes.snapshot();
     }
 
     /** The lease the routes are bound to now; changes when a lost lease is replaced. */
@@ -103,10 +81,10 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
         }
         try {
             lease = grant();
-            for (Route route : routes.values()) {
-                store.putRoute(route.toRecord(listening.get(route.workspaceId())), lease);
+            for (Route route : routes.routes()) {
+                store.putRoute(routes.recordOf(route), lease);
             }
-            log.info("wrote {} routes again under a new lease", routes.size());
+            log.info("wrote {} routes again under a new lease", routes.routes().size());
         } catch (RuntimeException e) {
             // The next reconcile publishes whatever is missing.
             log.warn("cannot write the routes again under a new lease: {}", e.getMessage());
