@@ -9,12 +9,12 @@ import dev.portcullis.gateway.limits.BodyProgressDeadline;
 import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.Exchange;
 import dev.portcullis.gateway.pages.Pages;
+import dev.portcullis.gateway.server.PipelineConfigurator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -549,12 +549,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange.responseHead(switchingProtocols.status().code());
         exchange.becameTunnel();
         ctx.writeAndFlush(switchingProtocols);
-        ChannelPipeline client = ctx.pipeline();
-        client.replace(this, PipelineNames.RELAY, new ByteRelayHandler(upstream, exchange, true, toWorkspaceGate));
-        client.remove(PipelineNames.HTTP_CODEC);
-        ChannelPipeline workspace = upstream.pipeline();
-        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY,
-                new ByteRelayHandler(ctx.channel(), exchange, false, toClientGate));
+        PipelineConfigurator.switchToTunnel(ctx.pipeline(), this,
+                new ByteRelayHandler(upstream, exchange, true, toWorkspaceGate),
+                upstream.pipeline(), new ByteRelayHandler(ctx.channel(), exchange, false, toClientGate));
         // Access that ends for this tunnel ends with a close frame the app can read (code and reason).
         ctx.channel().attr(OpenGrants.CLOSE_WITH_REASON).set((channel, reason) -> ByteRelayHandler.closeWithFrame(
                 channel, reason.startsWith("workspace-") ? 1001 : 1008, reason));
@@ -565,7 +562,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (tunnelLease != null) {
             upstream.closeFuture().addListener(closed -> tunnelLease.release());
         }
-        workspace.remove(PipelineNames.UPSTREAM_CODEC);
         ctx.channel().read();
         upstream.read();
     }

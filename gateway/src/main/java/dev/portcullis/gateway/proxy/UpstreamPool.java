@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.server.PipelineConfigurator;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -7,7 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.AttributeKey;
 import java.net.InetAddress;
@@ -90,13 +90,9 @@ final class UpstreamPool {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        if (key.tls()) {
-                            channel.pipeline().addLast(PipelineNames.UPSTREAM_TLS,
-                                    workspaceTls.newHandler(channel.alloc(), serverName, address.getPort()));
-                        }
-                        channel.pipeline()
-                                .addLast(PipelineNames.UPSTREAM_CODEC, new HttpClientCodec())
-                                .addLast(PipelineNames.UPSTREAM, new UpstreamResponseHandler(UpstreamPool.this));
+                        PipelineConfigurator.upstream(channel, key.tls()
+                                        ? workspaceTls.newHandler(channel.alloc(), serverName, address.getPort()) : null,
+                                new UpstreamResponseHandler(UpstreamPool.this));
                     }
                 })
                 .connect(address);

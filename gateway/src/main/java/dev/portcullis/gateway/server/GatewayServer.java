@@ -3,37 +3,19 @@ package dev.portcullis.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.portcullis.gateway.access.AccessControl;
-import dev.portcullis.gateway.access.AccessRecords;
-import dev.portcullis.gateway.access.AccessSnapshot;
 import dev.portcullis.gateway.access.AccessState;
-import dev.portcullis.gateway.access.LocalAccessRecords;
-import dev.portcullis.gateway.access.IdentityAssertions;
-import dev.portcullis.gateway.access.OpenGrants;
-import dev.portcullis.gateway.admin.AccessApi;
 import dev.portcullis.gateway.admin.AdminServer;
-import dev.portcullis.gateway.admin.HostRoutesApi;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
-import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.IssuerConfig;
 import dev.portcullis.gateway.signin.Sessions;
-import dev.portcullis.gateway.signin.SignIn;
-import dev.portcullis.gateway.signin.SignInSecrets;
-import dev.portcullis.gateway.signin.SignInSettings;
-import dev.portcullis.store.embedded.EmbeddedStore;
 import dev.portcullis.gateway.auth.IssuerKeys;
-import dev.portcullis.gateway.auth.LocalKeys;
-import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.gateway.config.GatewayConfig;
-import dev.portcullis.gateway.observe.AuditLog;
 import dev.portcullis.gateway.fairness.FairShareScheduler;
 import dev.portcullis.gateway.fairness.Fairness;
 import dev.portcullis.gateway.limits.AcceptErrorBackoff;
 import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.Drain;
-import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
-import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxySettings;
 import dev.portcullis.gateway.proxy.UpstreamPools;
 import dev.portcullis.gateway.route.RouteFiles;
@@ -48,10 +30,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.ssl.SniHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -61,7 +39,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -78,19 +55,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway process: binds the HTTPS listeners and builds each client pipeline — idle timer,
- * TLS (the certificate chosen by SNI), strict HTTP/1.1 with size limits, then the proxy — plus the
- * plain-HTTP listeners that only redirect. {@link #start} returns once every listener is bound.
+ * The gateway process, its composition root: builds every service from the config (each a final
+ * field, built before anything binds), then binds the admin, HTTPS and redirect listeners, whose
+ * pipelines the {@link PipelineConfigurator} builds. {@link #start} returns once every listener is
+ * bound; {@link #close} drains the clients, then closes what was built in reverse order.
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
 
-    /** RFC 9112 leaves limits to the server; these match common practice and issue 3's contract. */
-    static final int MAX_REQUEST_LINE = 8 * 1024;
-    static final int MAX_HEADER_BLOCK = 16 * 1024;
-    private static final int MAX_CHUNK = 64 * 1024;
-    /** Streams one HTTP/2 connection may have open at once; each holds a workspace connection. */
-    static final int MAX_CONCURRENT_STREAMS = 128;
     private static final int MIN_READ_TOKEN_LENGTH = 16;
     /** How often agents' route files are checked; a new workspace is routable within this. */
     private static final Duration ROUTE_FILE_POLL = Duration.ofMillis(500);
@@ -98,33 +70,80 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayConfig config;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
+    private final GatewayMetrics metrics = new GatewayMetrics();
+    private final ServerResources resources;
+    private final ReloadingCertificates certificates;
+    private final RouteFiles routeFiles; // null unless agents publish routes in files
+    private final StoreConnection store; // null without a store
+    private final AccessServices access; // null when access is open (development only)
+    private final WorkspaceConnections workspaceConnections;
+    private final PipelineConfigurator pipelines;
+    private final AdminServer admin;
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Channel> redirectListeners = new ArrayList<>();
-    private ReloadingCertificates certificates;
-    private RouteFiles routeFiles;
-    private StoreConnection store;
-    private IdentityVerifier identity;
-    private AccessState accessState;
-    private volatile OpenGrants grants;
-    private volatile AccessApi accessApi;
-    private volatile HostRoutesApi hostRoutesApi;
-    private volatile IdentityAssertions assertions;
-    private Sessions sessions;
-    private SignIn signIn;
-    private Fairness fairness = Fairness.OFF;
-    private WorkspaceConnections workspaceConnections;
-    private final GatewayMetrics metrics = new GatewayMetrics();
-    private AdminServer admin;
     private volatile boolean serving;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final AtomicInteger openConnections = new AtomicInteger();
     private final ConnectionsPerAddress perAddress;
 
-    private GatewayServer(GatewayConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup) {
+    /** Builds every service, in dependency order, each registered in {@code resources} as it is built. */
+    private GatewayServer(GatewayConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
+                          ServerResources resources) throws IOException, InterruptedException {
         this.config = config;
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
+        this.resources = resources;
         this.perAddress = new ConnectionsPerAddress(config.limits().maxConnectionsPerAddress());
+        certificates = resources.add("certificates", ReloadingCertificates.start(config.tls()));
+        UpstreamPools pools = new UpstreamPools(config.transport().socketChannelClass(), config.timeouts().connect());
+        RouteGuard guard = routeGuard();
+        ServerResources.Signal accessMayNarrow = new ServerResources.Signal();
+        Supplier<RouteTable> routes = config::routes;
+        if (!config.routeFiles().isEmpty()) {
+            // A workspace that went away leaves pooled connections to an address nobody answers on
+            // (a deleted namespace sends no reset): they are closed, not reused into a hang.
+            routeFiles = resources.add("route files", RouteFiles.watch(config.routes(), config.routeFiles(),
+                    ROUTE_FILE_POLL, guard, (before, after) -> {
+                        pools.closeIdleTo(before.addressesGoneIn(after));
+                        accessMayNarrow.run(); // a deleted or stopped workspace loses its open tunnels
+                    }));
+            routes = routeFiles;
+        } else {
+            routeFiles = null;
+        }
+        if (config.store().isPresent()) {
+            // A narrowing change on any gateway ends access on this one.
+            store = resources.add("store", StoreConnection.open(config.store().get(), config.routes(),
+                    config.access().fallbackPolicy(), config.store().get().timeout(), pools::closeIdleTo,
+                    accessMayNarrow, guard, metrics.registry()));
+            routes = store::routes;
+        } else {
+            store = null;
+        }
+        if (config.identity().isPresent()) {
+            access = new AccessServices(config, routes, store, metrics, resources, accessMayNarrow);
+        } else {
+            access = null;
+            log.warn("NO ACCESS CONTROL: no identity issuers are configured, so every workspace port is open to anyone"
+                    + " who can reach this gateway. Development only.");
+        }
+        Fairness fairness = resources.add("fairness", config.fairness().isPresent()
+                ? FairShareScheduler.start(config.fairness().get(), metrics) : Fairness.OFF);
+        workspaceConnections = resources.add("workspace connections",
+                WorkspaceConnections.start(config.limits().workspaceConnections(), metrics));
+        ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools, config.timeouts(), config.limits(),
+                metrics, Optional.ofNullable(access).map(services -> services.control), fairness, config.forwarding(),
+                workspaceConnections);
+        Duration hstsMaxAge = config.tls().hstsMaxAge();
+        pipelines = new PipelineConfigurator(proxy, certificates, metrics,
+                hstsMaxAge.isZero() ? null : new StrictTransportSecurity(hstsMaxAge));
+        // Last: everything the admin listener serves exists before its first request can arrive.
+        admin = resources.add("admin listener", AdminServer.start(config.adminListener(), bossGroup,
+                config.transport().serverChannelClass(), metrics, this::notReadyBecause,
+                () -> Optional.ofNullable(access).map(services -> services.accessApi),
+                () -> Optional.ofNullable(access).map(services -> services.hostRoutesApi), this::publicKeySets,
+                readToken(config.adminReadTokenFile())));
+        log.info("Admin listener on http://{} (/healthz, /readyz, /metrics)", format(admin.address()));
     }
 
     public static GatewayServer start(GatewayConfig config) throws IOException, InterruptedException {
@@ -134,14 +153,16 @@ public final class GatewayServer implements AutoCloseable {
         EventLoopGroup boss = config.transport().newEventLoopGroup(1, new DefaultThreadFactory("gateway-accept"));
         EventLoopGroup workers = config.transport().newEventLoopGroup(config.eventLoopThreads(),
                 new DefaultThreadFactory("gateway-io"));
-        GatewayServer server = new GatewayServer(config, boss, workers);
+        ServerResources resources = new ServerResources();
+        GatewayServer server;
         try {
-            server.certificates = ReloadingCertificates.start(config.tls());
-            server.admin = AdminServer.start(config.adminListener(), boss, config.transport().serverChannelClass(),
-                    server.metrics, server::notReadyBecause, () -> Optional.ofNullable(server.accessApi),
-                    () -> Optional.ofNullable(server.hostRoutesApi), server::publicKeySets,
-                    readToken(config.adminReadTokenFile()));
-            log.info("Admin listener on http://{} (/healthz, /readyz, /metrics)", format(server.admin.address()));
+            server = new GatewayServer(config, boss, workers, resources);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            resources.closeAll();
+            shutDown(boss, workers);
+            throw e;
+        }
+        try {
             server.bind();
             server.bindRedirects();
             server.serving = true;
@@ -166,46 +187,6 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void bind() throws IOException, InterruptedException {
-        UpstreamPools pools = new UpstreamPools(config.transport().socketChannelClass(), config.timeouts().connect());
-        Supplier<RouteTable> routes = config::routes;
-        RouteGuard guard = routeGuard();
-        if (!config.routeFiles().isEmpty()) {
-            // A workspace that went away leaves pooled connections to an address nobody answers on
-            // (a deleted namespace sends no reset): they are closed, not reused into a hang.
-            routeFiles = RouteFiles.watch(config.routes(), config.routeFiles(), ROUTE_FILE_POLL, guard,
-                    (before, after) -> {
-                        pools.closeIdleTo(before.addressesGoneIn(after));
-                        if (grants != null) {
-                            grants.revalidate(); // a deleted or stopped workspace loses its open tunnels
-                        }
-                    });
-            routes = routeFiles;
-        }
-        if (config.store().isPresent()) {
-            store = StoreConnection.open(config.store().get(), config.routes(), config.access().fallbackPolicy(),
-                    config.store().get().timeout(), pools::closeIdleTo, () -> {
-                        if (grants != null) {
-                            grants.revalidate(); // a narrowing change on any gateway ends access on this one
-                        }
-                    }, guard, metrics.registry());
-            routes = store::routes;
-        }
-        AccessControl access = null;
-        if (config.identity().isPresent()) {
-            access = startAccessControl(routes);
-        } else {
-            log.warn("NO ACCESS CONTROL: no identity issuers are configured, so every workspace port is open to anyone"
-                    + " who can reach this gateway. Development only.");
-        }
-        if (config.fairness().isPresent()) {
-            fairness = FairShareScheduler.start(config.fairness().get(), metrics);
-        }
-        workspaceConnections = WorkspaceConnections.start(config.limits().workspaceConnections(), metrics);
-        ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
-                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness, config.forwarding(),
-                workspaceConnections);
-        Duration hstsMaxAge = config.tls().hstsMaxAge();
-        StrictTransportSecurity hsts = hstsMaxAge.isZero() ? null : new StrictTransportSecurity(hstsMaxAge);
         for (InetSocketAddress address : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -246,18 +227,7 @@ public final class GatewayServer implements AutoCloseable {
                                 perAddress.closed(client);
                                 metrics.connectionClosed();
                             });
-                            channel.pipeline()
-                                    .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
-                                            config.timeouts().idle().toNanos(), TimeUnit.NANOSECONDS))
-                                    // The TLS handshake, ClientHello included, shares the request-head deadline.
-                                    .addLast(PipelineNames.TLS, new SniHandler(certificates,
-                                            config.timeouts().requestHead().toMillis()))
-                                    .addLast(PipelineNames.PROTOCOLS, new ClientProtocols(proxy, listenerPort,
-                                            new HttpDecoderConfig()
-                                                    .setMaxInitialLineLength(MAX_REQUEST_LINE)
-                                                    .setMaxHeaderSize(MAX_HEADER_BLOCK)
-                                                    .setMaxChunkSize(MAX_CHUNK),
-                                            MAX_CONCURRENT_STREAMS, metrics, hsts));
+                            pipelines.clientConnection(channel, listenerPort);
                         }
                     });
             listeners.add(bindListener(bootstrap, address, "https"));
@@ -274,11 +244,7 @@ public final class GatewayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
-                            channel.pipeline()
-                                    .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
-                                            config.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS))
-                                    .addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADER_BLOCK, MAX_CHUNK))
-                                    .addLast(PipelineNames.PROXY, new HttpsRedirectHandler(config.baseDomains(), httpsPort));
+                            pipelines.redirectConnection(channel, httpsPort);
                         }
                     });
             redirectListeners.add(bindListener(bootstrap, address, "http"));
@@ -382,130 +348,27 @@ public final class GatewayServer implements AutoCloseable {
             log.info("Closing {} connection(s) still open after the drain timeout", clients.size());
         }
         clients.close().awaitUninterruptibly();
-        if (admin != null) {
-            admin.close();
-        }
-        if (certificates != null) {
-            certificates.close();
-        }
-        if (routeFiles != null) {
-            routeFiles.close();
-        }
-        if (identity != null) {
-            identity.close();
-        }
-        if (grants != null) {
-            grants.close();
-        }
-        if (signIn != null) {
-            signIn.close(); // and its sessions
-        } else if (sessions != null) {
-            sessions.close();
-        }
-        if (accessApi != null) {
-            accessApi.close();
-        }
-        if (hostRoutesApi != null) {
-            hostRoutesApi.close();
-        }
-        fairness.close();
-        if (workspaceConnections != null) {
-            workspaceConnections.close();
-        }
-        if (store != null) {
-            store.close();
-        }
-        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        resources.closeAll();
+        shutDown(bossGroup, workerGroup);
     }
 
-    /**
-     * Identity, the policy state and the grants registry: every change of shares or policies
-     * re-decides the open connections at once.
-     */
-    private AccessControl startAccessControl(Supplier<RouteTable> routes) throws IOException {
-        AccessSettings settings = config.access();
-        Supplier<AccessSnapshot> access;
-        AccessRecords records;
-        if (store != null) {
-            access = store::access;
-            records = store.accessRecords();
-            log.info("Access control: enforced; policies and shares in {}", config.store().get());
-        } else {
-            accessState = settings.stateDirectory().isPresent()
-                    ? AccessState.open(settings.stateDirectory().get(), settings.fallbackPolicy())
-                    : AccessState.inMemory(settings.fallbackPolicy());
-            access = accessState::current;
-            records = new LocalAccessRecords(accessState);
-            log.info("Access control: enforced; policies and shares {}", settings.stateDirectory()
-                    .map(dir -> "in " + dir).orElse("in memory only (lost at restart)"));
-        }
-        if (developmentIssuerKeys().isPresent()) {
-            log.warn("DEVELOPMENT ISSUER ON: tokens minted with './portcullis token' from a key on this machine are"
-                    + " trusted. Anyone who can read that key can be anyone. Never in production.");
-        }
-        identity = IdentityVerifier.create(config.identity().get());
-        AuditLog audit = new AuditLog(metrics);
-        grants = new OpenGrants(routes, access, audit, Clock.systemUTC());
-        if (accessState != null) {
-            accessState.addListener(changed -> grants.revalidate());
-        }
-        accessApi = new AccessApi(identity, records, routes, config.baseDomains(), settings.adminClaim(), Clock.systemUTC());
-        if (store != null && !config.hostRouteRanges().isEmpty()) {
-            // Agents on machines without a store of their own (the embedded store is this process's file) publish here.
-            hostRoutesApi = new HostRoutesApi(identity, store.controlPlane(), config.hostRouteRanges());
-        }
-        assertions = new IdentityAssertions(settings.assertionKeyFile().isPresent()
-                ? LocalKeys.loadOrCreateEc(settings.assertionKeyFile().get(), "gateway")
-                : LocalKeys.newEcKey("gateway"), settings.assertionLifetime(), Clock.systemUTC());
-        sessions = openSessions();
-        sessions.onSessionEnded(grants::endSession); // a session ended on any gateway: its tunnels here close
-        sessions.keepAliveWhileInUse(grants::sessionsInUse); // an open tunnel is use: no idle end under it
-        Sessions open = sessions;
-        accessApi.endSessionsWith((org, user) -> open.endAllOf(org, user).join()); // a person removed from an org
-        if (config.signIn().isPresent()) {
-            SignInSettings signInSettings = config.signIn().get();
-            SignInSecrets secrets = signInSettings.keyFile().isPresent()
-                    ? SignInSecrets.loadOrCreate(signInSettings.keyFile().get()) : SignInSecrets.random();
-            signIn = new SignIn(signInSettings, config.baseDomains(), secrets, sessions, identity);
-            log.info("Browser sign-in: {} as client '{}' ({}); login host {}", signInSettings.issuer(),
-                    signInSettings.clientId(), signInSettings.clientAuth(),
-                    config.baseDomains().stream().map(signInSettings::loginHost).toList());
-        }
-        return new AccessControl(identity, access, audit, grants, sessions, assertions, Optional.ofNullable(signIn));
-    }
-
-    /**
-     * Sessions and one-time records live in the gateway's store when it has one (shared by every
-     * gateway); otherwise in the sign-in's state file, or in memory.
-     */
-    private Sessions openSessions() {
-        Clock clock = config.signIn().map(SignInSettings::clock).orElse(Clock.systemUTC());
-        if (store != null) {
-            return new Sessions(store.controlPlane().keyValues(), false, clock, identity);
-        }
-        Optional<java.nio.file.Path> file = config.signIn().flatMap(SignInSettings::stateFile)
-                .or(() -> config.access().stateDirectory().map(dir -> dir.resolve("signin-store.json")));
-        if (file.isPresent()) {
-            log.info("Sessions and one-time links in {}", file.get());
-            return new Sessions(EmbeddedStore.open(file.get()), true, clock, identity);
-        }
-        log.info("Sessions and one-time links in memory only (lost at restart; configure a store or signin.stateFile)");
-        return new Sessions(EmbeddedStore.inMemory(), true, clock, identity);
+    private static void shutDown(EventLoopGroup boss, EventLoopGroup workers) {
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
     /** The public keys the admin listener serves, by path. */
     private Map<String, JWKSet> publicKeySets() {
         Map<String, JWKSet> sets = new HashMap<>();
-        developmentIssuerKeys().ifPresent(keys -> sets.put(AdminServer.DEV_ISSUER_JWKS, keys));
-        if (assertions != null) {
-            sets.put(AdminServer.IDENTITY_ASSERTION_JWKS, assertions.publicKeys());
+        developmentIssuerKeys(config).ifPresent(keys -> sets.put(AdminServer.DEV_ISSUER_JWKS, keys));
+        if (access != null) {
+            sets.put(AdminServer.IDENTITY_ASSERTION_JWKS, access.assertions.publicKeys());
         }
         return sets;
     }
 
     /** The development issuer's public keys, when the config trusts it. */
-    private Optional<JWKSet> developmentIssuerKeys() {
+    static Optional<JWKSet> developmentIssuerKeys(GatewayConfig config) {
         return config.identity().stream().flatMap(identity -> identity.issuers().stream())
                 .filter(issuer -> issuer.issuer().equals(DevelopmentIssuer.ISSUER))
                 .map(IssuerConfig::keys)
@@ -516,12 +379,12 @@ public final class GatewayServer implements AutoCloseable {
 
     /** Browser sessions and one-time links, when access is enforced. */
     public Optional<Sessions> sessions() {
-        return Optional.ofNullable(sessions);
+        return Optional.ofNullable(access).map(services -> services.sessions);
     }
 
     /** The policies and shares this gateway enforces, when access is enforced without a store. */
     public Optional<AccessState> accessState() {
-        return Optional.ofNullable(accessState);
+        return Optional.ofNullable(access).map(services -> services.accessState);
     }
 
     static String format(InetSocketAddress address) {

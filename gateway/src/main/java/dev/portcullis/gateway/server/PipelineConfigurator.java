@@ -1,0 +1,185 @@
+package dev.portcullis.gateway.server;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portcullis.gateway.observe.GatewayMetrics;
+import dev.portcullis.gateway.proxy.Drain;
+import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
+import dev.portcullis.gateway.proxy.PipelineNames;
+import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
+import dev.portcullis.gateway.proxy.ProxySettings;
+import dev.portcullis.gateway.proxy.ServerHttpCodec;
+import dev.portcullis.gateway.tls.ReloadingCertificates;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds every pipeline of the gateway, by the names in {@link PipelineNames}, so the whole shape
+ * of a connection can be read in this one class (Armeria's {@code HttpServerPipelineConfigurator}
+ * is the model). What each pipeline holds, in order:
+ *
+ * <pre>
+ * client connection   idle → tls (certificate by SNI) → protocols (ALPN, replaced by one of:)
+ *   HTTP/1.1          … → http-codec → [hsts] → proxy        after an upgrade: … → [hsts] → relay
+ *   HTTP/2            … → h2-codec → h2-deadlines → h2-streams → h2-drain
+ *     each stream     h2-request-check → h2-stream-codec → [hsts] → proxy
+ * redirect listener   idle → http-codec → proxy (the 308 to HTTPS)
+ * workspace (upstream)  [upstream-tls] → upstream-codec → upstream   after an upgrade: [upstream-tls] → relay
+ * </pre>
+ *
+ * Built once from the config and the services every connection shares; the upstream and tunnel
+ * steps are static because the proxy, not the server, decides when they happen.
+ */
+public final class PipelineConfigurator {
+    /** RFC 9112 leaves limits to the server; these match common practice and issue 3's contract. */
+    static final int MAX_REQUEST_LINE = 8 * 1024;
+    static final int MAX_HEADER_BLOCK = 16 * 1024;
+    private static final int MAX_CHUNK = 64 * 1024;
+    /** Streams one HTTP/2 connection may have open at once; each holds a workspace connection. */
+    static final int MAX_CONCURRENT_STREAMS = 128;
+
+    private final ProxySettings proxy;
+    private final ReloadingCertificates certificates;
+    private final GatewayMetrics metrics;
+    private final StrictTransportSecurity hsts;
+    private final List<String> baseDomains;
+
+    /** @param hsts sets Strict-Transport-Security on every response; null for none */
+    PipelineConfigurator(ProxySettings proxy, ReloadingCertificates certificates, GatewayMetrics metrics,
+                         StrictTransportSecurity hsts) {
+        this.proxy = requireNonNull(proxy, "proxy");
+        this.certificates = requireNonNull(certificates, "certificates");
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.hsts = hsts;
+        this.baseDomains = proxy.baseDomains();
+    }
+
+    /** A client connection just accepted on an HTTPS listener: up to the protocol negotiation. */
+    void clientConnection(Channel channel, int listenerPort) {
+        channel.pipeline()
+                .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
+                        proxy.timeouts().idle().toNanos(), TimeUnit.NANOSECONDS))
+                // The TLS handshake, ClientHello included, shares the request-head deadline.
+                .addLast(PipelineNames.TLS, new SniHandler(certificates, proxy.timeouts().requestHead().toMillis()))
+                .addLast(PipelineNames.PROTOCOLS, new ClientProtocols(this, listenerPort, metrics));
+    }
+
+    /** ALPN chose HTTP/1.1 (or the client offered nothing): the strict codec, then the proxy. */
+    void http1(ChannelPipeline pipeline, int listenerPort) {
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength(MAX_REQUEST_LINE)
+                .setMaxHeaderSize(MAX_HEADER_BLOCK)
+                .setMaxChunkSize(MAX_CHUNK);
+        pipeline.addLast(PipelineNames.HTTP_CODEC, new ServerHttpCodec(decoder, proxy.limits().maxHeaderFields()));
+        addHsts(pipeline);
+        pipeline.addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
+    }
+
+    /**
+     * ALPN chose HTTP/2: the frame codec and a child channel per stream, each with its own
+     * HTTP/1.1-shaped view of the stream and its own proxy handler, so a stream is proxied exactly
+     * like an HTTP/1.1 request (one workspace connection per stream).
+     */
+    void http2(Channel connection, int listenerPort) {
+        // Streams are flow-controlled one by one (their channels read on demand); the connection
+        // itself must keep reading or no stream would ever see its frames.
+        connection.config().setAutoRead(true);
+        Http2FrameCodec codec = ClientHttp2Codec.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                        .maxHeaderListSize(MAX_HEADER_BLOCK))
+                .validateHeaders(true)
+                .build();
+        connection.pipeline()
+                .addLast(PipelineNames.H2_CODEC, codec)
+                .addLast(PipelineNames.H2_DEADLINES, new Http2ConnectionDeadlines(codec.connection(),
+                        proxy.timeouts().requestHead(), proxy.timeouts().http2Idle(), metrics))
+                .addLast(PipelineNames.H2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        http2Stream(stream, listenerPort);
+                    }
+                }))
+                .addLast(PipelineNames.H2_DRAIN, new GoAwayOnDrain());
+    }
+
+    /** One HTTP/2 stream's own pipeline: the head checks, the HTTP/1.1 view of the stream, the proxy. */
+    private void http2Stream(Http2StreamChannel stream, int listenerPort) {
+        stream.config().setAutoRead(false);
+        stream.pipeline()
+                .addLast(PipelineNames.H2_REQUEST_CHECK, new Http2RequestHeadCheck(proxy.limits().maxHeaderFields()))
+                .addLast(PipelineNames.H2_STREAM_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+        addHsts(stream.pipeline());
+        stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
+    }
+
+    private void addHsts(ChannelPipeline pipeline) {
+        if (hsts != null) {
+            pipeline.addLast(PipelineNames.HSTS, hsts);
+        }
+    }
+
+    /** A connection to a plain-HTTP listener: every request is answered with a redirect to {@code httpsPort}. */
+    void redirectConnection(Channel channel, int httpsPort) {
+        channel.pipeline()
+                .addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0,
+                        proxy.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS))
+                .addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADER_BLOCK, MAX_CHUNK))
+                .addLast(PipelineNames.PROXY, new HttpsRedirectHandler(baseDomains, httpsPort));
+    }
+
+    /**
+     * A new connection to a workspace port: TLS when the port serves it ({@code tls} null when
+     * not), the HTTP/1.1 client codec, then {@code responses}, which relays the workspace's answers.
+     */
+    public static void upstream(Channel channel, SslHandler tls, ChannelHandler responses) {
+        if (tls != null) {
+            channel.pipeline().addLast(PipelineNames.UPSTREAM_TLS, tls);
+        }
+        channel.pipeline()
+                .addLast(PipelineNames.UPSTREAM_CODEC, new HttpClientCodec())
+                .addLast(PipelineNames.UPSTREAM, responses);
+    }
+
+    /**
+     * Both sides of an accepted upgrade leave HTTP at once, on the client's event loop (which is the
+     * workspace connection's): the relays take the proxy's and the response handler's places, then
+     * the codecs go, so no byte after the {@code 101} is parsed as HTTP on either side.
+     */
+    public static void switchToTunnel(ChannelPipeline client, ChannelHandler proxy, ChannelHandler clientRelay,
+                                      ChannelPipeline workspace, ChannelHandler workspaceRelay) {
+        client.replace(proxy, PipelineNames.RELAY, clientRelay);
+        client.remove(PipelineNames.HTTP_CODEC);
+        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY, workspaceRelay);
+        workspace.remove(PipelineNames.UPSTREAM_CODEC);
+    }
+
+    /** On shutdown, closing an HTTP/2 connection sends GOAWAY and lets its open streams finish. */
+    private static final class GoAwayOnDrain extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event == Drain.EVENT) {
+                ctx.close();
+                return;
+            }
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+}
