@@ -1,7 +1,5 @@
 package dev.portcullis.gateway.proxy;
 
-import dev.portcullis.gateway.access.AccessControl;
-import dev.portcullis.gateway.access.ConnectionAccess;
 import dev.portcullis.gateway.signin.SignIn;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
@@ -25,6 +23,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -60,6 +59,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     private final ProxySettings settings;
     private final int listenerPort;
+    private final AccessStage accessStage;
     private ChannelHandlerContext ctx;
     private boolean started;
 
@@ -77,14 +77,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private Exchange exchange;
     private HttpRequest forwardedHead;
     private RequestRouting.Routed routed;
-    private boolean requestInProgress;
+    private ExchangePhase phase = ExchangePhase.HEAD;
     private boolean requestFullyReceived;
     private long requestBodyBytes;
     private boolean retried;
     private boolean keepAlive;
     private boolean browser;
     private boolean webSocketUpgrade;
-    private boolean answeredByGateway;
     private boolean draining;
     private ScheduledFuture<?> requestHeadDeadline;
     // HTTP/2: whether the client ended its stream, and what it sent after the gateway had answered.
@@ -102,6 +101,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
         this.listenerPort = listenerPort;
+        this.accessStage = AccessStage.of(settings);
     }
 
     @Override
@@ -149,7 +149,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         streamEnded |= msg instanceof LastHttpContent;
-        if (answeredByGateway) {
+        if (phase == ExchangePhase.ANSWERED) {
             // The gateway answered this request itself and closes after the answer: drop the rest.
             int bytes = msg instanceof HttpContent content ? content.content().readableBytes() : 0;
             ReferenceCountUtil.release(msg);
@@ -158,19 +158,19 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (requestInProgress && requestFullyReceived) {
+        if (phase.inProgress() && requestFullyReceived) {
             pipelined.add(msg); // bounded: nothing more is read until this response has ended
             return;
         }
         if (msg instanceof HttpRequest request) {
             onRequestHead(request);
-            if (msg instanceof FullHttpRequest full && !answeredByGateway) {
+            if (msg instanceof FullHttpRequest full && phase != ExchangePhase.ANSWERED) {
                 // A whole request in one object (an HTTP/2 stream of headers only, say): the head
                 // went on its own, the body follows as the request's last content.
                 msg = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
             }
         }
-        if (msg instanceof HttpContent content && !answeredByGateway) {
+        if (msg instanceof HttpContent content && phase != ExchangePhase.ANSWERED) {
             onRequestContent(content);
         } else {
             ReferenceCountUtil.release(msg);
@@ -187,7 +187,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         browser = ErrorResponses.wantsPage(request.headers());
         CompletableFuture<FullHttpResponse> signInAnswer = SignInEndpoints.answer(request, settings);
         if (signInAnswer != null) {
-            answeredByGateway = true; // the login host and the gateway's own paths: nothing goes to a workspace
+            phase = ExchangePhase.ANSWERED; // the login host and the gateway's own paths: nothing goes to a workspace
             signInAnswer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
                 if (ctx.channel().isActive()) {
                     sendAnswer(response != null ? response : ErrorResponses.create(ctx.alloc(),
@@ -206,7 +206,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             case RequestRouting.Routed route -> {
                 routed = route;
                 user = null;
-                requestInProgress = true;
+                phase = ExchangePhase.AUTHORIZING;
                 requestFullyReceived = false;
                 requestBodyBytes = 0;
                 retried = false;
@@ -216,37 +216,33 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 forwardedHead = ForwardedRequests.toWorkspace(request, route.target(),
                         (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade,
                         route.forwardedHeader());
-                if (settings.access().isPresent()) {
-                    authorizeThenForward(request, settings.access().get());
-                } else {
-                    borrowUpstream(false);
-                }
+                authorizeThenForward(request);
             }
         }
     }
 
     /**
-     * Nothing of the request reaches the workspace before its verdict ({@link RequestAccess}). A
-     * verdict that is ready at once (what this connection proved before, or a token in the cache) is
-     * acted on right here; one that waited for an issuer's keys comes back to this channel's event loop.
+     * Nothing of the request reaches the workspace before its verdict ({@link AccessStage}). A
+     * verdict that is ready at once (open access, what this connection proved before, or a token in
+     * the cache) is acted on right here; one that waited for an issuer's keys comes back to this
+     * channel's event loop.
      */
-    private void authorizeThenForward(HttpRequest request, AccessControl access) {
-        RequestAccess.Verdict verdict = RequestAccess.check(access, ConnectionAccess.of(ctx.channel()), request,
-                forwardedHead, routed.target(), settings.routes(), (InetSocketAddress) ctx.channel().remoteAddress(),
-                later -> ctx.executor().execute(() -> onVerdict(later, access)));
+    private void authorizeThenForward(HttpRequest request) {
+        RequestAccess.Verdict verdict = accessStage.decide(ctx.channel(), request, forwardedHead, routed, settings,
+                later -> ctx.executor().execute(() -> onVerdict(later)));
         if (verdict != null) {
-            onVerdict(verdict, access);
+            onVerdict(verdict);
         }
     }
 
-    private void onVerdict(RequestAccess.Verdict verdict, AccessControl access) {
-        if (answeredByGateway || !ctx.channel().isActive()) {
+    private void onVerdict(RequestAccess.Verdict verdict) {
+        if (phase != ExchangePhase.AUTHORIZING || !ctx.channel().isActive()) {
             return;
         }
         switch (verdict) {
             case RequestAccess.Allowed allowed -> {
                 authenticatedAs(allowed.user());
-                access.grants().register(ctx.channel(), allowed.grant(), routed.address().getAddress(), routed.tls());
+                accessStage.allowed(ctx.channel(), allowed, routed);
                 borrowUpstream(false);
             }
             case RequestAccess.Refused refused -> {
@@ -272,6 +268,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
     private void borrowUpstream(boolean freshOnly) {
+        phase = ExchangePhase.CONNECTING;
         if (!routed.mayBeListening()) {
             // Only after authorization: whether a port listens is nobody's business but those who may reach it.
             answer(ProxyError.PORT_NOT_LISTENING, "Nothing listens on port " + routed.target().port() + " of workspace '"
@@ -349,7 +346,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** The client kept the gateway waiting for the rest of the body for {@code timeouts.requestBodyProgress}. */
     private void bodyStalled() {
-        if (!requestInProgress || requestFullyReceived || answeredByGateway) {
+        if (!phase.inProgress() || requestFullyReceived) {
             return;
         }
         boolean responseStarted = upstreamHandler != null && upstreamHandler.responseStarted();
@@ -363,10 +360,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void useUpstream(Channel channel, boolean reused) {
+        phase = ExchangePhase.STREAMING_REQUEST;
         upstream = channel;
         upstreamReused = reused;
         upstreamHandler = (UpstreamResponseHandler) channel.pipeline().get(PipelineNames.UPSTREAM);
-        upstreamHandler.attach(this, settings.timeouts().responseHead());
+        upstreamHandler.attach(upstreamEvents, settings.timeouts().responseHead());
         upstreamHandler.expectResponse(webSocketUpgrade, forwardedHead.method());
         openGates();
         channel.read();
@@ -446,6 +444,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 log.debug("write to workspace {} failed", written.channel().remoteAddress(), written.cause());
                 written.channel().close();
             } else if (last) {
+                if (phase == ExchangePhase.STREAMING_REQUEST) {
+                    phase = ExchangePhase.AWAITING_RESPONSE;
+                }
                 handler.requestSent();
             } else if (!requestFullyReceived) {
                 bodyProgress.waitingForClient();
@@ -455,9 +456,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Called by the upstream side with each part of the response, in order. */
-    ChannelFuture writeResponse(Object message) {
+    private ChannelFuture writeResponse(Object message) {
         if (message instanceof HttpResponse response) {
             exchange.responseHead(response.status().code());
+            if (response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+                phase = ExchangePhase.STREAMING_RESPONSE;
+            }
         }
         if (message instanceof HttpContent content) {
             exchange.bytesToClient(content.content().readableBytes());
@@ -467,7 +471,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The request's share for the response direction: the upstream side reads through it. */
-    BandwidthGate toClientGate() {
+    private BandwidthGate toClientGate() {
         return toClientGate;
     }
 
@@ -494,15 +498,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The response head: after a request that asked the client connection to close, say so. */
-    void prepareResponseHead(HttpResponse response) {
+    private void prepareResponseHead(HttpResponse response) {
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
     }
 
     /** The workspace finished its response; its connection is pooled, the client's serves on or closes. */
-    void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
-        requestInProgress = false;
+    private void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
+        phase = ExchangePhase.HEAD;
         exchange.finish();
         closeGates();
         releaseWorkspaceLease();
@@ -534,7 +538,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         for (Object message : waiting) {
             channelRead(ctx, message);
         }
-        if (!requestInProgress && !answeredByGateway) {
+        if (phase == ExchangePhase.HEAD) {
             armRequestHeadDeadline();
             ctx.read();
         }
@@ -545,7 +549,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
      * this event loop, and both pipelines drop HTTP at once, so no byte is parsed as HTTP afterwards.
      * The workspace connection now belongs to the tunnel and never returns to the pool.
      */
-    void switchToRelay(HttpResponse switchingProtocols) {
+    private void switchToRelay(HttpResponse switchingProtocols) {
+        phase = ExchangePhase.TUNNEL;
         exchange.responseHead(switchingProtocols.status().code());
         exchange.becameTunnel();
         ctx.writeAndFlush(switchingProtocols);
@@ -567,22 +572,20 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The workspace failed before its response head: answer in its place, or close if it is too late. */
-    void upstreamFailed(ProxyError error, String detail, boolean responseStarted) {
+    private void upstreamFailed(ProxyError error, String detail, boolean responseStarted) {
         closeUpstream();
-        if (answeredByGateway) {
-            return;
+        if (!phase.inProgress()) {
+            return; // answered, reset or closed already: that answer stands
         }
-        if (responseStarted || !requestInProgress) {
-            if (requestInProgress) {
-                ctx.close(); // cut mid-response: closing is the only honest signal left
-            }
+        if (responseStarted || phase == ExchangePhase.STREAMING_RESPONSE) {
+            ctx.close(); // cut mid-response: closing is the only honest signal left
             return;
         }
         answer(error, detail);
     }
 
     /** The current workspace connection closed; a reused one that never answered may be retried once. */
-    void upstreamClosed(Channel channel, boolean unanswered, boolean responseStarted) {
+    private void upstreamClosed(Channel channel, boolean unanswered, boolean responseStarted) {
         if (channel != upstream) {
             return;
         }
@@ -624,12 +627,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
      * @param user the verified user, named on a browser's page, or null
      */
     private void answer(ProxyError error, String detail, List<String> reasons, boolean clearCookie, String user) {
-        if (answeredByGateway) {
-            return;
+        if (phase.isFinal()) {
+            return; // one answer per request: the first that happened wins
         }
         Pages.Context page = !browser ? null : routed == null ? new Pages.Context(null, null, 0, user)
                 : new Pages.Context(routed.target().hostName(), routed.target().workspaceId(), routed.target().port(), user);
-        if (page != null && routed != null && settings.access().flatMap(AccessControl::signIn).isPresent()) {
+        if (page != null && routed != null && accessStage.offersSignIn()) {
             page = page.withSignIn(SignIn.signInPath(forwardedHead == null ? "/" : forwardedHead.uri()), SignIn.LOGOUT_PATH);
         }
         var response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, page, clearCookie);
@@ -641,8 +644,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** The gateway's own answer to the current request; the connection closes after it. */
     private void sendAnswer(FullHttpResponse response, String code) {
-        answeredByGateway = true;
-        requestInProgress = false;
+        phase = ExchangePhase.ANSWERED;
         releaseWaiting();
         closeGates();
         releaseWorkspaceLease();
@@ -716,7 +718,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         if (event == Drain.EVENT) {
             draining = true;
             keepAlive = false; // the response in flight, if any, is the connection's last
-            if (!requestInProgress && pipelined.isEmpty()) {
+            if (!phase.inProgress() && pipelined.isEmpty()) {
                 ctx.close();
             }
             return;
@@ -732,7 +734,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (exchange != null && requestInProgress) {
+        boolean cutShort = phase.inProgress();
+        phase = ExchangePhase.CLOSED;
+        if (exchange != null && cutShort) {
             exchange.finish(); // cut short: logged with what it got to
         }
         if (requestHeadDeadline != null) {
@@ -750,6 +754,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
+        // Before the workspace connection closes: its close must not answer a request that is
+        // being reset (a 502 on a stream the codec resets for a broken content-length, say).
+        phase = ExchangePhase.CLOSED;
         closeUpstream();
         if (isHttp2Stream() && Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
             // At the pipeline's end Netty resets the stream with the error's own code (PROTOCOL_ERROR,
@@ -759,4 +766,43 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.close();
     }
+
+    /** The workspace side's reports, in the order they happen, for the current request only. */
+    private final UpstreamListener upstreamEvents = new UpstreamListener() {
+        @Override
+        public ChannelFuture responseHead(HttpResponse head) {
+            prepareResponseHead(head);
+            return writeResponse(head);
+        }
+
+        @Override
+        public ChannelFuture responseContent(HttpContent content) {
+            return writeResponse(content);
+        }
+
+        @Override
+        public void responseEnded(ChannelFuture lastWrite, boolean reusable) {
+            responseComplete(lastWrite, reusable);
+        }
+
+        @Override
+        public void upgraded(HttpResponse switchingProtocols) {
+            switchToRelay(switchingProtocols);
+        }
+
+        @Override
+        public void failed(ProxyError error, String detail, boolean responseStarted) {
+            upstreamFailed(error, detail, responseStarted);
+        }
+
+        @Override
+        public void closed(Channel channel, boolean unanswered, boolean responseStarted) {
+            upstreamClosed(channel, unanswered, responseStarted);
+        }
+
+        @Override
+        public BandwidthGate responseGate() {
+            return toClientGate();
+        }
+    };
 }

@@ -31,7 +31,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(UpstreamResponseHandler.class);
 
     private final UpstreamPool pool;
-    private ProxyFrontendHandler frontend;
+    private UpstreamListener frontend;
     private Duration responseHeadTimeout;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> responseHeadDeadline;
@@ -47,8 +47,8 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
         this.pool = pool;
     }
 
-    /** Lends the connection to {@code frontend} for one request. */
-    void attach(ProxyFrontendHandler frontend, Duration responseHeadTimeout) {
+    /** Lends the connection to one request, which {@code frontend} reports to. */
+    void attach(UpstreamListener frontend, Duration responseHeadTimeout) {
         this.frontend = frontend;
         this.responseHeadTimeout = responseHeadTimeout;
     }
@@ -77,7 +77,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
         responseHeadDeadline = ctx.executor().schedule(() -> {
             if (frontend != null && expectingResponse && !responseStarted) {
                 expectingResponse = false;
-                frontend.upstreamFailed(ProxyError.UPSTREAM_TIMEOUT, "The workspace did not answer within "
+                frontend.failed(ProxyError.UPSTREAM_TIMEOUT, "The workspace did not answer within "
                         + responseHeadTimeout.toMillis() + " ms.", false);
             }
         }, responseHeadTimeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -124,7 +124,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
         cancelResponseHeadDeadline();
         if (response.decoderResult().isFailure()) {
             expectingResponse = false;
-            frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
+            frontend.failed(ProxyError.BAD_UPSTREAM_RESPONSE,
                     "The workspace answered with a malformed response.", responseStarted);
             return;
         }
@@ -133,7 +133,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
                 && (transferEncodings.size() > 1 || !transferEncodings.get(0).trim().equalsIgnoreCase("chunked"))) {
             // A transfer coding the gateway would not undo (gzip, say) would reach the client unlabelled.
             expectingResponse = false;
-            frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
+            frontend.failed(ProxyError.BAD_UPSTREAM_RESPONSE,
                     "The workspace answered with a transfer coding other than chunked.", false);
             return;
         }
@@ -143,11 +143,11 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
         if (status.equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
             expectingResponse = false;
             if (!upgradeRequested) {
-                frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
+                frontend.failed(ProxyError.BAD_UPSTREAM_RESPONSE,
                         "The workspace switched protocols without being asked to.", false);
                 return;
             }
-            frontend.switchToRelay(response);
+            frontend.upgraded(response);
             return;
         }
         informational = status.codeClass() == HttpStatusClass.INFORMATIONAL;
@@ -160,30 +160,29 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
             // The workspace's framing was its own hop; toward the client, an unknown length is chunked.
             HttpUtil.setTransferEncodingChunked(response, true);
         }
-        frontend.prepareResponseHead(response);
-        readAfter(ctx, frontend.writeResponse(response), frontend.toClientGate());
+        readAfter(ctx, frontend.responseHead(response), frontend.responseGate());
     }
 
     private void onResponseContent(ChannelHandlerContext ctx, HttpContent content) {
         if (content.decoderResult().isFailure()) {
             content.release();
             expectingResponse = false;
-            frontend.upstreamFailed(ProxyError.BAD_UPSTREAM_RESPONSE,
+            frontend.failed(ProxyError.BAD_UPSTREAM_RESPONSE,
                     "The workspace sent a malformed response body.", responseStarted);
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        ChannelFuture written = frontend.writeResponse(content);
+        ChannelFuture written = frontend.responseContent(content);
         if (last && informational) {
             informational = false; // end of a 1xx such as 100 Continue; the final response follows
-            readAfter(ctx, written, frontend.toClientGate());
+            readAfter(ctx, written, frontend.responseGate());
             return;
         }
         if (last) {
             expectingResponse = false;
-            frontend.responseComplete(written, reusable);
+            frontend.responseEnded(written, reusable);
         } else {
-            readAfter(ctx, written, frontend.toClientGate());
+            readAfter(ctx, written, frontend.responseGate());
         }
     }
 
@@ -210,7 +209,7 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
         }
         boolean unanswered = expectingResponse;
         expectingResponse = false;
-        frontend.upstreamClosed(ctx.channel(), unanswered, responseStarted);
+        frontend.closed(ctx.channel(), unanswered, responseStarted);
     }
 
     @Override

@@ -1,0 +1,81 @@
+package dev.portcullis.gateway.proxy;
+
+import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.ConnectionAccess;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetSocketAddress;
+import java.util.function.Consumer;
+
+/**
+ * The stage between routing and forwarding: what is decided about a routed request before
+ * anything of it reaches a workspace. Both kinds take the gateway's own credentials off the head
+ * that goes to the workspace ({@link GatewayCredentials}): even with access open, a workspace
+ * never receives a token or session meant for a gateway.
+ */
+sealed interface AccessStage {
+    /** With access open (development only), every request is allowed, under nobody's name. */
+    RequestAccess.Allowed OPEN = new RequestAccess.Allowed(null, null);
+
+    /**
+     * The verdict on {@code request}, or null when it comes later (an issuer's keys had to be
+     * fetched) through {@code later}, on any thread; {@code forwarded} is the workspace's copy of the head.
+     */
+    RequestAccess.Verdict decide(Channel channel, HttpRequest request, HttpRequest forwarded,
+                                 RequestRouting.Routed routed, ProxySettings settings,
+                                 Consumer<RequestAccess.Verdict> later);
+
+    /** The request was allowed: from now on the connection serves under its grant. On the channel's event loop. */
+    void allowed(Channel channel, RequestAccess.Allowed allowed, RequestRouting.Routed routed);
+
+    /** Whether a refusal page may offer to sign in. */
+    boolean offersSignIn();
+
+    static AccessStage of(ProxySettings settings) {
+        return settings.access().<AccessStage>map(Enforced::new).orElse(Open.INSTANCE);
+    }
+
+    /** No identity configured: allowed, with the gateway's credentials still stripped. */
+    enum Open implements AccessStage {
+        INSTANCE;
+
+        @Override
+        public RequestAccess.Verdict decide(Channel channel, HttpRequest request, HttpRequest forwarded,
+                                            RequestRouting.Routed routed, ProxySettings settings,
+                                            Consumer<RequestAccess.Verdict> later) {
+            GatewayCredentials.take(request, forwarded);
+            return OPEN;
+        }
+
+        @Override
+        public void allowed(Channel channel, RequestAccess.Allowed allowed, RequestRouting.Routed routed) {
+            // nothing to revoke later: open access is never narrowed
+        }
+
+        @Override
+        public boolean offersSignIn() {
+            return false;
+        }
+    }
+
+    /** Identity and the policy decide ({@link RequestAccess}); an allowed connection is registered for revocation. */
+    record Enforced(AccessControl access) implements AccessStage {
+        @Override
+        public RequestAccess.Verdict decide(Channel channel, HttpRequest request, HttpRequest forwarded,
+                                            RequestRouting.Routed routed, ProxySettings settings,
+                                            Consumer<RequestAccess.Verdict> later) {
+            return RequestAccess.check(access, ConnectionAccess.of(channel), request, forwarded, routed.target(),
+                    settings.routes(), (InetSocketAddress) channel.remoteAddress(), later);
+        }
+
+        @Override
+        public void allowed(Channel channel, RequestAccess.Allowed allowed, RequestRouting.Routed routed) {
+            access.grants().register(channel, allowed.grant(), routed.address().getAddress(), routed.tls());
+        }
+
+        @Override
+        public boolean offersSignIn() {
+            return access.signIn().isPresent();
+        }
+    }
+}
