@@ -1,6 +1,9 @@
 package dev.portcullis.gateway.proxy;
 
-/** Names of the handlers in client and upstream pipelines, so the pipeline can be read from one place. */
+/**
+ * Names of the handlers in client and upstream pipelines; {@code server/PipelineConfigurator} builds
+ * every pipeline by these names, so the pipelines can be read in one place.
+ */
 public final class PipelineNames {
     /**
      * Client side: idle timer, TLS, protocol negotiation, then for HTTP/1.1 the codec and the proxy

@@ -24,7 +24,8 @@ import java.util.function.Supplier;
  * @param limits             body size limit
  * @param metrics            where requests, bytes and errors are counted
  * @param access             when present, every request is authenticated and decided by the policy;
- *                           when absent, every workspace port is open to anyone (development only)
+ *                           when absent, every workspace port is open to anyone (development only),
+ *                           though the gateway's own credentials are still taken off every request
  * @param fairness           hands out each relay flow's bandwidth gate; {@link Fairness#OFF} when not configured
  * @param forwarding         which forwarding headers workspaces receive besides {@code X-Forwarded-*}
  * @param workspaceConnections who may hold how many workspace connections, and the descriptor budget
