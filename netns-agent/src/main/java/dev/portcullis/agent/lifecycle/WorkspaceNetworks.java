@@ -343,7 +343,9 @@ public final class WorkspaceNetworks implements AutoCloseable {
     private WorkspaceStatus status(WorkspaceRecord ws, ActualWorkspace actual) {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         return new WorkspaceStatus(ws, names.namespace(ws.id()), slot.workspace().toString(), slot.host().toString(),
-                plumbing.effectiveEgress(ws), plumbing.effectiveIngress(ws), state.desired().isDeleting(ws.id()), actual);
+                plumbing.effectiveEgress(ws), plumbing.effectiveIngress(ws), state.desired().isDeleting(ws.id()), actual,
+                slot.ipv6().map(link -> link.workspace().toString()).orElse(null),
+                slot.ipv6().map(link -> link.host().toString()).orElse(null));
     }
 
     private Route route(WorkspaceRecord ws) {
