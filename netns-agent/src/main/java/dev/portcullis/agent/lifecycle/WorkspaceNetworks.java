@@ -304,7 +304,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
         int slots = config.addressPlan().slotCount();
         return new AgentStatus(config.hostName(), Ruleset.FAMILY + " " + config.tableName(), reconciler.tablePresent(),
                 config.addressPlan().range().toString(), config.addressPlan().slotPrefixLength(),
-                desired.live().size(), slots - desired.workspaces().size(), shaper.mode(), lastReconcile);
+                desired.live().size(), slots - desired.workspaces().size(), shaper.mode(), lastReconcile,
+                config.addressPlan().ipv6Prefix().map(Object::toString).orElse(null));
     }
 
     /** The running table, read from the kernel (it carries the counters); takes no lock. */

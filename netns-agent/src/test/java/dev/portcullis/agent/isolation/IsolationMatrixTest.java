@@ -125,6 +125,9 @@ class IsolationMatrixTest {
             listenOnHost(address, HOST_SERVICE);
             listenOnHost(address, HOST_PRIVATE);
         }
+        // Two of the host's other addresses (its end of the test's internet link), as an uplink's would be.
+        listenOnHost(internet.hostAddress(), HOST_PRIVATE);
+        listenOnHost(internet.ipv6HostAddress(), HOST_PRIVATE);
         // Control paths between two non-workspace namespaces: Portcullis has no say in them.
         hostForwards = probeGateway.connect(privateNet.address(), SERVICE, 3000).startsWith("OK ");
         hostForwardsIpv6 = probeGateway.connect(privateNet.ipv6Address(), SERVICE, 3000).startsWith("OK ");
@@ -265,6 +268,14 @@ class IsolationMatrixTest {
     @EnumSource(Family.class)
     void workspaceCannotReachTheHost(Family family) {
         assertThat(probeA.connect(hostEnd(family, a), HOST_PRIVATE, REFUSED_MS)).startsWith("FAIL");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Family.class)
+    void workspaceCannotReachTheHostsOtherAddresses(Family family) {
+        assertThat(probeGateway.connect(hostEnd(family, internet), HOST_PRIVATE, 3000)).as("the host listens there")
+                .startsWith("OK ");
+        assertThat(probeA.connect(hostEnd(family, internet), HOST_PRIVATE, REFUSED_MS)).startsWith("FAIL");
     }
 
     @ParameterizedTest
