@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.store.StoreSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +21,8 @@ import java.util.regex.Pattern;
  * @param shapeGatewayTraffic false (the default): what a workspace exchanges with its gateways
  *     ({@code gatewayAddresses}, and its host end when the host is a gateway) bypasses its limits,
  *     because the gateway shares that fairly between workspaces itself
+ * @param gatewayIpv6Addresses and {@code blockedIpv6Destinations}: the IPv6 counterparts, used
+ *     when {@code addressPlan} has an IPv6 prefix ({@code workspaceIpv6Prefix})
  */
 public record AgentConfig(
         Path stateDir,
@@ -32,6 +35,8 @@ public record AgentConfig(
         List<Ipv4Cidr> blockedDestinations,
         List<HostService> hostServices,
         List<Ipv4Cidr> dnsResolvers,
+        List<Ipv6Cidr> gatewayIpv6Addresses,
+        List<Ipv6Cidr> blockedIpv6Destinations,
         boolean allowHostToWorkspaces,
         boolean globalForwarding,
         int defaultEgressMbit,
@@ -79,6 +84,8 @@ public record AgentConfig(
         blockedDestinations = List.copyOf(blockedDestinations);
         hostServices = List.copyOf(hostServices);
         dnsResolvers = List.copyOf(dnsResolvers);
+        gatewayIpv6Addresses = List.copyOf(gatewayIpv6Addresses);
+        blockedIpv6Destinations = List.copyOf(blockedIpv6Destinations);
         if (defaultEgressMbit < 0 || defaultEgressMbit > 100_000) {
             throw new IllegalArgumentException("defaultEgressMbit: " + defaultEgressMbit + " (expected: 0-100000, 0 = unlimited)");
         }
@@ -94,6 +101,21 @@ public record AgentConfig(
                         + addressPlan.range() + " (expected: gateways outside the workspace range)");
             }
         }
+        for (Ipv6Cidr gateway : gatewayIpv6Addresses) {
+            if (addressPlan.ipv6Prefix().isEmpty()) {
+                throw new IllegalArgumentException("gatewayIpv6Addresses: " + gateway + " is set without workspaceIpv6Prefix"
+                        + " (expected: a workspaceIpv6Prefix, or no IPv6 gateways)");
+            }
+            if (gateway.overlaps(addressPlan.ipv6Prefix().get())) {
+                throw new IllegalArgumentException("gatewayIpv6Addresses: " + gateway + " overlaps the workspace prefix "
+                        + addressPlan.ipv6Prefix().get() + " (expected: gateways outside the workspace prefix)");
+            }
+        }
+    }
+
+    /** Workspaces get IPv6 addresses too (the host has a {@code workspaceIpv6Prefix}). */
+    public boolean ipv6() {
+        return addressPlan.ipv6Prefix().isPresent();
     }
 
     /**
@@ -102,8 +124,8 @@ public record AgentConfig(
      */
     public AgentConfig withAcceptMissingState(boolean accept) {
         return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName, addressPlan,
-                gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, allowHostToWorkspaces, globalForwarding,
-                defaultEgressMbit, defaultIngressMbit, shapeGatewayTraffic, reconcileInterval, hostName, routeFile, store, gatewayRoutes,
+                gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, gatewayIpv6Addresses, blockedIpv6Destinations,
+                allowHostToWorkspaces, globalForwarding, defaultEgressMbit, defaultIngressMbit, shapeGatewayTraffic, reconcileInterval, hostName, routeFile, store, gatewayRoutes,
                 prefixRegistry, accept);
     }
 
@@ -133,6 +155,13 @@ public record AgentConfig(
                 Ipv4Cidr.parse("192.168.0.0/16"), Ipv4Cidr.parse("100.64.0.0/10")));
         private final List<HostService> hostServices = new ArrayList<>();
         private final List<Ipv4Cidr> dnsResolvers = new ArrayList<>(ResolvConf.ipv4Nameservers(ResolvConf.FILE));
+        private Ipv6Cidr workspaceIpv6Prefix;
+        private final List<Ipv6Cidr> gatewayIpv6Addresses = new ArrayList<>();
+        // Unique local (covers the clouds' IPv6 metadata, fd00:ec2::254), link-local, and the NAT64
+        // prefixes, through which a workspace would reach IPv4 metadata and private ranges.
+        private final List<Ipv6Cidr> blockedIpv6Destinations = new ArrayList<>(List.of(
+                Ipv6Cidr.parse("fc00::/7"), Ipv6Cidr.parse("fe80::/10"), Ipv6Cidr.parse("64:ff9b::/96"),
+                Ipv6Cidr.parse("64:ff9b:1::/48")));
         private boolean allowHostToWorkspaces = true;
         private boolean globalForwarding = true;
         private int defaultEgressMbit = 0;
@@ -159,6 +188,10 @@ public record AgentConfig(
         public Builder blockedDestinations(List<Ipv4Cidr> v) { blockedDestinations.clear(); blockedDestinations.addAll(v); return this; }
         public Builder hostServices(List<HostService> v) { hostServices.clear(); hostServices.addAll(v); return this; }
         public Builder dnsResolvers(List<Ipv4Cidr> v) { dnsResolvers.clear(); dnsResolvers.addAll(v); return this; }
+        /** A unique local /64 for this host's workspaces; unset (the default): workspaces are IPv4 only. */
+        public Builder workspaceIpv6Prefix(Ipv6Cidr v) { workspaceIpv6Prefix = v; return this; }
+        public Builder gatewayIpv6Addresses(List<Ipv6Cidr> v) { gatewayIpv6Addresses.clear(); gatewayIpv6Addresses.addAll(v); return this; }
+        public Builder blockedIpv6Destinations(List<Ipv6Cidr> v) { blockedIpv6Destinations.clear(); blockedIpv6Destinations.addAll(v); return this; }
         public Builder allowHostToWorkspaces(boolean v) { allowHostToWorkspaces = v; return this; }
         public Builder globalForwarding(boolean v) { globalForwarding = v; return this; }
         public Builder defaultEgressMbit(int v) { defaultEgressMbit = v; return this; }
@@ -177,8 +210,10 @@ public record AgentConfig(
 
         public AgentConfig build() {
             return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName,
-                    new AddressPlan(requireNonNull(addressRange, "addressRange"), slotPrefixLength),
-                    gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, allowHostToWorkspaces, globalForwarding,
+                    new AddressPlan(requireNonNull(addressRange, "addressRange"), slotPrefixLength,
+                            Optional.ofNullable(workspaceIpv6Prefix)),
+                    gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, gatewayIpv6Addresses,
+                    blockedIpv6Destinations, allowHostToWorkspaces, globalForwarding,
                     defaultEgressMbit, defaultIngressMbit == null ? defaultEgressMbit : defaultIngressMbit,
                     shapeGatewayTraffic, reconcileInterval, hostName, Optional.ofNullable(routeFile),
                     Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes), prefixRegistry, acceptMissingState);

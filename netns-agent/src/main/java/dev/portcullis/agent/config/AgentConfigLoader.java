@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.store.StoreSettings;
 import dev.portcullis.store.etcd.EtcdTls;
 import dev.portcullis.store.etcd.EtcdUser;
@@ -50,6 +51,9 @@ public final class AgentConfigLoader {
         public List<String> blockedDestinations;
         public List<String> hostServices;
         public List<String> dnsResolvers;
+        public String workspaceIpv6Prefix;
+        public List<String> gatewayIpv6Addresses;
+        public List<String> blockedIpv6Destinations;
         public Boolean allowHostToWorkspaces;
         public Boolean globalForwarding;
         public Integer defaultEgressMbit;
@@ -127,6 +131,10 @@ public final class AgentConfigLoader {
         step.apply("blockedDestinations", raw.blockedDestinations, v -> b.blockedDestinations(map(v, Ipv4Cidr::parse)));
         step.apply("hostServices", raw.hostServices, v -> b.hostServices(map(v, HostService::parse)));
         step.apply("dnsResolvers", raw.dnsResolvers, v -> b.dnsResolvers(map(v, Ipv4Cidr::parse)));
+        step.apply("workspaceIpv6Prefix", raw.workspaceIpv6Prefix, v -> b.workspaceIpv6Prefix(Ipv6Cidr.parse(v)));
+        step.apply("gatewayIpv6Addresses", raw.gatewayIpv6Addresses, v -> b.gatewayIpv6Addresses(map(v, Ipv6Cidr::parse)));
+        step.apply("blockedIpv6Destinations", raw.blockedIpv6Destinations,
+                v -> b.blockedIpv6Destinations(map(v, Ipv6Cidr::parse)));
         step.apply("allowHostToWorkspaces", raw.allowHostToWorkspaces, b::allowHostToWorkspaces);
         step.apply("globalForwarding", raw.globalForwarding, b::globalForwarding);
         step.apply("defaultEgressMbit", raw.defaultEgressMbit, b::defaultEgressMbit);

@@ -79,9 +79,9 @@ public final class IpRoute {
         commands.check("ip", "-n", namespace, "link", "delete", "dev", name);
     }
 
-    /** IPv4 addresses with prefix length ("10.213.0.1/31") on a device of the host namespace. */
-    public List<String> hostIpv4Addresses(String device) {
-        CommandResult result = commands.run("ip", "-j", "-4", "addr", "show", "dev", device);
+    /** IPv4 and IPv6 addresses with prefix length ("10.213.0.1/31", "fd5e::3/127") on a device of the host namespace. */
+    public List<String> hostAddresses(String device) {
+        CommandResult result = commands.run("ip", "-j", "addr", "show", "dev", device);
         return result.ok() ? addresses(json(result.stdout())) : List.of();
     }
 
@@ -138,14 +138,21 @@ public final class IpRoute {
         commands.check("nsenter", "--net=" + Path.of("/run/netns", namespace), "sh", "-c", script.toString());
     }
 
-    /** What one device inside a namespace has: its IPv4 addresses ("10.213.0.1/31") and default gateways. */
+    /**
+     * What one device inside a namespace has: its addresses of both families ("10.213.0.1/31",
+     * "fd5e::3/127") and the main table's default gateways of both families.
+     */
     public record DeviceState(List<String> addresses, List<String> defaultGateways) {}
 
-    /** Reads a device's addresses and the namespace's default routes in one process; empty when the device is missing. */
+    /**
+     * Reads a device's addresses and the namespace's default routes in one process; empty when the
+     * device is missing. {@code table all} is what makes {@code ip} list both families' routes (with
+     * the main table alone it lists IPv4 only); routes of other tables carry a "table" key and are skipped.
+     */
     public Optional<DeviceState> deviceState(String namespace, String device) {
         CommandResult result;
         try {
-            result = batch(namespace, "-j", "-4").add("addr", "show", "dev", device).add("route", "show", "default").run();
+            result = batch(namespace, "-j").add("addr", "show", "dev", device).add("route", "show", "table", "all", "default").run();
         } catch (CommandFailedException e) {
             return Optional.empty();
         }
@@ -154,6 +161,9 @@ public final class IpRoute {
             List<String> addresses = addresses(orEmpty(JSON.readTree(outputs)));
             List<String> gateways = new ArrayList<>();
             for (JsonNode route : orEmpty(JSON.readTree(outputs))) {
+                if (route.has("table") && !route.path("table").asText().equals("main")) {
+                    continue;
+                }
                 gateways.add(route.path("gateway").asText());
             }
             return Optional.of(new DeviceState(addresses, gateways));

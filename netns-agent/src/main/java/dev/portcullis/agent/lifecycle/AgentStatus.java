@@ -2,7 +2,11 @@ package dev.portcullis.agent.lifecycle;
 
 import dev.portcullis.agent.shaping.ShapingMode;
 
-/** The agent as a whole, for `status`: what it chose at start and how full the range is. */
+/**
+ * The agent as a whole, for `status`: what it chose at start and how full the range is.
+ *
+ * @param workspaceIpv6Prefix the host's IPv6 prefix for workspaces; null when they are IPv4 only
+ */
 public record AgentStatus(
         String host,
         String table,
@@ -12,4 +16,5 @@ public record AgentStatus(
         int workspaces,
         int freeSlots,
         ShapingMode shaping,
-        String lastReconcile) {}
+        String lastReconcile,
+        String workspaceIpv6Prefix) {}

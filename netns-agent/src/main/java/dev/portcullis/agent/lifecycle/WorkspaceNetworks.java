@@ -304,7 +304,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
         int slots = config.addressPlan().slotCount();
         return new AgentStatus(config.hostName(), Ruleset.FAMILY + " " + config.tableName(), reconciler.tablePresent(),
                 config.addressPlan().range().toString(), config.addressPlan().slotPrefixLength(),
-                desired.live().size(), slots - desired.workspaces().size(), shaper.mode(), lastReconcile);
+                desired.live().size(), slots - desired.workspaces().size(), shaper.mode(), lastReconcile,
+                config.addressPlan().ipv6Prefix().map(Object::toString).orElse(null));
     }
 
     /** The running table, read from the kernel (it carries the counters); takes no lock. */
@@ -343,7 +344,9 @@ public final class WorkspaceNetworks implements AutoCloseable {
     private WorkspaceStatus status(WorkspaceRecord ws, ActualWorkspace actual) {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         return new WorkspaceStatus(ws, names.namespace(ws.id()), slot.workspace().toString(), slot.host().toString(),
-                plumbing.effectiveEgress(ws), plumbing.effectiveIngress(ws), state.desired().isDeleting(ws.id()), actual);
+                plumbing.effectiveEgress(ws), plumbing.effectiveIngress(ws), state.desired().isDeleting(ws.id()), actual,
+                slot.ipv6().map(link -> link.workspace().toString()).orElse(null),
+                slot.ipv6().map(link -> link.host().toString()).orElse(null));
     }
 
     private Route route(WorkspaceRecord ws) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.CommandBatch;
 import dev.portcullis.agent.kernel.CommandFailedException;
@@ -86,15 +87,37 @@ final class WorkspacePlumbing {
         }
         hostSide.add("addr", "replace", slot.host() + prefix, "dev", host);
         hostSide.add("link", "set", "dev", host, "up");
+        // An IPv6 address needs IPv6 on the link: a link that exists may have it off (it was made
+        // before the host had a prefix, or someone switched it off), a new one inherits the host's
+        // default. Both are files, so only a host whose default is off costs a second process.
+        boolean ipv6InBatch = slot.ipv6().isPresent()
+                && (hostEnd || !"1".equals(ip.readHostSysctl("net.ipv6.conf.default.disable_ipv6").orElse("0")));
+        if (hostEnd && slot.ipv6().isPresent()) {
+            ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
+        }
+        slot.ipv6().filter(link -> ipv6InBatch).ifPresent(link -> hostSide.add(ipv6HostAddress(link, host)));
         hostSide.run();
+        slot.ipv6().filter(link -> !ipv6InBatch).ifPresent(link -> {
+            ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
+            ip.batch(null).add(ipv6HostAddress(link, host)).run();
+        });
         listener.after(CreateStep.HOST_SIDE_SET, ws.id());
 
-        ip.batch(ns)
+        if (!newNamespace && slot.ipv6().isPresent()) {
+            // An older namespace may have IPv6 off (made before the host had a prefix): on before the address.
+            ip.namespaceSysctls(ns, namespaceSysctls());
+        }
+        CommandBatch workspaceSide = ip.batch(ns)
                 .add("addr", "replace", slot.workspace() + prefix, "dev", WORKSPACE_DEVICE)
                 .add("link", "set", "dev", "lo", "up")
                 .add("link", "set", "dev", WORKSPACE_DEVICE, "up")
-                .add("route", "replace", "default", "via", slot.host().toString(), "dev", WORKSPACE_DEVICE)
-                .run();
+                .add("route", "replace", "default", "via", slot.host().toString(), "dev", WORKSPACE_DEVICE);
+        slot.ipv6().ifPresent(link -> workspaceSide
+                // nodad: the /127 has exactly one other end, the agent's; waiting a second for duplicate
+                // detection would only delay the route below, which needs the address usable.
+                .add("addr", "replace", link.workspace() + "/127", "dev", WORKSPACE_DEVICE, "nodad")
+                .add("route", "replace", "default", "via", link.host().toString(), "dev", WORKSPACE_DEVICE));
+        workspaceSide.run();
         listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
 
         // The filter before the forwarding: the link never forwards a packet the table does not yet know.
@@ -111,18 +134,18 @@ final class WorkspacePlumbing {
         // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
         // The host's own sysctls are files the agent writes directly, no process needed.
         hostSysctls(host).forEach(ip::hostSysctl);
-        ip.namespaceSysctls(ns, Map.of("net.ipv6.conf.all.disable_ipv6", "1", "net.ipv4.conf.all.rp_filter", "1"));
+        ip.namespaceSysctls(ns, namespaceSysctls());
         listener.after(CreateStep.SYSCTLS_SET, ws.id());
 
         int egress = effectiveEgress(ws);
         if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
-            shaper.apply(ns, WORKSPACE_DEVICE, egress, newNamespace, Exemption.to(gateways(slot)));
+            shaper.apply(ns, WORKSPACE_DEVICE, egress, newNamespace, Exemption.to(gateways(slot), ipv6Gateways(slot)));
         }
         listener.after(CreateStep.EGRESS_SHAPED, ws.id());
 
         int ingress = effectiveIngress(ws);
         if (ingress > 0 || !newHostEnd) {
-            shaper.apply(null, host, ingress, newHostEnd, Exemption.from(gateways(slot)));
+            shaper.apply(null, host, ingress, newHostEnd, Exemption.from(gateways(slot), ipv6Gateways(slot)));
         }
         listener.after(CreateStep.INGRESS_SHAPED, ws.id());
     }
@@ -200,12 +223,26 @@ final class WorkspacePlumbing {
         return gateways;
     }
 
+    /** The same in IPv6: {@code gatewayIpv6Addresses}, and the host end's IPv6 address when the host is a gateway. */
+    private List<Ipv6Cidr> ipv6Gateways(AddressPlan.Slot slot) {
+        if (config.shapeGatewayTraffic() || slot.ipv6().isEmpty()) {
+            return List.of();
+        }
+        List<Ipv6Cidr> gateways = new ArrayList<>(config.gatewayIpv6Addresses());
+        if (config.allowHostToWorkspaces()) {
+            gateways.add(new Ipv6Cidr(slot.ipv6().get().host(), 128));
+        }
+        return gateways;
+    }
+
     private String expectedEgress(WorkspaceRecord ws) {
-        return shaper.expected(effectiveEgress(ws), Exemption.to(gateways(config.addressPlan().slot(ws.slot()))));
+        AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
+        return shaper.expected(effectiveEgress(ws), Exemption.to(gateways(slot), ipv6Gateways(slot)));
     }
 
     private String expectedIngress(WorkspaceRecord ws) {
-        return shaper.expected(effectiveIngress(ws), Exemption.from(gateways(config.addressPlan().slot(ws.slot()))));
+        AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
+        return shaper.expected(effectiveIngress(ws), Exemption.from(gateways(slot), ipv6Gateways(slot)));
     }
 
     /** What {@link #ensure} has just made, each part confirmed by its command's exit code, so not read back. */
@@ -215,16 +252,37 @@ final class WorkspacePlumbing {
         return new ActualWorkspace(true, true, true, true, true, true, true, List.of(), egress, egress, ingress, ingress);
     }
 
+    private static String[] ipv6HostAddress(AddressPlan.Ipv6Link link, String device) {
+        return new String[] {"addr", "replace", link.host() + "/127", "dev", device, "nodad"};
+    }
+
     /**
      * The host end's sysctls: forwarding for packets that arrive from this link only (see
-     * globalForwarding), strict reverse-path filtering, no IPv6.
+     * globalForwarding), strict reverse-path filtering; IPv6 off, or, when the host has a prefix, on
+     * with the link a router: {@code force_forwarding} forwards what arrives on this link only
+     * (kernel 6.17+; IPv6 has no per-link {@code forwarding} that does that, and the global one
+     * would also stop the uplink from accepting router advertisements), and no router advertisement
+     * or redirect from a workspace changes the host's routes. The host's own links are never touched.
      */
-    private static Map<String, String> hostSysctls(String link) {
+    private Map<String, String> hostSysctls(String link) {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("net.ipv4.conf." + link + ".forwarding", "1");
         values.put("net.ipv4.conf." + link + ".rp_filter", "1");
-        values.put("net.ipv6.conf." + link + ".disable_ipv6", "1");
+        if (config.ipv6()) {
+            values.put("net.ipv6.conf." + link + ".disable_ipv6", "0");
+            values.put("net.ipv6.conf." + link + ".forwarding", "1");
+            values.put("net.ipv6.conf." + link + ".force_forwarding", "1");
+            values.put("net.ipv6.conf." + link + ".accept_ra", "0");
+            values.put("net.ipv6.conf." + link + ".accept_redirects", "0");
+        } else {
+            values.put("net.ipv6.conf." + link + ".disable_ipv6", "1");
+        }
         return values;
+    }
+
+    /** Inside the namespace: strict reverse-path filtering, IPv6 on only when the host has a prefix. */
+    private Map<String, String> namespaceSysctls() {
+        return Map.of("net.ipv6.conf.all.disable_ipv6", config.ipv6() ? "0" : "1", "net.ipv4.conf.all.rp_filter", "1");
     }
 
     /** What a workspace recorded but not yet built or looked at has: nothing yet. */
@@ -241,9 +299,17 @@ final class WorkspacePlumbing {
         boolean hostLink = ip.hostLinkExists(ws.hostInterface());
         Optional<IpRoute.DeviceState> inside = namespace ? ip.deviceState(ns, WORKSPACE_DEVICE) : Optional.empty();
         boolean workspaceLink = inside.isPresent();
-        boolean hostAddress = hostLink && ip.hostIpv4Addresses(ws.hostInterface()).contains(slot.host() + prefix);
-        boolean workspaceAddress = inside.map(d -> d.addresses().contains(slot.workspace() + prefix)).orElse(false);
-        boolean route = inside.map(d -> d.defaultGateways().contains(slot.host().toString())).orElse(false);
+        List<String> hostWants = new ArrayList<>(List.of(slot.host() + prefix));
+        List<String> workspaceWants = new ArrayList<>(List.of(slot.workspace() + prefix));
+        List<String> gatewaysWanted = new ArrayList<>(List.of(slot.host().toString()));
+        slot.ipv6().ifPresent(link -> {
+            hostWants.add(link.host() + "/127");
+            workspaceWants.add(link.workspace() + "/127");
+            gatewaysWanted.add(link.host().toString());
+        });
+        boolean hostAddress = hostLink && ip.hostAddresses(ws.hostInterface()).containsAll(hostWants);
+        boolean workspaceAddress = inside.map(d -> d.addresses().containsAll(workspaceWants)).orElse(false);
+        boolean route = inside.map(d -> d.defaultGateways().containsAll(gatewaysWanted)).orElse(false);
         boolean elements = ruleset.workspaceElements(List.of(ws)).entrySet().stream()
                 .allMatch(e -> nftSets.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue()));
         String egress = workspaceLink ? shaper.current(ns, WORKSPACE_DEVICE).orElse("") : "";

@@ -8,8 +8,10 @@ import dev.portcullis.agent.workspace.WorkspaceRecord;
  * @param egressMbit the limit in force: the record's, or the agent's default when the record asks for none
  * @param ingressMbit the same for what enters the workspace
  * @param deleting a delete has begun and not yet finished
+ * @param ipv6Address the workspace's IPv6 address, and {@code ipv6HostAddress} its host end's; null
+ *     when the host has no {@code workspaceIpv6Prefix}
  */
 public record WorkspaceStatus(
         WorkspaceRecord desired, String namespace, String address, String hostAddress, int egressMbit, int ingressMbit,
         boolean deleting,
-        ActualWorkspace actual) {}
+        ActualWorkspace actual, String ipv6Address, String ipv6HostAddress) {}

@@ -23,7 +23,9 @@ public final class Ruleset {
     public static final String WS_IFACES = "ws_ifaces";
     public static final String WS_ADDRS = "ws_addrs";
     public static final String WS_BINDINGS = "ws_bindings";
-    public static final List<String> WORKSPACE_SETS = List.of(WS_IFACES, WS_ADDRS, WS_BINDINGS);
+    public static final String WS_ADDRS6 = "ws_addrs6";
+    public static final String WS_BINDINGS6 = "ws_bindings6";
+    public static final List<String> WORKSPACE_SETS = List.of(WS_IFACES, WS_ADDRS, WS_BINDINGS, WS_ADDRS6, WS_BINDINGS6);
 
     private final AgentConfig config;
     private final Template table = Template.load("table.nft");
@@ -49,6 +51,9 @@ public final class Ruleset {
         elements.put("blocked_dests", config.blockedDestinations().stream().map(Object::toString).toList());
         elements.put("host_services", config.hostServices().stream().map(Ruleset::plain).toList());
         elements.put("dns_resolvers", config.dnsResolvers().stream().map(Object::toString).toList());
+        elements.put("ws_range6", config.addressPlan().ipv6Prefix().stream().map(Object::toString).toList());
+        elements.put("gateway_addrs6", config.gatewayIpv6Addresses().stream().map(Object::toString).toList());
+        elements.put("blocked_dests6", config.blockedIpv6Destinations().stream().map(Object::toString).toList());
         workspaceElements(workspaces).forEach(elements::put);
         script.append(render(add, elements));
         return script.toString();
@@ -60,10 +65,15 @@ public final class Ruleset {
         Map<String, List<String>> elements = new LinkedHashMap<>();
         WORKSPACE_SETS.forEach(set -> elements.put(set, new ArrayList<>()));
         for (WorkspaceRecord ws : workspaces) {
-            String address = plan.slot(ws.slot()).workspace().toString();
+            AddressPlan.Slot slot = plan.slot(ws.slot());
+            String address = slot.workspace().toString();
             elements.get(WS_IFACES).add(ws.hostInterface());
             elements.get(WS_ADDRS).add(address);
             elements.get(WS_BINDINGS).add(ws.hostInterface() + " . " + address);
+            slot.ipv6().ifPresent(link -> {
+                elements.get(WS_ADDRS6).add(link.workspace().toString());
+                elements.get(WS_BINDINGS6).add(ws.hostInterface() + " . " + link.workspace());
+            });
         }
         return elements;
     }
@@ -98,7 +108,7 @@ public final class Ruleset {
     private static String syntax(String set, String plain) {
         return switch (set) {
             case WS_IFACES -> "\"" + plain + "\"";
-            case WS_BINDINGS -> {
+            case WS_BINDINGS, WS_BINDINGS6 -> {
                 String[] parts = plain.split(" \\. ", 2);
                 yield "\"" + parts[0] + "\" . " + parts[1];
             }

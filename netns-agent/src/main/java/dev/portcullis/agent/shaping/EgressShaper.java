@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.agent.address.Ipv4Address;
 import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.address.Ipv6Address;
+import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.agent.kernel.CommandBatch;
 import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.CommandRunner;
@@ -99,6 +101,11 @@ public final class EgressShaper {
                 tc.add("filter", "add", "dev", device, "parent", "1:", "protocol", "ip", "prio", "1", "u32",
                         "match", "ip", exempt.side().word, network.toString(), "flowid", DIRECT);
             }
+            // Filters of one priority share one protocol, so IPv6 gets a priority of its own.
+            for (Ipv6Cidr network : exempt.ipv6Networks()) {
+                tc.add("filter", "add", "dev", device, "parent", "1:", "protocol", "ipv6", "prio", "2", "u32",
+                        "match", "ip6", exempt.side().word, network.toString(), "flowid", DIRECT);
+            }
         } else {
             tc.add("qdisc", "replace", "dev", device, "root", "tbf", "rate", rate, "burst", "64kb", "latency", "50ms");
         }
@@ -167,38 +174,99 @@ public final class EgressShaper {
 
     /**
      * The filters as {@link Exemption#describe} spells them: u32 prints each match as hex value/mask
-     * at its offset in the header. A filter of any other kind or target is named, so it differs.
+     * at its offset in the header; an IPv6 address is up to four such words in a row (words whose
+     * mask is zero are left out). A filter of any other kind or target is named, so it differs.
      */
     private static String filters(String shown) {
         List<String> exempt = new ArrayList<>();
         List<String> other = new ArrayList<>();
-        Exemption.Side side = null;
+        Exemption.Side[] side = {null};
         boolean direct = false;
+        boolean ipv6 = false;
+        Ipv6Match pending = null;
         for (String line : shown.lines().toList()) {
             if (line.startsWith("filter ")) {
+                if (pending != null) {
+                    pending.finish(exempt, other, side);
+                    pending = null;
+                }
                 direct = line.contains("flowid " + DIRECT + " ") || line.strip().endsWith("flowid " + DIRECT);
+                ipv6 = line.contains(" protocol ipv6 ");
                 boolean header = !line.contains(" fh ") || line.contains(" ht divisor ");
                 if (!header && !(line.contains(" u32 ") && direct)) {
                     other.add(line.strip()); // a rule that is not one of ours
                 }
+                if (!header && direct && ipv6) {
+                    pending = new Ipv6Match();
+                }
                 continue;
             }
             Matcher match = U32_MATCH.matcher(line);
-            if (direct && match.find()) {
-                int offset = Integer.parseInt(match.group(3));
-                Exemption.Side matched = offset == Exemption.Side.SOURCE.offset ? Exemption.Side.SOURCE
-                        : offset == Exemption.Side.DESTINATION.offset ? Exemption.Side.DESTINATION : null;
-                if (matched == null || (side != null && side != matched)) {
-                    other.add(line.strip());
-                    continue;
-                }
-                side = matched;
-                int prefix = Long.bitCount(Long.parseLong(match.group(2), 16));
-                exempt.add(new Ipv4Cidr(new Ipv4Address((int) Long.parseLong(match.group(1), 16)), prefix).toString());
+            if (!direct || !match.find()) {
+                continue;
             }
+            long value = Long.parseLong(match.group(1), 16);
+            long mask = Long.parseLong(match.group(2), 16);
+            int offset = Integer.parseInt(match.group(3));
+            if (ipv6) {
+                if (pending == null || !pending.add(value, mask, offset)) {
+                    other.add(line.strip());
+                }
+                continue;
+            }
+            Exemption.Side matched = offset == Exemption.Side.SOURCE.offset ? Exemption.Side.SOURCE
+                    : offset == Exemption.Side.DESTINATION.offset ? Exemption.Side.DESTINATION : null;
+            if (matched == null || (side[0] != null && side[0] != matched)) {
+                other.add(line.strip());
+                continue;
+            }
+            side[0] = matched;
+            exempt.add(new Ipv4Cidr(new Ipv4Address((int) value), Long.bitCount(mask)).toString());
         }
-        String described = side == null ? "" : Exemption.describe(side, exempt);
+        if (pending != null) {
+            pending.finish(exempt, other, side);
+        }
+        String described = side[0] == null ? "" : Exemption.describe(side[0], exempt);
         return described + (other.isEmpty() ? "" : " other filters " + String.join("; ", other));
+    }
+
+    /** The words of one IPv6 u32 filter, put back together into the network it matches. */
+    private static final class Ipv6Match {
+        private final long[] values = new long[4];
+        private final long[] masks = new long[4];
+        private Exemption.Side side;
+        private boolean odd;
+
+        /** False when the word is not part of an IPv6 address match. */
+        boolean add(long value, long mask, int offset) {
+            Exemption.Side matched = offset >= Exemption.Side.DESTINATION.ipv6Offset ? Exemption.Side.DESTINATION
+                    : offset >= Exemption.Side.SOURCE.ipv6Offset ? Exemption.Side.SOURCE : null;
+            int word = matched == null ? -1 : (offset - matched.ipv6Offset) / 4;
+            if (matched == null || word > 3 || offset % 4 != 0 || (side != null && side != matched)) {
+                odd = true;
+                return false;
+            }
+            side = matched;
+            values[word] = value;
+            masks[word] = mask;
+            return true;
+        }
+
+        void finish(List<String> exempt, List<String> other, Exemption.Side[] sides) {
+            if (side == null || odd || (sides[0] != null && sides[0] != side)) {
+                if (side != null && !odd) {
+                    other.add("ipv6 " + side.word + " on a link whose other filters match " + sides[0].word);
+                }
+                return;
+            }
+            sides[0] = side;
+            int prefix = 0;
+            for (long mask : masks) {
+                prefix += Long.bitCount(mask);
+            }
+            Ipv6Address network = new Ipv6Address(values[0] << 32 | values[1], values[2] << 32 | values[3]);
+            exempt.add(new Ipv6Cidr(network, prefix).toString());
+        }
     }
 
     /** What {@link #current} shows for a limit and its exemption, to compare desired with actual. */

@@ -46,7 +46,10 @@ public final class DesiredStateStore {
         return Files.exists(file);
     }
 
-    record FileFormat(int version, String addressRange, int slotPrefixLength, List<Entry> workspaces) {}
+    /** {@code workspaceIpv6Prefix} is absent when workspaces are IPv4 only, so such files stay as they were. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record FileFormat(int version, String addressRange, int slotPrefixLength, String workspaceIpv6Prefix,
+            List<Entry> workspaces) {}
 
     /**
      * {@code deleting} is true once a delete has begun; absent (null) otherwise, so files stay as they were.
@@ -72,6 +75,16 @@ public final class DesiredStateStore {
                 throw new IllegalStateException(file + ": " + format.workspaces().size() + " workspaces were placed in "
                         + savedPlan + ", the config says " + configuredPlan
                         + " (expected: the same addressRange and slotPrefixLength while workspaces exist)");
+            }
+            String configuredIpv6 = plan.ipv6Prefix().map(Object::toString).orElse(null);
+            if (!format.workspaces().isEmpty() && format.workspaceIpv6Prefix() != null
+                    && !format.workspaceIpv6Prefix().equals(configuredIpv6)) {
+                // Giving IPv6 to workspaces that had none is fine (reconcile adds it); taking it away or
+                // moving them to another prefix would leave old addresses, rules and routes behind.
+                throw new IllegalStateException(file + ": " + format.workspaces().size() + " workspaces have IPv6 addresses"
+                        + " in " + format.workspaceIpv6Prefix() + ", the config says "
+                        + (configuredIpv6 == null ? "no workspaceIpv6Prefix" : configuredIpv6)
+                        + " (expected: the same workspaceIpv6Prefix while workspaces exist)");
             }
             for (Entry entry : format.workspaces()) {
                 if (entry.slot() < 0 || entry.slot() >= plan.slotCount()) {
@@ -99,7 +112,7 @@ public final class DesiredStateStore {
                 .toList();
         try {
             AtomicFiles.write(file, JSON.writeValueAsBytes(new FileFormat(FORMAT_VERSION, plan.range().toString(),
-                    plan.slotPrefixLength(), entries)));
+                    plan.slotPrefixLength(), plan.ipv6Prefix().map(Object::toString).orElse(null), entries)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode the desired state", e);
         }

@@ -200,4 +200,51 @@ class AgentConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("agent.yaml:2: store: set together with routeFile");
     }
+
+    @Test
+    void readsTheIpv6Keys() throws Exception {
+        AgentConfig config = AgentConfigLoader.parse("agent.yaml", """
+                workspaceIpv6Prefix: fd5e:7a31:c0de:1::/64
+                gatewayIpv6Addresses: [fd5e:7a31:c0de:9::5/128]
+                blockedIpv6Destinations: [fd00:ec2::254/128]
+                """);
+
+        assertThat(config.ipv6()).isTrue();
+        assertThat(config.addressPlan().slot(0).ipv6().orElseThrow().workspace()).hasToString("fd5e:7a31:c0de:1::3");
+        assertThat(config.gatewayIpv6Addresses()).extracting(Object::toString).containsExactly("fd5e:7a31:c0de:9::5/128");
+        assertThat(config.blockedIpv6Destinations()).extracting(Object::toString).containsExactly("fd00:ec2::254/128");
+    }
+
+    @Test
+    void workspacesAreIpv4OnlyWithoutAPrefixAndBlockUniqueLocalAndNat64ByDefault() throws Exception {
+        AgentConfig config = AgentConfigLoader.parse("agent.yaml", "hostName: h\n");
+
+        assertThat(config.ipv6()).isFalse();
+        assertThat(config.blockedIpv6Destinations()).extracting(Object::toString)
+                .contains("fc00::/7", "fe80::/10", "64:ff9b::/96");
+    }
+
+    @Test
+    void refusesAnIpv6PrefixThatIsNotAUniqueLocalSlash64AndNamesFileLineAndKey() {
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "hostName: h\nworkspaceIpv6Prefix: 2001:db8:1::/64\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:2: workspaceIpv6Prefix: 2001:db8:1::/64 (expected: a unique local /64");
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "workspaceIpv6Prefix: fd5e:7a31:c0de::/56\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:1: workspaceIpv6Prefix: fd5e:7a31:c0de::/56 (expected: a unique local /64");
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "workspaceIpv6Prefix: fd5e::zz/64\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:1: workspaceIpv6Prefix: address: 'fd5e::zz'");
+    }
+
+    @Test
+    void refusesIpv6GatewaysInsideTheWorkspacePrefixOrWithoutOne() {
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml",
+                "workspaceIpv6Prefix: fd5e:7a31:c0de:1::/64\ngatewayIpv6Addresses: [fd5e:7a31:c0de:1::8/128]\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:2: gatewayIpv6Addresses: fd5e:7a31:c0de:1::8/128 overlaps the workspace prefix");
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "gatewayIpv6Addresses: [fd5e:7a31:c0de:9::5/128]\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:1: gatewayIpv6Addresses: fd5e:7a31:c0de:9::5/128 is set without workspaceIpv6Prefix");
+    }
 }

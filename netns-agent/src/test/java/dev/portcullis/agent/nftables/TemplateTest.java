@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.config.HostService;
 import dev.portcullis.agent.kernel.CommandResult;
@@ -24,6 +25,13 @@ class TemplateTest {
             .addressRange(Ipv4Cidr.parse("10.213.40.0/24"))
             .gatewayAddresses(List.of(Ipv4Cidr.parse("10.213.41.1/32")))
             .hostServices(List.of(new HostService("udp", 53), new HostService("tcp", 53)))
+            .build();
+    private static final AgentConfig DUAL_STACK = AgentConfig.builder()
+            .tableName("pct_check")
+            .addressRange(Ipv4Cidr.parse("10.213.40.0/24"))
+            .workspaceIpv6Prefix(Ipv6Cidr.parse("fd5e:7a31:c0de:40::/64"))
+            .gatewayAddresses(List.of(Ipv4Cidr.parse("10.213.41.1/32")))
+            .gatewayIpv6Addresses(List.of(Ipv6Cidr.parse("fd5e:7a31:c0de:41::1/128")))
             .build();
     private static final List<WorkspaceRecord> WORKSPACES = List.of(
             new WorkspaceRecord(WorkspaceId.of("ws1"), "alice", "acme", 0, "pc0123456789", 0, Instant.EPOCH),
@@ -78,9 +86,30 @@ class TemplateTest {
     }
 
     @Test
+    void aDualStackHostAddsTheWorkspacesIpv6AddressAndBindingToo() {
+        Ruleset ruleset = new Ruleset(DUAL_STACK);
+        String script = ruleset.addScript(ruleset.workspaceElements(WORKSPACES));
+
+        assertThat(script).contains("add element inet pct_check ws_bindings6 { \"pc0123456789\" . fd5e:7a31:c0de:40::3, "
+                + "\"pcabcdef0123\" . fd5e:7a31:c0de:40::d }");
+        assertThat(ruleset.tableScript(WORKSPACES)).contains("ws_range6 { fd5e:7a31:c0de:40::/64 }")
+                .contains("gateway_addrs6 { fd5e:7a31:c0de:41::1/128 }");
+        assertThat(new Ruleset(CONFIG).addScript(new Ruleset(CONFIG).workspaceElements(WORKSPACES))).doesNotContain("6 {");
+    }
+
+    @Test
     void everyRenderedTemplatePassesTheKernelsCheck() {
+        passesTheKernelsCheck(CONFIG);
+    }
+
+    @Test
+    void everyRenderedDualStackTemplatePassesTheKernelsCheck() {
+        passesTheKernelsCheck(DUAL_STACK);
+    }
+
+    private static void passesTheKernelsCheck(AgentConfig config) {
         RootNetworking.assumeAvailable();
-        Ruleset ruleset = new Ruleset(CONFIG);
+        Ruleset ruleset = new Ruleset(config);
         Map<String, List<String>> elements = ruleset.workspaceElements(WORKSPACES);
         // One batch: the whole table, then a delete of the elements it just added. Nothing is applied (-c).
         String script = ruleset.tableScript(WORKSPACES) + ruleset.deleteScript(elements) + ruleset.addScript(elements);

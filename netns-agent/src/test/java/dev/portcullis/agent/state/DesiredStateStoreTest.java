@@ -80,4 +80,20 @@ class DesiredStateStoreTest {
         assertThatThrownBy(() -> DesiredState.of(List.of(record("ws1", 2, "pc0000000001"), record("ws2", 2, "pc0000000002"))))
                 .hasMessageContaining("slot 2 is used by two workspaces");
     }
+
+    @Test
+    void givesIpv6ToExistingWorkspacesButRefusesToMoveOrDropIt() {
+        var ula = java.util.Optional.of(dev.portcullis.agent.address.Ipv6Cidr.parse("fd5e:7a31:c0de:1::/64"));
+        var other = java.util.Optional.of(dev.portcullis.agent.address.Ipv6Cidr.parse("fd5e:7a31:c0de:2::/64"));
+        new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        AddressPlan withIpv6 = new AddressPlan(PLAN.range(), 31, ula);
+
+        assertThat(new DesiredStateStore(dir, withIpv6).load().workspaces()).hasSize(1);
+        new DesiredStateStore(dir, withIpv6).save(new DesiredStateStore(dir, withIpv6).load());
+
+        assertThatThrownBy(() -> new DesiredStateStore(dir, new AddressPlan(PLAN.range(), 31, other)).load())
+                .hasMessageContaining("1 workspaces have IPv6 addresses in fd5e:7a31:c0de:1::/64, the config says fd5e:7a31:c0de:2::/64");
+        assertThatThrownBy(() -> new DesiredStateStore(dir, PLAN).load())
+                .hasMessageContaining("the config says no workspaceIpv6Prefix");
+    }
 }

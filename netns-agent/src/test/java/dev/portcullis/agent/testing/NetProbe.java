@@ -20,8 +20,15 @@ public final class NetProbe {
     public static void main(String[] args) throws Exception {
         for (String port : args) {
             ServerSocket server = new ServerSocket();
-            server.bind(new InetSocketAddress("0.0.0.0", Integer.parseInt(port)));
-            Thread.ofPlatform().daemon().start(() -> serve(server));
+            try {
+                server.bind(new InetSocketAddress("::", Integer.parseInt(port))); // both families
+            } catch (java.io.IOException noIpv6) {
+                server.close();
+                server = new ServerSocket();
+                server.bind(new InetSocketAddress("0.0.0.0", Integer.parseInt(port)));
+            }
+            ServerSocket bound = server;
+            Thread.ofPlatform().daemon().start(() -> serve(bound));
         }
         System.out.println("READY");
         System.out.flush();

@@ -12,15 +12,18 @@ public final class PeerNamespace {
     private static final ProcessCommandRunner COMMANDS = new ProcessCommandRunner();
 
     private final String namespace;
+    private final String link;
     private final String hostAddress;
     private final String address;
+    private String ipv6HostAddress;
+    private String ipv6Address;
 
     /** {@code hostAddress} is the even end of a /31 (host side); the namespace gets the odd end. */
     public PeerNamespace(TestHost host, String role, String hostAddress, String address) {
         this.namespace = host.peerNamespacePrefix() + role;
         this.hostAddress = hostAddress;
         this.address = address;
-        String link = host.tag() + role;
+        this.link = host.tag() + role;
         COMMANDS.check("ip", "netns", "add", namespace);
         COMMANDS.check("ip", "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", namespace);
         COMMANDS.check("ip", "addr", "add", hostAddress + "/31", "dev", link);
@@ -30,6 +33,42 @@ public final class PeerNamespace {
         COMMANDS.check("ip", "-n", namespace, "link", "set", "dev", "lo", "up");
         COMMANDS.check("ip", "-n", namespace, "route", "add", "default", "via", hostAddress);
         COMMANDS.check("sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/" + link + "/forwarding");
+    }
+
+    /**
+     * Gives the peer an IPv6 /127 as well ({@code hostAddress} even, {@code address} odd) and its
+     * default route over it; the host forwards what arrives on its end ({@code force_forwarding},
+     * kernel 6.17+; on older kernels the forwarded IPv6 cases skip, saying so).
+     */
+    public PeerNamespace withIpv6(String hostAddress, String address) {
+        COMMANDS.check("ip", "addr", "add", hostAddress + "/127", "dev", link, "nodad");
+        COMMANDS.check("ip", "-n", namespace, "addr", "add", address + "/127", "dev", "eth0", "nodad");
+        COMMANDS.check("ip", "-n", namespace, "route", "add", "default", "via", hostAddress);
+        COMMANDS.check("sh", "-c", "if [ -e /proc/sys/net/ipv6/conf/" + link + "/force_forwarding ]; then echo 1 > "
+                + "/proc/sys/net/ipv6/conf/" + link + "/force_forwarding; fi");
+        this.ipv6HostAddress = hostAddress;
+        this.ipv6Address = address;
+        return this;
+    }
+
+    /** Routes one more address of the peer's (e.g. a well-known one such as the cloud metadata's) to it. */
+    public PeerNamespace alsoAnswering(String ipv6) {
+        COMMANDS.check("ip", "-n", namespace, "addr", "add", ipv6 + "/128", "dev", "lo");
+        COMMANDS.check("ip", "-6", "route", "add", ipv6 + "/128", "via", ipv6Address, "dev", link);
+        return this;
+    }
+
+    /** The host end of this peer's link, in the host namespace. */
+    public String link() {
+        return link;
+    }
+
+    public String ipv6Address() {
+        return ipv6Address;
+    }
+
+    public String ipv6HostAddress() {
+        return ipv6HostAddress;
     }
 
     public String namespace() {
