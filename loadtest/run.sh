@@ -611,8 +611,9 @@ scenario_netns_churn() {
   local workspaces=${NETNS_WORKSPACES:-100} rounds=${NETNS_ROUNDS:-2} concurrent=${NETNS_CONCURRENT:-20}
   local fill=${NETNS_FILL:-1000} egress=${NETNS_EGRESS_MBIT:-100}
   # Under the lock every kernel test takes, so it never runs beside one (or beside another run).
-  flock /tmp/portcullis-netns.lock "$JAVA" -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
-    dev.portcullis.loadtest.NetnsChurn --workspaces "$workspaces" --rounds "$rounds" \
+  # shellcheck disable=SC2086 # JVM_OPTIONS is a list of options; the agent enters namespaces through JNA
+  flock /tmp/portcullis-netns.lock "$JAVA" ${JVM_OPTIONS:---enable-native-access=ALL-UNNAMED} \
+    -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.NetnsChurn --workspaces "$workspaces" --rounds "$rounds" \
     --concurrent "$concurrent" --fill "$fill" --egress-mbit "$egress" --out "$RESULTS/netns-churn-$stamp.json" \
     --meta "date=$stamp" --meta "command=NETNS_WORKSPACES=$workspaces NETNS_ROUNDS=$rounds NETNS_CONCURRENT=$concurrent NETNS_FILL=$fill NETNS_EGRESS_MBIT=$egress loadtest/run.sh netns-churn" \
     --meta "agent_build=git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
