@@ -167,7 +167,7 @@ snapshot_gateway() {
 
 loadtest_built() {
   local jar="$HERE/target/portcullis-loadtest.jar"
-  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" "$ROOT/gateway/src/main" -newer "$jar" -print -quit 2>/dev/null)" ] \
+  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" "$ROOT/gateway/src/main" "$ROOT/netns-agent/src/main" "$ROOT/netns-agent/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
      || [ ! -f "$jar" ]; then
     log "building loadtest/ ..."
     local mvn="${PORTCULLIS_MVN:-$ROOT/.tools/apache-maven-3.9.16/bin/mvn}"
@@ -604,13 +604,16 @@ scenario_fairness() {
 # Addresses in 10.214.0.0/20, inside namespaces the run makes and removes; nothing leaves the machine.
 scenario_netns_churn() {
   [ "$(id -u)" = 0 ] || die "netns-churn builds network namespaces: run it as root"
-  need ip; need nft; need tc
+  need ip; need nft; need tc; need flock
   mkdir -p "$RESULTS"
   loadtest_built
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   local workspaces=${NETNS_WORKSPACES:-100} rounds=${NETNS_ROUNDS:-2} concurrent=${NETNS_CONCURRENT:-20}
   local fill=${NETNS_FILL:-1000} egress=${NETNS_EGRESS_MBIT:-100}
-  loadtest_java dev.portcullis.loadtest.NetnsChurn --workspaces "$workspaces" --rounds "$rounds" \
+  # Under the lock every kernel test takes, so it never runs beside one (or beside another run).
+  # shellcheck disable=SC2086 # JVM_OPTIONS is a list of options; the agent enters namespaces through JNA
+  flock /tmp/portcullis-netns.lock "$JAVA" ${JVM_OPTIONS:---enable-native-access=ALL-UNNAMED} \
+    -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.NetnsChurn --workspaces "$workspaces" --rounds "$rounds" \
     --concurrent "$concurrent" --fill "$fill" --egress-mbit "$egress" --out "$RESULTS/netns-churn-$stamp.json" \
     --meta "date=$stamp" --meta "command=NETNS_WORKSPACES=$workspaces NETNS_ROUNDS=$rounds NETNS_CONCURRENT=$concurrent NETNS_FILL=$fill NETNS_EGRESS_MBIT=$egress loadtest/run.sh netns-churn" \
     --meta "agent_build=git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \

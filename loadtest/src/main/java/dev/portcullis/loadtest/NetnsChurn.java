@@ -373,11 +373,22 @@ public final class NetnsChurn {
         System.out.printf("%-48s %12s %12s%n", "step", fillFirstName.replace("create ", ""), fillLastName.replace("create ", ""));
         steps.first.forEach((step, h) -> System.out.printf("%-48s %12.1f %12.1f%n", step,
                 h.getValueAtPercentile(50) / 1000.0, steps.last.get(step).getValueAtPercentile(50) / 1000.0));
-        System.out.printf("%ncreate one at a time: p50 %.1f ms (goal <= 50), p99 %.1f ms (goal <= 200)%n",
-                createOne.getValueAtPercentile(50) / 1000.0, createOne.getValueAtPercentile(99) / 1000.0);
+        System.out.printf("%ngoals (issue 14), each from this run:%n");
+        double createP50 = createOne.getValueAtPercentile(50) / 1000.0;
+        double atOnceRatio = (double) createAtOnce.getValueAtPercentile(50) / createOne.getValueAtPercentile(50);
+        double atOnceP99Ratio = (double) createAtOnce.getValueAtPercentile(99) / createOne.getValueAtPercentile(50);
+        goal("create one at a time, p50", createP50, "ms", "<= 20", createP50 <= 20);
+        goal("create one at a time, p50 / bare p50", (double) createOne.getValueAtPercentile(50)
+                / bare.getValueAtPercentile(50), "×", "(ratio to the ip tools)", true);
+        goal(args.getInt("concurrent", 20) + " at once, p50 / one at a time p50", atOnceRatio, "×", "<= 2", atOnceRatio <= 2);
+        goal(args.getInt("concurrent", 20) + " at once, p99 / one at a time p50", atOnceP99Ratio, "×", "<= 2 (each)",
+                atOnceP99Ratio <= 2);
+        goal("one reconcile pass at " + full, atFull.get("reconcile_ms"), "ms", "<= 2000", atFull.get("reconcile_ms") <= 2000);
+        goal("one list at " + full, atFull.get("list_ms"), "ms", "<= 50", atFull.get("list_ms") <= 50);
+        System.out.printf("load average after the run: %s%n", loadAverage());
 
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode root = json.createObjectNode().put("scenario", "netns-churn");
+        ObjectNode root = json.createObjectNode().put("scenario", "netns-churn").put("load_average_after", loadAverage());
         ObjectNode meta = root.putObject("meta");
         args.meta().forEach(meta::put);
         var operations = root.putArray("operations");
@@ -400,6 +411,19 @@ public final class NetnsChurn {
                 .put("rules_at_small", rulesAt.get(SMALL_TABLE)).put("rules_at_full", rulesAt.get(full));
         Files.writeString(out, json.writeValueAsString(root));
         System.out.println("\nwritten to " + out);
+    }
+
+    private static void goal(String name, double value, String unit, String goal, boolean met) {
+        System.out.printf("%-48s %10.2f %-2s  goal %-24s %s%n", name, value, unit, goal,
+                goal.startsWith("(") ? "" : met ? "met" : "MISSED");
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).strip();
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
     }
 
     /** The time between the steps of the creates being watched; the agent calls it under its lock. */

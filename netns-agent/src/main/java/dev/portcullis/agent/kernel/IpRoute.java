@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +26,7 @@ public final class IpRoute {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SYSCTL_KEY = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)+");
     private static final Pattern SYSCTL_VALUE = Pattern.compile("-?[0-9]+");
+    private static final Duration SYSCTL_DEADLINE = Duration.ofSeconds(20);
 
     private final CommandRunner commands;
 
@@ -119,18 +122,28 @@ public final class IpRoute {
     }
 
     /**
-     * Writes sysctls inside a namespace, all in one process: /proc/sys/net shows the network namespace
-     * of the process that opens it, so this cannot be done from the agent's own. {@code nsenter --net}
-     * joins only that namespace; {@code ip netns exec} would also copy the mount table (one mount per
-     * namespace under /run/netns) and remount /sys, which costs more the more workspaces there are.
-     * Keys the kernel lacks are skipped.
+     * Writes sysctls inside a namespace: /proc/sys/net shows the network namespace of whoever opens
+     * it, so the agent's own view is the host's. A thread of the agent enters the namespace and writes
+     * them ({@link NamespaceThread}, no process); where that is not possible (JNA cannot load), one
+     * {@code nsenter --net} process does ({@code ip netns exec} would also copy the mount table, one
+     * mount per namespace, which costs more the more workspaces there are). Keys the kernel lacks are
+     * skipped.
      */
     public void namespaceSysctls(String namespace, Map<String, String> values) {
-        StringBuilder script = new StringBuilder("set -e\n");
         values.forEach((key, value) -> {
             if (!SYSCTL_KEY.matcher(key).matches() || !SYSCTL_VALUE.matcher(value).matches()) {
                 throw new IllegalArgumentException("sysctl: " + key + "=" + value + " (expected: a dotted key and a number)");
             }
+        });
+        Path handle = Path.of("/run/netns", namespace);
+        if (NamespaceThread.unavailable().isEmpty()) {
+            Map<Path, String> files = new LinkedHashMap<>();
+            values.forEach((key, value) -> files.put(Path.of("/proc/sys", key.replace('.', '/')), value));
+            NamespaceThread.writeSysctls(handle, files, SYSCTL_DEADLINE);
+            return;
+        }
+        StringBuilder script = new StringBuilder("set -e\n");
+        values.forEach((key, value) -> {
             String file = "/proc/sys/" + key.replace('.', '/');
             script.append("if [ -e ").append(file).append(" ]; then echo ").append(value).append(" > ").append(file)
                     .append("; fi\n");

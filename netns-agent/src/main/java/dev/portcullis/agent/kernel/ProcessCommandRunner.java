@@ -8,14 +8,21 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs commands as child processes with a deadline, so one hung `nft` cannot wedge the agent. */
+/**
+ * Runs commands as child processes with a deadline, so one hung `nft` cannot wedge the agent. An
+ * nftables script given to {@code nft -f -} whose commands each fit on a line goes to one long-lived
+ * {@code nft -i} instead ({@link NftSession}): same transaction, same answer, no fork and exec.
+ */
 public final class ProcessCommandRunner implements CommandRunner {
 
+    private static final List<String> NFT_SCRIPT = List.of("nft", "-f", "-");
+
     // Own threads: the common pool may have one thread, and stdout and stderr must drain together.
-    private static final java.util.concurrent.ExecutorService DRAINERS =
+    static final java.util.concurrent.ExecutorService DRAINERS =
             java.util.concurrent.Executors.newCachedThreadPool(r -> {
                 Thread t = new Thread(r, "command-output");
                 t.setDaemon(true);
@@ -23,9 +30,11 @@ public final class ProcessCommandRunner implements CommandRunner {
             });
 
     private final Duration timeout;
+    private final NftSession nft;
 
     public ProcessCommandRunner(Duration timeout) {
         this.timeout = timeout;
+        this.nft = new NftSession(timeout);
     }
 
     public ProcessCommandRunner() {
@@ -34,6 +43,12 @@ public final class ProcessCommandRunner implements CommandRunner {
 
     @Override
     public CommandResult run(List<String> argv, String stdin) {
+        if (argv.equals(NFT_SCRIPT)) {
+            Optional<String> line = NftSession.asOneLine(stdin);
+            if (line.isPresent()) {
+                return nft.run(line.get());
+            }
+        }
         Process process;
         try {
             process = new ProcessBuilder(argv).start();

@@ -17,6 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -52,6 +56,8 @@ public final class Reconciler {
     private final WorkspacePlumbing plumbing;
     private final RouteSink routes;
     private final AgentState state;
+    /** Looks at the kernel at once in a pass: more than the cores, since a look mostly waits for its processes. */
+    private static final int LOOKERS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     /** One pass at a time (the periodic one and one asked for through the API). */
     private final ReentrantLock passes = new ReentrantLock();
     private volatile String expectedStructure = "";
@@ -163,9 +169,12 @@ public final class Reconciler {
     private void repairDrifted(List<String> actions) {
         DesiredState looked = state.desired();
         Map<String, List<String>> sets = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
+        List<WorkspaceRecord> live = List.copyOf(looked.live());
+        List<ActualWorkspace> seen = lookAtAll(live, sets);
         List<WorkspaceRecord> suspects = new ArrayList<>();
-        for (WorkspaceRecord ws : looked.live()) {
-            ActualWorkspace actual = plumbing.observe(ws, sets);
+        for (int i = 0; i < live.size(); i++) {
+            WorkspaceRecord ws = live.get(i);
+            ActualWorkspace actual = seen.get(i);
             if (actual.inSync()) {
                 state.observed(ws.id(), actual);
             } else {
@@ -194,6 +203,39 @@ public final class Reconciler {
                 }
                 return null;
             });
+        }
+    }
+
+    /**
+     * One look per workspace, {@link #LOOKERS} at a time: a look is a few short processes (the
+     * namespace's addresses and routes, its qdiscs), and most of their time is fork, exec and the
+     * wait for them, which overlap. Reads only: nothing here takes a lock or changes the kernel.
+     */
+    private List<ActualWorkspace> lookAtAll(List<WorkspaceRecord> live, Map<String, List<String>> sets) {
+        if (live.size() < 2) {
+            return live.stream().map(ws -> plumbing.observe(ws, sets)).toList();
+        }
+        ExecutorService lookers = Executors.newFixedThreadPool(Math.min(LOOKERS, live.size()), r -> {
+            Thread thread = new Thread(r, "reconcile-look");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<Future<ActualWorkspace>> looks = live.stream()
+                    .map(ws -> lookers.submit(() -> plumbing.observe(ws, sets))).toList();
+            List<ActualWorkspace> seen = new ArrayList<>(looks.size());
+            for (Future<ActualWorkspace> look : looks) {
+                seen.add(look.get());
+            }
+            return seen;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException("a reconcile look failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while looking at the workspaces", e);
+        } finally {
+            lookers.shutdownNow();
         }
     }
 
