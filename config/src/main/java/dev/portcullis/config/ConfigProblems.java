@@ -64,10 +64,6 @@ public final class ConfigProblems {
         }
     }
 
-    public boolean isEmpty() {
-        return found.isEmpty();
-    }
-
     /** Throws every problem found so far, if there is one. */
     public void throwIfAny() throws ConfigException {
         if (!found.isEmpty()) {
