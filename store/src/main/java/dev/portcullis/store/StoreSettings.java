@@ -2,6 +2,7 @@ package dev.portcullis.store;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import dev.portcullis.store.embedded.EmbeddedStore;
 import dev.portcullis.store.etcd.EtcdStore;
 import dev.portcullis.store.etcd.EtcdTls;
@@ -37,12 +38,12 @@ public record StoreSettings(Optional<Path> embeddedFile, List<String> etcdEndpoi
         requireNonNull(etcdTls, "etcdTls");
         requireNonNull(etcdUser, "etcdUser");
         if (embeddedFile.isPresent() == !etcdEndpoints.isEmpty()) {
-            throw new IllegalArgumentException("store: " + (embeddedFile.isPresent() ? "both embedded and etcd" : "neither embedded nor etcd")
+            throw new InvalidKeyException("store", (embeddedFile.isPresent() ? "both embedded and etcd" : "neither embedded nor etcd")
                     + " (expected: exactly one: embedded: /path/to/store.json, or etcd: {endpoints: [...]})");
         }
         embeddedFile.ifPresent(file -> {
             if (!file.isAbsolute()) {
-                throw new IllegalArgumentException("store.embedded: '" + file + "' (expected: an absolute path)");
+                throw new InvalidKeyException("store.embedded", "'" + file + "' (expected: an absolute path)");
             }
         });
         for (String endpoint : etcdEndpoints) {
@@ -50,15 +51,15 @@ public record StoreSettings(Optional<Path> embeddedFile, List<String> etcdEndpoi
         }
         checkTlsMatchesEndpoints(etcdEndpoints, etcdTls);
         if (embeddedFile.isPresent() && etcdUser.isPresent()) {
-            throw new IllegalArgumentException("store.etcd.auth: set for an embedded store (expected: only with etcd)");
+            throw new InvalidKeyException("store.etcd.auth", "set for an embedded store (expected: only with etcd)");
         }
         etcdTls.ifPresent(EtcdTls::sslContext);
         etcdUser.ifPresent(EtcdUser::password);
         if (leaseTtl.compareTo(Duration.ofSeconds(2)) < 0 || leaseTtl.compareTo(Duration.ofHours(1)) > 0) {
-            throw new IllegalArgumentException("store.leaseTtlSeconds: " + leaseTtl.toSeconds() + " (expected: 2-3600)");
+            throw new InvalidKeyException("store.leaseTtlSeconds", leaseTtl.toSeconds() + " (expected: 2-3600)");
         }
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("store.etcd.timeoutMillis: " + timeout.toMillis() + " (expected: > 0)");
+            throw new InvalidKeyException("store.etcd.timeoutMillis", timeout.toMillis() + " (expected: > 0)");
         }
     }
 
@@ -95,15 +96,15 @@ public record StoreSettings(Optional<Path> embeddedFile, List<String> etcdEndpoi
     private static void checkTlsMatchesEndpoints(List<String> endpoints, Optional<EtcdTls> tls) {
         long secure = endpoints.stream().filter(endpoint -> endpoint.startsWith("https:")).count();
         if (secure > 0 && secure < endpoints.size()) {
-            throw new IllegalArgumentException("store.etcd.endpoints: " + endpoints + " mixes http:// and https://"
+            throw new InvalidKeyException("store.etcd.endpoints", endpoints + " mixes http:// and https://"
                     + " (expected: the same scheme for every member)");
         }
         if (secure > 0 && tls.isEmpty()) {
-            throw new IllegalArgumentException("store.etcd.endpoints: '" + endpoints.getFirst() + "' is https:// but"
+            throw new InvalidKeyException("store.etcd.endpoints", "'" + endpoints.getFirst() + "' is https:// but"
                     + " store.etcd.tls.caFile is missing (expected: the CA that signed etcd's server certificates)");
         }
         if (secure == 0 && tls.isPresent()) {
-            throw new IllegalArgumentException("store.etcd.tls: set, but the endpoints are "
+            throw new InvalidKeyException("store.etcd.tls", "set, but the endpoints are "
                     + (endpoints.isEmpty() ? "missing" : "http://") + " (expected: https:// endpoints with TLS)");
         }
     }
@@ -115,11 +116,11 @@ public record StoreSettings(Optional<Path> embeddedFile, List<String> etcdEndpoi
         try {
             uri = URI.create(requireNonNull(endpoint, "endpoint"));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("store.etcd.endpoints: '" + endpoint + "'" + expected, e);
+            throw new InvalidKeyException("store.etcd.endpoints", "'" + endpoint + "'" + expected, e);
         }
         if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
             || uri.getPort() < 1 || !(uri.getPath() == null || uri.getPath().isEmpty())) {
-            throw new IllegalArgumentException("store.etcd.endpoints: '" + endpoint + "'" + expected);
+            throw new InvalidKeyException("store.etcd.endpoints", "'" + endpoint + "'" + expected);
         }
     }
 

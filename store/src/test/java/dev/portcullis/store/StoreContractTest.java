@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -387,8 +388,8 @@ public abstract class StoreContractTest {
         flaky.cut();
         StoreReplica replica = replica(flaky);
 
-        Thread.sleep(300);
-        assertThat(replica.health().loaded()).isFalse();
+        Awaitility.await("the replica stays unloaded while the store is cut off").during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(5)).until(() -> !replica.health().loaded());
         assertThat(replica.health().ready()).isFalse();
         assertThat(replica.health().staleSince()).isNotNull();
         assertThat(replica.current().route("ws1")).isNull();

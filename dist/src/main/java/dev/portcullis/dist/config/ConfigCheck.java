@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.portcullis.agent.config.AgentConfigLoader;
+import dev.portcullis.config.ConfigException;
+import dev.portcullis.config.ConfigProblem;
 import dev.portcullis.gateway.config.GatewayConfigFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,12 +25,14 @@ import java.util.Set;
  * Validates a gateway or an agent config file without starting anything, and finds every problem
  * it can, not only the first.
  *
- * <p>The loaders stop at the first problem. So the check reads the file with the real loader (no
- * second set of rules to drift from it), and after each problem takes out what the problem is
- * about — the line and the block under it, replaced by empty lines so every other line keeps its
- * number — and reads again, until the file loads or a problem has no line to take out (a missing
- * key: what the loader checks after it may depend on it). A key that was taken out is then
- * "missing": that follow-up is not reported, and the enclosing block is taken out instead.
+ * <p>The check reads the file with the real loader (no second set of rules to drift from it). A
+ * loader reports every binding problem at once (unknown keys, bad values), but a check across keys
+ * needs the keys it compares, so it reports only the first refusal. So after each read the check
+ * takes out what the problems are about — their lines and the blocks under them, replaced by empty
+ * lines so every other line keeps its number — and reads again, until the file loads or a problem
+ * has no line to take out (a missing key: what the loader checks after it may depend on it). A key
+ * that was taken out is then "missing": that follow-up is not reported, and the enclosing block is
+ * taken out instead.
  */
 public final class ConfigCheck {
     /** Enough for any real file; a guard against a loader that keeps reporting new problems. */
@@ -45,14 +49,20 @@ public final class ConfigCheck {
     }
 
     /** What the check found: the kind it read the file as, and the problems (empty: valid). */
-    public record Result(Kind kind, List<ConfigProblem> problems) {
+    public record Result(Path file, Kind kind, List<ConfigProblem> problems) {
         public Result {
+            requireNonNull(file, "file");
             requireNonNull(kind, "kind");
             problems = List.copyOf(problems);
         }
 
         public boolean valid() {
             return problems.isEmpty();
+        }
+
+        /** Each problem as {@code file:line: key: message}. */
+        public List<String> lines() {
+            return problems.stream().map(problem -> problem.describe(file.toString())).toList();
         }
     }
 
@@ -76,7 +86,7 @@ public final class ConfigCheck {
             throw new Unreadable(file + ": cannot read: " + e.getMessage());
         }
         Kind chosen = kind.isPresent() ? kind.get() : detect(file, text);
-        return new Result(chosen, problems(file, text, chosen));
+        return new Result(file, chosen, problems(file, text, chosen));
     }
 
     /** A gateway config has {@code listen} or {@code baseDomains}; an agent's {@code stateDir} or {@code addressRange}. */
@@ -109,38 +119,45 @@ public final class ConfigCheck {
 
     private static List<ConfigProblem> problems(Path file, String text, Kind kind) {
         List<ConfigProblem> problems = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
+        Set<ConfigProblem> seen = new HashSet<>();
         Map<String, Integer> takenOut = new HashMap<>(); // key path without indexes -> the line it was on
         Set<String> escalated = new HashSet<>();
         ConfigText lines = new ConfigText(text);
-        while (problems.size() < MAX_PROBLEMS) {
+        boolean more = true;
+        while (more && problems.size() < MAX_PROBLEMS) {
             if (!problems.isEmpty() && lines.isEmpty()) {
                 break; // everything was taken out: "the file is empty" would be a follow-up, not a problem
             }
-            Optional<String> error = loadError(file, lines.text(), kind);
-            if (error.isEmpty() || !seen.add(error.get())) {
-                break; // loads now, or no progress
-            }
-            ConfigProblem problem = ConfigProblem.fromLoaderMessage(file, error.get());
-            Optional<Map.Entry<String, Integer>> missing = followUpOf(problem, takenOut);
-            if (missing.isPresent()) {
-                // The loader misses what an earlier problem took out: take out the block around it instead,
-                // once; if that leaves a required section missing, what comes next depends on it.
-                int enclosing = lines.enclosingLine(missing.get().getValue());
-                if (enclosing == 0 || !escalated.add(missing.get().getKey())) {
+            more = false;
+            for (ConfigProblem problem : loadProblems(file, lines.text(), kind)) {
+                if (!seen.add(problem)) {
+                    continue; // reported in an earlier read
+                }
+                Optional<Map.Entry<String, Integer>> missing = followUpOf(problem, takenOut);
+                if (missing.isPresent()) {
+                    // The loader misses what an earlier problem took out: take out the block around it instead,
+                    // once; if that leaves a required section missing, what comes next depends on it.
+                    int enclosing = lines.enclosingLine(missing.get().getValue());
+                    if (enclosing == 0 || !escalated.add(missing.get().getKey())) {
+                        more = false;
+                        break;
+                    }
+                    lines.takeOut(enclosing);
+                    more = true;
+                    continue;
+                }
+                problems.add(problem);
+                // A required key that is missing has no line of its own to take out (the loader names the line
+                // of the map it belongs in), and what the loader checks next depends on it.
+                if (problem.message().startsWith("missing") || problem.line() <= 0) {
+                    more = false;
                     break;
                 }
-                lines.takeOut(enclosing);
-                continue;
-            }
-            problems.add(problem);
-            // A required key that is missing has no line of its own to take out (the loader names line 1,
-            // where the map it belongs in starts), and what the loader checks next depends on it.
-            if (problem.message().startsWith("missing") || problem.line() <= 0 || !lines.takeOut(problem.line())) {
-                break;
-            }
-            if (!problem.key().isEmpty()) {
-                takenOut.put(withoutIndexes(problem.key()), problem.line());
+                lines.takeOut(problem.line()); // false when an earlier problem's block held it: gone already
+                if (!problem.keyPath().isEmpty()) {
+                    takenOut.put(withoutIndexes(problem.keyPath()), problem.line());
+                }
+                more = true;
             }
         }
         return problems;
@@ -151,7 +168,7 @@ public final class ConfigCheck {
         if (!problem.message().startsWith("missing")) {
             return Optional.empty();
         }
-        String key = withoutIndexes(problem.key());
+        String key = withoutIndexes(problem.keyPath());
         return takenOut.entrySet().stream().filter(out -> out.getKey().equals(key) || out.getKey().startsWith(key + "."))
                 .findFirst();
     }
@@ -160,19 +177,19 @@ public final class ConfigCheck {
         return key.replaceAll("\\[\\d*]", "");
     }
 
-    /** The loader's error for {@code text} read as {@code file}, or empty when it loads. */
-    private static Optional<String> loadError(Path file, String text, Kind kind) {
+    /** The loader's problems for {@code text} read as {@code file}; empty when it loads. */
+    private static List<ConfigProblem> loadProblems(Path file, String text, Kind kind) {
         try {
             switch (kind) {
                 case GATEWAY -> GatewayConfigFile.load(file, text);
                 case AGENT -> AgentConfigLoader.parse(file.toString(), text);
             }
-            return Optional.empty();
-        } catch (dev.portcullis.gateway.config.ConfigException | dev.portcullis.agent.config.ConfigException e) {
-            return Optional.of(e.getMessage());
+            return List.of();
+        } catch (ConfigException e) {
+            return e.problems();
         } catch (RuntimeException e) {
             // A loader should never throw this; if it does, it is still a problem of this file, said as one.
-            return Optional.of(file + ": " + e);
+            return List.of(new ConfigProblem("", e.toString(), 1, 0));
         }
     }
 }

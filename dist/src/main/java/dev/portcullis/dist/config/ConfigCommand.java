@@ -62,7 +62,7 @@ public final class ConfigCommand implements Callable<Integer> {
                 System.out.println(e.getMessage());
                 return EXIT_PROBLEMS;
             }
-            result.problems().forEach(System.out::println);
+            result.lines().forEach(System.out::println);
             String kindName = result.kind().configName();
             if (result.valid()) {
                 System.out.println(file + ": a valid " + kindName + " config");

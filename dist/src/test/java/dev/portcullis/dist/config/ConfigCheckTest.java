@@ -24,7 +24,7 @@ class ConfigCheckTest {
     }
 
     private static List<String> problems(Path file) throws Exception {
-        return ConfigCheck.check(file, Optional.empty()).problems().stream().map(ConfigProblem::toString).toList();
+        return ConfigCheck.check(file, Optional.empty()).lines();
     }
 
     @Test
@@ -97,7 +97,8 @@ class ConfigCheckTest {
 
         assertThat(problems(file)).satisfiesExactly(
                 p -> assertThat(p).startsWith(file + ":6: tls.certificates[0].privatKey: unknown key"),
-                p -> assertThat(p).startsWith(file + ":4: tls.certificates[].privateKey: missing (this key is required)"));
+                // At the list item that lacks the key.
+                p -> assertThat(p).startsWith(file + ":5: tls.certificates[].privateKey: missing (this key is required)"));
     }
 
     @Test
@@ -129,11 +130,39 @@ class ConfigCheckTest {
         List<String> found = problems(file);
 
         assertThat(found).hasSize(3);
-        // The agent's loader words an unknown key as Jackson does (one wording waits for the config kit).
-        assertThat(found.get(0)).startsWith(file + ":3: tabel: Unrecognized field \"tabel\"");
+        // One wording for an unknown key in both loaders: the config kit's.
+        assertThat(found.get(0)).startsWith(file + ":3: tabel: unknown key (expected one of: [addressRange,");
         assertThat(found.get(1)).startsWith(file + ":4: defaultEgressMbit: ");
         assertThat(found.get(2)).startsWith(file + ":2: addressRange: ");
         assertThat(ConfigCheck.check(file, Optional.empty()).kind()).isEqualTo(ConfigCheck.Kind.AGENT);
+    }
+
+    /** The command prints all three mistakes of a file, each at its line, and says how many there are. */
+    @Test
+    void theCommandPrintsEveryProblemOfAFileWithThreeMistakes() throws Exception {
+        Path file = write("gateway.yaml", """
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                timeouts:
+                  idle: forever
+                limits:
+                  maxConections: 10
+                insecureOpenAccess: true
+                workspaceAddressRanges: [10.213.0.0/16]
+                routes:
+                  - {workspace: ws42, address: 10.213.0.2, state: paused}
+                """);
+
+        assertThat(run(file.toString())).isEqualTo(ConfigCommand.EXIT_PROBLEMS);
+
+        assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).satisfiesExactly(
+                line -> assertThat(line).isEqualTo(file + ":5: timeouts.idle: 'forever' (expected: a number and a unit:"
+                        + " ms, s, m, h or d)"),
+                line -> assertThat(line).startsWith(file + ":7: limits.maxConections: unknown key (expected one of: [")
+                        .contains("maxConnections"),
+                line -> assertThat(line).isEqualTo(file + ":11: routes[0].state: 'paused' (expected: running or stopped)"),
+                line -> assertThat(line).isEqualTo(file + ": 3 problems in this gateway config"));
     }
 
     @Test
@@ -149,8 +178,8 @@ class ConfigCheckTest {
 
         assertThatThrownBy(() -> ConfigCheck.check(file, Optional.empty())).isInstanceOf(ConfigCheck.Unreadable.class)
                 .hasMessageContaining("cannot tell a gateway config from an agent config").hasMessageContaining("--kind");
-        assertThat(ConfigCheck.check(file, Optional.of(ConfigCheck.Kind.AGENT)).problems()).first().asString()
-                .startsWith(file + ":1: colour: Unrecognized field");
+        assertThat(ConfigCheck.check(file, Optional.of(ConfigCheck.Kind.AGENT)).lines()).first().asString()
+                .startsWith(file + ":1: colour: unknown key (expected one of: [");
     }
 
     @Test

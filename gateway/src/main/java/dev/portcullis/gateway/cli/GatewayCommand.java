@@ -1,6 +1,6 @@
 package dev.portcullis.gateway.cli;
 
-import dev.portcullis.gateway.config.ConfigException;
+import dev.portcullis.config.ConfigException;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.config.GatewayConfigFile;
 import dev.portcullis.gateway.server.GatewayServer;

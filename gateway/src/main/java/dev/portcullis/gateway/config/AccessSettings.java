@@ -2,6 +2,7 @@ package dev.portcullis.gateway.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import dev.portcullis.gateway.access.IdentityAssertions;
 import dev.portcullis.policy.OrgPolicy;
 import dev.portcullis.policy.ShareLevel;
@@ -35,13 +36,13 @@ public record AccessSettings(Optional<Path> stateDirectory, ShareLevel defaultMa
         requireNonNull(defaultMaxLevel, "defaultMaxLevel");
         requireNonNull(adminClaim, "adminClaim");
         if (adminClaim.isBlank()) {
-            throw new IllegalArgumentException("access.adminClaim: empty (expected: a claim name)");
+            throw new InvalidKeyException("access.adminClaim", "empty (expected: a claim name)");
         }
         requireNonNull(assertionKeyFile, "assertionKeyFile");
         requireNonNull(assertionLifetime, "assertionLifetime");
         if (assertionLifetime.isNegative() || assertionLifetime.isZero()
                 || assertionLifetime.compareTo(IdentityAssertions.MAX_LIFETIME) > 0) {
-            throw new IllegalArgumentException("access.identityAssertion.lifetime: " + assertionLifetime
+            throw new InvalidKeyException("access.identityAssertion.lifetime", assertionLifetime
                     + " (expected: more than 0, at most 5m)");
         }
     }

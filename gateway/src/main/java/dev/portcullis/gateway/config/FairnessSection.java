@@ -2,6 +2,7 @@ package dev.portcullis.gateway.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.config.InvalidKeyException;
 import dev.portcullis.gateway.fairness.Bandwidth;
 import dev.portcullis.gateway.fairness.FairnessSettings;
 import dev.portcullis.policy.WorkspaceId;
@@ -46,13 +47,13 @@ public final class FairnessSection {
 
     FairnessSettings toSettings() {
         if (capacity == null) {
-            throw new IllegalArgumentException("fairness.capacity: missing (this key is required; e.g. 800Mbit or unlimited)");
+            throw new InvalidKeyException("fairness.capacity", "missing (this key is required; e.g. 800Mbit or unlimited)");
         }
         Map<String, Double> orgWeights = new LinkedHashMap<>();
         if (orgs != null) {
             orgs.forEach((name, org) -> {
                 if (org == null || org.weight == null) {
-                    throw new IllegalArgumentException("fairness.orgs." + name + ".weight: missing (this key is required)");
+                    throw new InvalidKeyException("fairness.orgs." + name + ".weight", "missing (this key is required)");
                 }
                 orgWeights.put(name, org.weight.value());
             });
@@ -63,10 +64,10 @@ public final class FairnessSection {
                 try {
                     WorkspaceId.of(id);
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("fairness.workspaces: '" + id + "' is not a workspace id: " + e.getMessage(), e);
+                    throw new InvalidKeyException("fairness.workspaces", "'" + id + "' is not a workspace id: " + e.getMessage(), e);
                 }
                 if (workspace == null) {
-                    throw new IllegalArgumentException("fairness.workspaces." + id + ": empty (expected: org, weight or cap)");
+                    throw new InvalidKeyException("fairness.workspaces." + id, "empty (expected: org, weight or cap)");
                 }
                 policies.put(id, new FairnessSettings.WorkspacePolicy(Optional.ofNullable(workspace.org),
                         workspace.weight == null ? OptionalDouble.empty() : OptionalDouble.of(workspace.weight.value()),

@@ -2,6 +2,7 @@ package dev.portcullis.gateway.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.fairness.FairnessSettings;
 import dev.portcullis.gateway.route.AddressRange;
@@ -83,14 +84,14 @@ public record GatewayConfig(
     public GatewayConfig {
         requireNonNull(signIn, "signIn");
         if (signIn.isPresent() && identity.isEmpty()) {
-            throw new IllegalArgumentException("signin: set without identity (expected: identity too; sign-in makes"
+            throw new InvalidKeyException("signin", "set without identity (expected: identity too; sign-in makes"
                     + " browser sessions for the callers that identity and the policy decide on)");
         }
         if (signIn.isPresent() && identity.get().issuers().stream()
                 .noneMatch(issuer -> issuer.issuer().equals(signIn.get().issuer().toString()))) {
             // A session's caller is mapped and restored through its issuer's entry (claim names, alias,
             // orgs, admin rule), exactly as that issuer's bearer tokens are: without one it has no meaning.
-            throw new IllegalArgumentException("signin.issuer: '" + signIn.get().issuer() + "' is not among the trusted"
+            throw new InvalidKeyException("signin.issuer", "'" + signIn.get().issuer() + "' is not among the trusted"
                     + " issuers " + identity.get().issuers().stream().map(i -> i.issuer()).sorted().toList()
                     + " (expected: the provider listed under identity.issuers too, with its alias and orgs)");
         }
@@ -99,20 +100,20 @@ public record GatewayConfig(
         requireNonNull(adminReadTokenFile, "adminReadTokenFile");
         listeners = List.copyOf(listeners);
         if (listeners.isEmpty()) {
-            throw new IllegalArgumentException("listen: empty (expected: at least one address to bind)");
+            throw new InvalidKeyException("listen", "empty (expected: at least one address to bind)");
         }
         redirectListeners = List.copyOf(redirectListeners);
         requireNonNull(adminListener, "adminListener");
         requireNonNull(transport, "transport");
         baseDomains = List.copyOf(baseDomains);
         if (baseDomains.isEmpty()) {
-            throw new IllegalArgumentException("baseDomains: empty (expected: at least one domain)");
+            throw new InvalidKeyException("baseDomains", "empty (expected: at least one domain)");
         }
         requireNonNull(tls, "tls");
         requireNonNull(timeouts, "timeouts");
         requireNonNull(limits, "limits");
         if (eventLoopThreads < 0) {
-            throw new IllegalArgumentException("eventLoopThreads: " + eventLoopThreads + " (expected: >= 0)");
+            throw new InvalidKeyException("eventLoopThreads", eventLoopThreads + " (expected: >= 0)");
         }
         requireNonNull(routes, "routes");
         routeFiles = List.copyOf(routeFiles);
@@ -122,18 +123,18 @@ public record GatewayConfig(
         requireNonNull(store, "store");
         requireNonNull(forwarding, "forwarding");
         if (store.isPresent() && !routeFiles.isEmpty()) {
-            throw new IllegalArgumentException("routeFiles: set together with store (expected: one of them;"
+            throw new InvalidKeyException("routeFiles", "set together with store (expected: one of them;"
                     + " with a store, agents publish routes there)");
         }
         for (AddressRange hostRange : hostRouteRanges) {
             if (workspaceRanges.stream().noneMatch(range -> range.encloses(hostRange))) {
-                throw new IllegalArgumentException("hostRoutes.addressRanges: " + hostRange + " is not inside"
+                throw new InvalidKeyException("hostRoutes.addressRanges", hostRange + " is not inside"
                         + " workspaceAddressRanges " + workspaceRanges + " (expected: hosts publish only workspace addresses)");
             }
         }
         checkStaticRoutes(routes, workspaceRanges, listeners, redirectListeners, adminListener);
         if (store.isPresent() && access.stateDirectory().isPresent()) {
-            throw new IllegalArgumentException("access.stateDirectory: set together with store (expected: one of them;"
+            throw new InvalidKeyException("access.stateDirectory", "set together with store (expected: one of them;"
                     + " with a store, policies and shares live there)");
         }
     }
@@ -150,7 +151,7 @@ public record GatewayConfig(
         for (WorkspaceRoute route : routes.routes()) {
             RouteGuard.Refusal refusal = guard.refusal(route.address());
             if (refusal != null) {
-                throw new IllegalArgumentException("routes: workspace '" + route.workspaceId() + "' refused: "
+                throw new InvalidKeyException("routes", "workspace '" + route.workspaceId() + "' refused: "
                         + refusal.message());
             }
         }
@@ -191,16 +192,16 @@ public record GatewayConfig(
         public TlsSettings {
             certificates = List.copyOf(certificates);
             if (certificates.isEmpty()) {
-                throw new IllegalArgumentException("tls.certificates: empty (expected: at least one certificate)");
+                throw new InvalidKeyException("tls.certificates", "empty (expected: at least one certificate)");
             }
             requireNonNull(provider, "provider");
             requireNonNull(reloadInterval, "reloadInterval");
             if (reloadInterval.isNegative() || reloadInterval.isZero()) {
-                throw new IllegalArgumentException("tls.reloadInterval: " + reloadInterval + " (expected: > 0)");
+                throw new InvalidKeyException("tls.reloadInterval", reloadInterval + " (expected: > 0)");
             }
             requireNonNull(hstsMaxAge, "hstsMaxAge");
             if (hstsMaxAge.isNegative()) {
-                throw new IllegalArgumentException("tls.hstsMaxAge: " + hstsMaxAge + " (expected: >= 0, 0 for no header)");
+                throw new InvalidKeyException("tls.hstsMaxAge", hstsMaxAge + " (expected: >= 0, 0 for no header)");
             }
         }
 

@@ -2,12 +2,16 @@ package dev.portcullis.gateway.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.config.ConfigException;
+import dev.portcullis.config.InvalidKeyException;
+import dev.portcullis.config.YamlBinder;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.policy.WorkspaceId;
+import dev.portcullis.store.config.StoreSection;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -74,24 +78,22 @@ public final class GatewayConfigFile {
 
     /** Reads and validates {@code file}; relative TLS paths are taken from the file's folder. */
     public static GatewayConfig load(Path file) throws ConfigException {
-        return load(file, YamlConfigReader.readText(file));
+        return load(file, YamlBinder.readText(file));
     }
 
     /**
-     * Reads and validates {@code content} as if it were {@code file}'s: errors name {@code file}, and
+     * Reads and validates {@code content} as if it were {@code file}'s: problems name {@code file}, and
      * relative paths are taken from its folder ({@code ./portcullis config check} edits the text).
+     * Every problem of binding (unknown keys, bad values) comes at once; the checks across keys run
+     * only on a file that binds, and the first one that refuses it is reported at its key's line.
      */
     public static GatewayConfig load(Path file, String content) throws ConfigException {
-        GatewayConfigFile parsed = YamlConfigReader.read(file, content, GatewayConfigFile.class);
+        YamlBinder.Bound<GatewayConfigFile> bound = YamlBinder.bind(file.toString(), content, GatewayConfigFile.class);
         Path folder = file.toAbsolutePath().getParent();
         try {
-            return parsed.toConfig(folder);
+            return bound.value().toConfig(folder);
         } catch (IllegalArgumentException e) {
-            // Checks across keys come after binding: the message starts with the key, whose line is looked up.
-            // A key that is not in the file at all (a required one missing) is named at line 1, where the
-            // top-level map it belongs in starts, so every message has a line editors can jump to.
-            int line = YamlConfigReader.lineOf(content, e.getMessage().split(":", 2)[0]);
-            throw new ConfigException(file + ":" + Math.max(line, 1) + ": " + e.getMessage(), e);
+            throw bound.refusal(e);
         }
     }
 
@@ -101,25 +103,25 @@ public final class GatewayConfigFile {
         require(tls, "tls");
         require(tls.certificates, "tls.certificates");
         if (workspaceAddressRanges == null || workspaceAddressRanges.isEmpty()) {
-            throw new IllegalArgumentException("workspaceAddressRanges: missing or empty (expected: the networks workspace"
+            throw new InvalidKeyException("workspaceAddressRanges", "missing or empty (expected: the networks workspace"
                     + " addresses are in, such as [10.213.0.0/16]; a route anywhere else is refused. For workspaces on"
                     + " loopback in development: [127.0.0.0/8])");
         }
         boolean open = Boolean.TRUE.equals(insecureOpenAccess);
         if (identity == null && !open) {
-            throw new IllegalArgumentException("identity: missing (expected: the token issuers to enforce access with;"
+            throw new InvalidKeyException("identity", "missing (expected: the token issuers to enforce access with;"
                     + " or 'insecureOpenAccess: true' to open every workspace port to anyone, for development only)");
         }
         if (identity != null && open) {
-            throw new IllegalArgumentException("insecureOpenAccess: true together with identity (expected: one of them)");
+            throw new InvalidKeyException("insecureOpenAccess", "true together with identity (expected: one of them)");
         }
         if (transport != null && !transport.equalsIgnoreCase("auto") && Transport.fromConfigName(transport).isEmpty()) {
-            throw new IllegalArgumentException("transport: '" + transport + "' (expected: auto, io_uring, epoll or nio)");
+            throw new InvalidKeyException("transport", "'" + transport + "' (expected: auto, io_uring, epoll or nio)");
         }
         boolean forced = transport != null && !transport.equalsIgnoreCase("auto");
         Transport chosen = forced ? Transport.fromConfigName(transport).orElseThrow() : Transport.best();
         if (!chosen.isAvailable()) {
-            throw new IllegalArgumentException("transport: '" + transport + "' is not available on this machine: "
+            throw new InvalidKeyException("transport", "'" + transport + "' is not available on this machine: "
                     + chosen.unavailabilityCause());
         }
         List<WorkspaceRoute> table = new ArrayList<>();
@@ -130,7 +132,7 @@ public final class GatewayConfigFile {
             Set<Integer> tlsPorts = route.tlsPorts == null ? Set.of() : Set.copyOf(route.tlsPorts);
             if (route.owner == null) {
                 if (route.org != null || route.labels != null) {
-                    throw new IllegalArgumentException("routes[].owner: missing (an org or labels need an owner)");
+                    throw new InvalidKeyException("routes[].owner", "missing (an org or labels need an owner)");
                 }
                 table.add(new WorkspaceRoute(route.workspace, route.address.address(), running, tlsPorts));
             } else {
@@ -142,7 +144,7 @@ public final class GatewayConfigFile {
         try {
             routeTable = RouteTable.of(table);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("routes: " + e.getMessage(), e);
+            throw new InvalidKeyException("routes", e.getMessage(), e);
         }
         List<GatewayConfig.TlsFiles> certificates = new ArrayList<>();
         for (Certificate certificate : tls.certificates) {
@@ -195,11 +197,11 @@ public final class GatewayConfigFile {
 
         List<AddressRange> ranges(boolean storeAndIdentity) {
             if (addressRanges == null || addressRanges.isEmpty()) {
-                throw new IllegalArgumentException("hostRoutes.addressRanges: missing or empty (expected: the networks"
+                throw new InvalidKeyException("hostRoutes.addressRanges", "missing or empty (expected: the networks"
                         + " host agents may publish workspace addresses in, such as [10.213.0.0/16])");
             }
             if (!storeAndIdentity) {
-                throw new IllegalArgumentException("hostRoutes: set without store and identity (expected: both: hosts"
+                throw new InvalidKeyException("hostRoutes", "set without store and identity (expected: both: hosts"
                         + " write into the store, with tokens from the identity issuers)");
             }
             return addressRanges.stream().map(ConfigAddressRange::range).toList();
@@ -255,7 +257,7 @@ public final class GatewayConfigFile {
 
     private static void require(Object value, String key) {
         if (value == null) {
-            throw new IllegalArgumentException(key + ": missing (this key is required)");
+            throw new InvalidKeyException(key, "missing (this key is required)");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.config;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.JWKSet;
+import dev.portcullis.config.InvalidKeyException;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.auth.IssuerConfig;
@@ -70,20 +71,20 @@ public final class IdentitySection {
     IdentityVerifierConfig toConfig(Path folder) {
         boolean development = developmentIssuer != null;
         if ((issuers == null || issuers.isEmpty()) && !development) {
-            throw new IllegalArgumentException("identity.issuers: missing (expected: at least one issuer)");
+            throw new InvalidKeyException("identity.issuers", "missing (expected: at least one issuer)");
         }
         IdentityVerifierConfig.Builder config = IdentityVerifierConfig.builder();
         boolean several = (issuers == null ? 0 : issuers.size()) + (development ? 1 : 0) > 1;
         if (development) {
             if (developmentIssuer.stateDirectory == null) {
-                throw new IllegalArgumentException("identity.developmentIssuer.stateDirectory: missing (this key is required)");
+                throw new InvalidKeyException("identity.developmentIssuer.stateDirectory", "missing (this key is required)");
             }
             try {
                 IssuerConfig issuer = DevelopmentIssuer.loadOrCreate(folder.resolve(developmentIssuer.stateDirectory)).issuerConfig();
                 config.issuer(issuer.bound(orgs(developmentIssuer.orgs, several, "identity.developmentIssuer"),
                         admin(developmentIssuer.admin, several)));
             } catch (IOException e) {
-                throw new IllegalArgumentException("identity.developmentIssuer.stateDirectory: " + e.getMessage(), e);
+                throw new InvalidKeyException("identity.developmentIssuer.stateDirectory", e.getMessage(), e);
             }
         }
         for (int i = 0; issuers != null && i < issuers.size(); i++) {

@@ -2,6 +2,7 @@ package dev.portcullis.gateway.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import java.time.Duration;
 
 /**
@@ -25,20 +26,20 @@ public record Limits(int maxConnections, long maxRequestBody, Duration drainTime
 
     public Limits {
         if (maxConnections < 1) {
-            throw new IllegalArgumentException("limits.maxConnections: " + maxConnections + " (expected: >= 1)");
+            throw new InvalidKeyException("limits.maxConnections", maxConnections + " (expected: >= 1)");
         }
         if (maxConnectionsPerAddress < 1) {
-            throw new IllegalArgumentException("limits.maxConnectionsPerAddress: " + maxConnectionsPerAddress
+            throw new InvalidKeyException("limits.maxConnectionsPerAddress", maxConnectionsPerAddress
                     + " (expected: >= 1)");
         }
         if (maxHeaderFields < 1) {
-            throw new IllegalArgumentException("limits.maxHeaderFields: " + maxHeaderFields + " (expected: >= 1)");
+            throw new InvalidKeyException("limits.maxHeaderFields", maxHeaderFields + " (expected: >= 1)");
         }
         if (maxRequestBody < 0) {
-            throw new IllegalArgumentException("limits.maxRequestBody: " + maxRequestBody + " (expected: >= 0, 0 for no limit)");
+            throw new InvalidKeyException("limits.maxRequestBody", maxRequestBody + " (expected: >= 0, 0 for no limit)");
         }
         if (drainTimeout == null || drainTimeout.isNegative()) {
-            throw new IllegalArgumentException("limits.drainTimeout: " + drainTimeout + " (expected: >= 0)");
+            throw new InvalidKeyException("limits.drainTimeout", drainTimeout + " (expected: >= 0)");
         }
         requireNonNull(workspaceConnections, "workspaceConnections");
     }

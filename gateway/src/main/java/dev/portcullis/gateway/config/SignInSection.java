@@ -2,6 +2,7 @@ package dev.portcullis.gateway.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.nimbusds.jose.jwk.JWK;
+import dev.portcullis.config.InvalidKeyException;
 import dev.portcullis.gateway.signin.SignInSettings;
 import java.io.IOException;
 import java.net.URI;
@@ -48,18 +49,18 @@ public final class SignInSection {
 
     SignInSettings toSettings(Path folder) {
         if (issuer == null || clientId == null) {
-            throw new IllegalArgumentException("signin: issuer and clientId are required");
+            throw new InvalidKeyException("signin", "issuer and clientId are required");
         }
         int secrets = (clientSecret != null ? 1 : 0) + (clientSecretFile != null ? 1 : 0) + (privateKeyJwtFile != null ? 1 : 0);
         if (secrets != 1) {
-            throw new IllegalArgumentException("signin: " + secrets + " of clientSecret, clientSecretFile and"
+            throw new InvalidKeyException("signin", secrets + " of clientSecret, clientSecretFile and"
                     + " privateKeyJwtFile (expected: exactly one: how the gateway authenticates to the provider)");
         }
         URI issuerUri;
         try {
             issuerUri = new URI(issuer);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("signin.issuer: '" + issuer + "' is not a URL: " + e.getMessage(), e);
+            throw new InvalidKeyException("signin.issuer", "'" + issuer + "' is not a URL: " + e.getMessage(), e);
         }
         SignInSettings.ClientAuth auth;
         try {
@@ -73,9 +74,9 @@ public final class SignInSection {
                         JWK.parse(Files.readString(folder.resolve(privateKeyJwtFile), StandardCharsets.UTF_8)));
             }
         } catch (IOException e) {
-            throw new IllegalArgumentException("signin: cannot read the client credential: " + e.getMessage(), e);
+            throw new InvalidKeyException("signin", "cannot read the client credential: " + e.getMessage(), e);
         } catch (ParseException e) {
-            throw new IllegalArgumentException("signin.privateKeyJwtFile: not a JWK: " + e.getMessage(), e);
+            throw new InvalidKeyException("signin.privateKeyJwtFile", "not a JWK: " + e.getMessage(), e);
         }
         SignInSettings settings = SignInSettings.of(issuerUri, clientId, auth);
         settings = new SignInSettings(settings.issuer(), settings.clientId(), auth,

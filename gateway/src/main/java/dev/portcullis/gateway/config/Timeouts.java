@@ -2,6 +2,7 @@ package dev.portcullis.gateway.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import java.time.Duration;
 
 /**
@@ -63,7 +64,7 @@ public record Timeouts(Duration requestHead, Duration connect, Duration response
     private static void requirePositive(Duration value, String name) {
         requireNonNull(value, name);
         if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException("timeouts." + name + ": " + value + " (expected: > 0)");
+            throw new InvalidKeyException("timeouts." + name, value + " (expected: > 0)");
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.config;
 
+import dev.portcullis.config.InvalidKeyException;
+
 /**
  * Bounds on connections to workspaces (each one a file descriptor of the gateway), so streams whose
  * request bodies never end cannot take every descriptor the process has (issue 17, item 1). A
@@ -26,15 +28,15 @@ public record WorkspaceConnectionLimits(int perClientConnection, int perPrincipa
         atLeastOne("limits.maxWorkspaceConnectionsPerPrincipal", perPrincipal);
         atLeastOne("limits.maxWorkspaceConnectionsPerWorkspace", perWorkspace);
         if (maxFileDescriptors < 0) {
-            throw new IllegalArgumentException("limits.maxFileDescriptors: " + maxFileDescriptors
+            throw new InvalidKeyException("limits.maxFileDescriptors", maxFileDescriptors
                     + " (expected: >= 0, 0 for the process limit)");
         }
         if (fileDescriptorReserve < 0) {
-            throw new IllegalArgumentException("limits.fileDescriptorReserve: " + fileDescriptorReserve
+            throw new InvalidKeyException("limits.fileDescriptorReserve", fileDescriptorReserve
                     + " (expected: >= 0, 0 for a tenth of the budget)");
         }
         if (maxFileDescriptors > 0 && fileDescriptorReserve >= maxFileDescriptors) {
-            throw new IllegalArgumentException("limits.fileDescriptorReserve: " + fileDescriptorReserve
+            throw new InvalidKeyException("limits.fileDescriptorReserve", fileDescriptorReserve
                     + " (expected: below limits.maxFileDescriptors, " + maxFileDescriptors + ")");
         }
     }

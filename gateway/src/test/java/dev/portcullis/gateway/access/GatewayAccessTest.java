@@ -279,10 +279,7 @@ class GatewayAccessTest {
                 socket.getOutputStream().write(("GET /x HTTP/1.1\r\nHost: " + host + "\r\nCookie: theme=dark; __Host-portcullis="
                         + token + "; lang=en\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 socket.getOutputStream().flush();
-                long deadline = System.nanoTime() + TIMEOUT.toNanos();
-                while (!workspace.received().contains("\r\n\r\n") && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
+                workspace.awaitRequestHead();
             }
 
             assertThat(workspace.received()).startsWith("GET /x HTTP/1.1").contains("cookie: theme=dark; lang=en")

@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,12 +81,9 @@ class AdminAndAccessLogTest {
         }
     }
 
-    private void awaitAccessLogLines(int count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (accessLog.list.size() < count && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(accessLog.list).hasSizeGreaterThanOrEqualTo(count);
+    private void awaitAccessLogLines(int count) {
+        Awaitility.await(count + " access log lines").atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(accessLog.list).hasSizeGreaterThanOrEqualTo(count));
     }
 
     private static String get(HttpClient client, GatewayFixture gateway, String path) throws Exception {

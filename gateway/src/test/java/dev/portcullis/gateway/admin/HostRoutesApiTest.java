@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -107,12 +108,13 @@ class HostRoutesApiTest {
         return gateway.server().currentRoutes().lookup(WS);
     }
 
-    private static void await(Duration within, BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what + " within " + within).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+    private static void await(Duration within, BooleanSupplier condition, String what) {
+        Awaitility.await(what).atMost(within).until(condition::getAsBoolean);
+    }
+
+    /** Fails if {@code condition} stops holding within {@code period}: a wrong change would have arrived by then. */
+    private static void holdsFor(Duration period, BooleanSupplier condition, String what) {
+        Awaitility.await(what).during(period).atMost(period.plusSeconds(5)).until(condition::getAsBoolean);
     }
 
     @Test
@@ -139,7 +141,7 @@ class HostRoutesApiTest {
         await(PROPAGATION, () -> routed() != null, "the route reaches the route table");
         for (int i = 0; i < 6; i++) { // three seconds: past the TTL, held by keep-alives
             assertThat(call("PUT", "/api/v1/hosts/host-1/leases/" + lease, hostToken("host-1"), null).statusCode()).isEqualTo(200);
-            Thread.sleep(500);
+            Thread.sleep(500); // the host's keep-alive pace: time passing is what is tested
         }
         assertThat(routed()).as("kept alive past its TTL").isNotNull();
 
@@ -239,8 +241,7 @@ class HostRoutesApiTest {
         await(PROPAGATION, () -> routed() != null, "host-1's route is routed");
         assertThat(statusThroughGateway()).isEqualTo(200);
         assertThat(call("DELETE", "/api/v1/hosts/host-2/leases/" + two, hostToken("host-2"), null).statusCode()).isEqualTo(204);
-        Thread.sleep(200); // give a wrongly deleted route time to leave the table
-        assertThat(routed()).as("revoking host-2's lease leaves host-1's route").isNotNull();
+        holdsFor(Duration.ofMillis(200), () -> routed() != null, "revoking host-2's lease leaves host-1's route");
     }
 
     @Test
@@ -280,8 +281,8 @@ class HostRoutesApiTest {
             assertThat(put.statusCode()).as(body[0]).isEqualTo(422);
             assertThat(put.body()).as(body[0]).contains("invalid-route").contains(body[1]).contains("nothing was written");
         }
-        Thread.sleep(200); // give a wrongly applied change time to arrive
-        assertThat(routed().address().getHostAddress()).isEqualTo("127.0.0.1");
+        holdsFor(Duration.ofMillis(200), () -> routed().address().getHostAddress().equals("127.0.0.1"),
+                "the refused changes change nothing");
         assertThat(statusThroughGateway()).isEqualTo(200);
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.portcullis.config.ConfigException;
 import dev.portcullis.gateway.fairness.Bandwidth;
 import dev.portcullis.gateway.fairness.FairnessSettings;
 import java.nio.file.Files;

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.config.ConfigException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import dev.portcullis.config.ConfigException;
 import dev.portcullis.gateway.signin.SignInSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -87,13 +88,8 @@ class RouteFilesTest {
                 HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
-    private static void awaitStatus(GatewayFixture gateway, String workspace, int expected) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        int status = status(gateway, workspace);
-        while (status != expected && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            status = status(gateway, workspace);
-        }
-        assertThat(status).as("status for workspace " + workspace).isEqualTo(expected);
+    private static void awaitStatus(GatewayFixture gateway, String workspace, int expected) {
+        Awaitility.await("status for workspace " + workspace).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(status(gateway, workspace)).isEqualTo(expected));
     }
 }

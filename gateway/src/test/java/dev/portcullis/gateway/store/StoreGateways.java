@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.IntPredicate;
+import org.awaitility.Awaitility;
 
 /**
  * What the store-backed gateway tests share: gateways started on a store with access enforced by
@@ -62,17 +63,9 @@ final class StoreGateways {
     static Duration awaitStatus(GatewayFixture gateway, String workspace, int port, String token, IntPredicate expected)
             throws Exception {
         long started = System.nanoTime();
-        long deadline = started + PROPAGATION.toNanos();
-        int last;
-        do {
-            last = status(gateway, workspace, port, token);
-            if (expected.test(last)) {
-                return Duration.ofNanos(System.nanoTime() - started);
-            }
-            Thread.sleep(10);
-        } while (System.nanoTime() < deadline);
-        assertThat(last).as("status of %s:%d after %s", workspace, port, PROPAGATION).matches(expected::test);
-        return PROPAGATION;
+        Awaitility.await("status of " + workspace + ":" + port).atMost(PROPAGATION).pollInterval(Duration.ofMillis(10))
+                .until(() -> status(gateway, workspace, port, token), expected::test);
+        return Duration.ofNanos(System.nanoTime() - started);
     }
 
     /** An admin API call on {@code gateway}'s admin listener. */

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -83,32 +84,14 @@ class StoreOutageTest {
                 .containsPattern("portcullis_store_reconnects_total [1-9]");
     }
 
-    private HttpResponse<String> awaitReadiness(int expected) throws Exception {
-        long deadline = System.nanoTime() + NOTICED.toNanos();
-        HttpResponse<String> answer;
-        do {
-            answer = setup.get(gateway.adminUrl("/readyz"));
-            if (answer.statusCode() == expected) {
-                return answer;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        assertThat(answer.statusCode()).as("/readyz after %s: %s", NOTICED, answer.body()).isEqualTo(expected);
-        return answer;
+    private HttpResponse<String> awaitReadiness(int expected) {
+        return Awaitility.await("/readyz answering " + expected).atMost(NOTICED).pollInterval(Duration.ofMillis(50))
+                .until(() -> setup.get(gateway.adminUrl("/readyz")), answer -> answer.statusCode() == expected);
     }
 
-    private static void writeWhenEtcdAnswers(Runnable write) throws InterruptedException {
-        long deadline = System.nanoTime() + NOTICED.toNanos();
-        while (true) {
-            try {
-                write.run();
-                return;
-            } catch (RuntimeException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
+    /** Retries {@code write} until etcd takes it (a failed attempt is ignored; the last one's error is reported). */
+    private static void writeWhenEtcdAnswers(Runnable write) {
+        Awaitility.await("etcd takes the write").atMost(NOTICED).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptionsInstanceOf(RuntimeException.class).untilAsserted(write::run);
     }
 }

@@ -6,9 +6,11 @@ import ch.qos.logback.core.read.ListAppender;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -39,14 +41,15 @@ public final class LeakWatch implements AutoCloseable {
     public List<String> leaks() throws InterruptedException {
         String marker = "leak-watch marker " + UUID.randomUUID(); // unique: the detector reports each trace once
         leakMarkedBuffer(marker);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (messages().stream().noneMatch(message -> message.contains(marker))) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the leak detector never reported the marker buffer; it cannot vouch for anything");
-            }
-            System.gc();
-            ByteBufAllocator.DEFAULT.directBuffer(16).release(); // the detector reports when it tracks a new buffer
-            Thread.sleep(20);
+        try {
+            Awaitility.await("the leak detector reports the marker buffer").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(20)).until(() -> {
+                        System.gc();
+                        ByteBufAllocator.DEFAULT.directBuffer(16).release(); // the detector reports when it tracks a new buffer
+                        return messages().stream().anyMatch(message -> message.contains(marker));
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("the leak detector never reported the marker buffer; it cannot vouch for anything", e);
         }
         return messages().stream().filter(message -> !message.contains("leak-watch marker")).toList();
     }

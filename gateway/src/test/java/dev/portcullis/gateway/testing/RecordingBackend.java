@@ -7,7 +7,9 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 
 /**
  * A workspace port that answers nothing and records every byte it receives, to prove what the
@@ -42,6 +44,13 @@ public final class RecordingBackend implements AutoCloseable {
         synchronized (received) {
             return received.toString(StandardCharsets.ISO_8859_1);
         }
+    }
+
+    /** What was received once a whole request head (up to its empty line) has arrived; fails after 5 s. */
+    public String awaitRequestHead() {
+        Awaitility.await("a whole request head at the workspace").atMost(Duration.ofSeconds(5))
+                .until(() -> received().contains("\r\n\r\n"));
+        return received();
     }
 
     private void acceptLoop() {

@@ -28,6 +28,7 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -114,15 +115,9 @@ class CertificateServingTest {
         }
     }
 
-    private static X509Certificate awaitNewLeaf(Path[] client, int port, String host, X509Certificate before) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        X509Certificate current = leaf(client, port, host);
-        while (current.equals(before) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            current = leaf(client, port, host);
-        }
-        assertThat(current).as("a new certificate within 10 s").isNotEqualTo(before);
-        return current;
+    private static X509Certificate awaitNewLeaf(Path[] client, int port, String host, X509Certificate before) {
+        return Awaitility.await("a new certificate").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> leaf(client, port, host), current -> !current.equals(before));
     }
 
     private static List<String> leafNames(Path[] client, int port, String serverName) throws Exception {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.agent.api.ApiJson;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.config.AgentConfigLoader;
-import dev.portcullis.agent.config.ConfigException;
+import dev.portcullis.config.ConfigException;
 import dev.portcullis.policy.WorkspaceId;
 import java.io.IOException;
 import java.io.PrintWriter;

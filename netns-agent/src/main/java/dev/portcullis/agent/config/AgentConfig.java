@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.address.Ipv6Cidr;
+import dev.portcullis.config.InvalidKeyException;
 import dev.portcullis.store.StoreSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,12 +69,12 @@ public record AgentConfig(
         requireNonNull(gatewayRoutes, "gatewayRoutes");
         requireNonNull(prefixRegistry, "prefixRegistry");
         if (gatewayRoutes.isPresent() && (routeFile.isPresent() || store.isPresent())) {
-            throw new IllegalArgumentException("routes.gateway: set together with " + (store.isPresent() ? "store" : "routeFile")
+            throw new InvalidKeyException("routes.gateway", "set together with " + (store.isPresent() ? "store" : "routeFile")
                     + " (expected: one place to publish routes: routes.gateway for a gateway that holds the store,"
                     + " store to write to etcd yourself, routeFile for a gateway without a store)");
         }
         if (routeFile.isPresent() && store.isPresent()) {
-            throw new IllegalArgumentException("store: set together with routeFile (expected: one place to publish routes:"
+            throw new InvalidKeyException("store", "set together with routeFile (expected: one place to publish routes:"
                     + " store for gateways on other machines, routeFile for a gateway on this one)");
         }
         check("namespacePrefix", namespacePrefix, NAMESPACE_PREFIX, "1-20 of a-z, 0-9 and '-', starting with a letter");
@@ -87,27 +88,27 @@ public record AgentConfig(
         gatewayIpv6Addresses = List.copyOf(gatewayIpv6Addresses);
         blockedIpv6Destinations = List.copyOf(blockedIpv6Destinations);
         if (defaultEgressMbit < 0 || defaultEgressMbit > 100_000) {
-            throw new IllegalArgumentException("defaultEgressMbit: " + defaultEgressMbit + " (expected: 0-100000, 0 = unlimited)");
+            throw new InvalidKeyException("defaultEgressMbit", defaultEgressMbit + " (expected: 0-100000, 0 = unlimited)");
         }
         if (defaultIngressMbit < 0 || defaultIngressMbit > 100_000) {
-            throw new IllegalArgumentException("defaultIngressMbit: " + defaultIngressMbit + " (expected: 0-100000, 0 = unlimited)");
+            throw new InvalidKeyException("defaultIngressMbit", defaultIngressMbit + " (expected: 0-100000, 0 = unlimited)");
         }
         if (reconcileInterval.isNegative() || reconcileInterval.isZero()) {
-            throw new IllegalArgumentException("reconcileInterval: " + reconcileInterval + " (expected: > 0)");
+            throw new InvalidKeyException("reconcileInterval", reconcileInterval + " (expected: > 0)");
         }
         for (Ipv4Cidr gateway : gatewayAddresses) {
             if (gateway.overlaps(addressPlan.range())) {
-                throw new IllegalArgumentException("gatewayAddresses: " + gateway + " overlaps the workspace range "
+                throw new InvalidKeyException("gatewayAddresses", gateway + " overlaps the workspace range "
                         + addressPlan.range() + " (expected: gateways outside the workspace range)");
             }
         }
         for (Ipv6Cidr gateway : gatewayIpv6Addresses) {
             if (addressPlan.ipv6Prefix().isEmpty()) {
-                throw new IllegalArgumentException("gatewayIpv6Addresses: " + gateway + " is set without workspaceIpv6Prefix"
+                throw new InvalidKeyException("gatewayIpv6Addresses", gateway + " is set without workspaceIpv6Prefix"
                         + " (expected: a workspaceIpv6Prefix, or no IPv6 gateways)");
             }
             if (gateway.overlaps(addressPlan.ipv6Prefix().get())) {
-                throw new IllegalArgumentException("gatewayIpv6Addresses: " + gateway + " overlaps the workspace prefix "
+                throw new InvalidKeyException("gatewayIpv6Addresses", gateway + " overlaps the workspace prefix "
                         + addressPlan.ipv6Prefix().get() + " (expected: gateways outside the workspace prefix)");
             }
         }

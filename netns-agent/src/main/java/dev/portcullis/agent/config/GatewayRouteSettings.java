@@ -2,6 +2,7 @@ package dev.portcullis.agent.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,14 +34,14 @@ public record GatewayRouteSettings(URI adminUrl, Path tokenFile, Duration leaseT
             throw badUrl(adminUrl.toString());
         }
         if (!tokenFile.isAbsolute()) {
-            throw new IllegalArgumentException("routes.gateway.tokenFile: '" + tokenFile + "' (expected: an absolute path)");
+            throw new InvalidKeyException("routes.gateway.tokenFile", "'" + tokenFile + "' (expected: an absolute path)");
         }
         // The gateway grants 2-300 s: long enough to ride out a slow call, short enough that a dead host's routes go soon.
         if (leaseTtl.compareTo(Duration.ofSeconds(2)) < 0 || leaseTtl.compareTo(Duration.ofSeconds(300)) > 0) {
-            throw new IllegalArgumentException("routes.gateway.leaseTtlSeconds: " + leaseTtl.toSeconds() + " (expected: 2-300)");
+            throw new InvalidKeyException("routes.gateway.leaseTtlSeconds", leaseTtl.toSeconds() + " (expected: 2-300)");
         }
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("routes.gateway.timeoutMillis: " + timeout.toMillis() + " (expected: > 0)");
+            throw new InvalidKeyException("routes.gateway.timeoutMillis", timeout.toMillis() + " (expected: > 0)");
         }
         String text = adminUrl.toString();
         adminUrl = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
@@ -56,7 +57,7 @@ public record GatewayRouteSettings(URI adminUrl, Path tokenFile, Duration leaseT
     }
 
     private static IllegalArgumentException badUrl(String text) {
-        return new IllegalArgumentException("routes.gateway.url: '" + text
+        return new InvalidKeyException("routes.gateway.url", "'" + text
                 + "' (expected: the gateway's admin listener, such as http://127.0.0.1:9090)");
     }
 

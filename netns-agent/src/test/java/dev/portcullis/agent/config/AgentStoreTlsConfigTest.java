@@ -3,6 +3,7 @@ package dev.portcullis.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.config.ConfigException;
 import dev.portcullis.gateway.tls.DemoCertificateAuthority;
 import dev.portcullis.store.StoreSettings;
 import java.nio.file.Files;

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,11 +79,9 @@ class GatewayToWorkspaceNamespaceTest {
                 assertThat(answer).contains("X-Forwarded-For: 127.0.0.1");
 
                 agent.delete(WorkspaceId.of("e2e"));
-                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (gateway.currentRoutes().lookup("e2e") != null && System.nanoTime() < deadline) {
-                    Thread.sleep(50); // the gateway polls the route file
-                }
-                assertThat(gateway.currentRoutes().lookup("e2e")).as("route withdrawn").isNull();
+                // The gateway polls the route file.
+                Awaitility.await("route withdrawn").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> gateway.currentRoutes().lookup("e2e") == null);
                 assertThat(GatewayRequests.get(client, port, APP_PORT + "-e2e.ws.localhost", "")).as("after delete")
                         .startsWith("HTTP/1.1 404 ").contains("unknown-workspace");
             } finally {

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -106,12 +107,13 @@ class GatewayRouteSinkTest {
                 backend.address().getPort() + "-" + workspace + "." + DOMAIN, "Authorization: Bearer " + alice + "\r\n");
     }
 
-    private static void await(Duration within, BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what + " within " + within).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+    private static void await(Duration within, BooleanSupplier condition, String what) {
+        Awaitility.await(what).atMost(within).until(condition::getAsBoolean);
+    }
+
+    /** Fails as soon as {@code condition} stops holding during {@code period}. */
+    private static void holdsFor(Duration period, BooleanSupplier condition, String what) {
+        Awaitility.await(what).during(period).atMost(period.plusSeconds(5)).until(condition::getAsBoolean);
     }
 
     @Test
@@ -137,8 +139,8 @@ class GatewayRouteSinkTest {
         sink = new GatewayRouteSink(settings(Duration.ofSeconds(2)), "host-1");
         sink.publish(route("ws1"));
         await(PROPAGATION, () -> routed("ws1"), "the route reaches the gateway");
-        Thread.sleep(3_000); // longer than the TTL: the keep-alives hold it
-        assertThat(routed("ws1")).as("kept alive past its TTL").isTrue();
+        // Longer than the TTL, checked all along: the keep-alives hold it.
+        holdsFor(Duration.ofSeconds(3), () -> routed("ws1"), "kept alive past its TTL");
 
         sink.abandon(); // a killed agent: no keep-alives, no revoke
 
@@ -189,8 +191,8 @@ class GatewayRouteSinkTest {
 
         assertThat(routed("ws1")).as("read back from the store file at start").isTrue();
         await(PROPAGATION, () -> sink.lease() != first, "the agent hears its lease is unknown here and grants a new one");
-        Thread.sleep(3_000); // past the old lease's TTL, which the store restarted at open
-        assertThat(routed("ws1")).as("moved to the new lease before the old one ran out").isTrue();
+        // Past the old lease's TTL, which the store restarted at open, checked all along.
+        holdsFor(Duration.ofSeconds(3), () -> routed("ws1"), "moved to the new lease before the old one ran out");
         assertThat(throughGateway("ws1")).startsWith("HTTP/1.1 200 ");
     }
 

@@ -2,6 +2,7 @@ package dev.portcullis.store.etcd;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import io.grpc.netty.GrpcSslContexts;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -38,7 +39,7 @@ public record EtcdTls(Path caFile, Optional<Path> certificateChain, Optional<Pat
         if (certificateChain.isPresent() != privateKey.isPresent()) {
             String missing = certificateChain.isPresent() ? "privateKey" : "certificateChain";
             String present = certificateChain.isPresent() ? "certificateChain" : "privateKey";
-            throw new IllegalArgumentException(KEY + missing + ": missing (expected: together with " + KEY + present
+            throw new InvalidKeyException(KEY + missing, "missing (expected: together with " + KEY + present
                     + ", the client certificate's other half)");
         }
         certificateChain.ifPresent(file -> absolute("certificateChain", file));
@@ -48,7 +49,7 @@ public record EtcdTls(Path caFile, Optional<Path> certificateChain, Optional<Pat
     /** As a config section gives the files: {@code null} for a key that is not there. */
     public static EtcdTls fromConfig(Path caFile, Path certificateChain, Path privateKey) {
         if (caFile == null) {
-            throw new IllegalArgumentException(KEY + "caFile: missing (expected: the CA that signed etcd's server certificates)");
+            throw new InvalidKeyException(KEY + "caFile", "missing (expected: the CA that signed etcd's server certificates)");
         }
         return new EtcdTls(caFile, Optional.ofNullable(certificateChain), Optional.ofNullable(privateKey));
     }
@@ -79,7 +80,7 @@ public record EtcdTls(Path caFile, Optional<Path> certificateChain, Optional<Pat
             try {
                 builder.keyManager(chain.toFile(), key.toFile());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(KEY + "privateKey: '" + key + "': not a key this client can read"
+                throw new InvalidKeyException(KEY + "privateKey", "'" + key + "': not a key this client can read"
                         + " (expected: an unencrypted PEM private key in PKCS#8, BEGIN PRIVATE KEY; convert another form with"
                         + " openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem)", e);
             }
@@ -87,7 +88,7 @@ public record EtcdTls(Path caFile, Optional<Path> certificateChain, Optional<Pat
         try {
             return builder.build();
         } catch (SSLException e) {
-            throw new IllegalArgumentException(KEY + "caFile: cannot set up TLS with these files: " + e.getMessage(), e);
+            throw new InvalidKeyException(KEY + "caFile", "cannot set up TLS with these files: " + e.getMessage(), e);
         }
     }
 
@@ -98,11 +99,11 @@ public record EtcdTls(Path caFile, Optional<Path> certificateChain, Optional<Pat
             List<X509Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in).stream()
                     .map(X509Certificate.class::cast).toList();
             if (certificates.isEmpty()) {
-                throw new IllegalArgumentException(KEY + key + ": '" + file + "': no certificate in the file (expected: PEM certificates)");
+                throw new InvalidKeyException(KEY + key, "'" + file + "': no certificate in the file (expected: PEM certificates)");
             }
             return certificates;
         } catch (IOException | CertificateException e) {
-            throw new IllegalArgumentException(KEY + key + ": '" + file + "': not a certificate (expected: PEM certificates): "
+            throw new InvalidKeyException(KEY + key, "'" + file + "': not a certificate (expected: PEM certificates): "
                     + e.getMessage(), e);
         }
     }
@@ -111,17 +112,17 @@ public record EtcdTls(Path caFile, Optional<Path> certificateChain, Optional<Pat
         try (InputStream in = Files.newInputStream(file)) {
             in.read();
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(KEY + key + ": '" + file + "': no such file", e);
+            throw new InvalidKeyException(KEY + key, "'" + file + "': no such file", e);
         } catch (AccessDeniedException e) {
-            throw new IllegalArgumentException(KEY + key + ": '" + file + "': cannot read it (permission denied)", e);
+            throw new InvalidKeyException(KEY + key, "'" + file + "': cannot read it (permission denied)", e);
         } catch (IOException e) {
-            throw new IllegalArgumentException(KEY + key + ": '" + file + "': cannot read it: " + e.getMessage(), e);
+            throw new InvalidKeyException(KEY + key, "'" + file + "': cannot read it: " + e.getMessage(), e);
         }
     }
 
     private static void absolute(String key, Path file) {
         if (!file.isAbsolute()) {
-            throw new IllegalArgumentException(KEY + key + ": '" + file + "' (expected: an absolute path)");
+            throw new InvalidKeyException(KEY + key, "'" + file + "' (expected: an absolute path)");
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.portcullis.store.etcd;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -24,19 +25,19 @@ public record EtcdUser(String name, Path passwordFile) {
     public EtcdUser {
         requireNonNull(name, "name");
         if (name.isEmpty() || name.length() > 128 || !name.chars().allMatch(c -> c > ' ' && c < 127)) {
-            throw new IllegalArgumentException(KEY + "user: '" + name + "' (expected: 1-128 printable ASCII characters, no spaces)");
+            throw new InvalidKeyException(KEY + "user", "'" + name + "' (expected: 1-128 printable ASCII characters, no spaces)");
         }
         requireNonNull(passwordFile, "passwordFile");
         if (!passwordFile.isAbsolute()) {
-            throw new IllegalArgumentException(KEY + "passwordFile: '" + passwordFile + "' (expected: an absolute path)");
+            throw new InvalidKeyException(KEY + "passwordFile", "'" + passwordFile + "' (expected: an absolute path)");
         }
     }
 
     /** As a config section gives them: {@code null} for a key that is not there. */
     public static EtcdUser fromConfig(String name, Path passwordFile) {
         if (name == null || passwordFile == null) {
-            throw new IllegalArgumentException(KEY + (name == null ? "user" : "passwordFile")
-                    + ": missing (expected: both user and passwordFile)");
+            throw new InvalidKeyException(KEY + (name == null ? "user" : "passwordFile"),
+                    "missing (expected: both user and passwordFile)");
         }
         return new EtcdUser(name, passwordFile);
     }
@@ -48,23 +49,24 @@ public record EtcdUser(String name, Path passwordFile) {
      *                                  unreadable, empty or not UTF-8
      */
     public String password() {
-        String where = KEY + "passwordFile: '" + passwordFile + "': ";
+        String key = KEY + "passwordFile";
+        String where = "'" + passwordFile + "': ";
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(passwordFile))).toString();
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(where + "no such file", e);
+            throw new InvalidKeyException(key, where + "no such file", e);
         } catch (AccessDeniedException e) {
-            throw new IllegalArgumentException(where + "cannot read it (permission denied)", e);
+            throw new InvalidKeyException(key, where + "cannot read it (permission denied)", e);
         } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(where + "not UTF-8 text", null);
+            throw new InvalidKeyException(key, where + "not UTF-8 text", null);
         } catch (IOException e) {
-            throw new IllegalArgumentException(where + "cannot read it: " + e.getMessage(), e);
+            throw new InvalidKeyException(key, where + "cannot read it: " + e.getMessage(), e);
         }
         String password = text.endsWith("\r\n") ? text.substring(0, text.length() - 2)
                 : text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
         if (password.isEmpty()) {
-            throw new IllegalArgumentException(where + "empty (expected: the password of etcd user '" + name + "')");
+            throw new InvalidKeyException(key, where + "empty (expected: the password of etcd user '" + name + "')");
         }
         return password;
     }

@@ -23,6 +23,8 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Real etcd members ({@code /usr/bin/etcd}, Debian's etcd-server) on free loopback ports with their
@@ -209,33 +211,29 @@ public final class EtcdCluster implements AutoCloseable {
 
     private void awaitHealthy(int index) {
         Member m = members.get(index);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (!m.process()[0].isAlive()) {
-                throw new IllegalStateException("etcd " + m.name() + " exited: " + tail(m.log()));
-            }
-            if (tls != null && tls.probe() == null) {
-                if (accepts(m.clientPort())) {
-                    return;
-                }
-                sleep(50);
-                continue;
-            }
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + "/health"))
-                        .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200 && response.body().contains("\"true\"")) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            sleep(50);
+        try {
+            Awaitility.await("etcd " + m.name() + " healthy").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> healthy(m));
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("etcd " + m.name() + " not healthy after 30 s: " + tail(m.log()), e);
         }
-        throw new IllegalStateException("etcd " + m.name() + " not healthy after 30 s: " + tail(m.log()));
+    }
+
+    /** Whether {@code m} answers its health check (with client-certificate TLS: accepts connections). */
+    private boolean healthy(Member m) throws InterruptedException {
+        if (!m.process()[0].isAlive()) {
+            throw new IllegalStateException("etcd " + m.name() + " exited: " + tail(m.log()));
+        }
+        if (tls != null && tls.probe() == null) {
+            return accepts(m.clientPort());
+        }
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + "/health"))
+                    .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 && response.body().contains("\"true\"");
+        } catch (IOException e) {
+            return false; // not listening yet
+        }
     }
 
     private static String tail(Path log) {

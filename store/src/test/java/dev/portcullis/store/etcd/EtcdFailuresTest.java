@@ -100,7 +100,7 @@ class EtcdFailuresTest {
                 }
                 last = Math.max(last, writeRetrying(writer, route("ws" + seq % 10, seq)));
                 acknowledged.add(seq);
-                Thread.sleep(2);
+                Thread.sleep(2); // the writer's pace, so the leader dies in the middle of the changes
             }
 
             assertThat(killed).isBetween(0, 2);

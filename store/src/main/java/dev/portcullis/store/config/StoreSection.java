@@ -1,7 +1,8 @@
-package dev.portcullis.gateway.config;
+package dev.portcullis.store.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.portcullis.config.InvalidKeyException;
 import dev.portcullis.store.StoreSettings;
 import dev.portcullis.store.etcd.EtcdTls;
 import dev.portcullis.store.etcd.EtcdUser;
@@ -11,13 +12,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The {@code store} section of the gateway's config: the same keys as the agent's (without the
- * lease, which only route writers hold). Each value is checked where it is read, so a bad endpoint
- * or path is reported with its line; whether the whole section names exactly one store, and the
- * TLS and password files, are checked by {@link StoreSettings} (its errors start with the key,
- * which the config reader turns into a line).
+ * The {@code store} section of the gateway's and the agent's config files, bound in this one place.
+ * Each value is checked where it is read, so a bad endpoint or path is reported at its line; whether
+ * the whole section names exactly one store, and the TLS and password files, are checked by
+ * {@link StoreSettings}, whose refusals name their key ({@link InvalidKeyException}). The gateway's
+ * section has no lease (only route writers hold one): the agent's is {@link WithLease}.
  */
-public final class StoreSection {
+public class StoreSection {
     /** The embedded store's file; absolute, as the agent's. */
     @JsonProperty("embedded")
     public AbsolutePath embedded;
@@ -45,7 +46,7 @@ public final class StoreSection {
         @JsonProperty("privateKey")
         public AbsolutePath privateKey;
 
-        EtcdTls toTls() {
+        public EtcdTls toTls() {
             return EtcdTls.fromConfig(pathOf(caFile), pathOf(certificateChain), pathOf(privateKey));
         }
     }
@@ -57,22 +58,42 @@ public final class StoreSection {
         @JsonProperty("passwordFile")
         public AbsolutePath passwordFile;
 
-        EtcdUser toUser() {
+        public EtcdUser toUser() {
             return EtcdUser.fromConfig(user, pathOf(passwordFile));
         }
     }
 
-    StoreSettings toSettings() {
+    /** The agent's {@code store} section: the same keys and {@code leaseTtlSeconds}, how long its routes outlive it. */
+    public static final class WithLease extends StoreSection {
+        @JsonProperty("leaseTtlSeconds")
+        public Integer leaseTtlSeconds;
+
+        @Override
+        public StoreSettings toSettings() {
+            return settings(leaseTtlSeconds == null ? StoreSettings.DEFAULT_LEASE_TTL : Duration.ofSeconds(leaseTtlSeconds));
+        }
+    }
+
+    /**
+     * The settings this section names.
+     *
+     * @throws InvalidKeyException naming the key, when the section is incomplete or a file it names cannot be used
+     */
+    public StoreSettings toSettings() {
+        return settings(StoreSettings.DEFAULT_LEASE_TTL);
+    }
+
+    final StoreSettings settings(Duration leaseTtl) {
         List<String> endpoints = etcd == null || etcd.endpoints == null ? List.of()
                 : etcd.endpoints.stream().map(EtcdEndpoint::url).toList();
         if (etcd != null && endpoints.isEmpty()) {
-            throw new IllegalArgumentException("store.etcd.endpoints: missing or empty (expected: the etcd client URLs,"
+            throw new InvalidKeyException("store.etcd.endpoints", "missing or empty (expected: the etcd client URLs,"
                     + " such as [http://10.0.0.1:2379])");
         }
         Duration timeout = etcd == null || etcd.timeoutMillis == null ? StoreSettings.DEFAULT_TIMEOUT
                 : etcd.timeoutMillis.value();
         return new StoreSettings(embedded == null ? Optional.empty() : Optional.of(embedded.path()), endpoints,
-                StoreSettings.DEFAULT_LEASE_TTL, timeout,
+                leaseTtl, timeout,
                 etcd == null || etcd.tls == null ? Optional.empty() : Optional.of(etcd.tls.toTls()),
                 etcd == null || etcd.auth == null ? Optional.empty() : Optional.of(etcd.auth.toUser()));
     }
