@@ -9,6 +9,7 @@ import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHttp2Frames;
 import dev.portcullis.gateway.testing.RawHttps;
+import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -54,6 +55,24 @@ class Http2SlowlorisTest {
             raw.frame(RawHttp2Frames.CONTINUATION, 0, 1, new byte[0]);
 
             assertThat(raw.closedWithGoAway()).as("GOAWAY, then closed").isTrue();
+        }
+    }
+
+    @Test
+    void headerBlockThatNeverEndsWhileAnotherStreamIsOpenIsClosedAtTheRequestHeadDeadline() throws Exception {
+        try (GatewayFixture gateway = start(Duration.ofSeconds(1), Duration.ofMinutes(1));
+             RecordingBackend silent = new RecordingBackend();
+             RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), SNI)) {
+            // Stream 1 stays open: its workspace never answers (timeouts.responseHead is 20 s).
+            raw.frame(RawHttp2Frames.HEADERS, RawHttp2Frames.END_HEADERS | RawHttp2Frames.END_STREAM, 1,
+                    RawHttp2Frames.getRequestBlock(gateway.host(silent.port(), GatewayFixture.WORKSPACE)));
+            await().atMost(Duration.ofSeconds(5)).until(() -> silent.connections() == 1);
+            // Stream 3's header block never ends: nothing else may come on the connection now.
+            raw.frame(RawHttp2Frames.HEADERS, 0, 3,
+                    RawHttp2Frames.getRequestBlock(gateway.host(gateway.workspacePort(), GatewayFixture.WORKSPACE)));
+
+            assertThat(raw.closedWithGoAway()).as("GOAWAY, then closed, before the 10 s read timeout").isTrue();
+            assertThat(closesByDeadline(gateway, "header_block")).isEqualTo(1.0);
         }
     }
 
