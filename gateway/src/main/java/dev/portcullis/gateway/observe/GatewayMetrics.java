@@ -88,6 +88,10 @@ public final class GatewayMetrics {
     private final Counter accessDecisions = Counter.builder().name("portcullis_access_decisions_total")
             .help("Access decisions, by outcome and the reason code that decided (policy rule names are admin-chosen, so bounded)")
             .labelNames("decision", "reason").register(registry);
+    private final CounterDataPoint unauditedAllows = Counter.builder().name("portcullis_access_allows_unaudited_total")
+            .help("Allows not written to the audit log because the same principal was already allowed to the same port"
+                    + " on the same connection (they are counted in portcullis_access_decisions_total too)")
+            .register(registry).labelValues();
     private final Counter revocations = Counter.builder().name("portcullis_access_revocations_total")
             .help("Open connections and tunnels closed because their access ended, by why")
             .labelNames("reason").register(registry);
@@ -103,6 +107,12 @@ public final class GatewayMetrics {
 
     public void accessDecided(boolean allowed, String reason) {
         accessDecisions.labelValues(allowed ? "allow" : "deny", reason).inc();
+    }
+
+    /** An allow that the audit log left out: the connection's first allow of the same caller and port was written. */
+    public void accessAllowedUnaudited(String reason) {
+        accessDecisions.labelValues("allow", reason).inc();
+        unauditedAllows.inc();
     }
 
     public void accessRevoked(String reason) {

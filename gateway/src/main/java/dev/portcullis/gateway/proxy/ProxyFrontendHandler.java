@@ -1,6 +1,8 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.ConnectionAccess;
+import dev.portcullis.gateway.signin.SignIn;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.limits.BodyProgressDeadline;
@@ -225,16 +227,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Nothing of the request reaches the workspace before its verdict ({@link RequestAccess}). A
-     * verdict that is ready at once (the token was in the cache) is acted on right here; one that
-     * waited for an issuer's keys comes back to this channel's event loop.
+     * verdict that is ready at once (what this connection proved before, or a token in the cache) is
+     * acted on right here; one that waited for an issuer's keys comes back to this channel's event loop.
      */
     private void authorizeThenForward(HttpRequest request, AccessControl access) {
-        CompletableFuture<RequestAccess.Verdict> verdict = RequestAccess.check(access, request, forwardedHead,
-                routed.target(), settings.routes(), (InetSocketAddress) ctx.channel().remoteAddress());
-        if (verdict.isDone()) {
-            onVerdict(verdict.join(), access);
-        } else {
-            verdict.thenAccept(ready -> ctx.executor().execute(() -> onVerdict(ready, access)));
+        RequestAccess.Verdict verdict = RequestAccess.check(access, ConnectionAccess.of(ctx.channel()), request,
+                forwardedHead, routed.target(), settings.routes(), (InetSocketAddress) ctx.channel().remoteAddress(),
+                later -> ctx.executor().execute(() -> onVerdict(later, access)));
+        if (verdict != null) {
+            onVerdict(verdict, access);
         }
     }
 
@@ -271,6 +272,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
     private void borrowUpstream(boolean freshOnly) {
+        if (!routed.mayBeListening()) {
+            // Only after authorization: whether a port listens is nobody's business but those who may reach it.
+            answer(ProxyError.PORT_NOT_LISTENING, "Nothing listens on port " + routed.target().port() + " of workspace '"
+                    + routed.target().workspaceId() + "' yet.");
+            return;
+        }
         if (!holdWorkspaceConnection()) {
             return;
         }
@@ -626,6 +633,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         Pages.Context page = !browser ? null : routed == null ? new Pages.Context(null, null, 0, user)
                 : new Pages.Context(routed.target().hostName(), routed.target().workspaceId(), routed.target().port(), user);
+        if (page != null && routed != null && settings.access().flatMap(AccessControl::signIn).isPresent()) {
+            page = page.withSignIn(SignIn.signInPath(forwardedHead == null ? "/" : forwardedHead.uri()), SignIn.LOGOUT_PATH);
+        }
         var response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, page, clearCookie);
         if (clearCookie) {
             response.headers().set(HttpHeaderNames.SET_COOKIE, ErrorResponses.EXPIRED_GATEWAY_COOKIE);

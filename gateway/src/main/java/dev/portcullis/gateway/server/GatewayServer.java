@@ -15,7 +15,6 @@ import dev.portcullis.gateway.admin.AdminServer;
 import dev.portcullis.gateway.admin.HostRoutesApi;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifier;
-import dev.portcullis.gateway.auth.ClaimNames;
 import dev.portcullis.gateway.auth.IssuerConfig;
 import dev.portcullis.gateway.signin.Sessions;
 import dev.portcullis.gateway.signin.SignIn;
@@ -462,11 +461,13 @@ public final class GatewayServer implements AutoCloseable {
         sessions = openSessions();
         sessions.onSessionEnded(grants::endSession); // a session ended on any gateway: its tunnels here close
         sessions.keepAliveWhileInUse(grants::sessionsInUse); // an open tunnel is use: no idle end under it
+        Sessions open = sessions;
+        accessApi.endSessionsWith((org, user) -> open.endAllOf(org, user).join()); // a person removed from an org
         if (config.signIn().isPresent()) {
             SignInSettings signInSettings = config.signIn().get();
             SignInSecrets secrets = signInSettings.keyFile().isPresent()
                     ? SignInSecrets.loadOrCreate(signInSettings.keyFile().get()) : SignInSecrets.random();
-            signIn = new SignIn(signInSettings, config.baseDomains(), secrets, sessions, claimNamesOf(signInSettings));
+            signIn = new SignIn(signInSettings, config.baseDomains(), secrets, sessions, identity);
             log.info("Browser sign-in: {} as client '{}' ({}); login host {}", signInSettings.issuer(),
                     signInSettings.clientId(), signInSettings.clientAuth(),
                     config.baseDomains().stream().map(signInSettings::loginHost).toList());
@@ -479,26 +480,18 @@ public final class GatewayServer implements AutoCloseable {
      * gateway); otherwise in the sign-in's state file, or in memory.
      */
     private Sessions openSessions() {
+        Clock clock = config.signIn().map(SignInSettings::clock).orElse(Clock.systemUTC());
         if (store != null) {
-            return new Sessions(store.controlPlane().keyValues(), false, Clock.systemUTC());
+            return new Sessions(store.controlPlane().keyValues(), false, clock, identity);
         }
         Optional<java.nio.file.Path> file = config.signIn().flatMap(SignInSettings::stateFile)
                 .or(() -> config.access().stateDirectory().map(dir -> dir.resolve("signin-store.json")));
         if (file.isPresent()) {
             log.info("Sessions and one-time links in {}", file.get());
-            return new Sessions(EmbeddedStore.open(file.get()), true, Clock.systemUTC());
+            return new Sessions(EmbeddedStore.open(file.get()), true, clock, identity);
         }
         log.info("Sessions and one-time links in memory only (lost at restart; configure a store or signin.stateFile)");
-        return new Sessions(EmbeddedStore.inMemory(), true, Clock.systemUTC());
-    }
-
-    /** The claim names of the identity issuer that is also the sign-in's provider, or the defaults. */
-    private ClaimNames claimNamesOf(SignInSettings signInSettings) {
-        return config.identity().stream().flatMap(identity -> identity.issuers().stream())
-                .filter(issuer -> issuer.issuer().equals(signInSettings.issuer().toString()))
-                .map(IssuerConfig::claims)
-                .findFirst()
-                .orElse(ClaimNames.DEFAULTS);
+        return new Sessions(EmbeddedStore.inMemory(), true, clock, identity);
     }
 
     /** The public keys the admin listener serves, by path. */

@@ -481,6 +481,152 @@ class GatewayConfigFileTest {
     }
 
     @Test
+    void aSingleIssuerSpeaksForEveryOrgAndMayCarryTheAdminClaim() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers: [{issuer: https://idp.example.com, audience: portcullis, jwksFile: keys.json, algorithms: [RS256]}]
+                """));
+
+        assertThat(config.identity().orElseThrow().issuers()).singleElement().satisfies(issuer -> {
+            assertThat(issuer.alias()).isEqualTo("idp.example.com");
+            assertThat(issuer.orgs()).containsExactly("*");
+            assertThat(issuer.admin()).isTrue();
+        });
+    }
+
+    @Test
+    void severalIssuersAreBoundToTheirOrgsAndOnlyMarkedOnesAdminister() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, alias: corp, orgs: [acme], admin: true, audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://partner.example.com, alias: partner, orgs: [acme, globex], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """));
+
+        assertThat(config.identity().orElseThrow().issuers()).satisfiesExactly(
+                corp -> assertThat(corp.orgs()).containsExactly("acme").isNotEmpty(),
+                partner -> {
+                    assertThat(partner.orgs()).containsExactlyInAnyOrder("acme", "globex");
+                    assertThat(partner.admin()).isFalse();
+                });
+    }
+
+    @Test
+    void severalIssuersWithoutTheirOrgsAreRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://partner.example.com, audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("identity.issuers[1].orgs: missing");
+    }
+
+    @Test
+    void twoIssuersWithOneAliasAreRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://idp.example.com/a, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://idp.example.com/b, orgs: [globex], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("alias 'idp.example.com'");
+    }
+
+    @Test
+    void anIssuerDeclaredToNameTheSameUsersSharesTheAliasAndTheOrgsHome() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, alias: corp, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://cli.example.com, sameUsersAs: corp, orgs: [acme], admin: true, audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """));
+
+        var identity = config.identity().orElseThrow();
+        assertThat(identity.issuers()).extracting(issuer -> issuer.alias()).containsExactly("corp", "corp");
+        assertThat(identity.issuers()).allSatisfy(issuer -> assertThat(identity.scopeOf(issuer).isHomeOf("acme")).isTrue());
+    }
+
+    @Test
+    void anIssuerNamingTheSameUsersButBoundToOtherOrgsIsRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, alias: corp, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://cli.example.com, sameUsersAs: corp, orgs: [acme, globex], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("names the same users as 'https://corp.example.com' but is bound to orgs [acme, globex]");
+    }
+
+    @Test
+    void sameUsersAsAnAliasNoIssuerHasIsRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, alias: corp, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://cli.example.com, sameUsersAs: crop, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("issuer alias 'crop', which no issuer has");
+    }
+
+    @Test
+    void signInWithAProviderThatIsNotATrustedIssuerIsRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers: [{issuer: https://corp.example.com, audience: p, jwksFile: keys.json, algorithms: [RS256]}]
+                signin: {issuer: https://other.example.com, clientId: portcullis, clientSecret: s}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("signin.issuer: 'https://other.example.com' is not among the trusted issuers");
+    }
+
+    private static String rsaKeys() throws Exception {
+        return new com.nimbusds.jose.jwk.JWKSet(
+                new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate().toPublicJWK()).toString();
+    }
+
+    @Test
     void issuerWithoutKeysIsRejected() throws Exception {
         Path file = write("""
                 listen: ["127.0.0.1:8443"]
