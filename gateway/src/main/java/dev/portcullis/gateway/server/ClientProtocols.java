@@ -65,8 +65,7 @@ final class ClientProtocols extends ApplicationProtocolNegotiationHandler {
                     .build();
             int maxHeaderFields = proxy.limits().maxHeaderFields();
             ctx.pipeline()
-                    .addLast(PipelineNames.H2_HEADER_BLOCK_DEADLINE, new Http2HeaderBlockDeadline(
-                            codec.connection(), proxy.timeouts().requestHead(), metrics))
+                    .addLast(PipelineNames.H2_HEADER_BLOCK_DEADLINE, new Http2HeaderBlockDeadline(codec, proxy.timeouts().requestHead(), metrics))
                     .addLast(PipelineNames.H2_CODEC, codec)
                     .addLast(PipelineNames.H2_DEADLINES, new Http2ConnectionDeadlines(codec.connection(),
                             proxy.timeouts().requestHead(), proxy.timeouts().http2Idle(), metrics))

@@ -4,10 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
@@ -16,30 +16,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A deadline for every open HTTP/2 header block (issue 17, item 2): a HEADERS (or PUSH_PROMISE)
- * frame without END_HEADERS must be followed by CONTINUATION frames up to one with END_HEADERS
- * within {@code timeouts.requestHead}, however many bytes trickle in, or the connection is closed
- * at once with GOAWAY (ENHANCE_YOUR_CALM) — not gracefully: nothing more can arrive for its open
- * streams, so there is nothing to wait for. No other frame may come in between (RFC 9113 §6.10), so a block that never ends stalls
- * the whole connection, the streams already open on it included; {@link Http2ConnectionDeadlines}
- * covers only connections without an open stream.
+ * A deadline for every open HTTP/2 header block (issue 17, item 2): a HEADERS frame without
+ * END_HEADERS must be followed by CONTINUATION frames up to one with END_HEADERS within {@code
+ * timeouts.requestHead}, however many bytes trickle in. No other frame may come in between (RFC
+ * 9113 §6.10), so a block that never ends stalls the whole connection, the streams already open on
+ * it included; {@link Http2ConnectionDeadlines} covers only connections without an open stream.
  *
- * <p>Netty decodes a header block only once it is complete and offers no hook inside one, so this
- * handler sits before the frame codec and reads the frame headers (RFC 9113 §4.1) as the bytes go
- * by, skipping payloads without copying them: nine bytes looked at per frame.
+ * <p>When the deadline passes, the frame codec sends GOAWAY (ENHANCE_YOUR_CALM, the last stream it
+ * took, the reason in words as debug data) and this handler closes the connection at once, below
+ * the codec: the codec's own close is graceful and would wait for the open streams, which the
+ * stalled block keeps from ever getting another frame. Raising a connection error into the codec
+ * would do the same but also hand the error on to the end of the pipeline, where Netty logs every
+ * one as a warning with a stack trace: one per attacking connection.
+ *
+ * <p>Netty's frame reader decodes a header block only once it is complete and offers no hook inside
+ * one (its reader is not replaceable through the codec builder, and the frame logger and listener
+ * see only complete blocks), so this handler sits before the frame codec and reads the frame
+ * headers (RFC 9113 §4.1) as the bytes go by, skipping payloads without copying them: nine bytes
+ * looked at per frame.
  */
 final class Http2HeaderBlockDeadline extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Http2HeaderBlockDeadline.class);
     private static final int CLIENT_PREFACE_LENGTH = 24; // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
     private static final int FRAME_HEADER_LENGTH = 9;
     private static final int HEADERS = 0x1;
-    private static final int PUSH_PROMISE = 0x5;
     private static final int CONTINUATION = 0x9;
     private static final int END_HEADERS = 0x4;
 
-    private static final int GOAWAY = 0x7;
-
-    private final Http2Connection connection;
+    private final Http2ConnectionHandler codec;
     private final Duration limit;
     private final GatewayMetrics metrics;
     private int prefaceLeft = CLIENT_PREFACE_LENGTH;
@@ -48,8 +52,9 @@ final class Http2HeaderBlockDeadline extends ChannelInboundHandlerAdapter {
     private long payloadLeft;
     private ScheduledFuture<?> deadline;
 
-    Http2HeaderBlockDeadline(Http2Connection connection, Duration limit, GatewayMetrics metrics) {
-        this.connection = requireNonNull(connection, "connection");
+    /** @param codec the frame codec right after this handler */
+    Http2HeaderBlockDeadline(Http2ConnectionHandler codec, Duration limit, GatewayMetrics metrics) {
+        this.codec = requireNonNull(codec, "codec");
         this.limit = requireNonNull(limit, "limit");
         this.metrics = requireNonNull(metrics, "metrics");
     }
@@ -88,28 +93,30 @@ final class Http2HeaderBlockDeadline extends ChannelInboundHandlerAdapter {
         payloadLeft = ((frameHeader[0] & 0xffL) << 16) | ((frameHeader[1] & 0xff) << 8) | (frameHeader[2] & 0xff);
         int type = frameHeader[3] & 0xff;
         boolean endHeaders = (frameHeader[4] & END_HEADERS) != 0;
-        if ((type == HEADERS || type == PUSH_PROMISE) && !endHeaders && deadline == null) {
-            deadline = ctx.executor().schedule(() -> {
-                log.debug("closing HTTP/2 connection {}: a header block stayed open for {}", ctx.channel().remoteAddress(),
-                        limit);
-                metrics.http2DeadlineClosed("header_block");
-                goAwayAndClose(ctx);
-            }, limit.toNanos(), TimeUnit.NANOSECONDS);
+        int streamId = ((frameHeader[5] & 0x7f) << 24) | ((frameHeader[6] & 0xff) << 16)
+                | ((frameHeader[7] & 0xff) << 8) | (frameHeader[8] & 0xff);
+        if (type == HEADERS && !endHeaders && deadline == null) {
+            deadline = ctx.executor().schedule(() -> expire(ctx, streamId), limit.toNanos(), TimeUnit.NANOSECONDS);
         } else if (type == CONTINUATION && endHeaders) {
             cancel();
         }
     }
 
-    /**
-     * Written here, below the frame codec, because the codec's own close is graceful: it would wait
-     * for the open streams, which the stalled header block keeps from ever getting another frame.
-     */
-    private void goAwayAndClose(ChannelHandlerContext ctx) {
-        ByteBuf goAway = ctx.alloc().buffer(FRAME_HEADER_LENGTH + 8);
-        goAway.writeMedium(8).writeByte(GOAWAY).writeByte(0).writeInt(0); // length, type, flags, stream 0
-        goAway.writeInt(Math.max(0, connection.remote().lastStreamCreated()));
-        goAway.writeInt((int) Http2Error.ENHANCE_YOUR_CALM.code());
-        ctx.writeAndFlush(goAway).addListener(ChannelFutureListener.CLOSE);
+    private void expire(ChannelHandlerContext ctx, int streamId) {
+        deadline = null;
+        String reason = "the header block of stream " + streamId + " was not finished within " + limit.toMillis()
+                + " ms (timeouts.requestHead)";
+        log.debug("closing HTTP/2 connection {}: {}", ctx.channel().remoteAddress(), reason);
+        metrics.http2DeadlineClosed("header_block");
+        ChannelHandlerContext codecContext = ctx.pipeline().context(codec);
+        if (codecContext == null) { // the connection is closing and the codec already left
+            ctx.close();
+            return;
+        }
+        codec.goAway(codecContext, codec.connection().remote().lastStreamCreated(), Http2Error.ENHANCE_YOUR_CALM.code(),
+                        ByteBufUtil.writeUtf8(ctx.alloc(), reason), codecContext.newPromise())
+                .addListener(sent -> ctx.close());
+        codecContext.flush();
     }
 
     private void cancel() {
