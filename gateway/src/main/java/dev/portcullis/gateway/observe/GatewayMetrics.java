@@ -38,7 +38,8 @@ public final class GatewayMetrics {
             .labelNames("limit").register(registry);
     private final Counter http2Closes = Counter.builder().name("portcullis_http2_deadline_closes_total")
             .help("HTTP/2 connections closed by a deadline: no first request head in time (request_head), or"
-                    + " no open stream for timeouts.http2Idle (idle)")
+                    + " no open stream for timeouts.http2Idle (idle), or a header block not finished within"
+                    + " timeouts.requestHead (header_block)")
             .labelNames("deadline").register(registry);
     private final Counter workspaceConnectionRefusals = Counter.builder()
             .name("portcullis_workspace_connection_refusals_total")

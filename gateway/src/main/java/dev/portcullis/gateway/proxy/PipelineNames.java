@@ -14,7 +14,11 @@ public final class PipelineNames {
     public static final String HTTP_CODEC = "http-codec";
     /** After TLS, the handler that adds the rest of the pipeline for the protocol ALPN chose. */
     public static final String PROTOCOLS = "protocols";
-    /** HTTP/2: the frame codec and the per-stream child channels on the connection... */
+    /**
+     * HTTP/2: the deadline of an open header block (it reads frame headers before the codec decodes
+     * them), the frame codec and the per-stream child channels on the connection...
+     */
+    public static final String H2_HEADER_BLOCK_DEADLINE = "h2-header-block-deadline";
     public static final String H2_CODEC = "h2-codec";
     /** The deadlines of an HTTP/2 connection with no open stream (slowloris). */
     public static final String H2_DEADLINES = "h2-deadlines";

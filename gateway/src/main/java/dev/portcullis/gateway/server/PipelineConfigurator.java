@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * client connection   idle → tls (certificate by SNI) → protocols (ALPN, replaced by one of:)
  *   HTTP/1.1          … → http-codec → [hsts] → proxy        after an upgrade: … → [hsts] → relay
- *   HTTP/2            … → h2-codec → h2-deadlines → h2-streams → h2-drain
+ *   HTTP/2            … → h2-header-block-deadline → h2-codec → h2-deadlines → h2-streams → h2-drain
  *     each stream     h2-request-check → h2-stream-codec → [hsts] → proxy
  * redirect listener   idle → http-codec → proxy (the 308 to HTTPS)
  * workspace (upstream)  [upstream-tls] → upstream-codec → upstream   after an upgrade: [upstream-tls] → relay
@@ -108,6 +108,8 @@ public final class PipelineConfigurator {
                 .validateHeaders(true)
                 .build();
         connection.pipeline()
+                .addLast(PipelineNames.H2_HEADER_BLOCK_DEADLINE,
+                        new Http2HeaderBlockDeadline(codec, proxy.timeouts().requestHead(), metrics))
                 .addLast(PipelineNames.H2_CODEC, codec)
                 .addLast(PipelineNames.H2_DEADLINES, new Http2ConnectionDeadlines(codec.connection(),
                         proxy.timeouts().requestHead(), proxy.timeouts().http2Idle(), metrics))

@@ -10,6 +10,7 @@ import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttp2Frames;
 import dev.portcullis.gateway.testing.RawHttps;
+import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -60,6 +61,60 @@ class Http2SlowlorisTest {
             raw.frame(RawHttp2Frames.CONTINUATION, 0, 1, new byte[0]);
 
             assertThat(raw.closedWithGoAway()).as("GOAWAY, then closed").isTrue();
+        }
+    }
+
+    /**
+     * Stream 1 is open (its workspace never answers) when stream 3's header block starts and never
+     * ends: no other frame may come on the connection now, so only a deadline on the block itself
+     * can end it. The connection-wide deadlines do not run (a stream is open), nor does the byte
+     * idle timer (a minute) within the raw client's 10 s read timeout.
+     */
+    @Test
+    void headerBlockThatNeverEndsWhileAnotherStreamIsOpenIsCutWithEnhanceYourCalmAtTheRequestHeadDeadline()
+            throws Exception {
+        try (GatewayFixture gateway = start(Duration.ofSeconds(1), Duration.ofMinutes(1));
+             RecordingBackend silent = new RecordingBackend();
+             RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), SNI)) {
+            raw.frame(RawHttp2Frames.HEADERS, RawHttp2Frames.END_HEADERS | RawHttp2Frames.END_STREAM, 1,
+                    RawHttp2Frames.getRequestBlock(gateway.host(silent.port(), GatewayFixture.WORKSPACE)));
+            await().atMost(Duration.ofSeconds(5)).until(() -> silent.connections() == 1);
+
+            long started = System.nanoTime();
+            raw.frame(RawHttp2Frames.HEADERS, 0, 3,
+                    RawHttp2Frames.getRequestBlock(gateway.host(gateway.workspacePort(), GatewayFixture.WORKSPACE)));
+            RawHttp2Frames.GoAway goAway = raw.goAwayBeforeClose();
+
+            assertThat(goAway).as("GOAWAY, then closed, before the 10 s read timeout").isNotNull();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+            assertThat(goAway.errorCode()).as("ENHANCE_YOUR_CALM").isEqualTo(0xbL);
+            assertThat(goAway.lastStreamId()).as("stream 1 was taken; stream 3 never was").isEqualTo(1);
+            assertThat(goAway.debugData()).contains("header block of stream 3", "timeouts.requestHead");
+            assertThat(closesByDeadline(gateway, "header_block")).isEqualTo(1.0);
+            await("stream 1's workspace connection given back").atMost(Duration.ofSeconds(5))
+                    .until(() -> silent.closedConnections() == 1);
+        }
+    }
+
+    /**
+     * After a first stream ended, the connection-wide deadline is {@code timeouts.http2Idle}
+     * (a minute here); a header block started then must still end within {@code requestHead}.
+     */
+    @Test
+    void headerBlockThatNeverEndsAfterAnEarlierStreamEndedIsCutAtTheRequestHeadDeadline() throws Exception {
+        try (GatewayFixture gateway = start(Duration.ofSeconds(1), Duration.ofMinutes(1));
+             RawHttp2Frames raw = new RawHttp2Frames(gateway.clientTls(), gateway.gatewayPort(), SNI)) {
+            String authority = gateway.host(gateway.workspacePort(), GatewayFixture.WORKSPACE);
+            raw.frame(RawHttp2Frames.HEADERS, RawHttp2Frames.END_HEADERS | RawHttp2Frames.END_STREAM, 1,
+                    RawHttp2Frames.getRequestBlock(authority));
+            raw.readUntilEndOf(1);
+            raw.frame(RawHttp2Frames.HEADERS, 0, 3, RawHttp2Frames.getRequestBlock(authority));
+
+            RawHttp2Frames.GoAway goAway = raw.goAwayBeforeClose();
+
+            assertThat(goAway).as("GOAWAY, then closed, before the 10 s read timeout").isNotNull();
+            assertThat(goAway.errorCode()).as("ENHANCE_YOUR_CALM").isEqualTo(0xbL);
+            assertThat(closesByDeadline(gateway, "header_block")).isEqualTo(1.0);
         }
     }
 

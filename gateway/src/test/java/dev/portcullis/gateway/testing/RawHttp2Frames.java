@@ -1,10 +1,12 @@
 package dev.portcullis.gateway.testing;
 
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import javax.net.ssl.SNIHostName;
@@ -92,8 +94,37 @@ public final class RawHttp2Frames implements AutoCloseable {
         return count;
     }
 
+    /**
+     * Reads and drops frames until the gateway ends {@code streamId} (a HEADERS or DATA frame with
+     * END_STREAM on it), so a test knows the response is complete before it goes on.
+     */
+    public void readUntilEndOf(int streamId) throws IOException {
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        while (true) {
+            int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+            int type = in.readUnsignedByte();
+            int flags = in.readUnsignedByte();
+            int stream = in.readInt() & 0x7fffffff;
+            in.skipNBytes(length);
+            if (stream == streamId && (type == HEADERS || type == DATA) && (flags & END_STREAM) != 0) {
+                return;
+            }
+        }
+    }
+
     /** Reads until the gateway closes; returns whether a GOAWAY frame arrived before that. */
     public boolean closedWithGoAway() throws IOException {
+        return goAwayBeforeClose() != null;
+    }
+
+    /** A GOAWAY frame's payload (RFC 9113 §6.8); the debug data is the sender's reason in words. */
+    public record GoAway(int lastStreamId, long errorCode, String debugData) {}
+
+    /**
+     * Reads until the gateway closes; returns the first GOAWAY frame that arrived before that, or
+     * null when none did or the connection was still open after the 10 s read timeout.
+     */
+    public GoAway goAwayBeforeClose() throws IOException {
         InputStream in = socket.getInputStream();
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
@@ -102,19 +133,21 @@ public final class RawHttp2Frames implements AutoCloseable {
                 received.write(buffer, 0, n);
             }
         } catch (SocketTimeoutException e) {
-            return false; // still open after 10 s
+            return null; // still open after 10 s
         } catch (IOException reset) {
             // a reset after the GOAWAY is an end too
         }
-        byte[] bytes = received.toByteArray();
-        for (int at = 0; at + 9 <= bytes.length; ) {
-            int length = (bytes[at] & 0xff) << 16 | (bytes[at + 1] & 0xff) << 8 | (bytes[at + 2] & 0xff);
-            if (bytes[at + 3] == 0x7) {
-                return true;
+        ByteBuffer bytes = ByteBuffer.wrap(received.toByteArray());
+        for (int at = 0; at + 9 <= bytes.limit(); ) {
+            int length = (bytes.get(at) & 0xff) << 16 | (bytes.get(at + 1) & 0xff) << 8 | (bytes.get(at + 2) & 0xff);
+            if (bytes.get(at + 3) == 0x7 && at + 9 + length <= bytes.limit() && length >= 8) {
+                int payload = at + 9;
+                return new GoAway(bytes.getInt(payload) & 0x7fffffff, bytes.getInt(payload + 4) & 0xffffffffL,
+                        new String(received.toByteArray(), payload + 8, length - 8, StandardCharsets.UTF_8));
             }
             at += 9 + length;
         }
-        return false;
+        return null;
     }
 
     @Override
