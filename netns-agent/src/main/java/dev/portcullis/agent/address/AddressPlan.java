@@ -2,6 +2,7 @@ package dev.portcullis.agent.address;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.config.InvalidKeyException;
 import java.util.Optional;
 
 /**
@@ -25,10 +26,10 @@ public record AddressPlan(Ipv4Cidr range, int slotPrefixLength, Optional<Ipv6Cid
         requireNonNull(ipv6Prefix, "ipv6Prefix");
         ipv6Prefix.ifPresent(AddressPlan::checkUniqueLocal64);
         if (slotPrefixLength != 30 && slotPrefixLength != 31) {
-            throw new IllegalArgumentException("slotPrefixLength: " + slotPrefixLength + " (expected: 30 or 31)");
+            throw new InvalidKeyException("slotPrefixLength", slotPrefixLength + " (expected: 30 or 31)");
         }
         if (range.prefixLength() > slotPrefixLength) {
-            throw new IllegalArgumentException("addressRange: " + range + " is smaller than one /" + slotPrefixLength
+            throw new InvalidKeyException("addressRange", range + " is smaller than one /" + slotPrefixLength
                     + " slot (expected: a prefix length of at most " + slotPrefixLength + ")");
         }
     }
@@ -52,7 +53,7 @@ public record AddressPlan(Ipv4Cidr range, int slotPrefixLength, Optional<Ipv6Cid
     /** The host's workspace prefix must be one /64 of the unique local range fd00::/8 (RFC 4193). */
     private static void checkUniqueLocal64(Ipv6Cidr prefix) {
         if (prefix.prefixLength() != 64 || (prefix.network().high() >>> 56) != 0xfd) {
-            throw new IllegalArgumentException("workspaceIpv6Prefix: " + prefix + " (expected: a unique local /64 inside"
+            throw new InvalidKeyException("workspaceIpv6Prefix", prefix + " (expected: a unique local /64 inside"
                     + " fd00::/8, e.g. fd5e:7a31:c0de:1::/64, with the 40 bits after fd chosen at random as RFC 4193 says)");
         }
     }
