@@ -13,6 +13,7 @@ import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.Principals;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.observe.AuditLog;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
@@ -73,6 +74,7 @@ public final class AccessApi implements AutoCloseable {
     private final List<String> baseDomains;
     private final String adminClaim;
     private final Clock clock;
+    private final AuditLog audit;
     private final ExecutorService calls = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "portcullis-admin-api");
         thread.setDaemon(true);
@@ -81,6 +83,13 @@ public final class AccessApi implements AutoCloseable {
 
     public AccessApi(IdentityVerifier identity, AccessRecords records, Supplier<RouteTable> routes, List<String> baseDomains,
                      String adminClaim, Clock clock) {
+        this(identity, records, routes, baseDomains, adminClaim, clock, null);
+    }
+
+    /** @param audit where every change is written with who made it; null for none */
+    public AccessApi(IdentityVerifier identity, AccessRecords records, Supplier<RouteTable> routes, List<String> baseDomains,
+                     String adminClaim, Clock clock, AuditLog audit) {
+        this.audit = audit;
         this.identity = requireNonNull(identity, "identity");
         this.records = requireNonNull(records, "records");
         this.routes = requireNonNull(routes, "routes");
@@ -124,17 +133,46 @@ public final class AccessApi implements AutoCloseable {
     }
 
     public CompletableFuture<Answer> handle(Call call) {
-        return AuthenticatedCalls.run(identity, call.authorization(), calls, caller -> {
+        return AuthenticatedCalls.run(identity, call.authorization(), calls, caller -> answer(call, caller));
+    }
+
+    /**
+     * The same call for a caller the gateway already knows (the console's signed-in session): the same
+     * checks, the same writes and the same audit lines as a call with a bearer token; only the
+     * credential differs. {@code call.authorization()} is ignored.
+     */
+    public CompletableFuture<Answer> handleAs(VerifiedIdentity caller, Call call) {
+        requireNonNull(caller, "caller");
+        return CompletableFuture.supplyAsync(() -> {
             try {
-                return route(call, caller);
-            } catch (AccessRecords.Conflict conflict) {
-                ObjectNode body = JSON.createObjectNode().put("status", 409).put("error", "conflict")
-                        .put("message", conflict.getMessage()).put("currentRevision", conflict.currentRevision());
-                return Answer.json(409, body);
-            } catch (AccessRecords.Unavailable unavailable) {
-                return Answer.error(503, "store-unavailable", unavailable.getMessage());
+                return answer(call, caller);
+            } catch (BadCall bad) {
+                return Answer.error(bad.status, bad.code, bad.getMessage());
             }
-        });
+        }, calls);
+    }
+
+    private Answer answer(Call call, VerifiedIdentity caller) throws BadCall {
+        try {
+            Answer answer = route(call, caller);
+            auditChange(call, caller, answer);
+            return answer;
+        } catch (AccessRecords.Conflict conflict) {
+            ObjectNode body = JSON.createObjectNode().put("status", 409).put("error", "conflict")
+                    .put("message", conflict.getMessage()).put("currentRevision", conflict.currentRevision());
+            return Answer.json(409, body);
+        } catch (AccessRecords.Unavailable unavailable) {
+            return Answer.error(503, "store-unavailable", unavailable.getMessage());
+        }
+    }
+
+    /** Every change that took effect, with who made it, so an owner's or admin's edit can be traced. */
+    private void auditChange(Call call, VerifiedIdentity caller, Answer answer) {
+        boolean change = call.method().equals("PUT") || call.method().equals("DELETE");
+        if (audit != null && change && answer.status() / 100 == 2) {
+            audit.changed(call.method() + " " + call.path(), Principals.of(caller), caller.issuer(),
+                    answer.etag().orElse("-"));
+        }
     }
 
     private Answer route(Call call, VerifiedIdentity caller) throws BadCall {
@@ -341,8 +379,15 @@ public final class AccessApi implements AutoCloseable {
         }
     }
 
-    private boolean isAdminOf(VerifiedIdentity caller, String org) {
-        return org != null && Boolean.TRUE.equals(caller.otherClaims().get(adminClaim)) && caller.org().equals(Optional.of(org));
+    /**
+     * Whether {@code caller} administers {@code org}: its admin claim is true and its org is {@code org}.
+     * A bearer token carries the claim as a JSON boolean; a browser session keeps claims as strings
+     * ({@code "true"}, or a list of one).
+     */
+    public boolean isAdminOf(VerifiedIdentity caller, String org) {
+        Object claim = caller.otherClaims().get(adminClaim);
+        boolean admin = Boolean.TRUE.equals(claim) || "true".equals(claim) || List.of("true").equals(claim);
+        return org != null && admin && caller.org().equals(Optional.of(org));
     }
 
     /** The workspace, when the caller owns it or administers its org; a 404 otherwise says nothing more. */

@@ -39,6 +39,12 @@ public final class AuditLog {
                 principalName(principal), workspace, port, client == null ? "-" : client.getAddress().getHostAddress());
     }
 
+    /** A policy or a share was changed through the admin API or the console; {@code revision} is what it wrote. */
+    public void changed(String change, Principal principal, String issuer, String revision) {
+        audit.info("event=change change=\"{}\" principal={} issuer={} org={} revision={}", quoted(change),
+                principalName(principal), value(issuer), value(principal.org()), revision);
+    }
+
     /** A one-time {@code ?access_token=} was exchanged for the gateway's cookie. */
     public void tokenExchanged(Principal principal, String workspace, int port, InetSocketAddress client) {
         audit.info("event=token-exchange principal={} workspace={} port={} client={}", principalName(principal),

@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.observe.Exchange;
@@ -81,6 +82,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean browser;
     private boolean webSocketUpgrade;
     private boolean answeredByGateway;
+    // A console form post on a login host: its body is read (bounded), then the console answers.
+    private FormPost consoleBody;
     private boolean draining;
     private ScheduledFuture<?> requestHeadDeadline;
     // HTTP/2: whether the client ended its stream, and what it sent after the gateway had answered.
@@ -140,6 +143,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         streamEnded |= msg instanceof LastHttpContent;
+        if (consoleBody != null) {
+            readConsoleBody(msg);
+            return;
+        }
         if (answeredByGateway) {
             // The gateway answered this request itself and closes after the answer: drop the rest.
             int bytes = msg instanceof HttpContent content ? content.content().readableBytes() : 0;
@@ -155,6 +162,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof HttpRequest request) {
             onRequestHead(request);
+            if (consoleBody != null) {
+                readConsoleBody(msg); // a whole request in one object carries its body
+                return;
+            }
             if (msg instanceof FullHttpRequest full && !answeredByGateway) {
                 // A whole request in one object (an HTTP/2 stream of headers only, say): the head
                 // went on its own, the body follows as the request's last content.
@@ -176,17 +187,21 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
                 request.method().name(), request.uri());
         browser = ErrorResponses.wantsPage(request.headers());
+        consoleBody = SignInEndpoints.consoleBody(request, settings);
+        if (consoleBody != null) {
+            answeredByGateway = true; // the console on the login host: nothing goes to a workspace
+            // A body that trickles in is cut off as a head would be.
+            ctx.executor().schedule(() -> {
+                if (consoleBody != null) {
+                    ctx.close();
+                }
+            }, settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
+            return;
+        }
         CompletableFuture<FullHttpResponse> signInAnswer = SignInEndpoints.answer(request, settings);
         if (signInAnswer != null) {
             answeredByGateway = true; // the login host and the gateway's own paths: nothing goes to a workspace
-            signInAnswer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
-                if (ctx.channel().isActive()) {
-                    sendAnswer(response != null ? response : ErrorResponses.create(ctx.alloc(),
-                            ProxyError.UNAUTHENTICATED, "The sign-in could not be completed.", browser), "sign-in");
-                } else if (response != null) {
-                    response.release();
-                }
-            }));
+            sendWhenReady(signInAnswer);
             return;
         }
         switch (RequestRouting.route(request, settings)) {
@@ -212,6 +227,41 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                     borrowUpstream(false);
                 }
             }
+        }
+    }
+
+    private void sendWhenReady(CompletableFuture<FullHttpResponse> answer) {
+        answer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
+            if (ctx.channel().isActive()) {
+                sendAnswer(response != null ? response : ErrorResponses.create(ctx.alloc(),
+                        ProxyError.UNAUTHENTICATED, "The sign-in could not be completed.", browser), "sign-in");
+            } else if (response != null) {
+                response.release();
+            }
+        }));
+    }
+
+    /** Collects a console post's body, then answers it. */
+    private void readConsoleBody(Object msg) {
+        boolean fits = true;
+        boolean last = msg instanceof LastHttpContent;
+        try {
+            if (msg instanceof HttpContent content) {
+                fits = consoleBody.append(content.content());
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+        if (!fits) {
+            consoleBody = null;
+            answeredByGateway = false;
+            answer(ProxyError.BODY_TOO_LARGE, "A console request's body is at most " + FormPost.MAX_BODY_BYTES + " bytes.");
+        } else if (last) {
+            FormPost complete = consoleBody;
+            consoleBody = null;
+            sendWhenReady(complete.complete());
+        } else {
+            ctx.read();
         }
     }
 

@@ -11,6 +11,8 @@ import dev.portcullis.gateway.access.LocalAccessRecords;
 import dev.portcullis.gateway.access.IdentityAssertions;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.admin.AccessApi;
+import dev.portcullis.gateway.console.Console;
+import dev.portcullis.gateway.console.KnownPorts;
 import dev.portcullis.gateway.admin.AdminServer;
 import dev.portcullis.gateway.admin.HostRoutesApi;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
@@ -434,7 +436,8 @@ public final class GatewayServer implements AutoCloseable {
         if (accessState != null) {
             accessState.addListener(changed -> grants.revalidate());
         }
-        accessApi = new AccessApi(identity, records, routes, config.baseDomains(), settings.adminClaim(), Clock.systemUTC());
+        accessApi = new AccessApi(identity, records, routes, config.baseDomains(), settings.adminClaim(), Clock.systemUTC(),
+                audit);
         if (store != null && !config.hostRouteRanges().isEmpty()) {
             // Agents on machines without a store of their own (the embedded store is this process's file) publish here.
             hostRoutesApi = new HostRoutesApi(identity, store.controlPlane(), config.hostRouteRanges());
@@ -454,7 +457,10 @@ public final class GatewayServer implements AutoCloseable {
                     signInSettings.clientId(), signInSettings.clientAuth(),
                     config.baseDomains().stream().map(signInSettings::loginHost).toList());
         }
-        return new AccessControl(identity, access, audit, grants, sessions, assertions, Optional.ofNullable(signIn));
+        // The console lives on the login host and signs in through it: only with a sign-in.
+        Optional<Console> console = Optional.ofNullable(signIn).map(in -> new Console(in, accessApi, records, routes,
+                grants, new KnownPorts(access), Clock.systemUTC()));
+        return new AccessControl(identity, access, audit, grants, sessions, assertions, Optional.ofNullable(signIn), console);
     }
 
     /**
