@@ -10,7 +10,9 @@
 #   loadtest/run.sh route-lookup one route lookup at 1k, 10k and 100k routes, one id again vs ids spread (JMH)
 #   loadtest/run.sh gateway-start a gateway process's start time and heap with 0 and 100k routes in the store
 #   loadtest/run.sh policy       the policy decision made on every request (JMH), as ratios to a share lookup
+#   loadtest/run.sh access-check the whole access check of a request on a warm vs a cold connection (JMH)
 #   loadtest/run.sh netns-churn  the host agent creating and deleting workspace networks (root), beside bare ip netns
+#   loadtest/run.sh host-fairness an uplink shared by weight between 10 workspaces: HTB tree vs one class (root, iperf3)
 #
 # Environment (defaults in brackets):
 #   REPS [3]  DURATION [15] seconds per measured wrk run  WARMUP [5] seconds before each
@@ -28,6 +30,7 @@
 #   netns-churn: NETNS_WORKSPACES [100] created one at a time per round  NETNS_ROUNDS [2]
 #     NETNS_CONCURRENT [20] callers at once (5 rounds)  NETNS_FILL [1000] workspaces on the host at the end
 #     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)
+#   host-fairness: HOSTFAIR_UPLINK_MBIT [200] HOSTFAIR_RUNS [3] HOSTFAIR_SECONDS [15] measured per phase
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
@@ -164,7 +167,7 @@ snapshot_gateway() {
 
 loadtest_built() {
   local jar="$HERE/target/portcullis-loadtest.jar"
-  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
+  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" "$ROOT/gateway/src/main" -newer "$jar" -print -quit 2>/dev/null)" ] \
      || [ ! -f "$jar" ]; then
     log "building loadtest/ ..."
     local mvn="${PORTCULLIS_MVN:-$ROOT/.tools/apache-maven-3.9.16/bin/mvn}"
@@ -534,6 +537,15 @@ scenario_policy() {
   loadtest_java dev.portcullis.loadtest.jmh.PolicyBench "${POLICY_FORKS:-3}" "$RESULTS/policy-$stamp.json"
 }
 
+# The access check of one request with a bearer token on a warm connection vs a cold one, by JMH in
+# forked JVMs (ACCESS_FORKS [3]), each minus the copy of the head that every case makes.
+scenario_access_check() {
+  mkdir -p "$RESULTS"
+  loadtest_built
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  loadtest_java dev.portcullis.loadtest.jmh.AccessCheckBench "${ACCESS_FORKS:-3}" "$RESULTS/access-check-$stamp.json"
+}
+
 # Bandwidth fairness: three gateways on core 1 (sharing a capacity; sharing one it never reaches;
 # no fairness), nginx serving a big file and the demo app's WebSocket echo on core 0 beside the
 # load generator, which runs every phase against them (see FairnessBench).
@@ -606,10 +618,31 @@ scenario_netns_churn() {
     --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS/netns-churn-$stamp.txt"
 }
 
+# The host's uplink shared by weight between 10 backlogged workspaces (HostFairness): an HTB parent
+# with a class per workspace vs one class for all, with iperf3, in namespaces the run makes
+# (pchf-*, 10.213.179.128/25) and deletes; the host's own links are never touched. It takes the
+# lock every kernel test takes, so it never runs beside one.
+scenario_host_fairness() {
+  [ "$(id -u)" = 0 ] || die "host-fairness builds network namespaces: run it as root"
+  need ip; need tc; need iperf3; need flock
+  mkdir -p "$RESULTS"
+  loadtest_built
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  local uplink=${HOSTFAIR_UPLINK_MBIT:-200} runs=${HOSTFAIR_RUNS:-3} seconds=${HOSTFAIR_SECONDS:-15}
+  flock /tmp/portcullis-netns.lock "$JAVA" -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
+    dev.portcullis.loadtest.HostFairness --uplink-mbit "$uplink" --runs "$runs" --seconds "$seconds" \
+    --out "$RESULTS/host-fairness-$stamp.json" --meta "date=$stamp" \
+    --meta "command=HOSTFAIR_UPLINK_MBIT=$uplink HOSTFAIR_RUNS=$runs HOSTFAIR_SECONDS=$seconds loadtest/run.sh host-fairness" \
+    --meta "kernel=$(uname -r)" --meta "iperf3=$(iperf3 --version | head -n1)" --meta "cores=$(nproc)" \
+    --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS/host-fairness-$stamp.txt"
+}
+
 case "${1:-}" in
   http1) scenario_http1 ;;
+  host-fairness) scenario_host_fairness ;;
   netns-churn) scenario_netns_churn ;;
   policy) scenario_policy ;;
+  access-check) scenario_access_check ;;
   route-churn) scenario_route_churn ;;
   route-lookup) scenario_route_lookup ;;
   gateway-start) scenario_gateway_start ;;

@@ -8,7 +8,6 @@ import dev.portcullis.demo.workspace.LoopbackWorkspace;
 import dev.portcullis.demo.workspace.NamespaceUnavailableException;
 import dev.portcullis.demo.workspace.NamespaceWorkspace;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
-import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.cli.RunningUntilStopped;
 import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.gateway.config.GatewayConfig;
@@ -145,7 +144,7 @@ public final class DemoCommand implements Callable<Integer> {
                     .adminListen(new InetSocketAddress(loopback, isFree(loopback, adminPort) ? adminPort : 0))
                     .baseDomain(BASE_DOMAIN)
                     .tls(GatewayConfig.TlsSettings.of(new GatewayConfig.TlsFiles(ca.serverCertificateChain(), ca.serverKey())))
-                    .identity(IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build())
+                    .identity(provider.identityWith(issuer))
                     .access(new AccessSettings(Optional.of(state.resolve(DemoStateFolder.ACCESS)), ShareLevel.PUBLIC,
                             DevelopmentIssuer.ADMIN_CLAIM))
                     // Browsers sign in at the demo provider's login page; sessions live in the access folder.

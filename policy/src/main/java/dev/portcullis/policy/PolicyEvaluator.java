@@ -142,7 +142,7 @@ public final class PolicyEvaluator {
         if (denied != null) {
             return denied;
         }
-        if (principal.isAuthenticated() && principal.userId().equals(workspace.ownerUserId())) {
+        if (principal.isNamedBy(workspace.ownerUserId(), workspace.org())) {
             return OWNER_MATCH;
         }
         if (!policy.sharingEnabled()) {
@@ -212,8 +212,9 @@ public final class PolicyEvaluator {
             case AUTHENTICATED -> principal.isAuthenticated();
             case ORGANIZATION -> principal.isAuthenticated()
                                  && (principal.org() != null && principal.org().equals(workspace.org())
-                                     || share.namesPrincipal(principal));
-            case USERS -> share.namesPrincipal(principal);
+                                     && principal.speaksFor(workspace.org())
+                                     || share.namesPrincipal(principal, workspace.org()));
+            case USERS -> share.namesPrincipal(principal, workspace.org());
             case OWNER -> false;
         };
     }

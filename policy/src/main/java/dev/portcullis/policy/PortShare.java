@@ -109,13 +109,21 @@ public final class PortShare {
         return nowMillis >= expiresAtMillis;
     }
 
-    /** Whether {@code principal} is admitted by name: listed as a user or a member of a listed group. */
-    boolean namesPrincipal(Principal principal) {
+    /**
+     * Whether {@code principal} is admitted by name in a workspace of {@code org}: listed as a user
+     * ({@link Principal#isNamedBy}) or a member of a listed group, when its issuer speaks for the org.
+     */
+    boolean namesPrincipal(Principal principal, String org) {
         if (!principal.isAuthenticated()) {
             return false;
         }
-        if (users.contains(principal.userId())) {
-            return true;
+        for (String user : users) {
+            if (principal.isNamedBy(user, org)) {
+                return true;
+            }
+        }
+        if (!principal.speaksFor(org)) {
+            return false;
         }
         for (String group : groups) {
             if (principal.groups().contains(group)) {

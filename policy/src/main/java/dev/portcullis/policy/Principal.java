@@ -10,22 +10,29 @@ import java.util.Set;
 
 /**
  * Who is asking: the identity the gateway verified, or {@link #anonymous()} when the request
- * carried no credential. Immutable; build one with {@link #builder(String)}.
+ * carried no credential. A principal is (issuer, subject): records name users either qualified,
+ * {@code alice@corp} (subject {@code alice} of the issuer whose alias is {@code corp}), or bare,
+ * {@code alice}, which means the subject of the org's home issuer ({@link IssuerScope#isHomeOf}).
+ * Immutable; build one with {@link #builder(String)}.
  */
 public final class Principal {
 
-    private static final Principal ANONYMOUS = new Principal(null, null, null, Set.of(), Map.of());
+    private static final Principal ANONYMOUS = new Principal(null, null, IssuerScope.ANY, null, null, Set.of(), Map.of());
 
     private final String userId;
+    private final String issuer;
+    private final IssuerScope scope;
     private final String email;
     private final String emailDomain;
     private final String org;
     private final Set<String> groups;
     private final Map<String, Set<String>> claims;
 
-    private Principal(String userId, String email, String org, Set<String> groups,
+    private Principal(String userId, String issuer, IssuerScope scope, String email, String org, Set<String> groups,
                       Map<String, Set<String>> claims) {
         this.userId = userId;
+        this.issuer = issuer;
+        this.scope = scope;
         this.email = email;
         // Lowercased once here so that rule matching on every request does not allocate.
         this.emailDomain = email == null || email.indexOf('@') < 0
@@ -48,9 +55,42 @@ public final class Principal {
         return userId != null;
     }
 
-    /** The user id, or {@code null} for {@link #anonymous()}. */
+    /** The user id (the subject, without issuer), or {@code null} for {@link #anonymous()}. */
     public String userId() {
         return userId;
+    }
+
+    /** The alias of the token's issuer, or {@code null} when the principal was built without one. */
+    public String issuer() {
+        return issuer;
+    }
+
+    /** {@code alice@corp}: the subject qualified with the issuer alias; the bare subject without one. */
+    public String qualifiedId() {
+        return issuer == null || userId == null ? userId : userId + '@' + issuer;
+    }
+
+    /**
+     * Whether {@code name}, a user as a record of {@code org} names one, is this principal: a
+     * qualified {@code subject@alias} must match both parts (the subject is what comes before the
+     * last '@'); a bare name must match the subject, and this principal's issuer must be the org's
+     * home issuer. A principal built without issuer is matched on the subject alone.
+     */
+    public boolean isNamedBy(String name, String org) {
+        if (userId == null || name == null) {
+            return false;
+        }
+        final int at = name.lastIndexOf('@');
+        if (at < 0) {
+            return name.equals(userId) && scope.isHomeOf(org);
+        }
+        return issuer != null && at == userId.length() && name.startsWith(userId)
+               && name.length() - at - 1 == issuer.length() && name.endsWith(issuer);
+    }
+
+    /** Whether this principal's groups, claims and email domain count for {@code org}'s rules and shares. */
+    public boolean speaksFor(String org) {
+        return scope.speaksFor(org);
     }
 
     /** The email address, or {@code null} when unknown. */
@@ -82,12 +122,14 @@ public final class Principal {
         if (!isAuthenticated()) {
             return "Principal{anonymous}";
         }
-        return "Principal{userId=" + userId + ", email=" + email + ", org=" + org
+        return "Principal{userId=" + qualifiedId() + ", email=" + email + ", org=" + org
                + ", groups=" + groups + ", claims=" + claims + '}';
     }
 
     public static final class Builder {
         private final String userId;
+        private String issuer;
+        private IssuerScope scope = IssuerScope.ANY;
         private String email;
         private String org;
         private final Set<String> groups = new LinkedHashSet<>();
@@ -99,6 +141,20 @@ public final class Principal {
                 throw new IllegalArgumentException("userId: \"\" (expected: a non-empty user id)");
             }
             this.userId = userId;
+        }
+
+        /**
+         * The alias of the token's issuer (no '@') and what it may speak for. Without it the
+         * principal is matched on its subject alone, as if the gateway trusted one issuer.
+         */
+        public Builder issuer(String alias, IssuerScope scope) {
+            requireNonNull(alias, "alias");
+            if (alias.isEmpty() || alias.indexOf('@') >= 0) {
+                throw new IllegalArgumentException("issuer alias: \"" + alias + "\" (expected: non-empty, without '@')");
+            }
+            this.issuer = alias;
+            this.scope = requireNonNull(scope, "scope");
+            return this;
         }
 
         public Builder email(String email) {
@@ -137,7 +193,7 @@ public final class Principal {
         public Principal build() {
             final Map<String, Set<String>> frozenClaims = new LinkedHashMap<>();
             claims.forEach((name, values) -> frozenClaims.put(name, Set.copyOf(values)));
-            return new Principal(userId, email, org, Set.copyOf(groups), Map.copyOf(frozenClaims));
+            return new Principal(userId, issuer, scope, email, org, Set.copyOf(groups), Map.copyOf(frozenClaims));
         }
     }
 }

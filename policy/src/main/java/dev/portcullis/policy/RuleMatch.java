@@ -60,7 +60,7 @@ public final class RuleMatch {
 
     /** Whether an allow rule with these conditions admits the request; paths match exactly. */
     public boolean matches(Principal principal, Workspace workspace, int port, String method, String path) {
-        return matchesPrincipal(principal) && matchesLabels(workspace.labels())
+        return matchesPrincipal(principal, workspace.org()) && matchesLabels(workspace.labels())
                && matchesPort(port) && matchesMethod(method) && matchesPath(path, false);
     }
 
@@ -69,7 +69,7 @@ public final class RuleMatch {
      * {@link PathPrefixes#covers} says (any case, {@code .suffix} too), so a deny fails closed.
      */
     public boolean covers(Principal principal, Workspace workspace, int port, String method, String path) {
-        return matchesPrincipal(principal) && matchesLabels(workspace.labels())
+        return matchesPrincipal(principal, workspace.org()) && matchesLabels(workspace.labels())
                && matchesPort(port) && matchesMethod(method) && matchesPath(path, true);
     }
 
@@ -78,14 +78,19 @@ public final class RuleMatch {
         return pathPrefixes.length > 0 && matchesPort(port);
     }
 
-    private boolean matchesPrincipal(Principal principal) {
+    private boolean matchesPrincipal(Principal principal, String org) {
         if (users.length + emailDomains.length + groups.length + claimNames.length == 0) {
             return true;
         }
         if (!principal.isAuthenticated()) {
             return false;
         }
-        if (users.length > 0 && !contains(users, principal.userId())) {
+        if (users.length > 0 && !namesAny(users, principal, org)) {
+            return false;
+        }
+        // Groups, claims and email domains are the issuer's word: they count only from an issuer
+        // bound to the workspace's org, so another IdP's "sre" group is not this org's "sre".
+        if (emailDomains.length + groups.length + claimNames.length > 0 && !principal.speaksFor(org)) {
             return false;
         }
         if (emailDomains.length > 0 && !contains(emailDomains, principal.emailDomain())) {
@@ -135,6 +140,15 @@ public final class RuleMatch {
         }
         for (String prefix : pathPrefixes) {
             if (covering ? PathPrefixes.covers(prefix, path) : PathPrefixes.matches(prefix, path)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean namesAny(String[] users, Principal principal, String org) {
+        for (String user : users) {
+            if (principal.isNamedBy(user, org)) {
                 return true;
             }
         }

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import io.netty.util.AttributeKey;
@@ -82,6 +83,9 @@ public final class OpenGrants implements AutoCloseable {
     private final AuditLog audit;
     private final Clock clock;
     private final ScheduledExecutorService sweeper;
+    // Counts the changes that may end access (re-decisions, ended sessions); what a connection
+    // proved before a change is proved again after it (see ConnectionAccess).
+    private final AtomicLong changes = new AtomicLong();
 
     public OpenGrants(Supplier<RouteTable> routes, Supplier<AccessSnapshot> access, AuditLog audit, Clock clock) {
         this.routes = requireNonNull(routes, "routes");
@@ -102,6 +106,13 @@ public final class OpenGrants implements AutoCloseable {
      * route says now, so a move between the routing and this call still ends the channel.
      */
     public void register(Channel channel, Grant grant, InetAddress address, boolean tls) {
+        Registered current = grants.get(channel);
+        if (current != null && current.grant() == grant && current.upstream().tls() == tls
+            && current.upstream().address().equals(address)) {
+            // The next request of a keep-alive connection under the same (reused) grant: every change
+            // since it was registered was re-decided against it already.
+            return;
+        }
         Registered registered = new Registered(grant, new Upstream(address, tls));
         if (grants.put(channel, registered) == null) {
             channel.closeFuture().addListener(closed -> grants.remove(channel));
@@ -130,6 +141,19 @@ public final class OpenGrants implements AutoCloseable {
         return grants.values().stream().map(Registered::grant).toList();
     }
 
+    /**
+     * How many changes that may end access (policy, share or route changes, ended sessions) this
+     * gateway has seen: a credential or decision proved before the count moved is proved again.
+     */
+    public long changes() {
+        return changes.get();
+    }
+
+    /** The time that grants expire by, in milliseconds. */
+    public long nowMillis() {
+        return clock.millis();
+    }
+
     /** How many channels are open under a grant. */
     public int size() {
         return grants.size();
@@ -141,6 +165,7 @@ public final class OpenGrants implements AutoCloseable {
      * thread that made it.
      */
     public void revalidate() {
+        changes.incrementAndGet();
         RouteTable table = routes.get();
         AccessSnapshot snapshot = access.get();
         grants.forEach((channel, registered) -> {
@@ -171,6 +196,7 @@ public final class OpenGrants implements AutoCloseable {
     /** Closes, at once, every channel that runs under the browser session {@code sessionId} (it ended). */
     public void endSession(String sessionId) {
         requireNonNull(sessionId, "sessionId");
+        changes.incrementAndGet();
         grants.forEach((channel, registered) -> {
             if (sessionId.equals(registered.grant().sessionId())) {
                 revoke(channel, registered, "session-ended");

@@ -13,7 +13,8 @@ public final class Principals {
      * the only shapes policy rules match on; others (numbers, objects) are left out.
      */
     public static Principal of(VerifiedIdentity identity) {
-        Principal.Builder principal = Principal.builder(identity.user()).groups(identity.groups());
+        Principal.Builder principal = Principal.builder(identity.user()).issuer(identity.issuerAlias(), identity.scope())
+                .groups(identity.groups());
         identity.email().ifPresent(principal::email);
         identity.org().ifPresent(principal::org);
         identity.otherClaims().forEach((name, value) -> {

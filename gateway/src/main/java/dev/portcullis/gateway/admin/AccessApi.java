@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.gateway.access.AccessSnapshot;
 import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.Principals;
+import dev.portcullis.gateway.access.UserNames;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.observe.AuditLog;
@@ -50,8 +51,12 @@ import java.util.regex.Pattern;
  *       {@code true} and the token's org is {@code org});</li>
  *   <li>{@code GET /api/v1/shares/<workspace>}, {@code GET|PUT|DELETE /api/v1/shares/<workspace>/<port>}:
  *       the workspace's owner, or an admin of its org;</li>
+ *   <li>{@code GET /api/v1/ports/<workspace>}: the ports it listens on and the shared ones, with URLs and
+ *       share levels ({@link PortList}), for the workspace's owner or an admin of its org;</li>
  *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal and a URL, for the
- *       owner of the workspace or an admin of its org.</li>
+ *       owner of the workspace or an admin of its org;</li>
+ *   <li>{@code DELETE /api/v1/orgs/<org>/users/<user>/sessions}: an admin of {@code org} ends every
+ *       browser session of a person removed from it (their tunnels close within a second).</li>
  * </ul>
  * Calls run one at a time on their own thread, never on an event loop: a change writes and fsyncs,
  * or waits for the store.
@@ -67,6 +72,14 @@ public final class AccessApi implements AutoCloseable {
     private static final Pattern POLICY = Pattern.compile("/api/v1/policies/([^/]+)");
     private static final Pattern SHARES = Pattern.compile("/api/v1/shares/([^/]+)");
     private static final Pattern SHARE = Pattern.compile("/api/v1/shares/([^/]+)/(\\d{1,5})");
+    private static final Pattern PORTS = Pattern.compile("/api/v1/ports/([^/]+)");
+    private static final Pattern USER_SESSIONS = Pattern.compile("/api/v1/orgs/([^/]+)/users/([^/]+)/sessions");
+
+    /** Ends every browser session of a user of an org; blocks until the store has them ended. */
+    @FunctionalInterface
+    public interface UserSessions {
+        int endAllOf(String org, String user);
+    }
 
     private final IdentityVerifier identity;
     private final AccessRecords records;
@@ -75,6 +88,7 @@ public final class AccessApi implements AutoCloseable {
     private final String adminClaim;
     private final Clock clock;
     private final AuditLog audit;
+    private volatile UserSessions userSessions;
     private final ExecutorService calls = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "portcullis-admin-api");
         thread.setDaemon(true);
@@ -96,6 +110,14 @@ public final class AccessApi implements AutoCloseable {
         this.baseDomains = List.copyOf(baseDomains);
         this.adminClaim = requireNonNull(adminClaim, "adminClaim");
         this.clock = requireNonNull(clock, "clock");
+    }
+
+    /**
+     * Where {@code DELETE /api/v1/orgs/<org>/users/<user>/sessions} ends sessions: the gateway's
+     * sessions, once they are open (they start after this API).
+     */
+    public void endSessionsWith(UserSessions sessions) {
+        this.userSessions = requireNonNull(sessions, "sessions");
     }
 
     /**
@@ -177,6 +199,10 @@ public final class AccessApi implements AutoCloseable {
 
     private Answer route(Call call, VerifiedIdentity caller) throws BadCall {
         Matcher matcher;
+        if ((matcher = USER_SESSIONS.matcher(call.path())).matches()) {
+            return endUserSessions(caller, call, matcher.group(1),
+                    io.netty.handler.codec.http.QueryStringDecoder.decodeComponent(matcher.group(2)));
+        }
         if ((matcher = POLICY.matcher(call.path())).matches()) {
             String org = matcher.group(1);
             requireAdminOf(caller, org);
@@ -209,6 +235,14 @@ public final class AccessApi implements AutoCloseable {
             }
             return Answer.json(200, sharesOf(route));
         }
+        if ((matcher = PORTS.matcher(call.path())).matches()) {
+            WorkspaceRoute route = requireOwnerOrAdmin(caller, matcher.group(1));
+            if (!call.method().equals("GET")) {
+                throw new BadCall(405, "method-not-allowed", "Use GET on a workspace's ports.");
+            }
+            return Answer.json(200, PortList.of(route, records.current().sharesOf(route.workspaceId()), evaluatorOf(route),
+                    baseDomains.get(0), clock.instant()));
+        }
         if (call.path().equals(PREFIX + "explain")) {
             if (!call.method().equals("POST")) {
                 throw new BadCall(405, "method-not-allowed", "Use POST on explain.");
@@ -216,7 +250,7 @@ public final class AccessApi implements AutoCloseable {
             return explain(caller, call.body());
         }
         throw new BadCall(404, "unknown-path", "No such admin API path: try " + PREFIX + "policies/<org>, "
-                + PREFIX + "shares/<workspace>[/<port>] or " + PREFIX + "explain.");
+                + PREFIX + "shares/<workspace>[/<port>], " + PREFIX + "ports/<workspace> or " + PREFIX + "explain.");
     }
 
     private Answer putPolicy(String org, Call call) throws BadCall {
@@ -272,7 +306,7 @@ public final class AccessApi implements AutoCloseable {
         }
         PortShare share;
         try {
-            share = new PortShare(port, level, users, groups, expires, allowedOrigins);
+            share = new PortShare(port, level, qualified(users, route), groups, expires, allowedOrigins);
         } catch (IllegalArgumentException e) {
             throw new BadCall(422, "invalid-share", e.getMessage());
         }
@@ -311,7 +345,12 @@ public final class AccessApi implements AutoCloseable {
         WorkspaceRoute route = requireOwnerOrAdmin(caller, target.workspaceId());
         Principal principal = Principal.anonymous();
         if (request.hasNonNull("user")) {
-            Principal.Builder builder = Principal.builder(request.get("user").asText());
+            Principal.Builder builder;
+            try {
+                builder = UserNames.principal(request.get("user").asText(), identity.config());
+            } catch (IllegalArgumentException e) {
+                throw new BadCall(422, "invalid-explain", e.getMessage());
+            }
             if (request.hasNonNull("org")) {
                 builder.org(request.get("org").asText());
             }
@@ -326,7 +365,7 @@ public final class AccessApi implements AutoCloseable {
         Decision decision = records.current().decide(principal, route, target.port(), method, path);
         ObjectNode answer = JSON.createObjectNode()
                 .put("decision", decision.isAllowed() ? "allow" : "deny")
-                .put("principal", principal.isAuthenticated() ? principal.userId() : "anonymous")
+                .put("principal", principal.isAuthenticated() ? principal.qualifiedId() : "anonymous")
                 .put("workspace", route.workspaceId())
                 .put("port", target.port())
                 .put("method", method)
@@ -366,13 +405,42 @@ public final class AccessApi implements AutoCloseable {
         return entry;
     }
 
+    /** The users of a new share, each named with its issuer, so the record never depends on a later config. */
+    private Set<String> qualified(Set<String> users, WorkspaceRoute route) {
+        Set<String> named = new java.util.TreeSet<>();
+        for (String user : users) {
+            named.add(UserNames.qualified(user, route.owner().org(), identity.config()));
+        }
+        return named;
+    }
+
     private PolicyEvaluator evaluatorOf(WorkspaceRoute route) {
         AccessSnapshot snapshot = records.current();
         OrgPolicy policy = route.owner() == null || route.owner().org() == null ? null : snapshot.policyOf(route.owner().org());
         return new PolicyEvaluator(policy != null ? policy : snapshot.fallbackPolicy());
     }
 
+    private Answer endUserSessions(VerifiedIdentity caller, Call call, String org, String user) throws BadCall {
+        requireAdminOf(caller, org);
+        if (!call.method().equals("DELETE")) {
+            throw new BadCall(405, "method-not-allowed", "Use DELETE on a user's sessions.");
+        }
+        if (user.isBlank()) {
+            throw new BadCall(400, "bad-user", "The user is empty (expected: /api/v1/orgs/<org>/users/<user>/sessions).");
+        }
+        UserSessions sessions = userSessions;
+        if (sessions == null) {
+            return Answer.error(503, "sessions-unavailable", "This gateway's sessions are not open yet; try again.");
+        }
+        int ended = sessions.endAllOf(org, user);
+        return Answer.json(200, JSON.createObjectNode().put("org", org).put("user", user).put("sessionsEnded", ended));
+    }
+
     private void requireAdminOf(VerifiedIdentity caller, String org) throws BadCall {
+        if (hasAdminClaim(caller) && !caller.adminIssuer()) {
+            throw new BadCall(403, "issuer-not-admin", "Issuer '" + caller.issuer() + "' may not carry the admin claim"
+                    + " (expected: a token from an issuer configured with 'admin: true').");
+        }
         if (!isAdminOf(caller, org)) {
             throw new BadCall(403, "forbidden", "Only an admin of org '" + org + "' may do this (a token with '"
                     + adminClaim + ": true' and org '" + org + "').");
@@ -380,14 +448,21 @@ public final class AccessApi implements AutoCloseable {
     }
 
     /**
-     * Whether {@code caller} administers {@code org}: its admin claim is true and its org is {@code org}.
-     * A bearer token carries the claim as a JSON boolean; a browser session keeps claims as strings
-     * ({@code "true"}, or a list of one).
+     * An admin of {@code org}: the admin claim from an admin issuer, and the org claim naming the org
+     * (which the verifier accepted only because the issuer is bound to that org). The console asks too.
      */
     public boolean isAdminOf(VerifiedIdentity caller, String org) {
+        return org != null && caller.adminIssuer() && hasAdminClaim(caller) && caller.org().equals(Optional.of(org))
+               && caller.scope().speaksFor(org);
+    }
+
+    /**
+     * A bearer token carries the admin claim as a JSON boolean; a browser session keeps claims as
+     * strings ({@code "true"}, or a list of one).
+     */
+    private boolean hasAdminClaim(VerifiedIdentity caller) {
         Object claim = caller.otherClaims().get(adminClaim);
-        boolean admin = Boolean.TRUE.equals(claim) || "true".equals(claim) || List.of("true").equals(claim);
-        return org != null && admin && caller.org().equals(Optional.of(org));
+        return Boolean.TRUE.equals(claim) || "true".equals(claim) || List.of("true").equals(claim);
     }
 
     /** The workspace, when the caller owns it or administers its org; a 404 otherwise says nothing more. */
@@ -400,7 +475,7 @@ public final class AccessApi implements AutoCloseable {
             throw new BadCall(404, "unknown-workspace", "There is no workspace '" + workspaceId + "' with a known owner.");
         }
         Principal principal = Principals.of(caller);
-        if (!principal.userId().equals(route.owner().ownerUserId()) && !isAdminOf(caller, route.owner().org())) {
+        if (!principal.isNamedBy(route.owner().ownerUserId(), route.owner().org()) && !isAdminOf(caller, route.owner().org())) {
             throw new BadCall(403, "forbidden", "Only the owner of '" + workspaceId + "' or an admin of its org may do this.");
         }
         return route;

@@ -28,6 +28,8 @@ import java.util.UUID;
 public final class DevelopmentIssuer {
     /** The {@code iss} of its tokens; not a URL anything is fetched from, the key is local. */
     public static final String ISSUER = "https://dev-issuer.portcullis.localhost";
+    /** How records name its users: {@code alice@dev}. */
+    public static final String ALIAS = "dev";
     public static final String AUDIENCE = "portcullis";
     public static final String KEY_FILE = "dev-issuer-key.json";
     /** The claim that makes a token's holder an admin of its org (the gateway's default admin claim). */
@@ -54,6 +56,7 @@ public final class DevelopmentIssuer {
     /** How the gateway verifies this issuer's tokens: its public key, ES256 only, {@code typ: JWT}. */
     public IssuerConfig issuerConfig() {
         return IssuerConfig.builder(ISSUER, AUDIENCE)
+                .alias(ALIAS)
                 .staticKeys(publicKeys())
                 .algorithms(JWSAlgorithm.ES256)
                 .expectedType("JWT")

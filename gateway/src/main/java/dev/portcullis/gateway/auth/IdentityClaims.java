@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.auth;
 
 import com.nimbusds.jwt.JWTClaimsSet;
+import dev.portcullis.policy.IssuerScope;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,24 +14,28 @@ import java.util.Optional;
 import java.util.Set;
 
 /** Turns the claims of a verified token into a {@link VerifiedIdentity} using an issuer's claim names. */
-public final class IdentityClaims {
+final class IdentityClaims {
     private IdentityClaims() {}
 
-    static VerifiedIdentity toIdentity(IssuerConfig issuer, JWTClaimsSet claims, Instant expiresAt)
-            throws TokenRejectedException {
-        return toIdentity(issuer.issuer(), issuer.claims(), claims, expiresAt);
-    }
-
-    /** The same mapping for claims verified elsewhere (an OpenID Connect ID token checked by the sign-in). */
-    public static VerifiedIdentity toIdentity(String issuer, ClaimNames names, JWTClaimsSet claims, Instant expiresAt)
-            throws TokenRejectedException {
-        Object user = claims.getClaim(names.user());
+    /**
+     * @param rawClaims the payload as JSON parsed it: Nimbus turns a numeric {@code sub} into a string
+     *                  in {@code claims}, so the user claim's type is checked here, where it is still a number
+     */
+    static VerifiedIdentity toIdentity(IssuerConfig issuer, IssuerScope scope, JWTClaimsSet claims,
+                                       Map<String, Object> rawClaims, Instant expiresAt) throws TokenRejectedException {
+        ClaimNames names = issuer.claims();
+        Object user = rawClaims == null ? null : rawClaims.get(names.user());
         if (!(user instanceof String u) || u.isBlank()) {
             throw new TokenRejectedException(RejectionReason.MISSING_USER,
                     "The token has no user in claim '" + names.user() + "' (expected: a non-empty string).");
         }
         Optional<String> email = optionalString(claims, names.email());
         Optional<String> org = optionalString(claims, names.org());
+        if (org.isPresent() && !issuer.speaksFor(org.get())) {
+            throw new TokenRejectedException(RejectionReason.ORG_NOT_BOUND, "The token names org '" + org.get()
+                    + "', which issuer '" + issuer.issuer() + "' may not speak for (expected: one of "
+                    + issuer.orgs().stream().sorted().toList() + ").");
+        }
         List<String> groups = groups(claims, names.groups());
 
         Set<String> represented = Set.of("iss", "exp", names.user(), names.email(), names.org(), names.groups());
@@ -40,7 +45,8 @@ public final class IdentityClaims {
                 other.put(name, frozen(value));
             }
         });
-        return new VerifiedIdentity(issuer, u, email, org, groups, other, expiresAt);
+        return new VerifiedIdentity(issuer.issuer(), u, email, org, groups, other, expiresAt, issuer.alias(), scope,
+                issuer.admin());
     }
 
     /** JSON values as parsed are mutable maps, lists and Dates; the identity must not change after verification. */
@@ -73,14 +79,14 @@ public final class IdentityClaims {
                 "Claim '" + name + "' is a " + value.getClass().getSimpleName() + " (expected: a string).");
     }
 
-    /** Groups may be absent, a single string, or a list of strings. */
+    /**
+     * Groups may be absent or a list of strings. A single string is refused, not guessed at: IdPs
+     * that send one mean a list joined by ',' or ' ' or one group, and a wrong guess grants a group.
+     */
     private static List<String> groups(JWTClaimsSet claims, String name) throws TokenRejectedException {
         Object value = claims.getClaim(name);
         if (value == null) {
             return List.of();
-        }
-        if (value instanceof String s) {
-            return List.of(s);
         }
         if (value instanceof List<?> list) {
             List<String> groups = new ArrayList<>(list.size());

@@ -11,6 +11,7 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.portcullis.policy.IssuerScope;
 import java.io.IOException;
 import java.security.PublicKey;
 import java.text.ParseException;
@@ -20,6 +21,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -42,6 +44,7 @@ public final class IdentityVerifier implements AutoCloseable {
     private final Clock clock;
     private final JWSVerifierFactory verifierFactory;
     private final Map<String, IssuerConfig> issuers;
+    private final Map<String, IssuerScope> scopes;
     private final Map<String, IssuerKeySource> keySources;
     private final VerifiedTokenCache cache;
     private final ThreadPoolExecutor executor;
@@ -51,6 +54,7 @@ public final class IdentityVerifier implements AutoCloseable {
         this.clock = requireNonNull(clock, "clock");
         this.verifierFactory = requireNonNull(verifierFactory, "verifierFactory");
         this.issuers = config.issuers().stream().collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, Function.identity()));
+        this.scopes = config.issuers().stream().collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, config::scopeOf));
         this.keySources = config.issuers().stream()
                 .collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, IssuerKeySource::of));
         this.cache = new VerifiedTokenCache(config.cacheMaxEntries(), config.cacheMaxTtl(), clock);
@@ -113,6 +117,54 @@ public final class IdentityVerifier implements AutoCloseable {
 
     public IdentityVerifierConfig config() {
         return config;
+    }
+
+    /**
+     * The identity in claims that another part verified (the sign-in checks an ID token's signature,
+     * audience and nonce itself), mapped exactly as a bearer token of {@code issuer} is: its entry's
+     * claim names, the types of {@code sub} and {@code groups}, its org binding, its alias and
+     * whether it may carry the admin claim.
+     *
+     * @param rawClaims the payload as JSON parsed it (see {@link IdentityClaims#toIdentity})
+     * @throws TokenRejectedException {@code unknown-issuer} when no issuer entry is {@code issuer},
+     *         or what a token with these claims would be refused for
+     */
+    public VerifiedIdentity identityOfVerifiedClaims(String issuer, JWTClaimsSet claims, Map<String, Object> rawClaims,
+                                                     Instant expiresAt) throws TokenRejectedException {
+        requireNonNull(claims, "claims");
+        requireNonNull(expiresAt, "expiresAt");
+        IssuerConfig entry = trusted(issuer);
+        return IdentityClaims.toIdentity(entry, scopes.get(entry.issuer()), claims, rawClaims, expiresAt);
+    }
+
+    /**
+     * A caller verified earlier (a browser session made at sign-in) as this configuration sees it
+     * now: the issuer entry gives alias, org binding and the admin rule again, so a session is never
+     * more than a token of its issuer would be today.
+     *
+     * @throws TokenRejectedException {@code unknown-issuer} when its issuer is no longer trusted,
+     *         {@code org-not-bound} when the issuer may no longer speak for its org
+     */
+    public VerifiedIdentity restore(String issuer, String user, Optional<String> email, Optional<String> org,
+                                    List<String> groups, Map<String, Object> otherClaims, Instant expiresAt)
+            throws TokenRejectedException {
+        IssuerConfig entry = trusted(issuer);
+        if (org.isPresent() && !entry.speaksFor(org.get())) {
+            throw new TokenRejectedException(RejectionReason.ORG_NOT_BOUND, "The session names org '" + org.get()
+                    + "', which issuer '" + issuer + "' may no longer speak for (expected: one of "
+                    + entry.orgs().stream().sorted().toList() + ").");
+        }
+        return new VerifiedIdentity(entry.issuer(), user, email, org, groups, otherClaims, expiresAt, entry.alias(),
+                scopes.get(entry.issuer()), entry.admin());
+    }
+
+    private IssuerConfig trusted(String issuer) throws TokenRejectedException {
+        IssuerConfig entry = issuer == null ? null : issuers.get(issuer);
+        if (entry == null) {
+            throw new TokenRejectedException(RejectionReason.UNKNOWN_ISSUER, "Issuer '" + issuer
+                    + "' is not trusted (expected: one of " + issuers.keySet().stream().sorted().toList() + ").");
+        }
+        return entry;
     }
 
     /** Refuses what must not even be hashed for the cache lookup: nothing, or too much. */
@@ -218,7 +270,8 @@ public final class IdentityVerifier implements AutoCloseable {
                     "The token signature does not verify with the keys of issuer '" + c.issuer().issuer() + "'.");
         }
         Instant expiresAt = checkClaims(c);
-        VerifiedIdentity identity = IdentityClaims.toIdentity(c.issuer(), c.claims(), expiresAt);
+        VerifiedIdentity identity = IdentityClaims.toIdentity(c.issuer(), scopes.get(c.issuer().issuer()), c.claims(),
+                c.jwt().getPayload().toJSONObject(), expiresAt);
         cache.put(key, identity);
         return identity;
     }

@@ -15,6 +15,7 @@ public enum RejectionReason {
     EXPIRED("expired"),
     NOT_YET_VALID("not-yet-valid"),
     MISSING_USER("missing-user"),
+    ORG_NOT_BOUND("org-not-bound"),
     JWKS_UNAVAILABLE("jwks-unavailable"),
     VERIFIER_OVERLOADED("verifier-overloaded");
 

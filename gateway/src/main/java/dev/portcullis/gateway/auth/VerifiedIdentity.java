@@ -2,6 +2,7 @@ package dev.portcullis.gateway.auth;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.policy.IssuerScope;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,9 @@ import java.util.Optional;
  * @param groups the groups claim; empty when absent
  * @param otherClaims every other claim the token carried (registered ones and the mapped ones excluded)
  * @param expiresAt the token's {@code exp}; the identity must not be used after it
+ * @param issuerAlias the issuer's alias: the user is {@code user@issuerAlias} in records
+ * @param scope which orgs the issuer may speak for, and for which its users' bare names count
+ * @param adminIssuer whether the issuer may carry the admin claim
  */
 public record VerifiedIdentity(
         String issuer,
@@ -25,7 +29,10 @@ public record VerifiedIdentity(
         Optional<String> org,
         List<String> groups,
         Map<String, Object> otherClaims,
-        Instant expiresAt) {
+        Instant expiresAt,
+        String issuerAlias,
+        IssuerScope scope,
+        boolean adminIssuer) {
 
     public VerifiedIdentity {
         requireNonNull(issuer, "issuer");
@@ -35,6 +42,13 @@ public record VerifiedIdentity(
         groups = List.copyOf(requireNonNull(groups, "groups"));
         otherClaims = Map.copyOf(requireNonNull(otherClaims, "otherClaims"));
         requireNonNull(expiresAt, "expiresAt");
+        requireNonNull(issuerAlias, "issuerAlias");
+        requireNonNull(scope, "scope");
+    }
+
+    /** {@code alice@corp}: how records name this user unambiguously. */
+    public String qualifiedUser() {
+        return user + '@' + issuerAlias;
     }
 
     /** True when {@code now} is at or past {@link #expiresAt()}. */

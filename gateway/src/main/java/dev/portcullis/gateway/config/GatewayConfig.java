@@ -86,6 +86,14 @@ public record GatewayConfig(
             throw new IllegalArgumentException("signin: set without identity (expected: identity too; sign-in makes"
                     + " browser sessions for the callers that identity and the policy decide on)");
         }
+        if (signIn.isPresent() && identity.get().issuers().stream()
+                .noneMatch(issuer -> issuer.issuer().equals(signIn.get().issuer().toString()))) {
+            // A session's caller is mapped and restored through its issuer's entry (claim names, alias,
+            // orgs, admin rule), exactly as that issuer's bearer tokens are: without one it has no meaning.
+            throw new IllegalArgumentException("signin.issuer: '" + signIn.get().issuer() + "' is not among the trusted"
+                    + " issuers " + identity.get().issuers().stream().map(i -> i.issuer()).sorted().toList()
+                    + " (expected: the provider listed under identity.issuers too, with its alias and orgs)");
+        }
         hostRouteRanges = List.copyOf(hostRouteRanges);
         workspaceRanges = List.copyOf(workspaceRanges);
         requireNonNull(adminReadTokenFile, "adminReadTokenFile");

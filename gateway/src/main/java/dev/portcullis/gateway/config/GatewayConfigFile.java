@@ -301,6 +301,16 @@ public final class GatewayConfigFile {
         public Integer maxConnectionsPerAddress;
         @JsonProperty("maxHeaderFields")
         public Integer maxHeaderFields;
+        @JsonProperty("maxWorkspaceConnectionsPerClientConnection")
+        public Integer maxWorkspaceConnectionsPerClientConnection;
+        @JsonProperty("maxWorkspaceConnectionsPerPrincipal")
+        public Integer maxWorkspaceConnectionsPerPrincipal;
+        @JsonProperty("maxWorkspaceConnectionsPerWorkspace")
+        public Integer maxWorkspaceConnectionsPerWorkspace;
+        @JsonProperty("maxFileDescriptors")
+        public Long maxFileDescriptors;
+        @JsonProperty("fileDescriptorReserve")
+        public Long fileDescriptorReserve;
 
         Limits toLimits() {
             Limits defaults = Limits.DEFAULTS;
@@ -311,7 +321,20 @@ public final class GatewayConfigFile {
             if (maxConnectionsPerAddress != null) {
                 limits = limits.withMaxConnectionsPerAddress(maxConnectionsPerAddress);
             }
-            return maxHeaderFields == null ? limits : limits.withMaxHeaderFields(maxHeaderFields);
+            if (maxHeaderFields != null) {
+                limits = limits.withMaxHeaderFields(maxHeaderFields);
+            }
+            WorkspaceConnectionLimits workspace = WorkspaceConnectionLimits.DEFAULTS;
+            return limits.withWorkspaceConnections(new WorkspaceConnectionLimits(
+                    orDefault(maxWorkspaceConnectionsPerClientConnection, workspace.perClientConnection()),
+                    orDefault(maxWorkspaceConnectionsPerPrincipal, workspace.perPrincipal()),
+                    orDefault(maxWorkspaceConnectionsPerWorkspace, workspace.perWorkspace()),
+                    maxFileDescriptors == null ? workspace.maxFileDescriptors() : maxFileDescriptors,
+                    fileDescriptorReserve == null ? workspace.fileDescriptorReserve() : fileDescriptorReserve));
+        }
+
+        private static int orDefault(Integer value, int fallback) {
+            return value == null ? fallback : value;
         }
     }
 
@@ -359,6 +382,8 @@ public final class GatewayConfigFile {
         public ConfigDuration idle;
         @JsonProperty("http2Idle")
         public ConfigDuration http2Idle;
+        @JsonProperty("requestBodyProgress")
+        public ConfigDuration requestBodyProgress;
 
         Timeouts toTimeouts() {
             Timeouts defaults = Timeouts.DEFAULTS;
@@ -367,7 +392,10 @@ public final class GatewayConfigFile {
                     connect == null ? defaults.connect() : connect.value(),
                     responseHead == null ? defaults.responseHead() : responseHead.value(),
                     idle == null ? defaults.idle() : idle.value());
-            return http2Idle == null ? timeouts : timeouts.withHttp2Idle(http2Idle.value());
+            if (http2Idle != null) {
+                timeouts = timeouts.withHttp2Idle(http2Idle.value());
+            }
+            return requestBodyProgress == null ? timeouts : timeouts.withRequestBodyProgress(requestBodyProgress.value());
         }
     }
 

@@ -84,7 +84,7 @@ public final class SignInSection {
                 session == null || session.idleTimeout == null ? settings.idleTimeout() : session.idleTimeout.value(),
                 session == null || session.lifetime == null ? settings.lifetime() : session.lifetime.value(),
                 Optional.ofNullable(keyFile).map(folder::resolve), Optional.ofNullable(stateFile).map(folder::resolve),
-                publicPort == null ? 0 : publicPort);
+                publicPort == null ? 0 : publicPort, settings.clock());
         return settings;
     }
 }

@@ -107,7 +107,7 @@ public final class Console {
                         : ConsoleAnswers.jsonError(HttpResponseStatus.UNAUTHORIZED, "unauthenticated",
                                 "Sign in at " + loginOrigin(baseDomain, request) + "/ first."));
             }
-            VerifiedIdentity identity = Sessions.identityOf(found.get());
+            VerifiedIdentity identity = signIn.sessions().identityOf(found.get());
             Viewer viewer = new Viewer(identity, identity.org().map(org -> api.isAdminOf(identity, org)).orElse(false),
                     CsrfTokens.of(reference));
             Request call = new Request(request, path, body, baseDomain, viewer);
@@ -153,7 +153,7 @@ public final class Console {
 
     private FullHttpResponse portsPage(Request call, String notice, String error, HttpResponseStatus status) {
         List<WorkspaceRoute> mine = routes.get().routes().stream()
-                .filter(route -> route.owner() != null && route.owner().ownerUserId().equals(call.viewer().user()))
+                .filter(call.viewer()::owns)
                 .toList();
         PortUrls urls = (workspace, port) -> signIn.settings().origin(port + "-" + workspace + "." + call.baseDomain(),
                 call.head().headers().get(HttpHeaderNames.HOST)) + "/";

@@ -7,8 +7,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One logfmt line per access decision (allow and deny) on the logger {@code portcullis.audit}, and
- * the decision counted in metrics. Separate from the access log so that it can be routed and kept
+ * One logfmt line per access decision on the logger {@code portcullis.audit}: every denial, and every
+ * allow of a caller to a port that is new on its connection (the repeats of a hot keep-alive or
+ * HTTP/2 connection are counted in metrics only, see {@link #allowedAgain}). Every decision is
+ * counted in metrics. Separate from the access log so that it can be routed and kept
  * on its own terms; like it, it never holds a token or a query string.
  */
 public final class AuditLog {
@@ -32,6 +34,14 @@ public final class AuditLog {
         }
     }
 
+    /**
+     * An allow that is not news: the same caller was allowed to the same port on the same connection
+     * before, and that allow was written. Counted, not logged, so a hot connection writes one line.
+     */
+    public void allowedAgain(Decision decision) {
+        metrics.accessAllowedUnaudited(decision.reasons().get(0));
+    }
+
     /** An open connection or tunnel was closed because what allowed it no longer does. */
     public void revoked(String reason, Principal principal, String workspace, int port, InetSocketAddress client) {
         metrics.accessRevoked(reason);
@@ -52,7 +62,7 @@ public final class AuditLog {
     }
 
     private static String principalName(Principal principal) {
-        return principal.isAuthenticated() ? quotedIfNeeded(principal.userId()) : "anonymous";
+        return principal.isAuthenticated() ? quotedIfNeeded(principal.qualifiedId()) : "anonymous";
     }
 
     private static String value(String value) {

@@ -40,6 +40,21 @@ public final class GatewayMetrics {
             .help("HTTP/2 connections closed by a deadline: no first request head in time (request_head), or"
                     + " no open stream for timeouts.http2Idle (idle)")
             .labelNames("deadline").register(registry);
+    private final Counter workspaceConnectionRefusals = Counter.builder()
+            .name("portcullis_workspace_connection_refusals_total")
+            .help("Requests answered 503 instead of getting a workspace connection, by the limit they met"
+                    + " (per_client_connection, per_principal, per_workspace, descriptors)")
+            .labelNames("limit").register(registry);
+    private final Gauge workspaceConnectionsHeld = Gauge.builder().name("portcullis_workspace_connections_held")
+            .help("Requests holding a workspace connection (their leases under the workspace connection limits)")
+            .register(registry);
+    private final Gauge fileDescriptors = Gauge.builder().name("portcullis_file_descriptors")
+            .help("The gateway's descriptor budget (budget), the part kept for accepting and answering (reserve),"
+                    + " and how many are open (in_use, sampled every second)")
+            .labelNames("state").register(registry);
+    private final Counter acceptErrors = Counter.builder().name("portcullis_accept_errors_total")
+            .help("Failed accepts of client connections (EMFILE 'Too many open files', say); each pauses accepting")
+            .register(registry);
     private final Gauge tunnels = Gauge.builder().name("portcullis_active_tunnels")
             .help("Open WebSocket tunnels, by workspace").labelNames("workspace").register(registry);
     private final Counter bytes = Counter.builder().name("portcullis_bytes_total")
@@ -73,6 +88,10 @@ public final class GatewayMetrics {
     private final Counter accessDecisions = Counter.builder().name("portcullis_access_decisions_total")
             .help("Access decisions, by outcome and the reason code that decided (policy rule names are admin-chosen, so bounded)")
             .labelNames("decision", "reason").register(registry);
+    private final CounterDataPoint unauditedAllows = Counter.builder().name("portcullis_access_allows_unaudited_total")
+            .help("Allows not written to the audit log because the same principal was already allowed to the same port"
+                    + " on the same connection (they are counted in portcullis_access_decisions_total too)")
+            .register(registry).labelValues();
     private final Counter revocations = Counter.builder().name("portcullis_access_revocations_total")
             .help("Open connections and tunnels closed because their access ended, by why")
             .labelNames("reason").register(registry);
@@ -88,6 +107,12 @@ public final class GatewayMetrics {
 
     public void accessDecided(boolean allowed, String reason) {
         accessDecisions.labelValues(allowed ? "allow" : "deny", reason).inc();
+    }
+
+    /** An allow that the audit log left out: the connection's first allow of the same caller and port was written. */
+    public void accessAllowedUnaudited(String reason) {
+        accessDecisions.labelValues("allow", reason).inc();
+        unauditedAllows.inc();
     }
 
     public void accessRevoked(String reason) {
@@ -110,6 +135,30 @@ public final class GatewayMetrics {
     /** A connection closed at accept: over {@code limits.maxConnections} in all, or from one address. */
     public void connectionRejected(boolean perAddress) {
         rejectedConnections.labelValues(perAddress ? "per_address" : "max_connections").inc();
+    }
+
+    /** A request refused a workspace connection by {@code limit} (a {@code WorkspaceConnections.Limit} label). */
+    public void workspaceConnectionRefused(String limit) {
+        workspaceConnectionRefusals.labelValues(limit).inc();
+    }
+
+    public void workspaceConnectionsHeld(int change) {
+        workspaceConnectionsHeld.inc(change);
+    }
+
+    public void fileDescriptors(long budget, long reserve, long inUse) {
+        fileDescriptors.labelValues("budget").set(budget);
+        fileDescriptors.labelValues("reserve").set(reserve);
+        fileDescriptors.labelValues("in_use").set(inUse);
+    }
+
+    public void acceptFailed() {
+        acceptErrors.inc();
+    }
+
+    /** A client connection closed at accept because the descriptor budget was spent. */
+    public void connectionRejectedForDescriptors() {
+        rejectedConnections.labelValues("descriptors").inc();
     }
 
     /** An HTTP/2 connection closed by a deadline: {@code request_head} or {@code idle}. */

@@ -22,10 +22,25 @@ public final class Pages {
 
     /**
      * What the gateway knows about the request it answers; any part may be null when it was not
-     * reached (no route yet, no verified user).
+     * reached (no route yet, no verified user), and the links are null without browser sign-in.
+     *
+     * @param signInHref     where the Sign in button leads (the port host's own sign-in path, which
+     *                       sends the browser to the login host with a signed way back)
+     * @param switchUserHref where "Use another account" leads (the port host's logout)
      */
-    public record Context(String host, String workspace, int port, String user) {
+    public record Context(String host, String workspace, int port, String user, String signInHref,
+                          String switchUserHref) {
         public static final Context UNKNOWN = new Context(null, null, 0, null);
+
+        public Context(String host, String workspace, int port, String user) {
+            this(host, workspace, port, user, null, null);
+        }
+
+        /** The same context on a gateway with browser sign-in: the pages link to it. */
+        public Context withSignIn(String signInHref, String switchUserHref) {
+            return new Context(host, workspace, port, user, requireNonNull(signInHref, "signInHref"),
+                    requireNonNull(switchUserHref, "switchUserHref"));
+        }
 
         boolean knowsPort() {
             return workspace != null && port > 0;
@@ -117,9 +132,31 @@ public final class Pages {
         return page("This port is not served yet", "502 · Port not served", body, FIRST_RETRY_SECONDS);
     }
 
+    /**
+     * Port not served yet (503): the workspace's agent reports that nothing listens on the port, so the
+     * gateway did not even try; comes back by itself once something does.
+     */
+    public static Page portNotServedYet(Context context, String detail) {
+        String what = context.knowsPort() ? "Nothing in workspace <strong>" + Html.text(context.workspace())
+                + "</strong> listens on port " + context.port() + " yet." : "Nothing listens on this port yet.";
+        String body = "<p>" + what + " When the app there starts listening, this page opens by itself.</p>"
+                + retryLine() + "<details><summary>Details</summary><p>" + Html.text(detail) + "</p></details>";
+        return page("This port is not served yet", "503 · Port not served yet", body, FIRST_RETRY_SECONDS);
+    }
+
     /** Any other answer of the gateway: the status, a title and what happened. */
     public static Page problem(int status, String title, String detail) {
         return page(title, status + " · " + title, "<p>" + Html.text(detail) + "</p>", 0);
+    }
+
+    /**
+     * The sign-in's own pages (a refused or failed sign-in, signed out): the status, a title, what
+     * happened, and the reason code for whoever helps the person.
+     */
+    public static Page signIn(int status, String title, String detail, String reasonCode) {
+        StringBuilder body = new StringBuilder("<p>").append(Html.text(detail)).append("</p>");
+        details(body, List.of(reasonCode), status < 400 ? "" : "The sign-in answered " + status + ".");
+        return page(title, status < 400 ? title : status + " · " + title, body.toString(), 0);
     }
 
     private static void whoYouAre(StringBuilder body, Context context) {

@@ -105,12 +105,14 @@ final class ErrorResponses {
     private static Pages.Page page(ProxyError error, String detail, List<String> reasons, Pages.Context context,
                                    boolean signInExpired) {
         return switch (error) {
-            case UNAUTHENTICATED, QUERY_TOKEN_REUSED -> Pages.signInNeeded(context, signInExpired, detail, null);
+            case UNAUTHENTICATED, QUERY_TOKEN_REUSED -> Pages.signInNeeded(context, signInExpired, detail,
+                    context.signInHref());
             case FORBIDDEN -> reasons.contains(ReasonCodes.SHARE_EXPIRED)
-                    ? Pages.accessRevoked(context, reasons, detail, null)
-                    : Pages.accessDenied(context, reasons, detail, null);
+                    ? Pages.accessRevoked(context, reasons, detail, context.switchUserHref())
+                    : Pages.accessDenied(context, reasons, detail, context.switchUserHref());
             case WORKSPACE_NOT_RUNNING -> Pages.workspaceStopped(context);
             case PORT_NOT_SERVED -> Pages.portNotServed(context, detail);
+            case PORT_NOT_LISTENING -> Pages.portNotServedYet(context, detail);
             default -> Pages.problem(error.status().code(), error.title(), detail);
         };
     }

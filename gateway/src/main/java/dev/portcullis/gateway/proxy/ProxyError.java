@@ -20,8 +20,17 @@ public enum ProxyError {
     UNKNOWN_WORKSPACE(HttpResponseStatus.NOT_FOUND, "unknown-workspace", "Unknown workspace"),
     WORKSPACE_NOT_RUNNING(HttpResponseStatus.SERVICE_UNAVAILABLE, "workspace-not-running", "Workspace not running"),
     PORT_NOT_SERVED(HttpResponseStatus.BAD_GATEWAY, "port-not-served", "Port not served"),
+    /** The host agent reports the workspace's listening ports and this one is not among them: answered without connecting. */
+    PORT_NOT_LISTENING(HttpResponseStatus.SERVICE_UNAVAILABLE, "port-not-served-yet", "Port not served yet"),
     BAD_UPSTREAM_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "bad-upstream-response", "Bad answer from the workspace"),
-    UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream-timeout", "The workspace did not answer in time");
+    UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream-timeout", "The workspace did not answer in time"),
+    /** A limit on workspace connections (per client connection, principal or workspace) was reached. */
+    WORKSPACE_CONNECTION_LIMIT(HttpResponseStatus.SERVICE_UNAVAILABLE, "workspace-connection-limit",
+            "Too many open requests"),
+    /** The gateway's descriptor budget is down to the reserve it keeps for accepting and answering. */
+    GATEWAY_BUSY(HttpResponseStatus.SERVICE_UNAVAILABLE, "gateway-busy", "The gateway is busy"),
+    /** The request body made no progress for {@code timeouts.requestBodyProgress}. */
+    REQUEST_BODY_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, "request-body-timeout", "Request body too slow");
 
     private final HttpResponseStatus status;
     private final String code;
@@ -48,6 +57,11 @@ public enum ProxyError {
 
     /** Seconds a client should wait before trying again, for errors that pass; 0 for the others. */
     public int retryAfterSeconds() {
-        return this == WORKSPACE_NOT_RUNNING ? 10 : 0;
+        return switch (this) {
+            case WORKSPACE_NOT_RUNNING -> 10;
+            case WORKSPACE_CONNECTION_LIMIT, GATEWAY_BUSY -> 2; // held connections end with their requests
+            case PORT_NOT_LISTENING -> 2; // the agent reports a new listener within a second
+            default -> 0;
+        };
     }
 }

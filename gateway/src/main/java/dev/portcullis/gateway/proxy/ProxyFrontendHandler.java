@@ -1,9 +1,13 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.ConnectionAccess;
 import dev.portcullis.gateway.console.FormPost;
+import dev.portcullis.gateway.signin.SignIn;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.fairness.BandwidthGate;
+import dev.portcullis.gateway.limits.BodyProgressDeadline;
+import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.Exchange;
 import dev.portcullis.gateway.pages.Pages;
 import io.netty.channel.Channel;
@@ -93,6 +97,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     private BandwidthGate toWorkspaceGate;
     private BandwidthGate toClientGate;
     private String gatesWorkspace;
+    // The current request's hold under the workspace connection limits; null between requests.
+    private WorkspaceConnections.Lease workspaceLease;
+    private String user;
+    private BodyProgressDeadline bodyProgress;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -102,6 +110,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        bodyProgress = new BodyProgressDeadline(ctx.executor(), settings.timeouts().requestBodyProgress(), this::bodyStalled);
         if (ctx.channel().isActive()) {
             start(); // added after the TLS handshake, to a connection that is already active
         }
@@ -211,6 +220,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             }
             case RequestRouting.Routed route -> {
                 routed = route;
+                user = null;
                 requestInProgress = true;
                 requestFullyReceived = false;
                 requestBodyBytes = 0;
@@ -267,16 +277,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Nothing of the request reaches the workspace before its verdict ({@link RequestAccess}). A
-     * verdict that is ready at once (the token was in the cache) is acted on right here; one that
-     * waited for an issuer's keys comes back to this channel's event loop.
+     * verdict that is ready at once (what this connection proved before, or a token in the cache) is
+     * acted on right here; one that waited for an issuer's keys comes back to this channel's event loop.
      */
     private void authorizeThenForward(HttpRequest request, AccessControl access) {
-        CompletableFuture<RequestAccess.Verdict> verdict = RequestAccess.check(access, request, forwardedHead,
-                routed.target(), settings.routes(), (InetSocketAddress) ctx.channel().remoteAddress());
-        if (verdict.isDone()) {
-            onVerdict(verdict.join(), access);
-        } else {
-            verdict.thenAccept(ready -> ctx.executor().execute(() -> onVerdict(ready, access)));
+        RequestAccess.Verdict verdict = RequestAccess.check(access, ConnectionAccess.of(ctx.channel()), request,
+                forwardedHead, routed.target(), settings.routes(), (InetSocketAddress) ctx.channel().remoteAddress(),
+                later -> ctx.executor().execute(() -> onVerdict(later, access)));
+        if (verdict != null) {
+            onVerdict(verdict, access);
         }
     }
 
@@ -305,6 +314,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void authenticatedAs(String user) {
+        this.user = user;
         if (user != null) {
             exchange.authenticatedAs(user);
         }
@@ -312,6 +322,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
     private void borrowUpstream(boolean freshOnly) {
+        if (!routed.mayBeListening()) {
+            // Only after authorization: whether a port listens is nobody's business but those who may reach it.
+            answer(ProxyError.PORT_NOT_LISTENING, "Nothing listens on port " + routed.target().port() + " of workspace '"
+                    + routed.target().workspaceId() + "' yet.");
+            return;
+        }
+        if (!holdWorkspaceConnection()) {
+            return;
+        }
         UpstreamPool pool = settings.pools().forEventLoop(ctx.channel().eventLoop());
         UpstreamPool.Key key = new UpstreamPool.Key(routed.target().workspaceId(), routed.address(), routed.tls());
         Channel idle = freshOnly ? null : pool.takeIdle(key);
@@ -319,7 +338,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             useUpstream(idle, true);
             return;
         }
+        WorkspaceConnections.Refusal noDescriptor = settings.workspaceConnections().openDescriptor();
+        if (noDescriptor != null) {
+            refuse(noDescriptor);
+            return;
+        }
         ChannelFuture opening = pool.connect(key, routed.target().hostName());
+        settings.workspaceConnections().releaseDescriptorOnClose(opening.channel());
         connecting = opening.channel();
         opening.addListener((ChannelFutureListener) done -> {
             if (done.channel() != connecting) {
@@ -330,10 +355,61 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             if (done.isSuccess()) {
                 useUpstream(done.channel(), false);
             } else {
+                done.channel().close(); // its descriptor goes back to the budget
                 answer(ProxyError.PORT_NOT_SERVED, "Port " + routed.target().port() + " of workspace '"
                         + routed.target().workspaceId() + "' is not served: " + describeConnectFailure(done.cause()) + ".");
             }
         });
+    }
+
+    /**
+     * The request's lease under the workspace connection limits (a retry keeps the one it has);
+     * false when a limit refused it and the request was answered 503.
+     */
+    private boolean holdWorkspaceConnection() {
+        if (workspaceLease != null) {
+            return true;
+        }
+        Channel connection = isHttp2Stream() ? ctx.channel().parent() : ctx.channel();
+        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        switch (settings.workspaceConnections().acquire(connection, user, client.getAddress(),
+                routed.target().workspaceId())) {
+            case WorkspaceConnections.Lease lease -> {
+                workspaceLease = lease;
+                return true;
+            }
+            case WorkspaceConnections.Refusal refusal -> {
+                refuse(refusal);
+                return false;
+            }
+        }
+    }
+
+    private void refuse(WorkspaceConnections.Refusal refusal) {
+        answer(refusal.limit() == WorkspaceConnections.Limit.DESCRIPTORS ? ProxyError.GATEWAY_BUSY
+                : ProxyError.WORKSPACE_CONNECTION_LIMIT, refusal.detail());
+    }
+
+    private void releaseWorkspaceLease() {
+        if (workspaceLease != null) {
+            workspaceLease.release();
+            workspaceLease = null;
+        }
+    }
+
+    /** The client kept the gateway waiting for the rest of the body for {@code timeouts.requestBodyProgress}. */
+    private void bodyStalled() {
+        if (!requestInProgress || requestFullyReceived || answeredByGateway) {
+            return;
+        }
+        boolean responseStarted = upstreamHandler != null && upstreamHandler.responseStarted();
+        closeUpstream(); // the workspace never sees the end of a body that stalled
+        if (responseStarted) {
+            ctx.close();
+        } else {
+            answer(ProxyError.REQUEST_BODY_TIMEOUT, "No more of the request body arrived within "
+                    + settings.timeouts().requestBodyProgress().toMillis() + " ms.");
+        }
     }
 
     private void useUpstream(Channel channel, boolean reused) {
@@ -346,6 +422,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         channel.read();
         if (mustHoldHeadForBody()) {
             headHeld = true;
+            bodyProgress.waitingForClient();
             toWorkspaceGate.read(ctx); // the head goes with the first chunk, once that decoded cleanly
             return;
         }
@@ -374,6 +451,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             answer(refused.error(), refused.detail());
             return;
         }
+        bodyProgress.bodyArrived();
         requestBodyBytes += content.content().readableBytes();
         long maxBody = settings.limits().maxRequestBody();
         if (maxBody > 0 && requestBodyBytes > maxBody) {
@@ -389,6 +467,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (content instanceof LastHttpContent last) {
             requestFullyReceived = true;
+            bodyProgress.stop();
             RequestTrailers.stripForWorkspace(last.trailingHeaders());
         }
         if (upstream == null) {
@@ -419,6 +498,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
             } else if (last) {
                 handler.requestSent();
             } else if (!requestFullyReceived) {
+                bodyProgress.waitingForClient();
                 gate.read(ctx);
             }
         });
@@ -475,6 +555,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         requestInProgress = false;
         exchange.finish();
         closeGates();
+        releaseWorkspaceLease();
+        bodyProgress.stop();
         Channel used = upstream;
         upstreamHandler.detach();
         upstream = null;
@@ -528,6 +610,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
                 channel, reason.startsWith("workspace-") ? 1001 : 1008, reason));
         toWorkspaceGate = null; // the tunnel's relays own the flows now
         toClientGate = null;
+        WorkspaceConnections.Lease tunnelLease = workspaceLease; // held for as long as the tunnel is open
+        workspaceLease = null;
+        if (tunnelLease != null) {
+            upstream.closeFuture().addListener(closed -> tunnelLease.release());
+        }
         workspace.remove(PipelineNames.UPSTREAM_CODEC);
         ctx.channel().read();
         upstream.read();
@@ -596,6 +683,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         Pages.Context page = !browser ? null : routed == null ? new Pages.Context(null, null, 0, user)
                 : new Pages.Context(routed.target().hostName(), routed.target().workspaceId(), routed.target().port(), user);
+        if (page != null && routed != null && settings.access().flatMap(AccessControl::signIn).isPresent()) {
+            page = page.withSignIn(SignIn.signInPath(forwardedHead == null ? "/" : forwardedHead.uri()), SignIn.LOGOUT_PATH);
+        }
         var response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, page, clearCookie);
         if (clearCookie) {
             response.headers().set(HttpHeaderNames.SET_COOKIE, ErrorResponses.EXPIRED_GATEWAY_COOKIE);
@@ -609,6 +699,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         requestInProgress = false;
         releaseWaiting();
         closeGates();
+        releaseWorkspaceLease();
+        bodyProgress.stop();
         if (exchange == null) {
             exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(), "-", "-");
         }
@@ -702,6 +794,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         releaseWaiting();
         closeGates();
+        releaseWorkspaceLease();
+        bodyProgress.stop();
         pipelined.forEach(ReferenceCountUtil::release);
         pipelined.clear();
         closeUpstream();

@@ -7,6 +7,7 @@ import dev.portcullis.gateway.config.Forwarding;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.fairness.Fairness;
+import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.RouteTable;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.function.Supplier;
  *                           when absent, every workspace port is open to anyone (development only)
  * @param fairness           hands out each relay flow's bandwidth gate; {@link Fairness#OFF} when not configured
  * @param forwarding         which forwarding headers workspaces receive besides {@code X-Forwarded-*}
+ * @param workspaceConnections who may hold how many workspace connections, and the descriptor budget
  */
 public record ProxySettings(
         List<String> baseDomains,
@@ -36,7 +38,8 @@ public record ProxySettings(
         GatewayMetrics metrics,
         Optional<AccessControl> access,
         Fairness fairness,
-        Forwarding forwarding) {
+        Forwarding forwarding,
+        WorkspaceConnections workspaceConnections) {
     public ProxySettings {
         baseDomains = List.copyOf(baseDomains);
         requireNonNull(routes, "routes");
@@ -47,11 +50,13 @@ public record ProxySettings(
         requireNonNull(access, "access");
         requireNonNull(fairness, "fairness");
         requireNonNull(forwarding, "forwarding");
+        requireNonNull(workspaceConnections, "workspaceConnections");
     }
 
     /** Settings without bandwidth fairness, with the default forwarding headers. */
     public ProxySettings(List<String> baseDomains, Supplier<RouteTable> routes, UpstreamPools pools, Timeouts timeouts,
                          Limits limits, GatewayMetrics metrics, Optional<AccessControl> access) {
-        this(baseDomains, routes, pools, timeouts, limits, metrics, access, Fairness.OFF, Forwarding.DEFAULTS);
+        this(baseDomains, routes, pools, timeouts, limits, metrics, access, Fairness.OFF, Forwarding.DEFAULTS,
+                WorkspaceConnections.start(limits.workspaceConnections(), metrics));
     }
 }

@@ -2,6 +2,7 @@ package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
 import dev.portcullis.gateway.access.AccessSnapshot;
+import dev.portcullis.gateway.access.ConnectionAccess;
 import dev.portcullis.gateway.access.IdentityAssertions;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.access.Principals;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -38,7 +40,7 @@ import java.util.function.Supplier;
  * says, with the audit line written. The proxy handler only acts on the {@link Verdict}. The
  * gateway's credentials are taken off the forwarded head here, so they never reach the workspace.
  */
-final class RequestAccess {
+public final class RequestAccess {
     private static final String SEC_FETCH_DEST = "sec-fetch-dest";
     private static final String SEC_FETCH_MODE = "sec-fetch-mode";
     private static final String SEC_FETCH_SITE = "sec-fetch-site";
@@ -51,7 +53,8 @@ final class RequestAccess {
 
     private RequestAccess() {}
 
-    sealed interface Verdict {}
+    /** What the proxy does with the request (public for the access benchmark in loadtest/). */
+    public sealed interface Verdict {}
 
     /** Go on to the workspace; the channel now serves under {@code grant}. */
     record Allowed(String user, OpenGrants.Grant grant) implements Verdict {}
@@ -84,51 +87,142 @@ final class RequestAccess {
 
     /**
      * The verdict on {@code request}; {@code forwarded} is its copy for the workspace, which loses the
-     * gateway's credentials and gains the identity assertion when the route asks for one. Completes at
-     * once when nothing has to be fetched (a token or a session in the cache, or neither); never fails.
+     * gateway's credentials and gains the identity assertion when the route asks for one. Returned at
+     * once when nothing has to be fetched: the same credential and target as an earlier allowed
+     * request of this {@code connection} (no verification, no decision, see {@link ConnectionAccess}),
+     * a token or a session in the cache, or neither. Otherwise null, and {@code later} gets the
+     * verdict on whatever thread finished it. Never fails.
      */
-    static CompletableFuture<Verdict> check(AccessControl access, HttpRequest request, HttpRequest forwarded,
-                                            PortHost.WorkspacePort target, Supplier<RouteTable> routes,
-                                            InetSocketAddress client) {
+    public static Verdict check(AccessControl access, ConnectionAccess connection, HttpRequest request,
+                                HttpRequest forwarded, PortHost.WorkspacePort target, Supplier<RouteTable> routes,
+                                InetSocketAddress client, Consumer<Verdict> later) {
         GatewayCredentials credentials = GatewayCredentials.take(request, forwarded);
-        CompletableFuture<Verdict> verdict;
-        if (credentials.queryToken() != null) {
-            verdict = exchangeQueryToken(access, request, forwarded, credentials, target, routes, client);
-        } else {
-            CompletableFuture<VerifiedIdentity> bearer = verify(access, credentials.bearer());
-            CompletableFuture<Optional<SessionRecord>> cookie = session(access, credentials.cookie());
-            verdict = CompletableFuture.allOf(bearer, cookie).handle((ignored, failure) -> {
-                Throwable bearerFailure = failureOf(bearer);
-                if (bearerFailure != null) {
-                    return new Refused(ProxyError.UNAUTHENTICATED, refusal("The bearer token", bearerFailure));
-                }
-                Optional<SessionRecord> session = cookie.isCompletedExceptionally() ? Optional.empty() : cookie.join();
-                VerifiedIdentity fromBearer = bearer.getNow(null);
-                VerifiedIdentity fromCookie = session.map(Sessions::identityOf).orElse(null);
-                if (credentials.cookie() != null && session.isEmpty() && fromBearer == null) {
-                    // The session ended (signed out, expired, revoked): the browser is asked to sign in again.
-                    if (isNavigation(request) && access.signIn().isPresent()) {
-                        return new SignInRequired(access.signIn().get().loginRedirect(target, request), true);
-                    }
-                    return new Refused(null, ProxyError.UNAUTHENTICATED, "The sign-in cookie names a session that has"
-                            + " ended; sign in again.", List.of(), true);
-                }
-                if (fromBearer != null && fromCookie != null && !sameSubject(fromBearer, fromCookie)) {
-                    return new Refused(ProxyError.CREDENTIAL_CONFLICT,
-                            "The bearer token and the sign-in cookie are for different users; send one of them.");
-                }
-                if (fromBearer == null && fromCookie != null) {
-                    Refused crossOrigin = refuseCrossOrigin(access, request, target, client, fromCookie);
-                    if (crossOrigin != null) {
-                        return crossOrigin;
-                    }
-                }
-                String sessionId = fromBearer == null ? session.map(SessionRecord::id).orElse(null) : null;
-                return decide(access, request, forwarded, target, routes.get(), client,
-                        fromBearer != null ? fromBearer : fromCookie, sessionId);
-            });
+        long changes = access.grants().changes(); // before anything is verified: a change meanwhile counts
+        ConnectionAccess.Known known = knownCaller(access, connection, credentials, changes);
+        if (known != null) {
+            Verdict warm = reuseAllow(access, connection, known, forwarded, target, routes.get());
+            return warm != null ? warm : decide(access, connection, known, credentials.bearer(), request, forwarded,
+                    target, routes.get(), client);
         }
-        return verdict.exceptionally(failure -> new Refused(ProxyError.UNAUTHENTICATED, "The request could not be checked."));
+        CompletableFuture<Verdict> verdict = verifyThenDecide(access, connection, changes, request, forwarded,
+                credentials, target, routes, client)
+                .exceptionally(failure -> new Refused(ProxyError.UNAUTHENTICATED, "The request could not be checked."));
+        if (verdict.isDone()) {
+            return verdict.join();
+        }
+        verdict.thenAccept(later);
+        return null;
+    }
+
+    /**
+     * Who the caller is, when this connection already proved exactly the bearer token it presents
+     * now (or the caller presents none, again) and nothing changed since; otherwise null.
+     */
+    private static ConnectionAccess.Known knownCaller(AccessControl access, ConnectionAccess connection,
+                                                      GatewayCredentials credentials, long changes) {
+        if (credentials.queryToken() != null || credentials.cookie() != null) {
+            return null;
+        }
+        return connection.known(credentials.bearer(), access.grants().nowMillis(), changes);
+    }
+
+    /**
+     * The allow this connection got for the same target, decided against the same route and access
+     * snapshot: the decided path and the identity assertion are applied to {@code forwarded} as then.
+     * Null when the target or anything the decision read changed.
+     */
+    private static Verdict reuseAllow(AccessControl access, ConnectionAccess connection, ConnectionAccess.Known known,
+                                      HttpRequest forwarded, PortHost.WorkspacePort target, RouteTable routes) {
+        WorkspaceRoute route = routes.lookup(target.workspaceId());
+        if (route == null) {
+            return null;
+        }
+        String uri = forwarded.uri();
+        int queryStart = uri.indexOf('?');
+        String rawPath = rawPathOf(uri);
+        ConnectionAccess.Allowed allowed = connection.allowed(known, target.workspaceId(), target.port(),
+                forwarded.method().name(), rawPath, route, access.access().get());
+        if (allowed == null) {
+            return null;
+        }
+        if (!allowed.decidedPath().equals(rawPath)) {
+            forwarded.setUri(queryStart < 0 ? allowed.decidedPath() : allowed.decidedPath() + uri.substring(queryStart));
+        }
+        assertIdentity(access, forwarded, target, route, known.identity());
+        access.audit().allowedAgain(allowed.decision());
+        return new Allowed(known.identity() == null ? null : known.identity().user(), allowed.grant());
+    }
+
+    private static void assertIdentity(AccessControl access, HttpRequest forwarded, PortHost.WorkspacePort target,
+                                       WorkspaceRoute route, VerifiedIdentity identity) {
+        if (identity != null && IdentityAssertions.wantedBy(route)) {
+            forwarded.headers().set(IdentityAssertions.HEADER, access.assertions().assertionFor(identity, target.hostName()));
+        }
+    }
+
+    private static CompletableFuture<Verdict> verifyThenDecide(AccessControl access, ConnectionAccess connection,
+                                                               long changes, HttpRequest request, HttpRequest forwarded,
+                                                               GatewayCredentials credentials,
+                                                               PortHost.WorkspacePort target, Supplier<RouteTable> routes,
+                                                               InetSocketAddress client) {
+        if (credentials.queryToken() != null) {
+            return exchangeQueryToken(access, request, forwarded, credentials, target, routes, client);
+        }
+        CompletableFuture<VerifiedIdentity> bearer = verify(access, credentials.bearer());
+        CompletableFuture<Optional<SessionRecord>> cookie = session(access, credentials.cookie());
+        return CompletableFuture.allOf(bearer, cookie).handle((ignored, failure) -> {
+            Throwable bearerFailure = failureOf(bearer);
+            if (bearerFailure != null) {
+                return new Refused(ProxyError.UNAUTHENTICATED, refusal("The bearer token", bearerFailure));
+            }
+            Optional<SessionRecord> session = cookie.isCompletedExceptionally() ? Optional.empty() : cookie.join();
+            VerifiedIdentity fromBearer = bearer.getNow(null);
+            VerifiedIdentity fromCookie = session.map(access.sessions()::identityOf).orElse(null);
+            if (credentials.cookie() != null && session.isEmpty() && fromBearer == null) {
+                // The session ended (signed out, expired, revoked): the browser is asked to sign in again.
+                if (isNavigation(request) && access.signIn().isPresent()) {
+                    return new SignInRequired(access.signIn().get().loginRedirect(target, request), true);
+                }
+                return new Refused(null, ProxyError.UNAUTHENTICATED, "The sign-in cookie names a session that has"
+                        + " ended; sign in again.", List.of(), true);
+            }
+            if (fromBearer != null && fromCookie != null && !sameSubject(fromBearer, fromCookie)) {
+                return new Refused(ProxyError.CREDENTIAL_CONFLICT,
+                        "The bearer token and the sign-in cookie are for different users; send one of them.");
+            }
+            if (fromBearer == null && fromCookie != null) {
+                Refused crossOrigin = refuseCrossOrigin(access, request, target, client, fromCookie);
+                if (crossOrigin != null) {
+                    return crossOrigin;
+                }
+            }
+            String sessionId = fromBearer == null ? session.map(SessionRecord::id).orElse(null) : null;
+            VerifiedIdentity identity = fromBearer != null ? fromBearer : fromCookie;
+            return decide(access, connection, provenCaller(access, credentials, identity, sessionId, changes),
+                    credentials.bearer(), request, forwarded, target, routes.get(), client);
+        });
+    }
+
+    /**
+     * What this verification proved, to be reused by the connection's next requests until the token
+     * expires, and no longer than the verifier keeps a verified token without checking it again
+     * ({@code identity.cacheMaxTtl}: a key the issuer dropped ends it as soon as before). A browser session is not reused: it is looked up on every request (a hash and a cache
+     * read), which notes its idle time, sees a renewal, and sees an end on this gateway at once; nor
+     * are two credentials at once (their subjects are compared every time).
+     */
+    private static ConnectionAccess.Known provenCaller(AccessControl access, GatewayCredentials credentials,
+                                                       VerifiedIdentity identity, String sessionId, long changes) {
+        Principal principal = identity == null ? Principal.anonymous() : Principals.of(identity);
+        if (credentials.cookie() != null) {
+            return new ConnectionAccess.Known(identity, principal, sessionId, Long.MIN_VALUE, changes);
+        }
+        long validUntil = identity == null ? Long.MAX_VALUE : Math.min(millis(identity.expiresAt()),
+                access.grants().nowMillis() + access.identity().config().cacheMaxTtl().toMillis());
+        return new ConnectionAccess.Known(identity, principal, sessionId, validUntil, changes);
+    }
+
+    private static long millis(Instant instant) {
+        return instant.isAfter(Instant.ofEpochMilli(Long.MAX_VALUE)) ? Long.MAX_VALUE : instant.toEpochMilli();
     }
 
     /**
@@ -141,16 +235,14 @@ final class RequestAccess {
      * Decides on the normal form of the path, once, and writes exactly that path into
      * {@code forwarded}, so the workspace never gets a path other than the one that was decided on.
      */
-    private static Checked decision(AccessControl access, HttpRequest forwarded, PortHost.WorkspacePort target,
-                                    RouteTable routes, Principal principal) {
+    private static Checked decision(HttpRequest forwarded, PortHost.WorkspacePort target, WorkspaceRoute route,
+                                    AccessSnapshot snapshot, Principal principal) {
         String uri = forwarded.uri();
         int queryStart = uri.indexOf('?');
-        String rawPath = queryStart < 0 ? uri : uri.substring(0, queryStart);
-        WorkspaceRoute route = routes.lookup(target.workspaceId());
+        String rawPath = rawPathOf(uri);
         if (route == null) {
             return new Checked(WORKSPACE_GONE, rawPath, null);
         }
-        AccessSnapshot snapshot = access.access().get();
         RequestPaths.Outcome outcome = snapshot.pathFor(route, target.port(), rawPath);
         if (outcome instanceof RequestPaths.Refused refused) {
             return new Checked(PATH_AMBIGUOUS, rawPath, refused.reason());
@@ -162,34 +254,49 @@ final class RequestAccess {
         return new Checked(snapshot.decide(principal, route, target.port(), forwarded.method().name(), path), path, null);
     }
 
+    private static String rawPathOf(String uri) {
+        int queryStart = uri.indexOf('?');
+        return queryStart < 0 ? uri : uri.substring(0, queryStart);
+    }
+
     private static Refused ambiguousPath(String user, PortHost.WorkspacePort target, Checked checked) {
         return new Refused(user, ProxyError.AMBIGUOUS_PATH, "Port " + target.port() + " of workspace '"
                 + target.workspaceId() + "' has path rules, and this path has " + checked.ambiguity()
                 + "; send the plain path (docs/policy.md lists the refused forms).", PATH_AMBIGUOUS.reasons(), false);
     }
 
-    private static Verdict decide(AccessControl access, HttpRequest request, HttpRequest forwarded,
-                                  PortHost.WorkspacePort target, RouteTable routes, InetSocketAddress client,
-                                  VerifiedIdentity identity, String sessionId) {
-        Principal principal = identity == null ? Principal.anonymous() : Principals.of(identity);
+    private static Verdict decide(AccessControl access, ConnectionAccess connection, ConnectionAccess.Known caller,
+                                  String bearer, HttpRequest request, HttpRequest forwarded, PortHost.WorkspacePort target,
+                                  RouteTable routes, InetSocketAddress client) {
+        VerifiedIdentity identity = caller.identity();
+        Principal principal = caller.principal();
         String user = identity == null ? null : identity.user();
+        String issuer = identity == null ? null : identity.issuer();
         String method = forwarded.method().name();
-        Checked checked = decision(access, forwarded, target, routes, principal);
+        String rawPath = rawPathOf(forwarded.uri());
+        WorkspaceRoute route = routes.lookup(target.workspaceId());
+        AccessSnapshot snapshot = access.access().get();
+        Checked checked = decision(forwarded, target, route, snapshot, principal);
         Decision decision = checked.decision();
         String path = checked.path();
-        access.audit().decided(decision, principal, identity == null ? null : identity.issuer(), target.workspaceId(),
-                target.port(), method, path, client);
+        if (!decision.isAllowed() || checked.ambiguity() != null
+            || connection.firstAllow(principal, issuer, target.workspaceId(), target.port())) {
+            access.audit().decided(decision, principal, issuer, target.workspaceId(), target.port(), method, path, client);
+        } else {
+            access.audit().allowedAgain(decision);
+        }
         if (checked.ambiguity() != null) {
             return ambiguousPath(user, target, checked);
         }
         if (decision.isAllowed()) {
-            if (identity != null && IdentityAssertions.wantedBy(routes.lookup(target.workspaceId()))) {
-                forwarded.headers().set(IdentityAssertions.HEADER,
-                        access.assertions().assertionFor(identity, target.hostName()));
-            }
-            return new Allowed(user, new OpenGrants.Grant(principal,
+            assertIdentity(access, forwarded, target, route, identity);
+            OpenGrants.Grant grant = new OpenGrants.Grant(principal,
                     identity == null ? OpenGrants.noExpiry() : identity.expiresAt(), target.workspaceId(), target.port(),
-                    method, path, sessionId));
+                    method, path, caller.sessionId());
+            connection.remember(caller, bearer);
+            connection.remember(new ConnectionAccess.Allowed(caller, target.workspaceId(), target.port(), method, rawPath,
+                    route, snapshot, decision, path, grant));
+            return new Allowed(user, grant);
         }
         if (principal.isAuthenticated()) {
             return new Refused(user, ProxyError.FORBIDDEN, "You (" + user + ") may not reach port " + target.port()
@@ -285,7 +392,8 @@ final class RequestAccess {
                                                        Supplier<RouteTable> routes, InetSocketAddress client,
                                                        VerifiedIdentity identity, Optional<SessionRecord> current) {
         Principal principal = Principals.of(identity);
-        Checked checked = decision(access, forwarded, target, routes.get(), principal);
+        Checked checked = decision(forwarded, target, routes.get().lookup(target.workspaceId()), access.access().get(),
+                principal);
         Decision decision = checked.decision();
         access.audit().decided(decision, principal, identity.issuer(), target.workspaceId(), target.port(),
                 forwarded.method().name(), checked.path(), client);
@@ -297,7 +405,7 @@ final class RequestAccess {
                     + ") may not reach port " + target.port() + " of workspace '" + target.workspaceId() + "': "
                     + String.join(", ", decision.reasons()) + "; the link signs nobody in.", decision.reasons(), false));
         }
-        if (current.isPresent() && !sameSubject(Sessions.identityOf(current.get()), identity)) {
+        if (current.isPresent() && !sameSubject(access.sessions().identityOf(current.get()), identity)) {
             return done(new Refused(identity.user(), ProxyError.CREDENTIAL_CONFLICT, "This browser is signed in here"
                     + " as " + current.get().user() + "; the link is for " + identity.user()
                     + ". Sign out first to switch user.", List.of(), false));

@@ -20,10 +20,15 @@ final class RequestRouting {
 
     sealed interface Outcome {}
 
-    /** The request may go to {@code address}, the workspace port {@code target}, over TLS if {@code tls}. */
-    /** @param forwardedHeader whether the workspace receives RFC 7239 {@code Forwarded} (the gateway's or the route's choice) */
-    record Routed(PortHost.WorkspacePort target, InetSocketAddress address, boolean tls, boolean forwardedHeader)
-            implements Outcome {}
+    /**
+     * The request may go to {@code address}, the workspace port {@code target}, over TLS if {@code tls}.
+     *
+     * @param forwardedHeader whether the workspace receives RFC 7239 {@code Forwarded} (the gateway's or the route's choice)
+     * @param mayBeListening false when the workspace's agent reports that nothing listens on the port: once the
+     *                       request is authorized it is answered "not served yet" without a connect
+     */
+    record Routed(PortHost.WorkspacePort target, InetSocketAddress address, boolean tls, boolean forwardedHeader,
+                  boolean mayBeListening) implements Outcome {}
 
     /** The gateway answers the request itself. */
     record Refused(ProxyError error, String detail) implements Outcome {}
@@ -59,7 +64,8 @@ final class RequestRouting {
                     + "' is not running. Start it, then try again.");
         }
         return new Routed(target, new InetSocketAddress(route.address(), target.port()),
-                route.tlsPorts().contains(target.port()), settings.forwarding().forwardedHeader() || asksForForwarded(route));
+                route.tlsPorts().contains(target.port()), settings.forwarding().forwardedHeader() || asksForForwarded(route),
+                route.mayServe(target.port()));
     }
 
     private static boolean asksForForwarded(WorkspaceRoute route) {

@@ -17,13 +17,16 @@ import java.util.Set;
  *              {@code access.AccessSnapshot}), built once per route so that no request builds one;
  *              {@code null} when the route's publisher did not say, and then nobody may reach it
  *              while access is enforced
+ * @param listeningPorts the ports something listens on in the workspace, as its host agent last saw them;
+ *              {@code null} when nobody reports them (an older agent, a static route): any port is tried
  */
 public record WorkspaceRoute(String workspaceId, InetAddress address, boolean running, Set<Integer> tlsPorts,
-                             Workspace owner) {
+                             Workspace owner, Set<Integer> listeningPorts) {
     public WorkspaceRoute {
         WorkspaceId id = WorkspaceId.of(workspaceId);
         requireNonNull(address, "address");
         tlsPorts = Set.copyOf(tlsPorts);
+        listeningPorts = listeningPorts == null ? null : Set.copyOf(listeningPorts);
         for (int port : tlsPorts) {
             if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException("tlsPorts: " + port + " (expected: 1-65535)");
@@ -33,6 +36,24 @@ public record WorkspaceRoute(String workspaceId, InetAddress address, boolean ru
             throw new IllegalArgumentException("owner: describes workspace '" + owner.id() + "' (expected: '"
                     + workspaceId + "')");
         }
+    }
+
+    /** A workspace whose listening ports nobody reports. */
+    public WorkspaceRoute(String workspaceId, InetAddress address, boolean running, Set<Integer> tlsPorts, Workspace owner) {
+        this(workspaceId, address, running, tlsPorts, owner, null);
+    }
+
+    /** This route with the ports listening now ({@code null}: not known). */
+    public WorkspaceRoute withListeningPorts(Set<Integer> listening) {
+        return new WorkspaceRoute(workspaceId, address, running, tlsPorts, owner, listening);
+    }
+
+    /**
+     * Whether {@code port} may have something listening: known to listen, or nobody reports the ports.
+     * False only when the host agent reports the workspace's ports and this one is not among them.
+     */
+    public boolean mayServe(int port) {
+        return listeningPorts == null || listeningPorts.contains(port);
     }
 
     /** A workspace whose owner is not known: reachable only while access is not enforced. */

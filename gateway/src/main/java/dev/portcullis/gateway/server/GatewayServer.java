@@ -17,7 +17,6 @@ import dev.portcullis.gateway.admin.AdminServer;
 import dev.portcullis.gateway.admin.HostRoutesApi;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifier;
-import dev.portcullis.gateway.auth.ClaimNames;
 import dev.portcullis.gateway.auth.IssuerConfig;
 import dev.portcullis.gateway.signin.Sessions;
 import dev.portcullis.gateway.signin.SignIn;
@@ -31,6 +30,8 @@ import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.observe.AuditLog;
 import dev.portcullis.gateway.fairness.FairShareScheduler;
 import dev.portcullis.gateway.fairness.Fairness;
+import dev.portcullis.gateway.limits.AcceptErrorBackoff;
+import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
@@ -113,6 +114,7 @@ public final class GatewayServer implements AutoCloseable {
     private Sessions sessions;
     private SignIn signIn;
     private Fairness fairness = Fairness.OFF;
+    private WorkspaceConnections workspaceConnections;
     private final GatewayMetrics metrics = new GatewayMetrics();
     private AdminServer admin;
     private volatile boolean serving;
@@ -200,8 +202,10 @@ public final class GatewayServer implements AutoCloseable {
         if (config.fairness().isPresent()) {
             fairness = FairShareScheduler.start(config.fairness().get(), metrics);
         }
+        workspaceConnections = WorkspaceConnections.start(config.limits().workspaceConnections(), metrics);
         ProxySettings proxy = new ProxySettings(config.baseDomains(), routes, pools,
-                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness, config.forwarding());
+                config.timeouts(), config.limits(), metrics, Optional.ofNullable(access), fairness, config.forwarding(),
+                workspaceConnections);
         Duration hstsMaxAge = config.tls().hstsMaxAge();
         StrictTransportSecurity hsts = hstsMaxAge.isZero() ? null : new StrictTransportSecurity(hstsMaxAge);
         for (InetSocketAddress address : config.listeners()) {
@@ -209,6 +213,7 @@ public final class GatewayServer implements AutoCloseable {
                     .group(bossGroup, workerGroup)
                     .channel(config.transport().serverChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    .handler(new AcceptErrorBackoff(metrics))
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -228,9 +233,17 @@ public final class GatewayServer implements AutoCloseable {
                                 channel.close();
                                 return;
                             }
+                            if (!workspaceConnections.descriptors().tryOpenClientConnection()) {
+                                openConnections.decrementAndGet();
+                                perAddress.closed(client);
+                                metrics.connectionRejectedForDescriptors();
+                                channel.close(); // the last few descriptors are the process's, not a client's
+                                return;
+                            }
                             metrics.connectionOpened();
                             clients.add(channel);
                             channel.closeFuture().addListener(closed -> {
+                                workspaceConnections.descriptors().closed();
                                 openConnections.decrementAndGet();
                                 perAddress.closed(client);
                                 metrics.connectionClosed();
@@ -398,6 +411,9 @@ public final class GatewayServer implements AutoCloseable {
             hostRoutesApi.close();
         }
         fairness.close();
+        if (workspaceConnections != null) {
+            workspaceConnections.close();
+        }
         if (store != null) {
             store.close();
         }
@@ -448,11 +464,13 @@ public final class GatewayServer implements AutoCloseable {
         sessions = openSessions();
         sessions.onSessionEnded(grants::endSession); // a session ended on any gateway: its tunnels here close
         sessions.keepAliveWhileInUse(grants::sessionsInUse); // an open tunnel is use: no idle end under it
+        Sessions open = sessions;
+        accessApi.endSessionsWith((org, user) -> open.endAllOf(org, user).join()); // a person removed from an org
         if (config.signIn().isPresent()) {
             SignInSettings signInSettings = config.signIn().get();
             SignInSecrets secrets = signInSettings.keyFile().isPresent()
                     ? SignInSecrets.loadOrCreate(signInSettings.keyFile().get()) : SignInSecrets.random();
-            signIn = new SignIn(signInSettings, config.baseDomains(), secrets, sessions, claimNamesOf(signInSettings));
+            signIn = new SignIn(signInSettings, config.baseDomains(), secrets, sessions, identity);
             log.info("Browser sign-in: {} as client '{}' ({}); login host {}", signInSettings.issuer(),
                     signInSettings.clientId(), signInSettings.clientAuth(),
                     config.baseDomains().stream().map(signInSettings::loginHost).toList());
@@ -468,26 +486,18 @@ public final class GatewayServer implements AutoCloseable {
      * gateway); otherwise in the sign-in's state file, or in memory.
      */
     private Sessions openSessions() {
+        Clock clock = config.signIn().map(SignInSettings::clock).orElse(Clock.systemUTC());
         if (store != null) {
-            return new Sessions(store.controlPlane().keyValues(), false, Clock.systemUTC());
+            return new Sessions(store.controlPlane().keyValues(), false, clock, identity);
         }
         Optional<java.nio.file.Path> file = config.signIn().flatMap(SignInSettings::stateFile)
                 .or(() -> config.access().stateDirectory().map(dir -> dir.resolve("signin-store.json")));
         if (file.isPresent()) {
             log.info("Sessions and one-time links in {}", file.get());
-            return new Sessions(EmbeddedStore.open(file.get()), true, Clock.systemUTC());
+            return new Sessions(EmbeddedStore.open(file.get()), true, clock, identity);
         }
         log.info("Sessions and one-time links in memory only (lost at restart; configure a store or signin.stateFile)");
-        return new Sessions(EmbeddedStore.inMemory(), true, Clock.systemUTC());
-    }
-
-    /** The claim names of the identity issuer that is also the sign-in's provider, or the defaults. */
-    private ClaimNames claimNamesOf(SignInSettings signInSettings) {
-        return config.identity().stream().flatMap(identity -> identity.issuers().stream())
-                .filter(issuer -> issuer.issuer().equals(signInSettings.issuer().toString()))
-                .map(IssuerConfig::claims)
-                .findFirst()
-                .orElse(ClaimNames.DEFAULTS);
+        return new Sessions(EmbeddedStore.inMemory(), true, clock, identity);
     }
 
     /** The public keys the admin listener serves, by path. */

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.store.ConflictException;
 import dev.portcullis.store.KeyValueStore;
@@ -42,11 +44,18 @@ import org.slf4j.LoggerFactory;
  * short-lived local cache first, so a signed-in browser's requests do not each ask the store; a
  * session that ends anywhere is dropped from every gateway's cache by the store's watch, and the
  * listeners hear of it (open tunnels are closed with it).
+ *
+ * <p>The watch can break (a disconnect, a compaction), and what ended meanwhile is not replayed. So
+ * a broken watch empties the cache at once (every lookup asks the store until it is back), and once
+ * it is back the sessions of open tunnels are read again: those that ended in the gap end here too.
+ * As a last bound, cached sessions are read again after {@link #CACHE_TTL}, and the sessions of open
+ * tunnels every minute (the use pass).
  */
 public final class Sessions implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Sessions.class);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final Duration CACHE_TTL = Duration.ofSeconds(30);
+    /** The longest a cached session is served without asking the store again, watch or no watch. */
+    public static final Duration CACHE_TTL = Duration.ofSeconds(10);
     private static final Duration SWEEP_INTERVAL = Duration.ofMinutes(1);
     /** A ticket carries a sign-in from the login host to a port host: a browser needs well under a second. */
     public static final Duration TICKET_LIFETIME = Duration.ofSeconds(60);
@@ -54,22 +63,26 @@ public final class Sessions implements AutoCloseable {
     private final SignInRecords records;
     private final KeyValueStore ownedStore;
     private final Clock clock;
+    private final IdentityVerifier identities;
     private final ExecutorService executor;
     private final ScheduledExecutorService timer;
     private final Cache<String, SessionRecord> cache = Caffeine.newBuilder()
             .maximumSize(100_000).expireAfterWrite(CACHE_TTL).build();
     private final List<Consumer<String>> endListeners = new CopyOnWriteArrayList<>();
+    private volatile Supplier<Set<String>> inUse = Set::of;
     private volatile KeyValueStore.Watch watch;
     private volatile boolean closed;
 
     /**
      * @param store      where the records live (the gateway's store, or one of the sign-in's own)
      * @param ownsStore  whether closing this closes {@code store} too
+     * @param identities the gateway's issuers, through which a session's caller is restored
      */
-    public Sessions(KeyValueStore store, boolean ownsStore, Clock clock) {
+    public Sessions(KeyValueStore store, boolean ownsStore, Clock clock, IdentityVerifier identities) {
         this.records = new SignInRecords(requireNonNull(store, "store"));
         this.ownedStore = ownsStore ? store : null;
         this.clock = requireNonNull(clock, "clock");
+        this.identities = requireNonNull(identities, "identities");
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(2, runnable -> {
             Thread thread = new Thread(runnable, "portcullis-signin-" + threads.incrementAndGet());
@@ -92,17 +105,25 @@ public final class Sessions implements AutoCloseable {
      * long-lived WebSocket (an IDE) does not reach its idle timeout while the tunnel is open.
      */
     public void keepAliveWhileInUse(Supplier<Set<String>> inUse) {
-        requireNonNull(inUse, "inUse");
+        this.inUse = requireNonNull(inUse, "inUse");
         timer.scheduleWithFixedDelay(() -> noteUse(inUse.get()), SWEEP_INTERVAL.toMillis(), SWEEP_INTERVAL.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Notes the sessions {@code ids} as used now (in the store, when due); runs on the calling thread. */
+    /**
+     * Notes the sessions {@code ids} as used now (in the store, when due); one that is no longer in the
+     * store ended without this gateway hearing of it, and ends here now. Runs on the calling thread.
+     */
     void noteUse(Set<String> ids) {
         Instant now = clock.instant();
         for (String id : ids) {
             try {
-                records.session(id, now).ifPresent(session -> touchIfDue(session.value(), now));
+                Optional<Versioned<SessionRecord>> session = records.session(id, now);
+                if (session.isPresent()) {
+                    touchIfDue(session.get().value(), now);
+                } else {
+                    ended(id);
+                }
             } catch (RuntimeException e) {
                 log.debug("could not note an open tunnel's session as used", e);
             }
@@ -135,20 +156,23 @@ public final class Sessions implements AutoCloseable {
         return SignInRecords.idOf(reference);
     }
 
-    /** The live session the browser's {@code reference} names, from the cache or the store. */
+    /**
+     * The live session the browser's {@code reference} names, from the cache or the store; none when
+     * its caller cannot be restored under today's issuers ({@link #identityOf}), so the browser signs in again.
+     */
     public CompletableFuture<Optional<SessionRecord>> lookup(String reference) {
         String id = idOf(reference);
         Instant now = clock.instant();
         SessionRecord cached = cache.getIfPresent(id);
         if (cached != null && cached.isLiveAt(now)) {
             touchIfDue(cached, now);
-            return CompletableFuture.completedFuture(Optional.of(cached));
+            return CompletableFuture.completedFuture(Optional.of(cached).filter(this::restorable));
         }
         return CompletableFuture.supplyAsync(() -> {
             Optional<Versioned<SessionRecord>> found = records.session(id, clock.instant());
             found.ifPresent(session -> cache.put(id, session.value()));
             found.ifPresent(session -> touchIfDue(session.value(), clock.instant()));
-            return found.map(Versioned::value);
+            return found.map(Versioned::value).filter(this::restorable);
         }, executor);
     }
 
@@ -177,6 +201,29 @@ public final class Sessions implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> {
             cache.invalidate(sessionId);
             return records.endSession(sessionId);
+        }, executor);
+    }
+
+    /**
+     * Ends every session of {@code user} of {@code org} (a person removed from the org): on every
+     * gateway of the store at once, their open tunnels closed with a close frame, as one logout would.
+     *
+     * @return how many sessions ended
+     */
+    public CompletableFuture<Integer> endAllOf(String org, String user) {
+        requireNonNull(org, "org");
+        requireNonNull(user, "user");
+        return CompletableFuture.supplyAsync(() -> {
+            int ended = 0;
+            for (Versioned<SessionRecord> session : records.sessions()) {
+                if (org.equals(session.value().org()) && user.equals(session.value().user())) {
+                    cache.invalidate(session.value().id());
+                    if (records.endSession(session.value().id())) {
+                        ended++;
+                    }
+                }
+            }
+            return ended;
         }, executor);
     }
 
@@ -228,10 +275,36 @@ public final class Sessions implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> records.firstUse(identityKey, expiresAt), executor);
     }
 
-    /** The caller a session stands for, as the policy sees callers; good until the session's absolute end. */
-    public static VerifiedIdentity identityOf(SessionRecord session) {
-        return new VerifiedIdentity(session.issuer(), session.user(), Optional.ofNullable(session.email()),
+    /**
+     * The caller a session stands for, as the policy sees callers; good until the session's absolute
+     * end. It goes through the gateway's issuer entries as a token does ({@link IdentityVerifier#restore}):
+     * the issuer's alias, the orgs it is bound to and whether it may carry the admin claim come from
+     * today's configuration, never from the record.
+     *
+     * @throws IllegalStateException when the session's issuer is no longer trusted or no longer bound
+     *         to its org ({@link #lookup} never returns such a session)
+     */
+    public VerifiedIdentity identityOf(SessionRecord session) {
+        try {
+            return restore(session);
+        } catch (TokenRejectedException e) {
+            throw new IllegalStateException("session " + session.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private VerifiedIdentity restore(SessionRecord session) throws TokenRejectedException {
+        return identities.restore(session.issuer(), session.user(), Optional.ofNullable(session.email()),
                 Optional.ofNullable(session.org()), session.groups(), new HashMap<>(session.claims()), session.expiresAt());
+    }
+
+    private boolean restorable(SessionRecord session) {
+        try {
+            restore(session);
+            return true;
+        } catch (TokenRejectedException e) {
+            log.info("sign-in: session of {} from {} is not honoured: {}", session.user(), session.issuer(), e.getMessage());
+            return false;
+        }
     }
 
     /** Idle time is counted from the last request, written back at most every few minutes per session. */
@@ -277,19 +350,32 @@ public final class Sessions implements AutoCloseable {
     }
 
     private void watchEnds() {
+        watchEnds(false);
+    }
+
+    /** @param afterAGap the previous watch broke: ends it may have missed are looked for once this one runs */
+    private void watchEnds(boolean afterAGap) {
         if (closed) {
             return;
         }
         try {
             watch = records.watchSessionEnds(this::ended, lost -> {
                 if (!closed) {
+                    // Ends from now until the next watch runs are not replayed: serve nothing from memory meanwhile.
+                    cache.invalidateAll();
                     log.warn("sign-in: the watch on sessions ended ({}); watching again", lost.toString());
-                    timer.schedule(this::watchEnds, 1, TimeUnit.SECONDS);
+                    timer.schedule(() -> watchEnds(true), 1, TimeUnit.SECONDS);
                 }
             });
         } catch (RuntimeException e) {
+            cache.invalidateAll();
             log.warn("sign-in: cannot watch sessions ({}); trying again", e.toString());
-            timer.schedule(this::watchEnds, 1, TimeUnit.SECONDS);
+            timer.schedule(() -> watchEnds(true), 1, TimeUnit.SECONDS);
+            return;
+        }
+        if (afterAGap) {
+            cache.invalidateAll(); // what was cached during the gap may have ended in it
+            executor.execute(() -> noteUse(inUse.get()));
         }
     }
 

@@ -3,8 +3,9 @@ package dev.portcullis.gateway.signin;
 import static java.util.Objects.requireNonNull;
 
 import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
-import dev.portcullis.gateway.auth.ClaimNames;
-import dev.portcullis.gateway.auth.IdentityClaims;
+import com.nimbusds.jose.util.JSONObjectUtils;
+import com.nimbusds.jwt.JWTParser;
+import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.route.PortHost;
@@ -20,9 +21,12 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -52,7 +56,10 @@ public final class SignIn implements AutoCloseable {
     static final String LOGIN_COOKIE = "__Host-portcullis-login";
     public static final String OWN_PATHS = "/.portcullis/";
     static final String TICKET_PATH = OWN_PATHS + "ticket";
-    static final String LOGOUT_PATH = OWN_PATHS + "logout";
+    /** Ends the session everywhere (and so switches user: the next page load signs in anew). */
+    public static final String LOGOUT_PATH = OWN_PATHS + "logout";
+    /** Starts a sign-in from a page's Sign in button: {@code ?to=<path on this host>}. */
+    static final String SIGN_IN_PATH = OWN_PATHS + "sign-in";
     private static final Duration RETURN_TO_LIFETIME = Duration.ofMinutes(10);
     private static final Duration LOGIN_LIFETIME = Duration.ofMinutes(10);
 
@@ -61,16 +68,20 @@ public final class SignIn implements AutoCloseable {
     private final SignInSecrets secrets;
     private final OidcRelyingParty provider;
     private final Sessions sessions;
-    private final ClaimNames claims;
+    private final IdentityVerifier identities;
     private final SessionRenewal renewal;
 
+    /**
+     * @param identities the gateway's issuers: the provider's entry among them maps its ID tokens
+     *                   (claim names, org binding, alias, admin rule) as it maps its bearer tokens
+     */
     public SignIn(SignInSettings settings, List<String> baseDomains, SignInSecrets secrets, Sessions sessions,
-                  ClaimNames claims) {
+                  IdentityVerifier identities) {
         this.settings = requireNonNull(settings, "settings");
         this.baseDomains = List.copyOf(baseDomains);
         this.secrets = requireNonNull(secrets, "secrets");
         this.sessions = requireNonNull(sessions, "sessions");
-        this.claims = requireNonNull(claims, "claims");
+        this.identities = requireNonNull(identities, "identities");
         this.provider = new OidcRelyingParty(settings, sessions.executor(), sessions.clock());
         this.renewal = new SessionRenewal(sessions, provider, secrets);
         provider.discoverAhead();
@@ -99,8 +110,10 @@ public final class SignIn implements AutoCloseable {
      * signed link back to the same URL, query included.
      */
     public String loginRedirect(PortHost.WorkspacePort target, HttpRequest request) {
-        String hostHeader = request.headers().get(HttpHeaderNames.HOST);
-        String uri = request.uri();
+        return loginRedirect(target, request.headers().get(HttpHeaderNames.HOST), request.uri());
+    }
+
+    private String loginRedirect(PortHost.WorkspacePort target, String hostHeader, String uri) {
         String back = settings.origin(target.hostName(), hostHeader) + (ReturnTo.isSafePath(uri) ? uri : "/");
         String signed = secrets.signReturnTo(back, sessions.clock().instant().plus(RETURN_TO_LIFETIME));
         return settings.origin(settings.loginHost(target.baseDomain()), hostHeader) + "/start?rt=" + signed;
@@ -119,6 +132,26 @@ public final class SignIn implements AutoCloseable {
     /** The console's root on the login host of {@code baseDomain}, as this request reached it. */
     private String consoleUrl(String baseDomain, HttpRequest request) {
         return settings.origin(settings.loginHost(baseDomain), hostOf(request)) + "/";
+    }
+
+    /**
+     * The port host's own link that signs in and comes back to {@code pathAndQuery} (a one-time
+     * {@code access_token} in it is left out: it is spent).
+     */
+    public static String signInPath(String pathAndQuery) {
+        String back = ReturnTo.isSafePath(pathAndQuery) ? withoutAccessToken(pathAndQuery) : "/";
+        return SIGN_IN_PATH + "?to=" + URLEncoder.encode(back, StandardCharsets.UTF_8);
+    }
+
+    private static String withoutAccessToken(String pathAndQuery) {
+        int question = pathAndQuery.indexOf('?');
+        if (question < 0) {
+            return pathAndQuery;
+        }
+        String kept = java.util.Arrays.stream(pathAndQuery.substring(question + 1).split("&"))
+                .filter(part -> !part.equals("access_token") && !part.startsWith("access_token="))
+                .collect(java.util.stream.Collectors.joining("&"));
+        return pathAndQuery.substring(0, question) + (kept.isEmpty() ? "" : "?" + kept);
     }
 
     /** Answers a request to the login host {@code loginHost} of {@code baseDomain}. */
@@ -149,6 +182,8 @@ public final class SignIn implements AutoCloseable {
         return switch (query.path()) {
             case TICKET_PATH -> takeTicket(first(query, "t"), target, request);
             case LOGOUT_PATH -> logoutAtPortHost(request, target);
+            case SIGN_IN_PATH -> done(SignInAnswers.redirect(loginRedirect(target, request.headers().get(HttpHeaderNames.HOST),
+                    Optional.ofNullable(first(query, "to")).filter(ReturnTo::isSafePath).orElse("/")), List.of()));
             default -> done(SignInAnswers.page(HttpResponseStatus.NOT_FOUND, "not-found", "Nothing here",
                     "Paths under " + OWN_PATHS + " belong to the gateway.", List.of()));
         };
@@ -239,8 +274,8 @@ public final class SignIn implements AutoCloseable {
                     .thenCompose(tokens -> {
                         VerifiedIdentity identity;
                         try {
-                            identity = IdentityClaims.toIdentity(settings.issuer().toString(), claims,
-                                    tokens.idTokenClaims(), tokens.tokenExpiresAt());
+                            identity = identities.identityOfVerifiedClaims(settings.issuer().toString(),
+                                    tokens.idTokenClaims(), payloadOf(tokens.idToken()), tokens.tokenExpiresAt());
                         } catch (TokenRejectedException e) {
                             throw new CompletionException(new OidcRelyingParty.SignInFailedException("id-token-invalid",
                                     e.getMessage(), e));
@@ -256,6 +291,18 @@ public final class SignIn implements AutoCloseable {
                                 : ticketRedirect(reference, target.get(), request, cookies);
                     });
         }).exceptionally(SignIn::failure);
+    }
+
+    /**
+     * The ID token's payload as JSON parsed it, where a numeric {@code sub} is still a number (the
+     * validated claims have it as text already); null, refused as a missing user, if it does not parse.
+     */
+    private static Map<String, Object> payloadOf(String idToken) {
+        try {
+            return JSONObjectUtils.parse(JWTParser.parse(idToken).getParsedParts()[1].decodeToString());
+        } catch (java.text.ParseException | RuntimeException e) {
+            return null;
+        }
     }
 
     private CompletableFuture<FullHttpResponse> ticketRedirect(String reference, ReturnTo target, HttpRequest request,

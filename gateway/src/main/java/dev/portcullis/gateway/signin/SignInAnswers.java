@@ -1,6 +1,6 @@
 package dev.portcullis.gateway.signin;
 
-import dev.portcullis.gateway.pages.Html;
+import dev.portcullis.gateway.pages.Pages;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -27,21 +27,21 @@ final class SignInAnswers {
         return response;
     }
 
-    /** A page for a person: {@code code} is the reason code, {@code detail} says it in words. */
+    /**
+     * A page for a person, in the style and under the Content-Security-Policy of every gateway page:
+     * {@code code} is the reason code (also in {@code x-portcullis-reason}), {@code detail} says it in words.
+     */
     static FullHttpResponse page(HttpResponseStatus status, String code, String title, String detail, List<String> cookies) {
-        String body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" + Html.text(title)
-                + "</title></head><body style=\"font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;"
-                + "padding:0 1rem;line-height:1.5\"><h1>" + Html.text(title) + "</h1><p>" + Html.text(detail)
-                + "</p><p><small>reason: <code>" + Html.text(code) + "</code></small></p></body></html>\n";
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        Pages.Page page = Pages.signIn(status.code(), title, detail, code);
+        byte[] bytes = page.html().getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
                 .set("x-content-type-options", "nosniff")
-                .set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")
+                .set(HttpHeaderNames.CONTENT_SECURITY_POLICY, page.contentSecurityPolicy())
+                .set("referrer-policy", "no-referrer")
                 .set("x-portcullis-reason", code);
         cookies.forEach(cookie -> response.headers().add(HttpHeaderNames.SET_COOKIE, cookie));
         return response;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.nimbusds.jose.jwk.JWK;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,10 +30,12 @@ import java.util.Set;
  *                        empty: in memory (lost at restart)
  * @param publicPort      the port browsers use to reach the gateway; 0: the port in the request's Host
  *                        (browsers send it unless it is 443)
+ * @param clock           what every sign-in time is read from (return-to links, logins, tickets, sessions);
+ *                        not in the config file: the system clock, or a test's own
  */
 public record SignInSettings(URI issuer, String clientId, ClientAuth clientAuth, List<String> scopes,
                              String loginHostLabel, Duration idleTimeout, Duration lifetime, Optional<Path> keyFile,
-                             Optional<Path> stateFile, int publicPort) {
+                             Optional<Path> stateFile, int publicPort, Clock clock) {
     public static final String DEFAULT_LOGIN_HOST_LABEL = "login";
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(8);
     public static final Duration DEFAULT_LIFETIME = Duration.ofHours(24);
@@ -99,27 +102,34 @@ public record SignInSettings(URI issuer, String clientId, ClientAuth clientAuth,
         if (publicPort < 0 || publicPort > 65535) {
             throw new IllegalArgumentException("signin.publicPort: " + publicPort + " (expected: 1-65535, or 0: as in Host)");
         }
+        requireNonNull(clock, "clock");
     }
 
     /** Settings with the defaults for everything but the provider and the client. */
     public static SignInSettings of(URI issuer, String clientId, ClientAuth clientAuth) {
         return new SignInSettings(issuer, clientId, clientAuth, DEFAULT_SCOPES, DEFAULT_LOGIN_HOST_LABEL,
-                DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, Optional.empty(), Optional.empty(), 0);
+                DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFETIME, Optional.empty(), Optional.empty(), 0, Clock.systemUTC());
     }
 
     public SignInSettings withPublicPort(int port) {
         return new SignInSettings(issuer, clientId, clientAuth, scopes, loginHostLabel, idleTimeout, lifetime, keyFile,
-                stateFile, port);
+                stateFile, port, clock);
     }
 
     public SignInSettings withSessionTimes(Duration idle, Duration life) {
         return new SignInSettings(issuer, clientId, clientAuth, scopes, loginHostLabel, idle, life, keyFile, stateFile,
-                publicPort);
+                publicPort, clock);
     }
 
     public SignInSettings withFiles(Optional<Path> key, Optional<Path> state) {
         return new SignInSettings(issuer, clientId, clientAuth, scopes, loginHostLabel, idleTimeout, lifetime, key, state,
-                publicPort);
+                publicPort, clock);
+    }
+
+    /** The same settings reading time from {@code clock} (tests move it past a ticket's or a link's end). */
+    public SignInSettings withClock(Clock clock) {
+        return new SignInSettings(issuer, clientId, clientAuth, scopes, loginHostLabel, idleTimeout, lifetime, keyFile,
+                stateFile, publicPort, clock);
     }
 
     /** The login host of {@code baseDomain}. */

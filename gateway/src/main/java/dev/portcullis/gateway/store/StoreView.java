@@ -136,7 +136,8 @@ public final class StoreView implements ReplicaListener {
                 return null;
             }
             return WorkspaceRoute.owned(record.workspaceId(), address, record.state() == RouteState.RUNNING,
-                    Set.copyOf(record.tlsPorts()), record.owner(), record.org(), record.labels());
+                    Set.copyOf(record.tlsPorts()), record.owner(), record.org(), record.labels())
+                    .withListeningPorts(record.listeningPorts() == null ? null : Set.copyOf(record.listeningPorts()));
         } catch (IllegalArgumentException e) {
             log.warn("route of {} skipped: {}", record.workspaceId(), e.getMessage());
             return null;

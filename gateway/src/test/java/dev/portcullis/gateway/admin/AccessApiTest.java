@@ -186,6 +186,48 @@ class AccessApiTest {
     }
 
     @Test
+    void theOwnerAndAnOrgAdminListTheWorkspacesPortsAndNobodyElse() throws Exception {
+        call("PUT", sharePath(4000), token("alice", "acme", false), "{\"level\":\"organization\"}");
+
+        HttpResponse<String> owner = call("GET", "/api/v1/ports/demo", token("alice", "acme", false), null);
+        HttpResponse<String> admin = call("GET", "/api/v1/ports/demo", token("carol", "acme", true), null);
+
+        assertThat(owner.statusCode()).as(owner.body()).isEqualTo(200);
+        // A static route: nobody reports what listens, so the shared ports are listed, listening unknown.
+        assertThat(owner.body()).contains("\"workspace\":\"demo\"").contains("\"listeningKnown\":false")
+                .contains("\"port\":4000").contains("\"url\":\"https://4000-demo." + GatewayFixture.BASE_DOMAIN + "/\"")
+                .contains("\"shareLevel\":\"organization\"").contains("\"listening\":null");
+        assertThat(admin.statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/api/v1/ports/demo", token("bob", "acme", false), null).statusCode()).isEqualTo(403);
+        assertThat(call("GET", "/api/v1/ports/demo", null, null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/api/v1/ports/nosuch", token("alice", "acme", false), null).statusCode()).isEqualTo(404);
+        assertThat(call("PUT", "/api/v1/ports/demo", token("alice", "acme", false), "{}").statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void theCliListsTheWorkspacesPortsAsATableOrAsJson() throws Exception {
+        String alice = token("alice", "acme", false);
+        call("PUT", sharePath(4000), alice, "{\"level\":\"public\"}");
+        String admin = gateway.adminUrl("").toString();
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+
+        int code = dev.portcullis.policy.cli.PolicyCli.execute(new java.io.PrintWriter(out), new java.io.PrintWriter(err),
+                "ports", "demo", "--gateway", admin, "--token", alice);
+
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("does not report listening ports")
+                .containsPattern("4000 +http +unknown +public +public +https://4000-demo\\." + GatewayFixture.BASE_DOMAIN + "/");
+        java.io.StringWriter json = new java.io.StringWriter();
+        assertThat(dev.portcullis.policy.cli.PolicyCli.execute(new java.io.PrintWriter(json), new java.io.PrintWriter(err),
+                "ports", "demo", "--json", "--gateway", admin, "--token", alice)).isZero();
+        assertThat(json.toString()).startsWith("{\"workspace\":\"demo\"");
+        assertThat(dev.portcullis.policy.cli.PolicyCli.execute(new java.io.PrintWriter(out), new java.io.PrintWriter(err),
+                "ports", "demo", "--gateway", admin, "--token", token("bob", "acme", false))).as("not bob's").isEqualTo(1);
+        assertThat(err.toString()).contains("ports: refused (403)");
+    }
+
+    @Test
     void explainGivesTheDecisionAndEveryReason() throws Exception {
         call("PUT", "/api/v1/policies/acme", token("carol", "acme", true), POLICY);
         call("PUT", sharePath(5432), token("alice", "acme", false), "{\"level\":\"organization\"}");

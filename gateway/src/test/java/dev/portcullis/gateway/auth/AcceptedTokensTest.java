@@ -29,8 +29,8 @@ class AcceptedTokensTest {
     private final IdentityVerifier verifier = IdentityVerifier.create(
             IdentityVerifierConfig.builder()
                     .issuer(TestTokens.staticIssuer(TestTokens.keySet(rsa, ec, ed.publicJwk()),
-                            JWSAlgorithm.RS256, JWSAlgorithm.ES256, JWSAlgorithm.EdDSA).build())
-                    .issuer(IssuerConfig.builder("https://custom.example.com", AUDIENCE)
+                            JWSAlgorithm.RS256, JWSAlgorithm.ES256, JWSAlgorithm.EdDSA).orgs("acme").build())
+                    .issuer(IssuerConfig.builder("https://custom.example.com", AUDIENCE).orgs("tenant-7")
                             .staticKeys(TestTokens.keySet(rsa)).algorithms(JWSAlgorithm.RS256)
                             .expectedType("at+jwt")
                             .userClaim("preferred_username").orgClaim("tid").groupsClaim("roles")
@@ -105,7 +105,7 @@ class AcceptedTokensTest {
         JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("rsa-1")
                 .type(new JOSEObjectType("application/AT+JWT")).build();
         String token = TestTokens.sign(header, claims().issuer("https://custom.example.com")
-                .claim("preferred_username", "bob").claim("tid", "tenant-7").claim("roles", "admin").build(),
+                .claim("preferred_username", "bob").claim("tid", "tenant-7").claim("roles", List.of("admin")).build(),
                 TestTokens.rsaSigner(rsa));
 
         VerifiedIdentity identity = verifier.verify(token);

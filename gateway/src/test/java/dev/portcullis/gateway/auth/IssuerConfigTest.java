@@ -78,7 +78,7 @@ class IssuerConfigTest {
 
     @Test
     void refusesTheSameIssuerTwice() {
-        IssuerConfig issuer = TestTokens.staticIssuer(TestTokens.keySet(RSA), JWSAlgorithm.RS256).build();
+        IssuerConfig issuer = TestTokens.staticIssuer(TestTokens.keySet(RSA), JWSAlgorithm.RS256).orgs("acme").build();
         assertThatThrownBy(() -> IdentityVerifierConfig.builder().issuer(issuer).issuer(issuer).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("twice");
     }

@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,13 +23,14 @@ import java.util.Map;
  * shape checks and the header parser see it), or a payload the test signs with the issuer's real
  * key (so the claim checks see it). Invariants: nothing but {@link TokenRejectedException} comes
  * out; an accepted raw token has the shape {@link TokenShape} promises; an accepted payload's user
- * is the payload's own {@code sub}.
+ * is the payload's own {@code sub}, a JSON string, its {@code groups} a list of strings, its org
+ * one the issuer is bound to ({@code acme}), and the user is named with the issuer's alias.
  */
 class TokenFuzzTest {
     private static final Instant NOW = Instant.ofEpochSecond(1_700_000_000L);
     private static final ECKey KEY = TestTokens.ecKey("ec-1");
     private static final IdentityVerifier VERIFIER = IdentityVerifier.create(IdentityVerifierConfig.builder()
-            .issuer(TestTokens.staticIssuer(TestTokens.keySet(KEY), JWSAlgorithm.ES256).build())
+            .issuer(TestTokens.staticIssuer(TestTokens.keySet(KEY), JWSAlgorithm.ES256).orgs("acme").build())
             .cacheMaxEntries(0)
             .build(), Clock.fixed(NOW, ZoneOffset.UTC));
     private static final String HEADER = Base64URL.encode("{\"alg\":\"ES256\",\"kid\":\"ec-1\"}").toString();
@@ -80,10 +82,15 @@ class TokenFuzzTest {
         } catch (ParseException e) {
             throw new AssertionError("accepted a payload that is not a JSON object", e);
         }
-        // The user is the payload's sub as text. That sub must be a JSON string, groups a list and the org
-        // one the issuer is bound to comes back with issuer separation (issue 17 item 4).
-        assertThat(String.valueOf(raw.get("sub"))).as("sub of an accepted token").isEqualTo(identity.user());
+        assertThat(raw.get("sub")).as("sub of an accepted token").isInstanceOf(String.class).isEqualTo(identity.user());
         assertThat(identity.user()).isNotBlank();
+        Object groups = raw.get("groups");
+        if (groups != null) {
+            assertThat(groups).as("groups of an accepted token").isInstanceOf(List.class);
+            assertThat((List<?>) groups).allMatch(String.class::isInstance);
+        }
+        identity.org().ifPresent(org -> assertThat(org).as("org of an accepted token").isEqualTo("acme"));
+        assertThat(identity.qualifiedUser()).isEqualTo(identity.user() + "@idp.example.com");
         assertThat(identity.isExpiredAt(NOW)).isFalse();
     }
 }

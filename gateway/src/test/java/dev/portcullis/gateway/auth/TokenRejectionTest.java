@@ -36,10 +36,11 @@ class TokenRejectionTest {
     private static final ECKey ec = TestTokens.ecKey("ec-1");
     private final IdentityVerifier verifier = IdentityVerifier.create(
             IdentityVerifierConfig.builder()
-                    .issuer(TestTokens.staticIssuer(TestTokens.keySet(rsa, ec), JWSAlgorithm.RS256, JWSAlgorithm.ES256).build())
-                    .issuer(IssuerConfig.builder("https://typed.example.com", AUDIENCE)
+                    .issuer(TestTokens.staticIssuer(TestTokens.keySet(rsa, ec), JWSAlgorithm.RS256, JWSAlgorithm.ES256)
+                            .orgs("acme").build())
+                    .issuer(IssuerConfig.builder("https://typed.example.com", AUDIENCE).orgs("acme")
                             .staticKeys(TestTokens.keySet(rsa)).algorithms(JWSAlgorithm.RS256).expectedType("at+jwt").build())
-                    .issuer(IssuerConfig.builder("https://rsa-only.example.com", AUDIENCE)
+                    .issuer(IssuerConfig.builder("https://rsa-only.example.com", AUDIENCE).orgs("globex")
                             .staticKeys(TestTokens.keySet(rsa, ec)).algorithms(JWSAlgorithm.RS256).build())
                     .build(),
             Clock.fixed(NOW, ZoneOffset.UTC));
@@ -223,6 +224,39 @@ class TokenRejectionTest {
     @Test
     void refusesTokenWithoutUser() {
         assertRejected(TestTokens.rs256(rsa, claims().subject(null).build()), RejectionReason.MISSING_USER);
+    }
+
+    @Test
+    void refusesSubjectThatIsANumber() {
+        assertRejected(TestTokens.rs256(rsa, claims().subject(null).claim("sub", 42).build()), RejectionReason.MISSING_USER);
+    }
+
+    @Test
+    void refusesGroupsThatAreASingleString() {
+        assertRejected(TestTokens.rs256(rsa, claims().claim("groups", "sre,admins").build()), RejectionReason.TOKEN_MALFORMED);
+    }
+
+    @Test
+    void refusesGroupsWithANonStringEntry() {
+        assertRejected(TestTokens.rs256(rsa, claims().claim("groups", java.util.List.of("sre", 7)).build()),
+                RejectionReason.TOKEN_MALFORMED);
+    }
+
+    @Test
+    void refusesOrgThatIsAList() {
+        assertRejected(TestTokens.rs256(rsa, claims().claim("org", java.util.List.of("acme")).build()),
+                RejectionReason.TOKEN_MALFORMED);
+    }
+
+    @Test
+    void refusesEmailThatIsAnObject() {
+        assertRejected(TestTokens.rs256(rsa, claims().claim("email", java.util.Map.of("a", "b")).build()),
+                RejectionReason.TOKEN_MALFORMED);
+    }
+
+    @Test
+    void refusesOrgTheIssuerIsNotBoundTo() {
+        assertRejected(TestTokens.rs256(rsa, claims().claim("org", "globex").build()), RejectionReason.ORG_NOT_BOUND);
     }
 
     @Test

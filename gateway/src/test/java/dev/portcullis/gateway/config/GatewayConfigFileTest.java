@@ -81,7 +81,7 @@ class GatewayConfigFileTest {
 
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":5:")
-                .hasMessageContaining("timeouts.conect: unknown key (expected one of: [connect, http2Idle, idle, requestHead, responseHead])");
+                .hasMessageContaining("timeouts.conect: unknown key (expected one of: [connect, http2Idle, idle, requestBodyProgress, requestHead, responseHead])");
     }
 
     @Test
@@ -152,12 +152,13 @@ class GatewayConfigFileTest {
                 listen: ["127.0.0.1:8443"]
                 baseDomains: [ws.example.com]
                 tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}], hstsMaxAge: 1d}
-                timeouts: {http2Idle: 5s}
+                timeouts: {http2Idle: 5s, requestBodyProgress: 20s}
                 limits: {maxConnectionsPerAddress: 20, maxHeaderFields: 50}
                 """));
 
         assertThat(config.tls().hstsMaxAge()).isEqualTo(Duration.ofDays(1));
         assertThat(config.timeouts().http2Idle()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.timeouts().requestBodyProgress()).isEqualTo(Duration.ofSeconds(20));
         assertThat(config.limits().maxConnectionsPerAddress()).isEqualTo(20);
         assertThat(config.limits().maxHeaderFields()).isEqualTo(50);
     }
@@ -172,6 +173,7 @@ class GatewayConfigFileTest {
 
         assertThat(config.tls().hstsMaxAge()).isEqualTo(Duration.ofDays(365));
         assertThat(config.timeouts().http2Idle()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.timeouts().requestBodyProgress()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.limits().maxConnectionsPerAddress()).isEqualTo(256);
         assertThat(config.limits().maxHeaderFields()).isEqualTo(100);
     }
@@ -189,6 +191,67 @@ class GatewayConfigFileTest {
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":")
                 .hasMessageContaining("limits.maxConnectionsPerAddress: 0 (expected: >= 1)");
+    }
+
+    @Test
+    void workspaceConnectionLimitsAndTheDescriptorBudgetAreRead() throws Exception {
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                limits:
+                  maxWorkspaceConnectionsPerClientConnection: 16
+                  maxWorkspaceConnectionsPerPrincipal: 100
+                  maxWorkspaceConnectionsPerWorkspace: 500
+                  maxFileDescriptors: 4096
+                  fileDescriptorReserve: 300
+                """));
+
+        assertThat(config.limits().workspaceConnections())
+                .isEqualTo(new WorkspaceConnectionLimits(16, 100, 500, 4096, 300));
+    }
+
+    @Test
+    void workspaceConnectionLimitsHaveDefaults() throws Exception {
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                """));
+
+        assertThat(config.limits().workspaceConnections()).isEqualTo(new WorkspaceConnectionLimits(64, 256, 1024, 0, 0));
+        assertThat(config.limits().workspaceConnections().reserveFor(20_000)).isEqualTo(2000);
+        assertThat(config.limits().workspaceConnections().reserveFor(256)).isEqualTo(64);
+    }
+
+    @Test
+    void aReserveAsLargeAsTheDescriptorBudgetIsRejectedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                limits:
+                  maxFileDescriptors: 1000
+                  fileDescriptorReserve: 1000
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":")
+                .hasMessageContaining("limits.fileDescriptorReserve: 1000 (expected: below limits.maxFileDescriptors, 1000)");
+    }
+
+    @Test
+    void zeroWorkspaceConnectionsPerPrincipalIsRejectedWithItsLine() throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                limits:
+                  maxWorkspaceConnectionsPerPrincipal: 0
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("limits.maxWorkspaceConnectionsPerPrincipal: 0 (expected: >= 1)");
     }
 
     @Test
@@ -415,6 +478,152 @@ class GatewayConfigFileTest {
 
         assertThat(config.identity()).hasValueSatisfying(identity ->
                 assertThat(identity.issuers()).extracting(issuer -> issuer.issuer()).containsExactly("https://idp.example.com"));
+    }
+
+    @Test
+    void aSingleIssuerSpeaksForEveryOrgAndMayCarryTheAdminClaim() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers: [{issuer: https://idp.example.com, audience: portcullis, jwksFile: keys.json, algorithms: [RS256]}]
+                """));
+
+        assertThat(config.identity().orElseThrow().issuers()).singleElement().satisfies(issuer -> {
+            assertThat(issuer.alias()).isEqualTo("idp.example.com");
+            assertThat(issuer.orgs()).containsExactly("*");
+            assertThat(issuer.admin()).isTrue();
+        });
+    }
+
+    @Test
+    void severalIssuersAreBoundToTheirOrgsAndOnlyMarkedOnesAdminister() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, alias: corp, orgs: [acme], admin: true, audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://partner.example.com, alias: partner, orgs: [acme, globex], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """));
+
+        assertThat(config.identity().orElseThrow().issuers()).satisfiesExactly(
+                corp -> assertThat(corp.orgs()).containsExactly("acme").isNotEmpty(),
+                partner -> {
+                    assertThat(partner.orgs()).containsExactlyInAnyOrder("acme", "globex");
+                    assertThat(partner.admin()).isFalse();
+                });
+    }
+
+    @Test
+    void severalIssuersWithoutTheirOrgsAreRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://partner.example.com, audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("identity.issuers[1].orgs: missing");
+    }
+
+    @Test
+    void twoIssuersWithOneAliasAreRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://idp.example.com/a, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://idp.example.com/b, orgs: [globex], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("alias 'idp.example.com'");
+    }
+
+    @Test
+    void anIssuerDeclaredToNameTheSameUsersSharesTheAliasAndTheOrgsHome() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        GatewayConfig config = GatewayConfigFile.load(write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, alias: corp, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://cli.example.com, sameUsersAs: corp, orgs: [acme], admin: true, audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """));
+
+        var identity = config.identity().orElseThrow();
+        assertThat(identity.issuers()).extracting(issuer -> issuer.alias()).containsExactly("corp", "corp");
+        assertThat(identity.issuers()).allSatisfy(issuer -> assertThat(identity.scopeOf(issuer).isHomeOf("acme")).isTrue());
+    }
+
+    @Test
+    void anIssuerNamingTheSameUsersButBoundToOtherOrgsIsRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, alias: corp, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://cli.example.com, sameUsersAs: corp, orgs: [acme, globex], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("names the same users as 'https://corp.example.com' but is bound to orgs [acme, globex]");
+    }
+
+    @Test
+    void sameUsersAsAnAliasNoIssuerHasIsRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers:
+                    - {issuer: https://corp.example.com, alias: corp, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                    - {issuer: https://cli.example.com, sameUsersAs: crop, orgs: [acme], audience: p, jwksFile: keys.json, algorithms: [RS256]}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("issuer alias 'crop', which no issuer has");
+    }
+
+    @Test
+    void signInWithAProviderThatIsNotATrustedIssuerIsRejected() throws Exception {
+        Files.writeString(folder.resolve("keys.json"), rsaKeys());
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                identity:
+                  issuers: [{issuer: https://corp.example.com, audience: p, jwksFile: keys.json, algorithms: [RS256]}]
+                signin: {issuer: https://other.example.com, clientId: portcullis, clientSecret: s}
+                """);
+
+        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("signin.issuer: 'https://other.example.com' is not among the trusted issuers");
+    }
+
+    private static String rsaKeys() throws Exception {
+        return new com.nimbusds.jose.jwk.JWKSet(
+                new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate().toPublicJWK()).toString();
     }
 
     @Test

@@ -19,7 +19,7 @@ class SignInSectionTest {
             baseDomains: [ws.example.com]
             tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
             identity:
-              developmentIssuer: {stateDirectory: dev}
+              issuers: [{issuer: "https://idp.example.com/realms/dev", audience: portcullis, jwksUrl: "https://idp.example.com/realms/dev/certs", algorithms: [RS256]}]
             """;
 
     @TempDir
@@ -58,7 +58,7 @@ class SignInSectionTest {
         Files.writeString(folder.resolve("client.jwk"), new ECKeyGenerator(Curve.P_256).keyID("c1").generate().toJSONString());
 
         SignInSettings settings = load("""
-                signin: {issuer: "https://idp.example.com", clientId: portcullis, privateKeyJwtFile: client.jwk}
+                signin: {issuer: "https://idp.example.com/realms/dev", clientId: portcullis, privateKeyJwtFile: client.jwk}
                 """).signIn().orElseThrow();
 
         assertThat(settings.clientAuth()).isInstanceOf(SignInSettings.ClientAuth.PrivateKeyJwt.class);
@@ -70,14 +70,14 @@ class SignInSectionTest {
                 new ECKeyGenerator(Curve.P_256).keyID("c1").generate().toPublicJWK().toJSONString());
 
         assertThatThrownBy(() -> load("""
-                signin: {issuer: "https://idp.example.com", clientId: portcullis, privateKeyJwtFile: client.jwk}
+                signin: {issuer: "https://idp.example.com/realms/dev", clientId: portcullis, privateKeyJwtFile: client.jwk}
                 """)).isInstanceOf(ConfigException.class).hasMessageContaining("has no private part");
     }
 
     @Test
     void twoClientCredentialsAreRefused() {
         assertThatThrownBy(() -> load("""
-                signin: {issuer: "https://idp.example.com", clientId: portcullis, clientSecret: a, clientSecretFile: b}
+                signin: {issuer: "https://idp.example.com/realms/dev", clientId: portcullis, clientSecret: a, clientSecretFile: b}
                 """)).isInstanceOf(ConfigException.class).hasMessageContaining("signin: 2 of clientSecret");
     }
 
@@ -91,7 +91,7 @@ class SignInSectionTest {
     @Test
     void aLoginHostLabelThatLooksLikeAPortHostIsRefused() {
         assertThatThrownBy(() -> load("""
-                signin: {issuer: "https://idp.example.com", clientId: portcullis, clientSecret: a, loginHostLabel: 3000-x}
+                signin: {issuer: "https://idp.example.com/realms/dev", clientId: portcullis, clientSecret: a, loginHostLabel: 3000-x}
                 """)).isInstanceOf(ConfigException.class).hasMessageContaining("signin.loginHostLabel: '3000-x'");
     }
 
@@ -103,7 +103,7 @@ class SignInSectionTest {
                 baseDomains: [ws.example.com]
                 tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
                 insecureOpenAccess: true
-                signin: {issuer: "https://idp.example.com", clientId: portcullis, clientSecret: a}
+                signin: {issuer: "https://idp.example.com/realms/dev", clientId: portcullis, clientSecret: a}
                 workspaceAddressRanges: [10.0.0.0/8]
                 """);
 

@@ -21,7 +21,9 @@ class PagesTest {
                 Pages.accessRevoked(HOSTILE_CONTEXT, List.of(HOSTILE), HOSTILE, null),
                 Pages.workspaceStopped(new Pages.Context(null, HOSTILE, 0, null)),
                 Pages.portNotServed(new Pages.Context(null, HOSTILE, 3000, null), HOSTILE),
-                Pages.problem(400, HOSTILE, HOSTILE));
+                Pages.portNotServedYet(new Pages.Context(null, HOSTILE, 3000, null), HOSTILE),
+                Pages.problem(400, HOSTILE, HOSTILE),
+                Pages.signIn(400, HOSTILE, HOSTILE, HOSTILE));
 
         for (Pages.Page page : pages) {
             String withoutOwnScript = page.html().replace("<script>" + PageLayout.RETRY_SCRIPT + "</script>", "");
@@ -47,6 +49,8 @@ class PagesTest {
         assertThat(Pages.workspaceStopped(Pages.Context.UNKNOWN).html())
                 .contains("<meta name=\"portcullis-retry\" content=\"2\">").contains("<meta http-equiv=\"refresh\"");
         assertThat(Pages.portNotServed(Pages.Context.UNKNOWN, "x").html()).contains("portcullis-retry");
+        assertThat(Pages.portNotServedYet(Pages.Context.UNKNOWN, "x").html()).contains("portcullis-retry")
+                .contains("503 · Port not served yet");
         assertThat(Pages.accessDenied(Pages.Context.UNKNOWN, List.of(), "x", null).html())
                 .doesNotContain("portcullis-retry").doesNotContain("<script>");
     }
@@ -76,5 +80,14 @@ class PagesTest {
     private static String sha256(String text) throws Exception {
         return "sha256-" + Base64.getEncoder().encodeToString(
                 MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void theSignInsOwnPagesShareTheFrameAndItsPolicy() {
+        Pages.Page page = Pages.signIn(400, "Sign-in failed", "This sign-in link was already used.", "ticket-invalid");
+
+        assertThat(page.contentSecurityPolicy()).isEqualTo(PageLayout.CONTENT_SECURITY_POLICY);
+        assertThat(page.html()).contains("<style>" + PageLayout.STYLE + "</style>").contains("<h1>Sign-in failed</h1>")
+                .contains("This sign-in link was already used.").contains("ticket-invalid");
     }
 }

@@ -8,6 +8,7 @@ import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttp2;
 import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
@@ -31,6 +32,7 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /**
  * The exact header set a workspace receives, over HTTP/1.1 and over HTTP/2: the client's own
@@ -38,7 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
  * forwarding name, no hop-by-hop header, nothing Netty's HTTP/2 translation adds, and RFC 7239
  * {@code Forwarded} only when the gateway config or the route asks for it.
  */
+@OnEveryTransport
 class ForwardingHeadersTest {
+    @Parameter
+    Transport transport;
+
     private static final String FORGED = "X-Forwarded-For: 203.0.113.66\r\nX-Forwarded-Host: evil.example\r\n"
             + "X-Forwarded-Proto: http\r\nX-Forwarded-Port: 1\r\nForwarded: for=203.0.113.66;host=evil.example\r\n"
             + "X-Real-IP: 203.0.113.66\r\nX-Http2-Scheme: http\r\nX-Http2-Stream-Id: 99\r\n";
@@ -63,7 +69,7 @@ class ForwardingHeadersTest {
     private void start(Consumer<GatewayConfig.Builder> customize) throws Exception {
         workspace = new RecordingBackend();
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        gateway = GatewayFixture.start(Transport.best(), state, config -> {
+        gateway = GatewayFixture.start(transport, state, config -> {
             config.routes(RouteTable.of(List.of(
                     WorkspaceRoute.owned(GatewayFixture.WORKSPACE, loopback, true, Set.of(), "alice", "acme", Map.of()),
                     WorkspaceRoute.owned(ASKING, loopback, true, Set.of(), "alice", "acme",

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.transport.Transport;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpClient;
@@ -18,9 +19,14 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /** HTTP/2 from the client (chosen by ALPN), translated to HTTP/1.1 toward the workspace. */
+@OnEveryTransport
 class Http2ProxyTest {
+    @Parameter
+    Transport transport;
+
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
     @TempDir
@@ -33,7 +39,7 @@ class Http2ProxyTest {
 
     @Test
     void getOverHttp2ReachesTheWorkspaceWithItsHost() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state)) {
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state)) {
             HttpResponse<String> response = http2(gateway).send(HttpRequest.newBuilder(gateway.url("/")).timeout(TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -48,7 +54,7 @@ class Http2ProxyTest {
     void streamedUploadOverHttp2ComesBackByteIdentical() throws Exception {
         byte[] body = new byte[5 * 1024 * 1024 + 17];
         new Random(3).nextBytes(body);
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state)) {
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state)) {
             HttpResponse<byte[]> response = http2(gateway).send(HttpRequest.newBuilder(gateway.url("/echo")).timeout(TIMEOUT)
                             .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
@@ -62,7 +68,7 @@ class Http2ProxyTest {
 
     @Test
     void concurrentStreamsOnOneConnectionEachGetTheirOwnAnswer() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state)) {
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state)) {
             HttpClient client = http2(gateway);
             client.send(HttpRequest.newBuilder(gateway.url("/")).build(), HttpResponse.BodyHandlers.discarding());
             List<CompletableFuture<HttpResponse<byte[]>>> responses = new ArrayList<>();
@@ -82,7 +88,7 @@ class Http2ProxyTest {
 
     @Test
     void gatewayAnswersOverHttp2ForUnknownWorkspaceAndClosedPort() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state)) {
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state)) {
             HttpClient client = http2(gateway);
 
             HttpResponse<String> unknown = client.send(HttpRequest.newBuilder(gateway.url(3000, "nosuch", "/")).build(),

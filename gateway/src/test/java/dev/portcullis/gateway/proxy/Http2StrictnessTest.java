@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.LeakWatch;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttp2;
 import dev.portcullis.gateway.testing.RawHttp2Frames;
 import dev.portcullis.gateway.testing.RecordingBackend;
@@ -15,14 +16,15 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,7 +34,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * RFC 9113 §8.2-8.3: a malformed HTTP/2 request is refused — stream reset or 400 — and never
  * translated to HTTP/1.1 for a workspace.
  */
+@OnEveryTransport
 class Http2StrictnessTest {
+    @Parameter
+    Transport transport;
+
     private static final Pattern ACTIVE_CONNECTIONS = Pattern.compile("(?m)^portcullis_active_connections (\\S+)$");
 
     @TempDir
@@ -45,7 +51,7 @@ class Http2StrictnessTest {
 
     @BeforeEach
     void start() throws Exception {
-        gateway = GatewayFixture.start(Transport.best(), state);
+        gateway = GatewayFixture.start(transport, state);
         workspace = new RecordingBackend();
         authority = gateway.host(workspace.port(), GatewayFixture.WORKSPACE) + ":" + gateway.gatewayPort();
         client = new RawHttp2(state.resolve("tls/ca.pem"), gateway.gatewayPort(), "h2.ws.localhost");

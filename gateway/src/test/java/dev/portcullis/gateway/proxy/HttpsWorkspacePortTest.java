@@ -6,6 +6,7 @@ import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.tls.DemoCertificateAuthority;
 import dev.portcullis.gateway.tls.PemFiles;
 import dev.portcullis.gateway.transport.Transport;
@@ -20,9 +21,14 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /** A workspace port that serves TLS itself is reached over HTTPS, when its route says so. */
+@OnEveryTransport
 class HttpsWorkspacePortTest {
+    @Parameter
+    Transport transport;
+
     @TempDir
     Path state;
 
@@ -35,7 +41,7 @@ class HttpsWorkspacePortTest {
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         try (DemoWorkspaceApp secureApp = DemoWorkspaceApp.start(Transport.NIO, new InetSocketAddress(loopback, 0), workspaceTls)) {
             int securePort = secureApp.address().getPort();
-            try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, config -> config.routes(RouteTable.of(
+            try (GatewayFixture gateway = GatewayFixture.start(transport, state, config -> config.routes(RouteTable.of(
                     List.of(new WorkspaceRoute("secure", loopback, true, Set.of(securePort))))))) {
 
                 HttpResponse<String> response = gateway.httpClient().send(

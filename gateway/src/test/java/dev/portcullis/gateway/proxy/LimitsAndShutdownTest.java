@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
@@ -25,15 +26,20 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /** Limits on bodies and connections, and a shutdown that lets requests in flight finish. */
+@OnEveryTransport
 class LimitsAndShutdownTest {
+    @Parameter
+    Transport transport;
+
     @TempDir
     Path state;
 
     @Test
     void bodyDeclaredLargerThanTheLimitIs413AndNothingIsForwarded() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state,
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state,
                 config -> config.limits(new Limits(100, 1000, Duration.ofSeconds(2))));
              RecordingBackend workspace = new RecordingBackend()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
@@ -48,7 +54,7 @@ class LimitsAndShutdownTest {
 
     @Test
     void chunkedBodyGrowingPastTheLimitIs413AndTheWorkspaceNeverSeesItsEnd() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state,
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state,
                 config -> config.limits(new Limits(100, 1000, Duration.ofSeconds(2))));
              RecordingBackend workspace = new RecordingBackend()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
@@ -66,7 +72,7 @@ class LimitsAndShutdownTest {
 
     @Test
     void connectionsBeyondTheLimitAreClosedAtAccept() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state,
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state,
                 config -> config.limits(new Limits(2, 0, Duration.ofSeconds(2))))) {
             List<SSLSocket> open = new ArrayList<>(List.of(handshake(gateway), handshake(gateway)));
             try {
@@ -86,7 +92,7 @@ class LimitsAndShutdownTest {
 
     @Test
     void shutdownLetsARequestInFlightFinishClosesIdleConnectionsAndRefusesNewOnes() throws Exception {
-        GatewayFixture gateway = GatewayFixture.start(Transport.best(), state,
+        GatewayFixture gateway = GatewayFixture.start(transport, state,
                 config -> config.limits(new Limits(100, 0, Duration.ofSeconds(10))));
         try (SSLSocket idle = handshake(gateway)) {
             CompletableFuture<HttpResponse<String>> slow = gateway.httpClient().sendAsync(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttp2;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.testing.RecordingBackend;
@@ -18,13 +19,18 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /**
  * Issue 17, item 5: credentials and gateway-set fields sent as request trailers reached the
  * workspace, over HTTP/1.1 (chunked trailers) and HTTP/2 (trailing HEADERS). They are stripped like
  * headers; other trailers pass.
  */
+@OnEveryTransport
 class RequestTrailersTest {
+    @Parameter
+    Transport transport;
+
     @TempDir
     Path state;
 
@@ -34,7 +40,7 @@ class RequestTrailersTest {
 
     @BeforeEach
     void start() throws Exception {
-        gateway = GatewayFixture.start(Transport.best(), state);
+        gateway = GatewayFixture.start(transport, state);
         workspace = new RecordingBackend();
         host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
     }

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHeads;
 import dev.portcullis.gateway.transport.Transport;
 import java.io.BufferedReader;
@@ -21,12 +22,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /**
  * Server-sent events pass through as they are written: the workspace sends its second event only
  * after the client has received the first through the gateway, so any buffering would deadlock.
  */
+@OnEveryTransport
 class StreamingResponseTest {
+    @Parameter
+    Transport transport;
+
     @TempDir
     Path state;
 
@@ -34,7 +40,7 @@ class StreamingResponseTest {
     void eachServerSentEventReachesTheClientBeforeTheNextIsWritten() throws Exception {
         CountDownLatch firstEventSeenByClient = new CountDownLatch(1);
         try (ServerSocket events = new ServerSocket(0, 1, InetAddress.getByAddress(new byte[] {127, 0, 0, 1}));
-             GatewayFixture gateway = GatewayFixture.start(Transport.best(), state)) {
+             GatewayFixture gateway = GatewayFixture.start(transport, state)) {
             Thread workspace = Thread.ofVirtual().start(() -> serveTwoEvents(events, firstEventSeenByClient));
 
             HttpResponse<InputStream> response = gateway.httpClient().send(HttpRequest.newBuilder(

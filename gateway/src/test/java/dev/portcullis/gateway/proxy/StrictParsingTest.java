@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
@@ -12,13 +13,14 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import javax.net.ssl.SSLSocket;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,7 +31,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * that turns bad midway, never a complete request. {@code HOST} in a case is replaced by the
  * recording workspace's host name.
  */
+@OnEveryTransport
 class StrictParsingTest {
+    @Parameter
+    Transport transport;
+
     @TempDir
     Path state;
 
@@ -39,7 +45,7 @@ class StrictParsingTest {
 
     @BeforeEach
     void start() throws Exception {
-        gateway = GatewayFixture.start(Transport.best(), state);
+        gateway = GatewayFixture.start(transport, state);
         workspace = new RecordingBackend();
         host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
@@ -18,9 +19,14 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /** The gateway's waits: each one ends with a clear answer or a closed connection, never a hang. */
+@OnEveryTransport
 class TimeoutsTest {
+    @Parameter
+    Transport transport;
+
     @TempDir
     Path state;
 
@@ -28,7 +34,7 @@ class TimeoutsTest {
     void clientTricklingItsHeadIsClosedAtTheDeadlineWith408() throws Exception {
         Timeouts timeouts = new Timeouts(Duration.ofMillis(1500), Duration.ofSeconds(2), Duration.ofSeconds(20),
                 Duration.ofMinutes(1));
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, config -> config.timeouts(timeouts));
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state, config -> config.timeouts(timeouts));
              RecordingBackend workspace = new RecordingBackend()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
             try (SSLSocket socket = connect(gateway, host)) {
@@ -61,7 +67,7 @@ class TimeoutsTest {
     void workspaceThatNeverAnswersIs504AfterTheResponseHeadTimeout() throws Exception {
         Timeouts timeouts = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(800),
                 Duration.ofMinutes(1));
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, config -> config.timeouts(timeouts));
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state, config -> config.timeouts(timeouts));
              RecordingBackend workspace = new RecordingBackend()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
 
@@ -77,7 +83,7 @@ class TimeoutsTest {
     void silentConnectionIsClosedAfterTheIdleTimeout() throws Exception {
         Timeouts timeouts = new Timeouts(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(30),
                 Duration.ofMillis(800));
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state, config -> config.timeouts(timeouts));
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state, config -> config.timeouts(timeouts));
              SSLSocket socket = connect(gateway, gateway.host(gateway.workspacePort(), GatewayFixture.WORKSPACE))) {
             socket.startHandshake();
             long start = System.nanoTime();

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHeads;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.testing.RecordingBackend;
@@ -29,15 +30,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /** Workspace connections are pooled per event loop and reused across client connections. */
+@OnEveryTransport
 class UpstreamPoolTest {
+    @Parameter
+    Transport transport;
+
     @TempDir
     Path state;
 
     @Test
     void requestsFromSeparateClientConnectionsShareOneWorkspaceConnection() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state)) {
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state)) {
             for (int i = 0; i < 5; i++) {
                 // A new client each time: a new TLS connection to the gateway.
                 HttpResponse<String> response = gateway.httpClient().send(
@@ -51,7 +57,7 @@ class UpstreamPoolTest {
 
     @Test
     void idempotentRequestOnAReusedConnectionThatClosesUnansweredIsRetriedOnceOnAFreshOne() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state);
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state);
              OneAnswerPerConnection workspace = new OneAnswerPerConnection()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
 
@@ -65,7 +71,7 @@ class UpstreamPoolTest {
 
     @Test
     void requestWithABodyIsNeverSentTwice() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state);
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state);
              OneAnswerPerConnection workspace = new OneAnswerPerConnection()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
             get(gateway, host, "GET");
@@ -80,10 +86,10 @@ class UpstreamPoolTest {
 
     @Test
     void idleConnectionIsClosedByTheTimerAndTheNextBorrowOpensAFreshOne() throws Exception {
-        EventLoopGroup group = Transport.best().newEventLoopGroup(1, new DefaultThreadFactory("pool-eviction"));
+        EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("pool-eviction"));
         try (RecordingBackend workspace = new RecordingBackend()) {
             EventLoop loop = group.next();
-            UpstreamPool pool = new UpstreamPools(Transport.best().socketChannelClass(), Duration.ofSeconds(2),
+            UpstreamPool pool = new UpstreamPools(transport.socketChannelClass(), Duration.ofSeconds(2),
                     Duration.ofMillis(300)).forEventLoop(loop);
             UpstreamPool.Key key = new UpstreamPool.Key("ws42",
                     new InetSocketAddress(InetAddress.getLoopbackAddress(), workspace.port()), false);
@@ -111,10 +117,10 @@ class UpstreamPoolTest {
 
     @Test
     void anIdleConnectionIsNeverHandedToAnotherWorkspaceAtTheSameAddress() throws Exception {
-        EventLoopGroup group = Transport.best().newEventLoopGroup(1, new DefaultThreadFactory("pool-per-workspace"));
+        EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("pool-per-workspace"));
         try (RecordingBackend workspace = new RecordingBackend()) {
             EventLoop loop = group.next();
-            UpstreamPool pool = new UpstreamPools(Transport.best().socketChannelClass(), Duration.ofSeconds(2),
+            UpstreamPool pool = new UpstreamPools(transport.socketChannelClass(), Duration.ofSeconds(2),
                     Duration.ofSeconds(30)).forEventLoop(loop);
             InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), workspace.port());
             UpstreamPool.Key before = new UpstreamPool.Key("ws-before", address, false);

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttp2Frames;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.transport.Transport;
@@ -19,12 +20,17 @@ import java.time.Duration;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
 
 /**
  * Slowloris over HTTP/2 (issue 17, item 2): connections that never open a stream are closed by an
  * absolute deadline no frame resets, and one client address cannot hold every connection.
  */
+@OnEveryTransport
 class Http2SlowlorisTest {
+    @Parameter
+    Transport transport;
+
     private static final String SNI = "h2.ws.localhost";
     /** Long enough that a close within the raw client's 10 s read timeout cannot be the request-head deadline. */
     private static final Duration LONG_REQUEST_HEAD = Duration.ofSeconds(30);
@@ -88,7 +94,7 @@ class Http2SlowlorisTest {
 
     @Test
     void oneAddressCannotOpenMoreThanMaxConnectionsPerAddress() throws Exception {
-        try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state,
+        try (GatewayFixture gateway = GatewayFixture.start(transport, state,
                 config -> config.limits(new Limits(100, 0, Duration.ofSeconds(2)).withMaxConnectionsPerAddress(2)));
              SSLSocket first = handshaken(gateway);
              SSLSocket second = handshaken(gateway)) {
@@ -115,7 +121,7 @@ class Http2SlowlorisTest {
     }
 
     private GatewayFixture start(Duration requestHead, Duration http2Idle) throws Exception {
-        return GatewayFixture.start(Transport.best(), state, config -> config.timeouts(
+        return GatewayFixture.start(transport, state, config -> config.timeouts(
                 new Timeouts(requestHead, Duration.ofSeconds(2), Duration.ofSeconds(20), Duration.ofMinutes(1), http2Idle)));
     }
 

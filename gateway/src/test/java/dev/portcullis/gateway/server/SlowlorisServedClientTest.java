@@ -3,6 +3,7 @@ package dev.portcullis.gateway.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.config.Limits;
+import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.transport.Transport;
 import java.io.IOException;
@@ -42,7 +43,11 @@ class SlowlorisServedClientTest {
     @Test
     void ordinaryClientIsServedWhileAnotherAddressHoldsPrefaceOnlyConnections() throws Exception {
         try (GatewayFixture gateway = GatewayFixture.start(Transport.best(), state,
-                config -> config.limits(new Limits(100, 0, Duration.ofSeconds(2)).withMaxConnectionsPerAddress(50)))) {
+                // requestHead longer than opening 300 connections takes on a loaded machine: a connection the
+                // deadline closed mid-attack would free a slot and let the attacker count more than 50.
+                config -> config.limits(new Limits(100, 0, Duration.ofSeconds(2)).withMaxConnectionsPerAddress(50))
+                        .timeouts(new Timeouts(Duration.ofSeconds(60), Duration.ofSeconds(2), Duration.ofSeconds(20),
+                                Duration.ofMinutes(1))))) {
             ordinaryRequests(gateway, new long[ORDINARY_REQUESTS]); // warm-up (JIT, TLS session code), not counted
             long[] baseline = new long[ORDINARY_REQUESTS];
             int baselineServed = ordinaryRequests(gateway, baseline); // the same client, same run, no attack

@@ -11,10 +11,15 @@ import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.store.StoreSettings;
 import dev.portcullis.store.etcd.EtcdCluster;
+import dev.portcullis.testkit.browser.HeadlessChromium;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Sign-in on a fleet: gateways on one real etcd with one sign-in key. A ticket made by one gateway
  * is taken by another, once; replayed on the first one or on a gateway started afterwards, it is
- * refused; the session it opened serves on every gateway and ends on all of them at once.
+ * refused; the session it opened serves on every gateway and ends on all of them at once. Chromium
+ * replays a used ticket URL and a used {@code ?access_token=} URL on the other gateway and after a
+ * restart, and is refused both times.
  */
 class SignInAcrossGatewaysTest {
     private static final String ISSUER_ID = "corp";
@@ -90,6 +97,71 @@ class SignInAcrossGatewaysTest {
     private static URI through(GatewayFixture gateway, URI url) {
         return URI.create("https://" + url.getHost() + ":" + gateway.gatewayPort() + url.getRawPath()
                 + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery()));
+    }
+
+    private HeadlessChromium chromium() throws Exception {
+        HeadlessChromium.Builder builder = HeadlessChromium.builder().pageLoadTimeout(Duration.ofSeconds(60));
+        try (InputStream in = Files.newInputStream(state.resolve("tls/server.pem"))) {
+            for (var certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                builder.trustingSpki(HeadlessChromium.spkiSha256((X509Certificate) certificate));
+            }
+        }
+        return builder.start();
+    }
+
+    /** What Chromium shows for {@code url}: its final URL and its page. */
+    private static String[] visit(HeadlessChromium chromium, URI url) {
+        chromium.driver().get(url.toString());
+        return new String[] {chromium.driver().getCurrentUrl(), chromium.driver().getPageSource()};
+    }
+
+    @Test
+    void chromiumReplayingATicketUrlOnTheOtherGatewayOrAfterARestartIsRefused() throws Exception {
+        HeadlessChromium.assumeAvailable();
+        provider.enqueueCallback(new DefaultOAuth2TokenCallback(ISSUER_ID, "alice", "JWT", List.of(CLIENT),
+                Map.of("org", "acme"), 300));
+        URI page = first.url("/");
+        URI ticket = new CookieBrowser(first.clientTls()).open(page, url -> url.getPath().equals(SignIn.TICKET_PATH))
+                .finalUrl(); // the link as it would leak from a history, a log or a shoulder
+        try (HeadlessChromium chromium = chromium()) {
+            String[] used = visit(chromium, ticket);
+            assertThat(used[0]).as("the first use signs in").isEqualTo(page.toString());
+
+            chromium.driver().manage().deleteAllCookies();
+            String[] onSecond = visit(chromium, through(second, ticket));
+            assertThat(onSecond[1]).as("replayed on the other gateway").contains("already used or has expired");
+            assertThat(chromium.driver().manage().getCookieNamed(SignIn.SESSION_COOKIE)).isNull();
+
+            second.close();
+            second = gateway("second");
+            String[] afterRestart = visit(chromium, through(second, ticket));
+            assertThat(afterRestart[1]).as("replayed after a restart").contains("already used or has expired");
+            assertThat(chromium.driver().manage().getCookieNamed(SignIn.SESSION_COOKIE)).isNull();
+        }
+    }
+
+    @Test
+    void chromiumReplayingAnAccessTokenUrlOnTheOtherGatewayOrAfterARestartIsRefused() throws Exception {
+        HeadlessChromium.assumeAvailable();
+        String token = provider.issueToken(ISSUER_ID, CLIENT, new DefaultOAuth2TokenCallback(ISSUER_ID, "alice", "JWT",
+                List.of(CLIENT), Map.of("org", "acme"), 300)).serialize();
+        URI link = first.url("/?tab=1&access_token=" + token);
+        try (HeadlessChromium chromium = chromium()) {
+            String[] used = visit(chromium, link);
+            assertThat(used[0]).as("the first use signs in and drops the token from the URL")
+                    .isEqualTo(first.url("/?tab=1").toString());
+
+            chromium.driver().manage().deleteAllCookies();
+            String[] onSecond = visit(chromium, through(second, link));
+            assertThat(onSecond[1]).as("replayed on the other gateway").contains("already used on");
+            assertThat(chromium.driver().manage().getCookieNamed(SignIn.SESSION_COOKIE)).isNull();
+
+            second.close();
+            second = gateway("second");
+            String[] afterRestart = visit(chromium, through(second, link));
+            assertThat(afterRestart[1]).as("replayed after a restart").contains("already used on");
+            assertThat(chromium.driver().manage().getCookieNamed(SignIn.SESSION_COOKIE)).isNull();
+        }
     }
 
     @Test

@@ -89,8 +89,68 @@ class SignInBrowserTest {
     }
 
     private void nextLoginIs(String user, long tokenSeconds) {
+        nextLoginIs(user, "acme", tokenSeconds);
+    }
+
+    private void nextLoginIs(String user, String org, long tokenSeconds) {
         provider.enqueueCallback(new DefaultOAuth2TokenCallback(ISSUER_ID, user, "JWT", List.of(CLIENT),
-                Map.of("org", "acme"), tokenSeconds));
+                Map.of("org", org), tokenSeconds));
+    }
+
+    /** A screenshot for docs/pages.md, in target/screenshots (copied to docs/img by hand when pages change). */
+    private void shoot(String name) {
+        try {
+            Path folder = Files.createDirectories(Path.of("target", "screenshots"));
+            Files.copy(driver().getScreenshotAs(org.openqa.selenium.OutputType.FILE).toPath(), folder.resolve(name + ".png"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The page is one of the gateway's styled pages (the shared style sheet ran under its CSP). */
+    private void assertStyledPage(String heading) {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(driver().getTitle())
+                .as(driver().getCurrentUrl() + "\n" + driver().getPageSource()).startsWith(heading));
+        assertThat(driver().findElement(org.openqa.selenium.By.tagName("h1")).getText()).isEqualTo(heading);
+        assertThat(script("return getComputedStyle(document.body).backgroundColor")).isEqualTo("rgb(243, 244, 246)");
+    }
+
+    @Test
+    void accessDeniedOffersAnotherAccountWhichSignsOutOnAStyledPage() {
+        nextLoginIs("eve", "globex", 300); // not of the workspace's org
+        driver().get(gateway.url("/").toString());
+        assertStyledPage("You don't have access");
+        assertThat(driver().findElement(org.openqa.selenium.By.tagName("main")).getText()).contains("signed in as eve");
+        shoot("page-access-denied-signed-in-desktop");
+
+        driver().findElement(org.openqa.selenium.By.linkText("Use another account")).click();
+
+        assertStyledPage("Signed out");
+        shoot("page-signed-out-desktop");
+        assertThat(URI.create(driver().getCurrentUrl()).getPath()).isEqualTo("/signed-out");
+        nextLoginIs("alice", 300);
+        driver().get(gateway.url("/").toString());
+        await().atMost(Duration.ofSeconds(60)).until(() -> driver().getCurrentUrl().equals(gateway.url("/").toString()));
+        assertThat(driver().getTitle()).contains(dev.portcullis.gateway.demo.DemoWorkspaceApp.PAGE_TITLE);
+    }
+
+    @Test
+    void aSpentSignInLinkShowsSignInWhoseButtonSignsInAndComesBackWithoutTheToken() {
+        String token = provider.issueToken(ISSUER_ID, CLIENT, new DefaultOAuth2TokenCallback(ISSUER_ID, "alice", "JWT",
+                List.of(CLIENT), Map.of("org", "acme"), 300)).serialize();
+        String link = gateway.url("/?tab=2&access_token=" + token).toString();
+        driver().get(link);
+        driver().manage().deleteAllCookies(); // another browser, or the cookie gone: the link is spent
+        driver().get(link);
+        assertStyledPage("Sign in to continue");
+
+        nextLoginIs("alice", 300);
+        driver().findElement(org.openqa.selenium.By.linkText("Sign in")).click();
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(driver().getCurrentUrl())
+                .as(driver().getPageSource()).isEqualTo(gateway.url("/?tab=2").toString()));
+        assertThat(driver().getTitle()).contains(dev.portcullis.gateway.demo.DemoWorkspaceApp.PAGE_TITLE);
     }
 
     private ChromeDriver driver() {
@@ -115,6 +175,49 @@ class SignInBrowserTest {
         assertThat(session.isHttpOnly()).isTrue();
         assertThat(session.getDomain()).isEqualTo(URI.create(deep).getHost()); // host-only
         assertThat(script("return document.cookie")).asString().doesNotContain(SignIn.SESSION_COOKIE);
+    }
+
+    /** The provider's authorization requests since the last call (mock-oauth2-server records every request). */
+    private List<String> authorizationRequestsSinceLastLook() {
+        List<String> seen = new java.util.ArrayList<>();
+        while (true) {
+            okhttp3.mockwebserver.RecordedRequest request;
+            try {
+                request = provider.takeRequest(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (RuntimeException e) {
+                return seen; // "no request found in queue within timeout": all seen
+            }
+            if (request.getRequestUrl() != null && request.getRequestUrl().encodedPath().endsWith("/authorize")) {
+                seen.add(request.getRequestUrl().toString());
+            }
+        }
+    }
+
+    @Test
+    void aSecondPortHostSignsInWithoutTheProviderAndLogoutOnItEndsBoth() {
+        nextLoginIs("alice", 300);
+        URI first = gateway.url("/");
+        driver().get(first.toString());
+        await().atMost(Duration.ofSeconds(60)).until(() -> driver().getCurrentUrl().equals(first.toString()));
+        authorizationRequestsSinceLastLook(); // the first port host's, forgotten
+        int otherPort = gateway.workspacePort() == 1 ? 2 : gateway.workspacePort() - 1; // nothing listens there
+        URI second = gateway.url(otherPort, GatewayFixture.WORKSPACE, "/deep?x=1");
+
+        driver().get(second.toString());
+
+        assertThat(driver().getCurrentUrl()).isEqualTo(second.toString());
+        assertThat(authorizationRequestsSinceLastLook()).as("no provider, no login form for the second host").isEmpty();
+        assertThat(driver().manage().getCookieNamed(SignIn.SESSION_COOKIE)).as("its own host-only cookie").isNotNull();
+        assertThat(driver().getTitle()).as("signed in: the port is just not served").contains("not served yet");
+
+        driver().get(gateway.url(otherPort, GatewayFixture.WORKSPACE, "/.portcullis/logout").toString());
+
+        assertThat(URI.create(driver().getCurrentUrl()).getPath()).isEqualTo("/signed-out");
+        nextLoginIs("alice", 300);
+        driver().get(first + "?after=logout"); // the first host's cookie is still in the browser, its session is not
+        await().atMost(Duration.ofSeconds(60)).until(() -> driver().getCurrentUrl().equals(first + "?after=logout"));
+        assertThat(authorizationRequestsSinceLastLook()).as("the first host's session ended too: through the provider again")
+                .hasSize(1);
     }
 
     @Test

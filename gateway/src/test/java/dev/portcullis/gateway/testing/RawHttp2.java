@@ -27,7 +27,11 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +45,11 @@ public final class RawHttp2 implements AutoCloseable {
     private final Channel connection;
 
     public RawHttp2(Path caFile, int port, String serverName) throws Exception {
+        this(caFile, port, serverName, InetAddress.getLoopbackAddress());
+    }
+
+    /** A connection from {@code local} (127.0.0.2, say: another client address on the loopback network). */
+    public RawHttp2(Path caFile, int port, String serverName, InetAddress local) throws Exception {
         SslContext tls = SslContextBuilder.forClient().trustManager(caFile.toFile())
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
@@ -60,7 +69,7 @@ public final class RawHttp2 implements AutoCloseable {
                                 }));
                     }
                 })
-                .connect("127.0.0.1", port).sync().channel();
+                .connect(new InetSocketAddress("127.0.0.1", port), new InetSocketAddress(local, 0)).sync().channel();
     }
 
     /** Unvalidated headers to fill in; pseudo-headers are set by the caller too. */
@@ -149,6 +158,53 @@ public final class RawHttp2 implements AutoCloseable {
             stream.close(); // RST_STREAM(CANCEL) right after the headers
         }
         return connection.closeFuture().await(10, TimeUnit.SECONDS) ? opened : -1;
+    }
+
+    /**
+     * Opens {@code streams} streams that send {@code headers} and one DATA frame but never end their
+     * body; each future completes with the stream's first answer — {@code "status 200"}, {@code
+     * "status 503 retry-after 2"}, {@code "reset CANCEL"} or {@code "closed"} — and the streams stay open.
+     */
+    public List<CompletableFuture<String>> bodiesThatNeverEnd(Http2Headers headers, int streams) throws Exception {
+        List<CompletableFuture<String>> outcomes = new ArrayList<>();
+        for (int i = 0; i < streams && connection.isActive(); i++) {
+            CompletableFuture<String> outcome = new CompletableFuture<>();
+            Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
+                    .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
+                        @Override
+                        protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
+                            if (frame instanceof Http2HeadersFrame head && head.headers().status() != null) {
+                                CharSequence retryAfter = head.headers().get("retry-after");
+                                outcome.complete("status " + head.headers().status()
+                                        + (retryAfter == null ? "" : " retry-after " + retryAfter));
+                            }
+                        }
+
+                        @Override
+                        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                            if (event instanceof Http2ResetFrame reset) {
+                                outcome.complete("reset " + Http2Error.valueOf(reset.errorCode()));
+                            }
+                            ctx.fireUserEventTriggered(event);
+                        }
+
+                        @Override
+                        public void channelInactive(ChannelHandlerContext ctx) {
+                            outcome.complete("closed");
+                        }
+                    })
+                    .open().sync().getNow();
+            stream.write(new DefaultHttp2HeadersFrame(headers, false));
+            stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("part of a body", StandardCharsets.UTF_8),
+                    false));
+            outcomes.add(outcome);
+        }
+        return outcomes;
+    }
+
+    /** Whether the connection is still open. */
+    public boolean isOpen() {
+        return connection.isActive();
     }
 
     @Override

@@ -19,23 +19,27 @@ public final class ApiJson {
 
     private ApiJson() {}
 
-    /** Body of POST /v1/workspaces; address and egressMbit are optional. */
-    public record CreateRequest(String id, String owner, String org, String address, Integer egressMbit) {}
+    /** Body of POST /v1/workspaces; address, egressMbit and ingressMbit are optional. */
+    public record CreateRequest(String id, String owner, String org, String address, Integer egressMbit,
+            Integer ingressMbit) {}
 
     /**
      * One workspace. {@code egressMbit} is the limit in force (the agent's default when the create
      * asked for none, which {@code requestedEgressMbit} 0 says); {@code actual} is what the kernel had
-     * when the agent last built or looked at it; {@code deleting} says a delete has begun.
+     * when the agent last built or looked at it; {@code deleting} says a delete has begun. The same
+     * pair for what enters the workspace: {@code ingressMbit}, {@code requestedIngressMbit}.
      */
     public record Workspace(
             String id, String owner, String org, String address, String hostAddress, String namespace,
-            String hostInterface, int egressMbit, int requestedEgressMbit, String createdAt, boolean deleting,
+            String hostInterface, int egressMbit, int requestedEgressMbit, int ingressMbit, int requestedIngressMbit,
+            String createdAt, boolean deleting,
             boolean inSync, List<String> problems, ActualWorkspace actual) {
 
         public static Workspace of(WorkspaceStatus status) {
             var d = status.desired();
             return new Workspace(d.id().value(), d.owner(), d.org(), status.address(), status.hostAddress(),
-                    status.namespace(), d.hostInterface(), status.egressMbit(), d.egressMbit(), d.createdAt().toString(),
+                    status.namespace(), d.hostInterface(), status.egressMbit(), d.egressMbit(),
+                    status.ingressMbit(), d.ingressMbit(), d.createdAt().toString(),
                     status.deleting(), status.actual().inSync(), status.actual().problems(), status.actual());
         }
     }

@@ -148,12 +148,14 @@ public final class AgentCli implements Runnable {
         @Option(names = "--org", required = true) String org;
         @Option(names = "--address", description = "a free workspace address in the range (default: the agent picks)") String address;
         @Option(names = "--egress-mbit", description = "egress limit in Mbit/s (default: the agent's)") Integer egressMbit;
+        @Option(names = "--ingress-mbit", description = "ingress limit in Mbit/s (default: the agent's)") Integer ingressMbit;
 
         @Override
         AgentClient.Reply send(AgentClient client) throws IOException {
             ObjectNode body = ApiJson.MAPPER.createObjectNode().put("id", id.value()).put("owner", owner).put("org", org);
             if (address != null) body.put("address", address);
             if (egressMbit != null) body.put("egressMbit", egressMbit);
+            if (ingressMbit != null) body.put("ingressMbit", ingressMbit);
             return client.send("POST", "/v1/workspaces", ApiJson.MAPPER.writeValueAsString(body));
         }
     }

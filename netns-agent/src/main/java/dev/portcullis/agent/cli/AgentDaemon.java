@@ -6,9 +6,11 @@ import dev.portcullis.agent.api.AgentApiServer;
 import dev.portcullis.agent.api.ApiHandler;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.lifecycle.KernelNames;
 import dev.portcullis.agent.lifecycle.Reconciler;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
+import dev.portcullis.agent.ports.ListeningPortWatcher;
 import dev.portcullis.agent.route.FileRouteSink;
 import dev.portcullis.agent.route.GatewayRouteSink;
 import dev.portcullis.agent.route.InMemoryRouteSink;
@@ -21,8 +23,10 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +40,8 @@ import org.slf4j.LoggerFactory;
 public final class AgentDaemon implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AgentDaemon.class);
+    /** How often the listening ports of every workspace are read: a change reaches the store within about this. */
+    static final Duration PORT_SCAN_INTERVAL = Duration.ofMillis(500);
 
     private final FileChannel lockFile;
     private final WorkspaceNetworks agent;
@@ -47,9 +53,12 @@ public final class AgentDaemon implements AutoCloseable {
     });
 
     private final RouteSink routes;
+    private final ListeningPortWatcher ports;
 
-    private AgentDaemon(FileChannel lockFile, WorkspaceNetworks agent, AgentApiServer server, RouteSink routes) {
+    private AgentDaemon(FileChannel lockFile, WorkspaceNetworks agent, AgentApiServer server, RouteSink routes,
+                        ListeningPortWatcher ports) {
         this.routes = routes;
+        this.ports = ports;
         this.lockFile = lockFile;
         this.agent = agent;
         this.server = server;
@@ -79,7 +88,9 @@ public final class AgentDaemon implements AutoCloseable {
                 config.tableName(), config.addressPlan().range(), agent.shapingMode(), agent.list().size(),
                 report.actions().isEmpty() ? "in sync" : report.actions());
         AgentApiServer server = AgentApiServer.start(config.socketPath(), new ApiHandler(agent));
-        AgentDaemon daemon = new AgentDaemon(lock, agent, server, routes);
+        ListeningPortWatcher ports = new ListeningPortWatcher(routes, new KernelNames(config)::namespace,
+                Path.of("/run/netns")).start(PORT_SCAN_INTERVAL);
+        AgentDaemon daemon = new AgentDaemon(lock, agent, server, routes, ports);
         long every = config.reconcileInterval().toMillis();
         daemon.reconciler.scheduleWithFixedDelay(daemon::reconcileQuietly, every, every, TimeUnit.MILLISECONDS);
         return daemon;
@@ -145,9 +156,15 @@ public final class AgentDaemon implements AutoCloseable {
         return agent;
     }
 
+    /** The listening ports of each workspace, as the last scan saw them. */
+    public ListeningPortWatcher ports() {
+        return ports;
+    }
+
     @Override
     public void close() {
         reconciler.shutdownNow();
+        ports.close();
         server.close();
         agent.close();
         if (routes instanceof AutoCloseable closeable) {

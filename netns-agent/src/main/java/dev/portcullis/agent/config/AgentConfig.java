@@ -16,6 +16,10 @@ import java.util.regex.Pattern;
  * Everything the agent is told by its operator. Immutable; build one with {@link #builder()} or load
  * one with {@link AgentConfigLoader}. The prefixes and the table name exist so tests (and two agents
  * on one machine) never touch each other's kernel objects.
+ *
+ * @param shapeGatewayTraffic false (the default): what a workspace exchanges with its gateways
+ *     ({@code gatewayAddresses}, and its host end when the host is a gateway) bypasses its limits,
+ *     because the gateway shares that fairly between workspaces itself
  */
 public record AgentConfig(
         Path stateDir,
@@ -31,6 +35,8 @@ public record AgentConfig(
         boolean allowHostToWorkspaces,
         boolean globalForwarding,
         int defaultEgressMbit,
+        int defaultIngressMbit,
+        boolean shapeGatewayTraffic,
         Duration reconcileInterval,
         String hostName,
         Optional<Path> routeFile,
@@ -76,6 +82,9 @@ public record AgentConfig(
         if (defaultEgressMbit < 0 || defaultEgressMbit > 100_000) {
             throw new IllegalArgumentException("defaultEgressMbit: " + defaultEgressMbit + " (expected: 0-100000, 0 = unlimited)");
         }
+        if (defaultIngressMbit < 0 || defaultIngressMbit > 100_000) {
+            throw new IllegalArgumentException("defaultIngressMbit: " + defaultIngressMbit + " (expected: 0-100000, 0 = unlimited)");
+        }
         if (reconcileInterval.isNegative() || reconcileInterval.isZero()) {
             throw new IllegalArgumentException("reconcileInterval: " + reconcileInterval + " (expected: > 0)");
         }
@@ -94,7 +103,8 @@ public record AgentConfig(
     public AgentConfig withAcceptMissingState(boolean accept) {
         return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName, addressPlan,
                 gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, allowHostToWorkspaces, globalForwarding,
-                defaultEgressMbit, reconcileInterval, hostName, routeFile, store, gatewayRoutes, prefixRegistry, accept);
+                defaultEgressMbit, defaultIngressMbit, shapeGatewayTraffic, reconcileInterval, hostName, routeFile, store, gatewayRoutes,
+                prefixRegistry, accept);
     }
 
     private static void check(String field, String value, Pattern pattern, String expected) {
@@ -126,6 +136,8 @@ public record AgentConfig(
         private boolean allowHostToWorkspaces = true;
         private boolean globalForwarding = true;
         private int defaultEgressMbit = 0;
+        private Integer defaultIngressMbit; // null: as defaultEgressMbit
+        private boolean shapeGatewayTraffic = false;
         private Duration reconcileInterval = Duration.ofSeconds(30);
         private String hostName = defaultHostName();
         private Path routeFile;
@@ -150,6 +162,9 @@ public record AgentConfig(
         public Builder allowHostToWorkspaces(boolean v) { allowHostToWorkspaces = v; return this; }
         public Builder globalForwarding(boolean v) { globalForwarding = v; return this; }
         public Builder defaultEgressMbit(int v) { defaultEgressMbit = v; return this; }
+        /** What enters a workspace that asks for no limit; unset: the same as {@link #defaultEgressMbit}. */
+        public Builder defaultIngressMbit(int v) { defaultIngressMbit = v; return this; }
+        public Builder shapeGatewayTraffic(boolean v) { shapeGatewayTraffic = v; return this; }
         public Builder reconcileInterval(Duration v) { reconcileInterval = v; return this; }
         public Builder hostName(String v) { hostName = v; return this; }
         public Builder routeFile(Path v) { routeFile = v; return this; }
@@ -164,7 +179,8 @@ public record AgentConfig(
             return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName,
                     new AddressPlan(requireNonNull(addressRange, "addressRange"), slotPrefixLength),
                     gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, allowHostToWorkspaces, globalForwarding,
-                    defaultEgressMbit, reconcileInterval, hostName, Optional.ofNullable(routeFile),
+                    defaultEgressMbit, defaultIngressMbit == null ? defaultEgressMbit : defaultIngressMbit,
+                    shapeGatewayTraffic, reconcileInterval, hostName, Optional.ofNullable(routeFile),
                     Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes), prefixRegistry, acceptMissingState);
         }
 

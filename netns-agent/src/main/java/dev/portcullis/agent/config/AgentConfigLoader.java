@@ -53,6 +53,8 @@ public final class AgentConfigLoader {
         public Boolean allowHostToWorkspaces;
         public Boolean globalForwarding;
         public Integer defaultEgressMbit;
+        public Integer defaultIngressMbit;
+        public Boolean shapeGatewayTraffic;
         public Integer reconcileIntervalSeconds;
         public String hostName;
         public RoutesSection routes;
@@ -128,6 +130,8 @@ public final class AgentConfigLoader {
         step.apply("allowHostToWorkspaces", raw.allowHostToWorkspaces, b::allowHostToWorkspaces);
         step.apply("globalForwarding", raw.globalForwarding, b::globalForwarding);
         step.apply("defaultEgressMbit", raw.defaultEgressMbit, b::defaultEgressMbit);
+        step.apply("defaultIngressMbit", raw.defaultIngressMbit, b::defaultIngressMbit);
+        step.apply("shapeGatewayTraffic", raw.shapeGatewayTraffic, b::shapeGatewayTraffic);
         step.apply("reconcileIntervalSeconds", raw.reconcileIntervalSeconds, v -> b.reconcileInterval(seconds(v)));
         step.apply("hostName", raw.hostName, b::hostName);
         if (raw.routes != null) {

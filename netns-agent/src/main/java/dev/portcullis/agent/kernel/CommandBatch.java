@@ -41,9 +41,9 @@ public final class CommandBatch {
         return new CommandBatch(runner, tool);
     }
 
-    /** {@code tc -n namespace -batch -}. */
+    /** {@code tc -batch -} in the host namespace (namespace null), or {@code tc -n namespace -batch -}. */
     public static CommandBatch tc(CommandRunner runner, String namespace) {
-        return new CommandBatch(runner, List.of("tc", "-n", requireNonNull(namespace, "namespace")));
+        return new CommandBatch(runner, namespace == null ? List.of("tc") : List.of("tc", "-n", namespace));
     }
 
     /** Adds one command, written as its arguments after the tool's name ("link", "set", "dev", "x", "up"). */

@@ -18,7 +18,9 @@ public record ActualWorkspace(
         boolean nftablesElements,
         List<String> hostSysctlsWrong,
         String egress,
-        String expectedEgress) {
+        String expectedEgress,
+        String ingress,
+        String expectedIngress) {
 
     public ActualWorkspace {
         hostSysctlsWrong = List.copyOf(hostSysctlsWrong);
@@ -40,6 +42,7 @@ public record ActualWorkspace(
         if (!nftablesElements) problems.add("nftables elements missing");
         if (!hostSysctlsWrong.isEmpty()) problems.add("host end sysctls wrong: " + String.join(", ", hostSysctlsWrong));
         if (!egress.equals(expectedEgress)) problems.add("egress is '" + egress + "', expected '" + expectedEgress + "'");
+        if (!ingress.equals(expectedIngress)) problems.add("ingress is '" + ingress + "', expected '" + expectedIngress + "'");
         return problems;
     }
 }

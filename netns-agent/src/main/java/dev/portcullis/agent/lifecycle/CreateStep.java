@@ -11,5 +11,7 @@ public enum CreateStep {
     NFTABLES_ELEMENTS_ADDED,
     SYSCTLS_SET,
     EGRESS_SHAPED,
+    /** On the host end of the veth, whose egress is what enters the workspace: one process. */
+    INGRESS_SHAPED,
     ROUTE_PUBLISHED
 }

@@ -160,7 +160,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
         state.update(before -> {
             int slot = spec.address().map(a -> requestedSlot(before, plan, a)).orElseGet(() -> freeSlot(before, plan));
             made[0] = new WorkspaceRecord(spec.id(), spec.owner(), spec.org(), slot,
-                    names.hostInterface(spec.id(), before.usedHostInterfaces()), spec.egressMbit(), clock.instant());
+                    names.hostInterface(spec.id(), before.usedHostInterfaces()), spec.egressMbit(), spec.ingressMbit(),
+                    clock.instant());
             return before.with(made[0]);
         });
         WorkspaceRecord ws = made[0];
@@ -200,13 +201,15 @@ public final class WorkspaceNetworks implements AutoCloseable {
 
     private WorkspaceStatus repeatCreate(WorkspaceRecord existing, WorkspaceSpec spec) {
         boolean same = existing.owner().equals(spec.owner()) && existing.org().equals(spec.org())
-                && existing.egressMbit() == spec.egressMbit()
+                && existing.egressMbit() == spec.egressMbit() && existing.ingressMbit() == spec.ingressMbit()
                 && spec.address().map(a -> a.equals(config.addressPlan().slot(existing.slot()).workspace())).orElse(true);
         if (!same) {
             int effective = plumbing.effectiveEgress(existing);
             throw RequestException.conflict("workspace " + existing.id() + " exists with owner=" + existing.owner()
                     + " org=" + existing.org() + " address=" + config.addressPlan().slot(existing.slot()).workspace()
                     + " egressMbit=" + effective + (existing.egressMbit() == 0 ? " (the agent's default)" : "")
+                    + " ingressMbit=" + plumbing.effectiveIngress(existing)
+                    + (existing.ingressMbit() == 0 ? " (the agent's default)" : "")
                     + " (expected: the same parameters to repeat a create, or a delete first)");
         }
         build(existing, StepListener.NONE); // a retry after a timeout converges, changes nothing else
@@ -340,7 +343,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
     private WorkspaceStatus status(WorkspaceRecord ws, ActualWorkspace actual) {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         return new WorkspaceStatus(ws, names.namespace(ws.id()), slot.workspace().toString(), slot.host().toString(),
-                plumbing.effectiveEgress(ws), state.desired().isDeleting(ws.id()), actual);
+                plumbing.effectiveEgress(ws), plumbing.effectiveIngress(ws), state.desired().isDeleting(ws.id()), actual);
     }
 
     private Route route(WorkspaceRecord ws) {

@@ -4,6 +4,7 @@ import static dev.portcullis.agent.lifecycle.KernelNames.WORKSPACE_DEVICE;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.agent.address.AddressPlan;
+import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.CommandBatch;
 import dev.portcullis.agent.kernel.CommandFailedException;
@@ -12,6 +13,7 @@ import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
 import dev.portcullis.agent.nftables.Ruleset;
 import dev.portcullis.agent.shaping.EgressShaper;
+import dev.portcullis.agent.shaping.Exemption;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -68,6 +70,7 @@ final class WorkspacePlumbing {
         // A namespace made just now is empty; only an older one needs a look inside (a fork).
         boolean peerInside = !newNamespace && ip.linkExistsIn(ns, WORKSPACE_DEVICE);
         boolean hostEnd = ip.hostLinkExists(host);
+        boolean newHostEnd = !hostEnd || !peerInside; // made below: only the kernel's default qdisc
         if (hostEnd && !peerInside) {
             // Its peer is not where it belongs: start the pair over. On its own, because a link whose
             // namespace was just deleted may vanish before the delete comes, which is fine.
@@ -113,9 +116,15 @@ final class WorkspacePlumbing {
 
         int egress = effectiveEgress(ws);
         if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
-            shaper.apply(ns, WORKSPACE_DEVICE, egress, newNamespace);
+            shaper.apply(ns, WORKSPACE_DEVICE, egress, newNamespace, Exemption.to(gateways(slot)));
         }
         listener.after(CreateStep.EGRESS_SHAPED, ws.id());
+
+        int ingress = effectiveIngress(ws);
+        if (ingress > 0 || !newHostEnd) {
+            shaper.apply(null, host, ingress, newHostEnd, Exemption.from(gateways(slot)));
+        }
+        listener.after(CreateStep.INGRESS_SHAPED, ws.id());
     }
 
     /** Removes whatever exists of the workspace; each part is checked first, so it may be repeated. */
@@ -173,10 +182,37 @@ final class WorkspacePlumbing {
         return ws.hostInterface();
     }
 
+    /**
+     * The gateways' addresses as the workspace sees them: {@code gatewayAddresses}, and its host end
+     * when the host itself is a gateway (a gateway on this host reaches the workspace from there).
+     * What a workspace exchanges with them bypasses its limits unless {@code shapeGatewayTraffic}:
+     * the gateway shares its bandwidth between workspaces itself, and an IDE answering its own user
+     * should not wait behind the workspace's downloads.
+     */
+    private List<Ipv4Cidr> gateways(AddressPlan.Slot slot) {
+        if (config.shapeGatewayTraffic()) {
+            return List.of();
+        }
+        List<Ipv4Cidr> gateways = new ArrayList<>(config.gatewayAddresses());
+        if (config.allowHostToWorkspaces()) {
+            gateways.add(new Ipv4Cidr(slot.host(), 32));
+        }
+        return gateways;
+    }
+
+    private String expectedEgress(WorkspaceRecord ws) {
+        return shaper.expected(effectiveEgress(ws), Exemption.to(gateways(config.addressPlan().slot(ws.slot()))));
+    }
+
+    private String expectedIngress(WorkspaceRecord ws) {
+        return shaper.expected(effectiveIngress(ws), Exemption.from(gateways(config.addressPlan().slot(ws.slot()))));
+    }
+
     /** What {@link #ensure} has just made, each part confirmed by its command's exit code, so not read back. */
     ActualWorkspace programmed(WorkspaceRecord ws) {
-        String egress = shaper.expected(effectiveEgress(ws));
-        return new ActualWorkspace(true, true, true, true, true, true, true, List.of(), egress, egress);
+        String egress = expectedEgress(ws);
+        String ingress = expectedIngress(ws);
+        return new ActualWorkspace(true, true, true, true, true, true, true, List.of(), egress, egress, ingress, ingress);
     }
 
     /**
@@ -193,8 +229,8 @@ final class WorkspacePlumbing {
 
     /** What a workspace recorded but not yet built or looked at has: nothing yet. */
     ActualWorkspace notYetBuilt(WorkspaceRecord ws) {
-        return new ActualWorkspace(false, false, false, false, false, false, false, List.of(), "",
-                shaper.expected(effectiveEgress(ws)));
+        return new ActualWorkspace(false, false, false, false, false, false, false, List.of(), "", expectedEgress(ws), "",
+                expectedIngress(ws));
     }
 
     ActualWorkspace observe(WorkspaceRecord ws, Map<String, List<String>> nftSets) {
@@ -211,6 +247,7 @@ final class WorkspacePlumbing {
         boolean elements = ruleset.workspaceElements(List.of(ws)).entrySet().stream()
                 .allMatch(e -> nftSets.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue()));
         String egress = workspaceLink ? shaper.current(ns, WORKSPACE_DEVICE).orElse("") : "";
+        String ingress = hostLink ? shaper.current(null, ws.hostInterface()).orElse("") : "";
         List<String> sysctlsWrong = new ArrayList<>();
         if (hostLink) {
             // Files of the host namespace: read without a process.
@@ -219,10 +256,14 @@ final class WorkspacePlumbing {
                     .ifPresent(actual -> sysctlsWrong.add(key + "=" + actual + " (expected: " + expected + ")")));
         }
         return new ActualWorkspace(namespace, hostLink, workspaceLink, hostAddress, workspaceAddress, route, elements,
-                sysctlsWrong, egress, shaper.expected(effectiveEgress(ws)));
+                sysctlsWrong, egress, expectedEgress(ws), ingress, expectedIngress(ws));
     }
 
     int effectiveEgress(WorkspaceRecord ws) {
         return ws.egressMbit() > 0 ? ws.egressMbit() : config.defaultEgressMbit();
+    }
+
+    int effectiveIngress(WorkspaceRecord ws) {
+        return ws.ingressMbit() > 0 ? ws.ingressMbit() : config.defaultIngressMbit();
     }
 }

@@ -6,7 +6,7 @@ import dev.portcullis.agent.config.GatewayRouteSettings;
 import dev.portcullis.store.LeaseLostException;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.SortedSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +31,7 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
 
     private final HostRoutesClient gateway;
     private final GatewayRouteSettings settings;
-    private final Map<String, Route> routes = new TreeMap<>();
+    private final PublishedRoutes routes = new PublishedRoutes();
     private final ScheduledExecutorService keepAlives = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "agent-route-lease");
         thread.setDaemon(true);
@@ -52,23 +52,28 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
             grantAndRepublish();
         }
         try {
-            gateway.put(lease, route.toRecord());
+            gateway.put(lease, routes.recordOf(route));
         } catch (LeaseLostException e) {
             grantAndRepublish(); // every route went with the lease, not only this one
-            gateway.put(lease, route.toRecord());
+            gateway.put(lease, routes.recordOf(route));
         }
-        routes.put(route.workspaceId(), route);
+        routes.published(route);
     }
 
     @Override
     public synchronized void withdraw(String workspaceId) {
         gateway.delete(workspaceId);
-        routes.remove(workspaceId);
+        routes.withdrawn(workspaceId);
+    }
+
+    @Override
+    public synchronized boolean listening(String workspaceId, SortedSet<Integer> ports) {
+        return routes.listening(workspaceId, ports, this::publish);
     }
 
     @Override
     public synchronized Map<String, Route> published() {
-        return Map.copyOf(routes);
+        return routes.snapshot();
     }
 
     /** The lease the routes are bound to now, 0 before the first route; changes when a lost lease is replaced. */
@@ -78,7 +83,7 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
 
     private synchronized void keepAlive() {
         if (lease == NO_LEASE) {
-            if (!routes.isEmpty()) {
+            if (!routes.routes().isEmpty()) {
                 regrant(); // a lost lease could not be replaced last time
             }
             return;
@@ -87,7 +92,7 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
             gateway.keepAlive(lease);
         } catch (LeaseLostException e) {
             log.warn("{} says this host's lease {} is gone; granting a new one and writing {} routes again",
-                    settings, lease, routes.size());
+                    settings, lease, routes.routes().size());
             regrant();
         } catch (RuntimeException e) {
             // Out of reach for now: the lease lives until its TTL, so keep trying.
@@ -110,17 +115,17 @@ public final class GatewayRouteSink implements RouteSink, AutoCloseable {
      */
     private void grantAndRepublish() {
         lease = gateway.grant();
-        for (Iterator<Route> it = routes.values().iterator(); it.hasNext(); ) {
+        for (Iterator<Route> it = routes.routes().iterator(); it.hasNext(); ) {
             Route route = it.next();
             try {
-                gateway.put(lease, route.toRecord());
+                gateway.put(lease, routes.recordOf(route));
             } catch (RuntimeException e) {
                 it.remove();
                 log.warn("cannot write the route of {} again: {}; the next reconcile retries", route.workspaceId(), e.getMessage());
             }
         }
-        if (!routes.isEmpty()) {
-            log.info("wrote {} routes again under lease {} at {}", routes.size(), lease, settings);
+        if (!routes.routes().isEmpty()) {
+            log.info("wrote {} routes again under lease {} at {}", routes.routes().size(), lease, settings);
         }
     }
 

@@ -9,7 +9,7 @@ import dev.portcullis.store.LeaseLostException;
 import dev.portcullis.store.record.RouteRecord;
 import java.time.Duration;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.SortedSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +28,7 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
 
     private final ControlPlaneStore store;
     private final Duration leaseTtl;
-    private final Map<String, Route> routes = new TreeMap<>();
+    private final PublishedRoutes routes = new PublishedRoutes();
     private HostLease lease;
 
     public StoreRouteSink(ControlPlaneStore store, Duration leaseTtl) {
@@ -43,25 +43,30 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
 
     @Override
     public synchronized void publish(Route route) {
-        RouteRecord record = route.toRecord();
+        RouteRecord record = routes.recordOf(route);
         try {
             store.putRoute(record, lease);
         } catch (LeaseLostException e) {
             lease = grant();
             store.putRoute(record, lease);
         }
-        routes.put(route.workspaceId(), route);
+        routes.published(route);
     }
 
     @Override
     public synchronized void withdraw(String workspaceId) {
         store.deleteRoute(workspaceId, KeyValueStore.ANY_REVISION);
-        routes.remove(workspaceId);
+        routes.withdrawn(workspaceId);
+    }
+
+    @Override
+    public synchronized boolean listening(String workspaceId, SortedSet<Integer> ports) {
+        return routes.listening(workspaceId, ports, this::publish);
     }
 
     @Override
     public synchronized Map<String, Route> published() {
-        return Map.copyOf(routes);
+        return routes.snapshot();
     }
 
     /** The lease the routes are bound to now; changes when a lost lease is replaced. */
@@ -76,10 +81,10 @@ public final class StoreRouteSink implements RouteSink, AutoCloseable {
         }
         try {
             lease = grant();
-            for (Route route : routes.values()) {
-                store.putRoute(route.toRecord(), lease);
+            for (Route route : routes.routes()) {
+                store.putRoute(routes.recordOf(route), lease);
             }
-            log.info("wrote {} routes again under a new lease", routes.size());
+            log.info("wrote {} routes again under a new lease", routes.routes().size());
         } catch (RuntimeException e) {
             // The next reconcile publishes whatever is missing.
             log.warn("cannot write the routes again under a new lease: {}", e.getMessage());

@@ -48,10 +48,13 @@ public final class DesiredStateStore {
 
     record FileFormat(int version, String addressRange, int slotPrefixLength, List<Entry> workspaces) {}
 
-    /** {@code deleting} is true once a delete has begun; absent (null) otherwise, so files stay as they were. */
+    /**
+     * {@code deleting} is true once a delete has begun; absent (null) otherwise, so files stay as they were.
+     * {@code ingressMbit} is absent in files written before ingress was shaped: the agent's default.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Entry(String id, String owner, String org, int slot, String hostInterface, int egressMbit, String createdAt,
-            Boolean deleting) {}
+    record Entry(String id, String owner, String org, int slot, String hostInterface, int egressMbit,
+            Integer ingressMbit, String createdAt, Boolean deleting) {}
 
     public DesiredState load() {
         if (!Files.exists(file)) {
@@ -78,7 +81,8 @@ public final class DesiredStateStore {
             }
             return DesiredState.of(format.workspaces().stream()
                     .map(e -> new WorkspaceRecord(WorkspaceId.of(e.id()), e.owner(), e.org(), e.slot(),
-                            e.hostInterface(), e.egressMbit(), Instant.parse(e.createdAt())))
+                            e.hostInterface(), e.egressMbit(), e.ingressMbit() == null ? 0 : e.ingressMbit(),
+                            Instant.parse(e.createdAt())))
                     .toList(),
                     format.workspaces().stream().filter(e -> Boolean.TRUE.equals(e.deleting()))
                             .map(e -> WorkspaceId.of(e.id())).collect(java.util.stream.Collectors.toSet()));
@@ -91,7 +95,7 @@ public final class DesiredStateStore {
     public void save(DesiredState state) {
         List<Entry> entries = state.workspaces().stream()
                 .map(r -> new Entry(r.id().value(), r.owner(), r.org(), r.slot(), r.hostInterface(), r.egressMbit(),
-                        r.createdAt().toString(), state.isDeleting(r.id()) ? Boolean.TRUE : null))
+                        r.ingressMbit() == 0 ? null : r.ingressMbit(), r.createdAt().toString(), state.isDeleting(r.id()) ? Boolean.TRUE : null))
                 .toList();
         try {
             AtomicFiles.write(file, JSON.writeValueAsBytes(new FileFormat(FORMAT_VERSION, plan.range().toString(),

@@ -7,10 +7,11 @@ import java.time.Instant;
 
 /**
  * One workspace in the desired state: what was asked for plus what the agent decided (slot,
- * host-side interface name, rate). This is what is persisted and what reconcile converges to.
+ * host-side interface name, rates; 0 = the agent's default). This is what is persisted and what
+ * reconcile converges to.
  */
-public record WorkspaceRecord(
-        WorkspaceId id, String owner, String org, int slot, String hostInterface, int egressMbit, Instant createdAt) {
+public record WorkspaceRecord(WorkspaceId id, String owner, String org, int slot, String hostInterface, int egressMbit,
+        int ingressMbit, Instant createdAt) {
 
     public WorkspaceRecord {
         requireNonNull(id, "id");
@@ -21,5 +22,11 @@ public record WorkspaceRecord(
         if (slot < 0) {
             throw new IllegalArgumentException("slot: " + slot + " (expected: >= 0)");
         }
+    }
+
+    /** Ingress at the agent's default. */
+    public WorkspaceRecord(WorkspaceId id, String owner, String org, int slot, String hostInterface, int egressMbit,
+            Instant createdAt) {
+        this(id, owner, org, slot, hostInterface, egressMbit, 0, createdAt);
     }
 }

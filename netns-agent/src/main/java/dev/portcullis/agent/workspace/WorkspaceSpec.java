@@ -9,9 +9,10 @@ import java.util.regex.Pattern;
 
 /**
  * What the workspace runtime asks for. {@code address} is optional: without it the agent picks the
- * lowest free slot. {@code egressMbit} 0 means "the agent's default".
+ * lowest free slot. {@code egressMbit} and {@code ingressMbit} 0 mean "the agent's default".
  */
-public record WorkspaceSpec(WorkspaceId id, String owner, String org, Optional<Ipv4Address> address, int egressMbit) {
+public record WorkspaceSpec(
+        WorkspaceId id, String owner, String org, Optional<Ipv4Address> address, int egressMbit, int ingressMbit) {
 
     private static final Pattern PRINCIPAL = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
 
@@ -23,6 +24,14 @@ public record WorkspaceSpec(WorkspaceId id, String owner, String org, Optional<I
         if (egressMbit < 0 || egressMbit > 100_000) {
             throw new IllegalArgumentException("egressMbit: " + egressMbit + " (expected: 0-100000, 0 = agent default)");
         }
+        if (ingressMbit < 0 || ingressMbit > 100_000) {
+            throw new IllegalArgumentException("ingressMbit: " + ingressMbit + " (expected: 0-100000, 0 = agent default)");
+        }
+    }
+
+    /** Ingress at the agent's default. */
+    public WorkspaceSpec(WorkspaceId id, String owner, String org, Optional<Ipv4Address> address, int egressMbit) {
+        this(id, owner, org, address, egressMbit, 0);
     }
 
     private static void checkPrincipal(String field, String value) {

@@ -170,6 +170,27 @@ class LocalApiTest {
     }
 
     @Test
+    void refusesAFractionalIngressInsteadOfTruncatingIt() throws Exception {
+        Reply reply = client.send("POST", "/v1/workspaces",
+                "{\"id\":\"ws1\",\"owner\":\"alice\",\"org\":\"acme\",\"ingressMbit\":1.5}");
+
+        assertThat(reply.status()).isEqualTo(400);
+        assertThat(reply.body()).contains("ingressMbit: ").contains("1.5").contains("expected: a whole number of Mbit/s");
+        assertThat(client.send("GET", "/v1/workspaces", null).body()).isEqualTo("[ ]");
+        assertThat(host.namespaces()).isEmpty();
+    }
+
+    @Test
+    void refusesANegativeIngress() throws Exception {
+        Reply reply = client.send("POST", "/v1/workspaces",
+                "{\"id\":\"ws1\",\"owner\":\"alice\",\"org\":\"acme\",\"ingressMbit\":-1}");
+
+        assertThat(reply.status()).isEqualTo(400);
+        assertThat(reply.body()).contains("ingressMbit: -1 (expected: 0-100000, 0 = agent default)");
+        assertThat(host.namespaces()).isEmpty();
+    }
+
+    @Test
     void answersUnknownPathsAndMethodsClearly() throws Exception {
         assertThat(client.send("GET", "/v2/things", null).status()).isEqualTo(404);
         assertThat(client.send("PUT", "/v1/workspaces", "{}").status()).isEqualTo(405);

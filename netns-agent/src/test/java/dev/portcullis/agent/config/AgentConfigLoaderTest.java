@@ -25,6 +25,7 @@ class AgentConfigLoaderTest {
                 allowHostToWorkspaces: false
                 globalForwarding: false
                 defaultEgressMbit: 200
+                shapeGatewayTraffic: true
                 reconcileIntervalSeconds: 15
                 hostName: host-7
                 routeFile: /var/lib/pc/routes.json
@@ -36,6 +37,27 @@ class AgentConfigLoaderTest {
         assertThat(config.reconcileInterval()).isEqualTo(Duration.ofSeconds(15));
         assertThat(config.routeFile()).contains(Path.of("/var/lib/pc/routes.json"));
         assertThat(config.allowHostToWorkspaces()).isFalse();
+        assertThat(config.defaultEgressMbit()).isEqualTo(200);
+        assertThat(config.shapeGatewayTraffic()).isTrue();
+    }
+
+    @Test
+    void ingressDefaultsToTheEgressDefaultUnlessSet() throws Exception {
+        assertThat(AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\n").defaultIngressMbit()).isEqualTo(100);
+        assertThat(AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\ndefaultIngressMbit: 0\n")
+                .defaultIngressMbit()).isZero();
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\ndefaultIngressMbit: -5\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:2: defaultIngressMbit: ")
+                .hasMessageContaining("expected: 0-100000, 0 = unlimited");
+    }
+
+    @Test
+    void gatewayTrafficBypassesTheLimitsUnlessTheConfigSaysOtherwise() throws Exception {
+        assertThat(AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\n").shapeGatewayTraffic()).isFalse();
+        assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "defaultEgressMbit: 100\nshapeGatewayTraffic: sometimes\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("agent.yaml:2: shapeGatewayTraffic: ");
     }
 
     @Test

@@ -27,7 +27,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Every reconcile test runs twice: without egress shaping, and with a limit (the HTB tree is repaired too). */
+/**
+ * Every reconcile test runs twice: without shaping, and with a limit in both directions (the HTB
+ * trees on eth0 in the namespace and on the host end are repaired too).
+ */
 @ParameterizedClass(name = "egressMbit={0}")
 @ValueSource(ints = {0, 50})
 class ReconcileTest {
@@ -66,7 +69,7 @@ class ReconcileTest {
     }
 
     private WorkspaceSpec shaped(String id) {
-        return new WorkspaceSpec(WorkspaceId.of(id), "alice", "acme", Optional.empty(), egressMbit);
+        return new WorkspaceSpec(WorkspaceId.of(id), "alice", "acme", Optional.empty(), egressMbit, egressMbit);
     }
 
     private WorkspaceNetworks start(StepListener listener) {
@@ -351,13 +354,57 @@ class ReconcileTest {
             commands.check("tc", "-n", ns, "class", "add", "dev", "eth0", "parent", "1:", "classid", "1:10", "htb",
                     "rate", "10gbit");
         }
-        assertThat(agent.inspect(WS1).actual().egress()).isEqualTo("htb 10Gbit");
+        assertThat(agent.inspect(WS1).actual().egress()).startsWith("htb 10Gbit");
 
         Reconciler.Report report = agent.reconcile();
 
-        assertThat(report.actions()).singleElement().asString().startsWith("repaired ws1: egress is 'htb 10Gbit'");
+        assertThat(report.actions()).singleElement().asString().startsWith("repaired ws1: egress is 'htb 10Gbit");
         assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
-        assertThat(agent.inspect(WS1).actual().egress()).isEqualTo(egressMbit > 0 ? "htb 50Mbit" : "");
+        // The host is this test's gateway (allowHostToWorkspaces), so what goes to the host end is not held.
+        assertThat(agent.inspect(WS1).actual().egress())
+                .isEqualTo(egressMbit > 0 ? "htb 50Mbit unshaped dst 10.213.20.0/32" : "");
+        assertThat(agent.reconcile().actions()).isEmpty();
+    }
+
+    @Test
+    void repairsAnIngressLimitChangedBehindTheAgentsBack() {
+        agent = start(StepListener.NONE);
+        WorkspaceStatus ws = agent.create(shaped("ws1"));
+        String link = ws.desired().hostInterface();
+        if (egressMbit > 0) {
+            commands.check("tc", "class", "change", "dev", link, "parent", "1:", "classid", "1:10", "htb",
+                    "rate", "10gbit", "ceil", "10gbit");
+        } else {
+            commands.check("tc", "qdisc", "add", "dev", link, "root", "handle", "1:", "htb", "default", "10");
+            commands.check("tc", "class", "add", "dev", link, "parent", "1:", "classid", "1:10", "htb", "rate", "10gbit");
+        }
+        assertThat(agent.inspect(WS1).actual().ingress()).startsWith("htb 10Gbit");
+
+        Reconciler.Report report = agent.reconcile();
+
+        assertThat(report.actions()).singleElement().asString().startsWith("repaired ws1: ingress is 'htb 10Gbit");
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WS1).actual().ingress())
+                .isEqualTo(egressMbit > 0 ? "htb 50Mbit unshaped src 10.213.20.0/32" : "");
+        assertThat(agent.reconcile().actions()).isEmpty();
+    }
+
+    @Test
+    void repairsTheGatewayExemptionRemovedBehindTheAgentsBack() {
+        agent = start(StepListener.NONE);
+        agent.create(shaped("ws1"));
+        String ns = host.namespacePrefix() + "ws1";
+        commands.run("tc", "-n", ns, "filter", "del", "dev", "eth0", "parent", "1:"); // nothing there without a limit
+
+        Reconciler.Report report = agent.reconcile();
+
+        if (egressMbit > 0) {
+            assertThat(report.actions()).singleElement().asString()
+                    .contains("egress is 'htb 50Mbit', expected 'htb 50Mbit unshaped dst 10.213.20.0/32'");
+        } else {
+            assertThat(report.actions()).isEmpty();
+        }
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
         assertThat(agent.reconcile().actions()).isEmpty();
     }
 

@@ -43,6 +43,30 @@ class StoreRouteSinkTest {
     }
 
     @Test
+    void listeningPortsGoWithTheRouteSurviveARepublishAndNeverBringBackAWithdrawnRoute() {
+        EmbeddedStore kv = EmbeddedStore.inMemory();
+        ControlPlaneStore reader = new ControlPlaneStore(kv);
+        try (StoreRouteSink sink = new StoreRouteSink(new ControlPlaneStore(kv), Duration.ofSeconds(30))) {
+            sink.publish(WS1);
+            assertThat(reader.snapshot().routes().get("ws1").value().listeningPorts()).as("not scanned yet").isNull();
+
+            assertThat(sink.listening("ws1", new java.util.TreeSet<>(java.util.Set.of(3000, 8080)))).isTrue();
+            long written = reader.snapshot().routes().get("ws1").revision();
+            assertThat(sink.listening("ws1", new java.util.TreeSet<>(java.util.Set.of(8080, 3000)))).as("unchanged").isFalse();
+            assertThat(reader.snapshot().routes().get("ws1").revision()).as("no write for the same ports").isEqualTo(written);
+
+            sink.publish(WS1); // a reconcile publishes the route again
+            assertThat(reader.snapshot().routes().get("ws1").value().listeningPorts()).containsExactly(3000, 8080);
+
+            sink.withdraw("ws1"); // a delete
+            assertThat(sink.listening("ws1", new java.util.TreeSet<>(java.util.Set.of(3000)))).isFalse();
+            assertThat(reader.snapshot().routes()).as("a scan after the delete brings nothing back").doesNotContainKey("ws1");
+            sink.publish(WS1);
+            assertThat(reader.snapshot().routes().get("ws1").value().listeningPorts()).as("forgotten with the withdraw").isNull();
+        }
+    }
+
+    @Test
     void aCleanShutdownTakesTheHostsRoutesOutOfTheStoreAtOnce() {
         Path file = dir.resolve("store.json");
         StoreRouteSink sink = new StoreRouteSink(new ControlPlaneStore(EmbeddedStore.open(file)), Duration.ofSeconds(30));

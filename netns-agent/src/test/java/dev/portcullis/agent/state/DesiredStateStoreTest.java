@@ -36,6 +36,19 @@ class DesiredStateStoreTest {
     }
 
     @Test
+    void anIngressLimitIsSavedAndAFileWithoutOneMeansTheDefault() throws Exception {
+        WorkspaceRecord limited = new WorkspaceRecord(WorkspaceId.of("ws1"), "alice", "acme", 0, "pc0000000001", 50, 40,
+                Instant.parse("2026-01-01T00:00:00Z"));
+        new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(limited, record("ws2", 1, "pc0000000002"))));
+
+        String saved = Files.readString(dir.resolve("desired-state.json"));
+        assertThat(new DesiredStateStore(dir, PLAN).load().workspaces()).extracting(WorkspaceRecord::ingressMbit)
+                .containsExactly(40, 0);
+        // ws2 asked for no ingress limit: written as before ingress was shaped, so older agents read the file too.
+        assertThat(saved.split("\"ws2\"", 2)[1]).doesNotContain("ingressMbit");
+    }
+
+    @Test
     void leavesNoTemporaryFileBehind() throws Exception {
         new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
 

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.IssuerScope;
 import dev.portcullis.policy.OrgPolicy;
 import dev.portcullis.policy.PolicyEvaluator;
 import dev.portcullis.policy.PortShares;
@@ -160,7 +161,7 @@ final class ExplainCommand implements Callable<Integer> {
         request.put("url", url);
         request.put("method", method);
         if (principal.isAuthenticated()) {
-            request.put("user", principal.userId());
+            request.put("user", principal.qualifiedId());
             request.put("org", principal.org());
             request.put("email", principal.email());
             request.put("groups", principal.groups());
@@ -189,7 +190,13 @@ final class ExplainCommand implements Callable<Integer> {
             }
             return Principal.anonymous();
         }
-        final Principal.Builder builder = Principal.builder(user).groups(groups);
+        // --user bob@corp is subject bob of the issuer aliased corp; the CLI knows no issuer config,
+        // so that issuer speaks for every org here (the gateway's explain applies the real bindings).
+        final int at = user.lastIndexOf('@');
+        final Principal.Builder builder = at > 0
+                ? Principal.builder(user.substring(0, at)).issuer(user.substring(at + 1), IssuerScope.ANY)
+                : Principal.builder(user);
+        builder.groups(groups);
         if (email != null) {
             builder.email(email);
         }
@@ -204,7 +211,7 @@ final class ExplainCommand implements Callable<Integer> {
         out.println("request:   " + method + ' ' + target.path() + " on port " + target.port()
                     + " of workspace " + target.workspace());
         out.println("principal: " + (principal.isAuthenticated()
-                                     ? principal.userId() + " (org " + (principal.org() == null ? "none" : principal.org())
+                                     ? principal.qualifiedId() + " (org " + (principal.org() == null ? "none" : principal.org())
                                        + ", groups " + principal.groups() + ')'
                                      : "anonymous"));
         out.println("time:      " + now);

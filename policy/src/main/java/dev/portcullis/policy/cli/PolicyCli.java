@@ -7,13 +7,13 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code ./portcullis policy ...}: check policy files and explain decisions (offline or by asking a
- * running gateway), apply policies and set port shares through the gateway's admin API.
+ * running gateway), apply policies, set port shares and list a workspace's ports through the gateway's admin API.
  */
 @Command(name = "portcullis policy",
          mixinStandardHelpOptions = true,
          versionProvider = PolicyCli.Version.class,
          description = "Validate, apply and explain org port-sharing policies; share workspace ports.",
-         subcommands = { ValidateCommand.class, ApplyCommand.class, ExplainCommand.class, ShareCommand.class,
+         subcommands = { ValidateCommand.class, ApplyCommand.class, ExplainCommand.class, ShareCommand.class, PortsCommand.class,
                          CommandLine.HelpCommand.class })
 public final class PolicyCli implements Runnable {
 
@@ -56,6 +56,6 @@ public final class PolicyCli implements Runnable {
     @Override
     public void run() {
         // No subcommand: show what there is rather than doing nothing silently.
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed: validate, apply, explain or share");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed: validate, apply, explain, share or ports");
     }
 }

@@ -86,6 +86,27 @@ class PolicyCliTest {
         assertThat(out.toString()).contains("deny-rule:no-prod-deletes", "a deny always wins");
     }
 
+    /** {@code --user bob@corp} is subject bob of the issuer aliased corp: a share naming {@code bob@corp} admits only that bob. */
+    @Test
+    void explainReadsAQualifiedUserAsSubjectAndIssuer(@TempDir Path dir) throws IOException {
+        final Path shares = dir.resolve("shares.yaml");
+        Files.writeString(shares, """
+                apiVersion: portcullis.dev/v1
+                kind: PortShares
+                workspace: ws42
+                shares:
+                  - {port: 4000, level: users, users: [bob@corp]}
+                """);
+
+        assertThat(run("explain", "--policy", POLICY, "--shares", shares.toString(), "--user", "bob@corp",
+                       "--workspace-owner", "alice", "--url", "https://4000-ws42.ws.example.com/")).isZero();
+        assertThat(out.toString()).contains("principal: bob@corp", "share-users");
+
+        assertThat(run("explain", "--policy", POLICY, "--shares", shares.toString(), "--user", "bob@partner",
+                       "--workspace-owner", "alice", "--url", "https://4000-ws42.ws.example.com/"))
+                .isEqualTo(PolicyCli.EXIT_DENIED);
+    }
+
     @Test
     void explainExplainsAnExpiredShareInsteadOfRejectingTheFile() {
         final int code = run("explain", "--policy", POLICY, "--shares", SHARES, "--user", "bob", "--org", "acme",
@@ -161,6 +182,21 @@ class PolicyCliTest {
 
         assertThat(run("apply", POLICY, "--gateway", gateway, "--token", "t")).isEqualTo(1);
         assertThat(err.toString()).contains("cannot reach the gateway's admin listener at " + gateway);
+    }
+
+    @Test
+    void portsRefusesAWorkspaceIdThatIsNoIdBeforeAsking() throws IOException {
+        assertThat(run("ports", "WS/../x", "--token", "t", "--gateway", closedGateway())).isEqualTo(2);
+        assertThat(err.toString()).startsWith("ports: ").doesNotContain("cannot reach");
+        assertThat(run("ports")).as("no workspace").isEqualTo(2);
+    }
+
+    @Test
+    void portsSaysWhenTheGatewayCannotBeReached() throws IOException {
+        final String gateway = closedGateway();
+
+        assertThat(run("ports", "ws42", "--gateway", gateway, "--token", "t")).isEqualTo(1);
+        assertThat(err.toString()).contains("ports: cannot reach the gateway's admin listener at " + gateway);
     }
 
     @Test

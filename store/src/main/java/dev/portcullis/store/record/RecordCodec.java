@@ -35,8 +35,10 @@ public final class RecordCodec {
     private RecordCodec() {}
 
     // The wire forms. Field names are the documented JSON keys (docs/store.md).
+    // listeningPorts is left out when not known, so routes of agents that do not report them are stored as before.
     record RouteJson(int version, String workspaceId, String address, String host, String owner, String org,
-                     Map<String, String> labels, String state, List<Integer> ports, List<Integer> tlsPorts) {}
+                     Map<String, String> labels, String state, List<Integer> ports, List<Integer> tlsPorts,
+                     @JsonInclude(JsonInclude.Include.NON_NULL) List<Integer> listeningPorts) {}
 
     // allowedOrigins is left out when empty, so shares without it are stored as before.
     record ShareJson(int version, String workspaceId, int port, String level, List<String> users,
@@ -49,7 +51,7 @@ public final class RecordCodec {
         requireNonNull(record, "record");
         Object json = switch (record) {
             case RouteRecord r -> new RouteJson(VERSION, r.workspaceId(), r.address(), r.host(), r.owner(), r.org(),
-                    r.labels(), r.state().jsonName(), r.ports(), r.tlsPorts());
+                    r.labels(), r.state().jsonName(), r.ports(), r.tlsPorts(), r.listeningPorts());
             case ShareRecord s -> new ShareJson(VERSION, s.workspaceId(), s.port(), s.share().level().configName(),
                     s.share().users().stream().sorted().toList(), s.share().groups().stream().sorted().toList(),
                     s.share().expiresAt() == null ? null : s.share().expiresAt().toString(),
@@ -116,7 +118,8 @@ public final class RecordCodec {
     private static RouteRecord route(RouteJson json) {
         return new RouteRecord(json.workspaceId(), json.address(), json.host(), json.owner(), json.org(),
                 json.labels() == null ? Map.of() : json.labels(), RouteState.ofJsonName(json.state()),
-                json.ports() == null ? List.of() : json.ports(), json.tlsPorts() == null ? List.of() : json.tlsPorts());
+                json.ports() == null ? List.of() : json.ports(), json.tlsPorts() == null ? List.of() : json.tlsPorts(),
+                json.listeningPorts());
     }
 
     private static ShareRecord share(ShareJson json) {

@@ -16,9 +16,13 @@ import java.util.regex.Pattern;
  * @param org the workspace's organization, or {@code null} when it belongs to none
  * @param ports the ports the workspace declares it serves (may be empty: any port is tried)
  * @param tlsPorts ports the workspace serves over TLS itself
+ * @param listeningPorts the TCP ports something listens on inside the workspace now, reachable from outside
+ *                       it, as its host agent last saw them (sorted); {@code null} when nobody reports them
+ *                       (an older agent, a route written by hand): the gateway then tries any port
  */
 public record RouteRecord(String workspaceId, String address, String host, String owner, String org,
-                          Map<String, String> labels, RouteState state, List<Integer> ports, List<Integer> tlsPorts)
+                          Map<String, String> labels, RouteState state, List<Integer> ports, List<Integer> tlsPorts,
+                          List<Integer> listeningPorts)
         implements StoreRecord {
 
     private static final Pattern IPV4 = Pattern.compile(
@@ -41,6 +45,18 @@ public record RouteRecord(String workspaceId, String address, String host, Strin
         requireNonNull(state, "state");
         ports = sortedPorts("ports", ports);
         tlsPorts = sortedPorts("tlsPorts", tlsPorts);
+        listeningPorts = listeningPorts == null ? null : sortedPorts("listeningPorts", listeningPorts);
+    }
+
+    /** A record whose listening ports nobody reports. */
+    public RouteRecord(String workspaceId, String address, String host, String owner, String org,
+                       Map<String, String> labels, RouteState state, List<Integer> ports, List<Integer> tlsPorts) {
+        this(workspaceId, address, host, owner, org, labels, state, ports, tlsPorts, null);
+    }
+
+    /** This record with the ports listening now ({@code null}: not known). */
+    public RouteRecord withListeningPorts(List<Integer> listening) {
+        return new RouteRecord(workspaceId, address, host, owner, org, labels, state, ports, tlsPorts, listening);
     }
 
     /** A running workspace without labels or declared ports. */

@@ -31,6 +31,28 @@ class RecordCodecTest {
     }
 
     @Test
+    void listeningPortsReadBackSortedAndUnknownOnesAreLeftOut() {
+        RouteRecord unknown = RouteRecord.running("ws42", "10.0.0.2", "host-1", "alice", null);
+        RouteRecord none = unknown.withListeningPorts(List.of());
+        RouteRecord some = unknown.withListeningPorts(List.of(8080, 3000));
+
+        assertThat(new String(RecordCodec.encode(unknown), UTF_8)).doesNotContain("listeningPorts");
+        assertThat(((RouteRecord) RecordCodec.decode(unknown.key(), RecordCodec.encode(unknown))).listeningPorts()).isNull();
+        assertThat(((RouteRecord) RecordCodec.decode(none.key(), RecordCodec.encode(none))).listeningPorts()).isEmpty();
+        assertThat(((RouteRecord) RecordCodec.decode(some.key(), RecordCodec.encode(some))).listeningPorts())
+                .containsExactly(3000, 8080);
+    }
+
+    @Test
+    void aListeningPortOutOfRangeIsRefused() {
+        assertThatThrownBy(() -> decode("/portcullis/v1/routes/ws42", "{\"version\":1,\"workspaceId\":\"ws42\","
+                + "\"address\":\"10.0.0.2\",\"host\":\"h\",\"owner\":\"alice\",\"state\":\"running\","
+                + "\"listeningPorts\":[3000,0]}"))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("listeningPorts: 0 (expected: 1-65535)");
+    }
+
+    @Test
     void aShareReadsBackWithItsUsersGroupsAndExpiry() {
         ShareRecord share = new ShareRecord("ws42", new PortShare(4000, ShareLevel.USERS, Set.of("bob"),
                 Set.of("reviewers"), Instant.parse("2099-01-01T00:00:00Z")));

@@ -1,0 +1,180 @@
+package dev.portcullis.gateway.access;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.route.WorkspaceRoute;
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.Principal;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.AttributeKey;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * What one client connection (HTTP/1.1 keep-alive, or HTTP/2 with all its streams) already proved,
+ * so that its next request with the same credential costs a comparison instead of a verification:
+ * <ul>
+ *   <li>the bearer token it presented last (or none) and who that verified as. Reused only for the
+ *       very same characters (compared in constant time), before the token's end, and while
+ *       {@link OpenGrants#changes()} is what it was when it was verified: an ended session, a policy,
+ *       share or route change anywhere drops it at once. A browser session's cookie is looked up on
+ *       every request instead (the sessions cache notes its idle time and sees its end at once);</li>
+ *   <li>the last allow for that principal: reused for the same workspace, port, method and path,
+ *       the same route object and the same access snapshot (any policy or share change publishes a
+ *       new one), and the same change count;</li>
+ *   <li>the (principal, workspace, port) allows already written to the audit log on this connection,
+ *       so a hot connection writes one line, not one per request (denials are always written).</li>
+ * </ul>
+ * Only allows are reused: anything else takes the full check again. Entries are immutable and
+ * published through volatile fields, because a verification that waited for an issuer's keys
+ * finishes on the verifier's thread rather than the connection's event loop.
+ */
+public final class ConnectionAccess {
+    private static final AttributeKey<ConnectionAccess> KEY = AttributeKey.valueOf("portcullis.connectionAccess");
+    // A handful of distinct (principal, workspace, port) per connection is the common case; past it
+    // the oldest is forgotten and logged again when it comes back (more lines, never fewer).
+    private static final int AUDITED_ALLOWS = 4;
+
+    /**
+     * A verified caller (the credential itself is kept apart, as bytes, see {@link #remember(Known, String)}).
+     *
+     * @param identity who it verified as, or null for the anonymous caller
+     * @param sessionId the browser session it came with, or null
+     * @param validUntilMillis when to verify it afresh at the latest (never reused: Long.MIN_VALUE)
+     * @param changes {@link OpenGrants#changes()} before it was verified
+     */
+    public record Known(VerifiedIdentity identity, Principal principal, String sessionId, long validUntilMillis,
+                        long changes) {
+        public Known {
+            requireNonNull(principal, "principal");
+        }
+    }
+
+    /**
+     * An allow of {@code method path} (the path as sent) on a port for {@code known}'s principal,
+     * decided against {@code route} and {@code snapshot}.
+     *
+     * @param decidedPath the path the policy decided on and the workspace gets (its normal form)
+     */
+    public record Allowed(Known known, String workspaceId, int port, String method, String rawPath,
+                          WorkspaceRoute route, AccessSnapshot snapshot, Decision decision, String decidedPath,
+                          OpenGrants.Grant grant) {}
+
+    /** {@code known} and its credential's bytes, compared on every request without a copy of the cached side. */
+    private record Remembered(Known known, byte[] credential) {}
+
+    private volatile Remembered known;
+    private volatile Allowed allowed;
+    private final String[] auditedAllows = new String[AUDITED_ALLOWS];
+    private int nextAudited;
+
+    /** A connection that proved nothing yet; the proxy keeps one per connection ({@link #of}). */
+    public ConnectionAccess() {}
+
+    /** The connection's record; an HTTP/2 stream shares its connection's. */
+    public static ConnectionAccess of(Channel channel) {
+        Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
+        ConnectionAccess access = connection.attr(KEY).get();
+        if (access == null) {
+            access = new ConnectionAccess();
+            ConnectionAccess raced = connection.attr(KEY).setIfAbsent(access);
+            if (raced != null) {
+                access = raced;
+            }
+        }
+        return access;
+    }
+
+    /**
+     * The verified caller for the bearer token {@code credential} (null: none), if this connection
+     * proved exactly that credential, it has not expired by {@code nowMillis} and nothing changed
+     * since ({@code changes}); otherwise null, and the caller verifies afresh.
+     */
+    public Known known(String credential, long nowMillis, long changes) {
+        Remembered remembered = known;
+        if (remembered == null) {
+            return null;
+        }
+        Known last = remembered.known();
+        if (last.changes() != changes || nowMillis >= last.validUntilMillis()
+            || !sameSecret(remembered.credential(), credential)) {
+            return null;
+        }
+        return last;
+    }
+
+    /**
+     * {@code verified} is what this connection proved last, with the bearer token {@code credential}
+     * (null: none). Only the token's bytes are kept, not a second copy as a string.
+     */
+    public void remember(Known verified, String credential) {
+        requireNonNull(verified, "verified");
+        // '?' is what another character becomes in bytesOf: a credential with one is never reused.
+        known = credential != null && credential.indexOf('?') >= 0 ? null
+                : new Remembered(verified, credential == null ? null : bytesOf(credential));
+    }
+
+    /**
+     * A token's characters as bytes. Tokens are ASCII (a JWT is base64url and dots); any character
+     * past Latin-1 becomes '?', which no remembered credential contains, so it never matches one.
+     */
+    private static byte[] bytesOf(String token) {
+        return token.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** The allow decided for exactly this request's target, or null when it has to be decided. */
+    public Allowed allowed(Known caller, String workspaceId, int port, String method, String rawPath,
+                           WorkspaceRoute route, AccessSnapshot snapshot) {
+        Allowed last = allowed;
+        if (last == null || last.known() != caller || last.route() != route || last.snapshot() != snapshot
+            || last.port() != port || !last.workspaceId().equals(workspaceId) || !last.method().equals(method)
+            || !last.rawPath().equals(rawPath)) {
+            return null;
+        }
+        return last;
+    }
+
+    /** {@code decided} is the allow to reuse for the same request target. */
+    public void remember(Allowed decided) {
+        allowed = requireNonNull(decided, "decided");
+    }
+
+    /**
+     * Whether an allow of {@code principal} (from {@code issuer}) on this port is news on this
+     * connection and goes to the audit log; false when it was written already.
+     */
+    public synchronized boolean firstAllow(Principal principal, String issuer, String workspaceId, int port) {
+        String key = (principal.isAuthenticated() ? issuer + "\n" + principal.userId() : "\nanonymous")
+                + "\n" + workspaceId + "\n" + port;
+        for (String audited : auditedAllows) {
+            if (key.equals(audited)) {
+                return false;
+            }
+        }
+        auditedAllows[nextAudited] = key;
+        nextAudited = (nextAudited + 1) % AUDITED_ALLOWS;
+        return true;
+    }
+
+    /**
+     * Compares two secrets in time that depends only on their length, so a client cannot learn a
+     * cached token character by character. Hand-written rather than {@code MessageDigest.isEqual}:
+     * its index arithmetic (for arrays of unequal length) keeps the JIT from vectorising the loop,
+     * which then costs about a nanosecond per byte of a token hundreds of bytes long, on every request.
+     */
+    static boolean sameSecret(byte[] expected, String presented) {
+        if (expected == null || presented == null) {
+            return expected == null && presented == null;
+        }
+        if (expected.length != presented.length()) {
+            return false;
+        }
+        byte[] bytes = bytesOf(presented);
+        int difference = 0;
+        for (int i = 0; i < expected.length; i++) {
+            difference |= expected[i] ^ bytes[i];
+        }
+        return difference == 0;
+    }
+}
