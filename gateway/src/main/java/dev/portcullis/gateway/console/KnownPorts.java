@@ -10,8 +10,9 @@ import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
- * The ports known without asking the workspace: those its route serves over TLS and those its owner
- * shared. Until port discovery lands this is what the console lists; a port known to neither can
+ * The ports the console lists for a workspace, as {@code GET /api/v1/ports/<workspace>} does: those
+ * something listens on (the host agent publishes them with the route), those its owner shared (a
+ * share outlives a stopped server), and those its route serves over TLS. A port known to none can
  * still be shared by number from the console.
  */
 public final class KnownPorts implements ListeningPorts {
@@ -24,6 +25,9 @@ public final class KnownPorts implements ListeningPorts {
     @Override
     public SortedSet<Integer> of(WorkspaceRoute route) {
         SortedSet<Integer> ports = new TreeSet<>(route.tlsPorts());
+        if (route.listeningPorts() != null) {
+            ports.addAll(route.listeningPorts());
+        }
         for (PortShare share : access.get().sharesOf(route.workspaceId()).all()) {
             ports.add(share.port());
         }

@@ -4,9 +4,8 @@ import dev.portcullis.gateway.route.WorkspaceRoute;
 import java.util.SortedSet;
 
 /**
- * The ports the console lists for a workspace. Today {@link KnownPorts}: what its route and shares
- * name. Port discovery (the ports a workspace really listens on, published per workspace) plugs in
- * here without touching the pages.
+ * The ports the console lists for a workspace ({@link KnownPorts}: discovered, shared and TLS ports);
+ * tests and other sources of ports plug in here without touching the pages.
  */
 @FunctionalInterface
 public interface ListeningPorts {

@@ -22,10 +22,20 @@ final class PortsPage {
 
     private PortsPage() {}
 
-    /** How one port is reached now: the share (or none), its cap, and the effective level. */
-    record PortState(int port, PortShare share, ShareCap cap, boolean expired) {
+    /**
+     * How one port is reached now: the share (or none), its cap, the effective level, and whether
+     * something listens on it (null: the host agent has not said).
+     */
+    record PortState(int port, PortShare share, ShareCap cap, boolean expired, Boolean listening) {
         ShareLevel effective() {
             return share == null || expired ? ShareLevel.OWNER : ShareLevel.narrowest(share.level(), cap.max());
+        }
+
+        String serving() {
+            if (listening == null) {
+                return "not reported";
+            }
+            return listening ? "listening" : "nothing listening now";
         }
 
         String why() {
@@ -57,7 +67,9 @@ final class PortsPage {
             for (int port : ports.of(route)) {
                 PortShare share = access.sharesOf(ws).forPort(port);
                 boolean expired = share != null && share.expiresAt() != null && !share.expiresAt().isAfter(now);
-                body.append(portCard(viewer, ws, new PortState(port, share, ShareCap.of(policy, port), expired), urls));
+                Boolean listening = route.listeningPorts() == null ? null : route.listeningPorts().contains(port);
+                body.append(portCard(viewer, ws, new PortState(port, share, ShareCap.of(policy, port), expired, listening),
+                        urls));
             }
             body.append(newShareCard(viewer, ws, policy));
             body.append("</section>");
@@ -76,7 +88,8 @@ final class PortsPage {
         String url = urls.of(ws, state.port());
         StringBuilder card = new StringBuilder("<article class=\"card port\" id=\"port-").append(text(id)).append("\">")
                 .append("<h3>Port ").append(state.port()).append(" · <a href=\"").append(text(url)).append("\">")
-                .append(text(url)).append("</a></h3>")
+                .append(text(url)).append("</a> <small class=\"serving\" id=\"serving-").append(text(id)).append("\">")
+                .append(text(state.serving())).append("</small></h3>")
                 .append("<p>Reachable by: <span class=\"level\" id=\"effective-").append(text(id)).append("\">")
                 .append(text(state.effective().configName())).append("</span> — <span id=\"why-").append(text(id))
                 .append("\">").append(text(state.why())).append("</span></p>");

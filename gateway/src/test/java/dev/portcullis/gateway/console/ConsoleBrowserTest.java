@@ -8,6 +8,8 @@ import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.auth.IssuerConfig;
 import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.gateway.route.RouteTable;
+import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.signin.SignIn;
 import dev.portcullis.gateway.signin.SignInSettings;
 import dev.portcullis.gateway.testing.GatewayFixture;
@@ -51,6 +53,9 @@ import org.openqa.selenium.support.ui.Select;
  * {@code authenticated} or {@code public}. Screenshots go to {@code target/screenshots/console-*.png}.
  */
 class ConsoleBrowserTest {
+    private static final String LAB = "lab";
+    private static final int LAB_LISTENING = 5173;
+
     @TempDir
     Path state;
 
@@ -59,8 +64,15 @@ class ConsoleBrowserTest {
 
     @BeforeEach
     void start() throws Exception {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
         browsers = ConsoleBrowsers.start(state, config -> config
-                .access(new AccessSettings(Optional.empty(), ShareLevel.ORGANIZATION, "portcullis_admin")));
+                .access(new AccessSettings(Optional.empty(), ShareLevel.ORGANIZATION, "portcullis_admin"))
+                .routes(RouteTable.of(List.of(
+                        WorkspaceRoute.owned(GatewayFixture.WORKSPACE, loopback, true, Set.of(), GatewayFixture.OWNER,
+                                GatewayFixture.ORG, Map.of()),
+                        // a second workspace of alice's whose host agent reported what listens in it
+                        WorkspaceRoute.owned(LAB, loopback, true, Set.of(), GatewayFixture.OWNER, GatewayFixture.ORG, Map.of())
+                                .withListeningPorts(Set.of(LAB_LISTENING))))));
         gateway = browsers.gateway();
     }
 
@@ -121,6 +133,23 @@ class ConsoleBrowserTest {
         // the style sheet applied: the CSP let the console's own file in, and nothing inline
         assertThat(script(alice, "return getComputedStyle(document.querySelector('header')).borderBottomStyle")).isEqualTo("solid");
         screenshot(alice, "ports-empty");
+    }
+
+    @Test
+    void aDiscoveredPortShowsWithItsUrlBeforeAnyShare() {
+        ChromeDriver alice = signedInAtConsole(GatewayFixture.OWNER, false);
+
+        String id = LAB + "-" + LAB_LISTENING;
+        WebElement card = alice.findElement(By.id("port-" + id));
+        String url = "https://" + LAB_LISTENING + "-" + LAB + "." + GatewayFixture.BASE_DOMAIN + ":" + gateway.gatewayPort() + "/";
+        assertThat(card.findElement(By.tagName("a")).getAttribute("href")).isEqualTo(url);
+        assertThat(alice.findElement(By.id("serving-" + id)).getText()).isEqualTo("listening");
+        assertThat(alice.findElement(By.id("effective-" + id)).getText()).isEqualTo("owner");
+        assertThat(alice.findElement(By.id("why-" + id)).getText()).contains("not shared");
+        // the fixture's workspace has no report from a host agent: its port shows once shared, unreported
+        assertThat(alice.findElements(By.id("port-" + portId()))).isEmpty();
+        shareWithOrg(alice);
+        assertThat(alice.findElement(By.id("serving-" + portId())).getText()).isEqualTo("not reported");
     }
 
     @Test
