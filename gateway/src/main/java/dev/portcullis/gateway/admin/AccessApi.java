@@ -13,6 +13,7 @@ import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.Principals;
 import dev.portcullis.gateway.access.UserNames;
 import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.observe.AuditLog;
 import dev.portcullis.gateway.route.PortHost;
@@ -53,8 +54,9 @@ import java.util.regex.Pattern;
  *       the workspace's owner, or an admin of its org;</li>
  *   <li>{@code GET /api/v1/ports/<workspace>}: the ports it listens on and the shared ones, with URLs and
  *       share levels ({@link PortList}), for the workspace's owner or an admin of its org;</li>
- *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal and a URL, for the
- *       owner of the workspace or an admin of its org;</li>
+ *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal (named, or the
+ *       person of a pasted bearer {@code token} of the caller's own org) and a URL, for the owner of
+ *       the workspace or an admin of its org;</li>
  *   <li>{@code DELETE /api/v1/orgs/<org>/users/<user>/sessions}: an admin of {@code org} ends every
  *       browser session of a person removed from it (their tunnels close within a second).</li>
  * </ul>
@@ -192,8 +194,11 @@ public final class AccessApi implements AutoCloseable {
     private void auditChange(Call call, VerifiedIdentity caller, Answer answer) {
         boolean change = call.method().equals("PUT") || call.method().equals("DELETE");
         if (audit != null && change && answer.status() / 100 == 2) {
+            Matcher share = SHARE.matcher(call.path());
+            Matcher policy = POLICY.matcher(call.path());
             audit.changed(call.method() + " " + call.path(), Principals.of(caller), caller.issuer(),
-                    answer.etag().orElse("-"));
+                    answer.etag().orElse("-"), share.matches() ? share.group(1) : null,
+                    policy.matches() ? policy.group(1) : null);
         }
     }
 
@@ -344,7 +349,9 @@ public final class AccessApi implements AutoCloseable {
         }
         WorkspaceRoute route = requireOwnerOrAdmin(caller, target.workspaceId());
         Principal principal = Principal.anonymous();
-        if (request.hasNonNull("user")) {
+        if (request.hasNonNull("token")) {
+            principal = Principals.of(tokenPerson(caller, request.get("token").asText()));
+        } else if (request.hasNonNull("user")) {
             Principal.Builder builder;
             try {
                 builder = UserNames.principal(request.get("user").asText(), identity.config());
@@ -373,6 +380,29 @@ public final class AccessApi implements AutoCloseable {
         ArrayNode reasons = answer.putArray("reasons");
         decision.reasons().forEach(reasons::add);
         return Answer.json(200, answer);
+    }
+
+    /**
+     * The person a pasted bearer token stands for, verified as the gateway verifies it on a request.
+     * Only a person of the caller's own org: an admin explains for their org, an owner (whose
+     * workspace {@link #requireOwnerOrAdmin} checked) for their org's people at their own ports.
+     */
+    private VerifiedIdentity tokenPerson(VerifiedIdentity caller, String token) throws BadCall {
+        VerifiedIdentity person;
+        try {
+            person = identity.verify(token.strip());
+        } catch (TokenRejectedException e) {
+            throw new BadCall(422, "token-rejected", "token: " + e.getMessage() + " (reason: "
+                    + e.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ")");
+        }
+        String callerOrg = caller.org().orElse(null);
+        String personOrg = person.org().orElse(null);
+        if (callerOrg == null || !callerOrg.equals(personOrg) || !person.scope().speaksFor(callerOrg)) {
+            throw new BadCall(403, "token-of-another-org", "token: it is " + person.qualifiedUser() + "'s of "
+                    + (personOrg == null ? "no org" : "org '" + personOrg + "'") + " (expected: a person of your org '"
+                    + callerOrg + "')");
+        }
+        return person;
     }
 
     private ObjectNode sharesOf(WorkspaceRoute route) {

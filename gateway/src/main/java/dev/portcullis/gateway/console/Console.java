@@ -9,6 +9,7 @@ import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.admin.AccessApi;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.observe.RecentAudit;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.signin.SignIn;
@@ -19,6 +20,8 @@ import dev.portcullis.policy.parse.ParseResult;
 import dev.portcullis.policy.parse.PolicyError;
 import dev.portcullis.policy.parse.PolicyParser;
 import dev.portcullis.store.signin.SessionRecord;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -51,6 +54,7 @@ import java.util.function.Supplier;
  */
 public final class Console {
     static final String ASSETS = "/console/";
+    static final String EVENTS = "/console/audit/events";
 
     private final SignIn signIn;
     private final AccessApi api;
@@ -58,17 +62,19 @@ public final class Console {
     private final Supplier<RouteTable> routes;
     private final OpenGrants grants;
     private final ListeningPorts ports;
+    private final RecentAudit audit;
     private final Clock clock;
     private final PolicyParser parser = new PolicyParser();
 
     public Console(SignIn signIn, AccessApi api, AccessRecords records, Supplier<RouteTable> routes, OpenGrants grants,
-                   ListeningPorts ports, Clock clock) {
+                   ListeningPorts ports, RecentAudit audit, Clock clock) {
         this.signIn = requireNonNull(signIn, "signIn");
         this.api = requireNonNull(api, "api");
         this.records = requireNonNull(records, "records");
         this.routes = requireNonNull(routes, "routes");
         this.grants = requireNonNull(grants, "grants");
         this.ports = requireNonNull(ports, "ports");
+        this.audit = requireNonNull(audit, "audit");
         this.clock = requireNonNull(clock, "clock");
     }
 
@@ -76,6 +82,71 @@ public final class Console {
     public static boolean owns(HttpRequest request) {
         String path = new QueryStringDecoder(request.uri()).path();
         return path.equals("/") || path.startsWith(ASSETS);
+    }
+
+    /** Whether {@code request} opens the audit page's live stream, which {@link #openEventStream} answers. */
+    public static boolean isEventStream(HttpRequest request) {
+        return request.method() == HttpMethod.GET && new QueryStringDecoder(request.uri()).path().equals(EVENTS);
+    }
+
+    /**
+     * Answers the audit stream on {@code channel}, which the console then writes to until it closes:
+     * refused (403) when the request comes from another site or origin, 401 without a session, else
+     * the lines this person may see that the query asks for ({@link AuditFilter}).
+     */
+    public void openEventStream(HttpRequest request, String baseDomain, Channel channel) {
+        String refusal = crossSite(request, baseDomain);
+        if (refusal != null) {
+            refuse(channel, ConsoleAnswers.jsonError(HttpResponseStatus.FORBIDDEN, "cross-site-refused", refusal));
+            return;
+        }
+        String reference = sessionCookie(request);
+        CompletableFuture<Optional<SessionRecord>> session = reference == null
+                ? CompletableFuture.completedFuture(Optional.empty()) : signIn.sessions().lookup(reference);
+        session.whenComplete((found, failure) -> {
+            if (failure != null || found.isEmpty()) {
+                refuse(channel, ConsoleAnswers.jsonError(HttpResponseStatus.UNAUTHORIZED, "unauthenticated",
+                        "Sign in at " + loginOrigin(baseDomain, request) + "/ first."));
+                return;
+            }
+            Viewer viewer = viewerOf(found.get(), reference);
+            AuditFilter filter = AuditFilter.of(request.uri());
+            // The page rendered the lines up to ?after=; a reconnecting browser says what it got last.
+            long lastSeen = Math.max(number(request.headers().get("last-event-id")),
+                    number(new QueryStringDecoder(request.uri()).parameters().getOrDefault("after", List.of("0")).get(0)));
+            AuditStream.open(channel, audit, entry -> AuditFilter.visible(entry, viewer, routes.get()) && filter.matches(entry),
+                    lastSeen, () -> signIn.sessions().lookup(reference).thenApply(Optional::isPresent));
+        });
+    }
+
+    private static long number(String text) {
+        try {
+            return text == null ? 0 : Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static void refuse(Channel channel, FullHttpResponse answer) {
+        channel.eventLoop().execute(() -> channel.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE));
+    }
+
+    /**
+     * Why a read that only the console's own pages make (the audit stream) is refused as coming from
+     * elsewhere, or null: a browser says where a request came from ({@code Sec-Fetch-Site},
+     * {@code Origin}); a workspace page is same-site with the login host but not same-origin.
+     */
+    private String crossSite(HttpRequest request, String baseDomain) {
+        String expected = loginOrigin(baseDomain, request);
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        String site = request.headers().get("sec-fetch-site");
+        if (origin != null && !origin.equals(expected)) {
+            return "This request came from " + origin + ", not from the console at " + expected + ".";
+        }
+        if (site != null && !site.equals("same-origin")) {
+            return "This request came from another site (" + site + "), not from the console at " + expected + ".";
+        }
+        return null;
     }
 
     /** A request whose body the console needs before it answers; null for one it answers from its head. */
@@ -107,9 +178,7 @@ public final class Console {
                         : ConsoleAnswers.jsonError(HttpResponseStatus.UNAUTHORIZED, "unauthenticated",
                                 "Sign in at " + loginOrigin(baseDomain, request) + "/ first."));
             }
-            VerifiedIdentity identity = signIn.sessions().identityOf(found.get());
-            Viewer viewer = new Viewer(identity, identity.org().map(org -> api.isAdminOf(identity, org)).orElse(false),
-                    CsrfTokens.of(reference));
+            Viewer viewer = viewerOf(found.get(), reference);
             Request call = new Request(request, path, body, baseDomain, viewer);
             if (!read) {
                 String refusal = forgeryCheck(request, reference, body, baseDomain);
@@ -119,6 +188,12 @@ public final class Console {
             }
             return route(call);
         });
+    }
+
+    private Viewer viewerOf(SessionRecord session, String reference) {
+        VerifiedIdentity identity = signIn.sessions().identityOf(session);
+        return new Viewer(identity, identity.org().map(org -> api.isAdminOf(identity, org)).orElse(false),
+                CsrfTokens.of(reference));
     }
 
     /** One request of a signed-in person. */
@@ -143,6 +218,7 @@ public final class Console {
             case "/console/share" -> call.isPost() ? share(call) : notFound();
             case "/console/revoke" -> call.isPost() ? revoke(call) : notFound();
             case "/console/explain" -> explain(call);
+            case "/console/audit" -> call.isPost() ? notFound() : done(auditPage(call));
             case "/console/policy" -> requireAdmin(call).orElseGet(() -> policy(call));
             case "/console/api/policy/validate" -> requireAdmin(call).orElseGet(() -> validate(call));
             default -> notFound();
@@ -211,6 +287,23 @@ public final class Console {
         return portsPage(call, null, messageOf(answer), HttpResponseStatus.valueOf(answer.status()));
     }
 
+    // ---- audit
+
+    private FullHttpResponse auditPage(Request call) {
+        AuditFilter filter = AuditFilter.of(call.head().uri());
+        RouteTable now = routes.get();
+        List<RecentAudit.Entry> kept = audit.entries();
+        List<RecentAudit.Entry> shown = new java.util.ArrayList<>();
+        for (int i = kept.size() - 1; i >= 0 && shown.size() < AuditPage.SHOWN; i--) {
+            RecentAudit.Entry entry = kept.get(i);
+            if (AuditFilter.visible(entry, call.viewer(), now) && filter.matches(entry)) {
+                shown.add(entry);
+            }
+        }
+        long last = kept.isEmpty() ? 0 : kept.get(kept.size() - 1).sequence();
+        return ConsoleAnswers.html(HttpResponseStatus.OK, AuditPage.render(call.viewer(), filter, shown, last));
+    }
+
     // ---- explain
 
     private CompletableFuture<FullHttpResponse> explain(Request call) {
@@ -222,7 +315,9 @@ public final class Console {
         ExplainPage.Question question = new ExplainPage.Question(call.field("user"), call.field("org"), call.field("groups"),
                 call.field("url"), call.field("method").isEmpty() ? "GET" : call.field("method"));
         ObjectNode ask = ConsoleAnswers.JSON.createObjectNode().put("url", question.url()).put("method", question.method());
-        if (!question.user().isEmpty()) {
+        if (!call.field("token").isEmpty()) {
+            ask.put("token", call.field("token")); // the admin API verifies it and says whose it is
+        } else if (!question.user().isEmpty()) {
             ask.put("user", question.user());
             if (!question.org().isEmpty()) {
                 ask.put("org", question.org());

@@ -11,6 +11,7 @@ final class ConsoleLayout {
     enum Section {
         PORTS("/", "My ports"),
         EXPLAIN("/console/explain", "Explain"),
+        AUDIT("/console/audit", "Audit"),
         POLICY("/console/policy", "Org policy");
 
         final String path;

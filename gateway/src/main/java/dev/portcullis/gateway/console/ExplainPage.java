@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.portcullis.policy.cli.ReasonText;
 
 /**
- * Explain: a person (user, org, groups), a URL and a method; the decision and every reason in words,
+ * Explain: a person (user, org, groups, or their pasted bearer token), a URL and a method; the decision and every reason in words,
  * as {@code portcullis policy explain} prints them. The admin API decides who may ask: the owner for
  * their own ports, an admin for any workspace of their org.
  */
@@ -24,6 +24,9 @@ final class ExplainPage {
                 .append(field("org", "Their org", question.org()))
                 .append(field("groups", "Their groups (comma separated)", question.groups()))
                 .append("</div>")
+                .append("<label for=\"explain-token\">Or paste their token (a bearer JWT; used for this answer only,"
+                        + " never shown again)</label><textarea id=\"explain-token\" name=\"token\" rows=\"3\""
+                        + " autocomplete=\"off\" spellcheck=\"false\" class=\"token\"></textarea>")
                 .append(field("url", "URL", question.url()))
                 .append("<label for=\"explain-method\">Method</label><select id=\"explain-method\" name=\"method\">");
         for (String method : new String[] {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {

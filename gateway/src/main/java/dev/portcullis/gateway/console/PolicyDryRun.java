@@ -54,7 +54,7 @@ final class PolicyDryRun {
             Decision decision = nextEvaluator.evaluate(grant.principal(), route.owner(), now.sharesOf(route.workspaceId()),
                     grant.port(), grant.method(), grant.path());
             if (!decision.isAllowed()) {
-                connections.add(new CutConnection(grant.principal().isAuthenticated() ? grant.principal().userId() : "anonymous",
+                connections.add(new CutConnection(grant.principal().isAuthenticated() ? grant.principal().qualifiedId() : "anonymous",
                         grant.workspaceId(), grant.port(), grant.method(), grant.path(), decision.reasons()));
             }
         }

@@ -196,6 +196,12 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         exchange = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
                 request.method().name(), request.uri());
         browser = ErrorResponses.wantsPage(request.headers());
+        if (SignInEndpoints.openedEventStream(request, settings, ctx.channel())) {
+            answeredByGateway = true; // the console's audit stream: the console writes to this channel until it closes
+            exchange.answeredByGateway(200, "console-audit-stream");
+            exchange.finish();
+            return;
+        }
         consoleBody = SignInEndpoints.consoleBody(request, settings);
         if (consoleBody != null) {
             answeredByGateway = true; // the console on the login host: nothing goes to a workspace

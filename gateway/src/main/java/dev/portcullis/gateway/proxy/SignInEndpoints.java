@@ -5,6 +5,7 @@ import dev.portcullis.gateway.console.Console;
 import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.signin.SignIn;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -31,6 +32,23 @@ final class SignInEndpoints {
         }
         Optional<String> loginBaseDomain = loginBaseDomainOf(request, settings);
         return loginBaseDomain == null ? null : loginBaseDomain.map(baseDomain -> console.get().bodyReader(request, baseDomain)).orElse(null);
+    }
+
+    /**
+     * Whether {@code request} is the console's audit stream on a login host, which the console then
+     * answers on {@code channel} itself, for as long as the stream stays open.
+     */
+    static boolean openedEventStream(HttpRequest request, ProxySettings settings, Channel channel) {
+        Optional<Console> console = settings.access().flatMap(AccessControl::console);
+        if (console.isEmpty() || !Console.isEventStream(request)) {
+            return false;
+        }
+        Optional<String> loginBaseDomain = loginBaseDomainOf(request, settings);
+        if (loginBaseDomain == null || loginBaseDomain.isEmpty()) {
+            return false;
+        }
+        console.get().openEventStream(request, loginBaseDomain.get(), channel);
+        return true;
     }
 
     /** The sign-in's answer to {@code request}, or null when the request is not the sign-in's. */

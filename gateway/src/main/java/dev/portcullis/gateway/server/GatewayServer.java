@@ -477,7 +477,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         // The console lives on the login host and signs in through it: only with a sign-in.
         Optional<Console> console = Optional.ofNullable(signIn).map(in -> new Console(in, accessApi, records, routes,
-                grants, new KnownPorts(access), Clock.systemUTC()));
+                grants, new KnownPorts(access), audit.recent(), Clock.systemUTC()));
         return new AccessControl(identity, access, audit, grants, sessions, assertions, Optional.ofNullable(signIn), console);
     }
 

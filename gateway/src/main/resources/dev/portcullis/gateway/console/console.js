@@ -51,3 +51,34 @@
     timer = setTimeout(check, 250);
   });
 })();
+
+// The audit page: new lines arrive as server-sent events from the gateway itself (same origin, the
+// session cookie goes with them) and are put at the top of the list.
+(function () {
+  const live = document.getElementById('audit-live');
+  const lines = document.getElementById('audit-lines');
+  if (!live || !lines || !window.EventSource) {
+    return;
+  }
+  const source = new EventSource(live.dataset.stream);
+  let seen = 0;
+  source.onopen = () => { live.dataset.state = 'open'; };
+  source.onerror = () => { live.dataset.state = 'reconnecting'; };
+  source.onmessage = (message) => {
+    const line = JSON.parse(message.data);
+    const item = document.createElement('li');
+    item.dataset.kind = line.kind;
+    item.className = 'new';
+    const time = document.createElement('time');
+    time.textContent = line.at;
+    const code = document.createElement('code');
+    code.textContent = line.line;
+    item.append(time, ' ', code);
+    lines.prepend(item);
+    const none = document.getElementById('audit-none');
+    if (none) {
+      none.remove();
+    }
+    live.dataset.received = String(++seen);
+  };
+})();

@@ -98,6 +98,12 @@ final class ConsoleBrowsers implements AutoCloseable {
         provider.enqueueCallback(new DefaultOAuth2TokenCallback(ISSUER_ID, user, "JWT", List.of(CLIENT), claims, 600));
     }
 
+    /** A bearer token from the provider for {@code user} of {@code org}, as an API client would hold one. */
+    String tokenOf(String user, String org) {
+        return provider.issueToken(ISSUER_ID, CLIENT, new DefaultOAuth2TokenCallback(ISSUER_ID, user, "JWT",
+                List.of(CLIENT), Map.of("org", org), 600)).serialize();
+    }
+
     /**
      * A browser of its own, past its first page load: a fresh headless Chromium may call its first
      * navigation "interrupted" (a network change it notices while starting), which would lose a
@@ -113,10 +119,24 @@ final class ConsoleBrowsers implements AutoCloseable {
     /** A browser of its own for {@code user} in acme, signed in at the console. */
     ChromeDriver signedInAtConsole(String user, boolean admin) {
         ChromeDriver driver = newBrowser();
-        nextLoginIs(user, admin);
-        load(driver, console("/"));
+        // A network change that Chromium notices half way through the redirects (see load) can leave the
+        // browser on a step of the sign-in, or signed in as the provider's default user when the queued
+        // login was spent on the broken attempt: then it signs out and starts again with a new login.
+        for (int attempt = 1; attempt <= 3 && !signedInAs(driver, user); attempt++) {
+            if (driver.getCurrentUrl().equals(console("/"))) {
+                load(driver, console("/logout"));
+            }
+            nextLoginIs(user, admin);
+            load(driver, console("/"));
+        }
+        assertThat(signedInAs(driver, user)).as("signed in as " + user + " at " + driver.getCurrentUrl()).isTrue();
         assertThat(driver.getCurrentUrl()).isEqualTo(console("/"));
         return driver;
+    }
+
+    private boolean signedInAs(ChromeDriver driver, String user) {
+        return driver.getCurrentUrl().equals(console("/")) && driver.findElements(By.cssSelector(".who strong")).stream()
+                .anyMatch(who -> who.getText().startsWith(user + "@"));
     }
 
     /**

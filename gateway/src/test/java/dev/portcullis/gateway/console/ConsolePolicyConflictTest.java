@@ -2,10 +2,13 @@ package dev.portcullis.gateway.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.store.StoreSettings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,9 +19,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
- * Two admins edit the org's policy at once, in their own browsers, on a gateway whose policies live in
- * the (embedded) store, which gives them revisions: the first apply wins, the second is told about
- * the other's change and nothing of theirs is written.
+ * Admins change the org's policy in their own browsers on a gateway whose policies live in the
+ * (embedded) store, which gives them revisions. Two at once: the first apply wins, the second is told
+ * about the other's change and nothing of theirs is written.
  */
 class ConsolePolicyConflictTest {
     @TempDir
@@ -58,7 +61,8 @@ class ConsolePolicyConflictTest {
         carol.findElement(By.id("policy-apply")).click();
         dave.findElement(By.id("policy-apply")).click();
 
-        assertThat(carol.findElement(By.cssSelector("[role=status]")).getText()).contains("Applied");
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() ->
+                assertThat(carol.findElement(By.cssSelector("[role=status]")).getText()).contains("Applied"));
         String revision = carol.findElement(By.id("policy-revision")).getText();
         assertThat(dave.findElement(By.cssSelector("[role=alert]")).getText())
                 .contains("Someone else changed the policy since you loaded revision 0")
