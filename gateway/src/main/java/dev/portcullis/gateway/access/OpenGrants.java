@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -133,6 +134,11 @@ public final class OpenGrants implements AutoCloseable {
             return "workspace-stopped";
         }
         return Upstream.of(route, grant.port()).equals(upstream) ? null : "workspace-moved";
+    }
+
+    /** The grants of every open channel, as they are now (the console's dry run re-decides them). */
+    public List<Grant> open() {
+        return grants.values().stream().map(Registered::grant).toList();
     }
 
     /**

@@ -13,7 +13,9 @@ import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.Principals;
 import dev.portcullis.gateway.access.UserNames;
 import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.observe.AuditLog;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
@@ -52,8 +54,9 @@ import java.util.regex.Pattern;
  *       the workspace's owner, or an admin of its org;</li>
  *   <li>{@code GET /api/v1/ports/<workspace>}: the ports it listens on and the shared ones, with URLs and
  *       share levels ({@link PortList}), for the workspace's owner or an admin of its org;</li>
- *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal and a URL, for the
- *       owner of the workspace or an admin of its org;</li>
+ *   <li>{@code POST /api/v1/explain}: the decision and every reason for a principal (named, or the
+ *       person of a pasted bearer {@code token} of the caller's own org) and a URL, for the owner of
+ *       the workspace or an admin of its org;</li>
  *   <li>{@code DELETE /api/v1/orgs/<org>/users/<user>/sessions}: an admin of {@code org} ends every
  *       browser session of a person removed from it (their tunnels close within a second).</li>
  * </ul>
@@ -86,6 +89,7 @@ public final class AccessApi implements AutoCloseable {
     private final List<String> baseDomains;
     private final String adminClaim;
     private final Clock clock;
+    private final AuditLog audit;
     private volatile UserSessions userSessions;
     private final ExecutorService calls = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "portcullis-admin-api");
@@ -95,6 +99,13 @@ public final class AccessApi implements AutoCloseable {
 
     public AccessApi(IdentityVerifier identity, AccessRecords records, Supplier<RouteTable> routes, List<String> baseDomains,
                      String adminClaim, Clock clock) {
+        this(identity, records, routes, baseDomains, adminClaim, clock, null);
+    }
+
+    /** @param audit where every change is written with who made it; null for none */
+    public AccessApi(IdentityVerifier identity, AccessRecords records, Supplier<RouteTable> routes, List<String> baseDomains,
+                     String adminClaim, Clock clock, AuditLog audit) {
+        this.audit = audit;
         this.identity = requireNonNull(identity, "identity");
         this.records = requireNonNull(records, "records");
         this.routes = requireNonNull(routes, "routes");
@@ -146,17 +157,49 @@ public final class AccessApi implements AutoCloseable {
     }
 
     public CompletableFuture<Answer> handle(Call call) {
-        return AuthenticatedCalls.run(identity, call.authorization(), calls, caller -> {
+        return AuthenticatedCalls.run(identity, call.authorization(), calls, caller -> answer(call, caller));
+    }
+
+    /**
+     * The same call for a caller the gateway already knows (the console's signed-in session): the same
+     * checks, the same writes and the same audit lines as a call with a bearer token; only the
+     * credential differs. {@code call.authorization()} is ignored.
+     */
+    public CompletableFuture<Answer> handleAs(VerifiedIdentity caller, Call call) {
+        requireNonNull(caller, "caller");
+        return CompletableFuture.supplyAsync(() -> {
             try {
-                return route(call, caller);
-            } catch (AccessRecords.Conflict conflict) {
-                ObjectNode body = JSON.createObjectNode().put("status", 409).put("error", "conflict")
-                        .put("message", conflict.getMessage()).put("currentRevision", conflict.currentRevision());
-                return Answer.json(409, body);
-            } catch (AccessRecords.Unavailable unavailable) {
-                return Answer.error(503, "store-unavailable", unavailable.getMessage());
+                return answer(call, caller);
+            } catch (BadCall bad) {
+                return Answer.error(bad.status, bad.code, bad.getMessage());
             }
-        });
+        }, calls);
+    }
+
+    private Answer answer(Call call, VerifiedIdentity caller) throws BadCall {
+        try {
+            Answer answer = route(call, caller);
+            auditChange(call, caller, answer);
+            return answer;
+        } catch (AccessRecords.Conflict conflict) {
+            ObjectNode body = JSON.createObjectNode().put("status", 409).put("error", "conflict")
+                    .put("message", conflict.getMessage()).put("currentRevision", conflict.currentRevision());
+            return Answer.json(409, body);
+        } catch (AccessRecords.Unavailable unavailable) {
+            return Answer.error(503, "store-unavailable", unavailable.getMessage());
+        }
+    }
+
+    /** Every change that took effect, with who made it, so an owner's or admin's edit can be traced. */
+    private void auditChange(Call call, VerifiedIdentity caller, Answer answer) {
+        boolean change = call.method().equals("PUT") || call.method().equals("DELETE");
+        if (audit != null && change && answer.status() / 100 == 2) {
+            Matcher share = SHARE.matcher(call.path());
+            Matcher policy = POLICY.matcher(call.path());
+            audit.changed(call.method() + " " + call.path(), Principals.of(caller), caller.issuer(),
+                    answer.etag().orElse("-"), share.matches() ? share.group(1) : null,
+                    policy.matches() ? policy.group(1) : null);
+        }
     }
 
     private Answer route(Call call, VerifiedIdentity caller) throws BadCall {
@@ -306,7 +349,9 @@ public final class AccessApi implements AutoCloseable {
         }
         WorkspaceRoute route = requireOwnerOrAdmin(caller, target.workspaceId());
         Principal principal = Principal.anonymous();
-        if (request.hasNonNull("user")) {
+        if (request.hasNonNull("token")) {
+            principal = Principals.of(tokenPerson(caller, request.get("token").asText()));
+        } else if (request.hasNonNull("user")) {
             Principal.Builder builder;
             try {
                 builder = UserNames.principal(request.get("user").asText(), identity.config());
@@ -335,6 +380,29 @@ public final class AccessApi implements AutoCloseable {
         ArrayNode reasons = answer.putArray("reasons");
         decision.reasons().forEach(reasons::add);
         return Answer.json(200, answer);
+    }
+
+    /**
+     * The person a pasted bearer token stands for, verified as the gateway verifies it on a request.
+     * Only a person of the caller's own org: an admin explains for their org, an owner (whose
+     * workspace {@link #requireOwnerOrAdmin} checked) for their org's people at their own ports.
+     */
+    private VerifiedIdentity tokenPerson(VerifiedIdentity caller, String token) throws BadCall {
+        VerifiedIdentity person;
+        try {
+            person = identity.verify(token.strip());
+        } catch (TokenRejectedException e) {
+            throw new BadCall(422, "token-rejected", "token: " + e.getMessage() + " (reason: "
+                    + e.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ")");
+        }
+        String callerOrg = caller.org().orElse(null);
+        String personOrg = person.org().orElse(null);
+        if (callerOrg == null || !callerOrg.equals(personOrg) || !person.scope().speaksFor(callerOrg)) {
+            throw new BadCall(403, "token-of-another-org", "token: it is " + person.qualifiedUser() + "'s of "
+                    + (personOrg == null ? "no org" : "org '" + personOrg + "'") + " (expected: a person of your org '"
+                    + callerOrg + "')");
+        }
+        return person;
     }
 
     private ObjectNode sharesOf(WorkspaceRoute route) {
@@ -411,15 +479,20 @@ public final class AccessApi implements AutoCloseable {
 
     /**
      * An admin of {@code org}: the admin claim from an admin issuer, and the org claim naming the org
-     * (which the verifier accepted only because the issuer is bound to that org).
+     * (which the verifier accepted only because the issuer is bound to that org). The console asks too.
      */
-    private boolean isAdminOf(VerifiedIdentity caller, String org) {
+    public boolean isAdminOf(VerifiedIdentity caller, String org) {
         return org != null && caller.adminIssuer() && hasAdminClaim(caller) && caller.org().equals(Optional.of(org))
                && caller.scope().speaksFor(org);
     }
 
+    /**
+     * A bearer token carries the admin claim as a JSON boolean; a browser session keeps claims as
+     * strings ({@code "true"}, or a list of one).
+     */
     private boolean hasAdminClaim(VerifiedIdentity caller) {
-        return Boolean.TRUE.equals(caller.otherClaims().get(adminClaim));
+        Object claim = caller.otherClaims().get(adminClaim);
+        return Boolean.TRUE.equals(claim) || "true".equals(claim) || List.of("true").equals(claim);
     }
 
     /** The workspace, when the caller owns it or administers its org; a 404 otherwise says nothing more. */

@@ -1,8 +1,11 @@
 package dev.portcullis.gateway.observe;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Principal;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,21 +20,30 @@ public final class AuditLog {
     private static final Logger audit = LoggerFactory.getLogger("portcullis.audit");
 
     private final GatewayMetrics metrics;
+    private final RecentAudit recent = new RecentAudit();
+    private final Clock clock;
 
     public AuditLog(GatewayMetrics metrics) {
+        this(metrics, Clock.systemUTC());
+    }
+
+    public AuditLog(GatewayMetrics metrics, Clock clock) {
         this.metrics = metrics;
+        this.clock = requireNonNull(clock, "clock");
+    }
+
+    /** The last lines, for the console's audit page and its live stream. */
+    public RecentAudit recent() {
+        return recent;
     }
 
     public void decided(Decision decision, Principal principal, String issuer, String workspace, int port,
                         String method, String path, InetSocketAddress client) {
         metrics.accessDecided(decision.isAllowed(), decision.reasons().get(0));
-        if (audit.isInfoEnabled()) {
-            audit.info("event=decision decision={} principal={} issuer={} org={} workspace={} port={} method={} path=\"{}\""
-                            + " reasons={} client={}",
-                    decision.isAllowed() ? "allow" : "deny", principalName(principal), value(issuer),
-                    value(principal.org()), workspace, port, method, quoted(path),
-                    String.join(",", decision.reasons()), client.getAddress().getHostAddress());
-        }
+        write("decision", workspace, null, "event=decision decision=" + (decision.isAllowed() ? "allow" : "deny")
+                + " principal=" + principalName(principal) + " issuer=" + value(issuer) + " org=" + value(principal.org())
+                + " workspace=" + workspace + " port=" + port + " method=" + method + " path=\"" + quoted(path) + "\""
+                + " reasons=" + String.join(",", decision.reasons()) + " client=" + client.getAddress().getHostAddress());
     }
 
     /**
@@ -45,14 +57,31 @@ public final class AuditLog {
     /** An open connection or tunnel was closed because what allowed it no longer does. */
     public void revoked(String reason, Principal principal, String workspace, int port, InetSocketAddress client) {
         metrics.accessRevoked(reason);
-        audit.info("event=revoked reason={} principal={} workspace={} port={} client={}", reason,
-                principalName(principal), workspace, port, client == null ? "-" : client.getAddress().getHostAddress());
+        write("revoked", workspace, null, "event=revoked reason=" + reason + " principal=" + principalName(principal)
+                + " workspace=" + workspace + " port=" + port + " client="
+                + (client == null ? "-" : client.getAddress().getHostAddress()));
+    }
+
+    /**
+     * A policy or a share was changed through the admin API or the console; {@code revision} is what
+     * it wrote. {@code workspace} (a share) or {@code policyOrg} (a policy) says whose it was.
+     */
+    public void changed(String change, Principal principal, String issuer, String revision, String workspace,
+                        String policyOrg) {
+        write("change", workspace, policyOrg, "event=change change=\"" + quoted(change) + "\" principal="
+                + principalName(principal) + " issuer=" + value(issuer) + " org=" + value(principal.org())
+                + " revision=" + revision);
     }
 
     /** A one-time {@code ?access_token=} was exchanged for the gateway's cookie. */
     public void tokenExchanged(Principal principal, String workspace, int port, InetSocketAddress client) {
-        audit.info("event=token-exchange principal={} workspace={} port={} client={}", principalName(principal),
-                workspace, port, client.getAddress().getHostAddress());
+        write("token-exchange", workspace, null, "event=token-exchange principal=" + principalName(principal)
+                + " workspace=" + workspace + " port=" + port + " client=" + client.getAddress().getHostAddress());
+    }
+
+    private void write(String kind, String workspace, String policyOrg, String line) {
+        audit.info("{}", line);
+        recent.add(clock.instant(), kind, workspace, policyOrg, line);
     }
 
     private static String principalName(Principal principal) {

@@ -1,6 +1,7 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.OpenGrants;
+import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.limits.BodyProgressDeadline;
 import dev.portcullis.gateway.limits.WorkspaceConnections;
@@ -13,6 +14,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -31,6 +33,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +88,8 @@ final class ProxyExchange {
     private WorkspaceConnections.Lease workspaceLease;
     private String user;
     private final BodyProgressDeadline bodyProgress;
+    // A console form post on a login host: its body is read (bounded), then the console answers it.
+    private FormPost consoleBody;
 
     ProxyExchange(ChannelHandlerContext ctx, ProxyFrontendHandler client, ProxySettings settings, int listenerPort) {
         this.ctx = ctx;
@@ -142,17 +147,32 @@ final class ProxyExchange {
         observed = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
                 request.method().name(), request.uri());
         browser = ErrorResponses.wantsPage(request.headers());
+        if (SignInEndpoints.openedEventStream(request, settings, ctx.channel())) {
+            phase = ExchangePhase.ANSWERED; // the console's audit stream: the console writes to this channel until it closes
+            observed.answeredByGateway(200, "console-audit-stream");
+            observed.finish();
+            return;
+        }
+        consoleBody = SignInEndpoints.consoleBody(request, settings);
+        if (consoleBody != null) {
+            // The console decides once it has the body; nothing goes to a workspace.
+            phase = ExchangePhase.AUTHORIZING;
+            requestFullyReceived = false;
+            // A body that trickles in is cut off as a head would be.
+            ctx.executor().schedule(() -> {
+                if (consoleBody != null) {
+                    ctx.close();
+                }
+            }, settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
+            if (!(request instanceof FullHttpRequest)) {
+                ctx.read(); // the body follows on its own
+            }
+            return;
+        }
         CompletableFuture<FullHttpResponse> signInAnswer = SignInEndpoints.answer(request, settings);
         if (signInAnswer != null) {
             phase = ExchangePhase.ANSWERED; // the login host and the gateway's own paths: nothing goes to a workspace
-            signInAnswer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
-                if (ctx.channel().isActive()) {
-                    sendAnswer(response != null ? response : ErrorResponses.create(ctx.alloc(),
-                            ProxyError.UNAUTHENTICATED, "The sign-in could not be completed.", browser), "sign-in");
-                } else if (response != null) {
-                    response.release();
-                }
-            }));
+            sendWhenReady(signInAnswer);
             return;
         }
         switch (RequestRouting.route(request, settings)) {
@@ -347,8 +367,45 @@ final class ProxyExchange {
                 && HttpUtil.isTransferEncodingChunked(forwardedHead) && !HttpUtil.is100ContinueExpected(forwardedHead);
     }
 
+    private void sendWhenReady(CompletableFuture<FullHttpResponse> answer) {
+        answer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
+            if (ctx.channel().isActive()) {
+                sendAnswer(response != null ? response : ErrorResponses.create(ctx.alloc(),
+                        ProxyError.UNAUTHENTICATED, "The sign-in could not be completed.", browser), "sign-in");
+            } else if (response != null) {
+                response.release();
+            }
+        }));
+    }
+
+    /** Collects a console post's body, then has the console answer it. */
+    private void readConsoleBody(HttpContent content) {
+        boolean fits;
+        boolean last = content instanceof LastHttpContent;
+        try {
+            fits = consoleBody.append(content.content());
+        } finally {
+            content.release();
+        }
+        if (!fits) {
+            consoleBody = null;
+            answer(ProxyError.BODY_TOO_LARGE, "A console request's body is at most " + FormPost.MAX_BODY_BYTES + " bytes.");
+        } else if (last) {
+            FormPost complete = consoleBody;
+            consoleBody = null;
+            requestFullyReceived = true; // pipelined requests wait for the console's answer
+            sendWhenReady(complete.complete());
+        } else {
+            ctx.read();
+        }
+    }
+
     /** A part of the request body (the last one carries the trailers). */
     void content(HttpContent content) {
+        if (consoleBody != null) {
+            readConsoleBody(content);
+            return;
+        }
         if (content.decoderResult().isFailure()) {
             content.release();
             // A broken body must never look complete to the workspace: drop its connection unfinished.

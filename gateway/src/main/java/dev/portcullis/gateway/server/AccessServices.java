@@ -8,6 +8,8 @@ import dev.portcullis.gateway.access.IdentityAssertions;
 import dev.portcullis.gateway.access.LocalAccessRecords;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.admin.AccessApi;
+import dev.portcullis.gateway.console.Console;
+import dev.portcullis.gateway.console.KnownPorts;
 import dev.portcullis.gateway.admin.HostRoutesApi;
 import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.LocalKeys;
@@ -83,7 +85,7 @@ final class AccessServices {
             accessState.addListener(changed -> grants.revalidate());
         }
         accessApi = resources.add("access API", new AccessApi(identity, records, routes, config.baseDomains(),
-                settings.adminClaim(), Clock.systemUTC()));
+                settings.adminClaim(), Clock.systemUTC(), audit));
         if (store != null && !config.hostRouteRanges().isEmpty()) {
             // Agents on machines without a store of their own (the embedded store is this process's file) publish here.
             hostRoutesApi = resources.add("host routes API",
@@ -110,7 +112,11 @@ final class AccessServices {
         }
         // The sign-in closes the sessions it was given; without one, they close on their own.
         resources.add("sessions", signIn != null ? signIn : sessions);
-        control = new AccessControl(identity, access, audit, grants, sessions, assertions, Optional.ofNullable(signIn));
+        // The console lives on the login host and signs in through it: only with a sign-in.
+        Optional<Console> console = Optional.ofNullable(signIn).map(in -> new Console(in, accessApi, records, routes,
+                grants, new KnownPorts(access), audit.recent(), Clock.systemUTC()));
+        control = new AccessControl(identity, access, audit, grants, sessions, assertions, Optional.ofNullable(signIn),
+                console);
     }
 
     /**

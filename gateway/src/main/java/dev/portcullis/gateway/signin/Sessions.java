@@ -338,6 +338,8 @@ public final class Sessions implements AutoCloseable {
         claims.forEach((name, value) -> {
             if (value instanceof String text) {
                 kept.put(name, List.of(text));
+            } else if (value instanceof Boolean flag) { // an admin claim is a boolean; kept as the console reads it
+                kept.put(name, List.of(flag.toString()));
             } else if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
                 List<String> texts = new ArrayList<>();
                 list.forEach(item -> texts.add((String) item));

@@ -120,6 +120,21 @@ public final class SignIn implements AutoCloseable {
     }
 
     /**
+     * Where a browser without a session at the console ({@code https://login.<base domain>/}) goes:
+     * {@code /start} with a signed link back to the console, which the sign-in then returns to
+     * directly (the session cookie is the login host's own), without a ticket.
+     */
+    public String consoleSignInRedirect(String baseDomain, HttpRequest request) {
+        String signed = secrets.signReturnTo(consoleUrl(baseDomain, request), sessions.clock().instant().plus(RETURN_TO_LIFETIME));
+        return settings.origin(settings.loginHost(baseDomain), hostOf(request)) + "/start?rt=" + signed;
+    }
+
+    /** The console's root on the login host of {@code baseDomain}, as this request reached it. */
+    private String consoleUrl(String baseDomain, HttpRequest request) {
+        return settings.origin(settings.loginHost(baseDomain), hostOf(request)) + "/";
+    }
+
+    /**
      * The port host's own link that signs in and comes back to {@code pathAndQuery} (a one-time
      * {@code access_token} in it is left out: it is spent).
      */
@@ -178,8 +193,11 @@ public final class SignIn implements AutoCloseable {
 
     private CompletableFuture<FullHttpResponse> start(HttpRequest request, String baseDomain, String signedReturnTo) {
         Instant now = sessions.clock().instant();
-        Optional<ReturnTo> returnTo = signedReturnTo == null ? Optional.empty()
-                : secrets.verifyReturnTo(signedReturnTo, now).flatMap(url -> ReturnTo.parse(url, baseDomains));
+        Optional<String> verified = signedReturnTo == null ? Optional.empty() : secrets.verifyReturnTo(signedReturnTo, now);
+        if (verified.isPresent() && verified.get().equals(consoleUrl(baseDomain, request))) {
+            return startForConsole(request, baseDomain, now);
+        }
+        Optional<ReturnTo> returnTo = verified.flatMap(url -> ReturnTo.parse(url, baseDomains));
         if (returnTo.isEmpty() || !baseDomainOf(returnTo.get().host()).equals(baseDomain)) {
             return done(SignInAnswers.refused("bad-return-to", "This sign-in link is not valid here or has expired."
                     + " Open the workspace address again."));
@@ -193,17 +211,33 @@ public final class SignIn implements AutoCloseable {
                 // Signed in at the login host already: straight back with a ticket, no provider round trip.
                 return ticketRedirect(existing, target, request, List.of());
             }
-            String state = Sessions.newSecret();
-            String nonce = Sessions.newSecret();
-            String browser = Sessions.newSecret();
-            String verifier = new CodeVerifier().getValue();
-            LoginRecord login = new LoginRecord(SignInRecords.idOf(state), SignInRecords.idOf(browser), nonce, verifier,
-                    target.url(settings, hostOf(request)), now.plus(LOGIN_LIFETIME));
-            return sessions.putLogin(login)
-                    .thenCompose(ignored -> provider.authorizationUrl(callbackUri(baseDomain, request), state, nonce, verifier))
-                    .thenApply(url -> SignInAnswers.redirect(url.toString(), List.of(
-                            SignInAnswers.cookie(LOGIN_COOKIE, browser, LOGIN_LIFETIME.toSeconds()))));
+            return toProvider(request, baseDomain, target.url(settings, hostOf(request)), now);
         }).exceptionally(SignIn::failure);
+    }
+
+    /** The console's sign-in: already signed in at the login host, straight to the console; else the provider. */
+    private CompletableFuture<FullHttpResponse> startForConsole(HttpRequest request, String baseDomain, Instant now) {
+        String existing = cookie(request, SESSION_COOKIE);
+        CompletableFuture<Optional<SessionRecord>> signedIn = existing == null
+                ? CompletableFuture.completedFuture(Optional.empty()) : sessions.lookup(existing);
+        return signedIn.thenCompose(session -> session.isPresent()
+                ? done(SignInAnswers.redirect(consoleUrl(baseDomain, request), List.of()))
+                : toProvider(request, baseDomain, consoleUrl(baseDomain, request), now)).exceptionally(SignIn::failure);
+    }
+
+    /** A login record bound to this browser, and the redirect to the provider's authorization endpoint. */
+    private CompletableFuture<FullHttpResponse> toProvider(HttpRequest request, String baseDomain, String returnTo,
+                                                           Instant now) {
+        String state = Sessions.newSecret();
+        String nonce = Sessions.newSecret();
+        String browser = Sessions.newSecret();
+        String verifier = new CodeVerifier().getValue();
+        LoginRecord login = new LoginRecord(SignInRecords.idOf(state), SignInRecords.idOf(browser), nonce, verifier,
+                returnTo, now.plus(LOGIN_LIFETIME));
+        return sessions.putLogin(login)
+                .thenCompose(ignored -> provider.authorizationUrl(callbackUri(baseDomain, request), state, nonce, verifier))
+                .thenApply(url -> SignInAnswers.redirect(url.toString(), List.of(
+                        SignInAnswers.cookie(LOGIN_COOKIE, browser, LOGIN_LIFETIME.toSeconds()))));
     }
 
     private CompletableFuture<FullHttpResponse> callback(HttpRequest request, String baseDomain, QueryStringDecoder query) {
@@ -231,8 +265,9 @@ public final class SignIn implements AutoCloseable {
             if (code == null) {
                 return done(SignInAnswers.refused("bad-callback", "The provider's answer has no code."));
             }
+            boolean toConsole = login.returnTo().equals(consoleUrl(baseDomain, request));
             Optional<ReturnTo> target = ReturnTo.parse(login.returnTo(), baseDomains);
-            if (target.isEmpty()) {
+            if (target.isEmpty() && !toConsole) {
                 return done(SignInAnswers.refused("bad-return-to", "The sign-in's return address is not a workspace."));
             }
             return provider.exchangeCode(code, callbackUri(baseDomain, request), login.codeVerifier(), login.nonce())
@@ -249,9 +284,12 @@ public final class SignIn implements AutoCloseable {
                         return sessions.create(identity, settings.idleTimeout(), now.plus(settings.lifetime()),
                                 tokens.tokenExpiresAt(), secrets.seal(tokens.refreshToken()), secrets.seal(tokens.idToken()));
                     })
-                    .thenCompose(reference -> ticketRedirect(reference, target.get(), request, List.of(
-                            SignInAnswers.cookie(SESSION_COOKIE, reference, settings.lifetime().toSeconds()),
-                            expiredLoginCookie())));
+                    .thenCompose(reference -> {
+                        List<String> cookies = List.of(SignInAnswers.cookie(SESSION_COOKIE, reference,
+                                settings.lifetime().toSeconds()), expiredLoginCookie());
+                        return toConsole ? done(SignInAnswers.redirect(login.returnTo(), cookies))
+                                : ticketRedirect(reference, target.get(), request, cookies);
+                    });
         }).exceptionally(SignIn::failure);
     }
 

@@ -3,7 +3,7 @@ package dev.portcullis.policy.cli;
 import java.util.Map;
 
 /** One line of plain words per reason code, for people reading {@code explain}. */
-final class ReasonText {
+public final class ReasonText {
 
     private static final Map<String, String> FIXED = Map.ofEntries(
             Map.entry("owner-match", "the caller owns the workspace"),
@@ -20,7 +20,7 @@ final class ReasonText {
 
     private ReasonText() {}
 
-    static String of(String code) {
+    public static String of(String code) {
         final String fixed = FIXED.get(code);
         if (fixed != null) {
             return fixed;
