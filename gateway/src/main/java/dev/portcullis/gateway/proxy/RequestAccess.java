@@ -150,7 +150,7 @@ public final class RequestAccess {
         }
         assertIdentity(access, forwarded, target, route, known.identity());
         access.audit().allowedAgain(allowed.decision());
-        return new Allowed(known.identity() == null ? null : known.identity().user(), allowed.grant());
+        return new Allowed(known.identity() == null ? null : known.identity().qualifiedUser(), allowed.grant());
     }
 
     private static void assertIdentity(AccessControl access, HttpRequest forwarded, PortHost.WorkspacePort target,
@@ -270,7 +270,7 @@ public final class RequestAccess {
                                   RouteTable routes, InetSocketAddress client) {
         VerifiedIdentity identity = caller.identity();
         Principal principal = caller.principal();
-        String user = identity == null ? null : identity.user();
+        String user = identity == null ? null : identity.qualifiedUser();
         String issuer = identity == null ? null : identity.issuer();
         String method = forwarded.method().name();
         String rawPath = rawPathOf(forwarded.uri());
@@ -332,7 +332,7 @@ public final class RequestAccess {
         }
         access.audit().decided(CROSS_ORIGIN, Principals.of(identity), identity.issuer(), target.workspaceId(),
                 target.port(), request.method().name(), new QueryStringDecoder(request.uri()).rawPath(), client);
-        return new Refused(identity.user(), ProxyError.FORBIDDEN, refusal, CROSS_ORIGIN.reasons(), false);
+        return new Refused(identity.qualifiedUser(), ProxyError.FORBIDDEN, refusal, CROSS_ORIGIN.reasons(), false);
     }
 
     /**
@@ -398,22 +398,22 @@ public final class RequestAccess {
         access.audit().decided(decision, principal, identity.issuer(), target.workspaceId(), target.port(),
                 forwarded.method().name(), checked.path(), client);
         if (checked.ambiguity() != null) {
-            return done(ambiguousPath(identity.user(), target, checked));
+            return done(ambiguousPath(identity.qualifiedUser(), target, checked));
         }
         if (!decision.isAllowed()) {
-            return done(new Refused(identity.user(), ProxyError.FORBIDDEN, "You (" + identity.user()
+            return done(new Refused(identity.qualifiedUser(), ProxyError.FORBIDDEN, "You (" + identity.qualifiedUser()
                     + ") may not reach port " + target.port() + " of workspace '" + target.workspaceId() + "': "
                     + String.join(", ", decision.reasons()) + "; the link signs nobody in.", decision.reasons(), false));
         }
         if (current.isPresent() && !sameSubject(access.sessions().identityOf(current.get()), identity)) {
-            return done(new Refused(identity.user(), ProxyError.CREDENTIAL_CONFLICT, "This browser is signed in here"
-                    + " as " + current.get().user() + "; the link is for " + identity.user()
+            return done(new Refused(identity.qualifiedUser(), ProxyError.CREDENTIAL_CONFLICT, "This browser is signed in here"
+                    + " as " + current.get().user() + "; the link is for " + identity.qualifiedUser()
                     + ". Sign out first to switch user.", List.of(), false));
         }
         String host = target.hostName();
         return access.sessions().firstUse(oneTimeKey(identity, host), identity.expiresAt()).thenCompose(first -> {
             if (!first) {
-                return done(new Refused(identity.user(), ProxyError.QUERY_TOKEN_REUSED, "This URL's access token was"
+                return done(new Refused(identity.qualifiedUser(), ProxyError.QUERY_TOKEN_REUSED, "This URL's access token was"
                         + " already used on " + host + "; open the URL without it (the cookie it set still works) or"
                         + " mint a new token.", List.of(), false));
             }
@@ -421,7 +421,7 @@ public final class RequestAccess {
                     null, null).thenApply(reference -> {
                 access.audit().tokenExchanged(principal, target.workspaceId(), target.port(), client);
                 long maxAge = Math.max(1, Duration.between(Instant.now(), identity.expiresAt()).getSeconds());
-                return new TokenExchanged(identity.user(), absolute(request, target, credentials.uriWithoutQueryToken()),
+                return new TokenExchanged(identity.qualifiedUser(), absolute(request, target, credentials.uriWithoutQueryToken()),
                         AccessControl.COOKIE + "=" + reference + "; Path=/; Max-Age=" + maxAge
                         + "; Secure; HttpOnly; SameSite=Lax");
             });

@@ -81,7 +81,8 @@ public final class OidcRelyingParty {
             this.code = code;
         }
 
-        /** A short reason code: {@code provider-unavailable}, {@code code-refused}, {@code id-token-invalid}, {@code refresh-refused}. */
+        /** A short reason code: {@code provider-unavailable}, {@code code-refused}, {@code id-token-invalid},
+         * {@code org-not-bound} (set by the sign-in), {@code refresh-refused}. */
         public String code() {
             return code;
         }

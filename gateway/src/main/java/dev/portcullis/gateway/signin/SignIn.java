@@ -6,6 +6,7 @@ import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTParser;
 import dev.portcullis.gateway.auth.IdentityVerifier;
+import dev.portcullis.gateway.auth.RejectionReason;
 import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.route.PortHost;
@@ -277,8 +278,9 @@ public final class SignIn implements AutoCloseable {
                             identity = identities.identityOfVerifiedClaims(settings.issuer().toString(),
                                     tokens.idTokenClaims(), payloadOf(tokens.idToken()), tokens.tokenExpiresAt());
                         } catch (TokenRejectedException e) {
-                            throw new CompletionException(new OidcRelyingParty.SignInFailedException("id-token-invalid",
-                                    e.getMessage(), e));
+                            // An org the provider's issuer may not speak for is named as such, not as a bad token.
+                            String failure = e.reason() == RejectionReason.ORG_NOT_BOUND ? e.reason().code() : "id-token-invalid";
+                            throw new CompletionException(new OidcRelyingParty.SignInFailedException(failure, e.getMessage(), e));
                         }
                         Instant now = sessions.clock().instant();
                         return sessions.create(identity, settings.idleTimeout(), now.plus(settings.lifetime()),

@@ -133,7 +133,7 @@ class SignInIssuerSeparationTest {
         // Signed in (the cookie is set), but as A's bob, whom the share does not name.
         assertThat(browser.cookie(port(), SignIn.SESSION_COOKIE)).isNotNull();
         assertThat(visit(bobOfA).statusCode()).isEqualTo(403);
-        assertThat(visit(bobOfA).body()).contains("signed in as <strong>bob</strong>");
+        assertThat(visit(bobOfA).body()).contains("signed in as <strong>bob@a</strong>"); // the issuer says which bob
     }
 
     @Test
@@ -153,7 +153,7 @@ class SignInIssuerSeparationTest {
         CookieBrowser.Visit visit = browser.open(port());
 
         assertThat(visit.page().statusCode()).isEqualTo(400);
-        assertThat(visit.page().body()).contains("Sign-in failed").contains("globex")
+        assertThat(visit.page().body()).contains("Sign-in failed").contains("org-not-bound").contains("globex")
                 .contains("may not speak for (expected: one of [acme])");
         assertThat(browser.cookie(port(), SignIn.SESSION_COOKIE)).isNull();
         assertThat(browser.fetch(port()).statusCode()).isEqualTo(401);

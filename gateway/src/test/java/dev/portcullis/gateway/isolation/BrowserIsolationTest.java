@@ -99,7 +99,7 @@ class BrowserIsolationTest {
         // The page is the gateway's 403 for alice, so the browser did send B's cookie: only the origin rule stopped it.
         await().atMost(WAIT).until(() -> driver.getPageSource().contains("You don"));
         assertThat(driver.getCurrentUrl()).startsWith(b() + "/echo");
-        assertThat(driver.getPageSource()).contains("You are signed in as <strong>alice</strong>")
+        assertThat(driver.getPageSource()).contains("You are signed in as <strong>alice@")
                 .contains("came from a page of another site or workspace").contains("cross-origin");
         assertThat(site.received()).noneMatch(line -> line.endsWith(" from " + a()));
     }

@@ -228,7 +228,7 @@ class CrossOriginRefusalTest {
 
         assertThat(answer.statusCode()).isEqualTo(403);
         assertThat(answer.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
-        assertThat(answer.body()).contains("You are signed in as <strong>alice</strong>")
+        assertThat(answer.body()).contains("You are signed in as <strong>alice@")
                 .contains("came from a page of another site or workspace");
     }
 
