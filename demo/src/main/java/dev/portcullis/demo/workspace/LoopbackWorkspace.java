@@ -57,10 +57,18 @@ public final class LoopbackWorkspace implements DemoWorkspace {
 
     @Override
     public void routeTo(GatewayConfig.Builder config) {
-        config.routes(RouteTable.of(List.of(WorkspaceRoute.owned(spec.id().value(), LOOPBACK, true, Set.of(),
-                spec.owner(), spec.org(), Map.of()))));
+        config.routes(RouteTable.of(List.of(route())));
         // Loopback is the gateway's own host: allowed only because the demo names it (development only).
         config.workspaceAddressRanges(List.of(AddressRange.parse("127.0.0.0/8")));
+    }
+
+    /**
+     * No agent watches loopback for listening ports: the demo knows its one app's port and says so,
+     * so the console lists it before anything is shared, as it would with a namespace.
+     */
+    WorkspaceRoute route() {
+        return WorkspaceRoute.owned(spec.id().value(), LOOPBACK, true, Set.of(), spec.owner(), spec.org(), Map.of())
+                .withListeningPorts(Set.of(port()));
     }
 
     @Override
