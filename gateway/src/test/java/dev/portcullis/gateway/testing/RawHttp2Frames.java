@@ -5,6 +5,7 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +31,13 @@ public final class RawHttp2Frames implements AutoCloseable {
     private final OutputStream out;
 
     public RawHttp2Frames(SSLContext tls, int port, String serverName) throws IOException {
-        socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
+        this(tls, port, serverName, InetAddress.getByAddress(new byte[] {127, 0, 0, 1}));
+    }
+
+    /** A connection from {@code local} (127.0.0.2, say: another client address on the loopback network). */
+    public RawHttp2Frames(SSLContext tls, int port, String serverName, InetAddress local) throws IOException {
+        socket = (SSLSocket) tls.getSocketFactory().createSocket(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port,
+                local, 0);
         SSLParameters parameters = socket.getSSLParameters();
         parameters.setServerNames(List.of(new SNIHostName(serverName)));
         parameters.setApplicationProtocols(new String[] {"h2"});
