@@ -5,18 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.OrdinaryClient;
 import dev.portcullis.gateway.transport.Transport;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SNIHostName;
@@ -48,9 +45,9 @@ class SlowlorisServedClientTest {
                 config -> config.limits(new Limits(100, 0, Duration.ofSeconds(2)).withMaxConnectionsPerAddress(50))
                         .timeouts(new Timeouts(Duration.ofSeconds(60), Duration.ofSeconds(2), Duration.ofSeconds(20),
                                 Duration.ofMinutes(1))))) {
-            ordinaryRequests(gateway, new long[ORDINARY_REQUESTS]); // warm-up (JIT, TLS session code), not counted
-            long[] baseline = new long[ORDINARY_REQUESTS];
-            int baselineServed = ordinaryRequests(gateway, baseline); // the same client, same run, no attack
+            OrdinaryClient ordinary = new OrdinaryClient(gateway, null);
+            ordinary.run(ORDINARY_REQUESTS); // warm-up (JIT, TLS session code), not counted
+            OrdinaryClient.Run baseline = ordinary.run(ORDINARY_REQUESTS); // the same client, same run, no attack
             List<SSLSocket> attack = new ArrayList<>();
             int accepted = 0;
             try {
@@ -64,52 +61,19 @@ class SlowlorisServedClientTest {
                     }
                 }
 
-                long[] nanos = new long[ORDINARY_REQUESTS];
-                int served = ordinaryRequests(gateway, nanos);
-                System.out.printf("slowloris h2: attacker connections accepted %d of %d; ordinary client served %d of %d"
-                                + " during the attack, median %.1f ms, p99 %.1f ms; before it: median %.1f ms, p99 %.1f ms%n",
-                        accepted, ATTACK_CONNECTIONS, served, ORDINARY_REQUESTS, median(nanos), p99(nanos),
-                        median(baseline), p99(baseline));
+                OrdinaryClient.Run during = ordinary.run(ORDINARY_REQUESTS);
+                System.out.printf("slowloris h2: attacker connections accepted %d of %d; ordinary client during the attack"
+                        + " %s; before it %s%n", accepted, ATTACK_CONNECTIONS, during.summary(), baseline.summary());
 
-                assertThat(baselineServed).as("ordinary requests served before the attack").isEqualTo(ORDINARY_REQUESTS);
+                assertThat(baseline.served()).as("ordinary requests served before the attack").isEqualTo(ORDINARY_REQUESTS);
                 assertThat(accepted).as("attacker connections accepted").isLessThanOrEqualTo(50);
-                assertThat(served).as("ordinary requests served during the attack").isEqualTo(ORDINARY_REQUESTS);
+                assertThat(during.served()).as("ordinary requests served during the attack").isEqualTo(ORDINARY_REQUESTS);
             } finally {
                 for (SSLSocket socket : attack) {
                     socket.close();
                 }
             }
         }
-    }
-
-    /** Requests from 127.0.0.1, each on a new connection; fills {@code nanos} (sorted) and returns how many got 200. */
-    private static int ordinaryRequests(GatewayFixture gateway, long[] nanos) throws InterruptedException {
-        int served = 0;
-        for (int i = 0; i < nanos.length; i++) {
-            HttpClient client = gateway.httpClient(); // a new client: a new connection every time
-            long start = System.nanoTime();
-            try {
-                HttpResponse<String> response = client.send(HttpRequest.newBuilder(gateway.url("/"))
-                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    served++;
-                }
-            } catch (IOException failed) {
-                // counted as not served
-            }
-            nanos[i] = System.nanoTime() - start;
-            client.close();
-        }
-        Arrays.sort(nanos);
-        return served;
-    }
-
-    private static double median(long[] sorted) {
-        return sorted[sorted.length / 2] / 1e6;
-    }
-
-    private static double p99(long[] sorted) {
-        return sorted[(int) Math.ceil(sorted.length * 0.99) - 1] / 1e6;
     }
 
     /** A TLS connection from {@code local} that sends the HTTP/2 preface and an empty SETTINGS, then nothing. */
