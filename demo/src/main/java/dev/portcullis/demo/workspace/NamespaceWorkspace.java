@@ -38,15 +38,17 @@ public final class NamespaceWorkspace implements DemoWorkspace {
     private final DemoNetworkNames names;
     private final FileChannel lockFile;
     private final WorkspaceNetworks agent;
+    private final ProcessCommandRunner commands;
     private final WorkspaceStatus status;
     private final Path routeFile;
     private final WorkspaceProcess app;
 
-    private NamespaceWorkspace(DemoNetworkNames names, FileChannel lockFile, WorkspaceNetworks agent, WorkspaceStatus status,
-                               Path routeFile, WorkspaceProcess app) {
+    private NamespaceWorkspace(DemoNetworkNames names, FileChannel lockFile, WorkspaceNetworks agent,
+                               ProcessCommandRunner commands, WorkspaceStatus status, Path routeFile, WorkspaceProcess app) {
         this.names = names;
         this.lockFile = lockFile;
         this.agent = agent;
+        this.commands = commands;
         this.status = status;
         this.routeFile = routeFile;
         this.app = app;
@@ -68,9 +70,16 @@ public final class NamespaceWorkspace implements DemoWorkspace {
         Optional<String> missing = HostSupport.whatIsMissing(commands,
                 names.namespacePrefix() + "_check_" + ProcessHandle.current().pid()); // "_": no workspace id has it
         if (missing.isPresent()) {
+            commands.close();
             throw new NamespaceUnavailableException(missing.get());
         }
-        FileChannel lockFile = lock(names.machineLock());
+        FileChannel lockFile;
+        try {
+            lockFile = lock(names.machineLock());
+        } catch (NamespaceUnavailableException e) {
+            commands.close();
+            throw e;
+        }
         WorkspaceNetworks agent = null;
         WorkspaceProcess app = null;
         try {
@@ -85,7 +94,7 @@ public final class NamespaceWorkspace implements DemoWorkspace {
             WorkspaceStatus status = agent.create(new WorkspaceSpec(spec.id(), spec.owner(), spec.org(), Optional.empty(),
                     EGRESS_MBIT));
             app = WorkspaceProcess.start(status.namespace(), spec.port(), "inside network namespace " + status.namespace());
-            return new NamespaceWorkspace(names, lockFile, agent, status, routeFile, app);
+            return new NamespaceWorkspace(names, lockFile, agent, commands, status, routeFile, app);
         } catch (NamespaceUnavailableException | IOException | RuntimeException e) {
             NamespaceUnavailableException reason = e instanceof NamespaceUnavailableException unavailable ? unavailable
                     : new NamespaceUnavailableException("building the workspace network failed: " + e.getMessage(), e);
@@ -93,7 +102,7 @@ public final class NamespaceWorkspace implements DemoWorkspace {
                 if (app != null) {
                     app.close();
                 }
-                release(agent, lockFile);
+                release(agent, commands, lockFile);
             } catch (RuntimeException undo) {
                 reason.addSuppressed(undo); // what is left, the next start reconciles
             }
@@ -153,7 +162,7 @@ public final class NamespaceWorkspace implements DemoWorkspace {
         }
     }
 
-    private static void release(WorkspaceNetworks agent, FileChannel lockFile) {
+    private static void release(WorkspaceNetworks agent, ProcessCommandRunner commands, FileChannel lockFile) {
         try {
             if (agent != null) {
                 try {
@@ -163,6 +172,7 @@ public final class NamespaceWorkspace implements DemoWorkspace {
                 }
             }
         } finally {
+            commands.close(); // its long-lived nft must not outlive the demo
             try {
                 lockFile.close();
             } catch (IOException e) {
@@ -200,7 +210,7 @@ public final class NamespaceWorkspace implements DemoWorkspace {
         try {
             app.close();
         } finally {
-            release(agent, lockFile);
+            release(agent, commands, lockFile);
         }
     }
 }

@@ -150,6 +150,16 @@ final class NftSession {
         throw new IllegalStateException("it exited" + (lines.isEmpty() ? "" : " after: " + String.join("\n", lines)));
     }
 
+    /** Ends the long-lived nft, if one runs; a later script starts a new one. */
+    void close() {
+        lock.lock();
+        try {
+            stop();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private CommandResult start() {
         try {
             process = new ProcessBuilder("nft", "-i").redirectErrorStream(true).start();

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * nftables script given to {@code nft -f -} whose commands each fit on a line goes to one long-lived
  * {@code nft -i} instead ({@link NftSession}): same transaction, same answer, no fork and exec.
  */
-public final class ProcessCommandRunner implements CommandRunner {
+public final class ProcessCommandRunner implements CommandRunner, AutoCloseable {
 
     private static final List<String> NFT_SCRIPT = List.of("nft", "-f", "-");
 
@@ -39,6 +39,15 @@ public final class ProcessCommandRunner implements CommandRunner {
 
     public ProcessCommandRunner() {
         this(Duration.ofSeconds(20));
+    }
+
+    /**
+     * Ends the long-lived {@code nft -i}: whoever made this runner closes it when done, so no child
+     * process outlives its owner (it would end anyway once this JVM is gone and its stdin closes).
+     */
+    @Override
+    public void close() {
+        nft.close();
     }
 
     @Override
