@@ -206,9 +206,14 @@ public final class Console {
             return new QueryStringDecoder(body, false).parameters();
         }
 
+        /**
+         * A form field, its line ends back to {@code \n}: browsers send a textarea's lines joined by
+         * CRLF, and a policy kept with them would be shown again with a stray character per line (which
+         * the next post would send back) and stored with them.
+         */
         String field(String name) {
             List<String> values = form().get(name);
-            return values == null || values.isEmpty() ? "" : values.get(0).strip();
+            return values == null || values.isEmpty() ? "" : values.get(0).replace("\r\n", "\n").strip();
         }
     }
 
