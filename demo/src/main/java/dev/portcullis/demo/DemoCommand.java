@@ -161,8 +161,12 @@ public final class DemoCommand implements Callable<Integer> {
             running.add(gateway);
             String token = issuer.mint(new DevelopmentIssuer.Claims(OWNER, OWNER + "@" + ORG + ".example", ORG, List.of(),
                     false, Duration.ofHours(8)));
+            // The demo provider's people carry no admin claim (DemoIdentityTest): the org's admin signs in
+            // to the console with a one-time link of the development issuer, whose key the operator holds.
+            String adminToken = issuer.mint(new DevelopmentIssuer.Claims(OWNER, OWNER + "@" + ORG + ".example", ORG,
+                    List.of(), true, Duration.ofHours(1)));
             new WelcomeText(workspace, gateway.boundAddresses().get(0).getPort(), ca.caCertificate(),
-                    gateway.adminAddress().getPort(), token, stateDir != null ? state : null).print(System.out);
+                    gateway.adminAddress().getPort(), token, adminToken, stateDir != null ? state : null).print(System.out);
         } catch (IOException | RuntimeException e) {
             running.closeAll();
             System.err.println("portcullis demo: " + e.getMessage());

@@ -17,15 +17,19 @@ final class WelcomeText {
     private final Path caFile;
     private final int adminPort;
     private final String ownerToken;
+    private final String adminToken;
     private final Path givenStateDir;
 
     /** @param givenStateDir the --state-dir given, which {@code ./portcullis token} then needs too; null if none */
-    WelcomeText(DemoWorkspace workspace, int gatewayPort, Path caFile, int adminPort, String ownerToken, Path givenStateDir) {
+    /** @param adminToken a token of {@value DemoCommand#OWNER} as an admin of the org, for the console's one-time link */
+    WelcomeText(DemoWorkspace workspace, int gatewayPort, Path caFile, int adminPort, String ownerToken, String adminToken,
+                Path givenStateDir) {
         this.workspace = workspace;
         this.gatewayPort = gatewayPort;
         this.caFile = caFile;
         this.adminPort = adminPort;
         this.ownerToken = ownerToken;
+        this.adminToken = adminToken;
         this.givenStateDir = givenStateDir;
     }
 
@@ -35,6 +39,7 @@ final class WelcomeText {
         String ca = shellQuote(caFile.toAbsolutePath().toString());
         String admin = adminPort == ADMIN_PORT ? "" : " --gateway http://127.0.0.1:" + adminPort;
         String stateOption = givenStateDir == null ? "" : " --state-dir " + shellQuote(givenStateDir.toAbsolutePath().toString());
+        String console = "https://login." + BASE_DOMAIN + ":" + gatewayPort + "/";
         String network = workspace.network().map(built -> "\n    (" + built + ")").orElse("");
         out.printf("""
 
@@ -53,6 +58,12 @@ final class WelcomeText {
                   Trust the demo CA (%s) or accept the warning. A WebSocket echo runs on the page.
                   Sign out (every port host at once): %s.portcullis/logout
 
+                  The console (your workspaces, ports and shares, explain, audit), signed in the same way:
+                    %s
+                  As %s, admin of %s, to edit and dry-run the org policy (a one-time link, good for 1 hour;
+                  open it in a private window, or sign out of the console first):
+                    %sconsole/policy?access_token=%s
+
                   As bob, a teammate in %s: denied until %s shares the port with the org.
                     BOB=$(./portcullis token --user bob --org %s%s)
                     curl --cacert %s -H "Authorization: Bearer $BOB" %s
@@ -69,6 +80,7 @@ final class WelcomeText {
                 WORKSPACE, OWNER, ORG, workspacePort, url,
                 OWNER, ca, ownerToken, url,
                 url, ca, url,
+                console, OWNER, ORG, console, adminToken,
                 ORG, OWNER, ORG, stateOption, ca, url, OWNER, ORG, stateOption, WORKSPACE, workspacePort, admin,
                 adminPort);
         out.flush();

@@ -34,6 +34,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.Select;
 
 /**
  * Runs {@code ./portcullis demo} as a user would (after the package phase built it), runs the curl
@@ -235,6 +237,55 @@ class DemoLauncherIT {
             assertThat(chromium.driver().manage().getCookieNamed("__Host-portcullis")).isNotNull();
         }
         pressCtrlC(demo);
+    }
+
+    /**
+     * The issue's walk in the browser: alice signs in, opens the console, sees the demo workspace's
+     * port and shares it with the org; bob's browser then gets in; the printed admin link opens the
+     * org's policy page.
+     */
+    @Test
+    void aNewUserSharesTheDemoPortWithTheOrgInTheConsoleAndTheAdminLinkOpensThePolicyPage() throws Exception {
+        HeadlessChromium.assumeAvailable();
+        Process demo = startDemo("--no-netns");
+        List<String> welcome = awaitWelcome(demo);
+        String url = welcome.get(welcome.indexOf(firstLineStartingWith(welcome, "In a browser, open")) + 1);
+        String console = welcome.get(welcome.indexOf(firstLineStartingWith(welcome, "The console")) + 1);
+        String adminLink = welcome.stream().filter(line -> line.startsWith("https://login.") && line.contains("access_token="))
+                .findFirst().orElseThrow();
+        int port = Integer.parseInt(url.substring("https://".length(), url.indexOf('-')));
+        X509Certificate ca;
+        try (var in = Files.newInputStream(state.resolve("tls/ca.pem"))) {
+            ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        HeadlessChromium.Builder browsers = HeadlessChromium.builder().trustingSpki(HeadlessChromium.spkiSha256(ca))
+                .pageLoadTimeout(Duration.ofSeconds(60));
+        try (HeadlessChromium alice = browsers.start(); HeadlessChromium bob = browsers.start();
+             HeadlessChromium admin = browsers.start()) {
+            signIn(alice.driver(), console, "alice");
+            String id = "demo-" + port;
+            assertThat(alice.driver().findElement(By.id("effective-" + id)).getText()).isEqualTo("owner");
+            new Select(alice.driver().findElement(By.id("level-" + id))).selectByValue("organization");
+            alice.driver().findElement(By.id("save-" + id)).click();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+                    alice.driver().findElement(By.id("effective-" + id)).getText().equals("organization"));
+
+            signIn(bob.driver(), url, "bob");
+            assertThat(bob.driver().getTitle()).contains(DemoWorkspaceApp.PAGE_TITLE);
+
+            admin.driver().get(adminLink);
+            assertThat(admin.driver().getCurrentUrl()).isEqualTo(console + "console/policy");
+            assertThat(admin.driver().findElements(By.id("policy-text"))).hasSize(1);
+        }
+        pressCtrlC(demo);
+    }
+
+    /** Opens {@code url}, picks {@code user} on the demo provider's login page, and waits to be back. */
+    private static void signIn(ChromeDriver driver, String url, String user) {
+        driver.get(url);
+        assertThat(driver.getCurrentUrl()).contains("/authorize");
+        driver.findElement(By.id(user)).click();
+        await().atMost(Duration.ofSeconds(30)).until(() -> driver.getCurrentUrl().equals(url));
     }
 
     private Process startDemo(String... options) throws IOException {

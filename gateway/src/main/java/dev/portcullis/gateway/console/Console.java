@@ -8,8 +8,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.gateway.access.AccessRecords;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.admin.AccessApi;
+import dev.portcullis.gateway.auth.IdentityVerifier;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.observe.RecentAudit;
+import dev.portcullis.gateway.proxy.RequestAccess;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.signin.SignIn;
@@ -31,6 +33,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
@@ -55,8 +59,10 @@ import java.util.function.Supplier;
 public final class Console {
     static final String ASSETS = "/console/";
     static final String EVENTS = "/console/audit/events";
+    static final String QUERY_TOKEN = "access_token";
 
     private final SignIn signIn;
+    private final IdentityVerifier identities;
     private final AccessApi api;
     private final AccessRecords records;
     private final Supplier<RouteTable> routes;
@@ -66,9 +72,10 @@ public final class Console {
     private final Clock clock;
     private final PolicyParser parser = new PolicyParser();
 
-    public Console(SignIn signIn, AccessApi api, AccessRecords records, Supplier<RouteTable> routes, OpenGrants grants,
-                   ListeningPorts ports, RecentAudit audit, Clock clock) {
+    public Console(SignIn signIn, IdentityVerifier identities, AccessApi api, AccessRecords records,
+                   Supplier<RouteTable> routes, OpenGrants grants, ListeningPorts ports, RecentAudit audit, Clock clock) {
         this.signIn = requireNonNull(signIn, "signIn");
+        this.identities = requireNonNull(identities, "identities");
         this.api = requireNonNull(api, "api");
         this.records = requireNonNull(records, "records");
         this.routes = requireNonNull(routes, "routes");
@@ -172,6 +179,12 @@ public final class Console {
         String reference = sessionCookie(request);
         CompletableFuture<Optional<SessionRecord>> session = reference == null
                 ? CompletableFuture.completedFuture(Optional.empty()) : signIn.sessions().lookup(reference);
+        List<String> queryToken = new QueryStringDecoder(request.uri()).parameters().get(QUERY_TOKEN);
+        if (queryToken != null && !queryToken.isEmpty()) {
+            return read ? exchangeQueryToken(request, queryToken.get(0), baseDomain, session)
+                    : done(ConsoleAnswers.jsonError(HttpResponseStatus.BAD_REQUEST, "query-token-not-allowed",
+                            "'" + QUERY_TOKEN + "' in the URL is accepted only when a browser opens a console page (GET)."));
+        }
         return session.thenCompose(found -> {
             if (found.isEmpty()) {
                 return done(read && path.equals("/") ? ConsoleAnswers.redirect(signIn.consoleSignInRedirect(baseDomain, request))
@@ -190,6 +203,66 @@ public final class Console {
         });
     }
 
+    /**
+     * A browser opened a console page with {@code ?access_token=<JWT>} (the demo prints such a link for
+     * its admin, whose browser sign-in provider does not carry the admin claim): the token is verified
+     * like any bearer token, spent (once per token across the store's gateways and restarts, keyed by
+     * what it says, as on workspace hosts), and becomes a console session; the browser is sent to the
+     * same page without the token, which so stays out of its history. Only a page load the person
+     * started exchanges one, and a live sign-in of someone else is never replaced. What the session may
+     * do is what the token's claims say: a non-admin token gets an owner's console, no policy page.
+     */
+    private CompletableFuture<FullHttpResponse> exchangeQueryToken(HttpRequest request, String token, String baseDomain,
+                                                                   CompletableFuture<Optional<SessionRecord>> session) {
+        String notTopLevel = RequestAccess.notTopLevelNavigation(request);
+        if (notTopLevel != null) {
+            return done(ConsoleAnswers.jsonError(HttpResponseStatus.BAD_REQUEST, "query-token-not-allowed", "'" + QUERY_TOKEN
+                    + "' is exchanged only when you open the link yourself (this request has " + notTopLevel
+                    + "); paste the link into the address bar."));
+        }
+        String host = signIn.settings().loginHost(baseDomain);
+        return identities.verifyAsync(token).thenCompose(identity -> session.exceptionally(failure -> Optional.empty())
+                .thenCompose(current -> {
+                    if (current.isPresent() && !sameSubject(signIn.sessions().identityOf(current.get()), identity)) {
+                        return done(ConsoleAnswers.jsonError(HttpResponseStatus.CONFLICT, "credential-conflict",
+                                "This browser is signed in to the console as " + current.get().user() + "; the link is for "
+                                + identity.qualifiedUser() + ". Sign out first (" + loginOrigin(baseDomain, request)
+                                + "/logout) to switch user."));
+                    }
+                    return signIn.sessions().firstUse(RequestAccess.oneTimeKey(identity, host), identity.expiresAt())
+                            .thenCompose(first -> first ? signedIn(request, identity, baseDomain)
+                                    : done(ConsoleAnswers.jsonError(HttpResponseStatus.UNAUTHORIZED, "query-token-reused",
+                                            "This link's access token was already used on " + host + "; open "
+                                            + loginOrigin(baseDomain, request) + "/ without it (the session it started"
+                                            + " still works there) or mint a new token.")));
+                }))
+                .exceptionally(failure -> ConsoleAnswers.jsonError(HttpResponseStatus.UNAUTHORIZED, "unauthenticated",
+                        "The token in the URL was refused: " + messageOf(failure)));
+    }
+
+    private CompletableFuture<FullHttpResponse> signedIn(HttpRequest request, VerifiedIdentity identity, String baseDomain) {
+        return signIn.sessions().create(identity, signIn.settings().idleTimeout(), identity.expiresAt(), identity.expiresAt(),
+                null, null).thenApply(reference -> {
+                    long maxAge = Math.max(1, Duration.between(Instant.now(clock), identity.expiresAt()).getSeconds());
+                    String uri = request.uri();
+                    String back = uri.startsWith("/") && !uri.startsWith("//") ? SignIn.withoutAccessToken(uri) : "/";
+                    FullHttpResponse redirect = ConsoleAnswers.redirect(loginOrigin(baseDomain, request) + back);
+                    redirect.headers().add(HttpHeaderNames.SET_COOKIE, SignIn.SESSION_COOKIE + "=" + reference
+                            + "; Path=/; Max-Age=" + maxAge + "; Secure; HttpOnly; SameSite=Lax");
+                    return redirect;
+                });
+    }
+
+    private static boolean sameSubject(VerifiedIdentity a, VerifiedIdentity b) {
+        return a.issuer().equals(b.issuer()) && a.user().equals(b.user());
+    }
+
+    private static String messageOf(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return cause.getMessage();
+    }
+
     private Viewer viewerOf(SessionRecord session, String reference) {
         VerifiedIdentity identity = signIn.sessions().identityOf(session);
         return new Viewer(identity, identity.org().map(org -> api.isAdminOf(identity, org)).orElse(false),
@@ -206,9 +279,14 @@ public final class Console {
             return new QueryStringDecoder(body, false).parameters();
         }
 
+        /**
+         * A form field, its line ends back to {@code \n}: browsers send a textarea's lines joined by
+         * CRLF, and a policy kept with them would be shown again with a stray character per line (which
+         * the next post would send back) and stored with them.
+         */
         String field(String name) {
             List<String> values = form().get(name);
-            return values == null || values.isEmpty() ? "" : values.get(0).strip();
+            return values == null || values.isEmpty() ? "" : values.get(0).replace("\r\n", "\n").strip();
         }
     }
 

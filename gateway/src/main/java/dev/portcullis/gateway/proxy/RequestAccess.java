@@ -434,7 +434,7 @@ public final class RequestAccess {
      * followed from another site ({@code Sec-Fetch-Site}). Null when it is one, or when the client
      * sends no Fetch Metadata (curl, old browsers).
      */
-    private static String notTopLevelNavigation(HttpRequest request) {
+    public static String notTopLevelNavigation(HttpRequest request) {
         String dest = request.headers().get(SEC_FETCH_DEST);
         if (dest != null && !dest.equals("document")) {
             return "Sec-Fetch-Dest: " + dest;
@@ -454,7 +454,7 @@ public final class RequestAccess {
      * What names one token whatever its encoding: the issuer with its {@code jti}, or without one the
      * subject and the issue and expiry times; and the host, since a link works once per host.
      */
-    static String oneTimeKey(VerifiedIdentity identity, String host) {
+    public static String oneTimeKey(VerifiedIdentity identity, String host) {
         Object jti = identity.otherClaims().get("jti");
         String id = jti instanceof String text && !text.isEmpty() ? "jti:" + text
                 : "sub:" + identity.user() + "|iat:" + identity.otherClaims().get("iat") + "|exp:" + identity.expiresAt();

@@ -113,7 +113,7 @@ final class AccessServices {
         // The sign-in closes the sessions it was given; without one, they close on their own.
         resources.add("sessions", signIn != null ? signIn : sessions);
         // The console lives on the login host and signs in through it: only with a sign-in.
-        Optional<Console> console = Optional.ofNullable(signIn).map(in -> new Console(in, accessApi, records, routes,
+        Optional<Console> console = Optional.ofNullable(signIn).map(in -> new Console(in, identity, accessApi, records, routes,
                 grants, new KnownPorts(access), audit.recent(), Clock.systemUTC()));
         control = new AccessControl(identity, access, audit, grants, sessions, assertions, Optional.ofNullable(signIn),
                 console);

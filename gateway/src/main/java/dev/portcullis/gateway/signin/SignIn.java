@@ -144,7 +144,8 @@ public final class SignIn implements AutoCloseable {
         return SIGN_IN_PATH + "?to=" + URLEncoder.encode(back, StandardCharsets.UTF_8);
     }
 
-    private static String withoutAccessToken(String pathAndQuery) {
+    /** {@code pathAndQuery} without its {@code access_token} parameter. */
+    public static String withoutAccessToken(String pathAndQuery) {
         int question = pathAndQuery.indexOf('?');
         if (question < 0) {
             return pathAndQuery;

@@ -100,8 +100,17 @@ final class ConsoleBrowsers implements AutoCloseable {
 
     /** A bearer token from the provider for {@code user} of {@code org}, as an API client would hold one. */
     String tokenOf(String user, String org) {
+        return tokenOf(user, org, false);
+    }
+
+    /** A bearer token for {@code user} of {@code org}, carrying the admin claim when {@code admin}. */
+    String tokenOf(String user, String org, boolean admin) {
+        Map<String, Object> claims = new HashMap<>(Map.of("org", org));
+        if (admin) {
+            claims.put("portcullis_admin", true);
+        }
         return provider.issueToken(ISSUER_ID, CLIENT, new DefaultOAuth2TokenCallback(ISSUER_ID, user, "JWT",
-                List.of(CLIENT), Map.of("org", org), 600)).serialize();
+                List.of(CLIENT), claims, 600)).serialize();
     }
 
     /**
