@@ -135,7 +135,11 @@ final class CompatWorkspace implements AutoCloseable {
         try {
             killEverythingInside();
         } finally {
-            agent.removeEverything();
+            try {
+                agent.removeEverything();
+            } finally {
+                commands.close(); // its long-lived nft -i goes with the workspace
+            }
         }
     }
 }

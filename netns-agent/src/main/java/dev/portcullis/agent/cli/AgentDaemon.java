@@ -45,6 +45,7 @@ public final class AgentDaemon implements AutoCloseable {
 
     private final FileChannel lockFile;
     private final WorkspaceNetworks agent;
+    private final ProcessCommandRunner commands;
     private final AgentApiServer server;
     private final ScheduledExecutorService reconciler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "agent-reconcile");
@@ -55,8 +56,9 @@ public final class AgentDaemon implements AutoCloseable {
     private final RouteSink routes;
     private final ListeningPortWatcher ports;
 
-    private AgentDaemon(FileChannel lockFile, WorkspaceNetworks agent, AgentApiServer server, RouteSink routes,
-                        ListeningPortWatcher ports) {
+    private AgentDaemon(FileChannel lockFile, WorkspaceNetworks agent, ProcessCommandRunner commands, AgentApiServer server,
+                        RouteSink routes, ListeningPortWatcher ports) {
+        this.commands = commands;
         this.routes = routes;
         this.ports = ports;
         this.lockFile = lockFile;
@@ -70,10 +72,12 @@ public final class AgentDaemon implements AutoCloseable {
         RouteSink routes;
         WorkspaceNetworks agent;
         Reconciler.Report report;
+        ProcessCommandRunner commands = new ProcessCommandRunner();
         try {
             routes = routeSink(config);
-            agent = new WorkspaceNetworks(config, new ProcessCommandRunner(), routes, StepListener.NONE, Clock.systemUTC());
+            agent = new WorkspaceNetworks(config, commands, routes, StepListener.NONE, Clock.systemUTC());
         } catch (RuntimeException refused) {
+            commands.close();
             closeQuietly(lock);
             throw refused;
         }
@@ -81,6 +85,7 @@ public final class AgentDaemon implements AutoCloseable {
             report = agent.start();
         } catch (RuntimeException failed) {
             agent.close();
+            commands.close();
             closeQuietly(lock);
             throw failed;
         }
@@ -90,7 +95,7 @@ public final class AgentDaemon implements AutoCloseable {
         AgentApiServer server = AgentApiServer.start(config.socketPath(), new ApiHandler(agent));
         ListeningPortWatcher ports = new ListeningPortWatcher(routes, new KernelNames(config)::namespace,
                 Path.of("/run/netns")).start(PORT_SCAN_INTERVAL);
-        AgentDaemon daemon = new AgentDaemon(lock, agent, server, routes, ports);
+        AgentDaemon daemon = new AgentDaemon(lock, agent, commands, server, routes, ports);
         long every = config.reconcileInterval().toMillis();
         daemon.reconciler.scheduleWithFixedDelay(daemon::reconcileQuietly, every, every, TimeUnit.MILLISECONDS);
         return daemon;
@@ -167,6 +172,7 @@ public final class AgentDaemon implements AutoCloseable {
         ports.close();
         server.close();
         agent.close();
+        commands.close(); // the long-lived nft -i goes with the agent
         if (routes instanceof AutoCloseable closeable) {
             // A clean stop revokes the host's lease: its routes leave the store now, not after the TTL.
             try {
