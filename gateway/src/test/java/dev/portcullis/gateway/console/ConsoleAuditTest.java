@@ -3,22 +3,14 @@ package dev.portcullis.gateway.console;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.portcullis.gateway.config.AccessSettings;
-import dev.portcullis.gateway.route.RouteTable;
-import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.signin.SignIn;
 import dev.portcullis.gateway.testing.GatewayFixture;
-import dev.portcullis.policy.ShareLevel;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
@@ -52,14 +44,9 @@ class ConsoleAuditTest {
 
     @BeforeEach
     void start() throws Exception {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        browsers = ConsoleBrowsers.start(state, config -> config
-                .access(new AccessSettings(Optional.empty(), ShareLevel.ORGANIZATION, "portcullis_admin"))
-                .routes(RouteTable.of(List.of(
-                        WorkspaceRoute.owned(GatewayFixture.WORKSPACE, loopback, true, Set.of(), GatewayFixture.OWNER,
-                                GatewayFixture.ORG, Map.of()),
-                        WorkspaceRoute.owned(OTHER, loopback, true, Set.of(), "dave", GatewayFixture.ORG, Map.of()),
-                        WorkspaceRoute.owned(ELSEWHERE, loopback, true, Set.of(), "erin", "globex", Map.of())))));
+        browsers = ConsoleBrowsers.startWithWorkspaces(state,
+                ConsoleBrowsers.workspace(OTHER, "dave", GatewayFixture.ORG),
+                ConsoleBrowsers.workspace(ELSEWHERE, "erin", "globex"));
         gateway = browsers.gateway();
     }
 

@@ -3,45 +3,21 @@ package dev.portcullis.gateway.console;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import dev.portcullis.gateway.auth.IdentityVerifierConfig;
-import dev.portcullis.gateway.auth.IssuerConfig;
-import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.gateway.demo.DemoWorkspaceApp;
-import dev.portcullis.gateway.route.RouteTable;
-import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.signin.SignIn;
-import dev.portcullis.gateway.signin.SignInSettings;
 import dev.portcullis.gateway.testing.GatewayFixture;
-import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.policy.WorkspaceId;
-import dev.portcullis.testkit.browser.HeadlessChromium;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import no.nav.security.mock.oauth2.MockOAuth2Server;
-import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.Select;
@@ -64,15 +40,10 @@ class ConsoleBrowserTest {
 
     @BeforeEach
     void start() throws Exception {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        browsers = ConsoleBrowsers.start(state, config -> config
-                .access(new AccessSettings(Optional.empty(), ShareLevel.ORGANIZATION, "portcullis_admin"))
-                .routes(RouteTable.of(List.of(
-                        WorkspaceRoute.owned(GatewayFixture.WORKSPACE, loopback, true, Set.of(), GatewayFixture.OWNER,
-                                GatewayFixture.ORG, Map.of()),
-                        // a second workspace of alice's whose host agent reported what listens in it
-                        WorkspaceRoute.owned(LAB, loopback, true, Set.of(), GatewayFixture.OWNER, GatewayFixture.ORG, Map.of())
-                                .withListeningPorts(Set.of(LAB_LISTENING))))));
+        browsers = ConsoleBrowsers.startWithWorkspaces(state,
+                // a second workspace of alice's whose host agent reported what listens in it
+                ConsoleBrowsers.workspace(LAB, GatewayFixture.OWNER, GatewayFixture.ORG)
+                        .withListeningPorts(Set.of(LAB_LISTENING)));
         gateway = browsers.gateway();
     }
 

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.nimbusds.jose.JWSAlgorithm;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.auth.IssuerConfig;
+import dev.portcullis.gateway.config.AccessSettings;
 import dev.portcullis.gateway.config.GatewayConfig;
+import dev.portcullis.gateway.route.RouteTable;
+import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.signin.SignInSettings;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.transport.Transport;
+import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.testkit.browser.HeadlessChromium;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -23,6 +27,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
@@ -49,6 +55,24 @@ final class ConsoleBrowsers implements AutoCloseable {
         this.provider = provider;
         this.gateway = gateway;
         this.browsers = browsers;
+    }
+
+    /**
+     * A console on a gateway whose org maximum is organization, with alice's fixture workspace and
+     * {@code others} routed to loopback.
+     */
+    static ConsoleBrowsers startWithWorkspaces(Path state, WorkspaceRoute... others) throws Exception {
+        List<WorkspaceRoute> routes = new ArrayList<>();
+        routes.add(workspace(GatewayFixture.WORKSPACE, GatewayFixture.OWNER, GatewayFixture.ORG));
+        routes.addAll(List.of(others));
+        return start(state, config -> config
+                .access(new AccessSettings(Optional.empty(), ShareLevel.ORGANIZATION, "portcullis_admin"))
+                .routes(RouteTable.of(routes)));
+    }
+
+    /** A running workspace on loopback owned by {@code owner} of {@code org}. */
+    static WorkspaceRoute workspace(String id, String owner, String org) {
+        return WorkspaceRoute.owned(id, InetAddress.getLoopbackAddress(), true, Set.of(), owner, org, Map.of());
     }
 
     static ConsoleBrowsers start(Path state, Consumer<GatewayConfig.Builder> customize) throws Exception {

@@ -2,18 +2,11 @@ package dev.portcullis.gateway.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.gateway.config.AccessSettings;
-import dev.portcullis.gateway.route.RouteTable;
-import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.policy.WorkspaceId;
-import java.net.InetAddress;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,13 +34,8 @@ class ConsoleExplainTokenTest {
 
     @BeforeEach
     void start() throws Exception {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        browsers = ConsoleBrowsers.start(state, config -> config
-                .access(new AccessSettings(Optional.empty(), ShareLevel.ORGANIZATION, "portcullis_admin"))
-                .routes(RouteTable.of(List.of(
-                        WorkspaceRoute.owned(GatewayFixture.WORKSPACE, loopback, true, Set.of(), GatewayFixture.OWNER,
-                                GatewayFixture.ORG, Map.of()),
-                        WorkspaceRoute.owned(OTHER, loopback, true, Set.of(), "dave", GatewayFixture.ORG, Map.of())))));
+        browsers = ConsoleBrowsers.startWithWorkspaces(state,
+                ConsoleBrowsers.workspace(OTHER, "dave", GatewayFixture.ORG));
         gateway = browsers.gateway();
         gateway.server().accessState().orElseThrow().putShare(WorkspaceId.of(GatewayFixture.WORKSPACE),
                 new PortShare(gateway.workspacePort(), ShareLevel.ORGANIZATION, Set.of(), Set.of(), null, Set.of()));
