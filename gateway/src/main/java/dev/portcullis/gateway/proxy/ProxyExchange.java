@@ -6,15 +6,11 @@ import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.limits.BodyProgressDeadline;
 import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.Exchange;
-import dev.portcullis.gateway.pages.Pages;
-import dev.portcullis.gateway.server.PipelineConfigurator;
-import dev.portcullis.gateway.signin.SignIn;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -32,8 +28,6 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,7 +72,6 @@ final class ProxyExchange {
     private long requestBodyBytes;
     private boolean retried;
     private boolean keepAlive;
-    private boolean browser;
     private boolean webSocketUpgrade;
     // The current request's two flows in the workspace's bandwidth share (fairness); null between requests.
     private BandwidthGate toWorkspaceGate;
@@ -88,8 +81,8 @@ final class ProxyExchange {
     private WorkspaceConnections.Lease workspaceLease;
     private String user;
     private final BodyProgressDeadline bodyProgress;
-    // A console form post on a login host: its body is read (bounded), then the console answers it.
-    private FormPost consoleBody;
+    // The gateway's own answers: sign-in, console, the pages of refusals.
+    private final GatewayAnswers answers;
 
     ProxyExchange(ChannelHandlerContext ctx, ProxyFrontendHandler client, ProxySettings settings, int listenerPort) {
         this.ctx = ctx;
@@ -97,6 +90,7 @@ final class ProxyExchange {
         this.settings = settings;
         this.listenerPort = listenerPort;
         this.accessStage = AccessStage.of(settings);
+        this.answers = new GatewayAnswers(ctx, settings, accessStage.offersSignIn(), this::sendAnswer);
         this.bodyProgress = new BodyProgressDeadline(ctx.executor(), settings.timeouts().requestBodyProgress(),
                 this::bodyStalled);
     }
@@ -127,6 +121,7 @@ final class ProxyExchange {
     void clientClosed() {
         boolean cutShort = phase.inProgress();
         phase = ExchangePhase.CLOSED;
+        answers.forgetBody();
         if (observed != null && cutShort) {
             observed.finish(); // cut short: logged with what it got to
         }
@@ -139,41 +134,32 @@ final class ProxyExchange {
 
     /**
      * A request head arrived: route it, put it through the access stage, then forward it. The
-     * gateway's own paths (sign-in, the login host) are answered here and never reach a workspace.
+     * gateway's own paths (sign-in, the login host, the console) are taken by {@link GatewayAnswers}
+     * and never reach a workspace.
      *
      * @param lastOnConnection the connection is draining: this request's response is its last
      */
     void head(HttpRequest request, boolean lastOnConnection) {
         observed = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
                 request.method().name(), request.uri());
-        browser = ErrorResponses.wantsPage(request.headers());
-        if (SignInEndpoints.openedEventStream(request, settings, ctx.channel())) {
-            phase = ExchangePhase.ANSWERED; // the console's audit stream: the console writes to this channel until it closes
-            observed.answeredByGateway(200, "console-audit-stream");
-            observed.finish();
-            return;
-        }
-        consoleBody = SignInEndpoints.consoleBody(request, settings);
-        if (consoleBody != null) {
-            // The console decides once it has the body; nothing goes to a workspace.
-            phase = ExchangePhase.AUTHORIZING;
-            requestFullyReceived = false;
-            // A body that trickles in is cut off as a head would be.
-            ctx.executor().schedule(() -> {
-                if (consoleBody != null) {
-                    ctx.close();
-                }
-            }, settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
-            if (!(request instanceof FullHttpRequest)) {
-                ctx.read(); // the body follows on its own
+        switch (answers.take(request)) {
+            case EVENT_STREAM -> {
+                phase = ExchangePhase.ANSWERED; // the console writes to this channel until it closes
+                observed.answeredByGateway(200, "console-audit-stream");
+                observed.finish();
+                return;
             }
-            return;
-        }
-        CompletableFuture<FullHttpResponse> signInAnswer = SignInEndpoints.answer(request, settings);
-        if (signInAnswer != null) {
-            phase = ExchangePhase.ANSWERED; // the login host and the gateway's own paths: nothing goes to a workspace
-            sendWhenReady(signInAnswer);
-            return;
+            case READING_BODY -> {
+                // The console decides once it has the body; nothing goes to a workspace.
+                phase = ExchangePhase.AUTHORIZING;
+                requestFullyReceived = false;
+                return;
+            }
+            case ANSWERING -> {
+                phase = ExchangePhase.ANSWERED; // the login host and the gateway's own paths: nothing goes to a workspace
+                return;
+            }
+            case NOT_OURS -> { }
         }
         switch (RequestRouting.route(request, settings)) {
             case RequestRouting.Refused refused -> {
@@ -367,43 +353,15 @@ final class ProxyExchange {
                 && HttpUtil.isTransferEncodingChunked(forwardedHead) && !HttpUtil.is100ContinueExpected(forwardedHead);
     }
 
-    private void sendWhenReady(CompletableFuture<FullHttpResponse> answer) {
-        answer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
-            if (ctx.channel().isActive()) {
-                sendAnswer(response != null ? response : ErrorResponses.create(ctx.alloc(),
-                        ProxyError.UNAUTHENTICATED, "The sign-in could not be completed.", browser), "sign-in");
-            } else if (response != null) {
-                response.release();
-            }
-        }));
-    }
-
-    /** Collects a console post's body, then has the console answer it. */
-    private void readConsoleBody(HttpContent content) {
-        boolean fits;
-        boolean last = content instanceof LastHttpContent;
-        try {
-            fits = consoleBody.append(content.content());
-        } finally {
-            content.release();
-        }
-        if (!fits) {
-            consoleBody = null;
-            answer(ProxyError.BODY_TOO_LARGE, "A console request's body is at most " + FormPost.MAX_BODY_BYTES + " bytes.");
-        } else if (last) {
-            FormPost complete = consoleBody;
-            consoleBody = null;
-            requestFullyReceived = true; // pipelined requests wait for the console's answer
-            sendWhenReady(complete.complete());
-        } else {
-            ctx.read();
-        }
-    }
-
     /** A part of the request body (the last one carries the trailers). */
     void content(HttpContent content) {
-        if (consoleBody != null) {
-            readConsoleBody(content);
+        if (answers.readingBody()) {
+            switch (answers.bodyPart(content)) {
+                case MORE -> ctx.read();
+                case TOO_LARGE -> answer(ProxyError.BODY_TOO_LARGE,
+                        "A console request's body is at most " + FormPost.MAX_BODY_BYTES + " bytes.");
+                case COMPLETE -> requestFullyReceived = true; // pipelined requests wait for the console's answer
+            }
             return;
         }
         if (content.decoderResult().isFailure()) {
@@ -548,7 +506,7 @@ final class ProxyExchange {
         observed.responseHead(switchingProtocols.status().code());
         observed.becameTunnel();
         ctx.writeAndFlush(switchingProtocols);
-        PipelineConfigurator.switchToTunnel(ctx.pipeline(), ctx.handler(),
+        ProxyPipelines.switchToTunnel(ctx.pipeline(), ctx.handler(),
                 new ByteRelayHandler(upstream, observed, true, toWorkspaceGate),
                 upstream.pipeline(), new ByteRelayHandler(ctx.channel(), observed, false, toClientGate));
         // Access that ends for this tunnel ends with a close frame the app can read (code and reason).
@@ -624,21 +582,13 @@ final class ProxyExchange {
         if (phase.isFinal()) {
             return; // one answer per request: the first that happened wins
         }
-        Pages.Context page = !browser ? null : routed == null ? new Pages.Context(null, null, 0, user)
-                : new Pages.Context(routed.target().hostName(), routed.target().workspaceId(), routed.target().port(), user);
-        if (page != null && routed != null && accessStage.offersSignIn()) {
-            page = page.withSignIn(SignIn.signInPath(forwardedHead == null ? "/" : forwardedHead.uri()), SignIn.LOGOUT_PATH);
-        }
-        var response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, page, clearCookie);
-        if (clearCookie) {
-            response.headers().set(HttpHeaderNames.SET_COOKIE, ErrorResponses.EXPIRED_GATEWAY_COOKIE);
-        }
-        sendAnswer(response, error.code());
+        sendAnswer(answers.error(error, detail, reasons, clearCookie, user, routed, forwardedHead), error.code());
     }
 
     /** The gateway's own answer to the current request; the connection closes after it. */
     private void sendAnswer(FullHttpResponse response, String code) {
         phase = ExchangePhase.ANSWERED;
+        answers.forgetBody();
         releaseWaiting();
         closeGates();
         releaseWorkspaceLease();

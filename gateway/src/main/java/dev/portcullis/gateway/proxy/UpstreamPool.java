@@ -1,6 +1,5 @@
 package dev.portcullis.gateway.proxy;
 
-import dev.portcullis.gateway.server.PipelineConfigurator;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -90,7 +89,7 @@ final class UpstreamPool {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        PipelineConfigurator.upstream(channel, key.tls()
+                        ProxyPipelines.upstream(channel, key.tls()
                                         ? workspaceTls.newHandler(channel.alloc(), serverName, address.getPort()) : null,
                                 new UpstreamResponseHandler(UpstreamPool.this));
                     }

@@ -11,12 +11,10 @@ import dev.portcullis.gateway.proxy.ProxySettings;
 import dev.portcullis.gateway.proxy.ServerHttpCodec;
 import dev.portcullis.gateway.tls.ReloadingCertificates;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -25,7 +23,6 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.SniHandler;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,10 +41,11 @@ import java.util.concurrent.TimeUnit;
  * workspace (upstream)  [upstream-tls] → upstream-codec → upstream   after an upgrade: [upstream-tls] → relay
  * </pre>
  *
- * Built once from the config and the services every connection shares; the upstream and tunnel
- * steps are static because the proxy, not the server, decides when they happen.
+ * Built once from the config and the services every connection shares. The workspace pipeline and
+ * the switch to a tunnel are built by {@code proxy/ProxyPipelines}, by the same names: the proxy,
+ * not the server, decides when they happen, and this package depends on the proxy, never back.
  */
-public final class PipelineConfigurator {
+final class PipelineConfigurator {
     /** RFC 9112 leaves limits to the server; these match common practice and issue 3's contract. */
     static final int MAX_REQUEST_LINE = 8 * 1024;
     static final int MAX_HEADER_BLOCK = 16 * 1024;
@@ -145,32 +143,6 @@ public final class PipelineConfigurator {
                         proxy.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS))
                 .addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADER_BLOCK, MAX_CHUNK))
                 .addLast(PipelineNames.PROXY, new HttpsRedirectHandler(baseDomains, httpsPort));
-    }
-
-    /**
-     * A new connection to a workspace port: TLS when the port serves it ({@code tls} null when
-     * not), the HTTP/1.1 client codec, then {@code responses}, which relays the workspace's answers.
-     */
-    public static void upstream(Channel channel, SslHandler tls, ChannelHandler responses) {
-        if (tls != null) {
-            channel.pipeline().addLast(PipelineNames.UPSTREAM_TLS, tls);
-        }
-        channel.pipeline()
-                .addLast(PipelineNames.UPSTREAM_CODEC, new HttpClientCodec())
-                .addLast(PipelineNames.UPSTREAM, responses);
-    }
-
-    /**
-     * Both sides of an accepted upgrade leave HTTP at once, on the client's event loop (which is the
-     * workspace connection's): the relays take the proxy's and the response handler's places, then
-     * the codecs go, so no byte after the {@code 101} is parsed as HTTP on either side.
-     */
-    public static void switchToTunnel(ChannelPipeline client, ChannelHandler proxy, ChannelHandler clientRelay,
-                                      ChannelPipeline workspace, ChannelHandler workspaceRelay) {
-        client.replace(proxy, PipelineNames.RELAY, clientRelay);
-        client.remove(PipelineNames.HTTP_CODEC);
-        workspace.replace(PipelineNames.UPSTREAM, PipelineNames.RELAY, workspaceRelay);
-        workspace.remove(PipelineNames.UPSTREAM_CODEC);
     }
 
     /** On shutdown, closing an HTTP/2 connection sends GOAWAY and lets its open streams finish. */
