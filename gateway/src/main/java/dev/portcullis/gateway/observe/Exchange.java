@@ -29,6 +29,7 @@ public final class Exchange {
     private long responseHeadNanos = -1;
     private boolean tunnel;
     private boolean finished;
+    private boolean cutShort;
 
     public Exchange(GatewayMetrics metrics, InetSocketAddress client, String method, String uri) {
         this.metrics = metrics;
@@ -60,6 +61,23 @@ public final class Exchange {
         this.answeredByGateway = true;
         this.error = error;
         metrics.gatewayAnswered(error);
+    }
+
+    /**
+     * The exchange ends before its response did, because of {@code why} (a stable code such as
+     * {@code client-closed} or {@code client-reset-cancel}; the first cause given stands). The status is {@code statusIfNoResponse}
+     * when no response head went to the client (499, "client closed request", as nginx logs it, when
+     * the client went away); a response that had started keeps its status.
+     */
+    public void cutShort(int statusIfNoResponse, String why) {
+        if (cutShort) {
+            return; // the first cause stands (a stream reset, then its close)
+        }
+        cutShort = true;
+        if (status == 0) {
+            status = statusIfNoResponse;
+        }
+        error = why;
     }
 
     public void bytesToWorkspace(long count) {

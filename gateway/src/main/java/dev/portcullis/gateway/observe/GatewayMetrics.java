@@ -41,6 +41,10 @@ public final class GatewayMetrics {
                     + " no open stream for timeouts.http2Idle (idle), or a header block not finished within"
                     + " timeouts.requestHead (header_block)")
             .labelNames("deadline").register(registry);
+    private final Counter http2ConnectionErrors = Counter.builder().name("portcullis_http2_connection_errors_total")
+            .help("HTTP/2 connections that ended in an error, by its code: a client's protocol error (protocol_error,"
+                    + " flow_control_error, enhance_your_calm, ...), io (the connection failed) or internal")
+            .labelNames("error").register(registry);
     private final Counter workspaceConnectionRefusals = Counter.builder()
             .name("portcullis_workspace_connection_refusals_total")
             .help("Requests answered 503 instead of getting a workspace connection, by the limit they met"
@@ -165,6 +169,11 @@ public final class GatewayMetrics {
     /** An HTTP/2 connection closed by a deadline: {@code request_head} or {@code idle}. */
     public void http2DeadlineClosed(String deadline) {
         http2Closes.labelValues(deadline).inc();
+    }
+
+    /** An HTTP/2 connection ended in an error: an HTTP/2 error code in lower case, {@code io} or {@code internal}. */
+    public void http2ConnectionError(String error) {
+        http2ConnectionErrors.labelValues(error).inc();
     }
 
     public void connectionClosed() {

@@ -23,7 +23,8 @@ public final class PipelineNames {
     /** The deadlines of an HTTP/2 connection with no open stream (slowloris). */
     public static final String H2_DEADLINES = "h2-deadlines";
     public static final String H2_STREAMS = "h2-streams";
-    public static final String H2_DRAIN = "h2-drain";
+    /** The HTTP/2 connection's last handler: GOAWAY on drain, and every connection error counted and logged once. */
+    public static final String H2_END = "h2-end";
     /**
      * ...and, in each stream's pipeline, the checks of the request head (pseudo-headers, field count), the view
      * of the stream as HTTP/1.1 objects, then the proxy.

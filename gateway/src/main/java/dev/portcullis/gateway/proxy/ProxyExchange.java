@@ -21,11 +21,15 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Queue;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -109,12 +113,43 @@ final class ProxyExchange {
         keepAlive = false;
     }
 
-    /** The client's side failed (a stream reset for a broken frame, say): no answer may follow. */
-    void clientFailed() {
+    /**
+     * The client's side failed (a stream reset for a broken frame, say): no answer may follow. A
+     * request in progress is logged as cut short: 400 with the HTTP/2 error when the client broke
+     * the protocol ({@code stream-error-protocol-error}), 499 {@code client-error} for anything else.
+     */
+    void clientFailed(Throwable cause) {
+        if (observed != null && phase.inProgress()) {
+            Http2Exception protocolError = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
+            if (protocolError != null) {
+                observed.cutShort(400, "stream-error-" + errorCode(protocolError.error()));
+            } else {
+                observed.cutShort(499, "client-error");
+            }
+            observed.finish();
+        }
         // Before the workspace connection closes: its close must not answer a request that is being
         // reset (a 502 on a stream the codec resets for a broken content-length, say).
         phase = ExchangePhase.CLOSED;
         closeUpstream();
+    }
+
+    /** The client reset its HTTP/2 stream with {@code errorCode}: a request in progress is logged 499 {@code client-reset-cancel}, say. */
+    void clientReset(long errorCode) {
+        if (observed != null && phase.inProgress()) {
+            Http2Error error = Http2Error.valueOf(errorCode); // null for a code RFC 9113 does not define
+            observed.cutShort(499, "client-reset-" + (error == null ? "0x" + Long.toHexString(errorCode) : errorCode(error)));
+        }
+    }
+
+    /**
+     * The connection was silent for {@code timeouts.idle} and closes: a request in progress is
+     * logged {@code idle-timeout}, 408 while its body was awaited, 504 while the workspace's answer was.
+     */
+    void idleTimedOut() {
+        if (observed != null && phase.inProgress()) {
+            observed.cutShort(requestFullyReceived ? 504 : 408, "idle-timeout");
+        }
     }
 
     /** The client's connection or stream closed: everything the request held is given back. */
@@ -123,7 +158,8 @@ final class ProxyExchange {
         phase = ExchangePhase.CLOSED;
         answers.forgetBody();
         if (observed != null && cutShort) {
-            observed.finish(); // cut short: logged with what it got to
+            observed.cutShort(499, "client-closed"); // unless an earlier cause was given
+            observed.finish(); // logged with what it got to
         }
         releaseWaiting();
         closeGates();
@@ -621,6 +657,11 @@ final class ProxyExchange {
         while ((content = waitingForConnection.poll()) != null) {
             content.release();
         }
+    }
+
+    /** An HTTP/2 error code as the access log writes it: {@code PROTOCOL_ERROR} → {@code protocol-error}. */
+    private static String errorCode(Http2Error error) {
+        return error.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     private static String describeConnectFailure(Throwable cause) {

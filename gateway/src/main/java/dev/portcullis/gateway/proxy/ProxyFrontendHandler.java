@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -198,9 +199,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (event instanceof IdleStateEvent) {
             log.debug("closing {} after {} of silence", ctx.channel().remoteAddress(), settings.timeouts().idle());
+            exchange.idleTimedOut();
             exchange.closeUpstream();
             ctx.close();
             return;
+        }
+        if (event instanceof Http2ResetFrame reset) {
+            exchange.clientReset(reset.errorCode()); // logged when the stream closes, right after
         }
         ctx.fireUserEventTriggered(event);
     }
@@ -218,7 +223,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
-        exchange.clientFailed();
+        exchange.clientFailed(cause);
         if (isHttp2Stream() && Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
             // At the pipeline's end Netty resets the stream with the error's own code (PROTOCOL_ERROR,
             // FLOW_CONTROL_ERROR, ...); closing here would reset it with CANCEL (RFC 9113 §5.4.2).

@@ -3,7 +3,6 @@ package dev.portcullis.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.observe.GatewayMetrics;
-import dev.portcullis.gateway.proxy.Drain;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
 import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
@@ -11,8 +10,6 @@ import dev.portcullis.gateway.proxy.ProxySettings;
 import dev.portcullis.gateway.proxy.ServerHttpCodec;
 import dev.portcullis.gateway.tls.ReloadingCertificates;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -35,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * client connection   idle → tls (certificate by SNI) → protocols (ALPN, replaced by one of:)
  *   HTTP/1.1          … → http-codec → [hsts] → proxy        after an upgrade: … → [hsts] → relay
- *   HTTP/2            … → h2-header-block-deadline → h2-codec → h2-deadlines → h2-streams → h2-drain
+ *   HTTP/2            … → h2-header-block-deadline → h2-codec → h2-deadlines → h2-streams → h2-end
  *     each stream     h2-request-check → h2-stream-codec → [hsts] → proxy
  * redirect listener   idle → http-codec → proxy (the 308 to HTTPS)
  * workspace (upstream)  [upstream-tls] → upstream-codec → upstream   after an upgrade: [upstream-tls] → relay
@@ -117,7 +114,7 @@ final class PipelineConfigurator {
                         http2Stream(stream, listenerPort);
                     }
                 }))
-                .addLast(PipelineNames.H2_DRAIN, new GoAwayOnDrain());
+                .addLast(PipelineNames.H2_END, new Http2ConnectionEnd(metrics));
     }
 
     /** One HTTP/2 stream's own pipeline: the head checks, the HTTP/1.1 view of the stream, the proxy. */
@@ -143,17 +140,5 @@ final class PipelineConfigurator {
                         proxy.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS))
                 .addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec(MAX_REQUEST_LINE, MAX_HEADER_BLOCK, MAX_CHUNK))
                 .addLast(PipelineNames.PROXY, new HttpsRedirectHandler(baseDomains, httpsPort));
-    }
-
-    /** On shutdown, closing an HTTP/2 connection sends GOAWAY and lets its open streams finish. */
-    private static final class GoAwayOnDrain extends ChannelInboundHandlerAdapter {
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-            if (event == Drain.EVENT) {
-                ctx.close();
-                return;
-            }
-            ctx.fireUserEventTriggered(event);
-        }
     }
 }

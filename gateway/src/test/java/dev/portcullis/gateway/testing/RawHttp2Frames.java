@@ -78,6 +78,11 @@ public final class RawHttp2Frames implements AutoCloseable {
         out.write(payload);
     }
 
+    /** Sends the frames written so far. */
+    public void flush() throws IOException {
+        out.flush();
+    }
+
     /**
      * Sends {@code count} copies of a frame, flushing now and then; returns how many went out
      * before the gateway closed the connection (all of them when it never did).
