@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.pages.Pages;
 import dev.portcullis.gateway.signin.SignIn;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -54,7 +53,7 @@ final class GatewayAnswers {
         void send(FullHttpResponse response, String code);
     }
 
-    private final ChannelHandlerContext ctx;
+    private final ClientSide client;
     private final ProxySettings settings;
     private final boolean offersSignIn;
     private final Sender sender;
@@ -63,8 +62,8 @@ final class GatewayAnswers {
     // A console form post on a login host whose body is being read; null otherwise.
     private FormPost consoleBody;
 
-    GatewayAnswers(ChannelHandlerContext ctx, ProxySettings settings, boolean offersSignIn, Sender sender) {
-        this.ctx = requireNonNull(ctx, "ctx");
+    GatewayAnswers(ClientSide client, ProxySettings settings, boolean offersSignIn, Sender sender) {
+        this.client = requireNonNull(client, "client");
         this.settings = requireNonNull(settings, "settings");
         this.offersSignIn = offersSignIn;
         this.sender = requireNonNull(sender, "sender");
@@ -74,20 +73,20 @@ final class GatewayAnswers {
     Taken take(HttpRequest request) {
         browser = ErrorResponses.wantsPage(request.headers());
         consoleBody = null;
-        if (SignInEndpoints.openedEventStream(request, settings, ctx.channel())) {
+        if (SignInEndpoints.openedEventStream(request, settings, client.accessChannel())) {
             return Taken.EVENT_STREAM;
         }
         consoleBody = SignInEndpoints.consoleBody(request, settings);
         if (consoleBody != null) {
             // A body that trickles in is cut off as a head would be.
             FormPost reading = consoleBody;
-            ctx.executor().schedule(() -> {
+            client.eventLoop().schedule(() -> {
                 if (consoleBody == reading) {
-                    ctx.close();
+                    client.close();
                 }
             }, settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
             if (!(request instanceof FullHttpRequest)) {
-                ctx.read(); // the body follows on its own
+                client.read(); // the body follows on its own
             }
             return Taken.READING_BODY;
         }
@@ -143,7 +142,7 @@ final class GatewayAnswers {
         if (page != null && routed != null && offersSignIn) {
             page = page.withSignIn(SignIn.signInPath(forwardedHead == null ? "/" : forwardedHead.uri()), SignIn.LOGOUT_PATH);
         }
-        FullHttpResponse response = ErrorResponses.create(ctx.alloc(), error, detail, reasons, page, clearCookie);
+        FullHttpResponse response = ErrorResponses.create(client.alloc(), error, detail, reasons, page, clearCookie);
         if (clearCookie) {
             response.headers().set(HttpHeaderNames.SET_COOKIE, ErrorResponses.EXPIRED_GATEWAY_COOKIE);
         }
@@ -156,9 +155,9 @@ final class GatewayAnswers {
     }
 
     private void sendWhenReady(CompletableFuture<FullHttpResponse> answer) {
-        answer.whenComplete((response, failure) -> ctx.executor().execute(() -> {
-            if (ctx.channel().isActive()) {
-                sender.send(response != null ? response : ErrorResponses.create(ctx.alloc(),
+        answer.whenComplete((response, failure) -> client.eventLoop().execute(() -> {
+            if (client.isActive()) {
+                sender.send(response != null ? response : ErrorResponses.create(client.alloc(),
                         ProxyError.UNAUTHENTICATED, "The sign-in could not be completed.", browser), "sign-in");
             } else if (response != null) {
                 response.release();

@@ -9,13 +9,13 @@ import dev.portcullis.gateway.observe.Exchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
@@ -24,9 +24,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
@@ -43,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * head, body) — and every stage finishes on the client channel's event loop: a verdict that
  * waited for an issuer's keys is handed back to it. The workspace side reports through
  * {@link UpstreamListener}; the phase decides what a report may still do, so one request gets
- * exactly one answer. {@link ProxyFrontendHandler} only feeds it reads and handles what is the
- * connection's (pipelining, drain, idle).
+ * exactly one answer. The client is only a {@link ClientSide} (read, write, end): {@link
+ * ProxyFrontendHandler} is one, which feeds it reads and handles what is the connection's
+ * (pipelining, drain, idle). The gateway's own answers are {@link GatewayAnswers}'.
  *
  * <p>One object serves the requests of a connection one after the other (reset at each head), so
  * a keep-alive connection allocates no exchange per request.
@@ -57,8 +56,7 @@ final class ProxyExchange {
     private final ProxySettings settings;
     private final int listenerPort;
     private final AccessStage accessStage;
-    private final ChannelHandlerContext ctx;
-    private final ProxyFrontendHandler client;
+    private final ClientSide client;
     private Channel upstream;
     private UpstreamResponseHandler upstreamHandler;
     private boolean upstreamReused;
@@ -88,14 +86,13 @@ final class ProxyExchange {
     // The gateway's own answers: sign-in, console, the pages of refusals.
     private final GatewayAnswers answers;
 
-    ProxyExchange(ChannelHandlerContext ctx, ProxyFrontendHandler client, ProxySettings settings, int listenerPort) {
-        this.ctx = ctx;
+    ProxyExchange(ClientSide client, ProxySettings settings, int listenerPort) {
         this.client = client;
         this.settings = settings;
         this.listenerPort = listenerPort;
         this.accessStage = AccessStage.of(settings);
-        this.answers = new GatewayAnswers(ctx, settings, accessStage.offersSignIn(), this::sendAnswer);
-        this.bodyProgress = new BodyProgressDeadline(ctx.executor(), settings.timeouts().requestBodyProgress(),
+        this.answers = new GatewayAnswers(client, settings, accessStage.offersSignIn(), this::sendAnswer);
+        this.bodyProgress = new BodyProgressDeadline(client.eventLoop(), settings.timeouts().requestBodyProgress(),
                 this::bodyStalled);
     }
 
@@ -176,7 +173,7 @@ final class ProxyExchange {
      * @param lastOnConnection the connection is draining: this request's response is its last
      */
     void head(HttpRequest request, boolean lastOnConnection) {
-        observed = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(),
+        observed = new Exchange(settings.metrics(), client.remoteAddress(),
                 request.method().name(), request.uri());
         switch (answers.take(request)) {
             case EVENT_STREAM -> {
@@ -213,7 +210,7 @@ final class ProxyExchange {
                 webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(request);
                 observed.routedTo(route.target().workspaceId(), route.target().port());
                 forwardedHead = ForwardedRequests.toWorkspace(request, route.target(),
-                        (InetSocketAddress) ctx.channel().remoteAddress(), listenerPort, webSocketUpgrade,
+                        client.remoteAddress(), listenerPort, webSocketUpgrade,
                         route.forwardedHeader());
                 authorizeThenForward(request);
             }
@@ -227,21 +224,21 @@ final class ProxyExchange {
      * channel's event loop.
      */
     private void authorizeThenForward(HttpRequest request) {
-        RequestAccess.Verdict verdict = accessStage.decide(ctx.channel(), request, forwardedHead, routed, settings,
-                later -> ctx.executor().execute(() -> onVerdict(later)));
+        RequestAccess.Verdict verdict = accessStage.decide(client.accessChannel(), request, forwardedHead, routed, settings,
+                later -> client.eventLoop().execute(() -> onVerdict(later)));
         if (verdict != null) {
             onVerdict(verdict);
         }
     }
 
     private void onVerdict(RequestAccess.Verdict verdict) {
-        if (phase != ExchangePhase.AUTHORIZING || !ctx.channel().isActive()) {
+        if (phase != ExchangePhase.AUTHORIZING || !client.isActive()) {
             return;
         }
         switch (verdict) {
             case RequestAccess.Allowed allowed -> {
                 authenticatedAs(allowed.user());
-                accessStage.allowed(ctx.channel(), allowed, routed);
+                accessStage.allowed(client.accessChannel(), allowed, routed);
                 borrowUpstream(false);
             }
             case RequestAccess.Refused refused -> {
@@ -277,7 +274,7 @@ final class ProxyExchange {
         if (!holdWorkspaceConnection()) {
             return;
         }
-        UpstreamPool pool = settings.pools().forEventLoop(ctx.channel().eventLoop());
+        UpstreamPool pool = settings.pools().forEventLoop(client.eventLoop());
         UpstreamPool.Key key = new UpstreamPool.Key(routed.target().workspaceId(), routed.address(), routed.tls());
         Channel idle = freshOnly ? null : pool.takeIdle(key);
         if (idle != null) {
@@ -316,9 +313,7 @@ final class ProxyExchange {
         if (workspaceLease != null) {
             return true;
         }
-        Channel connection = isHttp2Stream() ? ctx.channel().parent() : ctx.channel();
-        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
-        switch (settings.workspaceConnections().acquire(connection, user, client.getAddress(),
+        switch (settings.workspaceConnections().acquire(client.connection(), user, client.remoteAddress().getAddress(),
                 routed.target().workspaceId())) {
             case WorkspaceConnections.Lease lease -> {
                 workspaceLease = lease;
@@ -351,7 +346,7 @@ final class ProxyExchange {
         boolean responseStarted = upstreamHandler != null && upstreamHandler.responseStarted();
         closeUpstream(); // the workspace never sees the end of a body that stalled
         if (responseStarted) {
-            ctx.close();
+            client.close();
         } else {
             answer(ProxyError.REQUEST_BODY_TIMEOUT, "No more of the request body arrived within "
                     + settings.timeouts().requestBodyProgress().toMillis() + " ms.");
@@ -370,7 +365,7 @@ final class ProxyExchange {
         if (mustHoldHeadForBody()) {
             headHeld = true;
             bodyProgress.waitingForClient();
-            toWorkspaceGate.read(ctx); // the head goes with the first chunk, once that decoded cleanly
+            client.readThrough(toWorkspaceGate); // the head goes with the first chunk, once that decoded cleanly
             return;
         }
         forward(forwardedHead);
@@ -385,7 +380,7 @@ final class ProxyExchange {
      * Not with {@code Expect: 100-continue}: that client waits for the workspace before sending a body.
      */
     private boolean mustHoldHeadForBody() {
-        return !isHttp2Stream() && !requestFullyReceived && waitingForConnection.isEmpty() && !webSocketUpgrade
+        return !client.isHttp2Stream() && !requestFullyReceived && waitingForConnection.isEmpty() && !webSocketUpgrade
                 && HttpUtil.isTransferEncodingChunked(forwardedHead) && !HttpUtil.is100ContinueExpected(forwardedHead);
     }
 
@@ -393,7 +388,7 @@ final class ProxyExchange {
     void content(HttpContent content) {
         if (answers.readingBody()) {
             switch (answers.bodyPart(content)) {
-                case MORE -> ctx.read();
+                case MORE -> client.read();
                 case TOO_LARGE -> answer(ProxyError.BODY_TOO_LARGE,
                         "A console request's body is at most " + FormPost.MAX_BODY_BYTES + " bytes.");
                 case COMPLETE -> requestFullyReceived = true; // pipelined requests wait for the console's answer
@@ -416,7 +411,7 @@ final class ProxyExchange {
             boolean responseStarted = upstreamHandler != null && upstreamHandler.responseStarted();
             closeUpstream(); // the workspace never sees the end of a body that broke the limit
             if (responseStarted) {
-                ctx.close();
+                client.close();
             } else {
                 answer(ProxyError.BODY_TOO_LARGE, "The request body is larger than " + maxBody + " bytes.");
             }
@@ -459,13 +454,13 @@ final class ProxyExchange {
                 handler.requestSent();
             } else if (!requestFullyReceived) {
                 bodyProgress.waitingForClient();
-                gate.read(ctx);
+                client.readThrough(gate);
             }
         });
     }
 
     /** Called by the upstream side with each part of the response, in order. */
-    private ChannelFuture writeResponse(Object message) {
+    private ChannelFuture writeResponse(HttpObject message) {
         if (message instanceof HttpResponse response) {
             observed.responseHead(response.status().code());
             if (response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
@@ -476,7 +471,7 @@ final class ProxyExchange {
             observed.bytesToClient(content.content().readableBytes());
             toClientGate.charge(content.content().readableBytes());
         }
-        return ctx.writeAndFlush(message);
+        return client.write(message);
     }
 
     /** The request's share for the response direction: the upstream side reads through it. */
@@ -525,7 +520,7 @@ final class ProxyExchange {
         upstream = null;
         upstreamHandler = null;
         if (upstreamReusable && requestFullyReceived) {
-            settings.pools().forEventLoop(ctx.channel().eventLoop()).release(used);
+            settings.pools().forEventLoop(client.eventLoop()).release(used);
         } else {
             used.close();
         }
@@ -541,12 +536,11 @@ final class ProxyExchange {
         phase = ExchangePhase.TUNNEL;
         observed.responseHead(switchingProtocols.status().code());
         observed.becameTunnel();
-        ctx.writeAndFlush(switchingProtocols);
-        ProxyPipelines.switchToTunnel(ctx.pipeline(), ctx.handler(),
-                new ByteRelayHandler(upstream, observed, true, toWorkspaceGate),
-                upstream.pipeline(), new ByteRelayHandler(ctx.channel(), observed, false, toClientGate));
+        client.write(switchingProtocols);
+        client.switchToTunnel(new ByteRelayHandler(upstream, observed, true, toWorkspaceGate),
+                upstream.pipeline(), new ByteRelayHandler(client.connection(), observed, false, toClientGate));
         // Access that ends for this tunnel ends with a close frame the app can read (code and reason).
-        ctx.channel().attr(OpenGrants.CLOSE_WITH_REASON).set((channel, reason) -> ByteRelayHandler.closeWithFrame(
+        client.connection().attr(OpenGrants.CLOSE_WITH_REASON).set((channel, reason) -> ByteRelayHandler.closeWithFrame(
                 channel, reason.startsWith("workspace-") ? 1001 : 1008, reason));
         toWorkspaceGate = null; // the tunnel's relays own the flows now
         toClientGate = null;
@@ -555,7 +549,7 @@ final class ProxyExchange {
         if (tunnelLease != null) {
             upstream.closeFuture().addListener(closed -> tunnelLease.release());
         }
-        ctx.channel().read();
+        client.read();
         upstream.read();
     }
 
@@ -566,7 +560,7 @@ final class ProxyExchange {
             return; // answered, reset or closed already: that answer stands
         }
         if (responseStarted || phase == ExchangePhase.STREAMING_RESPONSE) {
-            ctx.close(); // cut mid-response: closing is the only honest signal left
+            client.close(); // cut mid-response: closing is the only honest signal left
             return;
         }
         answer(error, detail);
@@ -630,12 +624,12 @@ final class ProxyExchange {
         releaseWorkspaceLease();
         bodyProgress.stop();
         if (observed == null) {
-            observed = new Exchange(settings.metrics(), (InetSocketAddress) ctx.channel().remoteAddress(), "-", "-");
+            observed = new Exchange(settings.metrics(), client.remoteAddress(), "-", "-");
         }
         observed.answeredByGateway(response.status().code(), code);
         observed.finish();
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        client.answered(ctx.writeAndFlush(response));
+        client.answered(client.write(response));
     }
 
     void closeUpstream() {
@@ -672,11 +666,6 @@ final class ProxyExchange {
             return "nothing accepts connections there";
         }
         return "the connection failed (" + cause.getClass().getSimpleName() + ")";
-    }
-
-    /** An HTTP/2 stream exists only once its whole head arrived, and carries one request. */
-    private boolean isHttp2Stream() {
-        return ctx.channel() instanceof Http2StreamChannel;
     }
 
     /** The workspace side's reports, in the order they happen, for the current request only. */

@@ -1,12 +1,19 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.fairness.BandwidthGate;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -14,6 +21,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,14 +32,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client side of one proxied connection (or HTTP/2 stream), as thin as it can be: it reads
- * (on demand: AUTO_READ is off), feeds each request to the connection's {@link ProxyExchange},
+ * The client side of one proxied connection (or HTTP/2 stream child channel), as thin as it can be,
+ * and the {@link ClientSide} its {@link ProxyExchange} reads, writes and ends requests through. It
+ * reads (on demand: AUTO_READ is off), feeds each request to the connection's {@link ProxyExchange},
  * and keeps what belongs to the connection rather than to a request — the request-head deadline,
  * pipelined requests (served one at a time, in order, the next once the previous response ended),
  * the drain at shutdown, the idle timeout, and over HTTP/2 the rest of a stream the gateway
  * answered early.
  */
-public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
+public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
     private static final int MAX_DISCARDED_AFTER_ANSWER = 64 * 1024;
 
@@ -56,7 +65,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        exchange = new ProxyExchange(ctx, this, settings, listenerPort);
+        exchange = new ProxyExchange(this, settings, listenerPort);
         if (ctx.channel().isActive()) {
             start(); // added after the TLS handshake, to a connection that is already active
         }
@@ -76,9 +85,64 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** An HTTP/2 stream exists only once its whole head arrived, and carries one request. */
-    private boolean isHttp2Stream() {
+    @Override
+    public boolean isHttp2Stream() {
         return ctx.channel() instanceof Http2StreamChannel;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return ctx.alloc();
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    @Override
+    public Channel connection() {
+        return isHttp2Stream() ? ctx.channel().parent() : ctx.channel();
+    }
+
+    @Override
+    public Channel accessChannel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public boolean isActive() {
+        return ctx.channel().isActive();
+    }
+
+    @Override
+    public void read() {
+        ctx.read();
+    }
+
+    @Override
+    public void readThrough(BandwidthGate gate) {
+        gate.read(ctx);
+    }
+
+    @Override
+    public ChannelFuture write(HttpObject part) {
+        return ctx.writeAndFlush(part);
+    }
+
+    @Override
+    public void close() {
+        ctx.close();
+    }
+
+    @Override
+    public void switchToTunnel(ChannelHandler clientRelay, ChannelPipeline workspace, ChannelHandler workspaceRelay) {
+        ProxyPipelines.switchToTunnel(ctx.pipeline(), this, clientRelay, workspace, workspaceRelay);
     }
 
     /**
@@ -134,7 +198,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
      * The exchange's response ended with {@code lastWrite}: the connection closes after it, or
      * serves the requests already decoded and then reads the next.
      */
-    void responseEnded(ChannelFuture lastWrite, boolean close) {
+    @Override
+    public void responseEnded(ChannelFuture lastWrite, boolean close) {
         if (close) {
             lastWrite.addListener(ChannelFutureListener.CLOSE);
         } else {
@@ -147,7 +212,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The gateway answered the request itself with {@code written}; the connection (or stream) ends after it. */
-    void answered(ChannelFuture written) {
+    @Override
+    public void answered(ChannelFuture written) {
         if (isHttp2Stream() && !streamEnded) {
             written.addListener(done -> ctx.read()); // the rest of the request is read and dropped
             // ...for as long as a request head may take, or a client could hold the stream (and keep

@@ -1,0 +1,71 @@
+package dev.portcullis.gateway.proxy;
+
+import dev.portcullis.gateway.fairness.BandwidthGate;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpObject;
+import java.net.InetSocketAddress;
+
+/**
+ * What a {@link ProxyExchange} needs of the client it serves: an HTTP/1.1 connection, or one
+ * HTTP/2 stream. The exchange reads, writes and ends the request only through this, never through
+ * a channel of its own, so one exchange serves both protocols — and an HTTP/2 stream need not be a
+ * channel (issue 15, item 3: a connection-level frame handler can implement this per stream,
+ * returning a stream's flow-control window on {@link #read} and writing frames on {@link #write}).
+ * Everything here runs on {@link #eventLoop}.
+ */
+interface ClientSide {
+    /** The client connection's event loop: every stage of the exchange finishes on it. */
+    EventLoop eventLoop();
+
+    ByteBufAllocator alloc();
+
+    InetSocketAddress remoteAddress();
+
+    /** The client's TCP connection (for limits per client connection). */
+    Channel connection();
+
+    /**
+     * The channel the request's access is tied to: what the connection proved (a warm principal),
+     * the grant it runs under, the channel revocation closes, and the console's audit stream.
+     * Today the connection over HTTP/1.1 and the stream's channel over HTTP/2.
+     */
+    Channel accessChannel();
+
+    /** Whether the client can still be written to. */
+    boolean isActive();
+
+    /** An HTTP/2 stream: exactly one request, whose whole head arrived before the exchange saw it. */
+    boolean isHttp2Stream();
+
+    /** Asks for the next part of the request (over HTTP/2: gives the stream's window back). */
+    void read();
+
+    /** Asks for the next part of the request once {@code gate} (the workspace's bandwidth share) allows. */
+    void readThrough(BandwidthGate gate);
+
+    /** Writes a part of the answer (head, body part, last part) and flushes it; the future completes once it is written. */
+    ChannelFuture write(HttpObject part);
+
+    /** Ends the client's side at once: the connection closes, or the HTTP/2 stream is reset. */
+    void close();
+
+    /**
+     * The response ended with {@code lastWrite}: the connection closes after it ({@code close}), or
+     * serves the requests already decoded and then reads the next.
+     */
+    void responseEnded(ChannelFuture lastWrite, boolean close);
+
+    /** The gateway answered the request itself with {@code written}; the connection (or stream) ends after it. */
+    void answered(ChannelFuture written);
+
+    /**
+     * A WebSocket upgrade was accepted (HTTP/1.1 only): the client's side leaves HTTP for {@code
+     * clientRelay}, the workspace's {@code workspace} pipeline for {@code workspaceRelay}.
+     */
+    void switchToTunnel(ChannelHandler clientRelay, ChannelPipeline workspace, ChannelHandler workspaceRelay);
+}
