@@ -24,6 +24,11 @@ public interface BandwidthGate {
         }
 
         @Override
+        public void read(Runnable reader) {
+            reader.run();
+        }
+
+        @Override
         public void close() {
         }
     };
@@ -33,6 +38,13 @@ public interface BandwidthGate {
 
     /** Requests the next read on {@code ctx}: now, or on its event loop once the budget allows. */
     void read(ChannelHandlerContext ctx);
+
+    /**
+     * Requests the next read by running {@code reader}: now, or once the budget allows — then
+     * possibly on the scheduler's thread, so {@code reader} must hop to its event loop itself. For
+     * a flow without a channel of its own (an HTTP/2 stream read at the connection).
+     */
+    void read(Runnable reader);
 
     /** The flow ended; its share goes to the workspace's other flows. */
     void close();

@@ -20,7 +20,8 @@ final class FlowGate implements BandwidthGate {
 
     private final long burst;
     private final AtomicLong tokens;
-    private final AtomicReference<ChannelHandlerContext> waiting = new AtomicReference<>();
+    // A ChannelHandlerContext to read, or a Runnable that reads (an HTTP/2 stream without a channel).
+    private final AtomicReference<Object> waiting = new AtomicReference<>();
     private volatile boolean throttled;
     private volatile boolean closed;
     WorkspaceShare share; // set once when registered in its share
@@ -52,6 +53,19 @@ final class FlowGate implements BandwidthGate {
         // A refill may have come between the check and the parking, and seen nobody waiting.
         if (tokens.get() > 0 && waiting.compareAndSet(ctx, null)) {
             ctx.read();
+        }
+    }
+
+    @Override
+    public void read(Runnable reader) {
+        if (tokens.get() > 0 || closed) {
+            reader.run();
+            return;
+        }
+        throttled = true;
+        waiting.set(reader);
+        if (tokens.get() > 0 && waiting.compareAndSet(reader, null)) {
+            reader.run();
         }
     }
 
@@ -93,9 +107,11 @@ final class FlowGate implements BandwidthGate {
         long used = Math.max(0, tokensAfterRefill - before);
         tokensAfterRefill = after;
         if (after > 0) {
-            ChannelHandlerContext parked = waiting.getAndSet(null);
-            if (parked != null) {
-                parked.executor().execute(parked::read);
+            Object parked = waiting.getAndSet(null);
+            if (parked instanceof ChannelHandlerContext ctx) {
+                ctx.executor().execute(ctx::read);
+            } else if (parked instanceof Runnable reader) {
+                reader.run(); // it hops to its own event loop
             }
         }
         return used;

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.observe.GatewayMetrics;
+import dev.portcullis.gateway.proxy.Http2Streams;
 import dev.portcullis.gateway.proxy.HttpsRedirectHandler;
 import dev.portcullis.gateway.proxy.PipelineNames;
 import dev.portcullis.gateway.proxy.ProxyFrontendHandler;
@@ -55,6 +56,10 @@ final class PipelineConfigurator {
     private final GatewayMetrics metrics;
     private final StrictTransportSecurity hsts;
     private final List<String> baseDomains;
+    // Issue 15, item 3, unfinished: streams handled at the connection (proxy/Http2Streams) instead of a
+    // child channel per stream. Off unless -Dportcullis.http2.streamsAtTheConnection=true (see
+    // docs/architecture.md for what that path does not do yet).
+    private final boolean http2StreamsAtTheConnection = Boolean.getBoolean("portcullis.http2.streamsAtTheConnection");
 
     /** @param hsts sets Strict-Transport-Security on every response; null for none */
     PipelineConfigurator(ProxySettings proxy, ReloadingCertificates certificates, GatewayMetrics metrics,
@@ -108,12 +113,14 @@ final class PipelineConfigurator {
                 .addLast(PipelineNames.H2_CODEC, codec)
                 .addLast(PipelineNames.H2_DEADLINES, new Http2ConnectionDeadlines(codec.connection(),
                         proxy.timeouts().requestHead(), proxy.timeouts().http2Idle(), metrics))
-                .addLast(PipelineNames.H2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                    @Override
-                    protected void initChannel(Http2StreamChannel stream) {
-                        http2Stream(stream, listenerPort);
-                    }
-                }))
+                .addLast(PipelineNames.H2_STREAMS, http2StreamsAtTheConnection
+                        ? new Http2Streams(proxy, listenerPort, hsts == null ? headers -> { } : hsts::setOn)
+                        : new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                            @Override
+                            protected void initChannel(Http2StreamChannel stream) {
+                                http2Stream(stream, listenerPort);
+                            }
+                        }))
                 .addLast(PipelineNames.H2_END, new Http2ConnectionEnd(metrics));
     }
 

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
 import java.time.Duration;
@@ -30,8 +31,13 @@ final class StrictTransportSecurity extends ChannelOutboundHandlerAdapter {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse response) {
-            response.headers().set(HEADER, value);
+            setOn(response.headers());
         }
         ctx.write(msg, promise);
+    }
+
+    /** Sets the header on a response's headers (HTTP/2 at the connection, which has no pipeline per stream). */
+    void setOn(HttpHeaders headers) {
+        headers.set(HEADER, value);
     }
 }

@@ -129,6 +129,38 @@ public final class RawHttp2Frames implements AutoCloseable {
         return goAwayBeforeClose() != null;
     }
 
+    /**
+     * Reads frames for {@code millis} and counts the DATA payload bytes (padding included) of
+     * {@code streamId}, never sending WINDOW_UPDATE: the client's windows stay as they were.
+     */
+    public long dataBytesWithin(int streamId, long millis) throws IOException {
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        long count = 0;
+        int timeout = socket.getSoTimeout();
+        try {
+            while (System.nanoTime() < deadline) {
+                socket.setSoTimeout((int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                int length;
+                try {
+                    length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+                } catch (SocketTimeoutException quiet) {
+                    break;
+                }
+                int type = in.readUnsignedByte();
+                in.readUnsignedByte(); // flags
+                int stream = in.readInt() & 0x7fffffff;
+                in.skipNBytes(length);
+                if (type == DATA && stream == streamId) {
+                    count += length;
+                }
+            }
+        } finally {
+            socket.setSoTimeout(timeout);
+        }
+        return count;
+    }
+
     /** A GOAWAY frame's payload (RFC 9113 §6.8); the debug data is the sender's reason in words. */
     public record GoAway(int lastStreamId, long errorCode, String debugData) {}
 
