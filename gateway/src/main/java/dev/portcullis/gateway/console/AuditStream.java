@@ -3,8 +3,6 @@ package dev.portcullis.gateway.console;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.portcullis.gateway.observe.RecentAudit;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -33,12 +31,12 @@ import java.util.function.Predicate;
 final class AuditStream {
     static final Duration HEARTBEAT = Duration.ofSeconds(10);
 
-    private final Channel channel;
+    private final StreamedAnswerClient channel;
     private final Predicate<RecentAudit.Entry> wanted;
     private Runnable stopListening = () -> { };
     private ScheduledFuture<?> heartbeat;
 
-    private AuditStream(Channel channel, Predicate<RecentAudit.Entry> wanted) {
+    private AuditStream(StreamedAnswerClient channel, Predicate<RecentAudit.Entry> wanted) {
         this.channel = channel;
         this.wanted = wanted;
     }
@@ -49,7 +47,7 @@ final class AuditStream {
      *
      * @param stillSignedIn asked at every heartbeat (the store may answer later); false ends the stream
      */
-    static void open(Channel channel, RecentAudit audit, Predicate<RecentAudit.Entry> wanted, long lastSeen,
+    static void open(StreamedAnswerClient channel, RecentAudit audit, Predicate<RecentAudit.Entry> wanted, long lastSeen,
                      Supplier<CompletableFuture<Boolean>> stillSignedIn) {
         AuditStream stream = new AuditStream(channel, wanted);
         channel.eventLoop().execute(() -> stream.start(audit, lastSeen, stillSignedIn));
@@ -88,7 +86,7 @@ final class AuditStream {
                 }
             });
         }, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
-        channel.closeFuture().addListener(closed -> stop());
+        channel.whenClosed(this::stop);
     }
 
     private void send(String events) {
@@ -100,8 +98,12 @@ final class AuditStream {
             channel.close(); // not reading: dropped, never buffered for
             return;
         }
-        channel.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(events, StandardCharsets.UTF_8)))
-                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        channel.write(new DefaultHttpContent(Unpooled.copiedBuffer(events, StandardCharsets.UTF_8)))
+                .addListener(written -> {
+                    if (!written.isSuccess()) {
+                        channel.close();
+                    }
+                });
     }
 
     private void stop() {

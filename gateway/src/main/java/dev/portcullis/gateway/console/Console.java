@@ -22,8 +22,6 @@ import dev.portcullis.policy.parse.ParseResult;
 import dev.portcullis.policy.parse.PolicyError;
 import dev.portcullis.policy.parse.PolicyParser;
 import dev.portcullis.store.signin.SessionRecord;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -97,11 +95,11 @@ public final class Console {
     }
 
     /**
-     * Answers the audit stream on {@code channel}, which the console then writes to until it closes:
+     * Answers the audit stream on {@code channel} (a connection or one HTTP/2 stream), which the console then writes to until it closes:
      * refused (403) when the request comes from another site or origin, 401 without a session, else
      * the lines this person may see that the query asks for ({@link AuditFilter}).
      */
-    public void openEventStream(HttpRequest request, String baseDomain, Channel channel) {
+    public void openEventStream(HttpRequest request, String baseDomain, StreamedAnswerClient channel) {
         String refusal = crossSite(request, baseDomain);
         if (refusal != null) {
             refuse(channel, ConsoleAnswers.jsonError(HttpResponseStatus.FORBIDDEN, "cross-site-refused", refusal));
@@ -134,8 +132,8 @@ public final class Console {
         }
     }
 
-    private static void refuse(Channel channel, FullHttpResponse answer) {
-        channel.eventLoop().execute(() -> channel.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE));
+    private static void refuse(StreamedAnswerClient channel, FullHttpResponse answer) {
+        channel.eventLoop().execute(() -> channel.write(answer).addListener(written -> channel.close()));
     }
 
     /**

@@ -1,13 +1,12 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.console.StreamedAnswerClient;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpObject;
 import java.net.InetSocketAddress;
 
 /**
@@ -16,12 +15,10 @@ import java.net.InetSocketAddress;
  * a channel of its own, so one exchange serves both protocols — and an HTTP/2 stream need not be a
  * channel (issue 15, item 3: a connection-level frame handler can implement this per stream,
  * returning a stream's flow-control window on {@link #read} and writing frames on {@link #write}).
- * Everything here runs on {@link #eventLoop}.
+ * Everything here runs on {@link #eventLoop}, where every stage of the exchange finishes; {@link
+ * #write} writes and flushes a part of the answer, its future completing once it is written.
  */
-interface ClientSide {
-    /** The client connection's event loop: every stage of the exchange finishes on it. */
-    EventLoop eventLoop();
-
+interface ClientSide extends StreamedAnswerClient {
     ByteBufAllocator alloc();
 
     InetSocketAddress remoteAddress();
@@ -31,13 +28,12 @@ interface ClientSide {
 
     /**
      * The channel the request's access is tied to: what the connection proved (a warm principal),
-     * the grant it runs under, the channel revocation closes, and the console's audit stream.
-     * Today the connection over HTTP/1.1 and the stream's channel over HTTP/2.
+     * the grant it runs under and the channel revocation closes. The connection over HTTP/1.1, the
+     * stream's channel over HTTP/2 with a channel per stream, and the connection for HTTP/2 streams
+     * handled at the connection (one grant per connection there: see docs/architecture.md).
      */
     Channel accessChannel();
 
-    /** Whether the client can still be written to. */
-    boolean isActive();
 
     /** An HTTP/2 stream: exactly one request, whose whole head arrived before the exchange saw it. */
     boolean isHttp2Stream();
@@ -48,11 +44,6 @@ interface ClientSide {
     /** Asks for the next part of the request once {@code gate} (the workspace's bandwidth share) allows. */
     void readThrough(BandwidthGate gate);
 
-    /** Writes a part of the answer (head, body part, last part) and flushes it; the future completes once it is written. */
-    ChannelFuture write(HttpObject part);
-
-    /** Ends the client's side at once: the connection closes, or the HTTP/2 stream is reset. */
-    void close();
 
     /**
      * The response ended with {@code lastWrite}: the connection closes after it ({@code close}), or

@@ -73,7 +73,7 @@ final class GatewayAnswers {
     Taken take(HttpRequest request) {
         browser = ErrorResponses.wantsPage(request.headers());
         consoleBody = null;
-        if (SignInEndpoints.openedEventStream(request, settings, client.accessChannel())) {
+        if (SignInEndpoints.openedEventStream(request, settings, client)) {
             return Taken.EVENT_STREAM;
         }
         consoleBody = SignInEndpoints.consoleBody(request, settings);

@@ -29,6 +29,7 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -37,6 +38,8 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -56,6 +59,7 @@ final class Http2ClientStream implements ClientSide {
     private record Pending(HttpObject part, int flowControlledBytes) {}
 
     private final ChannelHandlerContext ctx;
+    private final Http2Connection connection;
     private final Http2FrameStream stream;
     private final ProxySettings settings;
     private final Consumer<HttpHeaders> responseHeaders;
@@ -71,10 +75,13 @@ final class Http2ClientStream implements ClientSide {
     private boolean streamEnded;
     private boolean closed;
     private long discardedAfterAnswer;
+    // What runs once the stream closed (the console's audit stream stopping).
+    private final List<Runnable> onClose = new ArrayList<>(0);
 
-    Http2ClientStream(ChannelHandlerContext ctx, Http2FrameStream stream, ProxySettings settings, int listenerPort,
+    Http2ClientStream(ChannelHandlerContext ctx, Http2Connection connection, Http2FrameStream stream, ProxySettings settings, int listenerPort,
                       Consumer<HttpHeaders> responseHeaders) {
         this.ctx = ctx;
+        this.connection = connection;
         this.stream = stream;
         this.settings = settings;
         this.responseHeaders = responseHeaders;
@@ -123,6 +130,8 @@ final class Http2ClientStream implements ClientSide {
     void closed() {
         closed = true;
         exchange.clientClosed();
+        onClose.forEach(Runnable::run);
+        onClose.clear();
         Pending pending;
         while ((pending = waiting.poll()) != null) {
             ReferenceCountUtil.release(pending.part());
@@ -297,12 +306,27 @@ final class Http2ClientStream implements ClientSide {
 
     @Override
     public Channel accessChannel() {
-        return ctx.channel(); // see docs/architecture.md: grants and the audit stream are per connection on this path
+        return ctx.channel(); // one grant per connection on this path: see docs/architecture.md
     }
 
     @Override
     public boolean isActive() {
         return !closed && ctx.channel().isActive();
+    }
+
+    @Override
+    public boolean isWritable() {
+        Http2Stream open = connection.stream(stream.id());
+        return open != null && ctx.channel().isWritable() && connection.remote().flowController().isWritable(open);
+    }
+
+    @Override
+    public void whenClosed(Runnable whenClosed) {
+        if (closed) {
+            whenClosed.run();
+        } else {
+            onClose.add(whenClosed);
+        }
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
@@ -45,10 +46,13 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
     private final ProxySettings settings;
     private final int listenerPort;
     private final Consumer<HttpHeaders> responseHeaders;
+    private final Http2Connection connection;
     private final IntObjectMap<Http2ClientStream> streams = new IntObjectHashMap<>();
 
     /** @param responseHeaders sets what the gateway adds to every response (Strict-Transport-Security) */
-    public Http2Streams(ProxySettings settings, int listenerPort, Consumer<HttpHeaders> responseHeaders) {
+    public Http2Streams(Http2Connection connection, ProxySettings settings, int listenerPort,
+                        Consumer<HttpHeaders> responseHeaders) {
+        this.connection = requireNonNull(connection, "connection");
         this.settings = requireNonNull(settings, "settings");
         this.listenerPort = listenerPort;
         this.responseHeaders = requireNonNull(responseHeaders, "responseHeaders");
@@ -96,7 +100,7 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
                         .addListener((ChannelFutureListener) done -> cancelIfOpen(ctx, frame.stream()));
                 return;
             }
-            stream = new Http2ClientStream(ctx, frame.stream(), settings, listenerPort, responseHeaders);
+            stream = new Http2ClientStream(ctx, connection, frame.stream(), settings, listenerPort, responseHeaders);
             streams.put(id, stream);
             stream.head(frame.headers(), frame.isEndStream());
         } catch (Exception e) {

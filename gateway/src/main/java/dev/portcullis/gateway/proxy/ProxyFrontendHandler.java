@@ -121,6 +121,16 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     }
 
     @Override
+    public boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public void whenClosed(Runnable whenClosed) {
+        ctx.channel().closeFuture().addListener(closed -> whenClosed.run());
+    }
+
+    @Override
     public void read() {
         ctx.read();
     }

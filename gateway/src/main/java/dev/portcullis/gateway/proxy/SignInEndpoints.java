@@ -5,7 +5,7 @@ import dev.portcullis.gateway.console.Console;
 import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.route.PortHost;
 import dev.portcullis.gateway.signin.SignIn;
-import io.netty.channel.Channel;
+import dev.portcullis.gateway.console.StreamedAnswerClient;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -38,7 +38,7 @@ final class SignInEndpoints {
      * Whether {@code request} is the console's audit stream on a login host, which the console then
      * answers on {@code channel} itself, for as long as the stream stays open.
      */
-    static boolean openedEventStream(HttpRequest request, ProxySettings settings, Channel channel) {
+    static boolean openedEventStream(HttpRequest request, ProxySettings settings, StreamedAnswerClient channel) {
         Optional<Console> console = settings.access().flatMap(AccessControl::console);
         if (console.isEmpty() || !Console.isEventStream(request)) {
             return false;

@@ -114,7 +114,7 @@ final class PipelineConfigurator {
                 .addLast(PipelineNames.H2_DEADLINES, new Http2ConnectionDeadlines(codec.connection(),
                         proxy.timeouts().requestHead(), proxy.timeouts().http2Idle(), metrics))
                 .addLast(PipelineNames.H2_STREAMS, http2StreamsAtTheConnection
-                        ? new Http2Streams(proxy, listenerPort, hsts == null ? headers -> { } : hsts::setOn)
+                        ? new Http2Streams(codec.connection(), proxy, listenerPort, hsts == null ? headers -> { } : hsts::setOn)
                         : new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                             @Override
                             protected void initChannel(Http2StreamChannel stream) {
