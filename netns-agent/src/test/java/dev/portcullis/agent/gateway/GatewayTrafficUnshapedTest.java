@@ -19,7 +19,7 @@ import dev.portcullis.agent.workspace.WorkspaceSpec;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import dev.portcullis.policy.WorkspaceId;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

@@ -18,7 +18,7 @@ import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import dev.portcullis.policy.WorkspaceId;
 import dev.portcullis.store.ControlPlaneStore;
 import dev.portcullis.store.StoreSettings;

@@ -1,6 +1,5 @@
-package dev.portcullis.gateway.demo;
+package dev.portcullis.devkit.workspace;
 
-import dev.portcullis.gateway.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -68,28 +67,28 @@ public final class DemoWorkspaceApp implements AutoCloseable {
         this.connections = connections;
     }
 
-    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address) throws InterruptedException {
-        return start(transport, address, null, null);
+    public static DemoWorkspaceApp start(ServerSockets sockets, InetSocketAddress address) throws InterruptedException {
+        return start(sockets, address, null, null);
     }
 
-    /** As {@link #start(Transport, InetSocketAddress)}, serving HTTPS with {@code tls} when it is not null. */
-    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address, SslContext tls)
+    /** As {@link #start(ServerSockets, InetSocketAddress)}, serving HTTPS with {@code tls} when it is not null. */
+    public static DemoWorkspaceApp start(ServerSockets sockets, InetSocketAddress address, SslContext tls)
             throws InterruptedException {
-        return start(transport, address, tls, null);
+        return start(sockets, address, tls, null);
     }
 
     /**
-     * As {@link #start(Transport, InetSocketAddress, SslContext)}; the page says {@code where} the app
+     * As {@link #start(ServerSockets, InetSocketAddress, SslContext)}; the page says {@code where} the app
      * runs (e.g. "inside network namespace pcdemo-demo") when it is not null.
      */
-    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address, SslContext tls, String where)
+    public static DemoWorkspaceApp start(ServerSockets sockets, InetSocketAddress address, SslContext tls, String where)
             throws InterruptedException {
-        EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
+        EventLoopGroup group = sockets.eventLoops().newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
         AtomicInteger connections = new AtomicInteger();
         try {
             Channel listener = new ServerBootstrap()
                     .group(group)
-                    .channel(transport.serverChannelClass())
+                    .channel(sockets.serverChannel())
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -122,7 +121,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
     public static void main(String[] args) throws InterruptedException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
         String where = args.length > 1 ? args[1] : null;
-        DemoWorkspaceApp app = start(Transport.best(), new InetSocketAddress(port), null, where);
+        DemoWorkspaceApp app = start(ServerSockets.best(), new InetSocketAddress(port), null, where);
         Runtime.getRuntime().addShutdownHook(new Thread(app::close, "demo-workspace-stop"));
         Thread stdinWatch = new Thread(() -> {
             try {
@@ -143,6 +142,11 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
     public InetSocketAddress address() {
         return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** Waits until the listener closes or {@code atMost} has passed. */
+    void awaitClose(java.time.Duration atMost) throws InterruptedException {
+        listener.closeFuture().await(atMost.toMillis());
     }
 
     /** Connections accepted since start (the gateway pools its connections to a workspace). */
