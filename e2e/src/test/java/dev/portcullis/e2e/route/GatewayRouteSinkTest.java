@@ -1,18 +1,20 @@
-package dev.portcullis.agent.route;
+package dev.portcullis.e2e.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portcullis.agent.config.GatewayRouteSettings;
-import dev.portcullis.agent.testing.GatewayRequests;
+import dev.portcullis.agent.route.GatewayRouteSink;
+import dev.portcullis.agent.route.Route;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.devkit.workspace.ServerSockets;
+import dev.portcullis.e2e.testing.GatewayRequests;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.GatewayConfig;
-import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.store.StoreSettings;
 import java.net.InetAddress;
