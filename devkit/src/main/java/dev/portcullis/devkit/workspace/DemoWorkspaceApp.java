@@ -47,6 +47,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The demo's workspace: what a developer's dev server would be. It serves a page, streams a
@@ -60,11 +61,13 @@ public final class DemoWorkspaceApp implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel listener;
     private final AtomicInteger connections;
+    private final AtomicLong requests;
 
-    private DemoWorkspaceApp(EventLoopGroup group, Channel listener, AtomicInteger connections) {
+    private DemoWorkspaceApp(EventLoopGroup group, Channel listener, AtomicInteger connections, AtomicLong requests) {
         this.group = group;
         this.listener = listener;
         this.connections = connections;
+        this.requests = requests;
     }
 
     public static DemoWorkspaceApp start(ServerSockets sockets, InetSocketAddress address) throws InterruptedException {
@@ -85,6 +88,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
             throws InterruptedException {
         EventLoopGroup group = sockets.eventLoops().newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
         AtomicInteger connections = new AtomicInteger();
+        AtomicLong requests = new AtomicLong();
         try {
             Channel listener = new ServerBootstrap()
                     .group(group)
@@ -101,11 +105,11 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpServerExpectContinueHandler())
                                     .addLast(new ChunkedWriteHandler())
-                                    .addLast(new WorkspaceHandler(where));
+                                    .addLast(new WorkspaceHandler(where, requests));
                         }
                     })
                     .bind(address).sync().channel();
-            return new DemoWorkspaceApp(group, listener, connections);
+            return new DemoWorkspaceApp(group, listener, connections, requests);
         } catch (RuntimeException | InterruptedException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -149,6 +153,14 @@ public final class DemoWorkspaceApp implements AutoCloseable {
         listener.closeFuture().await(atMost.toMillis());
     }
 
+    /**
+     * Requests (and WebSocket handshakes) received since start: whether a request reached the workspace, even over a
+     * connection the gateway had pooled before.
+     */
+    public long receivedRequests() {
+        return requests.get();
+    }
+
     /** Connections accepted since start (the gateway pools its connections to a workspace). */
     public int acceptedConnections() {
         return connections.get();
@@ -167,12 +179,15 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
     private static final class WorkspaceHandler extends ChannelInboundHandlerAdapter {
         private final String where;
+        private final AtomicLong requests;
         private boolean echoingBody;
+        private boolean answered;
         private boolean keepAlive;
         private WebSocketServerHandshaker webSocket;
 
-        WorkspaceHandler(String where) {
+        WorkspaceHandler(String where, AtomicLong requests) {
             this.where = where;
+            this.requests = requests;
         }
 
         @Override
@@ -187,6 +202,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                 return;
             }
             if (msg instanceof HttpRequest request) {
+                requests.incrementAndGet();
                 onRequest(ctx, request);
             }
             if (msg instanceof HttpContent content) {
@@ -198,6 +214,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
         private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
             keepAlive = HttpUtil.isKeepAlive(request);
+            answered = false;
             QueryStringDecoder uri = new QueryStringDecoder(request.uri());
             if (uri.path().equals("/echo") && request.headers().contains(HttpHeaderNames.UPGRADE)) {
                 String url = "ws://" + request.headers().get(HttpHeaderNames.HOST) + "/echo";
@@ -246,7 +263,13 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
         private void onContent(ChannelHandlerContext ctx, HttpContent content) {
             if (!echoingBody) {
+                // A body the app does not use: drain it to its end, and once the answer is out read on (AUTO_READ is
+                // off), or a keep-alive connection whose answer went before its body would stop at the next request.
+                boolean last = content instanceof LastHttpContent;
                 content.release();
+                if (!last || answered) {
+                    ctx.read();
+                }
                 return;
             }
             boolean last = content instanceof LastHttpContent;
@@ -273,6 +296,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                 if (!keepAlive || !done.isSuccess()) {
                     ctx.close();
                 } else {
+                    answered = true;
                     ctx.read();
                 }
             };

@@ -128,6 +128,11 @@ public final class GatewayFixture implements AutoCloseable {
         return app.acceptedConnections();
     }
 
+    /** Requests the demo workspace received so far, over new or pooled connections. */
+    public long workspaceRequests() {
+        return app.receivedRequests();
+    }
+
     public int workspacePort() {
         return app.address().getPort();
     }
