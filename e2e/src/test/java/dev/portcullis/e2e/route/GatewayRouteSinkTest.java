@@ -15,7 +15,6 @@ import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.store.StoreSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

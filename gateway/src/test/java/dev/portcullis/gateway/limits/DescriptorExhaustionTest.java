@@ -8,7 +8,6 @@ import dev.portcullis.devkit.workspace.ServerSockets;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHttp2;
 import dev.portcullis.devkit.tls.DemoCertificateAuthority;
-import dev.portcullis.gateway.transport.Transport;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -8,7 +8,6 @@ import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.devkit.workspace.ServerSockets;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.TunnelWatcher;
-import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.cli.PolicyCli;
 import dev.portcullis.store.ControlPlaneStore;
 import dev.portcullis.store.HostLease;
