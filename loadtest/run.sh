@@ -167,7 +167,7 @@ snapshot_gateway() {
 
 loadtest_built() {
   local jar="$HERE/target/portcullis-loadtest.jar"
-  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" "$ROOT/gateway/src/main" "$ROOT/netns-agent/src/main" "$ROOT/netns-agent/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
+  if [ ! -d "$HERE/target/lib" ] || [ -n "$(find "$HERE/src/main" "$HERE/pom.xml" "$ROOT/store/src/main" "$ROOT/store/pom.xml" "$ROOT/gateway/src/main" "$ROOT/devkit/src/main" "$ROOT/netns-agent/src/main" "$ROOT/netns-agent/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] \
      || [ ! -f "$jar" ]; then
     log "building loadtest/ ..."
     local mvn="${PORTCULLIS_MVN:-$ROOT/.tools/apache-maven-3.9.16/bin/mvn}"
@@ -459,8 +459,7 @@ scenario_ws_idle() {
   (( TUNNELS * 2 + 1000 < $(ulimit -n) )) || die "ulimit -n $(ulimit -n) is too low for $TUNNELS tunnels"
   ports_free $PORTCULLIS_PORT $DEMO_PORT
   declare -gA PIDS
-  start_pinned $CLIENT_CORE demo-app "$JAVA" -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" \
-    "$HERE/conf/DemoBackend.java" "$DEMO_PORT"
+  start_pinned $CLIENT_CORE demo-app "$JAVA" -cp "$HERE/target/lib/*" dev.portcullis.devkit.workspace.DemoBackend "$DEMO_PORT"
   DEMO_PID=$LAST_PID
   wait_port $DEMO_PORT
   start_portcullis portcullis $PORTCULLIS_PORT auto
@@ -562,8 +561,7 @@ scenario_fairness() {
   start_backend
   # One file larger than any phase moves on a connection: every download stays backlogged.
   truncate -s 4G "$WORK/www/big"
-  start_pinned $CLIENT_CORE demo-app "$JAVA" -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" \
-    "$HERE/conf/DemoBackend.java" "$DEMO_PORT" 3600
+  start_pinned $CLIENT_CORE demo-app "$JAVA" -cp "$HERE/target/lib/*" dev.portcullis.devkit.workspace.DemoBackend "$DEMO_PORT" 3600
   wait_port $DEMO_PORT
   local name port
   for name in fair off unbounded; do

@@ -9,7 +9,7 @@ import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import dev.portcullis.gateway.tls.PemFiles;
 import dev.portcullis.testkit.browser.HeadlessChromium;
 import java.io.IOException;

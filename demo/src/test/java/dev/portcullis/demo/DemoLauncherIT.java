@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.demo.workspace.DemoNetworkNames;
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.policy.cli.PolicyCli;
 import dev.portcullis.testkit.browser.HeadlessChromium;
 import java.io.BufferedReader;

@@ -52,6 +52,14 @@ public abstract class StoreContractTest {
     /** How long after its TTL the store may take to delete an expired lease's keys. */
     protected abstract Duration expiryGrace();
 
+    /**
+     * Lets {@code duration} pass for the store's leases. Real time by default (etcd's leases run on the server's
+     * clock); a store with an injected ticker moves it instead, so a lease runs out without waiting.
+     */
+    protected void letTimePass(Duration duration) throws InterruptedException {
+        Thread.sleep(duration.toMillis());
+    }
+
     @BeforeEach
     void open() {
         kv = openStore();
@@ -205,18 +213,17 @@ public abstract class StoreContractTest {
     // ---- leases ----
 
     @Test
-    void deletesTheRoutesOfAWriterThatDiesWithoutRevokingItsLease() {
+    void deletesTheRoutesOfAWriterThatDiesWithoutRevokingItsLease() throws Exception {
         HostLease lease = store.grantLease(shortTtl(), l -> {});
         store.putRoute(route("ws1"), lease);
         store.putRoute(route("ws2"), lease);
         store.putRoute(route("ws3"), KeyValueStore.ANY_REVISION);
-        long died = System.nanoTime();
 
         lease.abandon();
+        letTimePass(shortTtl());
 
-        await("the dead writer's routes to expire", shortTtl().plus(expiryGrace()),
+        await("the dead writer's routes to expire", expiryGrace(),
                 () -> store.snapshot().routes().keySet().equals(Set.of("ws3")));
-        assertThat(Duration.ofNanos(System.nanoTime() - died)).isLessThan(shortTtl().plus(expiryGrace()));
     }
 
     @Test

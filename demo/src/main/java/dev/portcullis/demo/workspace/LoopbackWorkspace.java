@@ -1,8 +1,9 @@
 package dev.portcullis.demo.workspace;
 
+import dev.portcullis.devkit.workspace.ServerSockets;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.route.AddressRange;
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.transport.Transport;
@@ -35,7 +36,8 @@ public final class LoopbackWorkspace implements DemoWorkspace {
     public static LoopbackWorkspace start(Transport transport, DemoWorkspaceSpec spec, String reason)
             throws InterruptedException {
         int port = isFree(spec.port()) ? spec.port() : 0; // a taken port is no reason to fail a demo
-        DemoWorkspaceApp app = DemoWorkspaceApp.start(transport, new InetSocketAddress(LOOPBACK, port), null,
+        DemoWorkspaceApp app = DemoWorkspaceApp.start(new ServerSockets(transport::newEventLoopGroup, transport.serverChannelClass()),
+                new InetSocketAddress(LOOPBACK, port), null,
                 "on loopback (" + reason + ")");
         return new LoopbackWorkspace(app, reason, spec);
     }

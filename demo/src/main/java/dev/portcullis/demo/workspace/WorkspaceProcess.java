@@ -1,6 +1,6 @@
 package dev.portcullis.demo.workspace;
 
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

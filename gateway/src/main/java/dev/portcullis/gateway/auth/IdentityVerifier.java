@@ -56,7 +56,7 @@ public final class IdentityVerifier implements AutoCloseable {
         this.issuers = config.issuers().stream().collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, Function.identity()));
         this.scopes = config.issuers().stream().collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, config::scopeOf));
         this.keySources = config.issuers().stream()
-                .collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, IssuerKeySource::of));
+                .collect(Collectors.toUnmodifiableMap(IssuerConfig::issuer, issuer -> IssuerKeySource.of(issuer, clock)));
         this.cache = new VerifiedTokenCache(config.cacheMaxEntries(), config.cacheMaxTtl(), clock);
         AtomicInteger threadNumber = new AtomicInteger();
         this.executor = new ThreadPoolExecutor(config.verifyThreads(), config.verifyThreads(), 0, TimeUnit.SECONDS,

@@ -15,7 +15,11 @@ import com.nimbusds.jose.jwk.KeyType;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSetBasedJWKSource;
+import com.nimbusds.jose.jwk.source.JWKSetCacheRefreshEvaluator;
+import com.nimbusds.jose.jwk.source.JWKSetSource;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.jwk.source.RateLimitReachedException;
@@ -25,6 +29,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.MalformedURLException;
 import java.security.PublicKey;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -34,34 +39,68 @@ import java.util.Set;
  * material in the header ({@code jwk}, {@code jku}, {@code x5u}, {@code x5c}) is never looked at.
  */
 final class IssuerKeySource implements Closeable {
-    private final IssuerConfig issuer;
-    private final JWKSource<SecurityContext> source;
-
-    private IssuerKeySource(IssuerConfig issuer, JWKSource<SecurityContext> source) {
-        this.issuer = issuer;
-        this.source = source;
+    /** Finds the keys a selector matches; for fetched keys, at the time of the verifier's clock. */
+    @FunctionalInterface
+    private interface KeyLookup {
+        List<JWK> find(JWKSelector selector) throws KeySourceException;
     }
 
-    static IssuerKeySource of(IssuerConfig issuer) {
+    private final IssuerConfig issuer;
+    private final KeyLookup lookup;
+    private final Closeable resources;
+
+    private IssuerKeySource(IssuerConfig issuer, KeyLookup lookup, Closeable resources) {
+        this.issuer = issuer;
+        this.lookup = lookup;
+        this.resources = resources;
+    }
+
+    /** The keys of {@code issuer}; a JWKS cache, its refetch limit and its outage tolerance run on {@code clock}. */
+    static IssuerKeySource of(IssuerConfig issuer, Clock clock) {
         requireNonNull(issuer, "issuer");
-        return new IssuerKeySource(issuer, switch (issuer.keys()) {
-            case IssuerKeys.Static s -> new ImmutableJWKSet<>(s.keys());
-            case IssuerKeys.Jwks j -> remote(j);
-        });
+        requireNonNull(clock, "clock");
+        return switch (issuer.keys()) {
+            case IssuerKeys.Static s -> {
+                ImmutableJWKSet<SecurityContext> keys = new ImmutableJWKSet<>(s.keys());
+                yield new IssuerKeySource(issuer, selector -> keys.get(selector, null), () -> { });
+            }
+            case IssuerKeys.Jwks j -> {
+                JWKSetSource<SecurityContext> source = remote(j);
+                yield new IssuerKeySource(issuer, selector -> select(source, selector, clock.millis()), source);
+            }
+        };
+    }
+
+    /**
+     * What Nimbus' {@code JWKSetBasedJWKSource.get} does, with the time from our clock instead of the system's (its
+     * sources take the time as an argument; only that outer layer reads the system clock): the cached set, and one
+     * refetch when no key matches (a rotated key), which the rate limit may refuse.
+     */
+    private static List<JWK> select(JWKSetSource<SecurityContext> source, JWKSelector selector, long now)
+            throws KeySourceException {
+        JWKSet keys = source.getJWKSet(JWKSetCacheRefreshEvaluator.noRefresh(), now, null);
+        List<JWK> matches = selector.select(keys);
+        if (matches.isEmpty()) {
+            keys = source.getJWKSet(JWKSetCacheRefreshEvaluator.referenceComparison(keys), now, null);
+            matches = selector.select(keys);
+        }
+        return matches;
     }
 
     /** Nimbus' layered source: cache, refresh-ahead, rate-limited refetch, outage tolerance. */
-    private static JWKSource<SecurityContext> remote(IssuerKeys.Jwks jwks) {
+    private static JWKSetSource<SecurityContext> remote(IssuerKeys.Jwks jwks) {
         JwksPolicy p = jwks.policy();
         var retriever = new DefaultResourceRetriever(
                 (int) p.connectTimeout().toMillis(), (int) p.readTimeout().toMillis(), p.sizeLimitBytes());
         try {
-            return JWKSourceBuilder.<SecurityContext>create(jwks.url().toURL(), retriever)
+            JWKSource<SecurityContext> built = JWKSourceBuilder.<SecurityContext>create(jwks.url().toURL(), retriever)
                     .cache(p.cacheTtl().toMillis(), p.refreshTimeout().toMillis())
                     .refreshAheadCache(p.refreshAhead().toMillis(), true)
                     .rateLimited(p.minRefetchInterval().toMillis())
                     .outageTolerant(p.outageTolerance().toMillis())
                     .build();
+            // Without a failover the builder wraps its layers in one JWKSetBasedJWKSource.
+            return ((JWKSetBasedJWKSource<SecurityContext>) built).getJWKSetSource();
         } catch (MalformedURLException e) {
             throw new IllegalArgumentException("jwks url: '" + jwks.url() + "' (expected: a URL)", e);
         }
@@ -83,7 +122,7 @@ final class IssuerKeySource implements Closeable {
         }
         List<JWK> jwks;
         try {
-            jwks = source.get(new JWKSelector(matcher.build()), null);
+            jwks = lookup.find(new JWKSelector(matcher.build()));
         } catch (RateLimitReachedException e) {
             // The kid is still unknown and we refetched recently: do not hammer the issuer.
             return List.of();
@@ -113,8 +152,6 @@ final class IssuerKeySource implements Closeable {
 
     @Override
     public void close() throws IOException {
-        if (source instanceof Closeable c) {
-            c.close();
-        }
+        resources.close();
     }
 }

@@ -2,7 +2,6 @@ package dev.portcullis.gateway.cli;
 
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.config.GatewayConfigFile;
-import dev.portcullis.gateway.demo.DemoStateFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +62,7 @@ final class TokenCommand implements Callable<Integer> {
             System.err.println("portcullis token: --ttl " + e.getMessage());
             return 2;
         }
-        Path folder = (stateDir != null ? stateDir : DemoStateFolder.defaultPath()).resolve(DemoStateFolder.ISSUER);
+        Path folder = (stateDir != null ? stateDir : demoStateFolder()).resolve("issuer");
         if (!Files.exists(folder.resolve(DevelopmentIssuer.KEY_FILE))) {
             System.err.println("portcullis token: no development issuer key in " + folder
                     + " (expected: run './portcullis demo' once, or pass the --state-dir of a gateway that uses one)");
@@ -78,5 +77,16 @@ final class TokenCommand implements Callable<Integer> {
             return 2;
         }
         return 0;
+    }
+
+    /**
+     * The demo's state folder, as the devkit's {@code DemoStateFolder} finds it (the production gateway does
+     * not ship the devkit; the command moves to the cli module, which can use that class itself):
+     * {@code $XDG_STATE_HOME/portcullis}, else {@code ~/.local/state/portcullis}.
+     */
+    private static Path demoStateFolder() {
+        String xdg = System.getenv("XDG_STATE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "state");
+        return base.resolve("portcullis");
     }
 }

@@ -2,11 +2,9 @@ package dev.portcullis.gateway.tls;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -18,10 +16,8 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 
-/** Reads and writes certificates and keys in PEM, the form operators and ACME clients hand over. */
+/** Reads certificates and keys in PEM, the form operators and ACME clients hand over. */
 public final class PemFiles {
     private PemFiles() {}
 
@@ -60,24 +56,5 @@ public final class PemFiles {
             }
         }
         throw new IOException(file + ": no unencrypted PEM private key in the file");
-    }
-
-    /** Writes PEM objects to {@code file} atomically, so a reader never sees half a key. */
-    public static void write(Path file, boolean secret, Object... objects) throws IOException {
-        Path temporary = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-        try {
-            if (secret) {
-                Files.setPosixFilePermissions(temporary, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            }
-            try (Writer out = Files.newBufferedWriter(temporary, StandardCharsets.US_ASCII);
-                 JcaPEMWriter pem = new JcaPEMWriter(out)) {
-                for (Object object : objects) {
-                    pem.writeObject(object instanceof PrivateKey key ? new JcaPKCS8Generator(key, null) : object);
-                }
-            }
-            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
     }
 }

@@ -7,14 +7,13 @@ import com.nimbusds.jose.JWSAlgorithm;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.auth.IssuerConfig;
 import dev.portcullis.gateway.config.AccessSettings;
+import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
-import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.ShareLevel;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -22,10 +21,11 @@ import java.util.Map;
 import java.util.Optional;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two real issuers on one OIDC provider (mock-oauth2-server's issuer ids {@code idp-a} and
@@ -53,36 +53,46 @@ class IssuerSeparationTest {
         }
     }
 
-    @TempDir
-    Path state;
+    private static MockOAuth2Server provider;
 
-    private MockOAuth2Server provider;
+    @RegisterExtension
+    static final GatewayExtension GATEWAY = GatewayExtension.builder()
+            .configure((config, state) -> config.identity(identity())
+                    .access(new AccessSettings(Optional.of(state.resolve("access")), ShareLevel.PUBLIC, ADMIN_CLAIM)))
+            .resetAccessAfterEachTest()
+            .build();
+
     private GatewayFixture gateway;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    @BeforeEach
-    void start() throws Exception {
+    @BeforeAll
+    static void startProvider() throws Exception {
         provider = new MockOAuth2Server();
         provider.start(InetAddress.getByName("127.0.0.1"), 0);
-        IdentityVerifierConfig identity = IdentityVerifierConfig.builder()
+    }
+
+    @AfterAll
+    static void stopProvider() {
+        provider.shutdown();
+    }
+
+    private static IdentityVerifierConfig identity() {
+        return IdentityVerifierConfig.builder()
                 .issuer(issuer("idp-a").alias("a").orgs("acme").admin(true).build())
                 .issuer(issuer("idp-b").alias("b").orgs("globex").admin(false).build())
                 .issuer(IssuerConfig.builder(SELF_SIGNED, "portcullis").alias("c").orgs("initech")
                         .staticKeys(new com.nimbusds.jose.jwk.JWKSet(SELF_SIGNING_KEY.toPublicJWK()))
                         .algorithms(JWSAlgorithm.ES256).build())
                 .build();
-        gateway = GatewayFixture.start(Transport.best(), state, config -> config.identity(identity)
-                .access(new AccessSettings(Optional.of(state.resolve("access")), ShareLevel.PUBLIC, ADMIN_CLAIM)));
+    }
+
+    @BeforeEach
+    void start() {
+        gateway = GATEWAY.fixture();
         assertThat(gateway.server().accessState().orElseThrow().putPolicy("acme", "acme.yaml", POLICY)).isEmpty();
     }
 
-    @AfterEach
-    void stop() {
-        gateway.close();
-        provider.shutdown();
-    }
-
-    private IssuerConfig.Builder issuer(String id) {
+    private static IssuerConfig.Builder issuer(String id) {
         return IssuerConfig.builder(provider.issuerUrl(id).toString(), "portcullis")
                 .jwks(provider.jwksUrl(id).uri()).algorithms(JWSAlgorithm.RS256);
     }

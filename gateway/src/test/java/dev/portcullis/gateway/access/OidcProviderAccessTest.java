@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JWSAlgorithm;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.auth.IssuerConfig;
+import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.TunnelWatcher;
-import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.policy.WorkspaceId;
@@ -18,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -27,10 +26,11 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The gateway against a real OIDC provider (mock-oauth2-server on loopback): tokens come from its
@@ -41,31 +41,38 @@ class OidcProviderAccessTest {
     private static final String ISSUER_ID = "corp";
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    @TempDir
-    Path state;
+    private static MockOAuth2Server provider;
 
-    private MockOAuth2Server provider;
+    @RegisterExtension
+    static final GatewayExtension GATEWAY = GatewayExtension.builder()
+            .configure((config, state) -> config.identity(IdentityVerifierConfig.builder()
+                    .issuer(IssuerConfig.builder(provider.issuerUrl(ISSUER_ID).toString(), "portcullis")
+                            .jwks(provider.jwksUrl(ISSUER_ID).uri())
+                            .algorithms(JWSAlgorithm.RS256)
+                            .build())
+                    .build()))
+            .resetAccessAfterEachTest()
+            .build();
+
     private GatewayFixture gateway;
     private AccessState access;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    @BeforeEach
-    void start() throws Exception {
+    @BeforeAll
+    static void startProvider() throws Exception {
         provider = new MockOAuth2Server();
         provider.start(InetAddress.getByName("127.0.0.1"), 0);
-        IssuerConfig issuer = IssuerConfig.builder(provider.issuerUrl(ISSUER_ID).toString(), "portcullis")
-                .jwks(provider.jwksUrl(ISSUER_ID).uri())
-                .algorithms(JWSAlgorithm.RS256)
-                .build();
-        gateway = GatewayFixture.start(Transport.best(), state,
-                config -> config.identity(IdentityVerifierConfig.builder().issuer(issuer).build()));
-        access = gateway.server().accessState().orElseThrow();
     }
 
-    @AfterEach
-    void stop() {
-        gateway.close();
+    @AfterAll
+    static void stopProvider() {
         provider.shutdown();
+    }
+
+    @BeforeEach
+    void start() {
+        gateway = GATEWAY.fixture();
+        access = gateway.server().accessState().orElseThrow();
     }
 
     /**

@@ -6,8 +6,8 @@ import dev.portcullis.gateway.access.AccessState;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.AccessSettings;
+import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
-import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.ShareLevel;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,10 +18,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The policy and share API on the admin listener, through a real gateway: who may do what, and what
@@ -38,24 +37,25 @@ class AccessApiTest {
                 - {name: databases, ports: [5432], maxLevel: owner}
             """;
 
-    @TempDir
-    Path state;
+    @RegisterExtension
+    static final GatewayExtension GATEWAY = GatewayExtension.builder()
+            .configure((config, state) -> config
+                    .identity(IdentityVerifierConfig.builder()
+                            .issuer(DevelopmentIssuer.loadOrCreate(state.resolve("issuer")).issuerConfig()).build())
+                    .access(new AccessSettings(Optional.of(state.resolve("access")), ShareLevel.PUBLIC, DevelopmentIssuer.ADMIN_CLAIM)))
+            .resetAccessAfterEachTest()
+            .build();
 
+    private Path state;
     private DevelopmentIssuer issuer;
     private GatewayFixture gateway;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
     void start() throws Exception {
+        state = GATEWAY.stateDir();
         issuer = DevelopmentIssuer.loadOrCreate(state.resolve("issuer"));
-        IdentityVerifierConfig identity = IdentityVerifierConfig.builder().issuer(issuer.issuerConfig()).build();
-        gateway = GatewayFixture.start(Transport.best(), state, config -> config.identity(identity)
-                .access(new AccessSettings(Optional.of(state.resolve("access")), ShareLevel.PUBLIC, DevelopmentIssuer.ADMIN_CLAIM)));
-    }
-
-    @AfterEach
-    void stop() {
-        gateway.close();
+        gateway = GATEWAY.fixture();
     }
 
     private String token(String user, String org, boolean admin) {

@@ -15,8 +15,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Date;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -38,6 +38,8 @@ class JwksIssuerTest {
     private final AtomicInteger fetches = new AtomicInteger();
     private final CountingVerifierFactory counting = new CountingVerifierFactory();
     private volatile CountDownLatch gate = new CountDownLatch(0);
+    /** The verifier's clock, which the JWKS cache, its refetch limit and its outage tolerance run on too. */
+    private final MutableClock clock = new MutableClock(Instant.now());
     private HttpServer server;
     private IdentityVerifier verifier;
 
@@ -74,7 +76,7 @@ class JwksIssuerTest {
         verifier = new IdentityVerifier(IdentityVerifierConfig.builder()
                 .issuer(IssuerConfig.builder(ISSUER, AUDIENCE).jwks(url, policy).algorithms(JWSAlgorithm.RS256).build())
                 .verifyThreads(threads).verifyQueue(queue)
-                .build(), Clock.systemUTC(), counting);
+                .build(), clock, counting);
         return verifier;
     }
 
@@ -86,9 +88,9 @@ class JwksIssuerTest {
         }
     }
 
-    /** Tokens valid now by the real clock, since Nimbus' JWKS cache runs on the real clock too. */
-    private static String token(RSAKey key) {
-        Date now = new Date();
+    /** Tokens valid now by the test's clock. */
+    private String token(RSAKey key) {
+        Date now = Date.from(clock.instant());
         return TestTokens.rs256(key, claims().issuer(ISSUER).issueTime(now)
                 .expirationTime(new Date(now.getTime() + 600_000)).build());
     }
@@ -135,7 +137,7 @@ class JwksIssuerTest {
         verifier.verify(token(first));
         status.set(503);
 
-        Thread.sleep(1200);
+        clock.advance(Duration.ofMillis(1200)); // past the cache's lifetime
 
         assertThat(verifier.verify(token(first)).user()).isEqualTo("alice");
         assertThat(fetches.get()).isGreaterThan(1);
@@ -149,7 +151,7 @@ class JwksIssuerTest {
         verifier.verify(token(first));
         status.set(503);
 
-        Thread.sleep(1200);
+        clock.advance(Duration.ofMillis(1200)); // past the cache's lifetime
 
         assertThatThrownBy(() -> verifier.verify(token(first)))
                 .isInstanceOfSatisfying(TokenRejectedException.class,

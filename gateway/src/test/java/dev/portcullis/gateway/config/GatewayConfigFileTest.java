@@ -8,8 +8,13 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class GatewayConfigFileTest {
     @TempDir
@@ -26,6 +31,82 @@ class GatewayConfigFileTest {
         Path file = folder.resolve("gateway.yaml");
         Files.writeString(file, yaml.contains("workspaceAddressRanges") ? yaml : yaml + "\nworkspaceAddressRanges: [10.0.0.0/8]\n");
         return file;
+    }
+
+    /** The refusal names a line, whichever it is. */
+    private static final int ANY_LINE = 0;
+    /** The refusal's line is not what the case is about. */
+    private static final int NO_LINE_CHECK = -1;
+
+    /** A section below the usual listen, baseDomains and tls lines; the line of the refusal; what it must say. */
+    static Stream<Arguments> refusedSections() {
+        return Stream.of(
+                Arguments.of("unknownKeyIsNamedWithItsLine", """
+                        timeouts:
+                          conect: 5s
+                        """, 5,
+                        List.of("timeouts.conect: unknown key (expected one of: [connect, http2Idle, idle, requestBodyProgress, requestHead, responseHead])")),
+                Arguments.of("forwardingWithAnUnknownKeyIsRefusedWithItsLine", """
+                        forwarding:
+                          forwarded: true
+                        """, 5,
+                        List.of("forwarding.forwarded: unknown key (expected one of: [forwardedHeader])")),
+                Arguments.of("routeAddressMustBeAnIpLiteralNeverAName", """
+                        routes:
+                          - workspace: ws42
+                            address: workspace42.internal
+                        """, 6,
+                        List.of("routes[0].address", "'workspace42.internal' (expected: an IPv4 or IPv6 address, not a name)")),
+                Arguments.of("zeroConnectionsPerAddressIsRejectedWithItsLine", """
+                        limits:
+                          maxConnectionsPerAddress: 0
+                        """, ANY_LINE,
+                        List.of("limits.maxConnectionsPerAddress: 0 (expected: >= 1)")),
+                Arguments.of("aReserveAsLargeAsTheDescriptorBudgetIsRejectedWithItsLine", """
+                        limits:
+                          maxFileDescriptors: 1000
+                          fileDescriptorReserve: 1000
+                        """, ANY_LINE,
+                        List.of("limits.fileDescriptorReserve: 1000 (expected: below limits.maxFileDescriptors, 1000)")),
+                Arguments.of("zeroWorkspaceConnectionsPerPrincipalIsRejectedWithItsLine", """
+                        limits:
+                          maxWorkspaceConnectionsPerPrincipal: 0
+                        """, NO_LINE_CHECK,
+                        List.of("limits.maxWorkspaceConnectionsPerPrincipal: 0 (expected: >= 1)")),
+                Arguments.of("twoRoutesForOneWorkspaceAreRejected", """
+                        routes:
+                          - {workspace: ws42, address: 10.0.0.2}
+                          - {workspace: ws42, address: 10.0.0.3}
+                        """, NO_LINE_CHECK,
+                        List.of("routes: workspace 'ws42' has two routes")),
+                Arguments.of("aRouteWithAnOrgButNoOwnerIsRejected", """
+                        routes:
+                          - {workspace: ws42, address: 10.0.0.2, org: acme}
+                        """, NO_LINE_CHECK,
+                        List.of("routes[].owner: missing")),
+                Arguments.of("issuerWithoutKeysIsRejected", """
+                        identity:
+                          issuers:
+                            - {issuer: https://idp.example.com, audience: portcullis}
+                        """, NO_LINE_CHECK,
+                        List.of("identity.issuers[0]: exactly one of jwksUrl and jwksFile")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("refusedSections")
+    void aBadSectionIsRefusedWithItsLineAndWhatWasExpected(String behaviour, String section, int line, List<String> messages)
+            throws Exception {
+        Path file = write("""
+                listen: ["127.0.0.1:8443"]
+                baseDomains: [ws.example.com]
+                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
+                """ + section);
+
+        var refusal = assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class);
+        if (line != NO_LINE_CHECK) {
+            refusal.hasMessageStartingWith(file + ":" + (line == ANY_LINE ? "" : line + ":"));
+        }
+        messages.forEach(refusal::hasMessageContaining);
     }
 
     @Test
@@ -71,21 +152,6 @@ class GatewayConfigFileTest {
     }
 
     @Test
-    void unknownKeyIsNamedWithItsLine() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                timeouts:
-                  conect: 5s
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":5:")
-                .hasMessageContaining("timeouts.conect: unknown key (expected one of: [connect, http2Idle, idle, requestBodyProgress, requestHead, responseHead])");
-    }
-
-    @Test
     void forwardedHeaderIsOffUnlessTheFileTurnsItOn() throws Exception {
         String base = """
                 listen: ["127.0.0.1:8443"]
@@ -97,21 +163,6 @@ class GatewayConfigFileTest {
         assertThat(Forwarding.DEFAULTS.forwardedHeader()).isFalse();
         assertThat(GatewayConfigFile.load(write(base + "forwarding:\n  forwardedHeader: true\n")).forwarding())
                 .isEqualTo(new Forwarding(true));
-    }
-
-    @Test
-    void forwardingWithAnUnknownKeyIsRefusedWithItsLine() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                forwarding:
-                  forwarded: true
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":5:")
-                .hasMessageContaining("forwarding.forwarded: unknown key (expected one of: [forwardedHeader])");
     }
 
     @Test
@@ -128,23 +179,6 @@ class GatewayConfigFileTest {
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":6:")
                 .hasMessageContaining("tls.certificates[0].privatKey: unknown key (expected one of: [certificateChain, privateKey])");
-    }
-
-    @Test
-    void routeAddressMustBeAnIpLiteralNeverAName() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                routes:
-                  - workspace: ws42
-                    address: workspace42.internal
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":6:")
-                .hasMessageContaining("routes[0].address")
-                .hasMessageContaining("'workspace42.internal' (expected: an IPv4 or IPv6 address, not a name)");
     }
 
     @Test
@@ -180,21 +214,6 @@ class GatewayConfigFileTest {
     }
 
     @Test
-    void zeroConnectionsPerAddressIsRejectedWithItsLine() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                limits:
-                  maxConnectionsPerAddress: 0
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":")
-                .hasMessageContaining("limits.maxConnectionsPerAddress: 0 (expected: >= 1)");
-    }
-
-    @Test
     void workspaceConnectionLimitsAndTheDescriptorBudgetAreRead() throws Exception {
         GatewayConfig config = GatewayConfigFile.load(write("""
                 listen: ["127.0.0.1:8443"]
@@ -223,36 +242,6 @@ class GatewayConfigFileTest {
         assertThat(config.limits().workspaceConnections()).isEqualTo(new WorkspaceConnectionLimits(64, 256, 1024, 0, 0));
         assertThat(config.limits().workspaceConnections().reserveFor(20_000)).isEqualTo(2000);
         assertThat(config.limits().workspaceConnections().reserveFor(256)).isEqualTo(64);
-    }
-
-    @Test
-    void aReserveAsLargeAsTheDescriptorBudgetIsRejectedWithItsLine() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                limits:
-                  maxFileDescriptors: 1000
-                  fileDescriptorReserve: 1000
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":")
-                .hasMessageContaining("limits.fileDescriptorReserve: 1000 (expected: below limits.maxFileDescriptors, 1000)");
-    }
-
-    @Test
-    void zeroWorkspaceConnectionsPerPrincipalIsRejectedWithItsLine() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                limits:
-                  maxWorkspaceConnectionsPerPrincipal: 0
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("limits.maxWorkspaceConnectionsPerPrincipal: 0 (expected: >= 1)");
     }
 
     @Test
@@ -364,21 +353,6 @@ class GatewayConfigFileTest {
     }
 
     @Test
-    void twoRoutesForOneWorkspaceAreRejected() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                routes:
-                  - {workspace: ws42, address: 10.0.0.2}
-                  - {workspace: ws42, address: 10.0.0.3}
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("routes: workspace 'ws42' has two routes");
-    }
-
-    @Test
     void unknownTlsProviderIsRejected() throws Exception {
         Path file = write("""
                 listen: ["127.0.0.1:8443"]
@@ -445,20 +419,6 @@ class GatewayConfigFileTest {
         assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file + ":5:").hasMessageContaining("access.defaultMaxLevel")
                 .hasMessageContaining("wide (expected one of: owner, users, organization, authenticated, public)");
-    }
-
-    @Test
-    void aRouteWithAnOrgButNoOwnerIsRejected() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                routes:
-                  - {workspace: ws42, address: 10.0.0.2, org: acme}
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("routes[].owner: missing");
     }
 
     @Test
@@ -625,21 +585,6 @@ class GatewayConfigFileTest {
     private static String rsaKeys() throws Exception {
         return new com.nimbusds.jose.jwk.JWKSet(
                 new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k1").generate().toPublicJWK()).toString();
-    }
-
-    @Test
-    void issuerWithoutKeysIsRejected() throws Exception {
-        Path file = write("""
-                listen: ["127.0.0.1:8443"]
-                baseDomains: [ws.example.com]
-                tls: {certificates: [{certificateChain: a.pem, privateKey: b.pem}]}
-                identity:
-                  issuers:
-                    - {issuer: https://idp.example.com, audience: portcullis}
-                """);
-
-        assertThatThrownBy(() -> GatewayConfigFile.load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("identity.issuers[0]: exactly one of jwksUrl and jwksFile");
     }
 
     @Test

@@ -3,7 +3,7 @@ package dev.portcullis.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import dev.portcullis.store.StoreSettings;
 import dev.portcullis.store.etcd.EtcdTls;
 import dev.portcullis.store.etcd.EtcdUser;

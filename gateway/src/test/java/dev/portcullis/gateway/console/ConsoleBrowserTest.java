@@ -3,7 +3,7 @@ package dev.portcullis.gateway.console;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.gateway.signin.SignIn;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.policy.PortShare;
@@ -20,7 +20,9 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The console in real browsers (Debian's Chromium, headless), each person in their own browser,
@@ -84,7 +86,16 @@ class ConsoleBrowserTest {
         owner.findElement(By.id("port-" + GatewayFixture.WORKSPACE + "-new")).sendKeys(Integer.toString(gateway.workspacePort()));
         new Select(owner.findElement(By.id("level-" + GatewayFixture.WORKSPACE + "-new"))).selectByValue("organization");
         owner.findElement(By.id("save-" + GatewayFixture.WORKSPACE + "-new")).click();
-        assertThat(owner.findElement(By.id("effective-" + portId())).getText()).isEqualTo("organization");
+        assertThat(present(owner, By.id("effective-" + portId())).getText()).isEqualTo("organization");
+    }
+
+    /** The element once the page that was loading shows it (Selenium's own wait: it polls and names what it waited for). */
+    private static WebElement present(ChromeDriver driver, By locator) {
+        return new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.presenceOfElementLocated(locator));
+    }
+
+    private static WebElement clickable(ChromeDriver driver, By locator) {
+        return new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.elementToBeClickable(locator));
     }
 
     private PortShare currentShare() {
@@ -154,7 +165,7 @@ class ConsoleBrowserTest {
                 """);
         await().atMost(Duration.ofSeconds(10)).until(() -> script(bob, "return window.events.join(',')").toString().contains("open"));
 
-        alice.findElement(By.id("revoke-" + portId())).click();
+        clickable(alice, By.id("revoke-" + portId())).click();
 
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() -> // the notice of the new page
                 assertThat(alice.findElement(By.cssSelector("[role=status]")).getText()).contains("revoked"));

@@ -2,7 +2,7 @@ package dev.portcullis.gateway.fairness;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.testing.GatewayFixture;

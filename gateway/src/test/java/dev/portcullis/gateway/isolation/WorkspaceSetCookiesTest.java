@@ -2,22 +2,20 @@ package dev.portcullis.gateway.isolation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.testing.ScriptedBackend;
-import dev.portcullis.gateway.transport.Transport;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A workspace's {@code Set-Cookie} headers reach the browser without any {@code Domain} attribute
@@ -42,19 +40,14 @@ class WorkspaceSetCookiesTest {
             "d=4; Expires=Wed, 09 Jun 2027 10:18:14 GMT; Partitioned; Secure",
             "__Host-app=kept; Path=/; Secure");
 
-    @TempDir
-    Path state;
+    @RegisterExtension
+    static final GatewayExtension GATEWAY = GatewayExtension.builder().build();
 
     private GatewayFixture gateway;
 
     @BeforeEach
-    void start() throws Exception {
-        gateway = GatewayFixture.start(Transport.best(), state);
-    }
-
-    @AfterEach
-    void stop() {
-        gateway.close();
+    void start() {
+        gateway = GATEWAY.fixture();
     }
 
     private HttpResponse<String> get(ScriptedBackend workspace, HttpClient.Version version) throws Exception {

@@ -3,11 +3,11 @@ package dev.portcullis.gateway.limits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.ServerSockets;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHttp2;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
-import dev.portcullis.gateway.transport.Transport;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -62,7 +62,7 @@ class DescriptorExhaustionTest {
 
     @BeforeEach
     void startWorkspace() throws Exception {
-        workspace = DemoWorkspaceApp.start(Transport.best(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        workspace = DemoWorkspaceApp.start(ServerSockets.best(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         ca = new DemoCertificateAuthority(state.resolve("tls"));
         ca.ensureServerCertificate(GatewayFixture.BASE_DOMAIN);
     }

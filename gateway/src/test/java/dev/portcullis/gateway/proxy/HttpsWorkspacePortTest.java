@@ -2,12 +2,13 @@ package dev.portcullis.gateway.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.ServerSockets;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.OnEveryTransport;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import dev.portcullis.gateway.tls.PemFiles;
 import dev.portcullis.gateway.transport.Transport;
 import io.netty.handler.ssl.SslContext;
@@ -39,7 +40,7 @@ class HttpsWorkspacePortTest {
         SslContext workspaceTls = SslContextBuilder.forServer(PemFiles.readPrivateKey(workspaceCa.serverKey()),
                 PemFiles.readCertificates(workspaceCa.serverCertificateChain())).build();
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        try (DemoWorkspaceApp secureApp = DemoWorkspaceApp.start(Transport.NIO, new InetSocketAddress(loopback, 0), workspaceTls)) {
+        try (DemoWorkspaceApp secureApp = DemoWorkspaceApp.start(ServerSockets.nio(), new InetSocketAddress(loopback, 0), workspaceTls)) {
             int securePort = secureApp.address().getPort();
             try (GatewayFixture gateway = GatewayFixture.start(transport, state, config -> config.routes(RouteTable.of(
                     List.of(new WorkspaceRoute("secure", loopback, true, Set.of(securePort))))))) {

@@ -3,7 +3,8 @@ package dev.portcullis.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
+import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.OnEveryTransport;
 import dev.portcullis.gateway.testing.RawHttps;
@@ -11,7 +12,6 @@ import dev.portcullis.gateway.testing.RecordingBackend;
 import dev.portcullis.gateway.transport.Transport;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -19,7 +19,7 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -36,8 +36,8 @@ class StrictParsingTest {
     @Parameter
     Transport transport;
 
-    @TempDir
-    Path state;
+    @RegisterExtension
+    static final GatewayExtension GATEWAY = GatewayExtension.builder().build();
 
     private GatewayFixture gateway;
     private RecordingBackend workspace;
@@ -45,7 +45,7 @@ class StrictParsingTest {
 
     @BeforeEach
     void start() throws Exception {
-        gateway = GatewayFixture.start(transport, state);
+        gateway = GATEWAY.fixture();
         workspace = new RecordingBackend();
         host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
     }
@@ -53,7 +53,6 @@ class StrictParsingTest {
     @AfterEach
     void stop() throws Exception {
         workspace.close();
-        gateway.close();
     }
 
     static Stream<Arguments> headRejections() {

@@ -132,7 +132,7 @@ class SignInBrowserTest {
         nextLoginIs("alice", 300);
         driver().get(gateway.url("/").toString());
         await().atMost(Duration.ofSeconds(60)).until(() -> driver().getCurrentUrl().equals(gateway.url("/").toString()));
-        assertThat(driver().getTitle()).contains(dev.portcullis.gateway.demo.DemoWorkspaceApp.PAGE_TITLE);
+        assertThat(driver().getTitle()).contains(dev.portcullis.devkit.workspace.DemoWorkspaceApp.PAGE_TITLE);
     }
 
     @Test
@@ -150,7 +150,7 @@ class SignInBrowserTest {
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(driver().getCurrentUrl())
                 .as(driver().getPageSource()).isEqualTo(gateway.url("/?tab=2").toString()));
-        assertThat(driver().getTitle()).contains(dev.portcullis.gateway.demo.DemoWorkspaceApp.PAGE_TITLE);
+        assertThat(driver().getTitle()).contains(dev.portcullis.devkit.workspace.DemoWorkspaceApp.PAGE_TITLE);
     }
 
     private ChromeDriver driver() {
@@ -169,7 +169,7 @@ class SignInBrowserTest {
         driver().get(deep);
 
         assertThat(driver().getCurrentUrl()).isEqualTo(deep);
-        assertThat(driver().getPageSource()).contains(dev.portcullis.gateway.demo.DemoWorkspaceApp.PAGE_TITLE);
+        assertThat(driver().getPageSource()).contains(dev.portcullis.devkit.workspace.DemoWorkspaceApp.PAGE_TITLE);
         Cookie session = driver().manage().getCookieNamed(SignIn.SESSION_COOKIE);
         assertThat(session.isSecure()).isTrue();
         assertThat(session.isHttpOnly()).isTrue();

@@ -4,10 +4,10 @@ import static dev.portcullis.gateway.store.StoreGateways.awaitStatus;
 import static dev.portcullis.gateway.store.StoreGateways.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.ServerSockets;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.TunnelWatcher;
-import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.cli.PolicyCli;
 import dev.portcullis.store.ControlPlaneStore;
 import dev.portcullis.store.HostLease;
@@ -214,7 +214,7 @@ class StoreBackedGatewaysTest {
         String alice = setup.token("alice", "acme");
         String workspace = createWorkspace(host1, lease1, "host-1");
         String other = createWorkspace(host1, lease1, "host-1");
-        try (DemoWorkspaceApp newHost = DemoWorkspaceApp.start(Transport.best(),
+        try (DemoWorkspaceApp newHost = DemoWorkspaceApp.start(ServerSockets.best(),
                 new InetSocketAddress(InetAddress.getByName("127.0.0.2"), port()))) {
             Tunnel onGateway1 = openTunnel(gateway1, workspace, alice);
             Tunnel onGateway2 = openTunnel(gateway2, workspace, alice);

@@ -12,7 +12,7 @@ import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import dev.portcullis.gateway.tls.PemFiles;
 import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.testkit.browser.HeadlessChromium;

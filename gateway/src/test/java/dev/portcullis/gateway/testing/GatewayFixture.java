@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.config.Timeouts;
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
 import dev.portcullis.gateway.tls.PemFiles;
 import dev.portcullis.gateway.transport.Transport;
 import java.io.IOException;
@@ -70,7 +70,7 @@ public final class GatewayFixture implements AutoCloseable {
         DemoCertificateAuthority ca = new DemoCertificateAuthority(stateDir.resolve("tls"));
         ca.ensureServerCertificate(BASE_DOMAIN);
         InetAddress loopback = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
-        DemoWorkspaceApp app = DemoWorkspaceApp.start(transport, new InetSocketAddress(loopback, 0));
+        DemoWorkspaceApp app = DemoWorkspaceApp.start(TransportSockets.of(transport), new InetSocketAddress(loopback, 0));
         try {
             GatewayConfig.Builder config = GatewayConfig.builder()
                     .listen(new InetSocketAddress(loopback, 0))
@@ -126,6 +126,11 @@ public final class GatewayFixture implements AutoCloseable {
     /** Connections the demo workspace accepted so far. */
     public int workspaceConnections() {
         return app.acceptedConnections();
+    }
+
+    /** Requests the demo workspace received so far, over new or pooled connections. */
+    public long workspaceRequests() {
+        return app.receivedRequests();
     }
 
     public int workspacePort() {

@@ -3,8 +3,10 @@ package dev.portcullis.gateway.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.workspace.ServerSockets;
 import dev.portcullis.gateway.config.GatewayConfig;
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
@@ -77,7 +79,7 @@ class CertificateServingTest {
                         live.resolve("key.pem"))), GatewayConfig.TlsProvider.AUTO, Duration.ofMillis(100)))
                 .build();
         Path[] client = {first.caCertificate(), second.caCertificate()};
-        try (DemoWorkspaceApp app = DemoWorkspaceApp.start(Transport.NIO, new InetSocketAddress(loopback, 0));
+        try (DemoWorkspaceApp app = DemoWorkspaceApp.start(ServerSockets.nio(), new InetSocketAddress(loopback, 0));
              GatewayServer gateway = GatewayServer.start(config)) {
             int port = gateway.boundAddresses().get(0).getPort();
             String host = app.address().getPort() + "-demo.ws.localhost";

@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The store for one machine, in this process: etcd's semantics (revisions, compare-and-swap,
@@ -44,13 +45,15 @@ public final class EmbeddedStore implements KeyValueStore {
         long deadlineNanos;
         final Set<String> keys = new HashSet<>();
 
-        Lease(long ttlMillis) {
+        Lease(long ttlMillis, long nowNanos) {
             this.ttlMillis = ttlMillis;
-            this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ttlMillis);
+            this.deadlineNanos = nowNanos + TimeUnit.MILLISECONDS.toNanos(ttlMillis);
         }
     }
 
     private final Optional<StoreFile> file;
+    // When leases run out: System.nanoTime, or a test's ticker.
+    private final LongSupplier nanoTicker;
     private final Object lock = new Object();
     private final TreeMap<String, Entry> entries = new TreeMap<>();
     private final Map<Long, Lease> leases = new HashMap<>();
@@ -64,7 +67,8 @@ public final class EmbeddedStore implements KeyValueStore {
     private final ExecutorService delivery = Executors.newSingleThreadExecutor(daemon("portcullis-embedded-watch"));
     private final ScheduledExecutorService expiry = Executors.newSingleThreadScheduledExecutor(daemon("portcullis-embedded-leases"));
 
-    private EmbeddedStore(Optional<Path> path) {
+    private EmbeddedStore(Optional<Path> path, LongSupplier nanoTicker) {
+        this.nanoTicker = nanoTicker;
         this.file = path.map(StoreFile::lock);
         try {
             file.flatMap(StoreFile::read).ifPresent(this::load);
@@ -79,12 +83,17 @@ public final class EmbeddedStore implements KeyValueStore {
 
     /** A store persisted in {@code file}, read from it when it exists. */
     public static EmbeddedStore open(Path file) {
-        return new EmbeddedStore(Optional.of(requireNonNull(file, "file")));
+        return new EmbeddedStore(Optional.of(requireNonNull(file, "file")), System::nanoTime);
     }
 
     /** A store that lives only as long as this process: for tests and benchmarks. */
     public static EmbeddedStore inMemory() {
-        return new EmbeddedStore(Optional.empty());
+        return new EmbeddedStore(Optional.empty(), System::nanoTime);
+    }
+
+    /** As {@link #open(Path)}, with leases timed by {@code nanoTicker} (as {@link System#nanoTime}): tests move it. */
+    static EmbeddedStore open(Path file, LongSupplier nanoTicker) {
+        return new EmbeddedStore(Optional.of(requireNonNull(file, "file")), requireNonNull(nanoTicker, "nanoTicker"));
     }
 
     @Override
@@ -166,7 +175,7 @@ public final class EmbeddedStore implements KeyValueStore {
         synchronized (lock) {
             checkOpen();
             long id = nextLeaseId++;
-            leases.put(id, new Lease(ttl.toMillis()));
+            leases.put(id, new Lease(ttl.toMillis(), nanoTicker.getAsLong()));
             persist();
             return id;
         }
@@ -177,14 +186,14 @@ public final class EmbeddedStore implements KeyValueStore {
         synchronized (lock) {
             checkOpen();
             Lease lease = liveLease(leaseId);
-            lease.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lease.ttlMillis);
+            lease.deadlineNanos = nanoTicker.getAsLong() + TimeUnit.MILLISECONDS.toNanos(lease.ttlMillis);
         }
     }
 
     /** The lease, or {@link LeaseLostException} when it is gone or past its deadline (ended here, not waiting for the reaper). */
     private Lease liveLease(long leaseId) {
         Lease lease = leases.get(leaseId);
-        if (lease != null && System.nanoTime() - lease.deadlineNanos >= 0) {
+        if (lease != null && nanoTicker.getAsLong() - lease.deadlineNanos >= 0) {
             endLease(leaseId);
             lease = null;
         }
@@ -208,7 +217,7 @@ public final class EmbeddedStore implements KeyValueStore {
             if (closed) {
                 return;
             }
-            long now = System.nanoTime();
+            long now = nanoTicker.getAsLong();
             List<Long> expired = new ArrayList<>();
             leases.forEach((id, lease) -> {
                 if (now - lease.deadlineNanos >= 0) {
@@ -364,7 +373,7 @@ public final class EmbeddedStore implements KeyValueStore {
         revision = content.revision();
         nextLeaseId = content.nextLeaseId();
         for (StoreFile.Lease lease : content.leases()) {
-            leases.put(lease.id(), new Lease(lease.ttlMillis()));
+            leases.put(lease.id(), new Lease(lease.ttlMillis(), nanoTicker.getAsLong()));
         }
         for (StoreFile.Key entry : content.entries()) {
             entries.put(entry.key(), new Entry(entry.value(), entry.modRevision(), entry.lease()));

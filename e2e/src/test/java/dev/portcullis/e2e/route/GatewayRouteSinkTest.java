@@ -1,18 +1,20 @@
-package dev.portcullis.agent.route;
+package dev.portcullis.e2e.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portcullis.agent.config.GatewayRouteSettings;
-import dev.portcullis.agent.testing.GatewayRequests;
+import dev.portcullis.agent.route.GatewayRouteSink;
+import dev.portcullis.agent.route.Route;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
+import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
+import dev.portcullis.devkit.workspace.ServerSockets;
+import dev.portcullis.e2e.testing.GatewayRequests;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.GatewayConfig;
-import dev.portcullis.gateway.demo.DemoWorkspaceApp;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
-import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.store.StoreSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -55,7 +57,7 @@ class GatewayRouteSinkTest {
     @BeforeEach
     void start() throws Exception {
         issuer = DevelopmentIssuer.loadOrCreate(dir.resolve("issuer"));
-        backend = DemoWorkspaceApp.start(Transport.best(), new InetSocketAddress(LOOPBACK, 0));
+        backend = DemoWorkspaceApp.start(ServerSockets.best(), new InetSocketAddress(LOOPBACK, 0));
         gateway = startGateway(0);
         tokenFile = dir.resolve("host-1.token");
         Files.writeString(tokenFile, issuer.mintHost("host-1", Duration.ofMinutes(10)) + "\n");

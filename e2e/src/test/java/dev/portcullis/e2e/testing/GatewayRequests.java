@@ -1,4 +1,4 @@
-package dev.portcullis.agent.testing;
+package dev.portcullis.e2e.testing;
 
 import dev.portcullis.gateway.tls.PemFiles;
 import java.io.OutputStream;

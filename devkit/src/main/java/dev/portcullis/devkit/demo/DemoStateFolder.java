@@ -1,4 +1,4 @@
-package dev.portcullis.gateway.demo;
+package dev.portcullis.devkit.demo;
 
 import java.nio.file.Path;
 

@@ -1,4 +1,4 @@
-package dev.portcullis.gateway.demo;
+package dev.portcullis.devkit.workspace;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;

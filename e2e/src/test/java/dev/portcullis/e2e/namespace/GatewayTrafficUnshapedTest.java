@@ -1,4 +1,4 @@
-package dev.portcullis.agent.gateway;
+package dev.portcullis.e2e.namespace;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -10,16 +10,16 @@ import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import dev.portcullis.agent.lifecycle.WorkspaceStatus;
 import dev.portcullis.agent.route.FileRouteSink;
 import dev.portcullis.agent.shaping.ShapingMode;
-import dev.portcullis.agent.testing.GatewayRequests;
 import dev.portcullis.agent.testing.Iperf;
 import dev.portcullis.agent.testing.PeerNamespace;
 import dev.portcullis.agent.testing.RootNetworking;
 import dev.portcullis.agent.testing.TestHost;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
+import dev.portcullis.e2e.testing.GatewayRequests;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
 import dev.portcullis.policy.WorkspaceId;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

@@ -1,4 +1,4 @@
-package dev.portcullis.agent.ports;
+package dev.portcullis.e2e.ports;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -8,17 +8,18 @@ import dev.portcullis.agent.lifecycle.KernelNames;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import dev.portcullis.agent.lifecycle.WorkspaceStatus;
+import dev.portcullis.agent.ports.ListeningPortWatcher;
 import dev.portcullis.agent.route.StoreRouteSink;
-import dev.portcullis.agent.testing.GatewayRequests;
 import dev.portcullis.agent.testing.ProbeProcess;
 import dev.portcullis.agent.testing.RootNetworking;
 import dev.portcullis.agent.testing.TestHost;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
+import dev.portcullis.devkit.tls.DemoCertificateAuthority;
+import dev.portcullis.e2e.testing.GatewayRequests;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.route.AddressRange;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.gateway.server.GatewayServer;
-import dev.portcullis.gateway.tls.DemoCertificateAuthority;
 import dev.portcullis.policy.WorkspaceId;
 import dev.portcullis.store.ControlPlaneStore;
 import dev.portcullis.store.StoreSettings;

@@ -1,4 +1,4 @@
-package dev.portcullis.gateway.tls;
+package dev.portcullis.devkit.tls;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -100,7 +100,7 @@ public final class DemoCertificateAuthority {
     }
 
     private void createServerCertificate(String baseDomain) throws GeneralSecurityException, OperatorCreationException, IOException {
-        X509Certificate ca = PemFiles.readCertificates(caCertificate()).get(0);
+        X509Certificate ca = PemFiles.readFirstCertificate(caCertificate());
         PrivateKey caKey = PemFiles.readPrivateKey(caKey());
         KeyPair keys = newKeyPair();
         Instant now = Instant.now();
@@ -122,13 +122,13 @@ public final class DemoCertificateAuthority {
     }
 
     private boolean expiresSoon(Path certificateFile) throws IOException {
-        X509Certificate certificate = PemFiles.readCertificates(certificateFile).get(0);
+        X509Certificate certificate = PemFiles.readFirstCertificate(certificateFile);
         return certificate.getNotAfter().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
     }
 
     private boolean coversDomain(String baseDomain) throws IOException {
         try {
-            X509Certificate leaf = PemFiles.readCertificates(serverCertificateChain()).get(0);
+            X509Certificate leaf = PemFiles.readFirstCertificate(serverCertificateChain());
             var names = leaf.getSubjectAlternativeNames();
             return names != null && names.stream().anyMatch(name -> List.of(GeneralName.dNSName, "*." + baseDomain).equals(name));
         } catch (java.security.cert.CertificateParsingException e) {

@@ -1,6 +1,5 @@
-package dev.portcullis.gateway.demo;
+package dev.portcullis.devkit.workspace;
 
-import dev.portcullis.gateway.transport.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -48,6 +47,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The demo's workspace: what a developer's dev server would be. It serves a page, streams a
@@ -61,35 +61,38 @@ public final class DemoWorkspaceApp implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel listener;
     private final AtomicInteger connections;
+    private final AtomicLong requests;
 
-    private DemoWorkspaceApp(EventLoopGroup group, Channel listener, AtomicInteger connections) {
+    private DemoWorkspaceApp(EventLoopGroup group, Channel listener, AtomicInteger connections, AtomicLong requests) {
         this.group = group;
         this.listener = listener;
         this.connections = connections;
+        this.requests = requests;
     }
 
-    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address) throws InterruptedException {
-        return start(transport, address, null, null);
+    public static DemoWorkspaceApp start(ServerSockets sockets, InetSocketAddress address) throws InterruptedException {
+        return start(sockets, address, null, null);
     }
 
-    /** As {@link #start(Transport, InetSocketAddress)}, serving HTTPS with {@code tls} when it is not null. */
-    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address, SslContext tls)
+    /** As {@link #start(ServerSockets, InetSocketAddress)}, serving HTTPS with {@code tls} when it is not null. */
+    public static DemoWorkspaceApp start(ServerSockets sockets, InetSocketAddress address, SslContext tls)
             throws InterruptedException {
-        return start(transport, address, tls, null);
+        return start(sockets, address, tls, null);
     }
 
     /**
-     * As {@link #start(Transport, InetSocketAddress, SslContext)}; the page says {@code where} the app
+     * As {@link #start(ServerSockets, InetSocketAddress, SslContext)}; the page says {@code where} the app
      * runs (e.g. "inside network namespace pcdemo-demo") when it is not null.
      */
-    public static DemoWorkspaceApp start(Transport transport, InetSocketAddress address, SslContext tls, String where)
+    public static DemoWorkspaceApp start(ServerSockets sockets, InetSocketAddress address, SslContext tls, String where)
             throws InterruptedException {
-        EventLoopGroup group = transport.newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
+        EventLoopGroup group = sockets.eventLoops().newEventLoopGroup(1, new DefaultThreadFactory("demo-workspace"));
         AtomicInteger connections = new AtomicInteger();
+        AtomicLong requests = new AtomicLong();
         try {
             Channel listener = new ServerBootstrap()
                     .group(group)
-                    .channel(transport.serverChannelClass())
+                    .channel(sockets.serverChannel())
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -102,11 +105,11 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                                     .addLast(new HttpServerCodec())
                                     .addLast(new HttpServerExpectContinueHandler())
                                     .addLast(new ChunkedWriteHandler())
-                                    .addLast(new WorkspaceHandler(where));
+                                    .addLast(new WorkspaceHandler(where, requests));
                         }
                     })
                     .bind(address).sync().channel();
-            return new DemoWorkspaceApp(group, listener, connections);
+            return new DemoWorkspaceApp(group, listener, connections, requests);
         } catch (RuntimeException | InterruptedException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -122,7 +125,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
     public static void main(String[] args) throws InterruptedException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
         String where = args.length > 1 ? args[1] : null;
-        DemoWorkspaceApp app = start(Transport.best(), new InetSocketAddress(port), null, where);
+        DemoWorkspaceApp app = start(ServerSockets.best(), new InetSocketAddress(port), null, where);
         Runtime.getRuntime().addShutdownHook(new Thread(app::close, "demo-workspace-stop"));
         Thread stdinWatch = new Thread(() -> {
             try {
@@ -145,6 +148,19 @@ public final class DemoWorkspaceApp implements AutoCloseable {
         return (InetSocketAddress) listener.localAddress();
     }
 
+    /** Waits until the listener closes or {@code atMost} has passed. */
+    void awaitClose(java.time.Duration atMost) throws InterruptedException {
+        listener.closeFuture().await(atMost.toMillis());
+    }
+
+    /**
+     * Requests (and WebSocket handshakes) received since start: whether a request reached the workspace, even over a
+     * connection the gateway had pooled before.
+     */
+    public long receivedRequests() {
+        return requests.get();
+    }
+
     /** Connections accepted since start (the gateway pools its connections to a workspace). */
     public int acceptedConnections() {
         return connections.get();
@@ -163,12 +179,15 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
     private static final class WorkspaceHandler extends ChannelInboundHandlerAdapter {
         private final String where;
+        private final AtomicLong requests;
         private boolean echoingBody;
+        private boolean answered;
         private boolean keepAlive;
         private WebSocketServerHandshaker webSocket;
 
-        WorkspaceHandler(String where) {
+        WorkspaceHandler(String where, AtomicLong requests) {
             this.where = where;
+            this.requests = requests;
         }
 
         @Override
@@ -183,6 +202,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                 return;
             }
             if (msg instanceof HttpRequest request) {
+                requests.incrementAndGet();
                 onRequest(ctx, request);
             }
             if (msg instanceof HttpContent content) {
@@ -194,6 +214,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
         private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
             keepAlive = HttpUtil.isKeepAlive(request);
+            answered = false;
             QueryStringDecoder uri = new QueryStringDecoder(request.uri());
             if (uri.path().equals("/echo") && request.headers().contains(HttpHeaderNames.UPGRADE)) {
                 String url = "ws://" + request.headers().get(HttpHeaderNames.HOST) + "/echo";
@@ -242,7 +263,13 @@ public final class DemoWorkspaceApp implements AutoCloseable {
 
         private void onContent(ChannelHandlerContext ctx, HttpContent content) {
             if (!echoingBody) {
+                // A body the app does not use: drain it to its end, and once the answer is out read on (AUTO_READ is
+                // off), or a keep-alive connection whose answer went before its body would stop at the next request.
+                boolean last = content instanceof LastHttpContent;
                 content.release();
+                if (!last || answered) {
+                    ctx.read();
+                }
                 return;
             }
             boolean last = content instanceof LastHttpContent;
@@ -269,6 +296,7 @@ public final class DemoWorkspaceApp implements AutoCloseable {
                 if (!keepAlive || !done.isSuccess()) {
                     ctx.close();
                 } else {
+                    answered = true;
                     ctx.read();
                 }
             };
