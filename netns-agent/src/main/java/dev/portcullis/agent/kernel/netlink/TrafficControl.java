@@ -30,6 +30,8 @@ public final class TrafficControl {
     private static final int TCA_HTB_INIT = 2;
     private static final int TCA_HTB_RATE64 = 6;
     private static final int TCA_HTB_CEIL64 = 7;
+    private static final int TCA_TBF_PARMS = 1;
+    private static final int TCA_TBF_RATE64 = 4;
     private static final int TCA_U32_CLASSID = 1;
     private static final int TCA_U32_DIVISOR = 4;
     private static final int TCA_U32_SEL = 5;
@@ -42,8 +44,8 @@ public final class TrafficControl {
     private static final int NANOS_PER_TICK = 64;
     private static final int MTU = 1600;
 
-    /** The root qdisc of a link: its kind, handle and, for HTB, the default class's minor number. */
-    public record Qdisc(String kind, int handle, int parent, int htbDefaultClass) {}
+    /** A qdisc: its kind, handle, parent, for HTB the default class's minor number, for TBF its rate in bytes/s. */
+    public record Qdisc(String kind, int handle, int parent, int htbDefaultClass, long rateBytes) {}
 
     /** One HTB class: its id and rate and ceiling in bytes per second. */
     public record HtbClass(int classId, int parent, long rateBytes, long ceilBytes) {}
@@ -156,7 +158,11 @@ public final class TrafficControl {
             String kind = attributes.string(TCA_KIND).orElse("");
             int defaultClass = kind.equals("htb") ? attributes.nested(TCA_OPTIONS).flatMap(o -> o.bytes(TCA_HTB_INIT))
                     .filter(b -> b.remaining() >= 12).map(b -> b.getInt(8)).orElse(0) : 0;
-            qdiscs.add(new LinkQdisc(payload.getInt(4), new Qdisc(kind, payload.getInt(8), payload.getInt(12), defaultClass)));
+            long tbfRate = kind.equals("tbf") ? attributes.nested(TCA_OPTIONS).flatMap(o -> o.u64(TCA_TBF_RATE64)
+                    .or(() -> o.bytes(TCA_TBF_PARMS).filter(b -> b.remaining() >= 12)
+                            .map(b -> Integer.toUnsignedLong(b.getInt(8))))).orElse(0L) : 0;
+            qdiscs.add(new LinkQdisc(payload.getInt(4),
+                    new Qdisc(kind, payload.getInt(8), payload.getInt(12), defaultClass, tbfRate)));
         }
         return qdiscs;
     }
