@@ -122,9 +122,13 @@ public final class Reconciler {
         passes.lock();
         try {
             List<String> actions = new ArrayList<>();
-            reloadTableIfChanged(actions);
+            // One listing for the table's shape and its elements (one nft process, not two).
+            Optional<Nft.Listing> listing = nft.listing(Ruleset.FAMILY, config.tableName(),
+                    Set.copyOf(Ruleset.WORKSPACE_SETS));
+            boolean reloaded = reloadTableIfChanged(listing.map(Nft.Listing::structure), actions);
             finishInterruptedDeletes(actions);
-            repairDrifted(actions);
+            repairDrifted(reloaded ? nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of())
+                    : listing.map(Nft.Listing::sets).orElse(Map.of()), actions);
             removeOrphanKernelObjects(actions);
             removeOrphanElements(actions);
             syncRoutes(actions);
@@ -137,15 +141,17 @@ public final class Reconciler {
         }
     }
 
-    private void reloadTableIfChanged(List<String> actions) {
-        Optional<String> shape = structure();
+    /** True when the table was reloaded (the listing's elements are then out of date). */
+    private boolean reloadTableIfChanged(Optional<String> shape, List<String> actions) {
         tablePresent = shape.isPresent();
         if (shape.isEmpty() || !shape.get().equals(expectedStructure)) {
             // Someone deleted the table or edited its rules: replace it, atomically, with ours.
             loadTable();
             actions.add("table inet " + config.tableName() + (shape.isEmpty() ? " was missing" : " had been changed")
                     + ": reloaded");
+            return true;
         }
+        return false;
     }
 
     private void finishInterruptedDeletes(List<String> actions) {
@@ -165,10 +171,13 @@ public final class Reconciler {
         }
     }
 
-    /** Looks at every live workspace without a lock, then repairs the ones that differ, one lock each. */
-    private void repairDrifted(List<String> actions) {
+    /**
+     * Looks at every live workspace without a lock, then repairs the ones that differ, one lock each.
+     * {@code sets} may be older than the desired state read here: a workspace made in between looks
+     * drifted, and its second look under its lock (with a fresh listing) finds it whole.
+     */
+    private void repairDrifted(Map<String, List<String>> sets, List<String> actions) {
         DesiredState looked = state.desired();
-        Map<String, List<String>> sets = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
         List<WorkspaceRecord> live = List.copyOf(looked.live());
         List<ActualWorkspace> seen = lookAtAll(live, sets);
         List<WorkspaceRecord> suspects = new ArrayList<>();
