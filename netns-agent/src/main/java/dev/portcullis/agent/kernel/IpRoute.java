@@ -2,47 +2,44 @@ package dev.portcullis.agent.kernel;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import dev.portcullis.agent.kernel.netlink.Links;
+import dev.portcullis.agent.kernel.netlink.NetlinkException;
+import dev.portcullis.agent.kernel.netlink.NetlinkSocket;
+import dev.portcullis.agent.kernel.netlink.NetworkNamespaces;
 
 /**
- * Namespaces, links, addresses, routes and sysctls through iproute2. Every method names the exact
- * object it touches; nothing here lists-and-deletes by pattern (that is reconcile's job, with care).
+ * Namespaces, links, addresses and routes over netlink (no process; see {@code kernel.netlink}),
+ * sysctls as files. Every method names the exact object it touches; nothing here lists-and-deletes by pattern (that is reconcile's job, with care).
  */
 public final class IpRoute {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SYSCTL_KEY = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)+");
     private static final Pattern SYSCTL_VALUE = Pattern.compile("-?[0-9]+");
     private static final Duration SYSCTL_DEADLINE = Duration.ofSeconds(20);
 
+    private static final String HOST = "the host";
+    private static final int ENODEV = 19;
+
     private final CommandRunner commands;
+    private volatile Consumer<String> beforeChange = operation -> {};
 
     public IpRoute(CommandRunner commands) {
         this.commands = requireNonNull(commands, "commands");
     }
 
     public List<String> namespaces() {
-        List<String> names = new ArrayList<>();
-        for (String line : commands.check("ip", "netns", "list").stdout().split("\n")) {
-            String name = line.strip().split(" ", 2)[0];
-            if (!name.isEmpty()) {
-                names.add(name);
-            }
-        }
-        return names;
+        return NetworkNamespaces.list();
     }
 
     public boolean namespaceExists(String namespace) {
@@ -50,52 +47,48 @@ public final class IpRoute {
     }
 
     public void deleteNamespace(String namespace) {
-        commands.check("ip", "netns", "delete", namespace);
+        beforeChange.accept("delete network namespace " + namespace);
+        NetworkNamespaces.delete(namespace);
     }
 
-    /** Names of the veth links in the host namespace. */
+    /** Names of the veth links in the host namespace (one netlink dump). */
     public List<String> hostVethLinks() {
-        List<String> names = new ArrayList<>();
-        for (JsonNode link : json(commands.check("ip", "-j", "link", "show", "type", "veth").stdout())) {
-            names.add(link.path("ifname").asText());
+        try (NetlinkSocket host = NetlinkSocket.open(HOST)) {
+            return new Links(host).links().stream().filter(l -> l.kind().equals("veth")).map(Links.Link::name).toList();
         }
-        return names;
     }
 
     public boolean hostLinkExists(String name) {
         return Files.exists(Path.of("/sys/class/net", name));
     }
 
-    public boolean linkExistsIn(String namespace, String name) {
-        return commands.run("ip", "-n", namespace, "link", "show", "dev", name).ok();
-    }
-
     /** Deletes a host link; one that vanished meanwhile (its namespace went away) counts as deleted. */
     public void deleteHostLink(String name) {
-        CommandResult result = commands.run("ip", "link", "delete", "dev", name);
-        if (!result.ok() && hostLinkExists(name)) {
-            throw new CommandFailedException(List.of("ip", "link", "delete", "dev", name), result);
+        beforeChange.accept("delete link " + name);
+        try (NetlinkSocket host = NetlinkSocket.open(HOST)) {
+            deleteLink(new Links(host), name);
         }
     }
 
-    public void deleteLinkIn(String namespace, String name) {
-        commands.check("ip", "-n", namespace, "link", "delete", "dev", name);
-    }
-
-    /** IPv4 and IPv6 addresses with prefix length ("10.213.0.1/31", "fd5e::3/127") on a device of the host namespace. */
-    public List<String> hostAddresses(String device) {
-        CommandResult result = commands.run("ip", "-j", "addr", "show", "dev", device);
-        return result.ok() ? addresses(json(result.stdout())) : List.of();
-    }
-
-    private static List<String> addresses(JsonNode links) {
-        List<String> addresses = new ArrayList<>();
-        for (JsonNode link : links) {
-            for (JsonNode info : link.path("addr_info")) {
-                addresses.add(info.path("local").asText() + "/" + info.path("prefixlen").asInt());
+    /** Deletes a link through {@code links}; ENODEV (it is gone already) counts as deleted. */
+    public static void deleteLink(Links links, String name) {
+        try {
+            links.delete(name);
+        } catch (NetlinkException e) {
+            if (e.errno() != ENODEV) {
+                throw e;
             }
         }
-        return addresses;
+    }
+
+    /** Runs before every change of a link or namespace this class makes: a seam for tests that crash there. */
+    public void beforeChange(Consumer<String> hook) {
+        this.beforeChange = requireNonNull(hook, "hook");
+    }
+
+    /** Tells the seam of {@link #beforeChange} that a change is about to be made elsewhere (the plumbing's netlink calls). */
+    public void announceChange(String operation) {
+        beforeChange.accept(operation);
     }
 
     /** Writes a sysctl of the host namespace; a key the kernel lacks (no IPv6) is skipped. */
@@ -157,51 +150,14 @@ public final class IpRoute {
      */
     public record DeviceState(List<String> addresses, List<String> defaultGateways) {}
 
-    /**
-     * Reads a device's addresses and the namespace's default routes in one process; empty when the
-     * device is missing. {@code table all} is what makes {@code ip} list both families' routes (with
-     * the main table alone it lists IPv4 only); routes of other tables carry a "table" key and are skipped.
-     */
-    public Optional<DeviceState> deviceState(String namespace, String device) {
-        CommandResult result;
-        try {
-            result = batch(namespace, "-j").add("addr", "show", "dev", device).add("route", "show", "table", "all", "default").run();
-        } catch (CommandFailedException e) {
+    /** A device's addresses and the namespace's default routes through {@code links} (two dumps); empty when the device is missing. */
+    public static Optional<DeviceState> deviceState(Links links, String device) {
+        Optional<Integer> index = links.index(device);
+        if (index.isEmpty()) {
             return Optional.empty();
         }
-        // Two JSON arrays, one per command, one after the other.
-        try (JsonParser outputs = JSON.createParser(result.stdout())) {
-            List<String> addresses = addresses(orEmpty(JSON.readTree(outputs)));
-            List<String> gateways = new ArrayList<>();
-            for (JsonNode route : orEmpty(JSON.readTree(outputs))) {
-                if (route.has("table") && !route.path("table").asText().equals("main")) {
-                    continue;
-                }
-                gateways.add(route.path("gateway").asText());
-            }
-            return Optional.of(new DeviceState(addresses, gateways));
-        } catch (IOException e) {
-            throw new UncheckedIOException("unexpected output from ip -j: " + e.getMessage(), e);
-        }
+        List<String> addresses = links.addresses(index.get()).stream().map(Links.Address::cidr).toList();
+        return Optional.of(new DeviceState(addresses, links.defaultGateways(index.get())));
     }
 
-    private static JsonNode orEmpty(JsonNode output) {
-        return output == null ? JSON.createArrayNode() : output;
-    }
-
-    /** Many ip commands in one process, in the host namespace (namespace null) or inside one. */
-    public CommandBatch batch(String namespace, String... options) {
-        return CommandBatch.ip(commands, namespace, options);
-    }
-
-    private static JsonNode json(String text) {
-        if (text.isBlank()) {
-            return JSON.createArrayNode();
-        }
-        try {
-            return JSON.readTree(text);
-        } catch (IOException e) {
-            throw new UncheckedIOException("unexpected output from ip -j: " + e.getMessage(), e);
-        }
-    }
 }

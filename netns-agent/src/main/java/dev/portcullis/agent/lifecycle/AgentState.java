@@ -19,9 +19,9 @@ import java.util.function.UnaryOperator;
  * <ol>
  *   <li>the workspace's own lock, for the whole create, delete or repair of that workspace (writes to
  *       different workspaces run side by side);</li>
- *   <li>the state lock, held briefly: to pick a slot and save the file, and around the few host-wide
- *       changes that must see a desired state nobody changes meanwhile (reloading the table, removing
- *       orphans).</li>
+ *   <li>the save lock (one file write at a time, see {@link #update}) and the state lock, held
+ *       briefly: to pick a slot and save the file, and around the few host-wide changes that must see
+ *       a desired state nobody changes meanwhile (reloading the table, removing orphans).</li>
  * </ol>
  * Nothing holds the state lock while it waits for a workspace lock, so there is no cycle.
  */
@@ -29,13 +29,23 @@ final class AgentState {
 
     private final DesiredStateStore store;
     private final ReentrantLock stateLock = new ReentrantLock();
+    /** One file write at a time; taken before the state lock, never after it. */
+    private final ReentrantLock saveLock = new ReentrantLock();
     private final ConcurrentHashMap<WorkspaceId, ReentrantLock> workspaceLocks = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<WorkspaceId, ActualWorkspace> observed = new ConcurrentHashMap<>();
+    /** The newest saved state: what everyone reads. */
     private volatile DesiredState desired;
+    /** The newest applied state, saved or about to be (under the state lock). */
+    private DesiredState latest;
+    private long appliedVersion;
+    private long savedVersion;
+    private long lostThrough;
+    private String lostBecause = "";
 
     AgentState(DesiredStateStore store, DesiredState loaded) {
         this.store = requireNonNull(store, "store");
         this.desired = requireNonNull(loaded, "loaded");
+        this.latest = loaded;
     }
 
     /** The current snapshot; never blocks. */
@@ -45,33 +55,89 @@ final class AgentState {
 
     /**
      * Applies a change and saves it before anyone sees it (write-ahead); a change that throws saves
-     * nothing. Returns the new state.
+     * nothing. Returns once a save that includes the change is on disk.
+     *
+     * <p>Group commit: the change is applied under the state lock (briefly: slot picking sees every
+     * change applied before it), then one caller at a time writes the newest applied state, which
+     * includes every change applied meanwhile; a caller whose change a save already carried returns
+     * at once. So creates of many workspaces at once cost a few file writes (each with its fsync), not
+     * one per create in a row. If a write fails, every change it would have carried is dropped and
+     * each of their callers gets the failure.
      */
-    DesiredState update(UnaryOperator<DesiredState> change) {
+    void update(UnaryOperator<DesiredState> change) {
+        long mine;
         stateLock.lock();
         try {
-            DesiredState next = change.apply(desired);
-            store.save(next);
-            desired = next;
-            return next;
+            latest = change.apply(latest);
+            mine = ++appliedVersion;
         } finally {
             stateLock.unlock();
         }
+        saveLock.lock();
+        try {
+            if (mine <= lostThrough && mine > savedVersion) {
+                throw new IllegalStateException("the desired state could not be saved: " + lostBecause);
+            }
+            if (mine > savedVersion) {
+                flush();
+            }
+        } finally {
+            saveLock.unlock();
+        }
     }
 
-    /** Runs a host-wide change that must see a desired state no create or delete changes meanwhile. */
-    <T> T exclusive(Supplier<T> action) {
+    /** Saves the newest applied state; under the save lock. */
+    private void flush() {
+        DesiredState toSave;
+        long version;
         stateLock.lock();
         try {
-            return action.get();
+            toSave = latest;
+            version = appliedVersion;
         } finally {
             stateLock.unlock();
+        }
+        try {
+            store.save(toSave);
+        } catch (RuntimeException e) {
+            stateLock.lock();
+            try {
+                latest = desired; // the changes since the last save are dropped, their callers told
+                lostThrough = version;
+                lostBecause = e.getMessage();
+            } finally {
+                stateLock.unlock();
+            }
+            throw e;
+        }
+        savedVersion = version;
+        desired = toSave;
+    }
+
+    /**
+     * Runs a host-wide change that must see a desired state no create or delete changes meanwhile:
+     * every change applied so far is saved first, so {@link #desired} is the newest state.
+     */
+    <T> T exclusive(Supplier<T> action) {
+        saveLock.lock();
+        try {
+            stateLock.lock();
+            try {
+                if (appliedVersion > savedVersion) {
+                    flush();
+                }
+                return action.get();
+            } finally {
+                stateLock.unlock();
+            }
+        } finally {
+            saveLock.unlock();
         }
     }
 
     /** Runs a write of one workspace; writes of other workspaces go on meanwhile. */
     <T> T forWorkspace(WorkspaceId id, Supplier<T> action) {
-        if (stateLock.isHeldByCurrentThread()) {
+        if (stateLock.isHeldByCurrentThread() || saveLock.isHeldByCurrentThread()) {
             throw new IllegalStateException("workspace lock of " + id + " asked for under the state lock (expected: workspace lock first)");
         }
         ReentrantLock lock = workspaceLocks.computeIfAbsent(id, any -> new ReentrantLock());

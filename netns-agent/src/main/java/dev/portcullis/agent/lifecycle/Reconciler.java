@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * exact names (namespaces of its prefix and a valid id, links of its prefix and ten hex digits,
  * elements of its own table). Nothing else on the host is touched.
  *
- * <p>Looking costs processes per workspace, so it runs without any lock; each repair takes only its
+ * <p>Looking costs netlink dumps per workspace (no process), and runs without any lock; each repair takes only its
  * workspace's lock and looks again first, and orphans are confirmed against the desired state under
  * the state lock before they are deleted (a create records its workspace before it makes anything,
  * so whatever the look saw that is not recorded then is really an orphan).
@@ -56,7 +56,7 @@ public final class Reconciler {
     private final WorkspacePlumbing plumbing;
     private final RouteSink routes;
     private final AgentState state;
-    /** Looks at the kernel at once in a pass: more than the cores, since a look mostly waits for its processes. */
+    /** Looks at the kernel at once in a pass: more than the cores, since a look mostly waits for the kernel's answers. */
     private static final int LOOKERS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     /** One pass at a time (the periodic one and one asked for through the API). */
     private final ReentrantLock passes = new ReentrantLock();
@@ -122,9 +122,13 @@ public final class Reconciler {
         passes.lock();
         try {
             List<String> actions = new ArrayList<>();
-            reloadTableIfChanged(actions);
+            // One listing for the table's shape and its elements (one nft process, not two).
+            Optional<Nft.Listing> listing = nft.listing(Ruleset.FAMILY, config.tableName(),
+                    Set.copyOf(Ruleset.WORKSPACE_SETS));
+            boolean reloaded = reloadTableIfChanged(listing.map(Nft.Listing::structure), actions);
             finishInterruptedDeletes(actions);
-            repairDrifted(actions);
+            repairDrifted(reloaded ? nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of())
+                    : listing.map(Nft.Listing::sets).orElse(Map.of()), actions);
             removeOrphanKernelObjects(actions);
             removeOrphanElements(actions);
             syncRoutes(actions);
@@ -137,15 +141,17 @@ public final class Reconciler {
         }
     }
 
-    private void reloadTableIfChanged(List<String> actions) {
-        Optional<String> shape = structure();
+    /** True when the table was reloaded (the listing's elements are then out of date). */
+    private boolean reloadTableIfChanged(Optional<String> shape, List<String> actions) {
         tablePresent = shape.isPresent();
         if (shape.isEmpty() || !shape.get().equals(expectedStructure)) {
             // Someone deleted the table or edited its rules: replace it, atomically, with ours.
             loadTable();
             actions.add("table inet " + config.tableName() + (shape.isEmpty() ? " was missing" : " had been changed")
                     + ": reloaded");
+            return true;
         }
+        return false;
     }
 
     private void finishInterruptedDeletes(List<String> actions) {
@@ -165,10 +171,13 @@ public final class Reconciler {
         }
     }
 
-    /** Looks at every live workspace without a lock, then repairs the ones that differ, one lock each. */
-    private void repairDrifted(List<String> actions) {
+    /**
+     * Looks at every live workspace without a lock, then repairs the ones that differ, one lock each.
+     * {@code sets} may be older than the desired state read here: a workspace made in between looks
+     * drifted, and its second look under its lock (with a fresh listing) finds it whole.
+     */
+    private void repairDrifted(Map<String, List<String>> sets, List<String> actions) {
         DesiredState looked = state.desired();
-        Map<String, List<String>> sets = nft.setElements(Ruleset.FAMILY, config.tableName()).orElse(Map.of());
         List<WorkspaceRecord> live = List.copyOf(looked.live());
         List<ActualWorkspace> seen = lookAtAll(live, sets);
         List<WorkspaceRecord> suspects = new ArrayList<>();
@@ -207,35 +216,38 @@ public final class Reconciler {
     }
 
     /**
-     * One look per workspace, {@link #LOOKERS} at a time: a look is a few short processes (the
-     * namespace's addresses and routes, its qdiscs), and most of their time is fork, exec and the
-     * wait for them, which overlap. Reads only: nothing here takes a lock or changes the kernel.
+     * One look per workspace, {@link #LOOKERS} at a time, all against one {@link HostView} (three
+     * dumps of the host namespace for the whole pass): a look is a thread entering the workspace's
+     * namespace to open a netlink socket there, a few dumps through it, and the host end's tc dumps.
+     * No process. Reads only: nothing here takes a lock or changes the kernel.
      */
     private List<ActualWorkspace> lookAtAll(List<WorkspaceRecord> live, Map<String, List<String>> sets) {
-        if (live.size() < 2) {
-            return live.stream().map(ws -> plumbing.observe(ws, sets)).toList();
-        }
-        ExecutorService lookers = Executors.newFixedThreadPool(Math.min(LOOKERS, live.size()), r -> {
-            Thread thread = new Thread(r, "reconcile-look");
-            thread.setDaemon(true);
-            return thread;
-        });
-        try {
-            List<Future<ActualWorkspace>> looks = live.stream()
-                    .map(ws -> lookers.submit(() -> plumbing.observe(ws, sets))).toList();
-            List<ActualWorkspace> seen = new ArrayList<>(looks.size());
-            for (Future<ActualWorkspace> look : looks) {
-                seen.add(look.get());
+        try (HostView hostView = HostView.read()) {
+            if (live.size() < 2) {
+                return live.stream().map(ws -> plumbing.observe(ws, sets, hostView)).toList();
             }
-            return seen;
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException runtime ? runtime
-                    : new IllegalStateException("a reconcile look failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while looking at the workspaces", e);
-        } finally {
-            lookers.shutdownNow();
+            ExecutorService lookers = Executors.newFixedThreadPool(Math.min(LOOKERS, live.size()), r -> {
+                Thread thread = new Thread(r, "reconcile-look");
+                thread.setDaemon(true);
+                return thread;
+            });
+            try {
+                List<Future<ActualWorkspace>> looks = live.stream()
+                        .map(ws -> lookers.submit(() -> plumbing.observe(ws, sets, hostView))).toList();
+                List<ActualWorkspace> seen = new ArrayList<>(looks.size());
+                for (Future<ActualWorkspace> look : looks) {
+                    seen.add(look.get());
+                }
+                return seen;
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException runtime ? runtime
+                        : new IllegalStateException("a reconcile look failed: " + e.getCause(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while looking at the workspaces", e);
+            } finally {
+                lookers.shutdownNow();
+            }
         }
     }
 

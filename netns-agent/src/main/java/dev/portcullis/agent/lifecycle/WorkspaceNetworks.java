@@ -327,6 +327,15 @@ public final class WorkspaceNetworks implements AutoCloseable {
         });
     }
 
+    /**
+     * Runs {@code hook} before each change of a namespace or link, named ("create network namespace
+     * pc-ws1"): the seam for tests that hold or crash the agent there (those changes go over netlink,
+     * in the agent itself, so the command runner no longer sees them).
+     */
+    public void beforeKernelChange(java.util.function.Consumer<String> hook) {
+        ip.beforeChange(hook);
+    }
+
     /** Gives up this agent's claim on its prefixes; the workspace networks stay. */
     @Override
     public void close() {

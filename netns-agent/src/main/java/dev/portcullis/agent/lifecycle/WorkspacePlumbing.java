@@ -7,11 +7,14 @@ import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.agent.config.AgentConfig;
-import dev.portcullis.agent.kernel.CommandBatch;
 import dev.portcullis.agent.kernel.CommandFailedException;
 import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
+import dev.portcullis.agent.kernel.netlink.Links;
+import dev.portcullis.agent.kernel.netlink.NetlinkException;
+import dev.portcullis.agent.kernel.netlink.NetlinkSocket;
+import dev.portcullis.agent.kernel.netlink.NetworkNamespaces;
 import dev.portcullis.agent.nftables.Ruleset;
 import dev.portcullis.agent.shaping.EgressShaper;
 import dev.portcullis.agent.shaping.Exemption;
@@ -52,125 +55,111 @@ final class WorkspacePlumbing {
     }
 
     /**
-     * One process per side: the host side (namespace, veth pair, host end) in one {@code ip -batch},
-     * the workspace side in one {@code ip -n <ns> -batch}, the namespace's sysctls in one process, one
-     * nft transaction, one {@code tc -batch}. Existence is read from /run/netns and /sys/class/net, so a
-     * first create forks nothing just to look.
+     * No process: the namespace, links, addresses, routes and tc over netlink (a socket in the host's
+     * namespace and one inside the workspace's, opened by a thread that entered it), one nft
+     * transaction through the long-lived {@code nft -i}, sysctls as files (the namespace's from a
+     * thread inside it). Existence is read from /run/netns and /sys/class/net first, so a first create
+     * asks the kernel nothing just to look.
      */
     void ensure(WorkspaceRecord ws, StepListener listener) {
         String ns = names.namespace(ws.id());
         String host = ownHostInterface(ws);
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
-        String prefix = "/" + slot.network().prefixLength();
-
-        CommandBatch hostSide = ip.batch(null);
+        int prefixLength = slot.network().prefixLength();
         boolean newNamespace = !ip.namespaceExists(ns);
-        if (newNamespace) {
-            hostSide.add("netns", "add", ns);
-        }
-        // A namespace made just now is empty; only an older one needs a look inside (a fork).
-        boolean peerInside = !newNamespace && ip.linkExistsIn(ns, WORKSPACE_DEVICE);
-        boolean hostEnd = ip.hostLinkExists(host);
-        boolean newHostEnd = !hostEnd || !peerInside; // made below: only the kernel's default qdisc
-        if (hostEnd && !peerInside) {
-            // Its peer is not where it belongs: start the pair over. On its own, because a link whose
-            // namespace was just deleted may vanish before the delete comes, which is fine.
-            ip.deleteHostLink(host);
-            hostEnd = false;
-        }
-        if (!hostEnd) {
-            if (peerInside) {
-                ip.deleteLinkIn(ns, WORKSPACE_DEVICE);
+        ip.announceChange(newNamespace ? "create network namespace " + ns : "enter network namespace " + ns);
+        try (NetlinkSocket hostSocket = NetlinkSocket.open("the host");
+                NetlinkSocket inside = newNamespace ? NetworkNamespaces.create(ns) : NetworkNamespaces.open(ns)) {
+            Links hostLinks = new Links(hostSocket);
+            Links workspaceLinks = new Links(inside);
+            // A namespace made just now is empty; only an older one needs a look inside.
+            boolean peerInside = !newNamespace && workspaceLinks.index(WORKSPACE_DEVICE).isPresent();
+            boolean hostEnd = ip.hostLinkExists(host);
+            boolean newHostEnd = !hostEnd || !peerInside; // made below: only the kernel's default qdisc
+            if (hostEnd && !peerInside) {
+                // Its peer is not where it belongs: start the pair over (a link whose namespace was just
+                // deleted may vanish before the delete comes, which is fine).
+                IpRoute.deleteLink(hostLinks, host);
+                hostEnd = false;
             }
-            // The workspace end is born inside the namespace, so it never exists in the host namespace.
-            hostSide.add("link", "add", host, "type", "veth", "peer", "name", WORKSPACE_DEVICE, "netns", ns);
-        }
-        hostSide.add("addr", "replace", slot.host() + prefix, "dev", host);
-        hostSide.add("link", "set", "dev", host, "up");
-        // An IPv6 address needs IPv6 on the link: a link that exists may have it off (it was made
-        // before the host had a prefix, or someone switched it off), a new one inherits the host's
-        // default. Both are files, so only a host whose default is off costs a second process.
-        boolean ipv6InBatch = slot.ipv6().isPresent()
-                && (hostEnd || !"1".equals(ip.readHostSysctl("net.ipv6.conf.default.disable_ipv6").orElse("0")));
-        if (hostEnd && slot.ipv6().isPresent()) {
-            ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
-        }
-        slot.ipv6().filter(link -> ipv6InBatch).ifPresent(link -> hostSide.add(ipv6HostAddress(link, host)));
-        hostSide.run();
-        slot.ipv6().filter(link -> !ipv6InBatch).ifPresent(link -> {
-            ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
-            ip.batch(null).add(ipv6HostAddress(link, host)).run();
-        });
-        listener.after(CreateStep.HOST_SIDE_SET, ws.id());
+            if (!hostEnd) {
+                if (peerInside) {
+                    workspaceLinks.delete(WORKSPACE_DEVICE);
+                }
+                // The workspace end is born inside the namespace, so it never exists in the host namespace.
+                hostLinks.addVethPair(host, WORKSPACE_DEVICE, ns);
+            }
+            int hostIndex = hostLinks.requireIndex(host);
+            hostLinks.replaceAddress(hostIndex, host, slot.host().toString(), prefixLength, false);
+            hostLinks.setUp(hostIndex, host);
+            slot.ipv6().ifPresent(link -> {
+                // A link may have IPv6 off (made before the host had a prefix, or a host whose default is
+                // off): on before the address.
+                ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
+                // nodad: the /127 has exactly one other end; waiting for duplicate detection would only
+                // delay the workspace's route through it.
+                hostLinks.replaceAddress(hostIndex, host, link.host().toString(), 127, true);
+            });
+            listener.after(CreateStep.HOST_SIDE_SET, ws.id());
 
-        if (!newNamespace && slot.ipv6().isPresent()) {
-            // An older namespace may have IPv6 off (made before the host had a prefix): on before the address.
+            if (!newNamespace && slot.ipv6().isPresent()) {
+                // An older namespace may have IPv6 off (made before the host had a prefix): on before the address.
+                ip.namespaceSysctls(ns, namespaceSysctls());
+            }
+            int eth0 = workspaceLinks.requireIndex(WORKSPACE_DEVICE);
+            workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, slot.workspace().toString(), prefixLength, false);
+            workspaceLinks.setUp(workspaceLinks.requireIndex("lo"), "lo");
+            workspaceLinks.setUp(eth0, WORKSPACE_DEVICE);
+            workspaceLinks.replaceDefaultRoute(slot.host().toString(), eth0, WORKSPACE_DEVICE);
+            slot.ipv6().ifPresent(link -> {
+                workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, link.workspace().toString(), 127, true);
+                workspaceLinks.replaceDefaultRoute(link.host().toString(), eth0, WORKSPACE_DEVICE);
+            });
+            listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
+
+            // The filter before the forwarding: the link never forwards a packet the table does not yet know.
+            String elements = ruleset.addScript(ruleset.workspaceElements(List.of(ws)));
+            CommandResult added = nft.tryApply(elements);
+            if (!added.ok()) {
+                if (!nft.tableExists(Ruleset.FAMILY, config.tableName())) {
+                    throw new TableMissingException(config.tableName());
+                }
+                throw new CommandFailedException(List.of("nft", "-f", "-"), added);
+            }
+            listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
+
+            // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
+            hostSysctls(host).forEach(ip::hostSysctl);
             ip.namespaceSysctls(ns, namespaceSysctls());
-        }
-        CommandBatch workspaceSide = ip.batch(ns)
-                .add("addr", "replace", slot.workspace() + prefix, "dev", WORKSPACE_DEVICE)
-                .add("link", "set", "dev", "lo", "up")
-                .add("link", "set", "dev", WORKSPACE_DEVICE, "up")
-                .add("route", "replace", "default", "via", slot.host().toString(), "dev", WORKSPACE_DEVICE);
-        slot.ipv6().ifPresent(link -> workspaceSide
-                // nodad: the /127 has exactly one other end, the agent's; waiting a second for duplicate
-                // detection would only delay the route below, which needs the address usable.
-                .add("addr", "replace", link.workspace() + "/127", "dev", WORKSPACE_DEVICE, "nodad")
-                .add("route", "replace", "default", "via", link.host().toString(), "dev", WORKSPACE_DEVICE));
-        workspaceSide.run();
-        listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
+            listener.after(CreateStep.SYSCTLS_SET, ws.id());
 
-        // The filter before the forwarding: the link never forwards a packet the table does not yet know.
-        String elements = ruleset.addScript(ruleset.workspaceElements(List.of(ws)));
-        CommandResult added = nft.tryApply(elements);
-        if (!added.ok()) {
-            if (!nft.tableExists(Ruleset.FAMILY, config.tableName())) {
-                throw new TableMissingException(config.tableName());
+            int egress = effectiveEgress(ws);
+            if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
+                shaper.apply(ns, inside, WORKSPACE_DEVICE, egress, newNamespace,
+                        Exemption.to(gateways(slot), ipv6Gateways(slot)));
             }
-            throw new CommandFailedException(List.of("nft", "-f", "-"), added);
-        }
-        listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
+            listener.after(CreateStep.EGRESS_SHAPED, ws.id());
 
-        // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
-        // The host's own sysctls are files the agent writes directly, no process needed.
-        hostSysctls(host).forEach(ip::hostSysctl);
-        ip.namespaceSysctls(ns, namespaceSysctls());
-        listener.after(CreateStep.SYSCTLS_SET, ws.id());
-
-        int egress = effectiveEgress(ws);
-        if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
-            shaper.apply(ns, WORKSPACE_DEVICE, egress, newNamespace, Exemption.to(gateways(slot), ipv6Gateways(slot)));
+            int ingress = effectiveIngress(ws);
+            if (ingress > 0 || !newHostEnd) {
+                shaper.apply(null, hostSocket, host, ingress, newHostEnd, Exemption.from(gateways(slot), ipv6Gateways(slot)));
+            }
+            listener.after(CreateStep.INGRESS_SHAPED, ws.id());
         }
-        listener.after(CreateStep.EGRESS_SHAPED, ws.id());
-
-        int ingress = effectiveIngress(ws);
-        if (ingress > 0 || !newHostEnd) {
-            shaper.apply(null, host, ingress, newHostEnd, Exemption.from(gateways(slot), ipv6Gateways(slot)));
-        }
-        listener.after(CreateStep.INGRESS_SHAPED, ws.id());
     }
 
     /** Removes whatever exists of the workspace; each part is checked first, so it may be repeated. */
     void teardown(WorkspaceRecord ws) {
         removeElements(ws);
-        // The link first: deleting it removes both ends at once, while a deleted namespace
-        // releases its links later, in the background. Both in one process; each line stands alone.
+        // The link first: deleting it removes both ends at once, while a deleted namespace releases its
+        // links later, in the background. A link that vanished meanwhile counts as deleted.
         String host = ownHostInterface(ws);
         String ns = names.namespace(ws.id());
-        CommandBatch removal = ip.batch(null);
         if (ip.hostLinkExists(host)) {
-            removal.add("link", "delete", "dev", host);
+            ip.deleteHostLink(host);
         }
         if (ip.namespaceExists(ns)) {
-            removal.add("netns", "delete", ns);
-        }
-        if (removal.isEmpty()) {
-            return;
-        }
-        CommandResult result = removal.runAll();
-        // A link that vanished meanwhile (its namespace went first) counts as deleted: judge by what is left.
-        if (ip.hostLinkExists(host) || ip.namespaceExists(ns)) {
-            throw removal.failure(result);
+            ip.deleteNamespace(ns);
         }
     }
 
@@ -252,10 +241,6 @@ final class WorkspacePlumbing {
         return new ActualWorkspace(true, true, true, true, true, true, true, List.of(), egress, egress, ingress, ingress);
     }
 
-    private static String[] ipv6HostAddress(AddressPlan.Ipv6Link link, String device) {
-        return new String[] {"addr", "replace", link.host() + "/127", "dev", device, "nodad"};
-    }
-
     /**
      * The host end's sysctls: forwarding for packets that arrive from this link only (see
      * globalForwarding), strict reverse-path filtering; IPv6 off, or, when the host has a prefix, on
@@ -291,13 +276,34 @@ final class WorkspacePlumbing {
                 expectedIngress(ws));
     }
 
-    ActualWorkspace observe(WorkspaceRecord ws, Map<String, List<String>> nftSets) {
+    /**
+     * What the kernel has for one workspace, read over netlink: the host end from the pass's
+     * {@link HostView} (one dump for all workspaces), the workspace side through a socket inside its
+     * namespace (a handful of dumps there), sysctls as files.
+     */
+    ActualWorkspace observe(WorkspaceRecord ws, Map<String, List<String>> nftSets, HostView hostView) {
         String ns = names.namespace(ws.id());
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         String prefix = "/" + slot.network().prefixLength();
         boolean namespace = ip.namespaceExists(ns);
-        boolean hostLink = ip.hostLinkExists(ws.hostInterface());
-        Optional<IpRoute.DeviceState> inside = namespace ? ip.deviceState(ns, WORKSPACE_DEVICE) : Optional.empty();
+        Optional<Integer> hostIndex = hostView.index(ws.hostInterface());
+        boolean hostLink = hostIndex.isPresent();
+        Optional<IpRoute.DeviceState> inside = Optional.empty();
+        String egress = "";
+        if (namespace) {
+            try (NetlinkSocket socket = NetworkNamespaces.open(ns)) {
+                Links links = new Links(socket);
+                inside = IpRoute.deviceState(links, WORKSPACE_DEVICE);
+                if (inside.isPresent()) {
+                    egress = shaper.current(socket, WORKSPACE_DEVICE).orElse("");
+                }
+            } catch (NetlinkException e) {
+                if (ip.namespaceExists(ns)) {
+                    throw e;
+                }
+                // deleted while we looked: as missing
+            }
+        }
         boolean workspaceLink = inside.isPresent();
         List<String> hostWants = new ArrayList<>(List.of(slot.host() + prefix));
         List<String> workspaceWants = new ArrayList<>(List.of(slot.workspace() + prefix));
@@ -307,13 +313,12 @@ final class WorkspacePlumbing {
             workspaceWants.add(link.workspace() + "/127");
             gatewaysWanted.add(link.host().toString());
         });
-        boolean hostAddress = hostLink && ip.hostAddresses(ws.hostInterface()).containsAll(hostWants);
+        boolean hostAddress = hostLink && hostView.addresses(hostIndex.get()).containsAll(hostWants);
         boolean workspaceAddress = inside.map(d -> d.addresses().containsAll(workspaceWants)).orElse(false);
         boolean route = inside.map(d -> d.defaultGateways().containsAll(gatewaysWanted)).orElse(false);
         boolean elements = ruleset.workspaceElements(List.of(ws)).entrySet().stream()
                 .allMatch(e -> nftSets.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue()));
-        String egress = workspaceLink ? shaper.current(ns, WORKSPACE_DEVICE).orElse("") : "";
-        String ingress = hostLink ? shaper.current(null, ws.hostInterface()).orElse("") : "";
+        String ingress = hostLink ? hostView.shaping(shaper, hostIndex.get(), ws.hostInterface()).orElse("") : "";
         List<String> sysctlsWrong = new ArrayList<>();
         if (hostLink) {
             // Files of the host namespace: read without a process.
@@ -323,6 +328,13 @@ final class WorkspacePlumbing {
         }
         return new ActualWorkspace(namespace, hostLink, workspaceLink, hostAddress, workspaceAddress, route, elements,
                 sysctlsWrong, egress, expectedEgress(ws), ingress, expectedIngress(ws));
+    }
+
+    /** One workspace looked at on its own (a repair's second look, inspect): a host view of its own. */
+    ActualWorkspace observe(WorkspaceRecord ws, Map<String, List<String>> nftSets) {
+        try (HostView hostView = HostView.read()) {
+            return observe(ws, nftSets, hostView);
+        }
     }
 
     int effectiveEgress(WorkspaceRecord ws) {

@@ -7,13 +7,13 @@ import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.address.Ipv6Address;
 import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.agent.kernel.CommandBatch;
-import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.CommandRunner;
+import dev.portcullis.agent.kernel.netlink.Links;
+import dev.portcullis.agent.kernel.netlink.NetlinkSocket;
+import dev.portcullis.agent.kernel.netlink.TrafficControl;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Limits what leaves one link. A workspace's egress is shaped on its eth0, inside its namespace:
@@ -23,10 +23,12 @@ import java.util.regex.Pattern;
  */
 public final class EgressShaper {
 
-    static final String CLASS_ID = "1:10";
+    private static final int ROOT_HANDLE = 0x10000; // 1:
+    static final int CLASS = 0x10010; // 1:10
+    private static final int DEFAULT_CLASS_MINOR = 0x10;
+    private static final int LEAF_HANDLE = 0x100000; // 10:
     /** HTB's direct queue: a filter's flowid naming the qdisc itself ("1:") bypasses every class. */
-    private static final String DIRECT = "1:";
-    private static final Pattern U32_MATCH = Pattern.compile("match ([0-9a-f]{8})/([0-9a-f]{8}) at (\\d+)");
+    private static final int DIRECT = ROOT_HANDLE;
 
     private final CommandRunner commands;
     private final ShapingMode mode;
@@ -64,61 +66,73 @@ public final class EgressShaper {
     }
 
     /**
-     * Sets the limit of one link; 0 Mbit/s removes any limit. Idempotent and convergent: the HTB root
-     * is added only when the link lacks exactly ours, because on current kernels (6.18) {@code qdisc
-     * replace} of an existing HTB root fails ("Change operation not supported"); the class and the leaf
-     * are {@code replace}d, which sets their parameters whatever they were, and the filters of the
-     * exemption are deleted and added again. TBF has no classes, so it cannot exempt anything.
+     * Sets the limit of one link over netlink (the socket of the link's namespace); 0 Mbit/s removes
+     * any limit. Idempotent and convergent: the HTB root is added only when the link lacks exactly
+     * ours, because on current kernels (6.18) a replace of an existing HTB root fails ("Change
+     * operation not supported"); the class and the leaf are replaced, which sets their parameters
+     * whatever they were, and the filters of the exemption are deleted and added again. TBF has no
+     * classes, so it cannot exempt anything; it is the fallback for a kernel without HTB and still goes
+     * through one {@code tc} process.
      *
-     * @param namespace the link's namespace, null for the host's
+     * @param namespace the link's namespace, null for the host's (for the TBF fallback's process)
+     * @param socket a netlink socket in the link's namespace
      * @param fresh the link was made just now and has only the kernel's default root: nothing to read
      */
-    public void apply(String namespace, String device, int mbit, boolean fresh, Exemption exempt) {
+    public void apply(String namespace, NetlinkSocket socket, String device, int mbit, boolean fresh, Exemption exempt) {
         requireNonNull(exempt, "exempt");
-        Root root = fresh ? Root.DEFAULT : root(namespace, device);
+        TrafficControl tc = new TrafficControl(socket);
+        int index = new Links(socket).requireIndex(device);
+        Root root = fresh ? Root.DEFAULT : root(tc, index);
         if (mbit == 0 || mode == ShapingMode.NONE) {
             if (root != Root.DEFAULT) {
-                commands.check(tc(namespace, "qdisc", "del", "dev", device, "root"));
+                tc.deleteRoot(index, device);
             }
             return;
         }
-        String rate = mbit + "mbit";
-        CommandBatch tc = CommandBatch.tc(commands, namespace);
-        if (mode == ShapingMode.HTB) {
-            if (root != Root.OURS_HTB) {
-                if (root != Root.DEFAULT) {
-                    // Someone else's root (or ours with other settings): HTB cannot be changed in place.
-                    tc.add("qdisc", "del", "dev", device, "root");
-                }
-                tc.add("qdisc", "add", "dev", device, "root", "handle", "1:", "htb", "default", "10");
-            } else {
-                tc.add("filter", "del", "dev", device, "parent", "1:"); // all of them; succeeds when there are none
-            }
-            tc.add("class", "replace", "dev", device, "parent", "1:", "classid", CLASS_ID, "htb", "rate", rate,
-                            "ceil", rate)
-                    .add("qdisc", "replace", "dev", device, "parent", CLASS_ID, "handle", "10:", "pfifo", "limit", "1000");
-            for (Ipv4Cidr network : exempt.networks()) {
-                tc.add("filter", "add", "dev", device, "parent", "1:", "protocol", "ip", "prio", "1", "u32",
-                        "match", "ip", exempt.side().word, network.toString(), "flowid", DIRECT);
-            }
-            // Filters of one priority share one protocol, so IPv6 gets a priority of its own.
-            for (Ipv6Cidr network : exempt.ipv6Networks()) {
-                tc.add("filter", "add", "dev", device, "parent", "1:", "protocol", "ipv6", "prio", "2", "u32",
-                        "match", "ip6", exempt.side().word, network.toString(), "flowid", DIRECT);
-            }
-        } else {
-            tc.add("qdisc", "replace", "dev", device, "root", "tbf", "rate", rate, "burst", "64kb", "latency", "50ms");
+        if (mode == ShapingMode.TBF) {
+            CommandBatch.tc(commands, namespace).add("qdisc", "replace", "dev", device, "root", "tbf", "rate",
+                    mbit + "mbit", "burst", "64kb", "latency", "50ms").run();
+            return;
         }
-        tc.run();
+        if (root != Root.OURS_HTB) {
+            if (root != Root.DEFAULT) {
+                tc.deleteRoot(index, device); // someone else's root (or ours with other settings): HTB cannot be changed in place
+            }
+            tc.addHtbRoot(index, device, 1, DEFAULT_CLASS_MINOR);
+        } else {
+            tc.deleteFilters(index, device, ROOT_HANDLE); // all of them; none there is fine
+        }
+        long bytes = mbit * 1_000_000L / 8;
+        tc.replaceHtbClass(index, device, ROOT_HANDLE, CLASS, bytes, bytes);
+        tc.replacePfifo(index, device, CLASS, LEAF_HANDLE, 1000);
+        for (Ipv4Cidr network : exempt.networks()) {
+            tc.addU32Filter(index, device, ROOT_HANDLE, TrafficControl.ETH_P_IP, 1, List.of(new TrafficControl.U32Key(
+                    network.network().bits(), mask(network.prefixLength()), exempt.side().offset)), DIRECT);
+        }
+        // Filters of one priority share one protocol, so IPv6 gets a priority of its own.
+        for (Ipv6Cidr network : exempt.ipv6Networks()) {
+            tc.addU32Filter(index, device, ROOT_HANDLE, TrafficControl.ETH_P_IPV6, 2, ipv6Keys(network, exempt.side()), DIRECT);
+        }
     }
 
-    private static List<String> tc(String namespace, String... args) {
-        List<String> argv = new ArrayList<>(List.of("tc"));
-        if (namespace != null) {
-            argv.addAll(List.of("-n", namespace));
+    /** As {@code tc … u32 match ip6 dst NETWORK}: one key per 32-bit word the prefix covers. */
+    private static List<TrafficControl.U32Key> ipv6Keys(Ipv6Cidr network, Exemption.Side side) {
+        long[] words64 = {network.network().high(), network.network().low()};
+        List<TrafficControl.U32Key> keys = new ArrayList<>();
+        for (int word = 0; word < 4; word++) {
+            int covered = Math.max(0, Math.min(32, network.prefixLength() - 32 * word));
+            if (covered == 0) {
+                break;
+            }
+            int value = (int) (word % 2 == 0 ? words64[word / 2] >>> 32 : words64[word / 2]);
+            int mask = mask(covered);
+            keys.add(new TrafficControl.U32Key(value & mask, mask, side.ipv6Offset + 4 * word));
         }
-        argv.addAll(List.of(args));
-        return argv;
+        return keys;
+    }
+
+    private static int mask(int prefixLength) {
+        return prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
     }
 
     /** What sits at the root of a link, as far as {@link #apply} cares. */
@@ -130,13 +144,14 @@ public final class EgressShaper {
         OTHER
     }
 
-    private Root root(String namespace, String device) {
-        CommandResult shown = commands.run(tc(namespace, "qdisc", "show", "dev", device, "root"));
-        String qdisc = shown.stdout().lines().filter(l -> l.startsWith("qdisc ")).findFirst().orElse("");
-        if (qdisc.isEmpty() || qdisc.startsWith("qdisc noqueue ") || qdisc.startsWith("qdisc pfifo_fast 0:")) {
+    private static Root root(TrafficControl tc, int index) {
+        Optional<TrafficControl.Qdisc> root = tc.root(index);
+        if (root.isEmpty() || root.get().kind().equals("noqueue")
+                || (root.get().kind().equals("pfifo_fast") && root.get().handle() == 0)) {
             return Root.DEFAULT;
         }
-        if (qdisc.startsWith("qdisc htb 1: ") && "0x10".equals(word(qdisc, "default"))) {
+        if (root.get().kind().equals("htb") && root.get().handle() == ROOT_HANDLE
+                && root.get().htbDefaultClass() == DEFAULT_CLASS_MINOR) {
             return Root.OURS_HTB;
         }
         return Root.OTHER;
@@ -144,128 +159,119 @@ public final class EgressShaper {
 
     /**
      * What is programmed now, e.g. "htb 100Mbit unshaped dst 10.0.0.5/32"; empty when the link has no
-     * Portcullis limit. One tc process; each of its commands stands alone, since a link without our
-     * root has no filters to show.
+     * Portcullis limit or is gone. Three netlink dumps (qdiscs, the link's classes, its filters).
      */
-    public Optional<String> current(String namespace, String device) {
-        CommandResult shown = CommandBatch.tc(commands, namespace)
-                .add("qdisc", "show", "dev", device, "root")
-                .add("class", "show", "dev", device, "classid", CLASS_ID)
-                .add("filter", "show", "dev", device, "parent", "1:")
-                .runAll();
-        String qdisc = shown.stdout().lines().filter(l -> l.startsWith("qdisc ")).findFirst().orElse("");
-        if (qdisc.startsWith("qdisc tbf ")) {
-            return Optional.of("tbf " + word(qdisc, "rate"));
+    public Optional<String> current(NetlinkSocket socket, String device) {
+        Optional<Integer> index = new Links(socket).index(device);
+        if (index.isEmpty()) {
+            return Optional.empty();
         }
-        if (!qdisc.startsWith("qdisc htb 1: ")) {
-            return Optional.empty(); // also: no such namespace or device, nothing programmed
+        TrafficControl tc = new TrafficControl(socket);
+        return current(tc, index.get(), device, tc.root(index.get()));
+    }
+
+    /** The same with the link's root already known (from one dump of all the namespace's qdiscs). */
+    public Optional<String> current(TrafficControl tc, int index, String device, Optional<TrafficControl.Qdisc> root) {
+        if (root.isPresent() && root.get().kind().equals("tbf")) {
+            return Optional.of("tbf " + rate(root.get().rateBytes()));
         }
-        String defaultClass = word(qdisc, "default");
-        String filters = filters(shown.stdout());
-        return shown.stdout().lines().filter(l -> l.startsWith("class htb " + CLASS_ID + " ")).findFirst()
-                .map(htbClass -> {
-                    // rate alone when the class is as apply makes it; anything else is spelled out, so it differs.
-                    String rate = word(htbClass, "rate");
-                    String ceil = word(htbClass, "ceil");
-                    return "htb " + rate + (ceil.equals(rate) ? "" : " ceil " + ceil)
-                            + (defaultClass.equals("0x10") ? "" : " default " + defaultClass) + filters;
-                });
+        if (root.isEmpty() || !root.get().kind().equals("htb") || root.get().handle() != ROOT_HANDLE) {
+            return Optional.empty();
+        }
+        int defaultClass = root.get().htbDefaultClass();
+        String filters = filters(tc.filters(index, device, ROOT_HANDLE));
+        return tc.htbClasses(index, device).stream().filter(c -> c.classId() == CLASS).findFirst().map(htbClass -> {
+            // rate alone when the class is as apply makes it; anything else is spelled out, so it differs.
+            String rate = rate(htbClass.rateBytes());
+            String ceil = rate(htbClass.ceilBytes());
+            return "htb " + rate + (ceil.equals(rate) ? "" : " ceil " + ceil)
+                    + (defaultClass == DEFAULT_CLASS_MINOR ? "" : " default 0x" + Integer.toHexString(defaultClass)) + filters;
+        });
+    }
+
+    /** A rate in bytes per second as tc prints it: "100Mbit", "1Gbit", "1500Kbit". */
+    static String rate(long bytesPerSecond) {
+        String[] units = {"", "K", "M", "G", "T"};
+        long rate = bytesPerSecond * 8;
+        int unit = 0;
+        for (; unit < units.length - 1; unit++) {
+            if (rate < 1000 || (rate % 1000 != 0 && rate < 1000 * 1000)) {
+                break;
+            }
+            rate /= 1000;
+        }
+        return rate + units[unit] + "bit";
     }
 
     /**
-     * The filters as {@link Exemption#describe} spells them: u32 prints each match as hex value/mask
-     * at its offset in the header; an IPv6 address is up to four such words in a row (words whose
-     * mask is zero are left out). A filter of any other kind or target is named, so it differs.
+     * The filters as {@link Exemption#describe} spells them: each of ours sends one network of one
+     * side to HTB's direct queue. A filter of any other kind or target is named, so it differs.
      */
-    private static String filters(String shown) {
+    private static String filters(List<TrafficControl.Filter> filters) {
         List<String> exempt = new ArrayList<>();
         List<String> other = new ArrayList<>();
-        Exemption.Side[] side = {null};
-        boolean direct = false;
-        boolean ipv6 = false;
-        Ipv6Match pending = null;
-        for (String line : shown.lines().toList()) {
-            if (line.startsWith("filter ")) {
-                if (pending != null) {
-                    pending.finish(exempt, other, side);
-                    pending = null;
-                }
-                direct = line.contains("flowid " + DIRECT + " ") || line.strip().endsWith("flowid " + DIRECT);
-                ipv6 = line.contains(" protocol ipv6 ");
-                boolean header = !line.contains(" fh ") || line.contains(" ht divisor ");
-                if (!header && !(line.contains(" u32 ") && direct)) {
-                    other.add(line.strip()); // a rule that is not one of ours
-                }
-                if (!header && direct && ipv6) {
-                    pending = new Ipv6Match();
-                }
+        Exemption.Side side = null;
+        for (TrafficControl.Filter filter : filters) {
+            if (filter.hashTable()) {
                 continue;
             }
-            Matcher match = U32_MATCH.matcher(line);
-            if (!direct || !match.find()) {
+            Optional<Match> match = filter.kind().equals("u32") && filter.classId() == DIRECT
+                    ? Match.of(filter) : Optional.empty();
+            if (match.isEmpty() || (side != null && side != match.get().side())) {
+                other.add(filter.kind() + " protocol 0x" + Integer.toHexString(filter.protocol()) + " prio "
+                        + filter.priority() + " flowid " + TrafficControl.handle(filter.classId()) + " " + filter.keys());
                 continue;
             }
-            long value = Long.parseLong(match.group(1), 16);
-            long mask = Long.parseLong(match.group(2), 16);
-            int offset = Integer.parseInt(match.group(3));
-            if (ipv6) {
-                if (pending == null || !pending.add(value, mask, offset)) {
-                    other.add(line.strip());
-                }
-                continue;
-            }
-            Exemption.Side matched = offset == Exemption.Side.SOURCE.offset ? Exemption.Side.SOURCE
-                    : offset == Exemption.Side.DESTINATION.offset ? Exemption.Side.DESTINATION : null;
-            if (matched == null || (side[0] != null && side[0] != matched)) {
-                other.add(line.strip());
-                continue;
-            }
-            side[0] = matched;
-            exempt.add(new Ipv4Cidr(new Ipv4Address((int) value), Long.bitCount(mask)).toString());
+            side = match.get().side();
+            exempt.add(match.get().network());
         }
-        if (pending != null) {
-            pending.finish(exempt, other, side);
-        }
-        String described = side[0] == null ? "" : Exemption.describe(side[0], exempt);
+        String described = side == null ? "" : Exemption.describe(side, exempt);
         return described + (other.isEmpty() ? "" : " other filters " + String.join("; ", other));
     }
 
-    /** The words of one IPv6 u32 filter, put back together into the network it matches. */
-    private static final class Ipv6Match {
-        private final long[] values = new long[4];
-        private final long[] masks = new long[4];
-        private Exemption.Side side;
-        private boolean odd;
-
-        /** False when the word is not part of an IPv6 address match. */
-        boolean add(long value, long mask, int offset) {
-            Exemption.Side matched = offset >= Exemption.Side.DESTINATION.ipv6Offset ? Exemption.Side.DESTINATION
-                    : offset >= Exemption.Side.SOURCE.ipv6Offset ? Exemption.Side.SOURCE : null;
-            int word = matched == null ? -1 : (offset - matched.ipv6Offset) / 4;
-            if (matched == null || word > 3 || offset % 4 != 0 || (side != null && side != matched)) {
-                odd = true;
-                return false;
+    /** One exemption filter read back: which side of the packet it matches and the network. */
+    private record Match(Exemption.Side side, String network) {
+        static Optional<Match> of(TrafficControl.Filter filter) {
+            List<TrafficControl.U32Key> keys = filter.keys();
+            if (filter.protocol() == TrafficControl.ETH_P_IP && keys.size() == 1) {
+                TrafficControl.U32Key key = keys.get(0);
+                for (Exemption.Side side : Exemption.Side.values()) {
+                    if (key.offset() == side.offset && prefixOf(key.mask()) >= 0) {
+                        return Optional.of(new Match(side, new Ipv4Cidr(new Ipv4Address(key.value()), prefixOf(key.mask())).toString()));
+                    }
+                }
+                return Optional.empty();
             }
-            side = matched;
-            values[word] = value;
-            masks[word] = mask;
-            return true;
+            if (filter.protocol() != TrafficControl.ETH_P_IPV6 || keys.isEmpty() || keys.size() > 4) {
+                return Optional.empty();
+            }
+            for (Exemption.Side side : Exemption.Side.values()) {
+                long[] words = new long[4];
+                int prefix = 0;
+                boolean ours = true;
+                for (int i = 0; i < keys.size(); i++) {
+                    TrafficControl.U32Key key = keys.get(i);
+                    int bits = prefixOf(key.mask());
+                    // Each word in order; only the last may be partial.
+                    if (key.offset() != side.ipv6Offset + 4 * i || bits < 0 || (bits < 32 && i < keys.size() - 1)) {
+                        ours = false;
+                        break;
+                    }
+                    words[i] = Integer.toUnsignedLong(key.value());
+                    prefix += bits;
+                }
+                if (ours) {
+                    Ipv6Address network = new Ipv6Address(words[0] << 32 | words[1], words[2] << 32 | words[3]);
+                    return Optional.of(new Match(side, new Ipv6Cidr(network, prefix).toString()));
+                }
+            }
+            return Optional.empty();
         }
 
-        void finish(List<String> exempt, List<String> other, Exemption.Side[] sides) {
-            if (side == null || odd || (sides[0] != null && sides[0] != side)) {
-                if (side != null && !odd) {
-                    other.add("ipv6 " + side.word + " on a link whose other filters match " + sides[0].word);
-                }
-                return;
-            }
-            sides[0] = side;
-            int prefix = 0;
-            for (long mask : masks) {
-                prefix += Long.bitCount(mask);
-            }
-            Ipv6Address network = new Ipv6Address(values[0] << 32 | values[1], values[2] << 32 | values[3]);
-            exempt.add(new Ipv6Cidr(network, prefix).toString());
+        /** The prefix length a mask stands for; -1 when it is not a prefix mask. */
+        private static int prefixOf(int mask) {
+            int bits = Integer.bitCount(mask);
+            return mask == mask(bits) ? bits : -1;
         }
     }
 
@@ -278,13 +284,4 @@ public final class EgressShaper {
         return mode == ShapingMode.HTB ? "htb " + rate + exempt.describe() : "tbf " + rate;
     }
 
-    private static String word(String text, String after) {
-        String[] words = text.strip().split("\\s+");
-        for (int i = 0; i + 1 < words.length; i++) {
-            if (words[i].equals(after)) {
-                return words[i + 1];
-            }
-        }
-        return "?";
-    }
 }

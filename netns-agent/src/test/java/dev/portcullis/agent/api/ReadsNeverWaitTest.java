@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.agent.cli.AgentClient;
 import dev.portcullis.agent.cli.AgentClient.Reply;
-import dev.portcullis.agent.kernel.CommandResult;
-import dev.portcullis.agent.kernel.CommandRunner;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
@@ -14,6 +12,7 @@ import dev.portcullis.agent.testing.RootNetworking;
 import dev.portcullis.agent.testing.TestHost;
 import java.time.Clock;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -32,13 +31,13 @@ class ReadsNeverWaitTest {
 
     /** Own threads: the common pool may have a single one on a small machine, taken by the held create. */
     private final java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newCachedThreadPool();
+    private final ProcessCommandRunner commands = new ProcessCommandRunner();
     private TestHost host;
     private WorkspaceNetworks agent;
     private AgentApiServer server;
 
-    /** Holds the command that adds the namespace of one workspace until released. */
-    private static final class HeldCreate implements CommandRunner {
-        private final CommandRunner commands = new ProcessCommandRunner();
+    /** Holds the creation of one workspace's namespace until released (the agent's seam before a kernel change). */
+    private static final class HeldCreate implements Consumer<String> {
         private final String namespace;
         final CountDownLatch held = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
@@ -48,8 +47,8 @@ class ReadsNeverWaitTest {
         }
 
         @Override
-        public CommandResult run(List<String> argv, String stdin) {
-            if (stdin != null && stdin.contains("netns add " + namespace + "\n")) {
+        public void accept(String operation) {
+            if (operation.equals("create network namespace " + namespace)) {
                 held.countDown();
                 try {
                     release.await();
@@ -57,7 +56,6 @@ class ReadsNeverWaitTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            return commands.run(argv, stdin);
         }
     }
 
@@ -74,6 +72,7 @@ class ReadsNeverWaitTest {
             server.close();
         }
         TestHost.cleanUp(host, agent);
+        commands.close();
     }
 
     private static String workspace(String id) {
@@ -83,8 +82,9 @@ class ReadsNeverWaitTest {
     @Test
     void listGetAndStatusAnswerAndOtherWorkspacesAreWrittenWhileACreateIsHeld() throws Exception {
         HeldCreate gate = new HeldCreate(host.namespacePrefix() + "slow");
-        agent = new WorkspaceNetworks(host.config().build(), gate, new InMemoryRouteSink(), StepListener.NONE,
+        agent = new WorkspaceNetworks(host.config().build(), commands, new InMemoryRouteSink(), StepListener.NONE,
                 Clock.systemUTC());
+        agent.beforeKernelChange(gate);
         agent.start();
         server = AgentApiServer.start(host.stateDir().resolve("api.sock"), new ApiHandler(agent));
         AgentClient client = new AgentClient(server.socket());

@@ -1,0 +1,203 @@
+package dev.portcullis.agent.kernel.netlink;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One NETLINK_ROUTE socket. A netlink socket talks to the network namespace of the thread that
+ * opened it, for its whole life, whichever thread uses it later: so a socket opened by a thread
+ * that entered a workspace's namespace (see {@link NetworkNamespaces}) configures that namespace from
+ * any thread of the agent, and the agent's own threads never change namespace.
+ *
+ * <p>Each request asks for an acknowledgement and waits for it, so a failure surfaces at the request
+ * that caused it; the kernel's extended ack (NETLINK_EXT_ACK) adds its own explanation. One request
+ * at a time per socket (a lock), with a receive deadline, so a kernel that never answers cannot hang
+ * the agent.
+ */
+public final class NetlinkSocket implements AutoCloseable {
+
+    static final int NLM_F_REQUEST = 0x1;
+    static final int NLM_F_MULTI = 0x2;
+    static final int NLM_F_ACK = 0x4;
+    static final int NLM_F_ROOT = 0x100;
+    static final int NLM_F_MATCH = 0x200;
+    static final int NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
+    static final int NLM_F_REPLACE = 0x100;
+    static final int NLM_F_EXCL = 0x200;
+    static final int NLM_F_CREATE = 0x400;
+    private static final int NLMSG_ERROR = 2;
+    private static final int NLMSG_DONE = 3;
+    private static final int NLM_F_CAPPED = 0x100;
+    private static final int NLM_F_ACK_TLVS = 0x200;
+    private static final int NLMSGERR_ATTR_MSG = 1;
+    private static final int NETLINK_ROUTE = 0;
+    private static final int RECEIVE_BUFFER = 1 << 16;
+    private static final int RECEIVE_TIMEOUT_SECONDS = 20;
+
+    /** One reply message: its type, flags and what follows the 16-byte header. */
+    record Reply(int type, int flags, ByteBuffer payload) {}
+
+    private final int fd;
+    private final String where;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Memory receive = new Memory(RECEIVE_BUFFER);
+    private int sequence;
+    private boolean closed;
+
+    private NetlinkSocket(int fd, String where) {
+        this.fd = fd;
+        this.where = where;
+    }
+
+    /** A socket in the namespace of the calling thread (the host's, for any thread that never entered one). */
+    public static NetlinkSocket open(String where) {
+        Libc libc = Libc.get();
+        int fd;
+        try {
+            fd = libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_ROUTE);
+        } catch (LastErrorException e) {
+            throw new NetlinkException("open a netlink socket in " + where, e.getErrorCode(), null);
+        }
+        try {
+            option(libc, fd, Libc.SOL_NETLINK, Libc.NETLINK_EXT_ACK, intBytes(1));
+            option(libc, fd, Libc.SOL_NETLINK, Libc.NETLINK_CAP_ACK, intBytes(1));
+            // Dumps then honour the index in the request's header (addresses of one link, not of all).
+            option(libc, fd, Libc.SOL_NETLINK, Libc.NETLINK_GET_STRICT_CHK, intBytes(1));
+            byte[] timeout = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder())
+                    .putLong(RECEIVE_TIMEOUT_SECONDS).putLong(0).array();
+            option(libc, fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, timeout);
+            option(libc, fd, Libc.SOL_SOCKET, Libc.SO_SNDTIMEO, timeout);
+        } catch (LastErrorException e) {
+            libc.close(fd);
+            throw new NetlinkException("set up the netlink socket in " + where, e.getErrorCode(), null);
+        }
+        return new NetlinkSocket(fd, where);
+    }
+
+    private static void option(Libc libc, int fd, int level, int name, byte[] value) {
+        libc.setsockopt(fd, level, name, value, value.length);
+    }
+
+    private static byte[] intBytes(int value) {
+        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(value).array();
+    }
+
+    /** Where this socket talks to: "the host" or "namespace pcx-ws1", for messages. */
+    public String where() {
+        return where;
+    }
+
+    /** Sends a change and waits for the kernel's acknowledgement; throws with {@code operation} in the message. */
+    void change(NetlinkMessage message, String operation) {
+        exchange(message, NLM_F_REQUEST | NLM_F_ACK, operation, false);
+    }
+
+    /** Sends a request that answers with one message (a GET of one object), and returns it. */
+    Reply get(NetlinkMessage message, String operation) {
+        List<Reply> replies = exchange(message, NLM_F_REQUEST, operation, false);
+        if (replies.isEmpty()) {
+            throw new NetlinkException(operation, "the kernel answered nothing");
+        }
+        return replies.get(0);
+    }
+
+    /** Sends a dump request and returns every message of the answer. */
+    List<Reply> dump(NetlinkMessage message, String operation) {
+        return exchange(message, NLM_F_REQUEST | NLM_F_DUMP, operation, true);
+    }
+
+    private List<Reply> exchange(NetlinkMessage message, int flags, String operation, boolean dump) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("netlink socket of " + where + " is closed: " + operation);
+            }
+            Libc libc = Libc.get();
+            int seq = ++sequence;
+            byte[] request = message.finish(seq);
+            ByteBuffer.wrap(request).order(ByteOrder.nativeOrder()).putShort(6, (short) (flags | message.extraFlags()));
+            try {
+                libc.send(fd, request, request.length, 0);
+            } catch (LastErrorException e) {
+                throw new NetlinkException(operation, e.getErrorCode(), null);
+            }
+            List<Reply> replies = new ArrayList<>();
+            while (true) {
+                int length;
+                try {
+                    length = (int) libc.recv(fd, receive, RECEIVE_BUFFER, 0);
+                } catch (LastErrorException e) {
+                    throw new NetlinkException(operation + " (waiting for the kernel's answer)", e.getErrorCode(), null);
+                }
+                ByteBuffer buffer = ByteBuffer.wrap(receive.getByteArray(0, length)).order(ByteOrder.nativeOrder());
+                int at = 0;
+                while (at + NetlinkMessage.HEADER_LENGTH <= length) {
+                    int messageLength = buffer.getInt(at);
+                    int type = buffer.getShort(at + 4) & 0xffff;
+                    int messageFlags = buffer.getShort(at + 6) & 0xffff;
+                    int messageSeq = buffer.getInt(at + 8);
+                    if (messageLength < NetlinkMessage.HEADER_LENGTH || at + messageLength > length) {
+                        throw new NetlinkException(operation, "malformed answer from the kernel (length " + messageLength + ")");
+                    }
+                    ByteBuffer payload = buffer.slice(at + NetlinkMessage.HEADER_LENGTH,
+                            messageLength - NetlinkMessage.HEADER_LENGTH).order(ByteOrder.nativeOrder());
+                    at += (messageLength + 3) & ~3;
+                    if (messageSeq != seq) {
+                        continue; // an answer to an earlier request that gave up waiting
+                    }
+                    if (type == NLMSG_ERROR) {
+                        int error = payload.getInt(0);
+                        if (error == 0) {
+                            return replies; // the acknowledgement
+                        }
+                        throw new NetlinkException(operation, -error, extendedAckMessage(payload, messageFlags));
+                    }
+                    if (type == NLMSG_DONE) {
+                        int error = payload.remaining() >= 4 ? payload.getInt(0) : 0;
+                        if (error < 0) {
+                            throw new NetlinkException(operation, -error, null);
+                        }
+                        return replies;
+                    }
+                    replies.add(new Reply(type, messageFlags, payload));
+                    if (!dump && (messageFlags & NLM_F_MULTI) == 0 && (flags & NLM_F_ACK) == 0) {
+                        return replies; // the one answer to a GET
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The kernel's words for a refusal: after the error code and the request's header (capped), attribute MSG. */
+    private static String extendedAckMessage(ByteBuffer payload, int flags) {
+        if ((flags & NLM_F_ACK_TLVS) == 0) {
+            return null;
+        }
+        int requestLength = payload.getInt(4);
+        int start = 4 + ((flags & NLM_F_CAPPED) != 0 ? NetlinkMessage.HEADER_LENGTH : requestLength);
+        if (start > payload.remaining()) {
+            return null;
+        }
+        return new Attributes(payload, start, payload.remaining()).string(NLMSGERR_ATTR_MSG).orElse(null);
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                Libc.get().close(fd);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package dev.portcullis.agent.kernel.netlink;
+
+import static java.util.Objects.requireNonNull;
+
+import com.sun.jna.LastErrorException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Named network namespaces the way {@code ip netns} keeps them: a namespace stays alive because its
+ * handle is bind-mounted on {@code /run/netns/NAME}. Creating one needs a thread inside it, and
+ * setns(2) and unshare(2) move only the calling thread: so a new platform thread does it, opens a
+ * netlink socket there (which keeps talking to that namespace, see {@link NetlinkSocket}), and ends.
+ * No thread that has been inside a namespace ever runs anything else, nothing has to find its way
+ * back to the host's namespace.
+ */
+public final class NetworkNamespaces {
+
+    public static final Path RUN_DIR = Path.of("/run/netns");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final Object RUN_DIR_SETUP = new Object();
+    private static volatile boolean runDirShared;
+
+    private NetworkNamespaces() {}
+
+    /** Empty when this JVM can do all of this itself; else why not. */
+    public static java.util.Optional<String> unavailable() {
+        return java.util.Optional.ofNullable(Libc.Holder.UNAVAILABLE);
+    }
+
+    public static Path handle(String name) {
+        return RUN_DIR.resolve(checkName(name));
+    }
+
+    public static boolean exists(String name) {
+        return Files.exists(handle(name));
+    }
+
+    /** The names under /run/netns, as {@code ip netns list} shows them. */
+    public static List<String> list() {
+        if (!Files.isDirectory(RUN_DIR)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(RUN_DIR)) {
+            return new ArrayList<>(files.map(f -> f.getFileName().toString()).sorted().toList());
+        } catch (IOException e) {
+            throw new NetlinkException("list " + RUN_DIR, e.toString());
+        }
+    }
+
+    /**
+     * Creates the namespace {@code name} as {@code ip netns add} does and returns a netlink socket
+     * inside it. EEXIST when the name is taken; nothing is left behind when it fails.
+     */
+    public static NetlinkSocket create(String name) {
+        Path handle = handle(name);
+        String operation = "create network namespace " + name;
+        Libc libc = Libc.get();
+        shareRunDir(libc);
+        int fd;
+        try {
+            fd = libc.open(handle.toString(), Libc.O_RDONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0);
+        } catch (LastErrorException e) {
+            throw new NetlinkException(operation + " (its handle " + handle + ")", e.getErrorCode(), null);
+        }
+        libc.close(fd);
+        try {
+            return onNewThread(operation, () -> {
+                try {
+                    libc.unshare(Libc.CLONE_NEWNET);
+                } catch (LastErrorException e) {
+                    throw new NetlinkException(operation + ": unshare(CLONE_NEWNET)", e.getErrorCode(), null);
+                }
+                try {
+                    libc.mount("/proc/thread-self/ns/net", handle.toString(), "none", Libc.MS_BIND, null);
+                } catch (LastErrorException e) {
+                    throw new NetlinkException(operation + ": bind mount on " + handle, e.getErrorCode(), null);
+                }
+                return NetlinkSocket.open("namespace " + name);
+            });
+        } catch (RuntimeException e) {
+            try {
+                Files.deleteIfExists(handle);
+            } catch (IOException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
+        }
+    }
+
+    /** A netlink socket inside the existing namespace {@code name}; ENOENT when there is none. */
+    public static NetlinkSocket open(String name) {
+        Path handle = handle(name);
+        String operation = "enter network namespace " + name;
+        Libc libc = Libc.get();
+        return onNewThread(operation, () -> {
+            enter(libc, handle, operation);
+            return NetlinkSocket.open("namespace " + name);
+        });
+    }
+
+    /** Runs {@code inside} on a new thread that has entered the namespace {@code name}; for sysctls and the like. */
+    public static <T> T inside(String name, Supplier<T> inside) {
+        Path handle = handle(name);
+        String operation = "enter network namespace " + name;
+        Libc libc = Libc.get();
+        return onNewThread(operation, () -> {
+            enter(libc, handle, operation);
+            return inside.get();
+        });
+    }
+
+    /** Removes the handle as {@code ip netns delete} does; the kernel frees the namespace once nothing uses it. */
+    public static void delete(String name) {
+        Path handle = handle(name);
+        Libc libc = Libc.get();
+        try {
+            libc.umount2(handle.toString(), Libc.MNT_DETACH);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() != Libc.EINVAL) { // EINVAL: not a mount point (a half-made namespace)
+                throw new NetlinkException("delete network namespace " + name + ": unmount " + handle, e.getErrorCode(), null);
+            }
+        }
+        try {
+            Files.delete(handle);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new NetlinkException("delete network namespace " + name, Libc.ENOENT, null);
+        } catch (IOException e) {
+            throw new NetlinkException("delete network namespace " + name + ": remove " + handle, e.toString());
+        }
+    }
+
+    /** An fd of the namespace's handle, for a link created straight into it (IFLA_NET_NS_FD); the caller closes it. */
+    static int openHandle(String name) {
+        try {
+            return Libc.get().open(handle(name).toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        } catch (LastErrorException e) {
+            throw new NetlinkException("open network namespace " + name, e.getErrorCode(), null);
+        }
+    }
+
+    static void closeFd(int fd) {
+        Libc.get().close(fd);
+    }
+
+    private static void enter(Libc libc, Path handle, String operation) {
+        int fd;
+        try {
+            fd = libc.open(handle.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        } catch (LastErrorException e) {
+            throw new NetlinkException(operation + " (open " + handle + ")", e.getErrorCode(), null);
+        }
+        try {
+            libc.setns(fd, Libc.CLONE_NEWNET);
+        } catch (LastErrorException e) {
+            throw new NetlinkException(operation + ": setns", e.getErrorCode(), null);
+        } finally {
+            libc.close(fd);
+        }
+        // Whatever this thread does next must never reach the host's namespace: check where it is.
+        try {
+            String here = Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString();
+            Object wanted = Files.getAttribute(handle, "unix:ino");
+            if (!here.equals("net:[" + wanted + "]")) {
+                throw new NetlinkException(operation, "after setns this thread is in " + here + " (expected: net:["
+                        + wanted + "]); nothing was done");
+            }
+        } catch (IOException e) {
+            throw new NetlinkException(operation, "cannot confirm the namespace after setns: " + e);
+        }
+    }
+
+    /**
+     * /run/netns as a shared mount point, once per process, as {@code ip netns add} makes it: a handle
+     * mounted there then shows in every mount namespace (a workspace's processes started with {@code ip
+     * netns exec} see the others' handles go away when they are deleted).
+     */
+    private static void shareRunDir(Libc libc) {
+        if (runDirShared) {
+            return;
+        }
+        synchronized (RUN_DIR_SETUP) {
+            if (runDirShared) {
+                return;
+            }
+            try {
+                Files.createDirectories(RUN_DIR);
+            } catch (IOException e) {
+                throw new NetlinkException("create " + RUN_DIR, e.toString());
+            }
+            boolean madeMountPoint = false;
+            while (true) {
+                try {
+                    libc.mount("", RUN_DIR.toString(), "none", Libc.MS_SHARED | Libc.MS_REC, null);
+                    break;
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() != Libc.EINVAL || madeMountPoint) {
+                        throw new NetlinkException("make " + RUN_DIR + " a shared mount", e.getErrorCode(), null);
+                    }
+                }
+                try {
+                    libc.mount(RUN_DIR.toString(), RUN_DIR.toString(), "none", Libc.MS_BIND | Libc.MS_REC, null);
+                } catch (LastErrorException e) {
+                    throw new NetlinkException("bind mount " + RUN_DIR + " on itself", e.getErrorCode(), null);
+                }
+                madeMountPoint = true;
+            }
+            runDirShared = true;
+        }
+    }
+
+    private static <T> T onNewThread(String operation, Supplier<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread thread = Thread.ofPlatform().daemon().name("netns " + operation).unstarted(() -> {
+            try {
+                result.complete(work.get());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        });
+        thread.start();
+        try {
+            return result.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime
+                    : new NetlinkException(operation, e.getCause().toString());
+        } catch (TimeoutException e) {
+            throw new NetlinkException(operation, "took longer than " + DEADLINE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NetlinkException(operation, "interrupted");
+        }
+    }
+
+    private static String checkName(String name) {
+        requireNonNull(name, "name");
+        if (!NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("network namespace name: '" + name
+                    + "' (expected: 1 to 64 letters, digits and _.-, not . or ..)");
+        }
+        return name;
+    }
+}

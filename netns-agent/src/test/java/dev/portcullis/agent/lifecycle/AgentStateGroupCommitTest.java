@@ -1,0 +1,108 @@
+package dev.portcullis.agent.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.portcullis.agent.address.AddressPlan;
+import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.state.DesiredState;
+import dev.portcullis.agent.state.DesiredStateStore;
+import dev.portcullis.agent.workspace.WorkspaceRecord;
+import dev.portcullis.policy.WorkspaceId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Changes applied by many callers at once are saved together (group commit): each caller returns
+ * only once its change is on disk, none is lost, no two get one slot, and a failed write drops
+ * exactly the changes it carried and tells their callers.
+ */
+class AgentStateGroupCommitTest {
+
+    private static final AddressPlan PLAN = new AddressPlan(Ipv4Cidr.parse("10.213.0.0/24"), 31);
+
+    @TempDir
+    Path dir;
+
+    private static WorkspaceRecord record(String id, int slot) {
+        return new WorkspaceRecord(WorkspaceId.of(id), "alice", "acme", slot, "pc" + String.format("%010d", slot), 0, 0,
+                Instant.parse("2026-01-01T00:00:00Z"));
+    }
+
+    /** Picks the first free slot of what the change sees, as a create does. */
+    private static DesiredState withFreeSlot(DesiredState before, String id) {
+        int slot = IntStream.range(0, PLAN.slotCount()).filter(s -> !before.usedSlots().contains(s)).findFirst().orElseThrow();
+        return before.with(record(id, slot));
+    }
+
+    @Test
+    void manyCallersAtOnceAllLandOnDiskEachWithItsOwnSlot() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        AgentState state = new AgentState(store, DesiredState.EMPTY);
+        int callers = 40;
+        CyclicBarrier start = new CyclicBarrier(callers);
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        try {
+            List<CompletableFuture<Void>> updates = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                String id = "ws" + i;
+                updates.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        start.await();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    state.update(before -> withFreeSlot(before, id));
+                    // Returned: the change is visible and on disk.
+                    assertThat(state.desired().get(WorkspaceId.of(id))).isPresent();
+                    assertThat(new DesiredStateStore(dir, PLAN).load().get(WorkspaceId.of(id))).isPresent();
+                }, pool));
+            }
+            CompletableFuture.allOf(updates.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        DesiredState saved = new DesiredStateStore(dir, PLAN).load();
+        assertThat(saved.workspaces()).hasSize(callers);
+        assertThat(saved.usedSlots()).hasSize(callers);
+        assertThat(state.desired().workspaces()).containsExactlyInAnyOrderElementsOf(saved.workspaces());
+    }
+
+    @Test
+    void aFailedWriteDropsTheChangeAndTellsItsCaller() throws IOException {
+        DesiredStateStore store = new DesiredStateStore(dir.resolve("state"), PLAN);
+        Files.createDirectories(dir.resolve("state"));
+        AgentState state = new AgentState(store, DesiredState.EMPTY);
+        state.update(before -> withFreeSlot(before, "ws1"));
+        // The folder gone: the next write cannot happen.
+        try (var files = Files.list(dir.resolve("state"))) {
+            for (Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(dir.resolve("state"));
+        Files.writeString(dir.resolve("state"), "not a folder");
+
+        assertThatThrownBy(() -> state.update(before -> withFreeSlot(before, "ws2"))).isInstanceOf(RuntimeException.class);
+        assertThat(state.desired().workspaces()).extracting(w -> w.id().value()).containsExactly("ws1");
+
+        Files.delete(dir.resolve("state"));
+        Files.createDirectories(dir.resolve("state"));
+        state.update(before -> withFreeSlot(before, "ws3"));
+        assertThat(state.desired().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
+        assertThat(store.load().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
+        assertThat(state.exclusive(() -> state.desired().workspaces().size())).isEqualTo(2);
+    }
+}
