@@ -50,9 +50,9 @@ public final class Nft {
     }
 
     /**
-     * Elements of every set of one table in a plain form without quotes ("pc1 . 10.0.0.1",
-     * "udp . 53", "10.0.0.0/8"), so they compare with what the agent renders. Empty when the table
-     * does not exist.
+     * Elements of every set and map of one table in a plain form without quotes ("pc1 . 10.0.0.1",
+     * "udp . 53", "10.0.0.0/8", a map's "pc1 : 7063:10"), so they compare with what the agent renders.
+     * Empty when the table does not exist.
      */
     public Optional<Map<String, List<String>>> setElements(String family, String table) {
         CommandResult result = commands.run("nft", "-j", "list", "table", family, table);
@@ -62,7 +62,7 @@ public final class Nft {
         Map<String, List<String>> sets = new LinkedHashMap<>();
         try {
             for (JsonNode item : JSON.readTree(result.stdout()).path("nftables")) {
-                JsonNode set = item.path("set");
+                JsonNode set = item.has("map") ? item.path("map") : item.path("set");
                 if (set.isMissingNode()) {
                     continue;
                 }
@@ -98,7 +98,7 @@ public final class Nft {
                 copy.forEach(body -> {
                     if (body instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
                         object.remove("handle");
-                        if (item.has("set") && volatileSets.contains(object.path("name").asText())) {
+                        if ((item.has("set") || item.has("map")) && volatileSets.contains(object.path("name").asText())) {
                             object.remove("elem");
                         }
                     }
@@ -112,6 +112,9 @@ public final class Nft {
     }
 
     private static String render(JsonNode element) {
+        if (element.isArray() && element.size() == 2) { // a map's key and value
+            return render(element.get(0)) + " : " + render(element.get(1));
+        }
         if (element.has("elem")) {
             return render(element.path("elem").path("val"));
         }
