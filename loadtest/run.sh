@@ -12,7 +12,7 @@
 #   loadtest/run.sh policy       the policy decision made on every request (JMH), as ratios to a share lookup
 #   loadtest/run.sh access-check the whole access check of a request on a warm vs a cold connection (JMH)
 #   loadtest/run.sh netns-churn  the host agent creating and deleting workspace networks (root), beside bare ip netns
-#   loadtest/run.sh host-fairness an uplink shared by weight between 10 workspaces: HTB tree vs one class (root, iperf3)
+#   loadtest/run.sh host-fairness an uplink shared by weight between 10 workspaces: the agent's tree vs one class (root, iperf3)
 #
 # Environment (defaults in brackets):
 #   REPS [3]  DURATION [15] seconds per measured wrk run  WARMUP [5] seconds before each
@@ -619,19 +619,21 @@ scenario_netns_churn() {
     --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS/netns-churn-$stamp.txt"
 }
 
-# The host's uplink shared by weight between 10 backlogged workspaces (HostFairness): an HTB parent
-# with a class per workspace vs one class for all, with iperf3, in namespaces the run makes
-# (pchf-*, 10.213.179.128/25) and deletes; the host's own links are never touched. It takes the
-# lock every kernel test takes, so it never runs beside one.
+# The host's uplink shared by weight between 10 backlogged workspaces (HostFairness): the tree the
+# host agent builds on its uplink (a class per workspace) vs one class for all, with iperf3. The
+# agent runs in the run's JVM with names of its own (pchf-*, 10.213.179.128/26), its uplink is a veth
+# pchfup into the namespace pchf_world; all of it is deleted after; the host's own links are never
+# touched. It takes the lock every kernel test takes, so it never runs beside one.
 scenario_host_fairness() {
   [ "$(id -u)" = 0 ] || die "host-fairness builds network namespaces: run it as root"
-  need ip; need tc; need iperf3; need flock
+  need ip; need nft; need tc; need iperf3; need flock
   mkdir -p "$RESULTS"
   loadtest_built
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   local uplink=${HOSTFAIR_UPLINK_MBIT:-200} runs=${HOSTFAIR_RUNS:-3} seconds=${HOSTFAIR_SECONDS:-15}
-  flock /tmp/portcullis-netns.lock "$JAVA" -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
-    dev.portcullis.loadtest.HostFairness --uplink-mbit "$uplink" --runs "$runs" --seconds "$seconds" \
+  # shellcheck disable=SC2086 # JVM_OPTIONS is a list of options; the agent enters namespaces through JNA
+  flock /tmp/portcullis-netns.lock "$JAVA" ${JVM_OPTIONS:---enable-native-access=ALL-UNNAMED} \
+    -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.HostFairness --uplink-mbit "$uplink" --runs "$runs" --seconds "$seconds" \
     --out "$RESULTS/host-fairness-$stamp.json" --meta "date=$stamp" \
     --meta "command=HOSTFAIR_UPLINK_MBIT=$uplink HOSTFAIR_RUNS=$runs HOSTFAIR_SECONDS=$seconds loadtest/run.sh host-fairness" \
     --meta "kernel=$(uname -r)" --meta "iperf3=$(iperf3 --version | head -n1)" --meta "cores=$(nproc)" \

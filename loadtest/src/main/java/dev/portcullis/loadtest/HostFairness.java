@@ -4,56 +4,69 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.portcullis.agent.address.Ipv4Cidr;
+import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.config.UplinkSettings;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.lifecycle.StepListener;
+import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
+import dev.portcullis.agent.lifecycle.WorkspaceStatus;
+import dev.portcullis.agent.route.InMemoryRouteSink;
+import dev.portcullis.agent.shaping.UplinkShaper;
+import dev.portcullis.agent.workspace.WorkspaceSpec;
+import dev.portcullis.policy.WorkspaceId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * {@code loadtest/run.sh host-fairness}: one uplink shared between 10 backlogged workspaces by weight,
- * with an HTB tree: one parent class at the uplink's rate, one class per workspace under it with rate
- * = its weighted share and ceil = the whole uplink (so what an idle workspace leaves is lent to the
- * others), quantum in proportion to the weight and above the largest GSO packet (so the lent part is
- * shared by weight too), and a u32
- * filter per workspace's source address. Measured with iperf3 against the same uplink with one class
- * for everybody (one FIFO: no weights), in the same run.
+ * with the tree the host agent builds and owns ({@code uplink:} in its config, {@code UplinkShaper}):
+ * an HTB root at the uplink's rate, one class per workspace with rate = its weighted share and ceil =
+ * the whole uplink (so what an idle workspace leaves is lent to the others), quantum 64 KiB per
+ * weight, and the class chosen by the priority the agent's nftables table sets before masquerade.
+ * Measured with iperf3 against the same uplink with one class for everybody (one FIFO: no weights),
+ * in the same run.
  *
- * <p>Everything lives in namespaces this run makes: {@code pchf-hub} stands for the host (its
- * {@code up0} is the "uplink"), {@code pchf-world} for the internet, {@code pchf-ws0..9} for the
- * workspaces, addresses in 10.213.179.128/25. The host's own links, sysctls and tables are never
- * touched; the run deletes exactly the namespaces it made.
+ * <p>The agent runs in this process on the host, with names and a range of its own (namespaces
+ * {@code pchf-ws0..9}, links {@code pchf} + hash, table {@code inet pchf}, 10.213.179.128/26); the
+ * "uplink" is a veth {@code pchfup} into the namespace {@code pchf_world}, which stands for the
+ * internet (10.213.179.193). The host's own links, sysctls and tables are never touched; the run
+ * deletes exactly what it made.
  */
 public final class HostFairness {
 
     private static final ProcessCommandRunner COMMANDS = new ProcessCommandRunner();
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String PREFIX = "pchf-";
-    private static final String HUB = PREFIX + "hub";
-    private static final String WORLD = PREFIX + "world";
-    private static final String UPLINK = "up0";
-    private static final String WORLD_ADDRESS = "10.213.179.129";
+    private static final String PREFIX = "pchf";
+    /** Not the agent's namespace prefix plus an id ('_' is not allowed in one), so the agent's reconcile leaves it. */
+    private static final String WORLD = PREFIX + "_world";
+    private static final String UPLINK = PREFIX + "up";
+    private static final String UPLINK_ADDRESS = "10.213.179.192";
+    private static final String WORLD_ADDRESS = "10.213.179.193";
     private static final int WORKSPACES = 10;
     private static final int[] WEIGHTS = {1, 1, 1, 1, 1, 2, 2, 2, 4, 4};
     /** The workspaces backlogged in the work-conserving phase: weights 1, 2 and 4; the other seven are idle. */
     private static final int[] SUBSET = {0, 5, 8};
-    /**
-     * What a class may send per round when it borrows. veth (like a NIC with TSO) hands HTB GSO packets
-     * of up to 64 KiB, and a class always sends at least one packet per round, so a quantum of a few
-     * MTUs made the lent bandwidth equal per class instead of per weight (73% off with weights 1, 2, 4).
-     */
-    private static final int QUANTUM_PER_WEIGHT = 65_536;
     private static final Pattern SENT = Pattern.compile("Sent (\\d+) bytes");
 
     private final int uplinkMbit;
     private final int seconds;
     private final int omit;
+    private WorkspaceNetworks agent;
+    /** Per workspace: its namespace and its class on the uplink, as the agent made them. */
+    private final String[] namespaces = new String[WORKSPACES];
+    private final String[] classes = new String[WORKSPACES];
 
     private HostFairness(int uplinkMbit, int seconds, int omit) {
         this.uplinkMbit = uplinkMbit;
@@ -69,19 +82,19 @@ public final class HostFairness {
         if (!COMMANDS.run("iperf3", "--version").ok()) {
             throw new IllegalStateException("host-fairness needs iperf3 (Debian package iperf3)");
         }
-        List<String> leftovers = namespaces();
+        List<String> leftovers = leftovers();
         if (!leftovers.isEmpty()) {
-            throw new IllegalStateException("namespaces " + leftovers + " exist already: another host-fairness runs, or"
-                    + " one was killed (expected: none; remove them with 'ip netns delete NAME' if no run is going on)");
+            throw new IllegalStateException(leftovers + " exist already: another host-fairness runs, or one was killed"
+                    + " (expected: none; remove them with 'ip netns delete NAME' and 'ip link delete NAME' if no run is going on)");
         }
         HostFairness bench = new HostFairness(args.getInt("uplink-mbit", 200), args.getInt("seconds", 15),
                 args.getInt("omit", 2));
         int runs = args.getInt("runs", 3);
-        List<String> made = new ArrayList<>();
-        Thread cleanup = new Thread(() -> made.forEach(ns -> COMMANDS.run("ip", "netns", "delete", ns)));
+        Path state = Files.createTempDirectory("portcullis-host-fairness");
+        Thread cleanup = new Thread(bench::tearDown);
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
-            bench.build(made);
+            bench.build(state);
             List<Map<String, Double>> results = new ArrayList<>();
             for (int run = 1; run <= runs; run++) {
                 Map<String, Double> result = bench.run();
@@ -90,90 +103,96 @@ public final class HostFairness {
             }
             bench.report(results, args);
         } finally {
-            made.forEach(ns -> COMMANDS.run("ip", "netns", "delete", ns));
-            made.clear();
+            bench.tearDown();
+            Runtime.getRuntime().removeShutdownHook(cleanup);
         }
     }
 
-    private static List<String> namespaces() {
-        return COMMANDS.run("ip", "netns", "list").stdout().lines().map(l -> l.strip().split(" ", 2)[0])
-                .filter(ns -> ns.startsWith(PREFIX)).toList();
-    }
-
-    private static String workspace(int i) {
-        return PREFIX + "ws" + i;
-    }
-
-    private static String workspaceAddress(int i) {
-        return "10.213.179." + (131 + 2 * i);
-    }
-
-    private void build(List<String> made) {
-        for (String ns : List.of(HUB, WORLD)) {
-            COMMANDS.check("ip", "netns", "add", ns);
-            made.add(ns);
+    /** Namespaces and links of a run that did not clean up (or runs now). */
+    private static List<String> leftovers() {
+        List<String> found = new ArrayList<>(COMMANDS.run("ip", "netns", "list").stdout().lines()
+                .map(l -> l.strip().split(" ", 2)[0]).filter(ns -> ns.startsWith(PREFIX)).map(ns -> "namespace " + ns)
+                .toList());
+        if (COMMANDS.run("ip", "link", "show", "dev", UPLINK).ok()) {
+            found.add("link " + UPLINK);
         }
-        COMMANDS.check("ip", "-n", HUB, "link", "add", UPLINK, "type", "veth", "peer", "name", "eth0", "netns", WORLD);
-        COMMANDS.check("ip", "-n", HUB, "addr", "add", "10.213.179.128/31", "dev", UPLINK);
+        return found;
+    }
+
+    /** The uplink and the internet behind it, then the agent, which takes the uplink and makes the workspaces. */
+    private void build(Path state) {
+        COMMANDS.check("ip", "netns", "add", WORLD);
+        COMMANDS.check("ip", "link", "add", UPLINK, "type", "veth", "peer", "name", "eth0", "netns", WORLD);
+        COMMANDS.check("ip", "addr", "add", UPLINK_ADDRESS + "/31", "dev", UPLINK);
+        COMMANDS.check("ip", "link", "set", "dev", UPLINK, "up");
         COMMANDS.check("ip", "-n", WORLD, "addr", "add", WORLD_ADDRESS + "/31", "dev", "eth0");
-        for (String[] up : List.of(new String[] {HUB, UPLINK}, new String[] {WORLD, "eth0"}, new String[] {HUB, "lo"},
-                new String[] {WORLD, "lo"})) {
-            COMMANDS.check("ip", "-n", up[0], "link", "set", "dev", up[1], "up");
-        }
-        COMMANDS.check("ip", "-n", WORLD, "route", "add", "10.213.179.128/25", "via", "10.213.179.128");
-        // The hub's own forwarding: a sysctl of the hub's namespace, not the host's.
-        COMMANDS.check("ip", "netns", "exec", HUB, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+        COMMANDS.check("ip", "-n", WORLD, "link", "set", "dev", "eth0", "up");
+        COMMANDS.check("ip", "-n", WORLD, "link", "set", "dev", "lo", "up");
+        // Replies from the internet are forwarded to the workspaces: forwarding for this link only.
+        COMMANDS.check("sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/" + UPLINK + "/forwarding");
+        agent = new WorkspaceNetworks(AgentConfig.builder()
+                .stateDir(state)
+                .socketPath(state.resolve("agent.sock"))
+                .namespacePrefix(PREFIX + "-")
+                .interfacePrefix(PREFIX)
+                .tableName(PREFIX)
+                .addressRange(Ipv4Cidr.parse("10.213.179.128/26"))
+                .slotPrefixLength(31)
+                .blockedDestinations(List.of(Ipv4Cidr.parse("169.254.0.0/16")))
+                .globalForwarding(false)
+                .reconcileInterval(Duration.ofHours(1))
+                .hostName("host-fairness")
+                .uplink(new UplinkSettings(UPLINK, uplinkMbit))
+                .build(), COMMANDS, new InMemoryRouteSink(), StepListener.NONE, Clock.systemUTC());
+        agent.start();
         for (int i = 0; i < WORKSPACES; i++) {
-            String ns = workspace(i);
-            COMMANDS.check("ip", "netns", "add", ns);
-            made.add(ns);
-            String hubEnd = "10.213.179." + (130 + 2 * i);
-            COMMANDS.check("ip", "-n", HUB, "link", "add", "ws" + i, "type", "veth", "peer", "name", "eth0", "netns", ns);
-            COMMANDS.check("ip", "-n", HUB, "addr", "add", hubEnd + "/31", "dev", "ws" + i);
-            COMMANDS.check("ip", "-n", HUB, "link", "set", "dev", "ws" + i, "up");
-            COMMANDS.check("ip", "-n", ns, "addr", "add", workspaceAddress(i) + "/31", "dev", "eth0");
-            COMMANDS.check("ip", "-n", ns, "link", "set", "dev", "eth0", "up");
-            COMMANDS.check("ip", "-n", ns, "link", "set", "dev", "lo", "up");
-            COMMANDS.check("ip", "-n", ns, "route", "add", "default", "via", hubEnd);
+            WorkspaceStatus ws = agent.create(new WorkspaceSpec(WorkspaceId.of("ws" + i), "bench", "bench",
+                    Optional.empty(), 0, 0, WEIGHTS[i]));
+            namespaces[i] = ws.namespace();
+            classes[i] = UplinkShaper.classId(ws.desired().slot());
         }
     }
 
-    /** The uplink's tree: a parent at the uplink's rate, a class per workspace with its weighted share. */
-    private void weightedTree() {
-        resetUplink();
-        String rate = uplinkMbit + "mbit";
-        int total = Arrays.stream(WEIGHTS).sum();
-        tc("qdisc", "add", "dev", UPLINK, "root", "handle", "1:", "htb", "default", "99");
-        tc("class", "add", "dev", UPLINK, "parent", "1:", "classid", "1:1", "htb", "rate", rate, "ceil", rate);
-        tc("class", "add", "dev", UPLINK, "parent", "1:1", "classid", "1:99", "htb", "rate", "1mbit", "ceil", rate);
-        for (int i = 0; i < WORKSPACES; i++) {
-            String classId = "1:" + (10 + i);
-            long share = Math.round(uplinkMbit * 1000.0 * WEIGHTS[i] / total);
-            tc("class", "add", "dev", UPLINK, "parent", "1:1", "classid", classId, "htb", "rate", share + "kbit",
-                    "ceil", rate, "quantum", Integer.toString(QUANTUM_PER_WEIGHT * WEIGHTS[i]));
-            tc("qdisc", "add", "dev", UPLINK, "parent", classId, "pfifo", "limit", "1000");
-            tc("filter", "add", "dev", UPLINK, "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "src",
-                    workspaceAddress(i) + "/32", "flowid", classId);
+    private synchronized void tearDown() {
+        if (agent != null) {
+            try {
+                agent.removeEverything(); // the workspaces, the table and the tree on the uplink
+            } finally {
+                agent.close();
+                agent = null;
+            }
+        }
+        if (COMMANDS.run("ip", "netns", "list").stdout().lines().anyMatch(l -> l.startsWith(WORLD + " ") || l.equals(WORLD))) {
+            COMMANDS.run("ip", "netns", "delete", WORLD); // and with it the uplink's other end, so the uplink too
+        }
+        if (COMMANDS.run("ip", "link", "show", "dev", UPLINK).ok()) {
+            COMMANDS.run("ip", "link", "delete", "dev", UPLINK);
         }
     }
 
-    /** The baseline: the same rate for the whole uplink, one class, one FIFO for every workspace. */
+    private String workspace(int i) {
+        return namespaces[i];
+    }
+
+    /**
+     * The baseline: the same rate for the whole uplink, one class, one FIFO for every workspace. The
+     * agent's tree comes off for it, and {@link #agentsTree} gives it back.
+     */
     private void oneClass() {
-        resetUplink();
+        COMMANDS.check("tc", "qdisc", "del", "dev", UPLINK, "root");
         String rate = uplinkMbit + "mbit";
-        tc("qdisc", "add", "dev", UPLINK, "root", "handle", "1:", "htb", "default", "1");
-        tc("class", "add", "dev", UPLINK, "parent", "1:", "classid", "1:1", "htb", "rate", rate, "ceil", rate);
-        tc("qdisc", "add", "dev", UPLINK, "parent", "1:1", "pfifo", "limit", "1000");
+        COMMANDS.check("tc", "qdisc", "add", "dev", UPLINK, "root", "handle", "1:", "htb", "default", "1");
+        COMMANDS.check("tc", "class", "add", "dev", UPLINK, "parent", "1:", "classid", "1:1", "htb", "rate", rate, "ceil", rate);
+        COMMANDS.check("tc", "qdisc", "add", "dev", UPLINK, "parent", "1:1", "pfifo", "limit", "1000");
     }
 
-    private void resetUplink() {
-        COMMANDS.run("tc", "-n", HUB, "qdisc", "del", "dev", UPLINK, "root"); // none the first time
-    }
-
-    private static void tc(String... args) {
-        List<String> argv = new ArrayList<>(List.of("tc", "-n", HUB));
-        argv.addAll(List.of(args));
-        COMMANDS.check(argv);
+    /** The agent's own tree, back after the baseline: a reconcile pass puts it on the bare uplink. */
+    private void agentsTree() {
+        COMMANDS.check("tc", "qdisc", "del", "dev", UPLINK, "root");
+        List<String> actions = agent.reconcile().actions();
+        if (actions.stream().noneMatch(a -> a.contains("added the HTB root"))) {
+            throw new IllegalStateException("the agent did not rebuild its tree on " + UPLINK + ": " + actions);
+        }
     }
 
     /** One run: the tree with all ten backlogged, the tree with three, the baseline with all ten. */
@@ -181,8 +200,7 @@ public final class HostFairness {
         Map<String, Double> result = new LinkedHashMap<>();
         int[] all = java.util.stream.IntStream.range(0, WORKSPACES).toArray();
 
-        weightedTree();
-        Phase tree = phase(all, true);
+        Phase tree = phase(all, true); // the agent's tree, as it built it
         result.put("tree_jain_weighted", tree.weightedJain());
         result.put("tree_weight_error_max", tree.weightErrorMax());
         result.put("tree_conservation", tree.conservation());
@@ -197,6 +215,7 @@ public final class HostFairness {
         result.put("baseline_jain_weighted", baseline.weightedJain());
         result.put("baseline_weight_error_max", baseline.weightErrorMax());
         result.put("baseline_conservation", baseline.conservation());
+        agentsTree();
         return result;
     }
 
@@ -272,7 +291,7 @@ public final class HostFairness {
             double carried = (after.get("root") - before.get("root")) * 8 / elapsed / 1e6;
             double[] classMbit = new double[active.length];
             for (int k = 0; k < active.length; k++) {
-                String classId = "1:" + (10 + active[k]);
+                String classId = classes[active[k]];
                 classMbit[k] = perWorkspaceClasses ? (after.get(classId) - before.get(classId)) * 8 / elapsed / 1e6 : 0;
             }
             double[] mbit = new double[active.length];
@@ -307,14 +326,14 @@ public final class HostFairness {
         throw new IllegalStateException("the iperf3 servers in " + WORLD + " did not listen within 10 s");
     }
 
-    /** The bytes the uplink's root qdisc ("root") and each of its classes ("1:10" ...) have sent; one tc batch. */
+    /** The bytes the uplink's root qdisc ("root") and each of its classes ("7063:10" ...) have sent; one tc batch. */
     private static Map<String, Long> uplinkBytes() {
-        String shown = COMMANDS.check(List.of("tc", "-n", HUB, "-s", "-batch", "-"),
+        String shown = COMMANDS.check(List.of("tc", "-s", "-batch", "-"),
                 "qdisc show dev " + UPLINK + " root\nclass show dev " + UPLINK + "\n").stdout();
         Map<String, Long> bytes = new LinkedHashMap<>();
         String owner = null;
         for (String line : shown.lines().toList()) {
-            if (line.startsWith("qdisc htb 1: root")) {
+            if (line.startsWith("qdisc htb ") && line.contains(" root ")) {
                 owner = "root";
             } else if (line.startsWith("class htb ")) {
                 owner = line.split(" ")[2];
@@ -341,7 +360,7 @@ public final class HostFairness {
         System.out.printf("%nhost-fairness: %d workspaces, weights %s, uplink %d Mbit/s, %d s measured after %d s,"
                 + " medians of %d runs (kernel %s)%n%n", WORKSPACES, Arrays.toString(WEIGHTS), uplinkMbit, seconds, omit,
                 results.size(), System.getProperty("os.version"));
-        System.out.printf("%-58s %10s %10s %8s  %s%n", "", "HTB tree", "one class", "ratio", "goal");
+        System.out.printf("%-58s %10s %10s %8s  %s%n", "", "agent tree", "one class", "ratio", "goal");
         System.out.printf("%-58s %10.4f %10.4f %8.2f  %s%n", "Jain of throughput / weight, 10 backlogged",
                 medians.get("tree_jain_weighted"), medians.get("baseline_jain_weighted"),
                 medians.get("tree_jain_weighted") / medians.get("baseline_jain_weighted"), ">= 0.98");
@@ -353,8 +372,10 @@ public final class HostFairness {
                 100 * medians.get("subset_weight_error_max"), "", "", "<= 5%");
         System.out.printf("%-58s %9.1f%% %10s %8s  %s%n", "uplink carried / its rate, 3 backlogged, 7 idle",
                 100 * medians.get("subset_conservation"), "", "", ">= 95% (work-conserving)");
-        System.out.printf("%nthe tree's shares are the bytes each workspace's class sent (what HTB accounts), the one"
-                + " class's are iperf3 goodput (it has no per-workspace classes); the tree's Jain from iperf3 goodput:"
+        String loadAverage = Files.readString(Path.of("/proc/loadavg")).strip();
+        System.out.printf("%nload average after the runs: %s%n", loadAverage);
+        System.out.printf("%nthe tree is the agent's own (uplink: in its config); its shares are the bytes each"
+                + " workspace's class sent (what HTB accounts), the one class's are iperf3 goodput (it has no per-workspace classes); the tree's Jain from iperf3 goodput:"
                 + " %.4f%n", medians.get("tree_jain_weighted_iperf3"));
 
         String out = args.get("out", null);
@@ -364,6 +385,7 @@ public final class HostFairness {
                     .put("seconds", seconds).put("omit", omit);
             ObjectNode meta = root.putObject("meta");
             args.meta().forEach(meta::put);
+            meta.put("load_average_after", loadAverage);
             root.putPOJO("weights", WEIGHTS);
             root.putPOJO("medians", medians);
             root.putPOJO("runs", results);

@@ -101,12 +101,14 @@ public final class ApiHandler {
             request = ApiJson.MAPPER.readValue(body, ApiJson.CreateRequest.class);
         } catch (UnrecognizedPropertyException e) {
             return Response.error(400, "unknown field '" + e.getPropertyName()
-                    + "' (expected: id, owner, org, address, egressMbit, ingressMbit)");
+                    + "' (expected: id, owner, org, address, egressMbit, ingressMbit, weight)");
         } catch (MismatchedInputException e) {
             // A value of the wrong type: name the field, show the value as sent.
             String field = e.getPath().isEmpty() ? "body" : e.getPath().get(e.getPath().size() - 1).getFieldName();
             return Response.error(400, field + ": " + e.getOriginalMessage().split("\n", 2)[0]
                     + (field.equals("egressMbit") || field.equals("ingressMbit") ? " (expected: a whole number of Mbit/s, 0-100000, 0 = the agent's default)"
+                            : field.equals("weight") ? " (expected: a whole number 1-" + WorkspaceSpec.MAX_WEIGHT
+                                    + ", the share of the host's uplink; " + WorkspaceSpec.DEFAULT_WEIGHT + " when not given)"
                             : " (expected: {\"id\": ..., \"owner\": ..., \"org\": ...})"));
         } catch (JsonProcessingException e) {
             return Response.error(400, "body is not a JSON workspace: " + e.getOriginalMessage().split("\n", 2)[0]
@@ -125,7 +127,8 @@ public final class ApiHandler {
         WorkspaceSpec spec = new WorkspaceSpec(WorkspaceId.of(request.id()), request.owner(), request.org(),
                 Optional.ofNullable(request.address()).map(Ipv4Address::parse),
                 request.egressMbit() == null ? 0 : request.egressMbit(),
-                request.ingressMbit() == null ? 0 : request.ingressMbit());
+                request.ingressMbit() == null ? 0 : request.ingressMbit(),
+                request.weight() == null ? WorkspaceSpec.DEFAULT_WEIGHT : request.weight());
         boolean existed = agent.contains(spec.id());
         return Response.json(existed ? 200 : 201, ApiJson.Workspace.of(agent.create(spec)));
     }

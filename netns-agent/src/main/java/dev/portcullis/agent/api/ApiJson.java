@@ -19,9 +19,9 @@ public final class ApiJson {
 
     private ApiJson() {}
 
-    /** Body of POST /v1/workspaces; address, egressMbit and ingressMbit are optional. */
+    /** Body of POST /v1/workspaces; address, egressMbit, ingressMbit and weight are optional. */
     public record CreateRequest(String id, String owner, String org, String address, Integer egressMbit,
-            Integer ingressMbit) {}
+            Integer ingressMbit, Integer weight) {}
 
     /**
      * One workspace. {@code egressMbit} is the limit in force (the agent's default when the create
@@ -29,19 +29,20 @@ public final class ApiJson {
      * when the agent last built or looked at it; {@code deleting} says a delete has begun. The same
      * pair for what enters the workspace: {@code ingressMbit}, {@code requestedIngressMbit}.
      * {@code ipv6Address} and {@code ipv6HostAddress} are left out when the host has no IPv6 prefix.
+     * {@code weight} is the workspace's share of the host's uplink next to the others'.
      */
     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     public record Workspace(
             String id, String owner, String org, String address, String hostAddress, String namespace,
             String hostInterface, int egressMbit, int requestedEgressMbit, int ingressMbit, int requestedIngressMbit,
-            String createdAt, boolean deleting,
+            int weight, String createdAt, boolean deleting,
             boolean inSync, List<String> problems, ActualWorkspace actual, String ipv6Address, String ipv6HostAddress) {
 
         public static Workspace of(WorkspaceStatus status) {
             var d = status.desired();
             return new Workspace(d.id().value(), d.owner(), d.org(), status.address(), status.hostAddress(),
                     status.namespace(), d.hostInterface(), status.egressMbit(), d.egressMbit(),
-                    status.ingressMbit(), d.ingressMbit(), d.createdAt().toString(),
+                    status.ingressMbit(), d.ingressMbit(), d.weight(), d.createdAt().toString(),
                     status.deleting(), status.actual().inSync(), status.actual().problems(), status.actual(),
                     status.ipv6Address(), status.ipv6HostAddress());
         }

@@ -149,6 +149,7 @@ public final class AgentCli implements Runnable {
         @Option(names = "--address", description = "a free workspace address in the range (default: the agent picks)") String address;
         @Option(names = "--egress-mbit", description = "egress limit in Mbit/s (default: the agent's)") Integer egressMbit;
         @Option(names = "--ingress-mbit", description = "ingress limit in Mbit/s (default: the agent's)") Integer ingressMbit;
+        @Option(names = "--weight", description = "share of the host's uplink next to other workspaces, 1-100 (default: 1)") Integer weight;
 
         @Override
         AgentClient.Reply send(AgentClient client) throws IOException {
@@ -156,6 +157,7 @@ public final class AgentCli implements Runnable {
             if (address != null) body.put("address", address);
             if (egressMbit != null) body.put("egressMbit", egressMbit);
             if (ingressMbit != null) body.put("ingressMbit", ingressMbit);
+            if (weight != null) body.put("weight", weight);
             return client.send("POST", "/v1/workspaces", ApiJson.MAPPER.writeValueAsString(body));
         }
     }

@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
  *     because the gateway shares that fairly between workspaces itself
  * @param gatewayIpv6Addresses and {@code blockedIpv6Destinations}: the IPv6 counterparts, used
  *     when {@code addressPlan} has an IPv6 prefix ({@code workspaceIpv6Prefix})
+ * @param dnsIpv6Resolvers the host's IPv6 DNS resolvers: {@code dnsResolvers} entries of that family
+ *     (they only matter to workspaces with IPv6, i.e. with a {@code workspaceIpv6Prefix})
+ * @param uplink the host's uplink, shared between workspaces by weight; empty (the default): not shaped
  */
 public record AgentConfig(
         Path stateDir,
@@ -36,6 +39,7 @@ public record AgentConfig(
         List<Ipv4Cidr> blockedDestinations,
         List<HostService> hostServices,
         List<Ipv4Cidr> dnsResolvers,
+        List<Ipv6Cidr> dnsIpv6Resolvers,
         List<Ipv6Cidr> gatewayIpv6Addresses,
         List<Ipv6Cidr> blockedIpv6Destinations,
         boolean allowHostToWorkspaces,
@@ -49,10 +53,13 @@ public record AgentConfig(
         Optional<StoreSettings> store,
         Optional<GatewayRouteSettings> gatewayRoutes,
         Path prefixRegistry,
-        boolean acceptMissingState) {
+        boolean acceptMissingState,
+        Optional<UplinkSettings> uplink) {
 
     /** Where every agent on the host registers its prefixes, so two agents never claim each other's names. */
     public static final Path DEFAULT_PREFIX_REGISTRY = Path.of("/run/portcullis/agents");
+    /** Workspace classes on the uplink are 0x10 to 0xffff (tc's 16-bit minor). */
+    public static final int MAX_UPLINK_SLOTS = 0xffff - 0x10 + 1;
 
     private static final Pattern NAMESPACE_PREFIX = Pattern.compile("[a-z][a-z0-9-]{0,19}");
     private static final Pattern INTERFACE_PREFIX = Pattern.compile("[a-z][a-z0-9]{0,4}");
@@ -68,6 +75,7 @@ public record AgentConfig(
         requireNonNull(store, "store");
         requireNonNull(gatewayRoutes, "gatewayRoutes");
         requireNonNull(prefixRegistry, "prefixRegistry");
+        requireNonNull(uplink, "uplink");
         if (gatewayRoutes.isPresent() && (routeFile.isPresent() || store.isPresent())) {
             throw new InvalidKeyException("routes.gateway", "set together with " + (store.isPresent() ? "store" : "routeFile")
                     + " (expected: one place to publish routes: routes.gateway for a gateway that holds the store,"
@@ -85,6 +93,7 @@ public record AgentConfig(
         blockedDestinations = List.copyOf(blockedDestinations);
         hostServices = List.copyOf(hostServices);
         dnsResolvers = List.copyOf(dnsResolvers);
+        dnsIpv6Resolvers = List.copyOf(dnsIpv6Resolvers);
         gatewayIpv6Addresses = List.copyOf(gatewayIpv6Addresses);
         blockedIpv6Destinations = List.copyOf(blockedIpv6Destinations);
         if (defaultEgressMbit < 0 || defaultEgressMbit > 100_000) {
@@ -102,6 +111,7 @@ public record AgentConfig(
                         + addressPlan.range() + " (expected: gateways outside the workspace range)");
             }
         }
+        uplink.ifPresent(settings -> checkUplink(settings, interfacePrefix, addressPlan));
         for (Ipv6Cidr gateway : gatewayIpv6Addresses) {
             if (addressPlan.ipv6Prefix().isEmpty()) {
                 throw new InvalidKeyException("gatewayIpv6Addresses", gateway + " is set without workspaceIpv6Prefix"
@@ -111,6 +121,23 @@ public record AgentConfig(
                 throw new InvalidKeyException("gatewayIpv6Addresses", gateway + " overlaps the workspace prefix "
                         + addressPlan.ipv6Prefix().get() + " (expected: gateways outside the workspace prefix)");
             }
+        }
+    }
+
+    /**
+     * The uplink is not one of the agent's own links, and every slot has a class id: a tc class id's
+     * minor is 16 bits, and the agent's workspace classes start at 0x10 (see UplinkShaper).
+     */
+    private static void checkUplink(UplinkSettings uplink, String interfacePrefix, AddressPlan plan) {
+        if (uplink.interfaceName().matches(Pattern.quote(interfacePrefix) + "[0-9a-f]{10}")) {
+            throw new InvalidKeyException("uplink.interface", "'" + uplink.interfaceName() + "' is a name of this agent's"
+                    + " own workspace links (interfacePrefix '" + interfacePrefix + "' and ten hex digits) (expected: the"
+                    + " host's link to the internet, e.g. eth0)");
+        }
+        if (plan.slotCount() > MAX_UPLINK_SLOTS) {
+            throw new InvalidKeyException("uplink", "set with addressRange " + plan.range() + ", which has "
+                    + plan.slotCount() + " slots (expected: at most " + MAX_UPLINK_SLOTS + " slots, one tc class each:"
+                    + " an addressRange of /16 or smaller with /31 slots)");
         }
     }
 
@@ -125,9 +152,9 @@ public record AgentConfig(
      */
     public AgentConfig withAcceptMissingState(boolean accept) {
         return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName, addressPlan,
-                gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, gatewayIpv6Addresses, blockedIpv6Destinations,
-                allowHostToWorkspaces, globalForwarding, defaultEgressMbit, defaultIngressMbit, shapeGatewayTraffic, reconcileInterval, hostName, routeFile, store, gatewayRoutes,
-                prefixRegistry, accept);
+                gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, dnsIpv6Resolvers, gatewayIpv6Addresses,
+                blockedIpv6Destinations, allowHostToWorkspaces, globalForwarding, defaultEgressMbit, defaultIngressMbit,
+                shapeGatewayTraffic, reconcileInterval, hostName, routeFile, store, gatewayRoutes, prefixRegistry, accept, uplink);
     }
 
     private static void check(String field, String value, Pattern pattern, String expected) {
@@ -156,6 +183,7 @@ public record AgentConfig(
                 Ipv4Cidr.parse("192.168.0.0/16"), Ipv4Cidr.parse("100.64.0.0/10")));
         private final List<HostService> hostServices = new ArrayList<>();
         private final List<Ipv4Cidr> dnsResolvers = new ArrayList<>(ResolvConf.ipv4Nameservers(ResolvConf.FILE));
+        private final List<Ipv6Cidr> dnsIpv6Resolvers = new ArrayList<>(ResolvConf.ipv6Nameservers(ResolvConf.FILE));
         private Ipv6Cidr workspaceIpv6Prefix;
         private final List<Ipv6Cidr> gatewayIpv6Addresses = new ArrayList<>();
         // Unique local (covers the clouds' IPv6 metadata, fd00:ec2::254), link-local, and the NAT64
@@ -175,6 +203,7 @@ public record AgentConfig(
         private GatewayRouteSettings gatewayRoutes;
         private Path prefixRegistry = DEFAULT_PREFIX_REGISTRY;
         private boolean acceptMissingState;
+        private UplinkSettings uplink;
 
         private Builder() {}
 
@@ -188,7 +217,9 @@ public record AgentConfig(
         public Builder gatewayAddresses(List<Ipv4Cidr> v) { gatewayAddresses.clear(); gatewayAddresses.addAll(v); return this; }
         public Builder blockedDestinations(List<Ipv4Cidr> v) { blockedDestinations.clear(); blockedDestinations.addAll(v); return this; }
         public Builder hostServices(List<HostService> v) { hostServices.clear(); hostServices.addAll(v); return this; }
+        /** IPv4 resolvers only; the IPv6 ones stay as they were (see {@link #dnsIpv6Resolvers}). */
         public Builder dnsResolvers(List<Ipv4Cidr> v) { dnsResolvers.clear(); dnsResolvers.addAll(v); return this; }
+        public Builder dnsIpv6Resolvers(List<Ipv6Cidr> v) { dnsIpv6Resolvers.clear(); dnsIpv6Resolvers.addAll(v); return this; }
         /** A unique local /64 for this host's workspaces; unset (the default): workspaces are IPv4 only. */
         public Builder workspaceIpv6Prefix(Ipv6Cidr v) { workspaceIpv6Prefix = v; return this; }
         public Builder gatewayIpv6Addresses(List<Ipv6Cidr> v) { gatewayIpv6Addresses.clear(); gatewayIpv6Addresses.addAll(v); return this; }
@@ -208,16 +239,19 @@ public record AgentConfig(
         public Builder prefixRegistry(Path v) { prefixRegistry = v; return this; }
         /** See {@link AgentConfig#withAcceptMissingState}; for a disposable agent such as the demo's. */
         public Builder acceptMissingState(boolean v) { acceptMissingState = v; return this; }
+        /** The host's uplink, shared by weight; null (the default): the uplink is not shaped. */
+        public Builder uplink(UplinkSettings v) { uplink = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName,
                     new AddressPlan(requireNonNull(addressRange, "addressRange"), slotPrefixLength,
                             Optional.ofNullable(workspaceIpv6Prefix)),
-                    gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, gatewayIpv6Addresses,
+                    gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, dnsIpv6Resolvers, gatewayIpv6Addresses,
                     blockedIpv6Destinations, allowHostToWorkspaces, globalForwarding,
                     defaultEgressMbit, defaultIngressMbit == null ? defaultEgressMbit : defaultIngressMbit,
                     shapeGatewayTraffic, reconcileInterval, hostName, Optional.ofNullable(routeFile),
-                    Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes), prefixRegistry, acceptMissingState);
+                    Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes), prefixRegistry, acceptMissingState,
+                    Optional.ofNullable(uplink));
         }
 
         private static String defaultHostName() {

@@ -47,6 +47,7 @@ public final class AgentConfigLoader {
         public RoutesSection routes;
         public String routeFile;
         public StoreSection.WithLease store;
+        public UplinkSection uplink;
     }
 
     public static AgentConfig load(Path file) throws ConfigException {
@@ -69,7 +70,11 @@ public final class AgentConfigLoader {
         step.apply("gatewayAddresses", raw.gatewayAddresses, v -> b.gatewayAddresses(map(v, Ipv4Cidr::parse)));
         step.apply("blockedDestinations", raw.blockedDestinations, v -> b.blockedDestinations(map(v, Ipv4Cidr::parse)));
         step.apply("hostServices", raw.hostServices, v -> b.hostServices(map(v, HostService::parse)));
-        step.apply("dnsResolvers", raw.dnsResolvers, v -> b.dnsResolvers(map(v, Ipv4Cidr::parse)));
+        step.apply("dnsResolvers", raw.dnsResolvers, v -> {
+            // Either family: an entry with a ':' is IPv6; both lists replace the defaults from resolv.conf.
+            b.dnsResolvers(map(v.stream().filter(r -> r == null || !r.contains(":")).toList(), Ipv4Cidr::parse));
+            b.dnsIpv6Resolvers(map(v.stream().filter(r -> r != null && r.contains(":")).toList(), Ipv6Cidr::parse));
+        });
         step.apply("workspaceIpv6Prefix", raw.workspaceIpv6Prefix, v -> b.workspaceIpv6Prefix(Ipv6Cidr.parse(v)));
         step.apply("gatewayIpv6Addresses", raw.gatewayIpv6Addresses, v -> b.gatewayIpv6Addresses(map(v, Ipv6Cidr::parse)));
         step.apply("blockedIpv6Destinations", raw.blockedIpv6Destinations,
@@ -84,6 +89,7 @@ public final class AgentConfigLoader {
         step.apply("routes", raw.routes, v -> b.gatewayRoutes(v.toSettings()));
         step.apply("routeFile", raw.routeFile, v -> b.routeFile(absolute("routeFile", v)));
         step.apply("store", raw.store, v -> b.store(v.toSettings()));
+        step.apply("uplink", raw.uplink, v -> b.uplink(v.toSettings()));
         step.throwIfAny();
         try {
             return b.build();

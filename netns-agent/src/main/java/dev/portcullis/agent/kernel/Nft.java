@@ -50,9 +50,9 @@ public final class Nft {
     }
 
     /**
-     * Elements of every set of one table in a plain form without quotes ("pc1 . 10.0.0.1",
-     * "udp . 53", "10.0.0.0/8"), so they compare with what the agent renders. Empty when the table
-     * does not exist.
+     * Elements of every set and map of one table in a plain form without quotes ("pc1 . 10.0.0.1",
+     * "udp . 53", "10.0.0.0/8", a map's "pc1 : 7063:10"), so they compare with what the agent renders.
+     * Empty when the table does not exist.
      */
     public Optional<Map<String, List<String>>> setElements(String family, String table) {
         return listing(family, table, java.util.Set.of()).map(Listing::sets);
@@ -83,7 +83,7 @@ public final class Nft {
                 if (item.has("metainfo")) {
                     continue;
                 }
-                JsonNode set = item.path("set");
+                JsonNode set = item.has("map") ? item.path("map") : item.path("set");
                 if (!set.isMissingNode()) {
                     List<String> elements = new ArrayList<>();
                     for (JsonNode element : set.path("elem")) {
@@ -95,7 +95,7 @@ public final class Nft {
                 copy.forEach(body -> {
                     if (body instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
                         object.remove("handle");
-                        if (item.has("set") && volatileSets.contains(object.path("name").asText())) {
+                        if ((item.has("set") || item.has("map")) && volatileSets.contains(object.path("name").asText())) {
                             object.remove("elem");
                         }
                     }
@@ -109,6 +109,9 @@ public final class Nft {
     }
 
     private static String render(JsonNode element) {
+        if (element.isArray() && element.size() == 2) { // a map's key and value
+            return render(element.get(0)) + " : " + render(element.get(1));
+        }
         if (element.has("elem")) {
             return render(element.path("elem").path("val"));
         }

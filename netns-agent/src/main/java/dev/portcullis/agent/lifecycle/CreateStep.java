@@ -13,5 +13,7 @@ public enum CreateStep {
     EGRESS_SHAPED,
     /** On the host end of the veth, whose egress is what enters the workspace: one process. */
     INGRESS_SHAPED,
+    /** The workspace's class on the host's uplink (only with {@code uplink:} in the config); every class's rate follows. */
+    UPLINK_SHAPED,
     ROUTE_PUBLISHED
 }

@@ -13,6 +13,7 @@ import dev.portcullis.agent.route.Route;
 import dev.portcullis.agent.route.RouteSink;
 import dev.portcullis.agent.shaping.EgressShaper;
 import dev.portcullis.agent.shaping.ShapingMode;
+import dev.portcullis.agent.shaping.UplinkShaper;
 import dev.portcullis.agent.state.DesiredState;
 import dev.portcullis.agent.state.DesiredStateStore;
 import dev.portcullis.policy.WorkspaceId;
@@ -53,6 +54,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
     private final Clock clock;
     private final PrefixRegistry registration;
     private final AgentState state;
+    /** The host's uplink shared by weight, when the config has one. */
+    private final Optional<UplinkShaper> uplink;
     private volatile String lastReconcile = "never";
 
     public WorkspaceNetworks(AgentConfig config, CommandRunner commands, RouteSink routes, StepListener listener,
@@ -69,6 +72,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
         // Everything that can refuse the start comes before the first change to the host.
         DesiredState loaded = store.load();
         checkOwnNames(loaded);
+        this.uplink = config.uplink().map(settings -> new UplinkShaper(commands, settings));
+        uplink.ifPresent(UplinkShaper::checkOwnable); // a missing link or a root of somebody else's: refuse
         this.registration = PrefixRegistry.register(config);
         try {
             checkStateFileNotLost();
@@ -161,13 +166,15 @@ public final class WorkspaceNetworks implements AutoCloseable {
             int slot = spec.address().map(a -> requestedSlot(before, plan, a)).orElseGet(() -> freeSlot(before, plan));
             made[0] = new WorkspaceRecord(spec.id(), spec.owner(), spec.org(), slot,
                     names.hostInterface(spec.id(), before.usedHostInterfaces()), spec.egressMbit(), spec.ingressMbit(),
-                    clock.instant());
+                    spec.weight(), clock.instant());
             return before.with(made[0]);
         });
         WorkspaceRecord ws = made[0];
         listener.after(CreateStep.DESIRED_STATE_SAVED, ws.id());
         try {
             build(ws, listener);
+            shareUplink();
+            listener.after(CreateStep.UPLINK_SHAPED, ws.id());
             routes.publish(route(ws));
             listener.after(CreateStep.ROUTE_PUBLISHED, ws.id());
         } catch (RuntimeException e) {
@@ -178,6 +185,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
                 plumbing.teardown(ws);
                 state.update(after -> after.without(ws.id()));
                 state.forget(ws.id());
+                shareUplink();
             } catch (RuntimeException undo) {
                 e.addSuppressed(undo); // reconcile finishes the job
             }
@@ -202,6 +210,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
     private WorkspaceStatus repeatCreate(WorkspaceRecord existing, WorkspaceSpec spec) {
         boolean same = existing.owner().equals(spec.owner()) && existing.org().equals(spec.org())
                 && existing.egressMbit() == spec.egressMbit() && existing.ingressMbit() == spec.ingressMbit()
+                && existing.weight() == spec.weight()
                 && spec.address().map(a -> a.equals(config.addressPlan().slot(existing.slot()).workspace())).orElse(true);
         if (!same) {
             int effective = plumbing.effectiveEgress(existing);
@@ -209,10 +218,11 @@ public final class WorkspaceNetworks implements AutoCloseable {
                     + " org=" + existing.org() + " address=" + config.addressPlan().slot(existing.slot()).workspace()
                     + " egressMbit=" + effective + (existing.egressMbit() == 0 ? " (the agent's default)" : "")
                     + " ingressMbit=" + plumbing.effectiveIngress(existing)
-                    + (existing.ingressMbit() == 0 ? " (the agent's default)" : "")
+                    + (existing.ingressMbit() == 0 ? " (the agent's default)" : "") + " weight=" + existing.weight()
                     + " (expected: the same parameters to repeat a create, or a delete first)");
         }
         build(existing, StepListener.NONE); // a retry after a timeout converges, changes nothing else
+        shareUplink();
         routes.publish(route(existing));
         state.observed(existing.id(), plumbing.programmed(existing));
         return statusOf(existing);
@@ -260,6 +270,13 @@ public final class WorkspaceNetworks implements AutoCloseable {
             }
             reconciler.finishDelete(id);
             log.info("deleted {}", id);
+            try {
+                shareUplink();
+            } catch (RuntimeException e) {
+                // The workspace is gone, and its class classifies nothing any more (its map element went
+                // with it): the next pass takes the class away and gives its share back.
+                log.warn("deleted {}, but could not update the uplink's classes: {}", id, e.getMessage());
+            }
             return null;
         });
     }
@@ -288,9 +305,31 @@ public final class WorkspaceNetworks implements AutoCloseable {
         return status(ws, plumbing.observe(ws, sets));
     }
 
-    /** One reconcile pass: see {@link Reconciler} for what it takes locks for (little). */
+    /** One reconcile pass: see {@link Reconciler} for what it takes locks for (little); then the uplink's classes. */
     public Reconciler.Report reconcile() {
-        return recordPass(reconciler.pass());
+        Reconciler.Report pass = reconciler.pass();
+        if (uplink.isEmpty()) {
+            return recordPass(pass);
+        }
+        List<String> actions = new ArrayList<>(pass.actions());
+        String link = "uplink " + uplink.get().settings().interfaceName() + ": ";
+        List<String> repaired = new ArrayList<>();
+        try {
+            uplink.get().sync(() -> state.desired().live()).forEach(change -> repaired.add(link + change));
+        } catch (RuntimeException e) {
+            repaired.add("could not repair the uplink: " + e.getMessage());
+        }
+        repaired.forEach(action -> log.warn("reconcile: {}", action));
+        actions.addAll(repaired);
+        return recordPass(new Reconciler.Report(actions));
+    }
+
+    /**
+     * Gives every live workspace its class on the uplink at its weighted share (every share changes
+     * with the sum of the weights). Nothing without an uplink in the config.
+     */
+    private void shareUplink() {
+        uplink.ifPresent(shaper -> shaper.sync(() -> state.desired().live()));
     }
 
     private Reconciler.Report recordPass(Reconciler.Report report) {
@@ -305,7 +344,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
         return new AgentStatus(config.hostName(), Ruleset.FAMILY + " " + config.tableName(), reconciler.tablePresent(),
                 config.addressPlan().range().toString(), config.addressPlan().slotPrefixLength(),
                 desired.live().size(), slots - desired.workspaces().size(), shaper.mode(), lastReconcile,
-                config.addressPlan().ipv6Prefix().map(Object::toString).orElse(null));
+                config.addressPlan().ipv6Prefix().map(Object::toString).orElse(null),
+                uplink.map(UplinkShaper::state).orElse(null));
     }
 
     /** The running table, read from the kernel (it carries the counters); takes no lock. */
@@ -319,6 +359,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
             delete(ws.id());
         }
         reconciler.pass(); // orphans with our prefixes
+        uplink.ifPresent(UplinkShaper::remove);
         state.exclusive(() -> {
             if (nft.tableExists(Ruleset.FAMILY, config.tableName())) {
                 nft.deleteTable(Ruleset.FAMILY, config.tableName());

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.config.HostService;
+import dev.portcullis.agent.config.UplinkSettings;
+import dev.portcullis.agent.shaping.UplinkShaper;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,7 +16,7 @@ import java.util.Map;
 
 /**
  * Renders the Portcullis table and the per-workspace element changes from the templates. Elements
- * are handled in a plain form ("pc1a2b . 10.213.0.1") for comparison with what nft lists, and turned
+ * are handled in a plain form ("pc1a2b . 10.213.0.1", a map's "pc1a2b : 7063:10") for comparison with what nft lists, and turned
  * into nft syntax (interface names quoted) only when a script is rendered.
  */
 public final class Ruleset {
@@ -25,7 +27,11 @@ public final class Ruleset {
     public static final String WS_BINDINGS = "ws_bindings";
     public static final String WS_ADDRS6 = "ws_addrs6";
     public static final String WS_BINDINGS6 = "ws_bindings6";
-    public static final List<String> WORKSPACE_SETS = List.of(WS_IFACES, WS_ADDRS, WS_BINDINGS, WS_ADDRS6, WS_BINDINGS6);
+    /** A map: the workspace's host link to its class on the uplink ("pc1a2b : 7063:10"). */
+    public static final String WS_UPLINK_CLASSES = "ws_uplink_classes";
+    public static final String UPLINK_IFACES = "uplink_ifaces";
+    public static final List<String> WORKSPACE_SETS = List.of(WS_IFACES, WS_ADDRS, WS_BINDINGS, WS_ADDRS6, WS_BINDINGS6,
+            WS_UPLINK_CLASSES);
 
     private final AgentConfig config;
     private final Template table = Template.load("table.nft");
@@ -51,6 +57,8 @@ public final class Ruleset {
         elements.put("blocked_dests", config.blockedDestinations().stream().map(Object::toString).toList());
         elements.put("host_services", config.hostServices().stream().map(Ruleset::plain).toList());
         elements.put("dns_resolvers", config.dnsResolvers().stream().map(Object::toString).toList());
+        elements.put("dns_resolvers6", config.dnsIpv6Resolvers().stream().map(Object::toString).toList());
+        elements.put(UPLINK_IFACES, config.uplink().stream().map(UplinkSettings::interfaceName).toList());
         elements.put("ws_range6", config.addressPlan().ipv6Prefix().stream().map(Object::toString).toList());
         elements.put("gateway_addrs6", config.gatewayIpv6Addresses().stream().map(Object::toString).toList());
         elements.put("blocked_dests6", config.blockedIpv6Destinations().stream().map(Object::toString).toList());
@@ -74,6 +82,9 @@ public final class Ruleset {
                 elements.get(WS_ADDRS6).add(link.workspace().toString());
                 elements.get(WS_BINDINGS6).add(ws.hostInterface() + " . " + link.workspace());
             });
+            if (config.uplink().isPresent()) {
+                elements.get(WS_UPLINK_CLASSES).add(ws.hostInterface() + " : " + UplinkShaper.classId(ws.slot()));
+            }
         }
         return elements;
     }
@@ -107,7 +118,11 @@ public final class Ruleset {
     /** Interface names are strings in nft syntax; everything else is written as listed. */
     private static String syntax(String set, String plain) {
         return switch (set) {
-            case WS_IFACES -> "\"" + plain + "\"";
+            case WS_IFACES, UPLINK_IFACES -> "\"" + plain + "\"";
+            case WS_UPLINK_CLASSES -> {
+                String[] parts = plain.split(" : ", 2);
+                yield "\"" + parts[0] + "\" : " + parts[1];
+            }
             case WS_BINDINGS, WS_BINDINGS6 -> {
                 String[] parts = plain.split(" \\. ", 2);
                 yield "\"" + parts[0] + "\" . " + parts[1];

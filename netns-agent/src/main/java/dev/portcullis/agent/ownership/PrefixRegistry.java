@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * agent whose prefixes could make the same kernel name as a running agent's is refused at start:
  * a namespace prefix that is a prefix of another's ({@code hr-} and {@code hr-b-}: {@code hr-b-x}
  * is workspace {@code b-x} of one and {@code x} of the other), the same interface prefix, or the same
- * table. Interface prefixes of different lengths never collide, since a link name is the prefix plus
+ * table, or the same uplink to share by weight. Interface prefixes of different lengths never collide, since a link name is the prefix plus
  * exactly ten hex digits. An entry whose process is gone (same pid, other start time, or none) is
  * stale and removed; /run itself is emptied at boot.
  */
@@ -38,9 +38,9 @@ public final class PrefixRegistry implements AutoCloseable {
     /** FileChannel locks are per process: threads of one JVM (tests run several agents) queue here first. */
     private static final ReentrantLock IN_PROCESS = new ReentrantLock();
 
-    /** What one agent registers. */
+    /** What one agent registers; {@code uplink} is null when it does not share the host's uplink. */
     public record Entry(String token, long pid, String processStart, String stateDir, String namespacePrefix, String interfacePrefix,
-            String table) {
+            String table, String uplink) {
 
         /** Why this agent's names and {@code other}'s can meet, or empty. */
         Optional<String> collisionWith(Entry other) {
@@ -53,6 +53,9 @@ public final class PrefixRegistry implements AutoCloseable {
             }
             if (table.equals(other.table)) {
                 return Optional.of("table '" + table + "' is the same");
+            }
+            if (uplink != null && uplink.equals(other.uplink)) {
+                return Optional.of("uplink '" + uplink + "' is the same, and each agent would rebuild the other's tree");
             }
             return Optional.empty();
         }
@@ -76,7 +79,8 @@ public final class PrefixRegistry implements AutoCloseable {
         ProcessHandle self = ProcessHandle.current();
         // The token tells two registrations of one process apart (a test restarting an agent in place).
         Entry mine = new Entry(java.util.UUID.randomUUID().toString(), self.pid(), startOf(self).orElse("?"), config.stateDir().toAbsolutePath().toString(),
-                config.namespacePrefix(), config.interfacePrefix(), config.tableName());
+                config.namespacePrefix(), config.interfacePrefix(), config.tableName(),
+                config.uplink().map(dev.portcullis.agent.config.UplinkSettings::interfaceName).orElse(null));
         Path file = dir.resolve(key(mine.stateDir()) + ".json");
         IN_PROCESS.lock();
         try {
@@ -94,7 +98,7 @@ public final class PrefixRegistry implements AutoCloseable {
                         throw new IllegalStateException("refusing to start: " + collision.get() + " with the agent of pid "
                                 + live.get().pid() + " (state " + live.get().stateDir() + ", registered in " + other
                                 + ") (expected: namespace prefixes that do not start with one another, and an own"
-                                + " interfacePrefix and table for every agent on this host)");
+                                + " interfacePrefix, table and uplink for every agent on this host)");
                     }
                 }
                 AtomicFiles.write(file, JSON.writeValueAsBytes(mine));

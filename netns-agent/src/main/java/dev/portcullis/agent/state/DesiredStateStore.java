@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
+import dev.portcullis.agent.workspace.WorkspaceSpec;
 import dev.portcullis.policy.WorkspaceId;
 import dev.portcullis.store.embedded.AtomicFiles;
 import java.io.IOException;
@@ -54,10 +55,11 @@ public final class DesiredStateStore {
     /**
      * {@code deleting} is true once a delete has begun; absent (null) otherwise, so files stay as they were.
      * {@code ingressMbit} is absent in files written before ingress was shaped: the agent's default.
+     * {@code weight} is absent at the default weight (and in files written before weights).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Entry(String id, String owner, String org, int slot, String hostInterface, int egressMbit,
-            Integer ingressMbit, String createdAt, Boolean deleting) {}
+            Integer ingressMbit, Integer weight, String createdAt, Boolean deleting) {}
 
     public DesiredState load() {
         if (!Files.exists(file)) {
@@ -95,7 +97,7 @@ public final class DesiredStateStore {
             return DesiredState.of(format.workspaces().stream()
                     .map(e -> new WorkspaceRecord(WorkspaceId.of(e.id()), e.owner(), e.org(), e.slot(),
                             e.hostInterface(), e.egressMbit(), e.ingressMbit() == null ? 0 : e.ingressMbit(),
-                            Instant.parse(e.createdAt())))
+                            e.weight() == null ? WorkspaceSpec.DEFAULT_WEIGHT : e.weight(), Instant.parse(e.createdAt())))
                     .toList(),
                     format.workspaces().stream().filter(e -> Boolean.TRUE.equals(e.deleting()))
                             .map(e -> WorkspaceId.of(e.id())).collect(java.util.stream.Collectors.toSet()));
@@ -108,7 +110,8 @@ public final class DesiredStateStore {
     public void save(DesiredState state) {
         List<Entry> entries = state.workspaces().stream()
                 .map(r -> new Entry(r.id().value(), r.owner(), r.org(), r.slot(), r.hostInterface(), r.egressMbit(),
-                        r.ingressMbit() == 0 ? null : r.ingressMbit(), r.createdAt().toString(), state.isDeleting(r.id()) ? Boolean.TRUE : null))
+                        r.ingressMbit() == 0 ? null : r.ingressMbit(),
+                        r.weight() == WorkspaceSpec.DEFAULT_WEIGHT ? null : r.weight(), r.createdAt().toString(), state.isDeleting(r.id()) ? Boolean.TRUE : null))
                 .toList();
         try {
             AtomicFiles.write(file, JSON.writeValueAsBytes(new FileFormat(FORMAT_VERSION, plan.range().toString(),

@@ -7,11 +7,11 @@ import java.time.Instant;
 
 /**
  * One workspace in the desired state: what was asked for plus what the agent decided (slot,
- * host-side interface name, rates; 0 = the agent's default). This is what is persisted and what
+ * host-side interface name, rates, 0 = the agent's default; the weight on the host's uplink). This is what is persisted and what
  * reconcile converges to.
  */
 public record WorkspaceRecord(WorkspaceId id, String owner, String org, int slot, String hostInterface, int egressMbit,
-        int ingressMbit, Instant createdAt) {
+        int ingressMbit, int weight, Instant createdAt) {
 
     public WorkspaceRecord {
         requireNonNull(id, "id");
@@ -22,6 +22,13 @@ public record WorkspaceRecord(WorkspaceId id, String owner, String org, int slot
         if (slot < 0) {
             throw new IllegalArgumentException("slot: " + slot + " (expected: >= 0)");
         }
+        WorkspaceSpec.checkWeight(weight);
+    }
+
+    /** Weight at the default. */
+    public WorkspaceRecord(WorkspaceId id, String owner, String org, int slot, String hostInterface, int egressMbit,
+            int ingressMbit, Instant createdAt) {
+        this(id, owner, org, slot, hostInterface, egressMbit, ingressMbit, WorkspaceSpec.DEFAULT_WEIGHT, createdAt);
     }
 
     /** Ingress at the agent's default. */

@@ -181,6 +181,43 @@ class LocalApiTest {
     }
 
     @Test
+    void refusesAWeightOutOfRangeNamingTheField() throws Exception {
+        for (String weight : new String[] {"0", "101", "-1"}) {
+            Reply reply = client.send("POST", "/v1/workspaces",
+                    "{\"id\":\"ws1\",\"owner\":\"alice\",\"org\":\"acme\",\"weight\":" + weight + "}");
+
+            assertThat(reply.status()).as(weight).isEqualTo(400);
+            assertThat(reply.body()).contains("weight: " + weight + " (expected: 1-100, the workspace's share of the"
+                    + " host's uplink next to the others'; 1 when not given)");
+        }
+        assertThat(host.namespaces()).isEmpty();
+    }
+
+    @Test
+    void refusesAFractionalOrTextWeight() throws Exception {
+        for (String weight : new String[] {"1.5", "\"heavy\""}) {
+            Reply reply = client.send("POST", "/v1/workspaces",
+                    "{\"id\":\"ws1\",\"owner\":\"alice\",\"org\":\"acme\",\"weight\":" + weight + "}");
+
+            assertThat(reply.status()).as(weight).isEqualTo(400);
+            assertThat(reply.body()).as(weight).contains("weight: ").contains("(expected: a whole number 1-100");
+        }
+        assertThat(host.namespaces()).isEmpty();
+    }
+
+    @Test
+    void aWeightIsShownAndARepeatedCreateWithAnotherWeightIsAConflict() throws Exception {
+        Reply created = client.send("POST", "/v1/workspaces",
+                "{\"id\":\"ws1\",\"owner\":\"alice\",\"org\":\"acme\",\"weight\":3}");
+        Reply other = client.send("POST", "/v1/workspaces", "{\"id\":\"ws1\",\"owner\":\"alice\",\"org\":\"acme\"}");
+
+        assertThat(created.status()).isEqualTo(201);
+        assertThat(created.body()).contains("\"weight\" : 3");
+        assertThat(other.status()).isEqualTo(409);
+        assertThat(other.body()).contains("weight=3");
+    }
+
+    @Test
     void refusesANegativeIngress() throws Exception {
         Reply reply = client.send("POST", "/v1/workspaces",
                 "{\"id\":\"ws1\",\"owner\":\"alice\",\"org\":\"acme\",\"ingressMbit\":-1}");

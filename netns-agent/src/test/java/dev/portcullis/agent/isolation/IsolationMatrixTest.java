@@ -44,7 +44,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * probe, which a second table of the test drops (and counts) behind Portcullis, so even a broken
  * ruleset sends nothing to the real 169.254.169.254. IPv6: every address is inside the test's ULA
  * fd3c:9b52:e1a0::/48, and the cloud metadata address fd00:ec2::254 is held by a namespace of the
- * test (routed to it for the test's duration), so the probe proves the drop and reaches nothing real.
+ * test, routed there only for packets from the test's prefix (a policy rule and a routing table of the
+ * test's own), so the probe proves the drop and reaches nothing real, and the host's own route to its
+ * metadata service is never hidden.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 2, unit = TimeUnit.MINUTES) // a probe JVM that never answers must not hang the build
@@ -90,6 +92,7 @@ class IsolationMatrixTest {
                 .blockedDestinations(List.of(Ipv4Cidr.parse("169.254.0.0/16"), Ipv4Cidr.parse("10.213.35.0/24")))
                 .hostServices(List.of(new HostService("tcp", HOST_SERVICE)))
                 .dnsResolvers(List.of(Ipv4Cidr.parse("10.213.35.1/32"))) // a resolver inside a blocked range
+                .dnsIpv6Resolvers(List.of(Ipv6Cidr.parse(ULA + "35::3/128"))) // the same in IPv6
                 .workspaceIpv6Prefix(Ipv6Cidr.parse(ULA + "20::/64"))
                 .gatewayIpv6Addresses(List.of(Ipv6Cidr.parse(ULA + "33::3/128")))
                 .blockedIpv6Destinations(List.of(Ipv6Cidr.parse("fd00:ec2::/32"), Ipv6Cidr.parse(ULA + "35::/64")))
@@ -108,8 +111,8 @@ class IsolationMatrixTest {
         outsider = new PeerNamespace(host, "out", "10.213.34.0", "10.213.34.1").withIpv6(ULA + "34::2", ULA + "34::3");
         privateNet = new PeerNamespace(host, "priv", "10.213.35.0", "10.213.35.1").withIpv6(ULA + "35::2", ULA + "35::3");
         internet = new PeerNamespace(host, "net", "10.213.36.0", "10.213.36.1").withIpv6(ULA + "36::2", ULA + "36::3");
-        metadata = new PeerNamespace(host, "meta", "10.213.37.0", "10.213.37.1").withIpv6(ULA + "37::2", ULA + "37::3")
-                .alsoAnswering(IPV6_METADATA);
+        metadata = new PeerNamespace(host, "meta", "10.213.37.0", "10.213.37.1").withIpv6(ULA + "37::2", ULA + "37::3");
+        closeLater.add(metadata.answering(IPV6_METADATA, ULA + ":/48", 30_000 + Math.floorMod(host.tag().hashCode(), 10_000)));
 
         // Six JVMs start at once; each is ready when its listeners are bound.
         List<CompletableFuture<ProbeProcess>> starting = List.of(
@@ -313,11 +316,12 @@ class IsolationMatrixTest {
         assertThat(probeA.connect(address(family, privateNet), SERVICE, REFUSED_MS)).startsWith("FAIL");
     }
 
-    @Test
-    void workspaceReachesTheHostsDnsResolverInABlockedRangeOnPort53Only() {
-        assumeHostForwards(Family.IPV4);
-        assertThat(probeA.connect(privateNet.address(), DNS, 3000)).as("DNS to the configured resolver").startsWith("OK ");
-        assertThat(probeA.connect(privateNet.address(), SERVICE, REFUSED_MS)).as("anything else there").startsWith("FAIL");
+    @ParameterizedTest
+    @EnumSource(Family.class)
+    void workspaceReachesTheHostsDnsResolverInABlockedRangeOnPort53Only(Family family) {
+        assumeHostForwards(family);
+        assertThat(probeA.connect(address(family, privateNet), DNS, 3000)).as("DNS to the configured resolver").startsWith("OK ");
+        assertThat(probeA.connect(address(family, privateNet), SERVICE, REFUSED_MS)).as("anything else there").startsWith("FAIL");
     }
 
     @ParameterizedTest
@@ -353,6 +357,16 @@ class IsolationMatrixTest {
         // Portcullis dropped it: the safety net behind it saw nothing.
         assertThat(commands.check("nft", "list", "table", "inet", host.tableName() + "_net").stdout())
                 .contains("counter packets 0 bytes 0");
+    }
+
+    @Test
+    void theTestsMetadataRouteLeavesTheHostsOwnRouteAlone() {
+        // The host itself (no source of the test's prefix) is routed as before the test.
+        assertThat(commands.check("ip", "-6", "route", "show", "exact", IPV6_METADATA + "/128").stdout()).isEmpty();
+        assertThat(commands.run("ip", "-6", "route", "get", IPV6_METADATA).stdout()).doesNotContain(metadata.link());
+        assertThat(commands.check("ip", "-6", "route", "get", IPV6_METADATA, "from", a.ipv6Address(), "iif",
+                a.desired().hostInterface()).stdout())
+                .contains("dev " + metadata.link());
     }
 
     @Test

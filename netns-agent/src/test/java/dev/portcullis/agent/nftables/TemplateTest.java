@@ -7,6 +7,7 @@ import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.config.HostService;
+import dev.portcullis.agent.config.UplinkSettings;
 import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.Nft;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
@@ -32,6 +33,14 @@ class TemplateTest {
             .workspaceIpv6Prefix(Ipv6Cidr.parse("fd5e:7a31:c0de:40::/64"))
             .gatewayAddresses(List.of(Ipv4Cidr.parse("10.213.41.1/32")))
             .gatewayIpv6Addresses(List.of(Ipv6Cidr.parse("fd5e:7a31:c0de:41::1/128")))
+            .build();
+    /** With the host's uplink shared by weight, and IPv6 resolvers. */
+    private static final AgentConfig UPLINK = AgentConfig.builder()
+            .tableName("pct_check")
+            .addressRange(Ipv4Cidr.parse("10.213.40.0/24"))
+            .workspaceIpv6Prefix(Ipv6Cidr.parse("fd5e:7a31:c0de:40::/64"))
+            .dnsIpv6Resolvers(List.of(Ipv6Cidr.parse("fd00:ec2::253/128")))
+            .uplink(new UplinkSettings("eth0", 1000))
             .build();
     private static final List<WorkspaceRecord> WORKSPACES = List.of(
             new WorkspaceRecord(WorkspaceId.of("ws1"), "alice", "acme", 0, "pc0123456789", 0, Instant.EPOCH),
@@ -95,6 +104,25 @@ class TemplateTest {
         assertThat(ruleset.tableScript(WORKSPACES)).contains("ws_range6 { fd5e:7a31:c0de:40::/64 }")
                 .contains("gateway_addrs6 { fd5e:7a31:c0de:41::1/128 }");
         assertThat(new Ruleset(CONFIG).addScript(new Ruleset(CONFIG).workspaceElements(WORKSPACES))).doesNotContain("6 {");
+    }
+
+    @Test
+    void withAnUplinkEveryWorkspaceMapsItsLinkToItsClassAndTheTableNamesTheUplink() {
+        Ruleset ruleset = new Ruleset(UPLINK);
+
+        assertThat(ruleset.addScript(ruleset.workspaceElements(WORKSPACES)))
+                .contains("add element inet pct_check ws_uplink_classes { \"pc0123456789\" : 7063:10, "
+                        + "\"pcabcdef0123\" : 7063:15 }");
+        assertThat(ruleset.tableScript(WORKSPACES)).contains("uplink_ifaces { \"eth0\" }")
+                .contains("dns_resolvers6 { fd00:ec2::253/128 }")
+                .contains("oifname @uplink_ifaces meta priority set iifname map @ws_uplink_classes");
+        assertThat(new Ruleset(CONFIG).addScript(new Ruleset(CONFIG).workspaceElements(WORKSPACES)))
+                .as("without an uplink the map stays empty").doesNotContain("ws_uplink_classes");
+    }
+
+    @Test
+    void everyRenderedUplinkTemplatePassesTheKernelsCheck() {
+        passesTheKernelsCheck(UPLINK);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portcullis.agent.config.AgentConfig;
+import dev.portcullis.agent.config.UplinkSettings;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
@@ -83,6 +84,21 @@ class PrefixRegistryTest {
     }
 
     @Test
+    void refusesASecondAgentSharingTheSameUplink() {
+        AgentConfig first = AgentConfig.builder().prefixRegistry(dir).stateDir(dir.resolve("a")).namespacePrefix("hr-")
+                .interfacePrefix("hr").tableName("hr").uplink(new UplinkSettings("eth0", 1000)).build();
+        try (PrefixRegistry registered = PrefixRegistry.register(first)) {
+            assertThatThrownBy(() -> PrefixRegistry.register(AgentConfig.builder().prefixRegistry(dir)
+                    .stateDir(dir.resolve("b")).namespacePrefix("hq-").interfacePrefix("hq").tableName("hq")
+                    .uplink(new UplinkSettings("eth0", 500)).build()))
+                    .hasMessageContaining("uplink 'eth0' is the same, and each agent would rebuild the other's tree");
+            try (PrefixRegistry withoutUplink = PrefixRegistry.register(config(dir, dir.resolve("b"), "hq-", "hq", "hq"))) {
+                assertThat(withoutUplink.file()).as("an agent that leaves the uplink alone may run beside it").exists();
+            }
+        }
+    }
+
+    @Test
     void anAgentOnTheSameStateDirectoryIsTheSameAgentRestarted() {
         PrefixRegistry first = PrefixRegistry.register(config(dir, dir.resolve("a"), "hr-", "hr", "hr"));
         PrefixRegistry restarted = PrefixRegistry.register(config(dir, dir.resolve("a"), "hr-", "hr", "hr"));
@@ -100,7 +116,7 @@ class PrefixRegistryTest {
         Path stale = dir.resolve("0123456789abcdef.json");
         Files.createDirectories(dir);
         Files.write(stale, new ObjectMapper().writeValueAsBytes(new PrefixRegistry.Entry("t", 2147483647L, "?",
-                "/var/lib/gone", "hr-", "hr", "hr")));
+                "/var/lib/gone", "hr-", "hr", "hr", null)));
 
         try (PrefixRegistry registered = PrefixRegistry.register(config(dir, dir.resolve("a"), "hr-b-", "hr", "hr"))) {
             assertThat(registered.file()).exists();

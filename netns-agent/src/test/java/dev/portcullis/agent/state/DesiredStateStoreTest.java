@@ -49,6 +49,28 @@ class DesiredStateStoreTest {
     }
 
     @Test
+    void aWeightIsSavedAndAFileWithoutOneMeansWeightOne() throws Exception {
+        WorkspaceRecord heavy = new WorkspaceRecord(WorkspaceId.of("ws1"), "alice", "acme", 0, "pc0000000001", 0, 0, 4,
+                Instant.parse("2026-01-01T00:00:00Z"));
+        new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(heavy, record("ws2", 1, "pc0000000002"))));
+
+        String saved = Files.readString(dir.resolve("desired-state.json"));
+        assertThat(new DesiredStateStore(dir, PLAN).load().workspaces()).extracting(WorkspaceRecord::weight)
+                .containsExactly(4, 1);
+        assertThat(saved.split("\"ws2\"", 2)[1]).as("written as before weights").doesNotContain("weight");
+    }
+
+    @Test
+    void aWeightOutOfRangeInTheFileIsRefused() throws Exception {
+        new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        Path file = dir.resolve("desired-state.json");
+        Files.writeString(file, Files.readString(file).replace("\"egressMbit\"", "\"weight\" : 0, \"egressMbit\""));
+
+        assertThatThrownBy(() -> new DesiredStateStore(dir, PLAN).load())
+                .hasMessageContaining("weight: 0 (expected: 1-100");
+    }
+
+    @Test
     void leavesNoTemporaryFileBehind() throws Exception {
         new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
 

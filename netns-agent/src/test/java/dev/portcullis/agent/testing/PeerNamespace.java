@@ -1,6 +1,7 @@
 package dev.portcullis.agent.testing;
 
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import java.util.List;
 
 /**
  * A namespace the test makes to stand for something outside the workspaces (a gateway, the
@@ -51,11 +52,26 @@ public final class PeerNamespace {
         return this;
     }
 
-    /** Routes one more address of the peer's (e.g. a well-known one such as the cloud metadata's) to it. */
-    public PeerNamespace alsoAnswering(String ipv6) {
+    /**
+     * Routes one more address (a well-known one such as the cloud metadata's) to this peer, but only for
+     * packets from {@code sources}, the test's own prefix: a policy rule sends those to routing table
+     * {@code table}, which holds nothing but this route. The host's own traffic to that address (its real
+     * metadata service, say) keeps its route; a route in the main table would hide it for as long as the
+     * test runs. Close the result to remove the rule (the route goes with the peer's link).
+     */
+    public AutoCloseable answering(String ipv6, String sources, int table) {
+        // A table nobody made does not exist at all ("FIB table does not exist"): that is empty too.
+        String existing = COMMANDS.run("ip", "-6", "route", "show", "table", Integer.toString(table)).stdout().strip();
+        if (!existing.isEmpty()) {
+            throw new IllegalStateException("routing table " + table + " is in use: " + existing
+                    + " (expected: an empty table for the test's own routes)");
+        }
         COMMANDS.check("ip", "-n", namespace, "addr", "add", ipv6 + "/128", "dev", "lo");
-        COMMANDS.check("ip", "-6", "route", "add", ipv6 + "/128", "via", ipv6Address, "dev", link);
-        return this;
+        COMMANDS.check("ip", "-6", "route", "add", ipv6 + "/128", "via", ipv6Address, "dev", link, "table",
+                Integer.toString(table));
+        List<String> rule = List.of("ip", "-6", "rule", "add", "from", sources, "lookup", Integer.toString(table));
+        COMMANDS.check(rule);
+        return () -> COMMANDS.run("ip", "-6", "rule", "del", "from", sources, "lookup", Integer.toString(table));
     }
 
     /** The host end of this peer's link, in the host namespace. */
