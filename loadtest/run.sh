@@ -6,6 +6,8 @@
 #   loadtest/run.sh ws-idle      memory per idle WebSocket tunnel through the gateway
 #   loadtest/run.sh fairness     bandwidth shared between 10 workspaces, one with 50 connections (docs/fairness.md)
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
+#   loadtest/run.sh two-loops    the gateway with access on: two event loops on both cores vs one on one core, beside nginx
+#   loadtest/run.sh profile      a CPU profile of one gateway under http1 or h2 load (async-profiler or JFR)
 #   loadtest/run.sh route-churn  route propagation through the store (embedded and a local etcd), snapshot swap cost
 #   loadtest/run.sh route-lookup one route lookup at 1k, 10k and 100k routes, one id again vs ids spread (JMH)
 #   loadtest/run.sh gateway-start a gateway process's start time and heap with 0 and 100k routes in the store
@@ -16,14 +18,17 @@
 #
 # Environment (defaults in brackets):
 #   REPS [3]  DURATION [15] seconds per measured wrk run  WARMUP [5] seconds before each
-#   JVM_WARMUP [60] seconds of load on the gateway before the first measurement
+#   JVM_WARMUP [60] seconds of load on the gateway before the first measurement, at least; longer
+#     until the gateway has spent JVM_WARMUP_CPU [30] seconds of CPU (a busy machine gives it less
+#     than its core, and the JIT compiles by work done, not by time), at most 4 x JVM_WARMUP
 #   CONNECTIONS [32] wrk keep-alive connections  OPEN_RATE [2000] requests/s of the open-loop run
 #   H2_CONNECTIONS [8] h2load connections  H2_STREAMS [16] concurrent streams per h2load connection
 #   OPEN_DURATION [10] seconds  TUNNELS [2000] for ws-idle  JAVA_HOME  PORTCULLIS_JAVA_OPTS
 #   GATEWAY_TARGET [gateway/target] the gateway build to measure (its jar and lib/)
 #   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
-#   ACCESS [off] on adds the target portcullis-access to http1: the gateway with access control on
+#   ACCESS [off] on adds the target portcullis-access to http1 and h2: the gateway with access control on
 #     (development issuer, a bearer token on every request, the policy decided per request)
+#   JDK_TLS [on] off leaves out portcullis-jdk (the gateway with the JDK's TLS) in http1 and h2
 #   AUDIT_LOG [on] off silences the gateways' audit log (one line per access decision)
 #   CHANGES [1000] route changes measured by route-churn (after 200 warm-up ones)
 #   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
@@ -45,6 +50,7 @@ REPS=${REPS:-3}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-5}
 JVM_WARMUP=${JVM_WARMUP:-60}
+JVM_WARMUP_CPU=${JVM_WARMUP_CPU:-30}
 CONNECTIONS=${CONNECTIONS:-32}
 OPEN_RATE=${OPEN_RATE:-2000}
 OPEN_DURATION=${OPEN_DURATION:-10}
@@ -57,6 +63,9 @@ HAPROXY_PORT=28444
 PORTCULLIS_PORT=28445
 PORTCULLIS_JDK_PORT=28446
 PORTCULLIS_ACCESS_PORT=28450
+BACKEND2_PORT=28082
+NGINX2_PORT=28451
+PORTCULLIS_ACCESS2_PORT=28452
 DEMO_PORT=28081
 ETCD_CLIENT_PORT=28379
 ETCD_PEER_PORT=28380
@@ -68,6 +77,8 @@ FAIR_UNBOUNDED_PORT=28449
 HOST_HEADER="$BACKEND_PORT-bench.ws.localhost"
 PROXY_CORE=1
 CLIENT_CORE=0
+# Per-target exceptions to the topology above (the two-loops scenario's two-core targets).
+declare -A WRK_CORES=() WRK_THREADS=() HOST_OF=() BACKEND_OF=()
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
@@ -239,9 +250,12 @@ start_proxies() { # [h2]: nginx and HAProxy also offer h2 by ALPN (Portcullis al
   start_pinned $PROXY_CORE haproxy haproxy -db -f "$WORK/haproxy.cfg"
   PIDS[haproxy]=$LAST_PID
   start_portcullis portcullis $PORTCULLIS_PORT auto
-  # The same gateway with the JDK's TLS, to show what the TLS provider is worth.
-  start_portcullis portcullis-jdk $PORTCULLIS_JDK_PORT jdk
-  wait_port $NGINX_PORT; wait_port $HAPROXY_PORT; wait_port $PORTCULLIS_PORT; wait_port $PORTCULLIS_JDK_PORT
+  wait_port $NGINX_PORT; wait_port $HAPROXY_PORT; wait_port $PORTCULLIS_PORT
+  if [ "${JDK_TLS:-on}" = on ]; then
+    # The same gateway with the JDK's TLS, to show what the TLS provider is worth.
+    start_portcullis portcullis-jdk $PORTCULLIS_JDK_PORT jdk
+    wait_port $PORTCULLIS_JDK_PORT
+  fi
   if [ "${ACCESS:-off}" = on ]; then start_portcullis_with_access; fi
 }
 # The gateway as it runs for real: identity on (the development issuer, its key made at start),
@@ -265,25 +279,39 @@ url_of() {
     portcullis) echo "https://127.0.0.1:$PORTCULLIS_PORT/1k" ;;
     portcullis-jdk) echo "https://127.0.0.1:$PORTCULLIS_JDK_PORT/1k" ;;
     portcullis-access) echo "https://127.0.0.1:$PORTCULLIS_ACCESS_PORT/1k" ;;
+    nginx-2-workers) echo "https://127.0.0.1:$NGINX2_PORT/1k" ;;
+    portcullis-access-2-loops) echo "https://127.0.0.1:$PORTCULLIS_ACCESS2_PORT/1k" ;;
   esac
 }
 
 wrk_load() { # target seconds
-  local auth=() # the access-control target's requests carry the token
-  if [ "$1" = portcullis-access ]; then auth=(-H "Authorization: Bearer $ACCESS_TOKEN"); fi
-  taskset -c $CLIENT_CORE wrk -t1 -c"$CONNECTIONS" -d"$2s" --latency -s "$HERE/conf/wrk-report.lua" \
-    -H "Host: $HOST_HEADER" "${auth[@]}" "$(url_of "$1")"
+  local auth=() # the access-control targets' requests carry the token
+  if [[ "$1" == portcullis-access* ]]; then auth=(-H "Authorization: Bearer $ACCESS_TOKEN"); fi
+  taskset -c "${WRK_CORES[$1]:-$CLIENT_CORE}" wrk -t"${WRK_THREADS[$1]:-1}" -c"$CONNECTIONS" -d"$2s" --latency \
+    -s "$HERE/conf/wrk-report.lua" -H "Host: ${HOST_OF[$1]:-$HOST_HEADER}" "${auth[@]}" "$(url_of "$1")"
+}
+
+# The JIT's warm-up of one gateway: JVM_WARMUP seconds of load, then more in 10 s runs until the
+# gateway has spent JVM_WARMUP_CPU seconds of CPU since it started (or 4 x JVM_WARMUP passed).
+warm_jit() { # target load-function
+  local target="$1" load="$2" pid="${PIDS[$1]}" waited
+  "$load" "$target" "$JVM_WARMUP" >/dev/null
+  for ((waited = JVM_WARMUP; waited < 4 * JVM_WARMUP; waited += 10)); do
+    (( $(cpu_ticks "$pid") * TICK_US >= JVM_WARMUP_CPU * 1000000 )) && break
+    "$load" "$target" 10 >/dev/null
+  done
+  log "  $target warmed: $(( $(cpu_ticks "$pid") * TICK_US / 1000000 )) s of CPU after ${waited}s of load"
 }
 
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2" | head -n1; }
 
 # One measured closed-loop run: wrk's numbers plus the CPU time the proxy and the backend spent.
 measure_closed() { # rep target
-  local rep="$1" target="$2" pid="${PIDS[$2]}" out
+  local rep="$1" target="$2" pid="${PIDS[$2]}" out backend="${BACKEND_OF[$2]:-$BACKEND_PID}"
   wrk_load "$target" "$WARMUP" >/dev/null
-  local u0 s0 b0; read -r u0 s0 < <(cpu_split "$pid"); b0=$(cpu_ticks "$BACKEND_PID")
+  local u0 s0 b0; read -r u0 s0 < <(cpu_split "$pid"); b0=$(cpu_ticks "$backend")
   out=$(wrk_load "$target" "$DURATION" | grep WRK_RESULT) || die "wrk failed against $target"
-  local u1 s1 b1; read -r u1 s1 < <(cpu_split "$pid"); b1=$(cpu_ticks "$BACKEND_PID")
+  local u1 s1 b1; read -r u1 s1 < <(cpu_split "$pid"); b1=$(cpu_ticks "$backend")
   local p0=$((u0 + s0)) p1=$((u1 + s1))
   local n; n=$(field requests "$out")
   [ "${n:-0}" -gt 0 ] || die "no request completed against $target"
@@ -301,10 +329,11 @@ measure_closed() { # rep target
 
 # h2load over h2 (ALPN; no SNI to 127.0.0.1, as with wrk), :authority overridden so the gateway routes it.
 h2load_run() { # target seconds [log file]
-  local log=()
+  local log=() auth=()
   [ -n "${3:-}" ] && log=(--log-file "$3")
+  if [ "$1" = portcullis-access ]; then auth=(-H "authorization: Bearer $ACCESS_TOKEN"); fi
   taskset -c $CLIENT_CORE h2load -t1 -c"$H2_CONNECTIONS" -m"$H2_STREAMS" -D"$2" -H ":authority: $HOST_HEADER" \
-    "${log[@]}" "$(url_of "$1")"
+    "${auth[@]}" "${log[@]}" "$(url_of "$1")"
 }
 
 # One measured h2 run: h2load's numbers (percentiles from its per-request log) plus the CPU time spent.
@@ -365,7 +394,8 @@ scenario_http1() {
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   SAMPLES="$RESULTS/http1-$stamp.samples.tsv"
   printf 'rep\ttarget\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\tbackend_cpu_us_per_req\trequests\terrors\tp90_us\tp999_us\tuser_us_per_req\tsys_us_per_req\n' > "$SAMPLES"
-  local target gateways=(portcullis portcullis-jdk)
+  local target gateways=(portcullis)
+  if [ "${JDK_TLS:-on}" = on ]; then gateways+=(portcullis-jdk); fi
   if [ "${ACCESS:-off}" = on ]; then gateways+=(portcullis-access); fi
   for target in nginx haproxy "${gateways[@]}"; do
     local auth=()
@@ -374,7 +404,7 @@ scenario_http1() {
       || die "$target does not answer 200 on $(url_of "$target"); see $WORK/*.out"
   done
   log "warming the gateways' JIT: ${JVM_WARMUP}s of load each"
-  for target in "${gateways[@]}"; do wrk_load "$target" "$JVM_WARMUP" >/dev/null; done
+  for target in "${gateways[@]}"; do warm_jit "$target" wrk_load; done
   local rep order targets=(direct nginx haproxy "${gateways[@]}")
   for rep in $(seq 1 "$REPS"); do
     # The order rotates so that no target always runs first (after an idle spell) or last.
@@ -390,8 +420,8 @@ scenario_http1() {
     --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" --meta "nginx=$(nginx -v 2>&1 | sed 's/.*\///')" \
     --meta "haproxy=$(haproxy -v | head -n1 | awk '{print $3}')" --meta "java=$("$JAVA" -version 2>&1 | head -n1)" \
     --meta "portcullis_log=$(grep -E 'Transport|TLS|tls' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
-    --meta "portcullis_jdk_log=$(grep -E 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
-    --meta "command=REPS=$REPS DURATION=$DURATION CONNECTIONS=$CONNECTIONS OPEN_RATE=$OPEN_RATE loadtest/run.sh http1" \
+    --meta "portcullis_jdk_log=$(grep -sE 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
+    --meta "command=ACCESS=${ACCESS:-off} AUDIT_LOG=${AUDIT_LOG:-on} REPS=$REPS DURATION=$DURATION JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS OPEN_RATE=$OPEN_RATE loadtest/run.sh http1" \
     --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "access_log=${ACCESS_LOG:-off}" --meta "access_control_target=${ACCESS:-off}" --meta "audit_log=${AUDIT_LOG:-on}" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -409,16 +439,19 @@ scenario_h2() {
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   SAMPLES="$RESULTS/h2-$stamp.samples.tsv"
   printf 'rep\ttarget\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\tbackend_cpu_us_per_req\trequests\terrors\tp90_us\tp999_us\tuser_us_per_req\tsys_us_per_req\tmean_us\tlogged\n' > "$SAMPLES"
-  local target check targets=(nginx haproxy portcullis portcullis-jdk)
+  local target check targets=(nginx haproxy portcullis) gateways=(portcullis)
+  if [ "${JDK_TLS:-on}" = on ]; then targets+=(portcullis-jdk); gateways+=(portcullis-jdk); fi
+  if [ "${ACCESS:-off}" = on ]; then targets+=(portcullis-access); gateways+=(portcullis-access); fi
   # Every target must negotiate h2 and answer 2xx, or it would be measured on something else.
   for target in "${targets[@]}"; do
-    check=$(taskset -c $CLIENT_CORE h2load -n 20 -c 1 -m 4 -H ":authority: $HOST_HEADER" "$(url_of "$target")" 2>&1) || true
+    local auth=()
+    if [ "$target" = portcullis-access ]; then auth=(-H "authorization: Bearer $ACCESS_TOKEN"); fi
+    check=$(taskset -c $CLIENT_CORE h2load -n 20 -c 1 -m 4 -H ":authority: $HOST_HEADER" "${auth[@]}" "$(url_of "$target")" 2>&1) || true
     grep -q 'Application protocol: h2$' <<<"$check" && grep -q ' 20 succeeded, 0 failed' <<<"$check" \
       || die "$target does not answer 2xx over h2 on $(url_of "$target"): $(grep -E 'protocol|requests:|status' <<<"$check" | tr '\n' ' '); see $WORK/*.out"
   done
   log "warming the gateways' JIT: ${JVM_WARMUP}s of h2 load each"
-  h2load_run portcullis "$JVM_WARMUP" >/dev/null
-  h2load_run portcullis-jdk "$JVM_WARMUP" >/dev/null
+  for target in "${gateways[@]}"; do warm_jit "$target" h2load_run; done
   local rep order
   for rep in $(seq 1 "$REPS"); do
     local shift=$(( (rep - 1) % ${#targets[@]} ))
@@ -433,8 +466,9 @@ scenario_h2() {
     --meta "haproxy=$(haproxy -v | head -n1 | awk '{print $3}')" --meta "java=$("$JAVA" -version 2>&1 | head -n1)" \
     --meta "h2load=$(h2load --version | head -n1)" \
     --meta "portcullis_log=$(grep -E 'Transport|TLS|tls' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
-    --meta "portcullis_jdk_log=$(grep -E 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
-    --meta "command=REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh h2" \
+    --meta "portcullis_jdk_log=$(grep -sE 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
+    --meta "command=ACCESS=${ACCESS:-off} REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh h2" \
+    --meta "access_control_target=${ACCESS:-off}" --meta "audit_log=${AUDIT_LOG:-on}" \
     --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "access_log=${ACCESS_LOG:-off}" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -450,6 +484,110 @@ scenario_serve() {
   start_proxies
   log "serving: backend :$BACKEND_PORT, nginx :$NGINX_PORT, haproxy :$HAPROXY_PORT, portcullis :$PORTCULLIS_PORT (pid ${PIDS[portcullis]}), Host $HOST_HEADER"
   sleep "${SERVE_SECONDS:-600}"
+}
+
+# A CPU profile of one gateway under load: async-profiler when ASYNC_PROFILER names its
+# libasyncProfiler.so (the jar tools.profiler:async-profiler holds one per platform), else JFR.
+# PROFILE_TARGET [portcullis-access] (portcullis, portcullis-jdk), PROFILE_LOAD [http1] (h2),
+# PROFILE_SECONDS [20]; after JVM_WARMUP of the same load. Writes loadtest/results/profile-<time>.*:
+# a flame graph (.html) and the folded stacks (.collapsed) with async-profiler, a .jfr with JFR.
+scenario_profile() {
+  need nginx; need wrk; need taskset; need openssl
+  local target=${PROFILE_TARGET:-portcullis-access} load=${PROFILE_LOAD:-http1} seconds=${PROFILE_SECONDS:-20}
+  [ "$load" = h2 ] && { command -v h2load >/dev/null || die "h2load is missing: apt-get install -y nghttp2-client"; }
+  [ "$target" = portcullis-access ] && ACCESS=on
+  # Loaded at start, the agent makes the JVM keep what profiling needs from the first method on:
+  # attached later, it makes the JIT compile much of the code again inside the profile.
+  [ -n "${ASYNC_PROFILER:-}" ] && PORTCULLIS_JAVA_OPTS="${PORTCULLIS_JAVA_OPTS:-} -agentpath:$ASYNC_PROFILER"
+  mkdir -p "$WORK" "$RESULTS"
+  make_tls; snapshot_gateway
+  declare -gA PIDS
+  start_backend
+  case "$target" in # only the profiled gateway runs beside the backend (it offers h2 by ALPN anyway)
+    portcullis-access) start_portcullis_with_access ;;
+    portcullis) start_portcullis portcullis $PORTCULLIS_PORT auto; wait_port $PORTCULLIS_PORT ;;
+    portcullis-jdk) start_portcullis portcullis-jdk $PORTCULLIS_JDK_PORT jdk; wait_port $PORTCULLIS_JDK_PORT ;;
+    *) die "PROFILE_TARGET=$target (expected: portcullis-access, portcullis or portcullis-jdk)" ;;
+  esac
+  local pid="${PIDS[$target]}" stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  local out="$RESULTS/profile-$load-$target-$stamp"
+  log "warming $target: ${JVM_WARMUP}s of $load load"
+  if [ "$load" = h2 ]; then warm_jit "$target" h2load_run; else warm_jit "$target" wrk_load; fi
+  local c0; c0=$(cpu_ticks "$pid")
+  if [ -n "${ASYNC_PROFILER:-}" ]; then
+    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=cpu,interval=1ms,file=$out.collapsed,collapsed\"" >&2
+    if [ "$load" = h2 ]; then h2load_run "$target" "$seconds" >/dev/null; else wrk_load "$target" "$seconds" >/dev/null; fi
+    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,file=$out.collapsed,collapsed\"" >&2
+    # The samples stay after stop: the same profile again, as a flame graph.
+    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"dump,file=$out.html,flamegraph,title=$target-$load\"" >&2
+  else
+    "$JAVA_HOME/bin/jcmd" "$pid" JFR.start settings=profile "filename=$out.jfr" >/dev/null
+    if [ "$load" = h2 ]; then h2load_run "$target" "$seconds" >/dev/null; else wrk_load "$target" "$seconds" >/dev/null; fi
+    "$JAVA_HOME/bin/jcmd" "$pid" JFR.stop "filename=$out.jfr" >/dev/null
+  fi
+  log "profiled $target (pid $pid) for ${seconds}s of $load: $(( ($(cpu_ticks "$pid") - c0) * TICK_US / 1000 )) ms of CPU; $out.*"
+}
+
+# Two event loops on two cores against one. One core: nginx (1 worker) and the gateway with access
+# control on (1 event loop) pinned to core 1, wrk and the backend on core 0, as in http1. Two cores:
+# nginx with 2 workers and the same gateway with 2 event loops, both unpinned on cores 0-1, beside
+# wrk -t2 and a backend with 2 workers on the same two cores: the machine has only two, so the proxy
+# shares them with its load. nginx's own ratio, measured in the same run, shows what that leaves.
+scenario_two_loops() {
+  need nginx; need wrk; need taskset; need openssl
+  [ "$(nproc)" -ge 2 ] || die "needs 2 cores"
+  mkdir -p "$WORK" "$RESULTS" "$WORK/nginx-backend-2/tmp" "$WORK/nginx-proxy/tmp" "$WORK/nginx-proxy/tmp-proxy" \
+    "$WORK/nginx-proxy-2/tmp" "$WORK/nginx-proxy-2/tmp-proxy"
+  make_tls; snapshot_gateway; loadtest_built
+  ports_free $BACKEND2_PORT $NGINX2_PORT $PORTCULLIS_ACCESS_PORT $PORTCULLIS_ACCESS2_PORT
+  declare -gA PIDS
+  start_backend
+  render nginx-backend.conf nginx-backend-2.conf -e "s|@BACKEND_PORT@|$BACKEND2_PORT|g" \
+    -e 's|nginx-backend/|nginx-backend-2/|g' -e 's|^worker_processes 1;|worker_processes 2;|'
+  start_pinned 0-1 nginx-backend-2 nginx -e "$WORK/nginx-backend-2/error.log" -c "$WORK/nginx-backend-2.conf"
+  local backend2=$LAST_PID
+  wait_port $BACKEND2_PORT
+  render nginx-proxy.conf nginx-proxy.conf
+  start_pinned $PROXY_CORE nginx-proxy nginx -e "$WORK/nginx-proxy/error.log" -c "$WORK/nginx-proxy.conf"
+  PIDS[nginx]=$LAST_PID
+  render nginx-proxy.conf nginx-proxy-2.conf -e "s|@BACKEND_PORT@|$BACKEND2_PORT|g" -e "s|@NGINX_PORT@|$NGINX2_PORT|g" \
+    -e 's|nginx-proxy/|nginx-proxy-2/|g' -e 's|^worker_processes 1;|worker_processes 2;|'
+  start_pinned 0-1 nginx-proxy-2 nginx -e "$WORK/nginx-proxy-2/error.log" -c "$WORK/nginx-proxy-2.conf"
+  PIDS[nginx-2-workers]=$LAST_PID
+  start_portcullis_with_access
+  render portcullis.yaml portcullis-access-2-loops.yaml -e "s|@PORTCULLIS_PORT@|$PORTCULLIS_ACCESS2_PORT|g" \
+    -e "s|^insecureOpenAccess: true|identity: {developmentIssuer: {stateDirectory: $WORK/access-state/issuer}}|" \
+    -e 's|^    address: 127.0.0.1$|    address: 127.0.0.1\n    owner: bench|' -e 's|^eventLoopThreads: 1|eventLoopThreads: 2|'
+  PROXY_CORE=0-1 start_portcullis portcullis-access-2-loops $PORTCULLIS_ACCESS2_PORT auto render-done
+  wait_port $NGINX_PORT; wait_port $NGINX2_PORT; wait_port $PORTCULLIS_ACCESS2_PORT
+  local target two
+  for two in nginx-2-workers portcullis-access-2-loops; do
+    WRK_CORES[$two]=0-1; WRK_THREADS[$two]=2; HOST_OF[$two]="$BACKEND2_PORT-bench.ws.localhost"; BACKEND_OF[$two]=$backend2
+  done
+  local targets=(nginx portcullis-access nginx-2-workers portcullis-access-2-loops)
+  for target in "${targets[@]}"; do
+    local auth=()
+    [[ "$target" == portcullis-access* ]] && auth=(-H "Authorization: Bearer $ACCESS_TOKEN")
+    curl -sk -o /dev/null -w "%{http_code}" -H "Host: ${HOST_OF[$target]:-$HOST_HEADER}" "${auth[@]}" "$(url_of "$target")" \
+      | grep -q 200 || die "$target does not answer 200 on $(url_of "$target"); see $WORK/*.out"
+  done
+  log "warming the gateways' JIT: ${JVM_WARMUP}s of load each"
+  warm_jit portcullis-access wrk_load; warm_jit portcullis-access-2-loops wrk_load
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  SAMPLES="$RESULTS/two-loops-$stamp.samples.tsv"
+  printf 'rep\ttarget\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\tbackend_cpu_us_per_req\trequests\terrors\tp90_us\tp999_us\tuser_us_per_req\tsys_us_per_req\n' > "$SAMPLES"
+  local rep order
+  for rep in $(seq 1 "$REPS"); do
+    local shift=$(( (rep - 1) % ${#targets[@]} ))
+    order="${targets[*]:shift} ${targets[*]:0:shift}"
+    log "repetition $rep/$REPS (wrk -c$CONNECTIONS -d${DURATION}s; -t1 on core 0 against one core, -t2 on cores 0-1 against two)"
+    for target in $order; do measure_closed "$rep" "$target"; done
+  done
+  loadtest_java dev.portcullis.loadtest.BenchReport --samples "$SAMPLES" --out "$RESULTS/two-loops-$stamp.json" \
+    --meta "scenario=two-loops" --meta "date=$stamp" --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" \
+    --meta "command=REPS=$REPS DURATION=$DURATION JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS loadtest/run.sh two-loops" \
+    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar, git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 scenario_ws_idle() {
@@ -652,6 +790,8 @@ case "${1:-}" in
   h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;
   serve) scenario_serve ;;
+  profile) scenario_profile ;;
+  two-loops) scenario_two_loops ;;
   fairness) scenario_fairness ;;
   *) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -16,6 +16,11 @@ import java.util.Map;
  */
 public final class BenchReport {
     static final String REFERENCE = "nginx";
+    // The goals compare with nginx, and over HTTP/2 with HAProxy too.
+    static final List<String> REFERENCES = List.of(REFERENCE, "haproxy");
+    // The usual targets come first in tables; any other (a scenario's own) follows in the order it ran.
+    static final List<String> ORDER = List.of("direct", "nginx", "haproxy", "portcullis", "portcullis-jdk",
+            "portcullis-access");
     static final List<String> METRICS = List.of("rps", "p50_us", "p90_us", "p99_us", "p999_us", "mean_us",
             "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "backend_cpu_us_per_req", "requests", "errors");
 
@@ -34,7 +39,10 @@ public final class BenchReport {
             }
             Map<String, Object> section = new LinkedHashMap<>();
             section.put("median", medians);
-            section.put("ratio_to_" + REFERENCE, ratios(medians));
+            for (String reference : REFERENCES) {
+                section.put("ratio_to_" + reference, ratios(medians, reference));
+                section.put("cpu_ratio_to_" + reference + "_within_repetitions", cpuRatiosWithinRepetitions(rows, mode, reference));
+            }
             section.put("samples", rows.stream().filter(row -> row.get("mode").equals(mode)).toList());
             result.put(mode.equals("closed") ? "closed_loop_" + generator : "open_loop_fixed_rate", section);
             System.out.println(table(mode, generator, medians));
@@ -78,7 +86,9 @@ public final class BenchReport {
             }
         }
         Map<String, Map<String, Double>> medians = new LinkedHashMap<>();
-        for (String target : List.of("direct", "nginx", "haproxy", "portcullis", "portcullis-jdk", "portcullis-access")) {
+        List<String> targets = new ArrayList<>(ORDER);
+        byTarget.keySet().stream().filter(target -> !ORDER.contains(target)).forEach(targets::add);
+        for (String target : targets) {
             Map<String, List<Double>> metrics = byTarget.get(target);
             if (metrics != null) {
                 Map<String, Double> median = new LinkedHashMap<>();
@@ -90,7 +100,39 @@ public final class BenchReport {
     }
 
     static Map<String, Map<String, Double>> ratios(Map<String, Map<String, Double>> medians) {
-        Map<String, Double> reference = medians.getOrDefault(REFERENCE, Map.of());
+        return ratios(medians, REFERENCE);
+    }
+
+    /**
+     * target → the median over the repetitions of its CPU per request divided by {@code reference}'s
+     * in the same repetition: a neighbour that slowed one repetition down slows both sides of its ratio.
+     */
+    static Map<String, Double> cpuRatiosWithinRepetitions(List<Map<String, String>> rows, String mode, String reference) {
+        Map<String, Double> referenceByRep = new LinkedHashMap<>();
+        for (Map<String, String> row : rows) {
+            String cpu = row.getOrDefault("cpu_us_per_req", "");
+            if (row.get("mode").equals(mode) && row.get("target").equals(reference) && !cpu.isEmpty()) {
+                referenceByRep.put(row.get("rep"), Double.parseDouble(cpu));
+            }
+        }
+        Map<String, List<Double>> byTarget = new LinkedHashMap<>();
+        for (Map<String, String> row : rows) {
+            String cpu = row.getOrDefault("cpu_us_per_req", "");
+            Double same = referenceByRep.get(row.get("rep"));
+            if (row.get("mode").equals(mode) && !cpu.isEmpty() && same != null) {
+                double ratio = Medians.ratio(Double.parseDouble(cpu), same);
+                if (!Double.isNaN(ratio)) {
+                    byTarget.computeIfAbsent(row.get("target"), k -> new ArrayList<>()).add(ratio);
+                }
+            }
+        }
+        Map<String, Double> ratios = new LinkedHashMap<>();
+        byTarget.forEach((target, values) -> ratios.put(target, Math.round(Medians.of(values) * 100) / 100.0));
+        return ratios;
+    }
+
+    static Map<String, Map<String, Double>> ratios(Map<String, Map<String, Double>> medians, String referenceTarget) {
+        Map<String, Double> reference = medians.getOrDefault(referenceTarget, Map.of());
         Map<String, Map<String, Double>> ratios = new LinkedHashMap<>();
         medians.forEach((target, metrics) -> {
             Map<String, Double> ratio = new LinkedHashMap<>();
@@ -108,18 +150,20 @@ public final class BenchReport {
 
     static String table(String mode, String generator, Map<String, Map<String, Double>> medians) {
         Map<String, Map<String, Double>> ratios = ratios(medians);
+        Map<String, Map<String, Double>> toHaproxy = ratios(medians, "haproxy");
         StringBuilder out = new StringBuilder();
         out.append(mode.equals("closed") ? "closed loop (" + generator + "), medians" : "open loop (fixed rate), medians")
                 .append('\n');
-        out.append(String.format("%-17s %9s %8s %8s %8s %12s %13s %10s %11s %7s%n", "target", "req/s", "p50 ms", "p99 ms",
-                mode.equals("closed") ? "p90 ms" : "p99.9 ms", "CPU us/req", "(user+sys)", "CPU/nginx", "req/s/nginx",
-                "errors"));
-        medians.forEach((target, m) -> out.append(String.format("%-17s %9.0f %8.3f %8.3f %8.3f %12.1f %13s %10s %11s %7.0f%n",
+        out.append(String.format("%-20s %9s %8s %8s %8s %12s %13s %10s %12s %11s %7s%n", "target", "req/s", "p50 ms",
+                "p99 ms", mode.equals("closed") ? "p90 ms" : "p99.9 ms", "CPU us/req", "(user+sys)", "CPU/nginx",
+                "CPU/haproxy", "req/s/nginx", "errors"));
+        medians.forEach((target, m) -> out.append(String.format("%-20s %9.0f %8.3f %8.3f %8.3f %12.1f %13s %10s %12s %11s %7.0f%n",
                 target, m.getOrDefault("rps", Double.NaN), m.getOrDefault("p50_us", Double.NaN) / 1000,
                 m.getOrDefault("p99_us", Double.NaN) / 1000,
                 m.getOrDefault(mode.equals("closed") ? "p90_us" : "p999_us", Double.NaN) / 1000,
                 m.getOrDefault("cpu_us_per_req", Double.NaN), split(m), format(ratios.get(target).get("cpu_us_per_req")),
-                format(ratios.get(target).get("rps")), m.getOrDefault("errors", 0.0))));
+                format(toHaproxy.get(target).get("cpu_us_per_req")), format(ratios.get(target).get("rps")),
+                m.getOrDefault("errors", 0.0))));
         return out.toString();
     }
 

@@ -41,6 +41,28 @@ class BenchReportTest {
     }
 
     @Test
+    void cpuRatiosAreAlsoTakenWithinEachRepetitionThenTheirMedian() {
+        // Repetition 2 ran on a busy machine: both targets paid for it, their ratio did not move.
+        List<Map<String, String>> rows = List.of(
+                row("1", "haproxy", "closed", "1", "10"), row("2", "haproxy", "closed", "1", "40"),
+                row("3", "haproxy", "closed", "1", "12"), row("1", "portcullis", "closed", "1", "12"),
+                row("2", "portcullis", "closed", "1", "48"), row("3", "portcullis", "closed", "1", "18"));
+
+        assertThat(BenchReport.cpuRatiosWithinRepetitions(rows, "closed", "haproxy"))
+                .containsEntry("portcullis", 1.2).containsEntry("haproxy", 1.0);
+        assertThat(BenchReport.ratios(BenchReport.medians(rows, "closed"), "haproxy").get("portcullis"))
+                .containsEntry("cpu_us_per_req", 1.5);
+    }
+
+    @Test
+    void aTargetOutsideTheUsualOnesFollowsThemInTheOrderItRan() {
+        List<Map<String, String>> rows = List.of(row("1", "portcullis-2-loops", "closed", "5", "1"),
+                row("1", "nginx", "closed", "1", "1"));
+
+        assertThat(BenchReport.medians(rows, "closed").keySet()).containsExactly("nginx", "portcullis-2-loops");
+    }
+
+    @Test
     void anEmptyCellIsLeftOutOfTheMedians() {
         Map<String, String> row = row("1", "nginx", "open", "100", "");
 

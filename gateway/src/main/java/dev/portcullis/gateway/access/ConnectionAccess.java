@@ -9,6 +9,9 @@ import dev.portcullis.policy.Principal;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -32,6 +35,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class ConnectionAccess {
     private static final AttributeKey<ConnectionAccess> KEY = AttributeKey.valueOf("portcullis.connectionAccess");
+    // Eight bytes of a byte array as one long, for sameSecret.
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     // A handful of distinct (principal, workspace, port) per connection is the common case; past it
     // the oldest is forgotten and logged again when it comes back (more lines, never fewer).
     private static final int AUDITED_ALLOWS = 4;
@@ -159,9 +164,9 @@ public final class ConnectionAccess {
 
     /**
      * Compares two secrets in time that depends only on their length, so a client cannot learn a
-     * cached token character by character. Hand-written rather than {@code MessageDigest.isEqual}:
-     * its index arithmetic (for arrays of unequal length) keeps the JIT from vectorising the loop,
-     * which then costs about a nanosecond per byte of a token hundreds of bytes long, on every request.
+     * cached token character by character. Hand-written rather than {@code MessageDigest.isEqual},
+     * which compares a byte at a time (about a nanosecond per byte of a token hundreds of bytes
+     * long, on every request): this one compares eight bytes at a time, then the rest.
      */
     static boolean sameSecret(byte[] expected, String presented) {
         if (expected == null || presented == null) {
@@ -171,8 +176,12 @@ public final class ConnectionAccess {
             return false;
         }
         byte[] bytes = bytesOf(presented);
-        int difference = 0;
-        for (int i = 0; i < expected.length; i++) {
+        long difference = 0;
+        int i = 0;
+        for (; i <= expected.length - Long.BYTES; i += Long.BYTES) {
+            difference |= (long) LONGS.get(expected, i) ^ (long) LONGS.get(bytes, i);
+        }
+        for (; i < expected.length; i++) {
             difference |= expected[i] ^ bytes[i];
         }
         return difference == 0;

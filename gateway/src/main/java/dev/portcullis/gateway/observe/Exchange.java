@@ -26,6 +26,8 @@ public final class Exchange {
     private String error = "-";
     private long bytesIn;
     private long bytesOut;
+    // The workspace's byte counters, looked up at the first chunk rather than at every one.
+    private GatewayMetrics.WorkspaceBytes bytes;
     private long responseHeadNanos = -1;
     private boolean tunnel;
     private boolean finished;
@@ -42,6 +44,7 @@ public final class Exchange {
     public void routedTo(String workspace, int port) {
         this.workspace = workspace;
         this.port = port;
+        this.bytes = null;
     }
 
     /** The verified user this request runs as. */
@@ -82,12 +85,19 @@ public final class Exchange {
 
     public void bytesToWorkspace(long count) {
         bytesIn += count;
-        metrics.bytesToWorkspace(workspace, count);
+        workspaceBytes().toWorkspace(count);
     }
 
     public void bytesToClient(long count) {
         bytesOut += count;
-        metrics.bytesToClient(workspace, count);
+        workspaceBytes().toClient(count);
+    }
+
+    private GatewayMetrics.WorkspaceBytes workspaceBytes() {
+        if (bytes == null) {
+            bytes = metrics.bytesOf(workspace);
+        }
+        return bytes;
     }
 
     /** The request became a WebSocket tunnel; it is logged again, with its totals, when it closes. */

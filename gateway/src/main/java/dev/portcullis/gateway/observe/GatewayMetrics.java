@@ -13,6 +13,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The gateway's metrics, in one registry of its own (not the global one, so two gateways in one
@@ -101,6 +104,12 @@ public final class GatewayMetrics {
             .help("Open connections and tunnels closed because their access ended, by why")
             .labelNames("reason").register(registry);
 
+    // Series looked up once per label set, then only incremented: a request pays an add, not a
+    // label lookup (a varargs array, a list and its hash, a map lookup) per counter it touches.
+    private final AtomicReferenceArray<CounterDataPoint> requestsByClass = new AtomicReferenceArray<>(20);
+    private final Map<String, WorkspaceBytes> bytesByWorkspace = new ConcurrentHashMap<>();
+    private final Map<String, CounterDataPoint> allowsByReason = new ConcurrentHashMap<>();
+
     private final Counter refusedRoutes = Counter.builder().name("portcullis_routes_refused_total")
             .help("Routes not used because their address is outside the workspace address ranges or the gateway's own host,"
                     + " by source (route_file, store) and reason (outside_ranges, gateway_host)")
@@ -116,7 +125,7 @@ public final class GatewayMetrics {
 
     /** An allow that the audit log left out: the connection's first allow of the same caller and port was written. */
     public void accessAllowedUnaudited(String reason) {
-        accessDecisions.labelValues("allow", reason).inc();
+        allowsByReason.computeIfAbsent(reason, r -> accessDecisions.labelValues("allow", r)).inc();
         unauditedAllows.inc();
     }
 
@@ -125,8 +134,22 @@ public final class GatewayMetrics {
     }
 
     public void requestFinished(int status, boolean answeredByGateway, long durationNanos) {
-        requests.labelValues(status / 100 + "xx", answeredByGateway ? "gateway" : "workspace").inc();
+        requestsOf(status / 100, answeredByGateway).inc();
         duration.observe(durationNanos / 1e9);
+    }
+
+    private CounterDataPoint requestsOf(int statusClass, boolean answeredByGateway) {
+        if (statusClass < 0 || statusClass > 9) {
+            return requests.labelValues(statusClass + "xx", answeredByGateway ? "gateway" : "workspace");
+        }
+        int slot = statusClass * 2 + (answeredByGateway ? 1 : 0);
+        CounterDataPoint point = requestsByClass.get(slot);
+        if (point == null) {
+            // Two event loops may both look it up: the registry gives both the same series.
+            point = requests.labelValues(statusClass + "xx", answeredByGateway ? "gateway" : "workspace");
+            requestsByClass.set(slot, point);
+        }
+        return point;
     }
 
     public void gatewayAnswered(String errorCode) {
@@ -188,15 +211,24 @@ public final class GatewayMetrics {
         tunnels.labelValues(workspace).dec();
     }
 
-    public void bytesToWorkspace(String workspace, long count) {
-        if (count > 0) {
-            bytes.labelValues(workspace, "to_workspace").inc(count);
-        }
+    /** A workspace's two byte counters, looked up once per workspace: a request keeps them for its chunks. */
+    public WorkspaceBytes bytesOf(String workspace) {
+        return bytesByWorkspace.computeIfAbsent(workspace, id -> new WorkspaceBytes(bytes.labelValues(id, "to_workspace"),
+                bytes.labelValues(id, "to_client")));
     }
 
-    public void bytesToClient(String workspace, long count) {
-        if (count > 0) {
-            bytes.labelValues(workspace, "to_client").inc(count);
+    /** The body bytes relayed for one workspace, by direction. */
+    public record WorkspaceBytes(CounterDataPoint toWorkspace, CounterDataPoint toClient) {
+        public void toWorkspace(long count) {
+            if (count > 0) {
+                toWorkspace.inc(count);
+            }
+        }
+
+        public void toClient(long count) {
+            if (count > 0) {
+                toClient.inc(count);
+            }
         }
     }
 

@@ -49,6 +49,9 @@ record GatewayCredentials(String bearer, String cookie, String queryToken, Strin
      * cookies over several) and returns the first one's value. The other pairs are kept as sent.
      */
     private static String takeCookie(HttpHeaders headers) {
+        if (!headers.contains(HttpHeaderNames.COOKIE)) {
+            return null; // most requests: no list made for nothing
+        }
         List<String> all = headers.getAll(HttpHeaderNames.COOKIE);
         if (all.isEmpty()) {
             return null;

@@ -87,4 +87,17 @@ class ConnectionAccessTest {
         assertThat(ConnectionAccess.sameSecret(null, "abc")).isFalse();
         assertThat(ConnectionAccess.sameSecret(abc, null)).isFalse();
     }
+
+    @Test
+    void aLongSecretDifferingInAnyOneByteIsNotTheSame() {
+        // 8-byte words and a tail: a difference in either must count.
+        String token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl-x";
+        byte[] remembered = token.getBytes(StandardCharsets.US_ASCII);
+        assertThat(ConnectionAccess.sameSecret(remembered, token)).isTrue();
+        for (int i = 0; i < token.length(); i++) {
+            char other = token.charAt(i) == 'Q' ? 'R' : 'Q';
+            String changed = token.substring(0, i) + other + token.substring(i + 1);
+            assertThat(ConnectionAccess.sameSecret(remembered, changed)).as("differs at %d", i).isFalse();
+        }
+    }
 }
