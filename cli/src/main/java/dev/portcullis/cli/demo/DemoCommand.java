@@ -57,35 +57,52 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Optional<Transport> chosen = Optional.empty();
-        if (!transport.equalsIgnoreCase("auto")) {
-            Transport named = Transport.fromConfigName(transport).orElse(null);
-            if (named == null || !named.isAvailable()) {
-                spec.commandLine().getErr().println("portcullis demo: --transport " + transport + " is not usable here"
-                        + (named == null ? " (expected: auto, io_uring, epoll or nio)" : ": " + named.unavailabilityCause()));
-                return ExitCode.USAGE;
-            }
-            chosen = Optional.of(named);
-        }
-        Optional<DemoNetworkNames> names;
-        try {
-            names = netnsNames == null ? Optional.empty() : Optional.of(Demo.networkNames(netnsNames, netnsRange));
-        } catch (IllegalArgumentException e) {
-            spec.commandLine().getErr().println("portcullis demo: " + e.getMessage());
-            return ExitCode.USAGE;
-        }
-        Demo.Options options = new Demo.Options(httpsPort, adminPort, workspacePort, idpPort, chosen,
-                Optional.ofNullable(stateDir), noNetns, names);
-        Demo demo;
-        try {
-            demo = Demo.start(options, System.out, System.err);
-        } catch (Demo.StartFailed e) {
-            spec.commandLine().getErr().println("portcullis demo: " + e.getMessage());
+        if (DemoCommand.class.getClassLoader().getResource("dev/portcullis/demo/Demo.class") == null) {
+            // The demo module is an optional dependency of cli: the release packages leave it out.
+            spec.commandLine().getErr().println("portcullis demo: this installation has no demo"
+                    + " (expected: run ./portcullis demo in a source tree)");
             return ExitCode.FAILED;
         }
-        RunningUntilStopped running = new RunningUntilStopped();
-        running.add(demo);
-        running.await();
-        return ExitCode.OK;
+        return Started.run(this);
+    }
+
+    /**
+     * Everything that uses the demo module's classes, apart from {@link DemoCommand}: the JVM loads
+     * them only when this runs, so the commands work where the demo is left out.
+     */
+    private static final class Started {
+        static int run(DemoCommand command) throws Exception {
+            Optional<Transport> chosen = Optional.empty();
+            if (!command.transport.equalsIgnoreCase("auto")) {
+                Transport named = Transport.fromConfigName(command.transport).orElse(null);
+                if (named == null || !named.isAvailable()) {
+                    command.spec.commandLine().getErr().println("portcullis demo: --transport " + command.transport
+                            + " is not usable here" + (named == null ? " (expected: auto, io_uring, epoll or nio)" : ": " + named.unavailabilityCause()));
+                    return ExitCode.USAGE;
+                }
+                chosen = Optional.of(named);
+            }
+            Optional<DemoNetworkNames> names;
+            try {
+                names = command.netnsNames == null ? Optional.empty()
+                        : Optional.of(Demo.networkNames(command.netnsNames, command.netnsRange));
+            } catch (IllegalArgumentException e) {
+                command.spec.commandLine().getErr().println("portcullis demo: " + e.getMessage());
+                return ExitCode.USAGE;
+            }
+            Demo.Options options = new Demo.Options(command.httpsPort, command.adminPort, command.workspacePort,
+                    command.idpPort, chosen, Optional.ofNullable(command.stateDir), command.noNetns, names);
+            Demo demo;
+            try {
+                demo = Demo.start(options, System.out, System.err);
+            } catch (Demo.StartFailed e) {
+                command.spec.commandLine().getErr().println("portcullis demo: " + e.getMessage());
+                return ExitCode.FAILED;
+            }
+            RunningUntilStopped running = new RunningUntilStopped();
+            running.add(demo);
+            running.await();
+            return ExitCode.OK;
+        }
     }
 }
