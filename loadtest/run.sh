@@ -24,7 +24,7 @@
 #   CONNECTIONS [32] wrk keep-alive connections  OPEN_RATE [2000] requests/s of the open-loop run
 #   H2_CONNECTIONS [8] h2load connections  H2_STREAMS [16] concurrent streams per h2load connection
 #   OPEN_DURATION [10] seconds  TUNNELS [2000] for ws-idle  JAVA_HOME  PORTCULLIS_JAVA_OPTS
-#   GATEWAY_TARGET [gateway/target] the gateway build to measure (its jar and lib/)
+#   GATEWAY_TARGET [cli/target] the gateway build to measure (the commands' jar and lib/)
 #   ACCESS_LOG [off] on keeps the gateway's access log (nginx and HAProxy run without one)
 #   ACCESS [off] on adds the target portcullis-access to http1 and h2: the gateway with access control on
 #     (development issuer, a bearer token on every request, the policy decided per request)
@@ -169,11 +169,11 @@ make_tls() {
 
 # The gateway build measured is a copy taken now, so a concurrent rebuild of gateway/ cannot change it mid-run.
 snapshot_gateway() {
-  local target="${GATEWAY_TARGET:-$ROOT/gateway/target}"
-  [ -f "$target/portcullis-gateway.jar" ] && [ -d "$target/lib" ] \
-    || die "gateway/target is missing: run ./portcullis build (or mvn -pl gateway -am -DskipTests package)"
+  local target="${GATEWAY_TARGET:-$ROOT/cli/target}"
+  [ -f "$target/portcullis-cli.jar" ] && [ -d "$target/lib" ] \
+    || die "cli/target is missing: run ./portcullis build (or mvn -pl cli -am -DskipTests package)"
   rm -rf "$WORK/gateway"; mkdir -p "$WORK/gateway"
-  cp -rp "$target/portcullis-gateway.jar" "$target/lib" "$WORK/gateway/"
+  cp -rp "$target/portcullis-cli.jar" "$target/lib" "$WORK/gateway/"
 }
 
 loadtest_built() {
@@ -230,7 +230,7 @@ start_portcullis() { # target port tls-provider [render-done: keep the config al
   # ./portcullis gateway); run directly, the same defaults apply.
   # shellcheck disable=SC2086 # option lists are words
   start_pinned $PROXY_CORE "$1" "$JAVA" ${JVM_OPTIONS:-$(default_jvm_options)} $logging ${PORTCULLIS_JAVA_OPTS:-} \
-    -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" dev.portcullis.gateway.cli.PortcullisGatewayCli \
+    -cp "$WORK/gateway/portcullis-cli.jar:$WORK/gateway/lib/*" dev.portcullis.cli.PortcullisCli \
     gateway --config "$WORK/$1.yaml"
   PIDS[$1]=$LAST_PID
 }
@@ -267,8 +267,8 @@ start_portcullis_with_access() {
     -e 's|^    address: 127.0.0.1$|    address: 127.0.0.1\n    owner: bench|'
   start_portcullis portcullis-access $PORTCULLIS_ACCESS_PORT auto render-done
   wait_port $PORTCULLIS_ACCESS_PORT
-  ACCESS_TOKEN=$("$JAVA" -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" \
-    dev.portcullis.gateway.cli.PortcullisGatewayCli token --user bench --ttl 2h --state-dir "$WORK/access-state")
+  ACCESS_TOKEN=$("$JAVA" -cp "$WORK/gateway/portcullis-cli.jar:$WORK/gateway/lib/*" \
+    dev.portcullis.cli.PortcullisCli token --user bench --ttl 2h --state-dir "$WORK/access-state")
 }
 
 url_of() {
@@ -422,7 +422,7 @@ scenario_http1() {
     --meta "portcullis_log=$(grep -E 'Transport|TLS|tls' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
     --meta "portcullis_jdk_log=$(grep -sE 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
     --meta "command=ACCESS=${ACCESS:-off} AUDIT_LOG=${AUDIT_LOG:-on} REPS=$REPS DURATION=$DURATION JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS OPEN_RATE=$OPEN_RATE loadtest/run.sh http1" \
-    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar of $(date -u -r "$WORK/gateway/portcullis-cli.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "access_log=${ACCESS_LOG:-off}" --meta "access_control_target=${ACCESS:-off}" --meta "audit_log=${AUDIT_LOG:-on}" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
@@ -469,7 +469,7 @@ scenario_h2() {
     --meta "portcullis_jdk_log=$(grep -sE 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
     --meta "command=ACCESS=${ACCESS:-off} REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh h2" \
     --meta "access_control_target=${ACCESS:-off}" --meta "audit_log=${AUDIT_LOG:-on}" \
-    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar of $(date -u -r "$WORK/gateway/portcullis-cli.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "access_log=${ACCESS_LOG:-off}" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
@@ -586,7 +586,7 @@ scenario_two_loops() {
   loadtest_java dev.portcullis.loadtest.BenchReport --samples "$SAMPLES" --out "$RESULTS/two-loops-$stamp.json" \
     --meta "scenario=two-loops" --meta "date=$stamp" --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" \
     --meta "command=REPS=$REPS DURATION=$DURATION JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS loadtest/run.sh two-loops" \
-    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar, git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar, git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
@@ -606,7 +606,7 @@ scenario_ws_idle() {
   loadtest_java -Xss256k dev.portcullis.loadtest.IdleTunnels --port $PORTCULLIS_PORT --host "$DEMO_PORT-bench.ws.localhost" \
     --tunnels "$TUNNELS" --gateway-pid "${PIDS[portcullis]}" --jcmd "$JAVA_HOME/bin/jcmd" --ca "$WORK/tls/ca.pem" \
     --out "$RESULTS/ws-idle-$stamp.json" --meta "date=$stamp" --meta "command=TUNNELS=$TUNNELS loadtest/run.sh ws-idle" \
-    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ)" \
+    --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar of $(date -u -r "$WORK/gateway/portcullis-cli.jar" +%Y-%m-%dT%H:%M:%SZ)" \
     --meta "portcullis_log=$(grep -E 'Transport|TLS' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')"
 }
 
@@ -647,7 +647,7 @@ scenario_gateway_start() {
   local options=() option
   for option in $(default_jvm_options); do options+=(--jvm-option "$option"); done
   loadtest_java dev.portcullis.loadtest.GatewayStartup --work "$WORK/gateway-start" --java "$JAVA" --jcmd "$JAVA_HOME/bin/jcmd" \
-    --gateway-cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" "${options[@]}" \
+    --gateway-cp "$WORK/gateway/portcullis-cli.jar:$WORK/gateway/lib/*" "${options[@]}" \
     --certificate-chain "$WORK/tls/server.pem" --private-key "$WORK/tls/server-key.pem" \
     --jvm-option "-Dlogback.configurationFile=$HERE/conf/logback-bench.xml" \
     --etcd "http://127.0.0.1:$ETCD_CLIENT_PORT" --routes "${START_ROUTES:-100000}" --runs "${START_RUNS:-3}" \
@@ -712,7 +712,7 @@ scenario_fairness() {
     # shellcheck disable=SC2086 # option lists are words
     start_pinned $PROXY_CORE "gateway-$name" "$JAVA" ${JVM_OPTIONS:-$(default_jvm_options)} \
       "-Dlogback.configurationFile=$HERE/conf/logback-bench.xml" ${PORTCULLIS_JAVA_OPTS:-} \
-      -cp "$WORK/gateway/portcullis-gateway.jar:$WORK/gateway/lib/*" dev.portcullis.gateway.cli.PortcullisGatewayCli \
+      -cp "$WORK/gateway/portcullis-cli.jar:$WORK/gateway/lib/*" dev.portcullis.cli.PortcullisCli \
       gateway --config "$WORK/fairness-$name.yaml"
     PIDS[$name]=$LAST_PID
   done
@@ -729,7 +729,7 @@ scenario_fairness() {
     --meta "date=$stamp" --meta "capacity=$capacity" --meta "cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)" \
     --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" --meta "java=$("$JAVA" -version 2>&1 | head -n1)" \
     --meta "command=FAIR_CAPACITY=$capacity FAIR_RUNS=${FAIR_RUNS:-3} FAIR_SECONDS=${FAIR_SECONDS:-10} loadtest/run.sh fairness" \
-    --meta "gateway_build=${GATEWAY_TARGET:-gateway/target}/portcullis-gateway.jar of $(date -u -r "$WORK/gateway/portcullis-gateway.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar of $(date -u -r "$WORK/gateway/portcullis-cli.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" \
     | tee "$RESULTS/fairness-$stamp.txt"
 }

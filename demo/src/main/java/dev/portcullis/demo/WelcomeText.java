@@ -1,10 +1,10 @@
 package dev.portcullis.demo;
 
-import static dev.portcullis.demo.DemoCommand.ADMIN_PORT;
-import static dev.portcullis.demo.DemoCommand.BASE_DOMAIN;
-import static dev.portcullis.demo.DemoCommand.ORG;
-import static dev.portcullis.demo.DemoCommand.OWNER;
-import static dev.portcullis.demo.DemoCommand.WORKSPACE;
+import static dev.portcullis.demo.Demo.ADMIN_PORT;
+import static dev.portcullis.demo.Demo.BASE_DOMAIN;
+import static dev.portcullis.demo.Demo.ORG;
+import static dev.portcullis.demo.Demo.OWNER;
+import static dev.portcullis.demo.Demo.WORKSPACE;
 
 import dev.portcullis.demo.workspace.DemoWorkspace;
 import java.io.PrintStream;
@@ -21,7 +21,7 @@ final class WelcomeText {
     private final Path givenStateDir;
 
     /** @param givenStateDir the --state-dir given, which {@code ./portcullis token} then needs too; null if none */
-    /** @param adminToken a token of {@value DemoCommand#OWNER} as an admin of the org, for the console's one-time link */
+    /** @param adminToken a token of {@value Demo#OWNER} as an admin of the org, for the console's one-time link */
     WelcomeText(DemoWorkspace workspace, int gatewayPort, Path caFile, int adminPort, String ownerToken, String adminToken,
                 Path givenStateDir) {
         this.workspace = workspace;

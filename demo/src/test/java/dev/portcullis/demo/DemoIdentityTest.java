@@ -57,9 +57,9 @@ class DemoIdentityTest {
 
     @Test
     void theCurlLinesAliceAndTheBrowsersAliceAreBothTheOwner() throws Exception {
-        assertThat(caller(DevelopmentIssuer.ISSUER, DemoCommand.OWNER, "acme").isNamedBy(DemoCommand.OWNER, "acme"))
+        assertThat(caller(DevelopmentIssuer.ISSUER, Demo.OWNER, "acme").isNamedBy(Demo.OWNER, "acme"))
                 .isTrue();
-        assertThat(caller(provider.issuer().toString(), DemoCommand.OWNER, "acme").isNamedBy(DemoCommand.OWNER, "acme"))
+        assertThat(caller(provider.issuer().toString(), Demo.OWNER, "acme").isNamedBy(Demo.OWNER, "acme"))
                 .isTrue();
         // The printed token verifies and is that alice.
         String token = developmentIssuer.mint(new DevelopmentIssuer.Claims("alice", null, "acme", List.of(), false,
@@ -69,7 +69,7 @@ class DemoIdentityTest {
 
     @Test
     void eveOfGlobexSignsInAsHerselfAndIsNotAnOwner() throws Exception {
-        assertThat(caller(provider.issuer().toString(), "eve", "globex").isNamedBy(DemoCommand.OWNER, "acme")).isFalse();
+        assertThat(caller(provider.issuer().toString(), "eve", "globex").isNamedBy(Demo.OWNER, "acme")).isFalse();
     }
 
     @Test

@@ -107,7 +107,7 @@ public final class GatewayStartup {
                 """.formatted(freePort(), admin, tls[0], tls[1], storeSection));
         List<String> command = new ArrayList<>(List.of(args.get("java")));
         command.addAll(args.all("jvm-option"));
-        command.addAll(List.of("-cp", args.get("gateway-cp"), "dev.portcullis.gateway.cli.PortcullisGatewayCli",
+        command.addAll(List.of("-cp", args.get("gateway-cp"), "dev.portcullis.cli.PortcullisCli",
                 "gateway", "--config", config.toString()));
         long started = System.nanoTime();
         Process gateway = new ProcessBuilder(command).redirectErrorStream(true)

@@ -3,7 +3,7 @@ package dev.portcullis.gateway.console;
 import static dev.portcullis.gateway.pages.Html.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.portcullis.policy.cli.ReasonText;
+import dev.portcullis.policy.ReasonText;
 
 /**
  * Explain: a person (user, org, groups, or their pasted bearer token), a URL and a method; the decision and every reason in words,

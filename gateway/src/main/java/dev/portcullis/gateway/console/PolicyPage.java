@@ -2,7 +2,7 @@ package dev.portcullis.gateway.console;
 
 import static dev.portcullis.gateway.pages.Html.text;
 
-import dev.portcullis.policy.cli.ReasonText;
+import dev.portcullis.policy.ReasonText;
 import dev.portcullis.policy.parse.PolicyError;
 import java.util.List;
 

@@ -205,29 +205,6 @@ class AccessApiTest {
     }
 
     @Test
-    void theCliListsTheWorkspacesPortsAsATableOrAsJson() throws Exception {
-        String alice = token("alice", "acme", false);
-        call("PUT", sharePath(4000), alice, "{\"level\":\"public\"}");
-        String admin = gateway.adminUrl("").toString();
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-
-        int code = dev.portcullis.policy.cli.PolicyCli.execute(new java.io.PrintWriter(out), new java.io.PrintWriter(err),
-                "ports", "demo", "--gateway", admin, "--token", alice);
-
-        assertThat(code).as(err.toString()).isZero();
-        assertThat(out.toString()).contains("does not report listening ports")
-                .containsPattern("4000 +http +unknown +public +public +https://4000-demo\\." + GatewayFixture.BASE_DOMAIN + "/");
-        java.io.StringWriter json = new java.io.StringWriter();
-        assertThat(dev.portcullis.policy.cli.PolicyCli.execute(new java.io.PrintWriter(json), new java.io.PrintWriter(err),
-                "ports", "demo", "--json", "--gateway", admin, "--token", alice)).isZero();
-        assertThat(json.toString()).startsWith("{\"workspace\":\"demo\"");
-        assertThat(dev.portcullis.policy.cli.PolicyCli.execute(new java.io.PrintWriter(out), new java.io.PrintWriter(err),
-                "ports", "demo", "--gateway", admin, "--token", token("bob", "acme", false))).as("not bob's").isEqualTo(1);
-        assertThat(err.toString()).contains("ports: refused (403)");
-    }
-
-    @Test
     void explainGivesTheDecisionAndEveryReason() throws Exception {
         call("PUT", "/api/v1/policies/acme", token("carol", "acme", true), POLICY);
         call("PUT", sharePath(5432), token("alice", "acme", false), "{\"level\":\"organization\"}");

@@ -183,7 +183,7 @@ class DescriptorExhaustionTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder("bash", "-c", "ulimit -n " + descriptors + " && exec \"$0\" \"$@\"",
                 java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.portcullis.gateway.cli.PortcullisGatewayCli", "gateway", "--config", config.toString())
+                GatewayProcessMain.class.getName(), config.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(gatewayLog.toFile());
         gateway = builder.start();

@@ -8,7 +8,6 @@ import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.devkit.workspace.ServerSockets;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.TunnelWatcher;
-import dev.portcullis.policy.cli.PolicyCli;
 import dev.portcullis.store.ControlPlaneStore;
 import dev.portcullis.store.HostLease;
 import dev.portcullis.store.KeyValueStore;
@@ -17,8 +16,6 @@ import dev.portcullis.store.etcd.EtcdCluster;
 import dev.portcullis.store.record.RouteRecord;
 import dev.portcullis.store.record.RouteState;
 import dev.portcullis.store.record.StoreKeys;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -357,22 +354,17 @@ class StoreBackedGatewaysTest {
     }
 
     @Test
-    void theCliSharesThroughOneGatewayAndTheOtherEnforcesIt() throws Exception {
+    void aShareMadeThroughOneGatewayIsEnforcedByTheOtherAndRemovedThroughIt() throws Exception {
         String workspace = createWorkspace(host2, lease2, "host-2");
         String bob = setup.token("bob", "acme");
+        String alice = setup.token("alice", "acme");
         awaitStatus(gateway2, workspace, port(), bob, status -> status == 403);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
 
-        int shared = PolicyCli.execute(new PrintWriter(out), new PrintWriter(err), "share", workspace, String.valueOf(port()),
-                "--level", "organization", "--gateway", gateway1.adminUrl("").toString(), "--token", setup.token("alice", "acme"));
+        assertThat(put(gateway1, workspace, alice, "{\"level\":\"organization\"}", null).statusCode()).isEqualTo(200);
 
-        assertThat(shared).as(err.toString()).isZero();
-        assertThat(out.toString()).contains("shared");
         awaitStatus(gateway2, workspace, port(), bob, status -> status == 200);
-        int removed = PolicyCli.execute(new PrintWriter(out), new PrintWriter(err), "share", "rm", workspace,
-                String.valueOf(port()), "--gateway", gateway2.adminUrl("").toString(), "--token", setup.token("alice", "acme"));
-        assertThat(removed).as(err.toString()).isZero();
+        assertThat(setup.call(gateway2, "DELETE", sharePath(workspace), alice, null, Map.of()).statusCode())
+                .isBetween(200, 204);
         awaitStatus(gateway1, workspace, port(), bob, status -> status == 403);
     }
 

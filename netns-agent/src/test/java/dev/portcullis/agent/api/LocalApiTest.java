@@ -3,9 +3,9 @@ package dev.portcullis.agent.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.portcullis.agent.cli.AgentClient;
-import dev.portcullis.agent.cli.AgentClient.Reply;
-import dev.portcullis.agent.cli.AgentDaemon;
+import dev.portcullis.agent.api.AgentClient;
+import dev.portcullis.agent.api.AgentClient.Reply;
+import dev.portcullis.agent.daemon.AgentDaemon;
 import dev.portcullis.agent.testing.RootNetworking;
 import dev.portcullis.agent.testing.TestHost;
 import java.nio.file.Files;

@@ -2,8 +2,8 @@ package dev.portcullis.agent.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.portcullis.agent.cli.AgentClient;
-import dev.portcullis.agent.cli.AgentClient.Reply;
+import dev.portcullis.agent.api.AgentClient;
+import dev.portcullis.agent.api.AgentClient.Reply;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
