@@ -22,6 +22,11 @@ public final class HostSupport {
             return Optional.of("not running as root (id -u = " + id.stdout().strip()
                     + "); workspace networks need root");
         }
+        Optional<String> noNetlink = dev.portcullis.agent.kernel.netlink.NetworkNamespaces.unavailable();
+        if (noNetlink.isPresent()) {
+            return Optional.of("the agent speaks netlink to the kernel through JNA, which does not work here: "
+                    + noNetlink.get());
+        }
         for (String[] tool : new String[][] {{"ip", "iproute2"}, {"nft", "nftables"}, {"tc", "iproute2"}}) {
             if (commands.run(tool[0], "-V").exitCode() == 127) {
                 return Optional.of("'" + tool[0] + "' is not installed (apt-get install " + tool[1] + ")");

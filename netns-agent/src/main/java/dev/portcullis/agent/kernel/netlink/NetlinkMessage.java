@@ -92,10 +92,6 @@ final class NetlinkMessage {
         return this;
     }
 
-    int type() {
-        return buffer.getShort(4) & 0xffff;
-    }
-
     /** Flags beyond request/ack/dump, such as CREATE and EXCL; the socket adds those when it sends. */
     void extraFlags(int flags) {
         buffer.putShort(6, (short) flags);

@@ -111,17 +111,6 @@ public final class NetworkNamespaces {
         });
     }
 
-    /** Runs {@code inside} on a new thread that has entered the namespace {@code name}; for sysctls and the like. */
-    public static <T> T inside(String name, Supplier<T> inside) {
-        Path handle = handle(name);
-        String operation = "enter network namespace " + name;
-        Libc libc = Libc.get();
-        return onNewThread(operation, () -> {
-            enter(libc, handle, operation);
-            return inside.get();
-        });
-    }
-
     /** Removes the handle as {@code ip netns delete} does; the kernel frees the namespace once nothing uses it. */
     public static void delete(String name) {
         Path handle = handle(name);
