@@ -20,9 +20,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The console in real browsers (Debian's Chromium, headless), each person in their own browser,
@@ -86,16 +84,7 @@ class ConsoleBrowserTest {
         owner.findElement(By.id("port-" + GatewayFixture.WORKSPACE + "-new")).sendKeys(Integer.toString(gateway.workspacePort()));
         new Select(owner.findElement(By.id("level-" + GatewayFixture.WORKSPACE + "-new"))).selectByValue("organization");
         owner.findElement(By.id("save-" + GatewayFixture.WORKSPACE + "-new")).click();
-        assertThat(present(owner, By.id("effective-" + portId())).getText()).isEqualTo("organization");
-    }
-
-    /** The element once the page that was loading shows it (Selenium's own wait: it polls and names what it waited for). */
-    private static WebElement present(ChromeDriver driver, By locator) {
-        return new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.presenceOfElementLocated(locator));
-    }
-
-    private static WebElement clickable(ChromeDriver driver, By locator) {
-        return new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.elementToBeClickable(locator));
+        assertThat(ConsoleBrowsers.present(owner, By.id("effective-" + portId())).getText()).isEqualTo("organization");
     }
 
     private PortShare currentShare() {
@@ -165,7 +154,7 @@ class ConsoleBrowserTest {
                 """);
         await().atMost(Duration.ofSeconds(10)).until(() -> script(bob, "return window.events.join(',')").toString().contains("open"));
 
-        clickable(alice, By.id("revoke-" + portId())).click();
+        ConsoleBrowsers.clickable(alice, By.id("revoke-" + portId())).click();
 
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() -> // the notice of the new page
                 assertThat(alice.findElement(By.cssSelector("[role=status]")).getText()).contains("revoked"));
@@ -189,7 +178,7 @@ class ConsoleBrowserTest {
         script(alice, "const o = document.createElement('option'); o.value = 'public'; o.text = 'public';"
                       + "document.getElementById('level-" + portId() + "').add(o); o.selected = true;");
         alice.findElement(By.id("save-" + portId())).click();
-        assertThat(alice.findElement(By.cssSelector("[role=alert]")).getText())
+        assertThat(ConsoleBrowsers.present(alice, By.cssSelector("[role=alert]")).getText())
                 .contains("level public is not allowed on port " + gateway.workspacePort())
                 .contains("the org maximum (sharing.maxLevel) is organization");
         assertThat(currentShare().level()).isEqualTo(ShareLevel.ORGANIZATION);
@@ -210,7 +199,7 @@ class ConsoleBrowserTest {
         alice.findElement(By.id("explain-url")).sendKeys(gateway.url("/admin").toString());
         alice.findElement(By.id("explain-submit")).click();
 
-        assertThat(alice.findElement(By.cssSelector("#explain-answer h2")).getText()).startsWith("Denied: mallory");
+        assertThat(ConsoleBrowsers.present(alice, By.cssSelector("#explain-answer h2")).getText()).startsWith("Denied: mallory");
         assertThat(alice.findElement(By.id("explain-reasons")).getText())
                 .contains("the owner shared the port at level org")
                 .contains("the caller is not in the workspace's organization");
@@ -255,7 +244,7 @@ class ConsoleBrowserTest {
                 .getText()).contains("No errors"));
         carol.findElement(By.id("policy-dry-run")).click();
 
-        String narrowed = carol.findElement(By.id("dry-run-shares")).getText();
+        String narrowed = ConsoleBrowsers.present(carol, By.id("dry-run-shares")).getText();
         assertThat(narrowed).contains(GatewayFixture.WORKSPACE + ":" + gateway.workspacePort())
                 .contains("organization users");
         assertThat(gateway.server().accessState().orElseThrow().policyText(GatewayFixture.ORG)).isEmpty(); // nothing applied

@@ -34,7 +34,10 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * A gateway with browser sign-in against a real provider (mock-oauth2-server, answering each login
@@ -177,6 +180,18 @@ final class ConsoleBrowsers implements AutoCloseable {
      * where other tests add and remove network interfaces, Chromium notices "network changes" and
      * drops the page load in flight (ERR_NETWORK_CHANGED). Only page loads are repeated, never a post.
      */
+    /**
+     * The element once the page that was loading shows it (Selenium's own wait: it polls and names what it
+     * waited for): after a click that posts a form, the next page may not be there yet.
+     */
+    static WebElement present(ChromeDriver driver, By locator) {
+        return new WebDriverWait(driver, Duration.ofSeconds(20)).until(ExpectedConditions.presenceOfElementLocated(locator));
+    }
+
+    static WebElement clickable(ChromeDriver driver, By locator) {
+        return new WebDriverWait(driver, Duration.ofSeconds(20)).until(ExpectedConditions.elementToBeClickable(locator));
+    }
+
     static void load(ChromeDriver driver, String url) {
         for (int attempt = 1; ; attempt++) {
             driver.get(url);

@@ -65,7 +65,7 @@ class ConsolePolicyConflictTest {
         alice.findElement(By.id("port-" + GatewayFixture.WORKSPACE + "-new")).sendKeys(Integer.toString(gateway.workspacePort()));
         new Select(alice.findElement(By.id("level-" + GatewayFixture.WORKSPACE + "-new"))).selectByValue("organization");
         alice.findElement(By.id("save-" + GatewayFixture.WORKSPACE + "-new")).click();
-        assertThat(alice.findElement(By.id("effective-" + GatewayFixture.WORKSPACE + "-" + gateway.workspacePort())).getText())
+        assertThat(ConsoleBrowsers.present(alice, By.id("effective-" + GatewayFixture.WORKSPACE + "-" + gateway.workspacePort())).getText())
                 .isEqualTo("organization");
         ChromeDriver bob = browsers.newBrowser();
         browsers.nextLoginIs("bob", false);
@@ -83,7 +83,7 @@ class ConsolePolicyConflictTest {
         write(carol, "users"); // an org share narrowed to named users, and bob is not named
         carol.findElement(By.id("policy-dry-run")).click();
 
-        String cut = carol.findElement(By.id("dry-run-connections")).getText();
+        String cut = ConsoleBrowsers.present(carol, By.id("dry-run-connections")).getText();
         assertThat(cut).contains("bob@").contains(GatewayFixture.WORKSPACE + ":" + gateway.workspacePort());
         assertThat(script(bob, "return window.events.join(',')")).isEqualTo("open"); // a dry run changes nothing
         // The browser posts the editor's lines with CRLF; the page shows the text back as typed (it once
