@@ -520,6 +520,9 @@ scenario_profile() {
     "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,file=$out.collapsed,collapsed\"" >&2
     # The samples stay after stop: the same profile again, as a flame graph.
     "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"dump,file=$out.html,flamegraph,title=$target-$load\"" >&2
+    # The event loop alone, root at the top (an icicle): the image docs/benchmarks.md shows.
+    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" \
+      "\"dump,file=$out-event-loop.html,flamegraph,inverted,include=*SingleThreadIoEventLoop.run*,title=$target-$load-event-loop\"" >&2
   else
     "$JAVA_HOME/bin/jcmd" "$pid" JFR.start settings=profile "filename=$out.jfr" >/dev/null
     if [ "$load" = h2 ]; then h2load_run "$target" "$seconds" >/dev/null; else wrk_load "$target" "$seconds" >/dev/null; fi

@@ -69,8 +69,9 @@ public final class OpenGrants implements AutoCloseable {
      * the proxy routed it. A route that says otherwise now ends the grant.
      */
     record Upstream(InetAddress address, boolean tls) {
-        static Upstream of(WorkspaceRoute route, int port) {
-            return new Upstream(route.address(), route.tlsPorts().contains(port));
+        /** Whether {@code route} still sends {@code port}'s bytes here (checked per HTTP/2 stream: no record made). */
+        boolean reachedThrough(WorkspaceRoute route, int port) {
+            return route.address().equals(address) && route.tlsPorts().contains(port) == tls;
         }
     }
 
@@ -133,7 +134,7 @@ public final class OpenGrants implements AutoCloseable {
         if (!route.running()) {
             return "workspace-stopped";
         }
-        return Upstream.of(route, grant.port()).equals(upstream) ? null : "workspace-moved";
+        return upstream.reachedThrough(route, grant.port()) ? null : "workspace-moved";
     }
 
     /** The grants of every open channel, as they are now (the console's dry run re-decides them). */
