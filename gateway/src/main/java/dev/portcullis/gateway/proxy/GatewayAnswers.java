@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.pages.Pages;
 import dev.portcullis.gateway.signin.SignIn;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -31,7 +30,11 @@ final class GatewayAnswers {
         NOT_OURS,
         /** The console's audit stream: the console writes to the connection until it closes. */
         EVENT_STREAM,
-        /** A console form post: its body goes through {@link #bodyPart}; the console answers once it has it. */
+        /**
+         * A console form post: its body goes through {@link #bodyPart}; the console answers once it
+         * has it. The exchange reads the body only once it set its phase: a read can hand over a
+         * part at once (an HTTP/2 stream's buffered DATA), before this call returned.
+         */
         READING_BODY,
         /** The sign-in or the console answers; the answer goes to the {@link Sender} once ready. */
         ANSWERING
@@ -85,9 +88,6 @@ final class GatewayAnswers {
                     client.close();
                 }
             }, settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
-            if (!(request instanceof FullHttpRequest)) {
-                client.read(); // the body follows on its own
-            }
             return Taken.READING_BODY;
         }
         CompletableFuture<FullHttpResponse> signInAnswer = SignInEndpoints.answer(request, settings);

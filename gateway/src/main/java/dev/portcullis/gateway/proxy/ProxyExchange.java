@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -186,6 +187,9 @@ final class ProxyExchange {
                 // The console decides once it has the body; nothing goes to a workspace.
                 phase = ExchangePhase.AUTHORIZING;
                 requestFullyReceived = false;
+                if (!(request instanceof FullHttpRequest)) {
+                    client.read(); // the body follows on its own
+                }
                 return;
             }
             case ANSWERING -> {
