@@ -27,7 +27,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
 import java.util.ArrayList;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,11 +88,11 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
                 stream.trailers(frame.headers());
                 return;
             }
-            String missing = missingPseudoHeader(frame.headers());
+            String missing = Http2RequestHeads.missingPseudoHeader(frame.headers());
             if (missing != null) {
                 throw Http2Exception.streamError(id, Http2Error.PROTOCOL_ERROR, "malformed request: %s", missing);
             }
-            if (regularFields(frame.headers()) > settings.limits().maxHeaderFields()) {
+            if (Http2RequestHeads.regularFields(frame.headers()) > settings.limits().maxHeaderFields()) {
                 Http2Headers tooMany = new DefaultHttp2Headers()
                         .status(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.codeAsText());
                 ctx.writeAndFlush(new DefaultHttp2HeadersFrame(tooMany, true).stream(frame.stream()))
@@ -163,30 +162,5 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
         if (stream.state() != Http2Stream.State.CLOSED) {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream));
         }
-    }
-
-    /** RFC 9113 §8.3.1: what the request head lacks, or null when it has every pseudo-header a request needs. */
-    static String missingPseudoHeader(Http2Headers headers) {
-        if (headers.method() == null) {
-            return "no :method";
-        }
-        if (headers.scheme() == null) {
-            return "no :scheme";
-        }
-        CharSequence path = headers.path();
-        if (path == null || path.isEmpty()) {
-            return "no :path or an empty one";
-        }
-        return null;
-    }
-
-    private static int regularFields(Http2Headers headers) {
-        int fields = 0;
-        for (Map.Entry<CharSequence, CharSequence> field : headers) {
-            if (!Http2Headers.PseudoHeaderName.hasPseudoHeaderFormat(field.getKey())) {
-                fields++;
-            }
-        }
-        return fields;
     }
 }

@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.server;
 
+import dev.portcullis.gateway.proxy.Http2RequestHeads;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -11,7 +12,6 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.ReferenceCountUtil;
-import java.util.Map;
 
 /**
  * Checks of an HTTP/2 request head that Netty does not make, first in each stream's pipeline; it
@@ -39,7 +39,7 @@ final class Http2RequestHeadCheck extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        String missing = missingPseudoHeader(frame.headers());
+        String missing = Http2RequestHeads.missingPseudoHeader(frame.headers());
         if (missing != null) {
             ReferenceCountUtil.release(msg);
             // Netty's stream channel resets the stream with this error's code when it reaches the pipeline's end.
@@ -47,7 +47,7 @@ final class Http2RequestHeadCheck extends ChannelInboundHandlerAdapter {
                     "malformed request: %s", missing));
             return;
         }
-        if (regularFields(frame.headers()) > maxHeaderFields) {
+        if (Http2RequestHeads.regularFields(frame.headers()) > maxHeaderFields) {
             ReferenceCountUtil.release(msg);
             Http2Headers tooMany = new DefaultHttp2Headers().status(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.codeAsText());
             ctx.writeAndFlush(new DefaultHttp2HeadersFrame(tooMany, true)).addListener(ChannelFutureListener.CLOSE);
@@ -55,30 +55,5 @@ final class Http2RequestHeadCheck extends ChannelInboundHandlerAdapter {
         }
         ctx.pipeline().remove(this);
         ctx.fireChannelRead(msg);
-    }
-
-    /** What the request head lacks, or null when it has every pseudo-header a request needs. */
-    static String missingPseudoHeader(Http2Headers headers) {
-        if (headers.method() == null) {
-            return "no :method";
-        }
-        if (headers.scheme() == null) {
-            return "no :scheme";
-        }
-        CharSequence path = headers.path();
-        if (path == null || path.isEmpty()) {
-            return "no :path or an empty one";
-        }
-        return null;
-    }
-
-    private static int regularFields(Http2Headers headers) {
-        int fields = 0;
-        for (Map.Entry<CharSequence, CharSequence> field : headers) {
-            if (!Http2Headers.PseudoHeaderName.hasPseudoHeaderFormat(field.getKey())) {
-                fields++;
-            }
-        }
-        return fields;
     }
 }
