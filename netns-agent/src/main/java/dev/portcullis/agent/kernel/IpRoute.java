@@ -91,10 +91,15 @@ public final class IpRoute {
         beforeChange.accept(operation);
     }
 
-    /** Writes a sysctl of the host namespace; a key the kernel lacks (no IPv6) is skipped. */
+    /**
+     * Writes a sysctl of the host namespace; a key the kernel lacks (no IPv6) is skipped, and so is a
+     * key that has the value already: the handlers of {@code disable_ipv6} and {@code forwarding} take
+     * the kernel's network lock even for a write that changes nothing, retrying the write until it is
+     * free, which costs many milliseconds while namespaces are torn down; a read takes no lock.
+     */
     public void hostSysctl(String key, String value) {
         Path file = Path.of("/proc/sys", key.replace('.', '/'));
-        if (!Files.exists(file)) {
+        if (!Files.exists(file) || readHostSysctl(key).filter(value::equals).isPresent()) {
             return;
         }
         try {

@@ -71,7 +71,8 @@ final class NamespaceThread {
             try {
                 enter(namespaceFile);
                 for (Map.Entry<Path, String> value : values.entrySet()) {
-                    if (Files.exists(value.getKey())) {
+                    // A value already there is not written again (see IpRoute#hostSysctl: the network lock).
+                    if (Files.exists(value.getKey()) && !Files.readString(value.getKey()).strip().equals(value.getValue())) {
                         Files.writeString(value.getKey(), value.getValue());
                     }
                 }

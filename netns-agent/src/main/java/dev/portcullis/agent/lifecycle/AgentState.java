@@ -27,7 +27,10 @@ import java.util.function.UnaryOperator;
  */
 final class AgentState {
 
+    private static final java.time.Duration DURABLE_DEADLINE = java.time.Duration.ofSeconds(20);
+
     private final DesiredStateStore store;
+    private final Runnable directorySync;
     private final ReentrantLock stateLock = new ReentrantLock();
     /** One file write at a time; taken before the state lock, never after it. */
     private final ReentrantLock saveLock = new ReentrantLock();
@@ -38,11 +41,24 @@ final class AgentState {
     /** The newest applied state, saved or about to be (under the state lock). */
     private DesiredState latest;
     private long appliedVersion;
-    private long savedVersion;
+    /** Written under the save lock; read by the directory syncer and by {@link #awaitDurable}. */
+    private volatile long savedVersion;
+    /** Guards the three fields below: how far the saves survive a power loss. */
+    private final Object durability = new Object();
+    private long durableVersion;
+    private boolean syncing;
+    private RuntimeException syncFailure;
+    private long syncFailedThrough;
     private long lostThrough;
     private String lostBecause = "";
 
     AgentState(DesiredStateStore store, DesiredState loaded) {
+        this(store, loaded, store::syncDirectory);
+    }
+
+    /** {@code directorySync} makes the saves so far durable: the store's, or a test's that holds or fails it. */
+    AgentState(DesiredStateStore store, DesiredState loaded, Runnable directorySync) {
+        this.directorySync = requireNonNull(directorySync, "directorySync");
         this.store = requireNonNull(store, "store");
         this.desired = requireNonNull(loaded, "loaded");
         this.latest = loaded;
@@ -63,6 +79,17 @@ final class AgentState {
      * at once. So creates of many workspaces at once cost a few file writes (each with its fsync), not
      * one per create in a row. If a write fails, every change it would have carried is dropped and
      * each of their callers gets the failure.
+     *
+     * <p>When this returns, the change is in the file (renamed into place, its content fsynced) but
+     * maybe not yet through a power loss: the directory's fsync runs on a thread of its own, beside
+     * the caller's kernel work, and whoever tells the world about the change (an answer, a route)
+     * first calls {@link #awaitDurable}. So a create pays one fsync before it touches the kernel, not
+     * two. Why that is safe: what the file describes (namespaces, links, tables, qdiscs) lives in the
+     * kernel's memory and is gone after a power loss anyway; what must not be lost is only what was
+     * answered or published, and nothing is before its save is durable. A process that dies (kill -9)
+     * leaves the page cache, so the next agent reads the renamed file even without any fsync: the
+     * write-ahead order against the kernel holds. And the file is never half of two states: the new
+     * content is fsynced before the rename, so a rename that survives points at complete content.
      */
     void update(UnaryOperator<DesiredState> change) {
         long mine;
@@ -98,7 +125,7 @@ final class AgentState {
             stateLock.unlock();
         }
         try {
-            store.save(toSave);
+            store.write(toSave);
         } catch (RuntimeException e) {
             stateLock.lock();
             try {
@@ -112,6 +139,77 @@ final class AgentState {
         }
         savedVersion = version;
         desired = toSave;
+        startSync();
+    }
+
+    /**
+     * Returns once every save so far survives a power loss (the directory's fsync, shared by all the
+     * saves it covers); throws if that fsync failed. Call before answering or publishing a change.
+     */
+    void awaitDurable() {
+        long target = savedVersion;
+        long deadline = System.nanoTime() + DURABLE_DEADLINE.toNanos();
+        synchronized (durability) {
+            while (durableVersion < target) {
+                if (syncFailure != null && syncFailedThrough >= target) {
+                    throw new IllegalStateException("the desired state was written but could not be made durable: "
+                            + syncFailure.getMessage(), syncFailure);
+                }
+                if (!syncing) {
+                    startSync();
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("the desired state's directory was not synced within " + DURABLE_DEADLINE);
+                }
+                try {
+                    durability.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for the desired state to be durable", e);
+                }
+            }
+        }
+    }
+
+    /** Starts the directory syncer unless it runs (it then goes on until it has caught up with the saves). */
+    private void startSync() {
+        synchronized (durability) {
+            if (syncing) {
+                return;
+            }
+            syncing = true;
+        }
+        Thread.ofVirtual().name("desired-state sync").start(this::syncUntilCaughtUp);
+    }
+
+    private void syncUntilCaughtUp() {
+        while (true) {
+            long target;
+            synchronized (durability) {
+                target = savedVersion;
+                if (durableVersion >= target) {
+                    syncing = false;
+                    return;
+                }
+            }
+            try {
+                directorySync.run();
+            } catch (RuntimeException e) {
+                synchronized (durability) {
+                    syncFailure = e;
+                    syncFailedThrough = target;
+                    syncing = false;
+                    durability.notifyAll();
+                }
+                return;
+            }
+            synchronized (durability) {
+                durableVersion = target;
+                syncFailure = null;
+                durability.notifyAll();
+            }
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.portcullis.agent.lifecycle;
 
+import dev.portcullis.agent.kernel.netlink.DeviceConf;
 import dev.portcullis.agent.kernel.netlink.Links;
 import dev.portcullis.agent.kernel.netlink.NetlinkSocket;
 import dev.portcullis.agent.kernel.netlink.TrafficControl;
@@ -11,8 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The host namespace's links, addresses and root qdiscs as one reconcile pass sees them: three
- * netlink dumps for all workspaces together, instead of a look per workspace. What each host end's
+ * The host namespace's links (with their per-interface sysctls), addresses and root qdiscs as one
+ * reconcile pass sees them: three netlink dumps for all workspaces together, instead of a look (and
+ * a handful of /proc/sys files) per workspace. What each host end's
  * tc classes and filters are is read per link when asked (two dumps of that link only), through the
  * same socket, which is safe from several lookers at once (the socket takes one request at a time).
  */
@@ -22,6 +24,7 @@ final class HostView implements AutoCloseable {
     private final Map<String, Integer> indexes = new HashMap<>();
     private final Map<Integer, List<String>> addresses = new HashMap<>();
     private final Map<Integer, TrafficControl.Qdisc> roots = new HashMap<>();
+    private final Map<Integer, DeviceConf> confs = new HashMap<>();
 
     private HostView(NetlinkSocket socket) {
         this.socket = socket;
@@ -32,7 +35,10 @@ final class HostView implements AutoCloseable {
         try {
             HostView view = new HostView(socket);
             Links links = new Links(socket);
-            links.links().forEach(link -> view.indexes.put(link.name(), link.index()));
+            links.links().forEach(link -> {
+                view.indexes.put(link.name(), link.index());
+                view.confs.put(link.index(), link.conf());
+            });
             links.addresses(0).forEach(a -> view.addresses.computeIfAbsent(a.index(), i -> new ArrayList<>()).add(a.cidr()));
             new TrafficControl(socket).qdiscs().stream().filter(q -> q.qdisc().parent() == TrafficControl.TC_H_ROOT)
                     .forEach(q -> view.roots.put(q.index(), q.qdisc()));
@@ -49,6 +55,14 @@ final class HostView implements AutoCloseable {
 
     List<String> addresses(int index) {
         return addresses.getOrDefault(index, List.of());
+    }
+
+    /**
+     * A per-interface sysctl of this host link ("net.ipv4.conf.LINK.forwarding") as the link dump
+     * showed it; empty for a key the dump does not carry (the caller reads the file then).
+     */
+    Optional<String> sysctl(int index, String key) {
+        return Optional.ofNullable(confs.get(index)).flatMap(conf -> conf.value(key)).map(String::valueOf);
     }
 
     /** What {@link EgressShaper#current} says of this host link. */

@@ -175,6 +175,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
             build(ws, listener);
             shareUplink();
             listener.after(CreateStep.UPLINK_SHAPED, ws.id());
+            state.awaitDurable(); // its directory fsync ran beside the kernel work; nothing is published before it
             routes.publish(route(ws));
             listener.after(CreateStep.ROUTE_PUBLISHED, ws.id());
         } catch (RuntimeException e) {
@@ -185,6 +186,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
                 plumbing.teardown(ws);
                 state.update(after -> after.without(ws.id()));
                 state.forget(ws.id());
+                state.awaitDurable();
                 shareUplink();
             } catch (RuntimeException undo) {
                 e.addSuppressed(undo); // reconcile finishes the job
@@ -267,8 +269,10 @@ public final class WorkspaceNetworks implements AutoCloseable {
             }
             if (!state.desired().isDeleting(id)) {
                 state.update(current -> current.markDeleting(id));
+                state.awaitDurable(); // the intent survives a power loss before the route is withdrawn
             }
             reconciler.finishDelete(id);
+            state.awaitDurable();
             log.info("deleted {}", id);
             try {
                 shareUplink();

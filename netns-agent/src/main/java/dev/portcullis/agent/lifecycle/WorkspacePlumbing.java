@@ -11,6 +11,7 @@ import dev.portcullis.agent.kernel.CommandFailedException;
 import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
+import dev.portcullis.agent.kernel.netlink.DeviceConf;
 import dev.portcullis.agent.kernel.netlink.Links;
 import dev.portcullis.agent.kernel.netlink.NetlinkException;
 import dev.portcullis.agent.kernel.netlink.NetlinkSocket;
@@ -69,7 +70,9 @@ final class WorkspacePlumbing {
         boolean newNamespace = !ip.namespaceExists(ns);
         ip.announceChange(newNamespace ? "create network namespace " + ns : "enter network namespace " + ns);
         try (NetlinkSocket hostSocket = NetlinkSocket.open("the host");
-                NetlinkSocket inside = newNamespace ? NetworkNamespaces.create(ns) : NetworkNamespaces.open(ns)) {
+                // A new namespace gets its own sysctls from the thread that makes it, before its eth0 exists.
+                NetlinkSocket inside = newNamespace ? NetworkNamespaces.create(ns, namespaceSysctls())
+                        : NetworkNamespaces.open(ns)) {
             Links hostLinks = new Links(hostSocket);
             Links workspaceLinks = new Links(inside);
             // A namespace made just now is empty; only an older one needs a look inside.
@@ -128,9 +131,23 @@ final class WorkspacePlumbing {
             }
             listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
 
-            // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
-            hostSysctls(host).forEach(ip::hostSysctl);
-            ip.namespaceSysctls(ns, namespaceSysctls());
+            // Forwarding only for packets arriving from this workspace's link (see globalForwarding). The
+            // IPv4 keys in one netlink request (it waits for the kernel's network lock, where the file's
+            // handler retries the write until the lock is free); IPv6 has no netlink setter: files.
+            Map<Integer, Integer> ipv4 = new LinkedHashMap<>();
+            hostSysctls(host).forEach((key, value) -> {
+                Optional<Integer> id = key.startsWith("net.ipv4.conf." + host + ".")
+                        ? DeviceConf.ipv4Id(key.substring(key.lastIndexOf('.') + 1)) : Optional.empty();
+                if (id.isPresent()) {
+                    ipv4.put(id.get(), Integer.parseInt(value));
+                } else {
+                    ip.hostSysctl(key, value);
+                }
+            });
+            hostLinks.setIpv4Conf(hostIndex, host, ipv4);
+            if (!newNamespace) {
+                ip.namespaceSysctls(ns, namespaceSysctls()); // a new one got them when it was made
+            }
             listener.after(CreateStep.SYSCTLS_SET, ws.id());
 
             int egress = effectiveEgress(ws);
@@ -265,9 +282,17 @@ final class WorkspacePlumbing {
         return values;
     }
 
-    /** Inside the namespace: strict reverse-path filtering, IPv6 on only when the host has a prefix. */
+    /**
+     * Inside the namespace: strict reverse-path filtering, IPv6 on only when the host has a prefix;
+     * {@code default} too, so a link made in the namespace later (its eth0) starts that way.
+     */
     private Map<String, String> namespaceSysctls() {
-        return Map.of("net.ipv6.conf.all.disable_ipv6", config.ipv6() ? "0" : "1", "net.ipv4.conf.all.rp_filter", "1");
+        String disable = config.ipv6() ? "0" : "1";
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("net.ipv6.conf.default.disable_ipv6", disable);
+        values.put("net.ipv6.conf.all.disable_ipv6", disable);
+        values.put("net.ipv4.conf.all.rp_filter", "1");
+        return values;
     }
 
     /** What a workspace recorded but not yet built or looked at has: nothing yet. */
@@ -321,8 +346,9 @@ final class WorkspacePlumbing {
         String ingress = hostLink ? hostView.shaping(shaper, hostIndex.get(), ws.hostInterface()).orElse("") : "";
         List<String> sysctlsWrong = new ArrayList<>();
         if (hostLink) {
-            // Files of the host namespace: read without a process.
-            hostSysctls(ws.hostInterface()).forEach((key, expected) -> ip.readHostSysctl(key)
+            // From the pass's link dump; a key it does not carry from its file.
+            hostSysctls(ws.hostInterface()).forEach((key, expected) -> hostView.sysctl(hostIndex.get(), key)
+                    .or(() -> ip.readHostSysctl(key))
                     .filter(actual -> !actual.equals(expected))
                     .ifPresent(actual -> sysctlsWrong.add(key + "=" + actual + " (expected: " + expected + ")")));
         }

@@ -11,17 +11,24 @@ import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
 import dev.portcullis.policy.WorkspaceId;
-import dev.portcullis.store.embedded.AtomicFiles;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.List;
 
 /**
  * Keeps the desired state in one JSON file. Writes go to a temp file that is fsynced and renamed
- * over the old one, then the directory is fsynced: after a crash the file is either the old state
- * or the new one, never half of each. Address slots live here, so IPAM survives restarts.
+ * over the old one ({@link #write}); the directory's fsync, which makes the rename itself survive a
+ * power loss, is a step of its own ({@link #syncDirectory}), so the agent can run it beside the
+ * kernel work instead of before it (see {@code AgentState}). After a crash of the process or of
+ * the machine the file is either an old state or the new one, never half of each: the new content
+ * is on disk before any rename can point to it. Address slots live here, so IPAM survives restarts.
  */
 public final class DesiredStateStore {
 
@@ -107,17 +114,53 @@ public final class DesiredStateStore {
         }
     }
 
+    /** {@link #write}, then {@link #syncDirectory}: the state survives a power loss when this returns. */
     public void save(DesiredState state) {
+        write(state);
+        syncDirectory();
+    }
+
+    /**
+     * Replaces the file: temp file, fsync, rename. Visible to the next reader (a restarted agent) when
+     * this returns; survives a power loss once {@link #syncDirectory} has run after it. Not {@code
+     * AtomicFiles.write}, which fsyncs the directory every time.
+     */
+    public void write(DesiredState state) {
         List<Entry> entries = state.workspaces().stream()
                 .map(r -> new Entry(r.id().value(), r.owner(), r.org(), r.slot(), r.hostInterface(), r.egressMbit(),
                         r.ingressMbit() == 0 ? null : r.ingressMbit(),
                         r.weight() == WorkspaceSpec.DEFAULT_WEIGHT ? null : r.weight(), r.createdAt().toString(), state.isDeleting(r.id()) ? Boolean.TRUE : null))
                 .toList();
+        byte[] bytes;
         try {
-            AtomicFiles.write(file, JSON.writeValueAsBytes(new FileFormat(FORMAT_VERSION, plan.range().toString(),
-                    plan.slotPrefixLength(), plan.ipv6Prefix().map(Object::toString).orElse(null), entries)));
+            bytes = JSON.writeValueAsBytes(new FileFormat(FORMAT_VERSION, plan.range().toString(),
+                    plan.slotPrefixLength(), plan.ipv6Prefix().map(Object::toString).orElse(null), entries));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode the desired state", e);
+        }
+        Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        try {
+            Files.createDirectories(file.getParent());
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true); // the content first: a rename that survives never points at missing data
+            }
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Makes every rename of the file so far survive a power loss (an fsync of its directory). */
+    public void syncDirectory() {
+        try (FileChannel directory = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+            directory.force(true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot sync the directory of " + file + ": " + e.getMessage(), e);
         }
     }
 }

@@ -80,6 +80,50 @@ class AgentStateGroupCommitTest {
         assertThat(state.desired().workspaces()).containsExactlyInAnyOrderElementsOf(saved.workspaces());
     }
 
+    /**
+     * One fsync before the kernel is touched: a change is in the file (a restarted agent reads it) as
+     * soon as update returns, while the directory's fsync still runs; whoever answers or publishes
+     * waits for that fsync, which covers every save before it.
+     */
+    @Test
+    void updateReturnsBeforeTheDirectorySyncAndAwaitDurableWaitsForIt() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger syncs = new java.util.concurrent.atomic.AtomicInteger();
+        AgentState state = new AgentState(store, DesiredState.EMPTY, () -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            store.syncDirectory();
+            syncs.incrementAndGet();
+        });
+        state.update(before -> withFreeSlot(before, "ws1"));
+        state.update(before -> withFreeSlot(before, "ws2"));
+        assertThat(new DesiredStateStore(dir, PLAN).load().workspaces()).extracting(w -> w.id().value())
+                .containsExactlyInAnyOrder("ws1", "ws2");
+        assertThat(syncs).hasValue(0);
+
+        CompletableFuture<Void> waiting = CompletableFuture.runAsync(state::awaitDurable);
+        // Held for a while: it could end only if awaitDurable did not wait for the sync.
+        org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(300)).atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> !waiting.isDone());
+        release.countDown();
+        waiting.get(20, TimeUnit.SECONDS);
+        assertThat(syncs.get()).as("one sync covers both saves").isBetween(1, 2);
+    }
+
+    @Test
+    void aDirectorySyncThatFailsReachesWhoeverWaitsForIt() {
+        AgentState state = new AgentState(new DesiredStateStore(dir, PLAN), DesiredState.EMPTY, () -> {
+            throw new java.io.UncheckedIOException(new IOException("EIO (a test's disk)"));
+        });
+        state.update(before -> withFreeSlot(before, "ws1"));
+        assertThatThrownBy(state::awaitDurable).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("could not be made durable").hasMessageContaining("EIO (a test's disk)");
+    }
+
     @Test
     void aFailedWriteDropsTheChangeAndTellsItsCaller() throws IOException {
         DesiredStateStore store = new DesiredStateStore(dir.resolve("state"), PLAN);

@@ -35,6 +35,8 @@ public final class Links {
     private static final int IFLA_INFO_DATA = 2;
     private static final int VETH_INFO_PEER = 1;
     private static final int IFLA_NET_NS_FD = 28;
+    private static final int IFLA_AF_SPEC = 26;
+    private static final int IFLA_INET_CONF = 1;
     private static final int IFF_UP = 0x1;
     private static final int IFA_ADDRESS = 1;
     private static final int IFA_LOCAL = 2;
@@ -49,8 +51,8 @@ public final class Links {
     /** A kernel link name: at most 15 bytes, no '/', ':' or blanks. */
     private static final Pattern LINK_NAME = Pattern.compile("[A-Za-z0-9_.@-]{1,15}");
 
-    /** One link as a dump shows it. */
-    public record Link(int index, String name, String kind, boolean up, int peerIndex) {}
+    /** One link as a dump shows it, with its per-interface sysctls. */
+    public record Link(int index, String name, String kind, boolean up, int peerIndex, DeviceConf conf) {}
 
     /** One address: its link's index and "10.0.0.1/31" or "fd00::1/127". */
     public record Address(int index, String cidr) {}
@@ -113,6 +115,45 @@ public final class Links {
         socket.change(ifinfo(RTM_NEWLINK, index, IFF_UP, IFF_UP), "set link " + name + " up in " + socket.where());
     }
 
+    /**
+     * Sets IPv4 per-interface sysctls of link {@code index} ({@code IPV4_DEVCONF_*} id → value, see
+     * {@link DeviceConf}) in one RTM_SETLINK, as writing {@code /proc/sys/net/ipv4/conf/NAME/KEY} would,
+     * but waiting for the kernel's network lock instead of retrying the write until it is free (what the
+     * file's handler does for {@code forwarding}, spinning on a busy machine).
+     */
+    public void setIpv4Conf(int index, String name, java.util.Map<Integer, Integer> values) {
+        NetlinkMessage request = ifinfo(RTM_NEWLINK, index, 0, 0);
+        int spec = request.begin(IFLA_AF_SPEC);
+        int inet = request.begin(AF_INET);
+        int conf = request.begin(IFLA_INET_CONF);
+        values.forEach(request::attributeU32);
+        request.end(conf).end(inet).end(spec);
+        socket.change(request, "set " + values.keySet().stream().map(Links::ipv4ConfName).toList() + " of " + name
+                + " to " + values.values() + " in " + socket.where());
+    }
+
+    private static String ipv4ConfName(int id) {
+        return switch (id) {
+            case DeviceConf.IPV4_FORWARDING -> "forwarding";
+            case DeviceConf.IPV4_RP_FILTER -> "rp_filter";
+            default -> "ipv4 conf " + id;
+        };
+    }
+
+    /** The per-interface sysctls of one link (one GET); empty when there is no such link. */
+    public Optional<DeviceConf> conf(String name) {
+        NetlinkMessage request = ifinfo(RTM_GETLINK, 0, 0, 0).attribute(IFLA_IFNAME, checkName(name));
+        try {
+            ByteBuffer payload = socket.get(request, "look up link " + name + " in " + socket.where()).payload();
+            return Optional.of(DeviceConf.of(new Attributes(payload, 16, payload.remaining()).nested(IFLA_AF_SPEC)));
+        } catch (NetlinkException e) {
+            if (e.errno() == 19) { // ENODEV
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     public void delete(String name) {
         socket.change(ifinfo(RTM_DELLINK, 0, 0, 0).attribute(IFLA_IFNAME, checkName(name)),
                 "delete link " + name + " in " + socket.where());
@@ -157,7 +198,8 @@ public final class Links {
             Attributes attributes = new Attributes(payload, 16, payload.remaining());
             String kind = attributes.nested(IFLA_LINKINFO).flatMap(info -> info.string(IFLA_INFO_KIND)).orElse("");
             links.add(new Link(payload.getInt(4), attributes.string(IFLA_IFNAME).orElse(""), kind,
-                    (payload.getInt(8) & IFF_UP) != 0, attributes.u32(IFLA_LINK).orElse(0)));
+                    (payload.getInt(8) & IFF_UP) != 0, attributes.u32(IFLA_LINK).orElse(0),
+                    DeviceConf.of(attributes.nested(IFLA_AF_SPEC))));
         }
         return links;
     }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,8 @@ public final class NetworkNamespaces {
 
     public static final Path RUN_DIR = Path.of("/run/netns");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    private static final Pattern SYSCTL_KEY = Pattern.compile("net(\\.[a-z0-9_]+)+");
+    private static final Pattern SYSCTL_VALUE = Pattern.compile("-?[0-9]+");
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final Object RUN_DIR_SETUP = new Object();
     private static volatile boolean runDirShared;
@@ -65,6 +68,23 @@ public final class NetworkNamespaces {
      * inside it. EEXIST when the name is taken; nothing is left behind when it fails.
      */
     public static NetlinkSocket create(String name) {
+        return create(name, Map.of());
+    }
+
+    /**
+     * As {@link #create(String)}, and sets the namespace's own sysctls ({@code net.ipv6.conf.all.disable_ipv6}
+     * …, keys the kernel lacks skipped) from the thread that made it, before anything else is in it: no
+     * second thread has to enter it for them, a link made in it later starts from its {@code default}
+     * values, and {@code all} values change only {@code lo}. /proc/sys/net shows the namespace of the
+     * thread that opens a file, which here is the new one.
+     */
+    public static NetlinkSocket create(String name, Map<String, String> sysctls) {
+        requireNonNull(sysctls, "sysctls");
+        sysctls.forEach((key, value) -> {
+            if (!SYSCTL_KEY.matcher(key).matches() || !SYSCTL_VALUE.matcher(value).matches()) {
+                throw new IllegalArgumentException("sysctl: " + key + "=" + value + " (expected: a dotted net.* key and a number)");
+            }
+        });
         Path handle = handle(name);
         String operation = "create network namespace " + name;
         Libc libc = Libc.get();
@@ -87,6 +107,18 @@ public final class NetworkNamespaces {
                     libc.mount("/proc/thread-self/ns/net", handle.toString(), "none", Libc.MS_BIND, null);
                 } catch (LastErrorException e) {
                     throw new NetlinkException(operation + ": bind mount on " + handle, e.getErrorCode(), null);
+                }
+                for (Map.Entry<String, String> sysctl : sysctls.entrySet()) {
+                    Path file = Path.of("/proc/sys", sysctl.getKey().replace('.', '/'));
+                    try {
+                        // Written only when it differs: some handlers take the kernel's network lock for any write.
+                        if (Files.exists(file) && !Files.readString(file).strip().equals(sysctl.getValue())) {
+                            Files.writeString(file, sysctl.getValue());
+                        }
+                    } catch (IOException e) {
+                        throw new NetlinkException(operation + ": set " + sysctl.getKey() + "=" + sysctl.getValue()
+                                + " inside it", e.toString());
+                    }
                 }
                 return NetlinkSocket.open("namespace " + name);
             });

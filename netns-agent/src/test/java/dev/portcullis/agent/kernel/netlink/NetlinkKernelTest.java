@@ -101,6 +101,72 @@ class NetlinkKernelTest {
         }
     }
 
+    /**
+     * The host end's IPv4 sysctls set over netlink (no file, no retry on the kernel's network lock), and
+     * every per-interface key the agent keeps read back from one link dump, each equal to its file under
+     * /proc/sys: the devconf indexes are the kernel's, so a wrong one would show here as a value that
+     * does not follow its file.
+     */
+    @Test
+    void perInterfaceSysctlsSetAndReadOverNetlinkAreTheFilesValues() {
+        try (NetlinkSocket inside = NetworkNamespaces.create(namespace);
+                NetlinkSocket host = NetlinkSocket.open("the host")) {
+            Links hostLinks = new Links(host);
+            hostLinks.addVethPair(hostLink, "eth0", namespace);
+            int index = hostLinks.requireIndex(hostLink);
+            String conf4 = "/proc/sys/net/ipv4/conf/" + hostLink + "/";
+            String conf6 = "/proc/sys/net/ipv6/conf/" + hostLink + "/";
+
+            for (int value : new int[] {1, 0}) {
+                hostLinks.setIpv4Conf(index, hostLink, java.util.Map.of(DeviceConf.IPV4_FORWARDING, value,
+                        DeviceConf.IPV4_RP_FILTER, value == 1 ? 1 : 2));
+                assertThat(commands.check("cat", conf4 + "forwarding").stdout().strip()).isEqualTo(String.valueOf(value));
+                assertThat(commands.check("cat", conf4 + "rp_filter").stdout().strip()).isEqualTo(value == 1 ? "1" : "2");
+                // Flip the IPv6 keys through their files, both ways, and the dump must follow each.
+                for (String key : List.of("disable_ipv6", "forwarding", "accept_ra", "accept_redirects", "force_forwarding")) {
+                    if (java.nio.file.Files.exists(java.nio.file.Path.of(conf6 + key))) {
+                        commands.check("sh", "-c", "echo " + (key.equals("accept_ra") ? 2 * value : value) + " > " + conf6 + key);
+                    }
+                }
+                DeviceConf conf = hostLinks.links().stream().filter(l -> l.index() == index).findFirst().orElseThrow().conf();
+                assertThat(hostLinks.conf(hostLink)).hasValueSatisfying(single -> assertThat(single.value(
+                        "net.ipv4.conf." + hostLink + ".rp_filter")).isEqualTo(conf.value("net.ipv4.conf." + hostLink + ".rp_filter")));
+                for (String file : List.of(conf4 + "forwarding", conf4 + "rp_filter", conf6 + "disable_ipv6",
+                        conf6 + "forwarding", conf6 + "accept_ra", conf6 + "accept_redirects", conf6 + "force_forwarding")) {
+                    String key = file.substring("/proc/sys/".length()).replace('/', '.');
+                    if (!java.nio.file.Files.exists(java.nio.file.Path.of(file))) {
+                        continue; // force_forwarding before 6.17
+                    }
+                    assertThat(conf.value(key)).as(key).hasValue(Integer.parseInt(commands.check("cat", file).stdout().strip()));
+                }
+            }
+            assertThat(hostLinks.conf(hostLink + "x")).isEmpty();
+        }
+    }
+
+    /** Sysctls given to create are set inside the new namespace (only there), before any link of its own. */
+    @Test
+    void aNamespaceMadeWithSysctlsHasThemAndALinkMadeLaterInheritsTheDefaults() {
+        String hostRpFilter = commands.check("cat", "/proc/sys/net/ipv4/conf/all/rp_filter").stdout().strip();
+        String hostDisable = commands.check("cat", "/proc/sys/net/ipv6/conf/default/disable_ipv6").stdout().strip();
+        String wantedRp = hostRpFilter.equals("1") ? "2" : "1";
+        String wantedDisable = hostDisable.equals("1") ? "0" : "1";
+        try (NetlinkSocket inside = NetworkNamespaces.create(namespace, java.util.Map.of(
+                "net.ipv4.conf.all.rp_filter", wantedRp, "net.ipv6.conf.default.disable_ipv6", wantedDisable,
+                "net.ipv6.conf.all.no_such_key_here", "1"));
+                NetlinkSocket host = NetlinkSocket.open("the host")) {
+            new Links(host).addVethPair(hostLink, "eth0", namespace);
+            assertThat(commands.check("ip", "netns", "exec", namespace, "cat", "/proc/sys/net/ipv4/conf/all/rp_filter",
+                    "/proc/sys/net/ipv6/conf/eth0/disable_ipv6").stdout().split("\\s+"))
+                    .containsExactly(wantedRp, wantedDisable);
+        }
+        assertThat(commands.check("cat", "/proc/sys/net/ipv4/conf/all/rp_filter").stdout().strip()).isEqualTo(hostRpFilter);
+        assertThat(commands.check("cat", "/proc/sys/net/ipv6/conf/default/disable_ipv6").stdout().strip()).isEqualTo(hostDisable);
+        assertThatThrownBy(() -> NetworkNamespaces.create(namespace + "x", java.util.Map.of("kernel.panic", "1")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("kernel.panic=1");
+        assertThat(NetworkNamespaces.exists(namespace + "x")).isFalse();
+    }
+
     @Test
     void anHtbTreeWithU32FiltersReadsBackAsTcShowsIt() {
         try (NetlinkSocket inside = NetworkNamespaces.create(namespace)) {
