@@ -7,6 +7,7 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,7 +27,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>{@code nft -i} prints nothing for a change that went in and an error for one that did not, so
  * each script is followed by a marker command that always fails the same way ({@code list table}
  * of a table nobody has), and the answer is everything printed before the marker's error. One
- * script at a time (the kernel serialises nftables transactions anyway). A process that dies, hangs
+ * transaction at a time (the kernel serialises nftables transactions anyway); scripts that queue
+ * meanwhile go together as the next one (see {@link #run}). A process that dies, hangs
  * past the deadline or answers out of step is stopped and a new one started for the next script.
  * nft keeps no cache of kernel objects between commands of an interactive session that could go
  * stale: every command fetches what it needs (unlike {@code ip -batch}, whose link-name cache does,
@@ -38,7 +40,16 @@ final class NftSession {
     private static final String MARKER_ERROR = "Error: No such file or directory";
 
     private final Duration timeout;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** At most this many scripts, and this many characters, in one transaction (nft reads a line at a time). */
+    private static final int MAX_BATCH = 32;
+    private static final int MAX_BATCH_CHARS = 16_000;
+
+    /** A script waiting for its turn, and its caller's answer. */
+    private record Pending(String line, CompletableFuture<CommandResult> result) {}
+
+    /** Held for each transaction; package-private so a test can hold the session while callers queue. */
+    final ReentrantLock lock = new ReentrantLock();
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private Process process;
     private Writer in;
     private BufferedReader out;
@@ -76,29 +87,77 @@ final class NftSession {
     /**
      * Runs one line as one transaction; the result looks like that of {@code nft -f -}: exit 0 and
      * nothing printed, or exit 1 and nft's error. Exit 127 when nft cannot be started, 124 on timeout.
+     *
+     * <p>Scripts that arrive while another runs are sent together, as one transaction (group commit:
+     * twenty creates at once cost a few round trips to nft, not twenty in a row). All or nothing, in
+     * the order they arrived, so when it goes in each would have gone in on its own; when it does not,
+     * each is run again on its own, so every caller gets its own script's answer.
      */
     CommandResult run(String line) {
+        Pending mine = new Pending(line, new CompletableFuture<>());
+        synchronized (pending) {
+            pending.add(mine);
+        }
         lock.lock();
         try {
-            if (process == null || !process.isAlive()) {
-                CommandResult started = start();
-                if (!started.ok()) {
-                    return started;
+            if (mine.result().isDone()) {
+                return mine.result().join(); // an earlier caller sent it with its own
+            }
+            List<Pending> batch = new ArrayList<>();
+            synchronized (pending) {
+                int length = 0;
+                while (!pending.isEmpty() && (batch.isEmpty() || (batch.size() < MAX_BATCH
+                        && length + pending.peek().line().length() < MAX_BATCH_CHARS))) {
+                    Pending next = pending.poll();
+                    length += next.line().length() + 2;
+                    batch.add(next);
                 }
             }
-            String marker = MARKER_TABLE + (++sequence);
-            try {
-                in.write(line + "\nlist table inet " + marker + "\n");
-                in.flush();
-            } catch (IOException e) {
-                stop();
-                return new CommandResult(1, "", "the long-lived 'nft -i' went away before it read the script: "
-                        + e.getMessage());
+            if (batch.size() > 1) {
+                CommandResult together = runLocked(String.join("; ", batch.stream().map(Pending::line).toList()));
+                if (together.ok()) {
+                    batch.forEach(p -> p.result().complete(together));
+                }
             }
-            return answer(marker);
+            for (Pending p : batch) {
+                if (!p.result().isDone()) {
+                    p.result().complete(runLocked(p.line()));
+                }
+            }
+            // Mine may have stayed in the queue (a full batch): then it runs on its own now.
+            return mine.result().isDone() ? mine.result().join() : runAlone(mine);
         } finally {
             lock.unlock();
         }
+    }
+
+    private CommandResult runAlone(Pending mine) {
+        synchronized (pending) {
+            pending.remove(mine);
+        }
+        CommandResult result = runLocked(mine.line());
+        mine.result().complete(result);
+        return result;
+    }
+
+    /** One line as one transaction; under the lock. */
+    private CommandResult runLocked(String line) {
+        if (process == null || !process.isAlive()) {
+            CommandResult started = start();
+            if (!started.ok()) {
+                return started;
+            }
+        }
+        String marker = MARKER_TABLE + (++sequence);
+        try {
+            in.write(line + "\nlist table inet " + marker + "\n");
+            in.flush();
+        } catch (IOException e) {
+            stop();
+            return new CommandResult(1, "", "the long-lived 'nft -i' went away before it read the script: "
+                    + e.getMessage());
+        }
+        return answer(marker);
     }
 
     private CommandResult answer(String marker) {
@@ -148,6 +207,23 @@ final class NftSession {
             throw new IllegalStateException(e.getMessage(), e);
         }
         throw new IllegalStateException("it exited" + (lines.isEmpty() ? "" : " after: " + String.join("\n", lines)));
+    }
+
+    /** Scripts waiting for the session (for tests). */
+    int queued() {
+        synchronized (pending) {
+            return pending.size();
+        }
+    }
+
+    /** Transactions sent so far, each followed by its marker (for tests). */
+    long transactions() {
+        lock.lock();
+        try {
+            return sequence;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Ends the long-lived nft, if one runs; a later script starts a new one. */

@@ -72,6 +72,55 @@ class NftSessionTest {
         assertThat(set("addrs")).as("the session answers in step after a failure").contains("10.9.0.9");
     }
 
+    /**
+     * Scripts that queue while a transaction runs go in together as the next one: twelve callers
+     * held behind the session cost one transaction; when one of them is bad, the shared one fails
+     * whole and each script runs on its own, so the bad one gets nft's error and the others go in.
+     */
+    @Test
+    void scriptsThatQueueGoInAsOneTransactionAndABadOneFailsAlone() throws Exception {
+        RootNetworking.assumeAvailable();
+        createTable();
+        NftSession session = new NftSession(java.time.Duration.ofSeconds(20));
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            session.run("add element inet " + table + " addrs { 10.9.1.250 }"); // the process runs
+            for (boolean withABadOne : new boolean[] {false, true}) {
+                long before = session.transactions();
+                List<java.util.concurrent.Future<CommandResult>> calls = new java.util.ArrayList<>();
+                session.lock.lock();
+                try {
+                    for (int i = 1; i <= 12; i++) {
+                        String set = withABadOne && i % 6 == 0 ? "nosuchset" : "addrs";
+                        String line = "add element inet " + table + " " + set + " { 10.9." + (withABadOne ? 3 : 2) + "." + i + " }";
+                        calls.add(pool.submit(() -> session.run(line)));
+                    }
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> session.queued() == 12);
+                } finally {
+                    session.lock.unlock();
+                }
+                for (int i = 1; i <= 12; i++) {
+                    CommandResult result = calls.get(i - 1).get(20, java.util.concurrent.TimeUnit.SECONDS);
+                    if (withABadOne && i % 6 == 0) {
+                        assertThat(result.ok()).isFalse();
+                        assertThat(result.stderr()).contains("nosuchset").contains("10.9.3." + i);
+                    } else {
+                        assertThat(result.ok()).as(result.stderr()).isTrue();
+                    }
+                }
+                String addrs = set("addrs");
+                if (withABadOne) {
+                    assertThat(addrs).contains("10.9.3.1", "10.9.3.5", "10.9.3.7", "10.9.3.11").doesNotContain("10.9.3.6");
+                    assertThat(session.transactions() - before).as("the shared one, then each on its own").isEqualTo(13);
+                } else {
+                    assertThat(addrs).contains("10.9.2.1", "10.9.2.12");
+                    assertThat(session.transactions() - before).as("twelve queued scripts, one transaction").isEqualTo(1);
+                }
+            }
+        } finally {
+            session.close();
+        }
+    }
+
     @Test
     void aKilledSessionIsReplacedForTheNextScript() {
         RootNetworking.assumeAvailable();

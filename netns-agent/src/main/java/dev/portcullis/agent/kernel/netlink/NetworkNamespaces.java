@@ -21,10 +21,10 @@ import java.util.stream.Stream;
 /**
  * Named network namespaces the way {@code ip netns} keeps them: a namespace stays alive because its
  * handle is bind-mounted on {@code /run/netns/NAME}. Creating one needs a thread inside it, and
- * setns(2) and unshare(2) move only the calling thread: so a new platform thread does it, opens a
- * netlink socket there (which keeps talking to that namespace, see {@link NetlinkSocket}), and ends.
- * No thread that has been inside a namespace ever runs anything else, nothing has to find its way
- * back to the host's namespace.
+ * setns(2) and unshare(2) move only the calling thread: so one of a few namespace workers does it,
+ * opens a netlink socket there (which keeps talking to that namespace, see {@link NetlinkSocket}),
+ * and goes back to the host's namespace, confirming it is there before it takes the next task (see
+ * {@link #onWorker}). The agent's other threads never change namespace.
  */
 public final class NetworkNamespaces {
 
@@ -33,6 +33,7 @@ public final class NetworkNamespaces {
     private static final Pattern SYSCTL_KEY = Pattern.compile("net(\\.[a-z0-9_]+)+");
     private static final Pattern SYSCTL_VALUE = Pattern.compile("-?[0-9]+");
     private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final int WORKER_COUNT = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
     private static final Object RUN_DIR_SETUP = new Object();
     private static volatile boolean runDirShared;
 
@@ -97,7 +98,7 @@ public final class NetworkNamespaces {
         }
         libc.close(fd);
         try {
-            return onNewThread(operation, () -> {
+            return onWorker(operation, () -> {
                 try {
                     libc.unshare(Libc.CLONE_NEWNET);
                 } catch (LastErrorException e) {
@@ -137,7 +138,7 @@ public final class NetworkNamespaces {
         Path handle = handle(name);
         String operation = "enter network namespace " + name;
         Libc libc = Libc.get();
-        return onNewThread(operation, () -> {
+        return onWorker(operation, () -> {
             enter(libc, handle, operation);
             return NetlinkSocket.open("namespace " + name);
         });
@@ -242,16 +243,35 @@ public final class NetworkNamespaces {
         }
     }
 
-    private static <T> T onNewThread(String operation, Supplier<T> work) {
+    /**
+     * Runs {@code work} on one of a few long-lived namespace workers, which may enter or make a
+     * namespace, and afterwards go back to the host's namespace by its handle, opened once by a
+     * thread that never left it. A worker that cannot confirm it is back
+     * ({@code /proc/thread-self/ns/net} is the host's inode) ends, and the pool starts a new one, so
+     * no task ever starts anywhere but in the host's namespace.
+     *
+     * <p>Why a pool and not a thread per entry (as before): starting and ending a platform thread
+     * takes the JVM's thread-list lock, and with 20 creates or 4 reconcile lookers at once the wall
+     * clock profile showed more than half of a reconcile look and 14% of a concurrent create waiting
+     * for that lock in {@code Thread.start} (docs/benchmarks.md, netns churn).
+     */
+    static <T> T onWorker(String operation, Supplier<T> work) {
+        HostNamespace host = HostNamespace.get();
         CompletableFuture<T> result = new CompletableFuture<>();
-        Thread thread = Thread.ofPlatform().daemon().name("netns " + operation).unstarted(() -> {
-            try {
-                result.complete(work.get());
-            } catch (Throwable e) {
-                result.completeExceptionally(e);
-            }
-        });
-        thread.start();
+        try {
+            WORKERS.execute(() -> {
+                try {
+                    host.confirmHere(); // a worker never starts a task outside the host's namespace
+                    result.complete(work.get());
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                } finally {
+                    host.returnHere(); // throws when it cannot: the worker ends, a new one replaces it
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw new NetlinkException(operation, "no namespace worker: " + e.getMessage());
+        }
         try {
             return result.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -262,6 +282,62 @@ public final class NetworkNamespaces {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new NetlinkException(operation, "interrupted");
+        }
+    }
+
+    /** The namespace workers: a few platform threads that live as long as the agent. */
+    private static final java.util.concurrent.ExecutorService WORKERS = new java.util.concurrent.ThreadPoolExecutor(
+            WORKER_COUNT, WORKER_COUNT, 60, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+            runnable -> Thread.ofPlatform().daemon().name("netns worker").unstarted(runnable));
+
+    /** The host's network namespace: a handle opened by a thread that never left it, and its inode. */
+    private record HostNamespace(int fd, String link) {
+        private static volatile HostNamespace instance;
+
+        static HostNamespace get() {
+            HostNamespace known = instance;
+            if (known != null) {
+                return known;
+            }
+            synchronized (HostNamespace.class) {
+                if (instance == null) {
+                    // The caller is one of the agent's own threads, which never change namespace.
+                    Libc libc = Libc.get();
+                    String link = currentLink();
+                    int fd;
+                    try {
+                        fd = libc.open("/proc/thread-self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                    } catch (LastErrorException e) {
+                        throw new NetlinkException("open the host's network namespace", e.getErrorCode(), null);
+                    }
+                    if (!currentLink().equals(link)) {
+                        libc.close(fd);
+                        throw new NetlinkException("open the host's network namespace", "the thread moved meanwhile");
+                    }
+                    instance = new HostNamespace(fd, link);
+                }
+                return instance;
+            }
+        }
+
+        void confirmHere() {
+            String here = currentLink();
+            if (!here.equals(link)) {
+                throw new IllegalStateException("a namespace worker is in " + here + " (expected: the host's " + link + ")");
+            }
+        }
+
+        void returnHere() {
+            Libc.get().setns(fd, Libc.CLONE_NEWNET);
+            confirmHere();
+        }
+
+        private static String currentLink() {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString();
+            } catch (IOException e) {
+                throw new NetlinkException("read /proc/thread-self/ns/net", e.toString());
+            }
         }
     }
 

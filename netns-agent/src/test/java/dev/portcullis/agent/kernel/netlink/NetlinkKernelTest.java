@@ -58,6 +58,41 @@ class NetlinkKernelTest {
                 .hasMessageContaining("enter network namespace " + namespace).hasMessageContaining("ENOENT");
     }
 
+    /**
+     * The namespace workers go back to the host's namespace after each task: after making and
+     * entering namespaces, every worker (more tasks at once than there are workers) finds itself in
+     * the namespace of this test's own thread.
+     */
+    @Test
+    void namespaceWorkersAreBackInTheHostsNamespaceAfterEachTask() throws Exception {
+        String host = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self/ns/net")).toString();
+        try (NetlinkSocket inside = NetworkNamespaces.create(namespace)) {
+            for (int i = 0; i < 10; i++) {
+                NetworkNamespaces.open(namespace).close();
+            }
+        }
+        var start = new java.util.concurrent.CountDownLatch(1);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(16)) {
+            List<java.util.concurrent.Future<String>> seen = new java.util.ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                seen.add(pool.submit(() -> {
+                    start.await();
+                    return NetworkNamespaces.onWorker("look where the worker is", () -> {
+                        try {
+                            return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self/ns/net")).toString();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                }));
+            }
+            start.countDown();
+            for (var one : seen) {
+                assertThat(one.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(host);
+            }
+        }
+    }
+
     @Test
     void aVethPairWithAddressesRoutesAndLinksUpReadsBackTheSameThroughIp() {
         try (NetlinkSocket inside = NetworkNamespaces.create(namespace);
