@@ -6,6 +6,7 @@
 #   loadtest/run.sh ws-idle      memory per idle WebSocket tunnel through the gateway
 #   loadtest/run.sh fairness     bandwidth shared between 10 workspaces, one with 50 connections (docs/fairness.md)
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
+#   loadtest/run.sh alloc        bytes allocated per request and GC pauses under load, this build beside older ones (ALLOC_BEFORE)
 #   loadtest/run.sh two-loops    the gateway with access on: two event loops on both cores vs one on one core, beside nginx
 #   loadtest/run.sh profile      a CPU profile of one gateway under http1 or h2 load (async-profiler or JFR)
 #   loadtest/run.sh route-churn  route propagation through the store (embedded and a local etcd), snapshot swap cost
@@ -37,6 +38,8 @@
 #     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)
 #   host-fairness: HOSTFAIR_UPLINK_MBIT [200] HOSTFAIR_RUNS [3] HOSTFAIR_SECONDS [15] measured per phase
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
+#   alloc: ALLOC_BEFORE [] older source trees (worktrees of older commits, built) measured beside this build
+#     ALLOC_HEAP [256m] each gateway's fixed heap  ALLOC_LEAK_ROW [on] this build again with Netty's leak detector on
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
 # core 0 (h2: h2load instead of wrk, no open loop). Every process started here is stopped by its pid when the script ends. Loopback only.
@@ -66,6 +69,7 @@ PORTCULLIS_ACCESS_PORT=28450
 BACKEND2_PORT=28082
 NGINX2_PORT=28451
 PORTCULLIS_ACCESS2_PORT=28452
+ALLOC_FIRST_PORT=28460
 DEMO_PORT=28081
 ETCD_CLIENT_PORT=28379
 ETCD_PEER_PORT=28380
@@ -78,7 +82,7 @@ HOST_HEADER="$BACKEND_PORT-bench.ws.localhost"
 PROXY_CORE=1
 CLIENT_CORE=0
 # Per-target exceptions to the topology above (the two-loops scenario's two-core targets).
-declare -A WRK_CORES=() WRK_THREADS=() HOST_OF=() BACKEND_OF=()
+declare -A WRK_CORES=() WRK_THREADS=() HOST_OF=() BACKEND_OF=() PORT_OF=()
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
@@ -101,6 +105,7 @@ default_jvm_options() {
   major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$JAVA_HOME/release")
   echo "--enable-native-access=ALL-UNNAMED"
   if [ "${major:-0}" -ge 23 ]; then echo "--sun-misc-unsafe-memory-access=allow"; fi
+  echo "-Dio.netty.leakDetection.level=disabled"
 }
 
 # Every server started here may hold thousands of sockets (ws-idle); root may raise its own limit.
@@ -281,6 +286,7 @@ url_of() {
     portcullis-access) echo "https://127.0.0.1:$PORTCULLIS_ACCESS_PORT/1k" ;;
     nginx-2-workers) echo "https://127.0.0.1:$NGINX2_PORT/1k" ;;
     portcullis-access-2-loops) echo "https://127.0.0.1:$PORTCULLIS_ACCESS2_PORT/1k" ;;
+    *) echo "https://127.0.0.1:${PORT_OF[$1]}/1k" ;; # the alloc scenario's gateways
   esac
 }
 
@@ -331,7 +337,7 @@ measure_closed() { # rep target
 h2load_run() { # target seconds [log file]
   local log=() auth=()
   [ -n "${3:-}" ] && log=(--log-file "$3")
-  if [ "$1" = portcullis-access ]; then auth=(-H "authorization: Bearer $ACCESS_TOKEN"); fi
+  if [[ "$1" == portcullis-access* ]]; then auth=(-H "authorization: Bearer $ACCESS_TOKEN"); fi
   taskset -c $CLIENT_CORE h2load -t1 -c"$H2_CONNECTIONS" -m"$H2_STREAMS" -D"$2" -H ":authority: $HOST_HEADER" \
     "${auth[@]}" "${log[@]}" "$(url_of "$1")"
 }
@@ -489,11 +495,14 @@ scenario_serve() {
 # A CPU profile of one gateway under load: async-profiler when ASYNC_PROFILER names its
 # libasyncProfiler.so (the jar tools.profiler:async-profiler holds one per platform), else JFR.
 # PROFILE_TARGET [portcullis-access] (portcullis, portcullis-jdk), PROFILE_LOAD [http1] (h2),
-# PROFILE_SECONDS [20]; after JVM_WARMUP of the same load. Writes loadtest/results/profile-<time>.*:
+# PROFILE_SECONDS [20], PROFILE_EVENT [cpu] (alloc: where the heap is allocated); after JVM_WARMUP of the same load. Writes loadtest/results/profile-<time>.*:
 # a flame graph (.html) and the folded stacks (.collapsed) with async-profiler, a .jfr with JFR.
 scenario_profile() {
   need nginx; need wrk; need taskset; need openssl
   local target=${PROFILE_TARGET:-portcullis-access} load=${PROFILE_LOAD:-http1} seconds=${PROFILE_SECONDS:-20}
+  # PROFILE_EVENT [cpu]: alloc samples where the heap is allocated (one sample per 512 KiB) instead of CPU time.
+  local event="event=cpu,interval=1ms"
+  case "${PROFILE_EVENT:-cpu}" in cpu) ;; alloc) event="event=alloc" ;; *) die "PROFILE_EVENT=$PROFILE_EVENT (expected: cpu or alloc)" ;; esac
   [ "$load" = h2 ] && { command -v h2load >/dev/null || die "h2load is missing: apt-get install -y nghttp2-client"; }
   [ "$target" = portcullis-access ] && ACCESS=on
   # Loaded at start, the agent makes the JVM keep what profiling needs from the first method on:
@@ -510,12 +519,12 @@ scenario_profile() {
     *) die "PROFILE_TARGET=$target (expected: portcullis-access, portcullis or portcullis-jdk)" ;;
   esac
   local pid="${PIDS[$target]}" stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  local out="$RESULTS/profile-$load-$target-$stamp"
+  local out="$RESULTS/profile-${PROFILE_EVENT:-cpu}-$load-$target-$stamp"
   log "warming $target: ${JVM_WARMUP}s of $load load"
   if [ "$load" = h2 ]; then warm_jit "$target" h2load_run; else warm_jit "$target" wrk_load; fi
   local c0; c0=$(cpu_ticks "$pid")
   if [ -n "${ASYNC_PROFILER:-}" ]; then
-    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=cpu,interval=1ms,file=$out.collapsed,collapsed\"" >&2
+    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,$event,file=$out.collapsed,collapsed\"" >&2
     if [ "$load" = h2 ]; then h2load_run "$target" "$seconds" >/dev/null; else wrk_load "$target" "$seconds" >/dev/null; fi
     "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,file=$out.collapsed,collapsed\"" >&2
     # The samples stay after stop: the same profile again, as a flame graph.
@@ -591,6 +600,166 @@ scenario_two_loops() {
     --meta "command=REPS=$REPS DURATION=$DURATION JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS loadtest/run.sh two-loops" \
     --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar, git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# Allocation per request and GC pauses under load (AllocationProbe): each gateway build runs twice
+# (open, and with access control on) with a fixed heap and -Xlog:gc, pinned to core 1; the load
+# (wrk over HTTP/1.1, h2load over HTTP/2 for the access-on gateway) on core 0. Before and after a
+# measured run the probe reads the process's allocated bytes (all threads, and the event loops'
+# own) from its ThreadMXBean; the GC log between the two readings gives the pauses.
+# ALLOC_BEFORE: older source trees (git worktrees of older commits, their gateway built) measured in
+# the same run beside GATEWAY_TARGET; each runs with the JVM options of its time, i.e. without the
+# leak detector's setting of the current launcher. ALLOC_LEAK_ROW [on] adds the current build once
+# more with Netty's default leak detection (simple), to show what that flag alone is worth.
+scenario_alloc() {
+  need nginx; need wrk; need taskset; need openssl
+  command -v h2load >/dev/null || die "h2load is missing: apt-get install -y nghttp2-client"
+  [ "$(nproc)" -ge 2 ] || die "needs 2 cores (one for the gateways, one for the client and backend)"
+  mkdir -p "$WORK" "$RESULTS"
+  make_tls; loadtest_built
+  declare -gA PIDS TOKEN_OF
+  local heap=${ALLOC_HEAP:-256m} port=$ALLOC_FIRST_PORT labels=() label dir
+  declare -A BUILD_OF=() OPTIONS_OF=()
+  local production; production=$(echo ${JVM_OPTIONS:-$(default_jvm_options)})
+  alloc_snapshot current "${GATEWAY_TARGET:-$ROOT/cli/target}"
+  labels+=(current); OPTIONS_OF[current]=$production
+  if [ "${ALLOC_LEAK_ROW:-on}" = on ]; then
+    labels+=(current-leak-simple); BUILD_OF[current-leak-simple]=current
+    OPTIONS_OF[current-leak-simple]="$(sed 's/-Dio.netty.leakDetection.level=[a-z]*//' <<<"$production") -Dio.netty.leakDetection.level=simple"
+  fi
+  for dir in ${ALLOC_BEFORE:-}; do
+    label=$(git -C "$dir" rev-parse --short HEAD 2>/dev/null || basename "$dir")
+    if [ -f "$dir/cli/target/portcullis-cli.jar" ]; then alloc_snapshot "$label" "$dir/cli/target"
+    else alloc_snapshot "$label" "$dir/gateway/target"; fi
+    labels+=("$label")
+    OPTIONS_OF[$label]="$(sed 's/-Dio.netty.leakDetection.level=[a-z]*//' <<<"$production")"
+  done
+  ports_free $BACKEND_PORT $(seq $ALLOC_FIRST_PORT $((ALLOC_FIRST_PORT + 2 * ${#labels[@]})))
+  start_backend
+  local targets=() target
+  for label in "${labels[@]}"; do
+    local build=${BUILD_OF[$label]:-$label}
+    start_alloc_gateway "portcullis-$label" $port "$build" off "${OPTIONS_OF[$label]}" "$heap"
+    start_alloc_gateway "portcullis-access-$label" $((port + 1)) "$build" on "${OPTIONS_OF[$label]}" "$heap"
+    targets+=("portcullis-$label http1" "portcullis-access-$label http1" "portcullis-access-$label h2")
+    port=$((port + 2))
+  done
+  log "warming the gateways' JIT: ${JVM_WARMUP}s of load each (h2 load too for the access-on ones)"
+  for label in "${labels[@]}"; do
+    warm_jit "portcullis-$label" wrk_load
+    ACCESS_TOKEN=${TOKEN_OF[portcullis-access-$label]}
+    warm_jit "portcullis-access-$label" wrk_load
+    h2load_run "portcullis-access-$label" "$JVM_WARMUP" >/dev/null
+  done
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  SAMPLES="$RESULTS/alloc-$stamp.samples.tsv"
+  printf 'rep\tbuild\ttarget\tload\trequests\tloop_bytes\ttotal_bytes\tgc_pauses\tgc_pause_total_ms\tgc_pause_max_ms\tcpu_us_per_req\tseconds\n' > "$SAMPLES"
+  # What a reading costs the gateway (its RMI threads): two readings with nothing in between. The first
+  # reading of a gateway starts its JMX agent, whose classes take the metaspace past its first threshold:
+  # a full GC ("Metadata GC Threshold", 100-330 ms on a busy core) that must happen here, outside every
+  # measured run (it did fall into the first measured run of each access-on gateway before).
+  local probe_cost=() first second name
+  for label in "${labels[@]}"; do
+    for name in "portcullis-$label" "portcullis-access-$label"; do
+      first=$(alloc_probe "${PIDS[$name]}"); second=$(alloc_probe "${PIDS[$name]}")
+      probe_cost+=("$name:$(( $(field total_bytes "$second") - $(field total_bytes "$first") ))")
+    done
+  done
+  local rep order
+  for rep in $(seq 1 "$REPS"); do
+    local shift=$(( (rep - 1) % ${#targets[@]} ))
+    log "repetition $rep/$REPS (wrk -t1 -c$CONNECTIONS, h2load -c$H2_CONNECTIONS -m$H2_STREAMS; -d${DURATION}s)"
+    for target in "${targets[@]:shift}" "${targets[@]:0:shift}"; do
+      # shellcheck disable=SC2086 # "name load"
+      measure_alloc "$rep" $target
+    done
+  done
+  loadtest_java dev.portcullis.loadtest.AllocationReport --samples "$SAMPLES" --out "$RESULTS/alloc-$stamp.json" \
+    --reference current --meta "scenario=alloc" --meta "date=$stamp" --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" \
+    --meta "java=$("$JAVA" -version 2>&1 | head -n1)" --meta "heap=-Xms$heap -Xmx$heap" \
+    --meta "gc=$(grep -m1 -o 'Using [A-Za-z0-9]*' "$WORK/portcullis-current-gc.log" 2>/dev/null || echo unknown)" \
+    --meta "builds=$(for label in "${labels[@]}"; do printf '%s: %s [%s]; ' "$label" "${SOURCE_OF[${BUILD_OF[$label]:-$label}]}" "${OPTIONS_OF[$label]}"; done)" \
+    --meta "probe_cost_bytes=${probe_cost[*]}" \
+    --meta "command=ALLOC_BEFORE='${ALLOC_BEFORE:-}' ALLOC_HEAP=$heap ALLOC_LEAK_ROW=${ALLOC_LEAK_ROW:-on} REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh alloc" \
+    --meta "git_head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+declare -A JAR_OF=() MAIN_OF=() SOURCE_OF=()
+# A copy of one gateway build (a cli/target, or an older gateway/target that had the commands) under
+# $WORK/alloc-<label>/, so a concurrent rebuild cannot change it mid-run.
+alloc_snapshot() { # label target-folder
+  local label="$1" target="$2" jar
+  if [ -f "$target/portcullis-cli.jar" ]; then jar=portcullis-cli.jar; MAIN_OF[$label]=dev.portcullis.cli.PortcullisCli
+  elif [ -f "$target/portcullis-gateway.jar" ]; then jar=portcullis-gateway.jar; MAIN_OF[$label]=dev.portcullis.gateway.cli.PortcullisGatewayCli
+  else die "$target holds no gateway build (portcullis-cli.jar or portcullis-gateway.jar): build it first"; fi
+  [ -d "$target/lib" ] || die "$target/lib is missing: build it first"
+  rm -rf "$WORK/alloc-$label"; mkdir -p "$WORK/alloc-$label"
+  cp -rp "$target/$jar" "$target/lib" "$WORK/alloc-$label/"
+  JAR_OF[$label]="$WORK/alloc-$label/$jar"
+  SOURCE_OF[$label]="$target ($(git -C "$target" rev-parse --short HEAD 2>/dev/null || echo '?'), jar of $(date -u -r "$target/$jar" +%Y-%m-%dT%H:%M:%SZ))"
+}
+
+start_alloc_gateway() { # name port build access(on|off) jvm-options heap
+  local name="$1" port="$2" build="$3" access="$4" options="$5" heap="$6" cp
+  cp="${JAR_OF[$build]}:$WORK/alloc-$build/lib/*"
+  if [ "$access" = on ]; then
+    render portcullis.yaml "$name.yaml" -e "s|@PORTCULLIS_PORT@|$port|g" \
+      -e "s|^insecureOpenAccess: true|identity: {developmentIssuer: {stateDirectory: $WORK/$name-state/issuer}}|" \
+      -e 's|^    address: 127.0.0.1$|    address: 127.0.0.1\n    owner: bench|'
+  else
+    render portcullis.yaml "$name.yaml" -e "s|@PORTCULLIS_PORT@|$port|g"
+  fi
+  # shellcheck disable=SC2086 # option lists are words
+  start_pinned $PROXY_CORE "$name" "$JAVA" $options ${PORTCULLIS_JAVA_OPTS:-} "-Xms$heap" "-Xmx$heap" \
+    "-Xlog:gc:file=$WORK/$name-gc.log:uptime,level,tags" "-Dlogback.configurationFile=$HERE/conf/logback-bench.xml" \
+    -cp "$cp" "${MAIN_OF[$build]}" gateway --config "$WORK/$name.yaml"
+  PIDS[$name]=$LAST_PID; PORT_OF[$name]=$port
+  wait_port "$port"
+  if [ "$access" = on ]; then
+    TOKEN_OF[$name]=$("$JAVA" -cp "$cp" "${MAIN_OF[$build]}" token --user bench --ttl 2h --state-dir "$WORK/$name-state")
+  fi
+  local auth=(); [ "$access" = on ] && auth=(-H "Authorization: Bearer ${TOKEN_OF[$name]}")
+  curl -sk -o /dev/null -w "%{http_code}" -H "Host: $HOST_HEADER" "${auth[@]}" "$(url_of "$name")" | grep -q 200 \
+    || die "$name does not answer 200 on $(url_of "$name"); see $WORK/$name.out"
+}
+
+alloc_probe() { # pid [gc-log from-line]
+  local gc=()
+  [ -n "${2:-}" ] && gc=(--gc-log "$2" --gc-from-line "$3")
+  taskset -c $CLIENT_CORE "$JAVA" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.AllocationProbe \
+    --pid "$1" "${gc[@]}" | grep ALLOC_RESULT || die "cannot read the allocation of pid $1"
+}
+
+# One measured run of one gateway under one load: requests, bytes allocated, GC pauses, CPU.
+measure_alloc() { # rep name load(http1|h2)
+  local rep="$1" name="$2" load="$3" pid="${PIDS[$2]}" gc="$WORK/$2-gc.log" requests out
+  ACCESS_TOKEN=${TOKEN_OF[$name]:-}
+  if [ "$load" = h2 ]; then h2load_run "$name" "$WARMUP" >/dev/null; else wrk_load "$name" "$WARMUP" >/dev/null; fi
+  local lines0 before after c0 c1 t0 t1
+  lines0=$(wc -l < "$gc")
+  before=$(alloc_probe "$pid")
+  c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
+  if [ "$load" = h2 ]; then
+    out=$(h2load_run "$name" "$DURATION") || die "h2load failed against $name"
+    # "requests: 1000 total, 1000 started, 1000 done, 1000 succeeded, 0 failed, 0 errored, 0 timeout"
+    requests=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' <<<"$out")
+  else
+    out=$(wrk_load "$name" "$DURATION" | grep WRK_RESULT) || die "wrk failed against $name"
+    requests=$(field requests "$out")
+  fi
+  c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N)
+  after=$(alloc_probe "$pid" "$gc" "$lines0")
+  [ "${requests:-0}" -gt 0 ] || die "no request completed against $name ($load)"
+  local build=${name#portcullis-}; build=${build#access-}
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$build" "${name%-"$build"}" "$load" "$requests" \
+    $(( $(field loop_bytes "$after") - $(field loop_bytes "$before") )) \
+    $(( $(field total_bytes "$after") - $(field total_bytes "$before") )) \
+    "$(field gc_pauses "$after")" "$(field gc_pause_total_ms "$after")" "$(field gc_pause_max_ms "$after")" \
+    "$(awk -v c="$(( (c1 - c0) * TICK_US ))" -v n="$requests" 'BEGIN{printf "%.2f", c/n}')" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')" >> "$SAMPLES"
+  log "  $name $load: $requests requests, $(tail -n1 "$SAMPLES" | awk -F'\t' '{printf "%.0f B/req on the loop, %.0f B/req in all, %s GC pauses (%s ms, max %s ms)", $6/$5, $7/$5, $8, $9, $10}')"
 }
 
 scenario_ws_idle() {
@@ -795,6 +964,7 @@ case "${1:-}" in
   serve) scenario_serve ;;
   profile) scenario_profile ;;
   two-loops) scenario_two_loops ;;
+  alloc) scenario_alloc ;;
   fairness) scenario_fairness ;;
-  *) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

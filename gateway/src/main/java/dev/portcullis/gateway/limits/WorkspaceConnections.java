@@ -5,12 +5,16 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.gateway.config.WorkspaceConnectionLimits;
 import dev.portcullis.gateway.observe.GatewayMetrics;
 import io.netty.channel.Channel;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Who may hold how many workspace connections (issue 17, item 1). Each HTTP/2 stream, and each
@@ -21,6 +25,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the principal or the workspace already holds its most. A workspace connection that has to be opened
  * also needs a descriptor from the {@link DescriptorBudget}. Each refusal is answered {@code 503} with
  * {@code Retry-After} and counted in {@code portcullis_workspace_connection_refusals_total}.
+ *
+ * <p>Taken and given back for every request, so it allocates nothing on the way once warm: a client
+ * connection's count lives on the connection (a channel attribute, gone with it), a principal is
+ * counted under the user's name or the client's address as it is (no key built per request), and
+ * the counts of principals and workspaces keep their counters between requests ({@link KeyedCounts}).
  */
 public final class WorkspaceConnections implements AutoCloseable {
     /** How often the descriptors the process has open are read from the operating system. */
@@ -52,29 +61,46 @@ public final class WorkspaceConnections implements AutoCloseable {
 
     /** One request's hold on a workspace connection; {@link #release} any number of times, it counts once. */
     public final class Lease implements Acquisition {
-        private final Channel clientConnection;
-        private final String principal;
-        private final String workspace;
-        private final AtomicBoolean released = new AtomicBoolean();
+        private static final VarHandle RELEASED;
 
-        private Lease(Channel clientConnection, String principal, String workspace) {
+        static {
+            try {
+                RELEASED = MethodHandles.lookup().findVarHandle(Lease.class, "released", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final AtomicInteger clientConnection;
+        private final Object principal;
+        private final String workspace;
+        // Set once through RELEASED (an AtomicBoolean would be one more object per request).
+        @SuppressWarnings("unused")
+        private volatile boolean released;
+
+        private Lease(AtomicInteger clientConnection, Object principal, String workspace) {
             this.clientConnection = clientConnection;
             this.principal = principal;
             this.workspace = workspace;
         }
 
         public void release() {
-            if (released.compareAndSet(false, true)) {
+            if (RELEASED.compareAndSet(this, false, true)) {
                 workspaces.release(workspace);
                 principals.release(principal);
-                clientConnections.release(clientConnection);
+                clientConnection.decrementAndGet();
                 metrics.workspaceConnectionsHeld(-1);
             }
         }
     }
 
-    private final KeyedCounts<Channel> clientConnections;
-    private final KeyedCounts<String> principals;
+    /** The requests a client connection holds open to workspaces. */
+    private static final AttributeKey<AtomicInteger> HELD_BY_CONNECTION =
+            AttributeKey.valueOf(WorkspaceConnections.class, "heldByConnection");
+
+    private final int perClientConnection;
+    // A user's name (String) or, without one, the client's address (InetAddress): never equal to each other.
+    private final KeyedCounts<Object> principals;
     private final KeyedCounts<String> workspaces;
     private final DescriptorBudget descriptors;
     private final GatewayMetrics metrics;
@@ -82,7 +108,10 @@ public final class WorkspaceConnections implements AutoCloseable {
 
     WorkspaceConnections(WorkspaceConnectionLimits limits, DescriptorBudget descriptors, GatewayMetrics metrics,
                          ScheduledExecutorService sampler) {
-        this.clientConnections = new KeyedCounts<>(limits.perClientConnection());
+        if (limits.perClientConnection() < 1) {
+            throw new IllegalArgumentException("perClientConnection: " + limits.perClientConnection() + " (expected: >= 1)");
+        }
+        this.perClientConnection = limits.perClientConnection();
         this.principals = new KeyedCounts<>(limits.perPrincipal());
         this.workspaces = new KeyedCounts<>(limits.perWorkspace());
         this.descriptors = requireNonNull(descriptors, "descriptors");
@@ -108,6 +137,8 @@ public final class WorkspaceConnections implements AutoCloseable {
     }
 
     private void sample() {
+        principals.sweep();
+        workspaces.sweep();
         descriptors.sample();
         metrics.fileDescriptors(descriptors.budget(), descriptors.reserve(), descriptors.inUse());
     }
@@ -118,24 +149,50 @@ public final class WorkspaceConnections implements AutoCloseable {
      * to {@code workspace}; or the refusal of the first limit it meets.
      */
     public Acquisition acquire(Channel clientConnection, String user, InetAddress clientAddress, String workspace) {
-        String principal = user != null ? "user " + user : "address " + clientAddress.getHostAddress();
-        if (!clientConnections.tryAcquire(clientConnection)) {
-            return refuse(Limit.PER_CLIENT_CONNECTION, "This connection already has " + clientConnections.max()
+        Object principal = user != null ? user : requireNonNull(clientAddress, "clientAddress");
+        AtomicInteger onConnection = heldBy(clientConnection);
+        if (!tryIncrement(onConnection)) {
+            return refuse(Limit.PER_CLIENT_CONNECTION, "This connection already has " + perClientConnection
                     + " requests open to workspaces (limits.maxWorkspaceConnectionsPerClientConnection).");
         }
         if (!principals.tryAcquire(principal)) {
-            clientConnections.release(clientConnection);
+            onConnection.decrementAndGet();
             return refuse(Limit.PER_PRINCIPAL, (user != null ? "You already have " : "This address already has ")
                     + principals.max() + " requests open to workspaces (limits.maxWorkspaceConnectionsPerPrincipal).");
         }
         if (!workspaces.tryAcquire(workspace)) {
             principals.release(principal);
-            clientConnections.release(clientConnection);
+            onConnection.decrementAndGet();
             return refuse(Limit.PER_WORKSPACE, "Workspace '" + workspace + "' already has " + workspaces.max()
                     + " requests open (limits.maxWorkspaceConnectionsPerWorkspace).");
         }
         metrics.workspaceConnectionsHeld(1);
-        return new Lease(clientConnection, principal, workspace);
+        return new Lease(onConnection, principal, workspace);
+    }
+
+    private static AtomicInteger heldBy(Channel clientConnection) {
+        Attribute<AtomicInteger> attribute = clientConnection.attr(HELD_BY_CONNECTION);
+        AtomicInteger held = attribute.get();
+        if (held == null) {
+            AtomicInteger first = new AtomicInteger();
+            held = attribute.setIfAbsent(first);
+            if (held == null) {
+                held = first;
+            }
+        }
+        return held;
+    }
+
+    private boolean tryIncrement(AtomicInteger held) {
+        while (true) {
+            int current = held.get();
+            if (current >= perClientConnection) {
+                return false;
+            }
+            if (held.compareAndSet(current, current + 1)) {
+                return true;
+            }
+        }
     }
 
     /**

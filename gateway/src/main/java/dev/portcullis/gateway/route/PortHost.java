@@ -10,11 +10,16 @@ import java.util.Locale;
  */
 public sealed interface PortHost {
 
-    /** A workspace port: the request goes to {@code port} on the workspace's address. */
-    record WorkspacePort(int port, String workspaceId, String baseDomain) implements PortHost {
-        /** The canonical host name, as the workspace sees it in {@code Host}. */
-        public String hostName() {
-            return port + "-" + workspaceId + "." + baseDomain;
+    /**
+     * A workspace port: the request goes to {@code port} on the workspace's address.
+     *
+     * @param hostName the canonical host name, as the workspace sees it in {@code Host}: the parsed Host
+     *     itself (lower case, without a listener port or trailing dot), kept so that a request does not
+     *     build it again
+     */
+    record WorkspacePort(int port, String workspaceId, String baseDomain, String hostName) implements PortHost {
+        public WorkspacePort(int port, String workspaceId, String baseDomain) {
+            this(port, workspaceId, baseDomain, port + "-" + workspaceId + "." + baseDomain);
         }
     }
 
@@ -56,32 +61,35 @@ public sealed interface PortHost {
         if (matched == null) {
             return new ForeignDomain(host);
         }
-        return parseFirstLabel(host.substring(0, host.length() - matched.length() - 1), matched, hostHeader);
+        return parseFirstLabel(host, host.length() - matched.length() - 1, matched, hostHeader);
     }
 
-    private static PortHost parseFirstLabel(String label, String baseDomain, String hostHeader) {
-        int dash = label.indexOf('-');
-        if (dash < 1 || dash > 5 || label.indexOf('.') >= 0) {
+    /** The first label, {@code host} up to {@code labelEnd} (the dot before the base domain), read in place. */
+    private static PortHost parseFirstLabel(String host, int labelEnd, String baseDomain, String hostHeader) {
+        int dash = host.indexOf('-');
+        int dot = host.indexOf('.');
+        if (dash < 1 || dash > 5 || dash >= labelEnd || dot < labelEnd) {
             return notAPortHost(hostHeader, baseDomain);
         }
         int port = 0;
         for (int i = 0; i < dash; i++) {
-            char c = label.charAt(i);
+            char c = host.charAt(i);
             if (c < '0' || c > '9') {
                 return notAPortHost(hostHeader, baseDomain);
             }
             port = port * 10 + (c - '0');
         }
-        if (port < 1 || port > 65535 || label.charAt(0) == '0') {
-            return new Malformed("port " + label.substring(0, dash) + " in Host '" + printable(hostHeader)
+        if (port < 1 || port > 65535 || host.charAt(0) == '0') {
+            return new Malformed("port " + host.substring(0, dash) + " in Host '" + printable(hostHeader)
                     + "' is not a port (expected: 1-65535)");
         }
-        String workspaceId = label.substring(dash + 1);
+        String workspaceId = host.substring(dash + 1, labelEnd);
         String problem = WorkspaceId.problemWith(workspaceId);
         if (problem != null) {
             return new Malformed("Host '" + printable(hostHeader) + "': " + problem);
         }
-        return new WorkspacePort(port, workspaceId, baseDomain);
+        // Without a leading zero in the port, the host as parsed is the canonical name.
+        return new WorkspacePort(port, workspaceId, baseDomain, host);
     }
 
     private static Malformed notAPortHost(String hostHeader, String baseDomain) {

@@ -23,6 +23,17 @@ class PortHostTest {
     }
 
     @Test
+    void theCanonicalHostNameIsTheHostAsParsedAndTheLabelEndsAtTheBaseDomain() {
+        List<String> dashed = List.of("my-ws.example");
+        PortHost parsed = PortHost.parse("8080-Ws1.MY-WS.example:443", dashed);
+        assertThat(parsed).isEqualTo(new PortHost.WorkspacePort(8080, "ws1", "my-ws.example"));
+        assertThat(((PortHost.WorkspacePort) parsed).hostName()).isEqualTo("8080-ws1.my-ws.example");
+        // The only dash is the base domain's: no port label.
+        assertThat(PortHost.parse("80.my-ws.example", dashed)).isInstanceOf(PortHost.Malformed.class);
+        assertThat(PortHost.parse("8.my-ws.example", dashed)).isInstanceOf(PortHost.Malformed.class);
+    }
+
+    @Test
     void hostUnderNoBaseDomainIsForeign() {
         assertThat(PortHost.parse("3000-ws42.example.org", DOMAINS)).isEqualTo(new PortHost.ForeignDomain("3000-ws42.example.org"));
         assertThat(PortHost.parse("3000-ws42.xws.example.com", DOMAINS)).isInstanceOf(PortHost.ForeignDomain.class);
