@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.testkit.browser.HeadlessChromium;
 import java.util.List;
 import java.util.Map;
+import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.chrome.ChromeDriver;
 
@@ -71,6 +72,11 @@ final class AppBrowser implements AutoCloseable {
 
     long openSockets() {
         return sockets().stream().filter(socket -> socket.startsWith("1 ")).count();
+    }
+
+    /** Whether Chromium shows its own network error page (the load failed before any answer, e.g. ERR_NETWORK_CHANGED). */
+    boolean showsNetworkError() {
+        return !chromium.driver().findElements(By.cssSelector("body.neterror")).isEmpty();
     }
 
     /** What the page shows, for failure messages. */
