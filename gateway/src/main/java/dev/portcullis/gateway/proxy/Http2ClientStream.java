@@ -75,8 +75,8 @@ final class Http2ClientStream implements ClientSide {
     private boolean streamEnded;
     private boolean closed;
     private long discardedAfterAnswer;
-    // What runs once the stream closed (the console's audit stream stopping).
-    private final List<Runnable> onClose = new ArrayList<>(0);
+    // What runs once the stream closed (its grant forgotten, the console's audit stream stopping); made when needed.
+    private List<Runnable> onClose;
 
     Http2ClientStream(ChannelHandlerContext ctx, Http2Connection connection, Http2FrameStream stream, ProxySettings settings, int listenerPort,
                       Consumer<HttpHeaders> responseHeaders) {
@@ -130,8 +130,10 @@ final class Http2ClientStream implements ClientSide {
     void closed() {
         closed = true;
         exchange.clientClosed();
-        onClose.forEach(Runnable::run);
-        onClose.clear();
+        if (onClose != null) {
+            onClose.forEach(Runnable::run);
+            onClose = null;
+        }
         Pending pending;
         while ((pending = waiting.poll()) != null) {
             ReferenceCountUtil.release(pending.part());
@@ -304,9 +306,10 @@ final class Http2ClientStream implements ClientSide {
         return ctx.channel();
     }
 
+    /** This stream's access ended: it alone is reset (CANCEL); the connection and its other streams go on. */
     @Override
-    public Channel accessChannel() {
-        return ctx.channel(); // one grant per connection on this path: see docs/architecture.md
+    public void revoke(String reason) {
+        ctx.executor().execute(this::close);
     }
 
     @Override
@@ -324,9 +327,12 @@ final class Http2ClientStream implements ClientSide {
     public void whenClosed(Runnable whenClosed) {
         if (closed) {
             whenClosed.run();
-        } else {
-            onClose.add(whenClosed);
+            return;
         }
+        if (onClose == null) {
+            onClose = new ArrayList<>(2);
+        }
+        onClose.add(whenClosed);
     }
 
     @Override

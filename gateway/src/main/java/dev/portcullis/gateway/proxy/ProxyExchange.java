@@ -1,6 +1,5 @@
 package dev.portcullis.gateway.proxy;
 
-import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.limits.BodyProgressDeadline;
@@ -228,7 +227,7 @@ final class ProxyExchange {
      * channel's event loop.
      */
     private void authorizeThenForward(HttpRequest request) {
-        RequestAccess.Verdict verdict = accessStage.decide(client.accessChannel(), request, forwardedHead, routed, settings,
+        RequestAccess.Verdict verdict = accessStage.decide(client, request, forwardedHead, routed, settings,
                 later -> client.eventLoop().execute(() -> onVerdict(later)));
         if (verdict != null) {
             onVerdict(verdict);
@@ -242,7 +241,7 @@ final class ProxyExchange {
         switch (verdict) {
             case RequestAccess.Allowed allowed -> {
                 authenticatedAs(allowed.user());
-                accessStage.allowed(client.accessChannel(), allowed, routed);
+                accessStage.allowed(client, allowed, routed);
                 borrowUpstream(false);
             }
             case RequestAccess.Refused refused -> {
@@ -543,9 +542,6 @@ final class ProxyExchange {
         client.write(switchingProtocols);
         client.switchToTunnel(new ByteRelayHandler(upstream, observed, true, toWorkspaceGate),
                 upstream.pipeline(), new ByteRelayHandler(client.connection(), observed, false, toClientGate));
-        // Access that ends for this tunnel ends with a close frame the app can read (code and reason).
-        client.connection().attr(OpenGrants.CLOSE_WITH_REASON).set((channel, reason) -> ByteRelayHandler.closeWithFrame(
-                channel, reason.startsWith("workspace-") ? 1001 : 1008, reason));
         toWorkspaceGate = null; // the tunnel's relays own the flows now
         toClientGate = null;
         WorkspaceConnections.Lease tunnelLease = workspaceLease; // held for as long as the tunnel is open

@@ -52,6 +52,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     // Pipelined requests decoded from the same read as the current one; handled after its response.
     private final Queue<Object> pipelined = new ArrayDeque<>();
     private boolean draining;
+    // The connection became a WebSocket tunnel (read by a revocation, from any thread).
+    private volatile boolean tunnel;
     private ScheduledFuture<?> requestHeadDeadline;
     // HTTP/2: whether the client ended its stream, and what it sent after the gateway had answered.
     private boolean streamEnded;
@@ -110,9 +112,19 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         return isHttp2Stream() ? ctx.channel().parent() : ctx.channel();
     }
 
+    /**
+     * The connection's access ended: an HTTP/1.1 connection closes; a tunnel ends with a close frame
+     * the app can read (code and reason). Over HTTP/2 with a channel per stream, the stream's channel
+     * closes, which resets the stream with CANCEL.
+     */
     @Override
-    public Channel accessChannel() {
-        return ctx.channel();
+    public void revoke(String reason) {
+        Channel channel = ctx.channel();
+        if (tunnel) {
+            ByteRelayHandler.closeWithFrame(channel, reason.startsWith("workspace-") ? 1001 : 1008, reason);
+        } else {
+            channel.close();
+        }
     }
 
     @Override
@@ -152,6 +164,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void switchToTunnel(ChannelHandler clientRelay, ChannelPipeline workspace, ChannelHandler workspaceRelay) {
+        tunnel = true;
         ProxyPipelines.switchToTunnel(ctx.pipeline(), this, clientRelay, workspace, workspaceRelay);
     }
 
