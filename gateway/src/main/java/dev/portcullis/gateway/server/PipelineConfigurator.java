@@ -56,10 +56,10 @@ final class PipelineConfigurator {
     private final GatewayMetrics metrics;
     private final StrictTransportSecurity hsts;
     private final List<String> baseDomains;
-    // Issue 15, item 3, unfinished: streams handled at the connection (proxy/Http2Streams) instead of a
-    // child channel per stream. Off unless -Dportcullis.http2.streamsAtTheConnection=true (see
-    // docs/architecture.md for what that path does not do yet).
-    private final boolean http2StreamsAtTheConnection = Boolean.getBoolean("portcullis.http2.streamsAtTheConnection");
+    // Issue 15, item 3: streams handled at the connection (proxy/Http2Streams), the default; the child
+    // channel per stream only with -Dportcullis.http2.streamsAtTheConnection=false, until it is removed.
+    private final boolean http2StreamsAtTheConnection =
+            Boolean.parseBoolean(System.getProperty("portcullis.http2.streamsAtTheConnection", "true"));
 
     /** @param hsts sets Strict-Transport-Security on every response; null for none */
     PipelineConfigurator(ProxySettings proxy, ReloadingCertificates certificates, GatewayMetrics metrics,
