@@ -11,11 +11,10 @@ import io.netty.channel.ChannelPipeline;
 import java.net.InetSocketAddress;
 
 /**
- * What a {@link ProxyExchange} needs of the client it serves: an HTTP/1.1 connection, or one
- * HTTP/2 stream. The exchange reads, writes and ends the request only through this, never through
- * a channel of its own, so one exchange serves both protocols — and an HTTP/2 stream need not be a
- * channel (issue 15, item 3: a connection-level frame handler can implement this per stream,
- * returning a stream's flow-control window on {@link #read} and writing frames on {@link #write}).
+ * What a {@link ProxyExchange} needs of the client it serves: an HTTP/1.1 connection ({@link
+ * ProxyFrontendHandler}) or one HTTP/2 stream ({@link Http2ClientStream}, which is no channel: it
+ * gives the stream's flow-control window back on {@link #read} and writes frames on {@link #write}).
+ * The exchange reads, writes and ends the request only through this, so one exchange serves both protocols.
  * Everything here runs on {@link #eventLoop}, where every stage of the exchange finishes; {@link
  * #write} writes and flushes a part of the answer, its future completing once it is written. What
  * a request is allowed, it holds under a grant of its own ({@link Revocable}): the connection over

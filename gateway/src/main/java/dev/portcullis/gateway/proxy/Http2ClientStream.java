@@ -12,7 +12,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -167,7 +166,13 @@ final class Http2ClientStream implements ClientSide {
         }
     }
 
-    /** What {@link ProxyFrontendHandler#channelRead} does with a part of an HTTP/2 stream. */
+    /**
+     * Hands a part to the exchange; once the gateway answered the request itself, the rest of the
+     * stream is read to its end and dropped rather than reset (RFC 9113 §8.1), so the codec still
+     * checks it (content-length against DATA, say) and answers a malformed one with PROTOCOL_ERROR.
+     * Flow control bounds each read; past {@link #MAX_DISCARDED_AFTER_ANSWER} bytes, or {@code
+     * timeouts.requestHead} after the answer, the stream is reset.
+     */
     private void deliver(HttpObject part) {
         streamEnded |= part instanceof LastHttpContent;
         if (exchange.phase() == ExchangePhase.ANSWERED) {
@@ -182,18 +187,7 @@ final class Http2ClientStream implements ClientSide {
             }
             return;
         }
-        HttpObject message = part;
-        if (part instanceof HttpRequest request) {
-            exchange.head(request, false);
-            if (part instanceof FullHttpRequest full && exchange.phase() != ExchangePhase.ANSWERED) {
-                message = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
-            }
-        }
-        if (message instanceof HttpContent content && exchange.phase() != ExchangePhase.ANSWERED) {
-            exchange.content(content);
-        } else {
-            ReferenceCountUtil.release(message);
-        }
+        exchange.receive(part, false);
     }
 
     @Override
