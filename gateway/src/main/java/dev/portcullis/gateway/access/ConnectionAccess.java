@@ -7,7 +7,6 @@ import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Principal;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -77,9 +76,8 @@ public final class ConnectionAccess {
     /** A connection that proved nothing yet; the proxy keeps one per connection ({@link #of}). */
     public ConnectionAccess() {}
 
-    /** The connection's record; an HTTP/2 stream shares its connection's. */
-    public static ConnectionAccess of(Channel channel) {
-        Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
+    /** The client connection's record (every HTTP/2 stream of it shares it). */
+    public static ConnectionAccess of(Channel connection) {
         ConnectionAccess access = connection.attr(KEY).get();
         if (access == null) {
             access = new ConnectionAccess();

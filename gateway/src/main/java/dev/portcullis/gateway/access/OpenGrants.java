@@ -6,10 +6,7 @@ import dev.portcullis.gateway.observe.AuditLog;
 import dev.portcullis.gateway.route.RouteTable;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Principal;
-import io.netty.channel.Channel;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,13 +19,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
 import java.util.function.Supplier;
-import io.netty.util.AttributeKey;
 
 /**
- * Every open client connection, HTTP/2 stream and WebSocket tunnel that a decision allowed, tagged
- * with who it runs as and until when. Access must end on the wire, not only for the next request:
+ * Every open client connection, HTTP/2 stream and WebSocket tunnel that a decision allowed ({@link
+ * Revocable}), tagged with who it runs as and until when. Each HTTP/2 stream holds a grant of its
+ * own, so the streams of one connection may run under different principals, ports or tokens, and
+ * a revocation resets exactly the streams it ends. Access must end on the wire, not only for the
+ * next request:
  * <ul>
  *   <li>a change of shares, policies or routes re-decides every grant at once and closes the ones now
  *       denied (share lowered or revoked, policy tightened, workspace deleted or stopped), and the ones
@@ -43,7 +41,7 @@ public final class OpenGrants implements AutoCloseable {
     static final long SWEEP_MILLIS = 250;
 
     /**
-     * What allowed one channel's current request or tunnel.
+     * What allowed one connection's current request, one tunnel or one HTTP/2 stream.
      *
      * @param sessionId the browser session the caller came with (its cookie), or null for a bearer token
      *                  or nobody; the grant ends when the session does
@@ -65,20 +63,18 @@ public final class OpenGrants implements AutoCloseable {
     }
 
     /**
-     * Where a granted channel's bytes go: the workspace's address and whether its port speaks TLS, as
-     * the proxy routed it. A route that says otherwise now ends the grant.
+     * A grant and where its holder's bytes go: the workspace's address and whether its port speaks
+     * TLS, as the proxy routed it. A route that says otherwise now ends the grant. One object per
+     * registration (an HTTP/2 stream makes one; a keep-alive connection under the same grant none).
      */
-    record Upstream(InetAddress address, boolean tls) {
-        /** Whether {@code route} still sends {@code port}'s bytes here (checked per HTTP/2 stream: no record made). */
-        boolean reachedThrough(WorkspaceRoute route, int port) {
-            return route.address().equals(address) && route.tlsPorts().contains(port) == tls;
+    private record Registered(Grant grant, InetAddress address, boolean tls) {
+        /** Whether {@code route} still sends the grant's port's bytes here. */
+        boolean reachedThrough(WorkspaceRoute route) {
+            return route.address().equals(address) && route.tlsPorts().contains(grant.port()) == tls;
         }
     }
 
-    /** A grant and the upstream its channel was relayed to. */
-    private record Registered(Grant grant, Upstream upstream) {}
-
-    private final Map<Channel, Registered> grants = new ConcurrentHashMap<>();
+    private final Map<Revocable, Registered> grants = new ConcurrentHashMap<>();
     private final Supplier<RouteTable> routes;
     private final Supplier<AccessSnapshot> access;
     private final AuditLog audit;
@@ -102,42 +98,42 @@ public final class OpenGrants implements AutoCloseable {
     }
 
     /**
-     * {@code channel} now serves under {@code grant}, replacing what it served under before, and its
+     * {@code holder} now serves under {@code grant}, replacing what it served under before, and its
      * bytes go to {@code address} ({@code tls}: over TLS): where the proxy routed it, not where the
-     * route says now, so a move between the routing and this call still ends the channel.
+     * route says now, so a move between the routing and this call still ends it. It is forgotten
+     * once it closes.
      */
-    public void register(Channel channel, Grant grant, InetAddress address, boolean tls) {
-        Registered current = grants.get(channel);
-        if (current != null && current.grant() == grant && current.upstream().tls() == tls
-            && current.upstream().address().equals(address)) {
+    public void register(Revocable holder, Grant grant, InetAddress address, boolean tls) {
+        Registered current = grants.get(holder);
+        if (current != null && current.grant() == grant && current.tls() == tls && current.address().equals(address)) {
             // The next request of a keep-alive connection under the same (reused) grant: every change
             // since it was registered was re-decided against it already.
             return;
         }
-        Registered registered = new Registered(grant, new Upstream(address, tls));
-        if (grants.put(channel, registered) == null) {
-            channel.closeFuture().addListener(closed -> grants.remove(channel));
+        Registered registered = new Registered(grant, address, tls);
+        if (grants.put(holder, registered) == null) {
+            holder.whenClosed(() -> grants.remove(holder));
         }
         // A change that landed after the routing was re-decided before this grant existed.
-        String gone = whereaboutsChanged(grant, registered.upstream(), routes.get());
+        String gone = whereaboutsChanged(registered, routes.get());
         if (gone != null) {
-            revoke(channel, registered, gone);
+            revoke(holder, registered, gone);
         }
     }
 
-    /** Why the channel no longer reaches its workspace as routed, or null while it does. */
-    private static String whereaboutsChanged(Grant grant, Upstream upstream, RouteTable table) {
-        WorkspaceRoute route = table.lookup(grant.workspaceId());
+    /** Why the holder no longer reaches its workspace as routed, or null while it does. */
+    private static String whereaboutsChanged(Registered registered, RouteTable table) {
+        WorkspaceRoute route = table.lookup(registered.grant().workspaceId());
         if (route == null) {
             return "workspace-deleted";
         }
         if (!route.running()) {
             return "workspace-stopped";
         }
-        return upstream.reachedThrough(route, grant.port()) ? null : "workspace-moved";
+        return registered.reachedThrough(route) ? null : "workspace-moved";
     }
 
-    /** The grants of every open channel, as they are now (the console's dry run re-decides them). */
+    /** The grants of everything open, as they are now (the console's dry run re-decides them). */
     public List<Grant> open() {
         return grants.values().stream().map(Registered::grant).toList();
     }
@@ -155,23 +151,23 @@ public final class OpenGrants implements AutoCloseable {
         return clock.millis();
     }
 
-    /** How many channels are open under a grant. */
+    /** How many connections, tunnels and HTTP/2 streams are open under a grant. */
     public int size() {
         return grants.size();
     }
 
     /**
-     * Re-decides every grant against the current routes and access state and closes the channels
-     * now denied or relayed to where the workspace no longer is. Called after every change, on the
+     * Re-decides every grant against the current routes and access state and ends what is now
+     * denied or relayed to where the workspace no longer is. Called after every change, on the
      * thread that made it.
      */
     public void revalidate() {
         changes.incrementAndGet();
         RouteTable table = routes.get();
         AccessSnapshot snapshot = access.get();
-        grants.forEach((channel, registered) -> {
+        grants.forEach((holder, registered) -> {
             Grant grant = registered.grant();
-            String reason = whereaboutsChanged(grant, registered.upstream(), table);
+            String reason = whereaboutsChanged(registered, table);
             if (reason == null && !snapshot.decide(grant.principal(), table.lookup(grant.workspaceId()), grant.port(),
                     grant.method(), grant.path()).isAllowed()) {
                 reason = "access-withdrawn";
@@ -179,11 +175,11 @@ public final class OpenGrants implements AutoCloseable {
             if (reason == null) {
                 return;
             }
-            revoke(channel, registered, reason);
+            revoke(holder, registered, reason);
         });
     }
 
-    /** The browser sessions that open channels run under. */
+    /** The browser sessions that open connections and streams run under. */
     public Set<String> sessionsInUse() {
         Set<String> inUse = new HashSet<>();
         grants.values().forEach(registered -> {
@@ -194,53 +190,31 @@ public final class OpenGrants implements AutoCloseable {
         return inUse;
     }
 
-    /** Closes, at once, every channel that runs under the browser session {@code sessionId} (it ended). */
+    /** Ends, at once, everything that runs under the browser session {@code sessionId} (it ended). */
     public void endSession(String sessionId) {
         requireNonNull(sessionId, "sessionId");
         changes.incrementAndGet();
-        grants.forEach((channel, registered) -> {
+        grants.forEach((holder, registered) -> {
             if (sessionId.equals(registered.grant().sessionId())) {
-                revoke(channel, registered, "session-ended");
+                revoke(holder, registered, "session-ended");
             }
         });
     }
 
     private void closeExpired() {
         Instant now = clock.instant();
-        grants.forEach((channel, registered) -> {
+        grants.forEach((holder, registered) -> {
             if (!now.isBefore(registered.grant().expiresAt())) {
-                revoke(channel, registered, "token-expired");
+                revoke(holder, registered, "token-expired");
             }
         });
     }
 
-    private void revoke(Channel channel, Registered registered, String reason) {
-        if (grants.remove(channel, registered)) {
+    private void revoke(Revocable holder, Registered registered, String reason) {
+        if (grants.remove(holder, registered)) {
             Grant grant = registered.grant();
-            audit.revoked(reason, grant.principal(), grant.workspaceId(), grant.port(), clientOf(channel));
-            close(channel, reason);
-        }
-    }
-
-    /** The client's address; an HTTP/2 stream's is its connection's. */
-    private static InetSocketAddress clientOf(Channel channel) {
-        Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
-        return connection.remoteAddress() instanceof InetSocketAddress address ? address : null;
-    }
-
-    /**
-     * How a tunnel's channel is ended with a reason the client can read (a WebSocket close frame),
-     * set by the proxy on channels that became WebSocket tunnels; other channels are just closed.
-     */
-    public static final AttributeKey<BiConsumer<Channel, String>> CLOSE_WITH_REASON =
-            AttributeKey.valueOf("portcullis.closeWithReason");
-
-    private static void close(Channel channel, String reason) {
-        BiConsumer<Channel, String> closer = channel.attr(CLOSE_WITH_REASON).get();
-        if (closer != null) {
-            closer.accept(channel, reason);
-        } else {
-            channel.close();
+            audit.revoked(reason, grant.principal(), grant.workspaceId(), grant.port(), holder.remoteAddress());
+            holder.revoke(reason);
         }
     }
 

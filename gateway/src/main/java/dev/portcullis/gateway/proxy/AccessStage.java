@@ -2,9 +2,7 @@ package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
 import dev.portcullis.gateway.access.ConnectionAccess;
-import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpRequest;
-import java.net.InetSocketAddress;
 import java.util.function.Consumer;
 
 /**
@@ -21,12 +19,15 @@ sealed interface AccessStage {
      * The verdict on {@code request}, or null when it comes later (an issuer's keys had to be
      * fetched) through {@code later}, on any thread; {@code forwarded} is the workspace's copy of the head.
      */
-    RequestAccess.Verdict decide(Channel channel, HttpRequest request, HttpRequest forwarded,
+    RequestAccess.Verdict decide(ClientSide client, HttpRequest request, HttpRequest forwarded,
                                  RequestRouting.Routed routed, ProxySettings settings,
                                  Consumer<RequestAccess.Verdict> later);
 
-    /** The request was allowed: from now on the connection serves under its grant. On the channel's event loop. */
-    void allowed(Channel channel, RequestAccess.Allowed allowed, RequestRouting.Routed routed);
+    /**
+     * The request was allowed: from now on {@code client} (the connection, or the one HTTP/2 stream)
+     * serves under its grant. On the client's event loop.
+     */
+    void allowed(ClientSide client, RequestAccess.Allowed allowed, RequestRouting.Routed routed);
 
     /** Whether a refusal page may offer to sign in. */
     boolean offersSignIn();
@@ -40,7 +41,7 @@ sealed interface AccessStage {
         INSTANCE;
 
         @Override
-        public RequestAccess.Verdict decide(Channel channel, HttpRequest request, HttpRequest forwarded,
+        public RequestAccess.Verdict decide(ClientSide client, HttpRequest request, HttpRequest forwarded,
                                             RequestRouting.Routed routed, ProxySettings settings,
                                             Consumer<RequestAccess.Verdict> later) {
             GatewayCredentials.take(request, forwarded);
@@ -48,7 +49,7 @@ sealed interface AccessStage {
         }
 
         @Override
-        public void allowed(Channel channel, RequestAccess.Allowed allowed, RequestRouting.Routed routed) {
+        public void allowed(ClientSide client, RequestAccess.Allowed allowed, RequestRouting.Routed routed) {
             // nothing to revoke later: open access is never narrowed
         }
 
@@ -58,19 +59,22 @@ sealed interface AccessStage {
         }
     }
 
-    /** Identity and the policy decide ({@link RequestAccess}); an allowed connection is registered for revocation. */
+    /**
+     * Identity and the policy decide ({@link RequestAccess}), with what the client's connection proved
+     * before; an allowed connection or HTTP/2 stream is registered for revocation under its own grant.
+     */
     record Enforced(AccessControl access) implements AccessStage {
         @Override
-        public RequestAccess.Verdict decide(Channel channel, HttpRequest request, HttpRequest forwarded,
+        public RequestAccess.Verdict decide(ClientSide client, HttpRequest request, HttpRequest forwarded,
                                             RequestRouting.Routed routed, ProxySettings settings,
                                             Consumer<RequestAccess.Verdict> later) {
-            return RequestAccess.check(access, ConnectionAccess.of(channel), request, forwarded, routed.target(),
-                    settings.routes(), (InetSocketAddress) channel.remoteAddress(), later);
+            return RequestAccess.check(access, ConnectionAccess.of(client.connection()), request, forwarded,
+                    routed.target(), settings.routes(), client.remoteAddress(), later);
         }
 
         @Override
-        public void allowed(Channel channel, RequestAccess.Allowed allowed, RequestRouting.Routed routed) {
-            access.grants().register(channel, allowed.grant(), routed.address().getAddress(), routed.tls());
+        public void allowed(ClientSide client, RequestAccess.Allowed allowed, RequestRouting.Routed routed) {
+            access.grants().register(client, allowed.grant(), routed.address().getAddress(), routed.tls());
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.access.Revocable;
 import dev.portcullis.gateway.console.StreamedAnswerClient;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import io.netty.buffer.ByteBufAllocator;
@@ -10,29 +11,23 @@ import io.netty.channel.ChannelPipeline;
 import java.net.InetSocketAddress;
 
 /**
- * What a {@link ProxyExchange} needs of the client it serves: an HTTP/1.1 connection, or one
- * HTTP/2 stream. The exchange reads, writes and ends the request only through this, never through
- * a channel of its own, so one exchange serves both protocols — and an HTTP/2 stream need not be a
- * channel (issue 15, item 3: a connection-level frame handler can implement this per stream,
- * returning a stream's flow-control window on {@link #read} and writing frames on {@link #write}).
+ * What a {@link ProxyExchange} needs of the client it serves: an HTTP/1.1 connection ({@link
+ * ProxyFrontendHandler}) or one HTTP/2 stream ({@link Http2ClientStream}, which is no channel: it
+ * gives the stream's flow-control window back on {@link #read} and writes frames on {@link #write}).
+ * The exchange reads, writes and ends the request only through this, so one exchange serves both protocols.
  * Everything here runs on {@link #eventLoop}, where every stage of the exchange finishes; {@link
- * #write} writes and flushes a part of the answer, its future completing once it is written.
+ * #write} writes and flushes a part of the answer, its future completing once it is written. What
+ * a request is allowed, it holds under a grant of its own ({@link Revocable}): the connection over
+ * HTTP/1.1 (and the tunnel it may become), the stream over HTTP/2, so a revocation ends exactly it.
  */
-interface ClientSide extends StreamedAnswerClient {
+interface ClientSide extends StreamedAnswerClient, Revocable {
     ByteBufAllocator alloc();
 
+    @Override
     InetSocketAddress remoteAddress();
 
     /** The client's TCP connection (for limits per client connection). */
     Channel connection();
-
-    /**
-     * The channel the request's access is tied to: what the connection proved (a warm principal),
-     * the grant it runs under and the channel revocation closes. The connection over HTTP/1.1, the
-     * stream's channel over HTTP/2 with a channel per stream, and the connection for HTTP/2 streams
-     * handled at the connection (one grant per connection there: see docs/architecture.md).
-     */
-    Channel accessChannel();
 
 
     /** An HTTP/2 stream: exactly one request, whose whole head arrived before the exchange saw it. */

@@ -12,7 +12,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -75,8 +74,8 @@ final class Http2ClientStream implements ClientSide {
     private boolean streamEnded;
     private boolean closed;
     private long discardedAfterAnswer;
-    // What runs once the stream closed (the console's audit stream stopping).
-    private final List<Runnable> onClose = new ArrayList<>(0);
+    // What runs once the stream closed (its grant forgotten, the console's audit stream stopping); made when needed.
+    private List<Runnable> onClose;
 
     Http2ClientStream(ChannelHandlerContext ctx, Http2Connection connection, Http2FrameStream stream, ProxySettings settings, int listenerPort,
                       Consumer<HttpHeaders> responseHeaders) {
@@ -130,8 +129,10 @@ final class Http2ClientStream implements ClientSide {
     void closed() {
         closed = true;
         exchange.clientClosed();
-        onClose.forEach(Runnable::run);
-        onClose.clear();
+        if (onClose != null) {
+            onClose.forEach(Runnable::run);
+            onClose = null;
+        }
         Pending pending;
         while ((pending = waiting.poll()) != null) {
             ReferenceCountUtil.release(pending.part());
@@ -165,7 +166,13 @@ final class Http2ClientStream implements ClientSide {
         }
     }
 
-    /** What {@link ProxyFrontendHandler#channelRead} does with a part of an HTTP/2 stream. */
+    /**
+     * Hands a part to the exchange; once the gateway answered the request itself, the rest of the
+     * stream is read to its end and dropped rather than reset (RFC 9113 §8.1), so the codec still
+     * checks it (content-length against DATA, say) and answers a malformed one with PROTOCOL_ERROR.
+     * Flow control bounds each read; past {@link #MAX_DISCARDED_AFTER_ANSWER} bytes, or {@code
+     * timeouts.requestHead} after the answer, the stream is reset.
+     */
     private void deliver(HttpObject part) {
         streamEnded |= part instanceof LastHttpContent;
         if (exchange.phase() == ExchangePhase.ANSWERED) {
@@ -180,18 +187,7 @@ final class Http2ClientStream implements ClientSide {
             }
             return;
         }
-        HttpObject message = part;
-        if (part instanceof HttpRequest request) {
-            exchange.head(request, false);
-            if (part instanceof FullHttpRequest full && exchange.phase() != ExchangePhase.ANSWERED) {
-                message = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
-            }
-        }
-        if (message instanceof HttpContent content && exchange.phase() != ExchangePhase.ANSWERED) {
-            exchange.content(content);
-        } else {
-            ReferenceCountUtil.release(message);
-        }
+        exchange.receive(part, false);
     }
 
     @Override
@@ -304,9 +300,10 @@ final class Http2ClientStream implements ClientSide {
         return ctx.channel();
     }
 
+    /** This stream's access ended: it alone is reset (CANCEL); the connection and its other streams go on. */
     @Override
-    public Channel accessChannel() {
-        return ctx.channel(); // one grant per connection on this path: see docs/architecture.md
+    public void revoke(String reason) {
+        ctx.executor().execute(this::close);
     }
 
     @Override
@@ -324,9 +321,12 @@ final class Http2ClientStream implements ClientSide {
     public void whenClosed(Runnable whenClosed) {
         if (closed) {
             whenClosed.run();
-        } else {
-            onClose.add(whenClosed);
+            return;
         }
+        if (onClose == null) {
+            onClose = new ArrayList<>(2);
+        }
+        onClose.add(whenClosed);
     }
 
     @Override

@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * takes every stream's frames and feeds each stream's {@link ProxyExchange} through an {@link
  * Http2ClientStream}, so a stream costs no child channel, no pipeline of its own and no HTTP/2 ↔
  * HTTP/1.1 codec in between; the request head is converted once, to the HTTP/1.1 head the
- * workspace gets. It also makes the checks of a request head that Netty does not make (what
- * {@code server/Http2RequestHeadCheck} does in a stream's pipeline on the other path).
+ * workspace gets. It also makes the checks of a request head that Netty does not make
+ * ({@link Http2RequestHeads}).
  */
 public final class Http2Streams extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Http2Streams.class);

@@ -16,22 +16,17 @@ public final class PipelineNames {
     public static final String PROTOCOLS = "protocols";
     /**
      * HTTP/2: the deadline of an open header block (it reads frame headers before the codec decodes
-     * them), the frame codec and the per-stream child channels on the connection...
+     * them), the frame codec, ...
      */
     public static final String H2_HEADER_BLOCK_DEADLINE = "h2-header-block-deadline";
     public static final String H2_CODEC = "h2-codec";
     /** The deadlines of an HTTP/2 connection with no open stream (slowloris). */
     public static final String H2_DEADLINES = "h2-deadlines";
+    /** ...every stream's frames fed to its own exchange ({@link Http2Streams}: no channel per stream)... */
     public static final String H2_STREAMS = "h2-streams";
     /** The HTTP/2 connection's last handler: GOAWAY on drain, and every connection error counted and logged once. */
     public static final String H2_END = "h2-end";
-    /**
-     * ...and, in each stream's pipeline, the checks of the request head (pseudo-headers, field count), the view
-     * of the stream as HTTP/1.1 objects, then the proxy.
-     */
-    public static final String H2_REQUEST_CHECK = "h2-request-check";
-    public static final String H2_STREAM_CODEC = "h2-stream-codec";
-    /** Before the proxy, over HTTP/1.1 and in each HTTP/2 stream: Strict-Transport-Security on every response. */
+    /** Before the proxy over HTTP/1.1: Strict-Transport-Security on every response (HTTP/2 streams set it themselves). */
     public static final String HSTS = "hsts";
     public static final String PROXY = "proxy";
     public static final String RELAY = "relay";

@@ -1,6 +1,5 @@
 package dev.portcullis.gateway.proxy;
 
-import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.limits.BodyProgressDeadline;
@@ -10,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -167,13 +168,35 @@ final class ProxyExchange {
     }
 
     /**
+     * A decoded part of the request from either client side: a head (over HTTP/2, a whole request
+     * when its HEADERS ended the stream: the head goes on its own, then the rest as the last
+     * content) or a part of the body. Not called once the gateway answered the request.
+     *
+     * @param lastOnConnection the connection is draining: this request's response is its last
+     */
+    void receive(HttpObject part, boolean lastOnConnection) {
+        HttpObject message = part;
+        if (part instanceof HttpRequest request) {
+            head(request, lastOnConnection);
+            if (part instanceof FullHttpRequest full && phase != ExchangePhase.ANSWERED) {
+                message = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
+            }
+        }
+        if (message instanceof HttpContent content && phase != ExchangePhase.ANSWERED) {
+            content(content);
+        } else {
+            ReferenceCountUtil.release(message);
+        }
+    }
+
+    /**
      * A request head arrived: route it, put it through the access stage, then forward it. The
      * gateway's own paths (sign-in, the login host, the console) are taken by {@link GatewayAnswers}
      * and never reach a workspace.
      *
      * @param lastOnConnection the connection is draining: this request's response is its last
      */
-    void head(HttpRequest request, boolean lastOnConnection) {
+    private void head(HttpRequest request, boolean lastOnConnection) {
         observed = new Exchange(settings.metrics(), client.remoteAddress(),
                 request.method().name(), request.uri());
         switch (answers.take(request)) {
@@ -228,7 +251,7 @@ final class ProxyExchange {
      * channel's event loop.
      */
     private void authorizeThenForward(HttpRequest request) {
-        RequestAccess.Verdict verdict = accessStage.decide(client.accessChannel(), request, forwardedHead, routed, settings,
+        RequestAccess.Verdict verdict = accessStage.decide(client, request, forwardedHead, routed, settings,
                 later -> client.eventLoop().execute(() -> onVerdict(later)));
         if (verdict != null) {
             onVerdict(verdict);
@@ -242,7 +265,7 @@ final class ProxyExchange {
         switch (verdict) {
             case RequestAccess.Allowed allowed -> {
                 authenticatedAs(allowed.user());
-                accessStage.allowed(client.accessChannel(), allowed, routed);
+                accessStage.allowed(client, allowed, routed);
                 borrowUpstream(false);
             }
             case RequestAccess.Refused refused -> {
@@ -389,7 +412,7 @@ final class ProxyExchange {
     }
 
     /** A part of the request body (the last one carries the trailers). */
-    void content(HttpContent content) {
+    private void content(HttpContent content) {
         if (answers.readingBody()) {
             switch (answers.bodyPart(content)) {
                 case MORE -> client.read();
@@ -543,9 +566,6 @@ final class ProxyExchange {
         client.write(switchingProtocols);
         client.switchToTunnel(new ByteRelayHandler(upstream, observed, true, toWorkspaceGate),
                 upstream.pipeline(), new ByteRelayHandler(client.connection(), observed, false, toClientGate));
-        // Access that ends for this tunnel ends with a close frame the app can read (code and reason).
-        client.connection().attr(OpenGrants.CLOSE_WITH_REASON).set((channel, reason) -> ByteRelayHandler.closeWithFrame(
-                channel, reason.startsWith("workspace-") ? 1001 : 1008, reason));
         toWorkspaceGate = null; // the tunnel's relays own the flows now
         toClientGate = null;
         WorkspaceConnections.Lease tunnelLease = workspaceLease; // held for as long as the tunnel is open

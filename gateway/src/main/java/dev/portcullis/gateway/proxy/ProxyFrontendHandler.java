@@ -10,15 +10,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.Http2CodecUtil;
-import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -32,17 +25,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client side of one proxied connection (or HTTP/2 stream child channel), as thin as it can be,
- * and the {@link ClientSide} its {@link ProxyExchange} reads, writes and ends requests through. It
- * reads (on demand: AUTO_READ is off), feeds each request to the connection's {@link ProxyExchange},
- * and keeps what belongs to the connection rather than to a request — the request-head deadline,
+ * The client side of one proxied HTTP/1.1 connection, as thin as it can be, and the {@link
+ * ClientSide} its {@link ProxyExchange} reads, writes and ends requests through. It reads (on
+ * demand: AUTO_READ is off), feeds each request to the connection's {@link ProxyExchange}, and
+ * keeps what belongs to the connection rather than to a request — the request-head deadline,
  * pipelined requests (served one at a time, in order, the next once the previous response ended),
- * the drain at shutdown, the idle timeout, and over HTTP/2 the rest of a stream the gateway
- * answered early.
+ * the drain at shutdown and the idle timeout. HTTP/2 streams have {@link Http2ClientStream}.
  */
 public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements ClientSide {
     private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
-    private static final int MAX_DISCARDED_AFTER_ANSWER = 64 * 1024;
 
     private final ProxySettings settings;
     private final int listenerPort;
@@ -52,10 +43,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     // Pipelined requests decoded from the same read as the current one; handled after its response.
     private final Queue<Object> pipelined = new ArrayDeque<>();
     private boolean draining;
+    // The connection became a WebSocket tunnel (read by a revocation, from any thread).
+    private volatile boolean tunnel;
     private ScheduledFuture<?> requestHeadDeadline;
-    // HTTP/2: whether the client ended its stream, and what it sent after the gateway had answered.
-    private boolean streamEnded;
-    private long discardedAfterAnswer;
 
     public ProxyFrontendHandler(ProxySettings settings, int listenerPort) {
         this.settings = settings;
@@ -73,7 +63,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        start(); // an HTTP/2 stream channel becomes active after its initializer ran
+        start(); // added before the connection was active: reads once it is
         ctx.fireChannelActive();
     }
 
@@ -87,7 +77,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public boolean isHttp2Stream() {
-        return ctx.channel() instanceof Http2StreamChannel;
+        return false;
     }
 
     @Override
@@ -107,12 +97,18 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public Channel connection() {
-        return isHttp2Stream() ? ctx.channel().parent() : ctx.channel();
+        return ctx.channel();
     }
 
+    /** The connection's access ended: it closes; a tunnel ends with a close frame the app can read (code and reason). */
     @Override
-    public Channel accessChannel() {
-        return ctx.channel();
+    public void revoke(String reason) {
+        Channel channel = ctx.channel();
+        if (tunnel) {
+            ByteRelayHandler.closeWithFrame(channel, reason.startsWith("workspace-") ? 1001 : 1008, reason);
+        } else {
+            channel.close();
+        }
     }
 
     @Override
@@ -152,6 +148,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void switchToTunnel(ChannelHandler clientRelay, ChannelPipeline workspace, ChannelHandler workspaceRelay) {
+        tunnel = true;
         ProxyPipelines.switchToTunnel(ctx.pipeline(), this, clientRelay, workspace, workspaceRelay);
     }
 
@@ -160,9 +157,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
      * closed when it passes, which an idle timer (reset by every byte) would never do.
      */
     private void armRequestHeadDeadline() {
-        if (isHttp2Stream()) {
-            return; // no head to wait for: a timer per stream would only cost (see docs/benchmarks.md)
-        }
         long nanos = settings.timeouts().requestHead().toNanos();
         requestHeadDeadline = ctx.executor().schedule(() -> exchange.answer(ProxyError.REQUEST_HEAD_TIMEOUT,
                 "The request head did not arrive within " + settings.timeouts().requestHead().toMillis() + " ms."),
@@ -171,34 +165,21 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        streamEnded |= msg instanceof LastHttpContent;
         if (exchange.phase() == ExchangePhase.ANSWERED) {
             // The gateway answered this request itself and closes after the answer: drop the rest.
-            int bytes = msg instanceof HttpContent content ? content.content().readableBytes() : 0;
             ReferenceCountUtil.release(msg);
-            if (isHttp2Stream()) {
-                discardAfterAnswer(bytes);
-            }
             return;
         }
         if (exchange.phase().inProgress() && exchange.requestFullyReceived()) {
             pipelined.add(msg); // bounded: nothing more is read until this response has ended
             return;
         }
-        if (msg instanceof HttpRequest request) {
-            if (requestHeadDeadline != null) {
-                requestHeadDeadline.cancel(false);
-                requestHeadDeadline = null;
-            }
-            exchange.head(request, draining);
-            if (msg instanceof FullHttpRequest full && exchange.phase() != ExchangePhase.ANSWERED) {
-                // A whole request in one object (an HTTP/2 stream of headers only, say): the head
-                // went on its own, the body follows as the request's last content.
-                msg = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
-            }
+        if (msg instanceof HttpRequest && requestHeadDeadline != null) {
+            requestHeadDeadline.cancel(false);
+            requestHeadDeadline = null;
         }
-        if (msg instanceof HttpContent content && exchange.phase() != ExchangePhase.ANSWERED) {
-            exchange.content(content);
+        if (msg instanceof HttpObject part) {
+            exchange.receive(part, draining);
         } else {
             ReferenceCountUtil.release(msg);
         }
@@ -221,17 +202,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
     }
 
-    /** The gateway answered the request itself with {@code written}; the connection (or stream) ends after it. */
+    /** The gateway answered the request itself with {@code written}; the connection ends after it. */
     @Override
     public void answered(ChannelFuture written) {
-        if (isHttp2Stream() && !streamEnded) {
-            written.addListener(done -> ctx.read()); // the rest of the request is read and dropped
-            // ...for as long as a request head may take, or a client could hold the stream (and keep
-            // its connection from counting as idle) by never ending it.
-            ctx.executor().schedule(() -> ctx.close(), settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
-        } else {
-            written.addListener(ChannelFutureListener.CLOSE);
-        }
+        written.addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Serves requests that were already decoded, in order; reads the client when none is left. */
@@ -243,22 +217,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         }
         if (exchange.phase() == ExchangePhase.HEAD) {
             armRequestHeadDeadline();
-            ctx.read();
-        }
-    }
-
-    /**
-     * An HTTP/2 stream the gateway answered early is read to its end rather than reset (RFC 9113
-     * §8.1), so the codec still checks the rest of it (content-length against DATA, say) and
-     * answers a malformed one with PROTOCOL_ERROR. Flow control bounds each read; past
-     * {@link #MAX_DISCARDED_AFTER_ANSWER} bytes, or {@code timeouts.requestHead} after the answer,
-     * the stream is reset.
-     */
-    private void discardAfterAnswer(int bytes) {
-        discardedAfterAnswer += bytes;
-        if (streamEnded || discardedAfterAnswer > MAX_DISCARDED_AFTER_ANSWER) {
-            ctx.close();
-        } else {
             ctx.read();
         }
     }
@@ -280,9 +238,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             ctx.close();
             return;
         }
-        if (event instanceof Http2ResetFrame reset) {
-            exchange.clientReset(reset.errorCode()); // logged when the stream closes, right after
-        }
         ctx.fireUserEventTriggered(event);
     }
 
@@ -300,12 +255,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
         exchange.clientFailed(cause);
-        if (isHttp2Stream() && Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
-            // At the pipeline's end Netty resets the stream with the error's own code (PROTOCOL_ERROR,
-            // FLOW_CONTROL_ERROR, ...); closing here would reset it with CANCEL (RFC 9113 §5.4.2).
-            ctx.fireExceptionCaught(cause);
-            return;
-        }
         ctx.close();
     }
 }

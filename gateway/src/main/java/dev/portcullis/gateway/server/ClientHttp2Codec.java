@@ -171,8 +171,8 @@ final class ClientHttp2Codec extends Http2FrameCodec {
         }
         super.onError(ctx, outbound, cause);
         if (!outbound && error instanceof Http2Exception.StreamException streamError) {
-            // Netty hands a stream error on an open stream to the stream's channel, which resets the
-            // stream; when that channel already closed (the gateway answered early), nobody would.
+            // Netty hands a stream error on a stream it tracks down the pipeline, where proxy/Http2Streams
+            // resets the stream with the error's code; for a stream Netty no longer tracks, nobody would.
             Http2Stream stream = connection().stream(streamError.streamId());
             if (stream != null && !stream.isResetSent()) {
                 resetStream(ctx, stream.id(), streamError.error().code(), ctx.newPromise());

@@ -11,15 +11,11 @@ import dev.portcullis.gateway.proxy.ProxySettings;
 import dev.portcullis.gateway.proxy.ServerHttpCodec;
 import dev.portcullis.gateway.tls.ReloadingCertificates;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.List;
@@ -34,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * client connection   idle → tls (certificate by SNI) → protocols (ALPN, replaced by one of:)
  *   HTTP/1.1          … → http-codec → [hsts] → proxy        after an upgrade: … → [hsts] → relay
  *   HTTP/2            … → h2-header-block-deadline → h2-codec → h2-deadlines → h2-streams → h2-end
- *     each stream     h2-request-check → h2-stream-codec → [hsts] → proxy
+ *                     (h2-streams feeds every stream to an exchange of its own: no channel per stream)
  * redirect listener   idle → http-codec → proxy (the 308 to HTTPS)
  * workspace (upstream)  [upstream-tls] → upstream-codec → upstream   after an upgrade: [upstream-tls] → relay
  * </pre>
@@ -56,10 +52,6 @@ final class PipelineConfigurator {
     private final GatewayMetrics metrics;
     private final StrictTransportSecurity hsts;
     private final List<String> baseDomains;
-    // Issue 15, item 3, unfinished: streams handled at the connection (proxy/Http2Streams) instead of a
-    // child channel per stream. Off unless -Dportcullis.http2.streamsAtTheConnection=true (see
-    // docs/architecture.md for what that path does not do yet).
-    private final boolean http2StreamsAtTheConnection = Boolean.getBoolean("portcullis.http2.streamsAtTheConnection");
 
     /** @param hsts sets Strict-Transport-Security on every response; null for none */
     PipelineConfigurator(ProxySettings proxy, ReloadingCertificates certificates, GatewayMetrics metrics,
@@ -93,13 +85,13 @@ final class PipelineConfigurator {
     }
 
     /**
-     * ALPN chose HTTP/2: the frame codec and a child channel per stream, each with its own
-     * HTTP/1.1-shaped view of the stream and its own proxy handler, so a stream is proxied exactly
-     * like an HTTP/1.1 request (one workspace connection per stream).
+     * ALPN chose HTTP/2: the frame codec, then one handler that takes every stream's frames and feeds
+     * each stream's exchange directly (issue 15, item 3), with no channel and no HTTP/1.1 codec per
+     * stream; each stream in flight uses a workspace connection of its own.
      */
     void http2(Channel connection, int listenerPort) {
-        // Streams are flow-controlled one by one (their channels read on demand); the connection
-        // itself must keep reading or no stream would ever see its frames.
+        // Streams are flow-controlled one by one (each gives its window back as its exchange reads);
+        // the connection itself must keep reading or no stream would ever see its frames.
         connection.config().setAutoRead(true);
         Http2FrameCodec codec = ClientHttp2Codec.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
@@ -113,25 +105,9 @@ final class PipelineConfigurator {
                 .addLast(PipelineNames.H2_CODEC, codec)
                 .addLast(PipelineNames.H2_DEADLINES, new Http2ConnectionDeadlines(codec.connection(),
                         proxy.timeouts().requestHead(), proxy.timeouts().http2Idle(), metrics))
-                .addLast(PipelineNames.H2_STREAMS, http2StreamsAtTheConnection
-                        ? new Http2Streams(codec.connection(), proxy, listenerPort, hsts == null ? headers -> { } : hsts::setOn)
-                        : new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                            @Override
-                            protected void initChannel(Http2StreamChannel stream) {
-                                http2Stream(stream, listenerPort);
-                            }
-                        }))
+                .addLast(PipelineNames.H2_STREAMS, new Http2Streams(codec.connection(), proxy, listenerPort,
+                        hsts == null ? headers -> { } : hsts::setOn))
                 .addLast(PipelineNames.H2_END, new Http2ConnectionEnd(metrics));
-    }
-
-    /** One HTTP/2 stream's own pipeline: the head checks, the HTTP/1.1 view of the stream, the proxy. */
-    private void http2Stream(Http2StreamChannel stream, int listenerPort) {
-        stream.config().setAutoRead(false);
-        stream.pipeline()
-                .addLast(PipelineNames.H2_REQUEST_CHECK, new Http2RequestHeadCheck(proxy.limits().maxHeaderFields()))
-                .addLast(PipelineNames.H2_STREAM_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
-        addHsts(stream.pipeline());
-        stream.pipeline().addLast(PipelineNames.PROXY, new ProxyFrontendHandler(proxy, listenerPort));
     }
 
     private void addHsts(ChannelPipeline pipeline) {

@@ -82,40 +82,7 @@ public final class RawHttp2 implements AutoCloseable {
      * {@code "status 400"}, {@code "reset PROTOCOL_ERROR"} or {@code "goaway"}, whichever ends it.
      */
     public String exchange(Http2Headers headers, String body) throws Exception {
-        CompletableFuture<String> outcome = new CompletableFuture<>();
-        Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
-                .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
-                    @Override
-                    protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
-                        if (frame instanceof Http2HeadersFrame head && head.headers().status() != null) {
-                            outcome.complete("status " + head.headers().status());
-                        } else if (frame instanceof Http2ResetFrame reset) {
-                            outcome.complete("reset " + Http2Error.valueOf(reset.errorCode()));
-                        } else if (frame instanceof Http2DataFrame data) {
-                            data.release();
-                        }
-                    }
-
-                    @Override
-                    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-                        // Netty hands a stream's RST_STREAM to its channel as an event, not as a read.
-                        if (event instanceof Http2ResetFrame reset) {
-                            outcome.complete("reset " + Http2Error.valueOf(reset.errorCode()));
-                        }
-                        ctx.fireUserEventTriggered(event);
-                    }
-
-                    @Override
-                    public void channelInactive(ChannelHandlerContext ctx) {
-                        outcome.complete("closed");
-                    }
-                })
-                .open().sync().getNow();
-        stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, body == null));
-        if (body != null) {
-            stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), true));
-        }
-        return outcome.get(10, TimeUnit.SECONDS);
+        return open(headers, body, true).head().get(10, TimeUnit.SECONDS);
     }
 
     /**
@@ -168,38 +135,103 @@ public final class RawHttp2 implements AutoCloseable {
     public List<CompletableFuture<String>> bodiesThatNeverEnd(Http2Headers headers, int streams) throws Exception {
         List<CompletableFuture<String>> outcomes = new ArrayList<>();
         for (int i = 0; i < streams && connection.isActive(); i++) {
-            CompletableFuture<String> outcome = new CompletableFuture<>();
-            Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection)
-                    .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
-                        @Override
-                        protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
-                            if (frame instanceof Http2HeadersFrame head && head.headers().status() != null) {
-                                CharSequence retryAfter = head.headers().get("retry-after");
-                                outcome.complete("status " + head.headers().status()
-                                        + (retryAfter == null ? "" : " retry-after " + retryAfter));
-                            }
-                        }
-
-                        @Override
-                        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-                            if (event instanceof Http2ResetFrame reset) {
-                                outcome.complete("reset " + Http2Error.valueOf(reset.errorCode()));
-                            }
-                            ctx.fireUserEventTriggered(event);
-                        }
-
-                        @Override
-                        public void channelInactive(ChannelHandlerContext ctx) {
-                            outcome.complete("closed");
-                        }
-                    })
-                    .open().sync().getNow();
-            stream.write(new DefaultHttp2HeadersFrame(headers, false));
-            stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("part of a body", StandardCharsets.UTF_8),
-                    false));
-            outcomes.add(outcome);
+            OpenStream stream = open(headers, "part of a body", false);
+            outcomes.add(stream.head().thenApply(head -> stream.retryAfter == null ? head
+                    : head + " retry-after " + stream.retryAfter));
         }
         return outcomes;
+    }
+
+    /**
+     * A stream left open: its answer as it arrives and how it ended, and DATA the caller sends on it
+     * when it likes (a request body that goes on for as long as the test wants, say).
+     */
+    public static final class OpenStream {
+        private final CompletableFuture<String> head = new CompletableFuture<>();
+        private final CompletableFuture<String> end = new CompletableFuture<>();
+        private final StringBuffer body = new StringBuffer();
+        private volatile CharSequence retryAfter;
+        private volatile Http2StreamChannel channel;
+
+        /** The answer's status ({@code "status 200"}), or how the stream ended before one came. */
+        public CompletableFuture<String> head() {
+            return head;
+        }
+
+        /** How the stream ended: {@code "end-stream"} (the answer ended), {@code "reset CANCEL"}, or {@code "closed"}. */
+        public CompletableFuture<String> end() {
+            return end;
+        }
+
+        /** The answer's body as far as it arrived. */
+        public String body() {
+            return body.toString();
+        }
+
+        /** Sends {@code part} as a DATA frame that does not end the stream. */
+        public void send(String part) {
+            channel.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(part, StandardCharsets.UTF_8), false))
+                    .syncUninterruptibly();
+        }
+
+        /** Sends {@code part} as the last DATA frame: the request ends. */
+        public void finish(String part) {
+            channel.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(part, StandardCharsets.UTF_8), true))
+                    .syncUninterruptibly();
+        }
+
+        private void ended(String how) {
+            head.complete(how);
+            end.complete(how);
+        }
+    }
+
+    /**
+     * Opens a stream with {@code headers}, then {@code body} as one DATA frame if not null; the stream
+     * ends with them when {@code endStream}, else stays open for {@link OpenStream#send}.
+     */
+    public OpenStream open(Http2Headers headers, String body, boolean endStream) throws Exception {
+        OpenStream open = new OpenStream();
+        open.channel = new Http2StreamChannelBootstrap(connection)
+                .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
+                        if (frame instanceof Http2HeadersFrame answer) {
+                            if (answer.headers().status() != null) {
+                                open.retryAfter = answer.headers().get("retry-after");
+                                open.head.complete("status " + answer.headers().status());
+                            }
+                            if (answer.isEndStream()) {
+                                open.end.complete("end-stream");
+                            }
+                        } else if (frame instanceof Http2DataFrame data) {
+                            open.body.append(data.content().toString(StandardCharsets.UTF_8));
+                            if (data.isEndStream()) {
+                                open.end.complete("end-stream");
+                            }
+                        }
+                    }
+
+                    @Override
+                    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                        if (event instanceof Http2ResetFrame reset) {
+                            open.ended("reset " + Http2Error.valueOf(reset.errorCode()));
+                        }
+                        ctx.fireUserEventTriggered(event);
+                    }
+
+                    @Override
+                    public void channelInactive(ChannelHandlerContext ctx) {
+                        open.ended("closed");
+                    }
+                })
+                .open().sync().getNow();
+        open.channel.write(new DefaultHttp2HeadersFrame(headers, endStream && body == null));
+        if (body != null) {
+            open.channel.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), endStream));
+        }
+        open.channel.flush();
+        return open;
     }
 
     /** Whether the connection is still open. */
