@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.devkit.workspace.DemoWorkspaceApp;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
-import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.OnEveryTransport;
@@ -46,8 +45,7 @@ class Http2StreamGrantsTest {
 
     @RegisterExtension
     static final GatewayExtension GATEWAY = GatewayExtension.builder()
-            .configure((config, state) -> config.identity(IdentityVerifierConfig.builder()
-                    .issuer(DevelopmentIssuer.loadOrCreate(state.resolve("issuer")).issuerConfig()).build()))
+            .configure(GatewayExtension.Configuration.trustingTheDevelopmentIssuer())
             .resetAccessAfterEachTest()
             .build();
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.gateway.access.AccessState;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
-import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHttps;
@@ -38,8 +37,7 @@ class CrossOriginRefusalTest {
 
     @RegisterExtension
     static final GatewayExtension GATEWAY = GatewayExtension.builder()
-            .configure((config, state) -> config.identity(IdentityVerifierConfig.builder()
-                    .issuer(DevelopmentIssuer.loadOrCreate(state.resolve("issuer")).issuerConfig()).build()))
+            .configure(GatewayExtension.Configuration.trustingTheDevelopmentIssuer())
             .resetAccessAfterEachTest()
             .build();
 

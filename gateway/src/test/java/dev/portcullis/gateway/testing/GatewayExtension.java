@@ -3,6 +3,8 @@ package dev.portcullis.gateway.testing;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.access.AccessState;
+import dev.portcullis.gateway.auth.DevelopmentIssuer;
+import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.config.GatewayConfig;
 import dev.portcullis.gateway.transport.Transport;
 import dev.portcullis.policy.WorkspaceId;
@@ -51,6 +53,15 @@ public final class GatewayExtension implements BeforeEachCallback, AfterEachCall
     @FunctionalInterface
     public interface Configuration {
         void configure(GatewayConfig.Builder config, Path stateDir) throws Exception;
+
+        /**
+         * Trusts the development issuer whose key is kept in the state folder's {@code issuer/}: a test
+         * mints its tokens with {@code DevelopmentIssuer.loadOrCreate(GATEWAY.stateDir().resolve("issuer"))}.
+         */
+        static Configuration trustingTheDevelopmentIssuer() {
+            return (config, stateDir) -> config.identity(IdentityVerifierConfig.builder()
+                    .issuer(DevelopmentIssuer.loadOrCreate(stateDir.resolve("issuer")).issuerConfig()).build());
+        }
     }
 
     /** Puts back, after a test, what it changed in the running gateway. */
