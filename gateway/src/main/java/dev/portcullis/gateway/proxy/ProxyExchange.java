@@ -2,13 +2,10 @@ package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.console.FormPost;
 import dev.portcullis.gateway.fairness.BandwidthGate;
-import dev.portcullis.gateway.limits.BodyProgressDeadline;
 import dev.portcullis.gateway.limits.WorkspaceConnections;
 import dev.portcullis.gateway.observe.Exchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -21,31 +18,34 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.util.ReferenceCountUtil;
-import java.net.ConnectException;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
-import java.util.Queue;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request (or HTTP/2 stream) through the proxy, from its head to its last byte: it owns the
- * request's state as an {@link ExchangePhase}, its bandwidth gates, its access-log record, its
- * lease under the workspace connection limits and its workspace connection. Its stages run in
- * order — route ({@link RequestRouting}), access ({@link AccessStage}), forward (lease, pool,
- * head, body) — and every stage finishes on the client channel's event loop: a verdict that
- * waited for an issuer's keys is handed back to it. The workspace side reports through
- * {@link UpstreamListener}; the phase decides what a report may still do, so one request gets
- * exactly one answer. The client is only a {@link ClientSide} (read, write, end): {@link
- * ProxyFrontendHandler} is one, which feeds it reads and handles what is the connection's
- * (pipelining, drain, idle). The gateway's own answers are {@link GatewayAnswers}'.
+ * One request (or HTTP/2 stream) through the proxy, from its head to its last byte: this class
+ * holds the request's {@link ExchangePhase} and is the only one that moves it. Its stages run in
+ * order — route ({@link RequestRouting}), access ({@link AccessStage}), forward — and every stage
+ * finishes on the client's event loop: a verdict that waited for an issuer's keys is handed back to
+ * it. The phase decides what a late event may still do, so one request gets exactly one answer.
+ *
+ * <p>Who moves the phase, and where the work is:
+ * <ul>
+ *   <li>the client side ({@link ClientSide}: {@link ProxyFrontendHandler} for an HTTP/1.1 connection,
+ *       {@link Http2ClientStream} for a stream) feeds {@link #receive} and reports its end
+ *       ({@link #clientClosed}, {@link #clientFailed}, {@link #clientReset}, {@link #idleTimedOut});</li>
+ *   <li>the gateway's own answers (sign-in, console, refusal pages) are {@link GatewayAnswers}';</li>
+ *   <li>the workspace connection and the lease under the connection limits: {@link WorkspaceLink};</li>
+ *   <li>the head and body on their way to the workspace, with backpressure: {@link RequestToWorkspace};</li>
+ *   <li>the response: the workspace side reports through {@link UpstreamListener} ({@link #upstreamEvents});</li>
+ *   <li>the bandwidth shares both directions draw from: {@link ExchangeGates}.</li>
+ * </ul>
  *
  * <p>One object serves the requests of a connection one after the other (reset at each head), so
  * a keep-alive connection allocates no exchange per request.
@@ -59,34 +59,18 @@ final class ProxyExchange {
     private final int listenerPort;
     private final AccessStage accessStage;
     private final ClientSide client;
-    private Channel upstream;
-    private UpstreamResponseHandler upstreamHandler;
-    private boolean upstreamReused;
-    // The head waits on a connected workspace for the first body chunk (mustHoldHeadForBody).
-    private boolean headHeld;
-    private Channel connecting;
-    // Body chunks that arrived with the request head, before a workspace connection was ready.
-    private final Queue<HttpContent> waitingForConnection = new ArrayDeque<>();
+    private final GatewayAnswers answers;
+    private final WorkspaceLink workspace;
+    private final ExchangeGates gates;
+    private final RequestToWorkspace request;
+    private ExchangePhase phase = ExchangePhase.HEAD;
     // What the access log and the metrics record of the current request.
     private Exchange observed;
-    private HttpRequest forwardedHead;
     private RequestRouting.Routed routed;
-    private ExchangePhase phase = ExchangePhase.HEAD;
-    private boolean requestFullyReceived;
-    private long requestBodyBytes;
-    private boolean retried;
+    private String user;
     private boolean keepAlive;
     private boolean webSocketUpgrade;
-    // The current request's two flows in the workspace's bandwidth share (fairness); null between requests.
-    private BandwidthGate toWorkspaceGate;
-    private BandwidthGate toClientGate;
-    private String gatesWorkspace;
-    // The current request's hold under the workspace connection limits; null between requests.
-    private WorkspaceConnections.Lease workspaceLease;
-    private String user;
-    private final BodyProgressDeadline bodyProgress;
-    // The gateway's own answers: sign-in, console, the pages of refusals.
-    private final GatewayAnswers answers;
+    private boolean retried;
 
     ProxyExchange(ClientSide client, ProxySettings settings, int listenerPort) {
         this.client = client;
@@ -94,8 +78,9 @@ final class ProxyExchange {
         this.listenerPort = listenerPort;
         this.accessStage = AccessStage.of(settings);
         this.answers = new GatewayAnswers(client, settings, accessStage.offersSignIn(), this::sendAnswer);
-        this.bodyProgress = new BodyProgressDeadline(client.eventLoop(), settings.timeouts().requestBodyProgress(),
-                this::bodyStalled);
+        this.workspace = new WorkspaceLink(client, settings);
+        this.gates = new ExchangeGates(settings.fairness());
+        this.request = new RequestToWorkspace(client, settings, workspace, gates, this::bodyStalled, this::requestSent);
     }
 
     ExchangePhase phase() {
@@ -104,12 +89,36 @@ final class ProxyExchange {
 
     /** Whether the current request's last byte arrived (the response may still be flowing). */
     boolean requestFullyReceived() {
-        return requestFullyReceived;
+        return request.fullyReceived();
     }
 
     /** The connection drains: the response in flight, if any, is its last. */
     void lastOnConnection() {
         keepAlive = false;
+    }
+
+    // ---- the client's side ----
+
+    /**
+     * A decoded part of the request from either client side: a head (over HTTP/2, a whole request
+     * when its HEADERS ended the stream: the head goes on its own, then the rest as the last
+     * content) or a part of the body. Not called once the gateway answered the request.
+     *
+     * @param lastOnConnection the connection is draining: this request's response is its last
+     */
+    void receive(HttpObject part, boolean lastOnConnection) {
+        HttpObject message = part;
+        if (part instanceof HttpRequest head) {
+            head(head, lastOnConnection);
+            if (part instanceof FullHttpRequest full && phase != ExchangePhase.ANSWERED) {
+                message = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
+            }
+        }
+        if (message instanceof HttpContent content && phase != ExchangePhase.ANSWERED) {
+            content(content);
+        } else {
+            ReferenceCountUtil.release(message);
+        }
     }
 
     /**
@@ -147,7 +156,7 @@ final class ProxyExchange {
      */
     void idleTimedOut() {
         if (observed != null && phase.inProgress()) {
-            observed.cutShort(requestFullyReceived ? 504 : 408, "idle-timeout");
+            observed.cutShort(request.fullyReceived() ? 504 : 408, "idle-timeout");
         }
     }
 
@@ -160,34 +169,13 @@ final class ProxyExchange {
             observed.cutShort(499, "client-closed"); // unless an earlier cause was given
             observed.finish(); // logged with what it got to
         }
-        releaseWaiting();
-        closeGates();
-        releaseWorkspaceLease();
-        bodyProgress.stop();
+        request.abandon();
+        gates.close();
+        workspace.releaseLease();
         closeUpstream();
     }
 
-    /**
-     * A decoded part of the request from either client side: a head (over HTTP/2, a whole request
-     * when its HEADERS ended the stream: the head goes on its own, then the rest as the last
-     * content) or a part of the body. Not called once the gateway answered the request.
-     *
-     * @param lastOnConnection the connection is draining: this request's response is its last
-     */
-    void receive(HttpObject part, boolean lastOnConnection) {
-        HttpObject message = part;
-        if (part instanceof HttpRequest request) {
-            head(request, lastOnConnection);
-            if (part instanceof FullHttpRequest full && phase != ExchangePhase.ANSWERED) {
-                message = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
-            }
-        }
-        if (message instanceof HttpContent content && phase != ExchangePhase.ANSWERED) {
-            content(content);
-        } else {
-            ReferenceCountUtil.release(message);
-        }
-    }
+    // ---- HEAD → AUTHORIZING: the gateway's own answers, then the route ----
 
     /**
      * A request head arrived: route it, put it through the access stage, then forward it. The
@@ -196,10 +184,9 @@ final class ProxyExchange {
      *
      * @param lastOnConnection the connection is draining: this request's response is its last
      */
-    private void head(HttpRequest request, boolean lastOnConnection) {
-        observed = new Exchange(settings.metrics(), client.remoteAddress(),
-                request.method().name(), request.uri());
-        switch (answers.take(request)) {
+    private void head(HttpRequest head, boolean lastOnConnection) {
+        observed = new Exchange(settings.metrics(), client.remoteAddress(), head.method().name(), head.uri());
+        switch (answers.take(head)) {
             case EVENT_STREAM -> {
                 phase = ExchangePhase.ANSWERED; // the console writes to this channel until it closes
                 observed.answeredByGateway(200, "console-audit-stream");
@@ -209,8 +196,8 @@ final class ProxyExchange {
             case READING_BODY -> {
                 // The console decides once it has the body; nothing goes to a workspace.
                 phase = ExchangePhase.AUTHORIZING;
-                requestFullyReceived = false;
-                if (!(request instanceof FullHttpRequest)) {
+                request.awaitBody();
+                if (!(head instanceof FullHttpRequest)) {
                     client.read(); // the body follows on its own
                 }
                 return;
@@ -221,7 +208,7 @@ final class ProxyExchange {
             }
             case NOT_OURS -> { }
         }
-        switch (RequestRouting.route(request, settings)) {
+        switch (RequestRouting.route(head, settings)) {
             case RequestRouting.Refused refused -> {
                 routed = null; // a page must not name the previous request's workspace
                 answer(refused.error(), refused.detail());
@@ -230,19 +217,18 @@ final class ProxyExchange {
                 routed = route;
                 user = null;
                 phase = ExchangePhase.AUTHORIZING;
-                requestFullyReceived = false;
-                requestBodyBytes = 0;
                 retried = false;
-                keepAlive = HttpUtil.isKeepAlive(request) && !lastOnConnection;
-                webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(request);
+                keepAlive = HttpUtil.isKeepAlive(head) && !lastOnConnection;
+                webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(head);
                 observed.routedTo(route.target().workspaceId(), route.target().port());
-                forwardedHead = ForwardedRequests.toWorkspace(request, route.target(),
-                        client.remoteAddress(), listenerPort, webSocketUpgrade,
-                        route.forwardedHeader());
-                authorizeThenForward(request);
+                request.start(ForwardedRequests.toWorkspace(head, route.target(), client.remoteAddress(), listenerPort,
+                        webSocketUpgrade, route.forwardedHeader()), observed);
+                authorizeThenForward(head);
             }
         }
     }
+
+    // ---- AUTHORIZING → CONNECTING ----
 
     /**
      * Nothing of the request reaches the workspace before its verdict ({@link AccessStage}). A
@@ -250,8 +236,8 @@ final class ProxyExchange {
      * the cache) is acted on right here; one that waited for an issuer's keys comes back to this
      * channel's event loop.
      */
-    private void authorizeThenForward(HttpRequest request) {
-        RequestAccess.Verdict verdict = accessStage.decide(client, request, forwardedHead, routed, settings,
+    private void authorizeThenForward(HttpRequest head) {
+        RequestAccess.Verdict verdict = accessStage.decide(client, head, request.head(), routed, settings,
                 later -> client.eventLoop().execute(() -> onVerdict(later)));
         if (verdict != null) {
             onVerdict(verdict);
@@ -289,6 +275,8 @@ final class ProxyExchange {
         }
     }
 
+    // ---- CONNECTING → STREAMING_REQUEST ----
+
     /** Takes an idle workspace connection from the pool, or opens one; then sends the head. */
     private void borrowUpstream(boolean freshOnly) {
         phase = ExchangePhase.CONNECTING;
@@ -298,59 +286,13 @@ final class ProxyExchange {
                     + routed.target().workspaceId() + "' yet.");
             return;
         }
-        if (!holdWorkspaceConnection()) {
+        WorkspaceConnections.Refusal refusal = workspace.hold(user, routed.target().workspaceId());
+        if (refusal != null) {
+            refuse(refusal);
             return;
         }
-        UpstreamPool pool = settings.pools().forEventLoop(client.eventLoop());
-        UpstreamPool.Key key = new UpstreamPool.Key(routed.target().workspaceId(), routed.address(), routed.tls());
-        Channel idle = freshOnly ? null : pool.takeIdle(key);
-        if (idle != null) {
-            useUpstream(idle, true);
-            return;
-        }
-        WorkspaceConnections.Refusal noDescriptor = settings.workspaceConnections().openDescriptor();
-        if (noDescriptor != null) {
-            refuse(noDescriptor);
-            return;
-        }
-        ChannelFuture opening = pool.connect(key, routed.target().hostName());
-        settings.workspaceConnections().releaseDescriptorOnClose(opening.channel());
-        connecting = opening.channel();
-        opening.addListener((ChannelFutureListener) done -> {
-            if (done.channel() != connecting) {
-                done.channel().close(); // the client went away while this connection was opening
-                return;
-            }
-            connecting = null;
-            if (done.isSuccess()) {
-                useUpstream(done.channel(), false);
-            } else {
-                done.channel().close(); // its descriptor goes back to the budget
-                answer(ProxyError.PORT_NOT_SERVED, "Port " + routed.target().port() + " of workspace '"
-                        + routed.target().workspaceId() + "' is not served: " + describeConnectFailure(done.cause()) + ".");
-            }
-        });
-    }
-
-    /**
-     * The request's lease under the workspace connection limits (a retry keeps the one it has);
-     * false when a limit refused it and the request was answered 503.
-     */
-    private boolean holdWorkspaceConnection() {
-        if (workspaceLease != null) {
-            return true;
-        }
-        switch (settings.workspaceConnections().acquire(client.connection(), user, client.remoteAddress().getAddress(),
-                routed.target().workspaceId())) {
-            case WorkspaceConnections.Lease lease -> {
-                workspaceLease = lease;
-                return true;
-            }
-            case WorkspaceConnections.Refusal refusal -> {
-                refuse(refusal);
-                return false;
-            }
-        }
+        workspace.borrow(new UpstreamPool.Key(routed.target().workspaceId(), routed.address(), routed.tls()),
+                routed.target().hostName(), freshOnly, opening);
     }
 
     private void refuse(WorkspaceConnections.Refusal refusal) {
@@ -358,58 +300,31 @@ final class ProxyExchange {
                 : ProxyError.WORKSPACE_CONNECTION_LIMIT, refusal.detail());
     }
 
-    private void releaseWorkspaceLease() {
-        if (workspaceLease != null) {
-            workspaceLease.release();
-            workspaceLease = null;
+    /** How the attempt to get a workspace connection for the current request ended. */
+    private final WorkspaceLink.Opening opening = new WorkspaceLink.Opening() {
+        @Override
+        public void connected(Channel channel, boolean reused) {
+            phase = ExchangePhase.STREAMING_REQUEST;
+            workspace.use(channel, reused, upstreamEvents, settings.timeouts().responseHead(), webSocketUpgrade,
+                    request.head().method());
+            gates.open(routed.target().workspaceId());
+            channel.read();
+            request.connected(webSocketUpgrade);
         }
-    }
 
-    /** The client kept the gateway waiting for the rest of the body for {@code timeouts.requestBodyProgress}. */
-    private void bodyStalled() {
-        if (!phase.inProgress() || requestFullyReceived) {
-            return;
+        @Override
+        public void failedToConnect(String why) {
+            answer(ProxyError.PORT_NOT_SERVED, "Port " + routed.target().port() + " of workspace '"
+                    + routed.target().workspaceId() + "' is not served: " + why + ".");
         }
-        boolean responseStarted = upstreamHandler != null && upstreamHandler.responseStarted();
-        closeUpstream(); // the workspace never sees the end of a body that stalled
-        if (responseStarted) {
-            client.close();
-        } else {
-            answer(ProxyError.REQUEST_BODY_TIMEOUT, "No more of the request body arrived within "
-                    + settings.timeouts().requestBodyProgress().toMillis() + " ms.");
-        }
-    }
 
-    private void useUpstream(Channel channel, boolean reused) {
-        phase = ExchangePhase.STREAMING_REQUEST;
-        upstream = channel;
-        upstreamReused = reused;
-        upstreamHandler = (UpstreamResponseHandler) channel.pipeline().get(PipelineNames.UPSTREAM);
-        upstreamHandler.attach(upstreamEvents, settings.timeouts().responseHead());
-        upstreamHandler.expectResponse(webSocketUpgrade, forwardedHead.method());
-        openGates();
-        channel.read();
-        if (mustHoldHeadForBody()) {
-            headHeld = true;
-            bodyProgress.waitingForClient();
-            client.readThrough(toWorkspaceGate); // the head goes with the first chunk, once that decoded cleanly
-            return;
+        @Override
+        public void refused(WorkspaceConnections.Refusal refusal) {
+            refuse(refusal);
         }
-        forward(forwardedHead);
-        while (!waitingForConnection.isEmpty()) {
-            forward(waitingForConnection.poll());
-        }
-    }
+    };
 
-    /**
-     * A chunked HTTP/1.1 body can be malformed from its first byte; its head waits until the first
-     * chunk decoded cleanly, so such a request never reaches the workspace at all (issue 17, item 7).
-     * Not with {@code Expect: 100-continue}: that client waits for the workspace before sending a body.
-     */
-    private boolean mustHoldHeadForBody() {
-        return !client.isHttp2Stream() && !requestFullyReceived && waitingForConnection.isEmpty() && !webSocketUpgrade
-                && HttpUtil.isTransferEncodingChunked(forwardedHead) && !HttpUtil.is100ContinueExpected(forwardedHead);
-    }
+    // ---- STREAMING_REQUEST → AWAITING_RESPONSE ----
 
     /** A part of the request body (the last one carries the trailers). */
     private void content(HttpContent content) {
@@ -418,7 +333,7 @@ final class ProxyExchange {
                 case MORE -> client.read();
                 case TOO_LARGE -> answer(ProxyError.BODY_TOO_LARGE,
                         "A console request's body is at most " + FormPost.MAX_BODY_BYTES + " bytes.");
-                case COMPLETE -> requestFullyReceived = true; // pipelined requests wait for the console's answer
+                case COMPLETE -> request.receivedWhole(); // pipelined requests wait for the console's answer
             }
             return;
         }
@@ -430,61 +345,45 @@ final class ProxyExchange {
             answer(refused.error(), refused.detail());
             return;
         }
-        bodyProgress.bodyArrived();
-        requestBodyBytes += content.content().readableBytes();
-        long maxBody = settings.limits().maxRequestBody();
-        if (maxBody > 0 && requestBodyBytes > maxBody) {
+        if (!request.withinLimit(content)) {
             content.release();
-            boolean responseStarted = upstreamHandler != null && upstreamHandler.responseStarted();
+            boolean responseStarted = workspace.responseStarted();
             closeUpstream(); // the workspace never sees the end of a body that broke the limit
             if (responseStarted) {
                 client.close();
             } else {
-                answer(ProxyError.BODY_TOO_LARGE, "The request body is larger than " + maxBody + " bytes.");
+                answer(ProxyError.BODY_TOO_LARGE, "The request body is larger than " + settings.limits().maxRequestBody()
+                        + " bytes.");
             }
             return;
         }
-        if (content instanceof LastHttpContent last) {
-            requestFullyReceived = true;
-            bodyProgress.stop();
-            RequestTrailers.stripForWorkspace(last.trailingHeaders());
-        }
-        if (upstream == null) {
-            waitingForConnection.add(content);
-            return;
-        }
-        if (headHeld) {
-            headHeld = false;
-            forward(forwardedHead);
-        }
-        forward(content);
+        request.bodyPart(content);
     }
 
-    /** Writes toward the workspace; the client is read again once the write completed. */
-    private void forward(Object message) {
-        boolean last = message instanceof LastHttpContent;
-        if (message instanceof HttpContent content) {
-            observed.bytesToWorkspace(content.content().readableBytes());
-            toWorkspaceGate.charge(content.content().readableBytes());
+    /** The request's last byte reached the workspace through {@code handler}'s connection: its answer is due. */
+    private void requestSent(UpstreamResponseHandler handler) {
+        if (phase == ExchangePhase.STREAMING_REQUEST) {
+            phase = ExchangePhase.AWAITING_RESPONSE;
         }
-        UpstreamResponseHandler handler = upstreamHandler;
-        BandwidthGate gate = toWorkspaceGate;
-        upstream.writeAndFlush(message).addListener((ChannelFutureListener) written -> {
-            if (!written.isSuccess()) {
-                // Its close reaches upstreamClosed, which retries or answers for the request.
-                log.debug("write to workspace {} failed", written.channel().remoteAddress(), written.cause());
-                written.channel().close();
-            } else if (last) {
-                if (phase == ExchangePhase.STREAMING_REQUEST) {
-                    phase = ExchangePhase.AWAITING_RESPONSE;
-                }
-                handler.requestSent();
-            } else if (!requestFullyReceived) {
-                bodyProgress.waitingForClient();
-                client.readThrough(gate);
-            }
-        });
+        handler.requestSent();
     }
+
+    /** The client kept the gateway waiting for the rest of the body for {@code timeouts.requestBodyProgress}. */
+    private void bodyStalled() {
+        if (!phase.inProgress() || request.fullyReceived()) {
+            return;
+        }
+        boolean responseStarted = workspace.responseStarted();
+        closeUpstream(); // the workspace never sees the end of a body that stalled
+        if (responseStarted) {
+            client.close();
+        } else {
+            answer(ProxyError.REQUEST_BODY_TIMEOUT, "No more of the request body arrived within "
+                    + settings.timeouts().requestBodyProgress().toMillis() + " ms.");
+        }
+    }
+
+    // ---- AWAITING_RESPONSE → STREAMING_RESPONSE → HEAD, or TUNNEL ----
 
     /** Called by the upstream side with each part of the response, in order. */
     private ChannelFuture writeResponse(HttpObject message) {
@@ -496,62 +395,20 @@ final class ProxyExchange {
         }
         if (message instanceof HttpContent content) {
             observed.bytesToClient(content.content().readableBytes());
-            toClientGate.charge(content.content().readableBytes());
+            gates.toClient().charge(content.content().readableBytes());
         }
         return client.write(message);
-    }
-
-    /** The request's share for the response direction: the upstream side reads through it. */
-    private BandwidthGate toClientGate() {
-        return toClientGate;
-    }
-
-    /** Joins the workspace's bandwidth share for this request (once; a retry keeps the flows). */
-    private void openGates() {
-        String workspace = routed.target().workspaceId();
-        if (toWorkspaceGate != null && !workspace.equals(gatesWorkspace)) {
-            closeGates(); // never charge one workspace's bytes to another's share
-        }
-        if (toWorkspaceGate == null) {
-            toWorkspaceGate = settings.fairness().open(workspace);
-            toClientGate = settings.fairness().open(workspace);
-            gatesWorkspace = workspace;
-        }
-    }
-
-    private void closeGates() {
-        if (toWorkspaceGate != null) {
-            toWorkspaceGate.close();
-            toClientGate.close();
-            toWorkspaceGate = null;
-            toClientGate = null;
-        }
-    }
-
-    /** The response head: after a request that asked the client connection to close, say so. */
-    private void prepareResponseHead(HttpResponse response) {
-        if (!keepAlive) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
     }
 
     /** The workspace finished its response; its connection is pooled, the client's serves on or closes. */
     private void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
         phase = ExchangePhase.HEAD;
         observed.finish();
-        closeGates();
-        releaseWorkspaceLease();
-        bodyProgress.stop();
-        Channel used = upstream;
-        upstreamHandler.detach();
-        upstream = null;
-        upstreamHandler = null;
-        if (upstreamReusable && requestFullyReceived) {
-            settings.pools().forEventLoop(client.eventLoop()).release(used);
-        } else {
-            used.close();
-        }
-        client.responseEnded(lastWrite, !keepAlive || !requestFullyReceived);
+        gates.close();
+        workspace.releaseLease();
+        request.stopDeadline();
+        workspace.giveBack(upstreamReusable && request.fullyReceived());
+        client.responseEnded(lastWrite, !keepAlive || !request.fullyReceived());
     }
 
     /**
@@ -564,17 +421,12 @@ final class ProxyExchange {
         observed.responseHead(switchingProtocols.status().code());
         observed.becameTunnel();
         client.write(switchingProtocols);
-        client.switchToTunnel(new ByteRelayHandler(upstream, observed, true, toWorkspaceGate),
-                upstream.pipeline(), new ByteRelayHandler(client.connection(), observed, false, toClientGate));
-        toWorkspaceGate = null; // the tunnel's relays own the flows now
-        toClientGate = null;
-        WorkspaceConnections.Lease tunnelLease = workspaceLease; // held for as long as the tunnel is open
-        workspaceLease = null;
-        if (tunnelLease != null) {
-            upstream.closeFuture().addListener(closed -> tunnelLease.release());
-        }
+        Channel tunnel = workspace.handOverToTunnel();
+        client.switchToTunnel(new ByteRelayHandler(tunnel, observed, true, gates.toWorkspace()),
+                tunnel.pipeline(), new ByteRelayHandler(client.connection(), observed, false, gates.toClient()));
+        gates.handOverToTunnel();
         client.read();
-        upstream.read();
+        tunnel.read();
     }
 
     /** The workspace failed before its response head: answer in its place, or close if it is too late. */
@@ -592,20 +444,19 @@ final class ProxyExchange {
 
     /** The current workspace connection closed; a reused one that never answered may be retried once. */
     private void upstreamClosed(Channel channel, boolean unanswered, boolean responseStarted) {
-        if (channel != upstream) {
+        if (!workspace.isCurrent(channel)) {
             return;
         }
-        headHeld = false;
-        upstreamHandler.detach();
-        upstream = null;
-        upstreamHandler = null;
+        request.connectionGone();
+        boolean reused = workspace.reused();
+        workspace.closedByWorkspace();
         if (!unanswered) {
             return;
         }
-        if (mayRetry(responseStarted)) {
+        if (mayRetry(reused, responseStarted)) {
             retried = true;
             log.debug("workspace {} closed a reused connection before answering; retrying once", channel.remoteAddress());
-            waitingForConnection.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            request.resendOnNextConnection();
             borrowUpstream(true);
             return;
         }
@@ -617,10 +468,12 @@ final class ProxyExchange {
      * one (the workspace may have closed it just as it was reused), the method is idempotent and the
      * request had no body, so sending it twice cannot do anything twice.
      */
-    private boolean mayRetry(boolean responseStarted) {
-        return upstreamReused && !retried && !responseStarted && requestFullyReceived && requestBodyBytes == 0
-                && !webSocketUpgrade && IDEMPOTENT.contains(forwardedHead.method());
+    private boolean mayRetry(boolean reused, boolean responseStarted) {
+        return reused && !retried && !responseStarted && request.fullyReceived() && request.bodyBytes() == 0
+                && !webSocketUpgrade && IDEMPOTENT.contains(request.head().method());
     }
+
+    // ---- → ANSWERED ----
 
     /** Answers the current request from the gateway (unless it was answered already) and closes the connection after the answer. */
     void answer(ProxyError error, String detail) {
@@ -636,17 +489,16 @@ final class ProxyExchange {
         if (phase.isFinal()) {
             return; // one answer per request: the first that happened wins
         }
-        sendAnswer(answers.error(error, detail, reasons, clearCookie, user, routed, forwardedHead), error.code());
+        sendAnswer(answers.error(error, detail, reasons, clearCookie, user, routed, request.head()), error.code());
     }
 
     /** The gateway's own answer to the current request; the connection closes after it. */
     private void sendAnswer(FullHttpResponse response, String code) {
         phase = ExchangePhase.ANSWERED;
         answers.forgetBody();
-        releaseWaiting();
-        closeGates();
-        releaseWorkspaceLease();
-        bodyProgress.stop();
+        request.abandon();
+        gates.close();
+        workspace.releaseLease();
         if (observed == null) {
             observed = new Exchange(settings.metrics(), client.remoteAddress(), "-", "-");
         }
@@ -656,25 +508,10 @@ final class ProxyExchange {
         client.answered(client.write(response));
     }
 
+    /** Drops the workspace connection (and the one being opened), unfinished. */
     void closeUpstream() {
-        headHeld = false;
-        if (connecting != null) {
-            connecting.close();
-            connecting = null;
-        }
-        if (upstream != null) {
-            upstreamHandler.detach();
-            upstream.close();
-            upstream = null;
-            upstreamHandler = null;
-        }
-    }
-
-    private void releaseWaiting() {
-        HttpContent content;
-        while ((content = waitingForConnection.poll()) != null) {
-            content.release();
-        }
+        request.connectionGone();
+        workspace.close();
     }
 
     /** An HTTP/2 error code as the access log writes it: {@code PROTOCOL_ERROR} → {@code protocol-error}. */
@@ -682,21 +519,13 @@ final class ProxyExchange {
         return error.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    private static String describeConnectFailure(Throwable cause) {
-        if (cause instanceof ConnectTimeoutException) {
-            return "the connection timed out";
-        }
-        if (cause instanceof ConnectException) {
-            return "nothing accepts connections there";
-        }
-        return "the connection failed (" + cause.getClass().getSimpleName() + ")";
-    }
-
     /** The workspace side's reports, in the order they happen, for the current request only. */
     private final UpstreamListener upstreamEvents = new UpstreamListener() {
         @Override
         public ChannelFuture responseHead(HttpResponse head) {
-            prepareResponseHead(head);
+            if (!keepAlive) {
+                head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // the client's connection closes after it
+            }
             return writeResponse(head);
         }
 
@@ -727,7 +556,7 @@ final class ProxyExchange {
 
         @Override
         public BandwidthGate responseGate() {
-            return toClientGate();
+            return gates.toClient();
         }
     };
 }
