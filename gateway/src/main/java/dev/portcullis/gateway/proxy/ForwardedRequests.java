@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
-import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +39,7 @@ final class ForwardedRequests {
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
 
     private ForwardedRequests() {}
 
@@ -51,67 +51,89 @@ final class ForwardedRequests {
     }
 
     /**
-     * The request as the workspace receives it: HTTP/1.1 in origin form, without hop-by-hop, codec
-     * or gateway-set headers from the client, with {@code X-Forwarded-For/-Proto/-Host/-Port} set by
-     * the gateway and, when {@code forwardedHeader}, RFC 7239 {@code Forwarded} too.
+     * The head the workspace will receive, HTTP/1.1 in origin form, sharing the client's headers
+     * object, which is edited in place rather than copied (the decoder or the HTTP/2 stream made it
+     * for this request alone). Here, before the access stage, only what a client must never set is
+     * dropped (the headers the gateway sets, the codec's {@code x-http2-*}); the access stage then
+     * takes the gateway's credentials off it, and {@link #readyForWorkspace} finishes it once the
+     * request is allowed — so the access stage still reads the client's own {@code Host},
+     * {@code Connection}, {@code Upgrade} and whatever {@code Connection} names.
      */
-    static HttpRequest toWorkspace(HttpRequest request, PortHost.WorkspacePort target, InetSocketAddress client,
-                                   int listenerPort, boolean webSocketUpgrade, boolean forwardedHeader) {
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-        String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
-        HttpRequest forwarded = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(),
-                RequestChecks.originForm(request.uri()),
-                request.headers().copy());
-        HttpHeaders headers = forwarded.headers();
-        removeHopByHop(headers);
+    static HttpRequest toWorkspace(HttpRequest request) {
+        HttpHeaders headers = request.headers();
         for (AsciiString name : GATEWAY_SET) {
             headers.remove(name);
         }
         for (AsciiString name : CODEC_INTERNAL) {
             headers.remove(name);
         }
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), RequestChecks.originForm(request.uri()),
+                headers);
+    }
+
+    /**
+     * Finishes the allowed request's head for the workspace: without hop-by-hop headers or those
+     * that {@code Connection} names (never one the gateway set itself, such as the identity
+     * assertion), with {@code X-Forwarded-For/-Proto/-Host/-Port} set by the gateway and, when
+     * {@code forwardedHeader}, RFC 7239 {@code Forwarded} too.
+     */
+    static void readyForWorkspace(HttpRequest forwarded, PortHost.WorkspacePort target, InetSocketAddress client,
+                                  ConnectionForwarding connection, boolean webSocketUpgrade, boolean forwardedHeader) {
+        HttpHeaders headers = forwarded.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(forwarded);
+        String upgrade = webSocketUpgrade ? headers.get(HttpHeaderNames.UPGRADE) : null;
+        removeHopByHop(headers, GATEWAY_SET);
         if (chunked) {
             HttpUtil.setTransferEncodingChunked(forwarded, true);
         }
         if (webSocketUpgrade) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, upgrade);
         }
-        String host = listenerPort == 443 ? target.hostName() : target.hostName() + ":" + listenerPort;
-        // RFC 5952 text (::1, 2001:db8::7), not Java's 0:0:0:0:0:0:0:1. The gateway is the first
-        // proxy: the client's own X-Forwarded-For was dropped above, so the list starts with the client.
-        String clientIp = NetUtil.toAddressString(client.getAddress());
+        String host = connection.host(target.hostName());
+        // The gateway is the first proxy: the client's own X-Forwarded-For was dropped, so the list starts with the client.
+        String clientIp = connection.clientIp(client);
         headers.set(HttpHeaderNames.HOST, host)
                 .set(X_FORWARDED_FOR, clientIp)
                 .set(X_FORWARDED_HOST, host)
-                .set(X_FORWARDED_PROTO, "https")
-                .set(X_FORWARDED_PORT, listenerPort);
+                .set(X_FORWARDED_PROTO, HTTPS)
+                .set(X_FORWARDED_PORT, connection.listenerPortText());
         if (forwardedHeader) {
-            headers.set(FORWARDED, "for=" + forwardedNode(clientIp) + ";host=\"" + host + "\";proto=https");
+            headers.set(FORWARDED, connection.forwarded(clientIp, host));
         }
-        return forwarded;
     }
 
     /** Strips the connection-scoped headers of a message, including every header that Connection names. */
     static void removeHopByHop(HttpHeaders headers) {
-        List<String> named = new ArrayList<>();
-        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty()) {
-                    named.add(name);
+        removeHopByHop(headers, List.of());
+    }
+
+    /** As {@link #removeHopByHop(HttpHeaders)}, but a name in {@code kept} stays even when Connection names it. */
+    private static void removeHopByHop(HttpHeaders headers, List<AsciiString> kept) {
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            List<String> named = new ArrayList<>();
+            for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+                for (String token : value.split(",")) {
+                    String name = token.trim();
+                    if (!name.isEmpty() && !isOneOf(name, kept)) {
+                        named.add(name);
+                    }
                 }
             }
-        }
-        for (String name : named) {
-            headers.remove(name);
+            for (String name : named) {
+                headers.remove(name);
+            }
         }
         for (AsciiString name : HOP_BY_HOP) {
             headers.remove(name);
         }
     }
 
-    private static String forwardedNode(String ip) {
-        // RFC 7239: IPv6 nodes are quoted and bracketed.
-        return ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip;
+    private static boolean isOneOf(String name, List<AsciiString> names) {
+        for (AsciiString candidate : names) {
+            if (candidate.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

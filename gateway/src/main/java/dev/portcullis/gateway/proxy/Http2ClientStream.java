@@ -77,14 +77,15 @@ final class Http2ClientStream implements ClientSide {
     // What runs once the stream closed (its grant forgotten, the console's audit stream stopping); made when needed.
     private List<Runnable> onClose;
 
-    Http2ClientStream(ChannelHandlerContext ctx, Http2Connection connection, Http2FrameStream stream, ProxySettings settings, int listenerPort,
+    Http2ClientStream(ChannelHandlerContext ctx, Http2Connection connection, Http2FrameStream stream, ProxySettings settings,
+                      ConnectionForwarding forwarding,
                       Consumer<HttpHeaders> responseHeaders) {
         this.ctx = ctx;
         this.connection = connection;
         this.stream = stream;
         this.settings = settings;
         this.responseHeaders = responseHeaders;
-        this.exchange = new ProxyExchange(this, settings, listenerPort);
+        this.exchange = new ProxyExchange(this, settings, forwarding);
     }
 
     /** The stream's request head (a whole request when it ended the stream). */

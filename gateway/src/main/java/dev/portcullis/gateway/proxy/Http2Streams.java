@@ -43,7 +43,8 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(Http2Streams.class);
 
     private final ProxySettings settings;
-    private final int listenerPort;
+    // What the streams of this connection share on their way to workspaces.
+    private final ConnectionForwarding forwarding;
     private final Consumer<HttpHeaders> responseHeaders;
     private final Http2Connection connection;
     private final IntObjectMap<Http2ClientStream> streams = new IntObjectHashMap<>();
@@ -53,7 +54,7 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
                         Consumer<HttpHeaders> responseHeaders) {
         this.connection = requireNonNull(connection, "connection");
         this.settings = requireNonNull(settings, "settings");
-        this.listenerPort = listenerPort;
+        this.forwarding = new ConnectionForwarding(listenerPort);
         this.responseHeaders = requireNonNull(responseHeaders, "responseHeaders");
     }
 
@@ -99,7 +100,7 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
                         .addListener((ChannelFutureListener) done -> cancelIfOpen(ctx, frame.stream()));
                 return;
             }
-            stream = new Http2ClientStream(ctx, connection, frame.stream(), settings, listenerPort, responseHeaders);
+            stream = new Http2ClientStream(ctx, connection, frame.stream(), settings, forwarding, responseHeaders);
             streams.put(id, stream);
             stream.head(frame.headers(), frame.isEndStream());
         } catch (Exception e) {

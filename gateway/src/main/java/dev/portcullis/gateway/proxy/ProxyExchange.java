@@ -56,7 +56,7 @@ final class ProxyExchange {
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
             HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
     private final ProxySettings settings;
-    private final int listenerPort;
+    private final ConnectionForwarding connection;
     private final AccessStage accessStage;
     private final ClientSide client;
     private final GatewayAnswers answers;
@@ -72,10 +72,11 @@ final class ProxyExchange {
     private boolean webSocketUpgrade;
     private boolean retried;
 
-    ProxyExchange(ClientSide client, ProxySettings settings, int listenerPort) {
+    /** @param connection what the requests of the client's connection share on their way to workspaces */
+    ProxyExchange(ClientSide client, ProxySettings settings, ConnectionForwarding connection) {
         this.client = client;
         this.settings = settings;
-        this.listenerPort = listenerPort;
+        this.connection = connection;
         this.accessStage = AccessStage.of(settings);
         this.answers = new GatewayAnswers(client, settings, accessStage.offersSignIn(), this::sendAnswer);
         this.workspace = new WorkspaceLink(client, settings);
@@ -208,7 +209,7 @@ final class ProxyExchange {
             }
             case NOT_OURS -> { }
         }
-        switch (RequestRouting.route(head, settings)) {
+        switch (RequestRouting.route(head, settings, connection)) {
             case RequestRouting.Refused refused -> {
                 routed = null; // a page must not name the previous request's workspace
                 answer(refused.error(), refused.detail());
@@ -221,8 +222,7 @@ final class ProxyExchange {
                 keepAlive = HttpUtil.isKeepAlive(head) && !lastOnConnection;
                 webSocketUpgrade = ForwardedRequests.isWebSocketUpgrade(head);
                 observed.routedTo(route.target().workspaceId(), route.target().port());
-                request.start(ForwardedRequests.toWorkspace(head, route.target(), client.remoteAddress(), listenerPort,
-                        webSocketUpgrade, route.forwardedHeader()), observed);
+                request.start(ForwardedRequests.toWorkspace(head), observed);
                 authorizeThenForward(head);
             }
         }
@@ -252,6 +252,8 @@ final class ProxyExchange {
             case RequestAccess.Allowed allowed -> {
                 authenticatedAs(allowed.user());
                 accessStage.allowed(client, allowed, routed);
+                ForwardedRequests.readyForWorkspace(request.head(), routed.target(), client.remoteAddress(), connection,
+                        webSocketUpgrade, routed.forwardedHeader());
                 borrowUpstream(false);
             }
             case RequestAccess.Refused refused -> {
@@ -291,8 +293,7 @@ final class ProxyExchange {
             refuse(refusal);
             return;
         }
-        workspace.borrow(new UpstreamPool.Key(routed.target().workspaceId(), routed.address(), routed.tls()),
-                routed.target().hostName(), freshOnly, opening);
+        workspace.borrow(routed.poolKey(), routed.target().hostName(), freshOnly, opening);
     }
 
     private void refuse(WorkspaceConnections.Refusal refusal) {

@@ -55,7 +55,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        exchange = new ProxyExchange(this, settings, listenerPort);
+        exchange = new ProxyExchange(this, settings, new ConnectionForwarding(listenerPort));
         if (ctx.channel().isActive()) {
             start(); // added after the TLS handshake, to a connection that is already active
         }

@@ -21,19 +21,31 @@ final class RequestRouting {
     sealed interface Outcome {}
 
     /**
-     * The request may go to {@code address}, the workspace port {@code target}, over TLS if {@code tls}.
+     * The request may go to the workspace port {@code target}, at the address and over TLS or not as
+     * {@code poolKey} (the key of its workspace connections in the pool) says.
      *
      * @param forwardedHeader whether the workspace receives RFC 7239 {@code Forwarded} (the gateway's or the route's choice)
      * @param mayBeListening false when the workspace's agent reports that nothing listens on the port: once the
      *                       request is authorized it is answered "not served yet" without a connect
      */
-    record Routed(PortHost.WorkspacePort target, InetSocketAddress address, boolean tls, boolean forwardedHeader,
-                  boolean mayBeListening) implements Outcome {}
+    record Routed(PortHost.WorkspacePort target, UpstreamPool.Key poolKey, boolean forwardedHeader,
+                  boolean mayBeListening) implements Outcome {
+        /** The workspace port's address. */
+        InetSocketAddress address() {
+            return poolKey.address();
+        }
+
+        /** Whether the workspace port serves TLS itself. */
+        boolean tls() {
+            return poolKey.tls();
+        }
+    }
 
     /** The gateway answers the request itself. */
     record Refused(ProxyError error, String detail) implements Outcome {}
 
-    static Outcome route(HttpRequest request, ProxySettings settings) {
+    /** @param connection what the client's connection keeps between requests (the last pool key) */
+    static Outcome route(HttpRequest request, ProxySettings settings, ConnectionForwarding connection) {
         if (request.decoderResult().isFailure()) {
             return malformed(request.decoderResult().cause());
         }
@@ -63,9 +75,9 @@ final class RequestRouting {
             return new Refused(ProxyError.WORKSPACE_NOT_RUNNING, "Workspace '" + target.workspaceId()
                     + "' is not running. Start it, then try again.");
         }
-        return new Routed(target, new InetSocketAddress(route.address(), target.port()),
-                route.tlsPorts().contains(target.port()), settings.forwarding().forwardedHeader() || asksForForwarded(route),
-                route.mayServe(target.port()));
+        return new Routed(target, connection.poolKey(target.workspaceId(), route.address(), target.port(),
+                route.tlsPorts().contains(target.port())),
+                settings.forwarding().forwardedHeader() || asksForForwarded(route), route.mayServe(target.port()));
     }
 
     private static boolean asksForForwarded(WorkspaceRoute route) {

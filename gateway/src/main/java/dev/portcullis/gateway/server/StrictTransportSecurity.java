@@ -19,13 +19,14 @@ import java.time.Duration;
 @ChannelHandler.Sharable
 final class StrictTransportSecurity extends ChannelOutboundHandlerAdapter {
     static final AsciiString HEADER = AsciiString.cached("strict-transport-security");
-    private final String value;
+    // Made once: set on every response as it is, never converted or validated again.
+    private final AsciiString value;
 
     StrictTransportSecurity(Duration maxAge) {
         if (maxAge.isZero() || maxAge.isNegative()) {
             throw new IllegalArgumentException("maxAge: " + maxAge + " (expected: > 0; configure none to send no header)");
         }
-        this.value = "max-age=" + maxAge.toSeconds();
+        this.value = AsciiString.cached("max-age=" + maxAge.toSeconds());
     }
 
     @Override

@@ -106,6 +106,15 @@ class IdentityAssertionTest {
     }
 
     @Test
+    void aClientCannotStripItsAssertionByNamingItInConnection() throws Exception {
+        String received = received("asserted", bearer("alice") + "Connection: X-Portcullis-Identity\r\n");
+
+        Matcher header = HEADER.matcher(received);
+        assertThat(header.find()).as(received).isTrue();
+        assertThat(SignedJWT.parse(header.group(1).trim()).getJWTClaimsSet().getSubject()).isEqualTo("alice");
+    }
+
+    @Test
     void aWorkspaceThatDoesNotAskGetsNoAssertion() throws Exception {
         assertThat(received(GatewayFixture.WORKSPACE, bearer("alice"))).doesNotContainIgnoringCase("x-portcullis-identity");
     }

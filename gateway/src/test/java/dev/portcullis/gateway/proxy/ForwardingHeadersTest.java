@@ -166,6 +166,25 @@ class ForwardingHeadersTest {
                 "forwarded: for=127.0.0.1;host=\"" + asking + ":" + gateway.gatewayPort() + "\";proto=https");
     }
 
+    @Test
+    void aHeaderTheClientNamesInConnectionIsDroppedButNeverOneTheGatewaySets() throws Exception {
+        start(config -> config.forwarding(new Forwarding(true)));
+        String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
+
+        List<String> received = http1(host, "127.0.0.1", gateway.gatewayPort(), "/",
+                "User-Agent: probe\r\nAccept: */*\r\nConnection: User-Agent, X-Forwarded-For, x-forwarded-host, Forwarded,"
+                        + " X-Forwarded-Proto, X-Forwarded-Port, Host\r\n" + FORGED);
+
+        assertThat(received).containsExactlyInAnyOrder(
+                "host: " + host + ":" + gateway.gatewayPort(),
+                "accept: */*",
+                "x-forwarded-for: 127.0.0.1",
+                "x-forwarded-host: " + host + ":" + gateway.gatewayPort(),
+                "x-forwarded-proto: https",
+                "x-forwarded-port: " + gateway.gatewayPort(),
+                "forwarded: for=127.0.0.1;host=\"" + host + ":" + gateway.gatewayPort() + "\";proto=https");
+    }
+
     /** Sends a GET with {@code extraHeaders} over HTTP/1.1 and returns the head the workspace received. */
     private List<String> http1(String host, String address, int port, String target, String extraHeaders) throws Exception {
         try (SSLSocket socket = (SSLSocket) gateway.clientTls().getSocketFactory().createSocket(address, port)) {
