@@ -304,7 +304,10 @@ final class Http2ClientStream implements ClientSide {
     /** This stream's access ended: it alone is reset (CANCEL); the connection and its other streams go on. */
     @Override
     public void revoke(String reason) {
-        ctx.executor().execute(this::close);
+        ctx.executor().execute(() -> {
+            exchange.revoked(reason);
+            close();
+        });
     }
 
     @Override

@@ -161,6 +161,26 @@ final class ProxyExchange {
         }
     }
 
+    /**
+     * The grant the client side served under was revoked ({@code reason}: {@code access-withdrawn},
+     * {@code token-expired}, ...), and the connection or stream is about to end: a request in progress
+     * (or a tunnel) is logged {@code revoked-<reason>}, not as if the client had gone away; without a
+     * response head, with the status the refusal of its next request would have.
+     */
+    void revoked(String reason) {
+        if (observed != null && (phase.inProgress() || phase == ExchangePhase.TUNNEL)) {
+            observed.cutShort(statusOfRevocation(reason), "revoked-" + reason);
+        }
+    }
+
+    private static int statusOfRevocation(String reason) {
+        return switch (reason) {
+            case "token-expired", "session-ended" -> 401; // the caller must sign in again
+            case "workspace-stopped", "workspace-deleted", "workspace-moved" -> 503;
+            default -> 403; // access-withdrawn
+        };
+    }
+
     /** The client's connection or stream closed: everything the request held is given back. */
     void clientClosed() {
         boolean cutShort = phase.inProgress();

@@ -103,6 +103,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     /** The connection's access ended: it closes; a tunnel ends with a close frame the app can read (code and reason). */
     @Override
     public void revoke(String reason) {
+        if (!ctx.executor().inEventLoop()) {
+            ctx.executor().execute(() -> revoke(reason));
+            return;
+        }
+        exchange.revoked(reason);
         Channel channel = ctx.channel();
         if (tunnel) {
             ByteRelayHandler.closeWithFrame(channel, reason.startsWith("workspace-") ? 1001 : 1008, reason);
