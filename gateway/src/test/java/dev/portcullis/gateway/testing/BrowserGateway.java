@@ -100,6 +100,16 @@ public final class BrowserGateway implements AutoCloseable {
         return origin(workspacePort, workspace) + path + (path.contains("?") ? "&" : "?") + "access_token=" + token;
     }
 
+    /** The gateway's Prometheus metrics as its admin listener serves them (the series without a workspace label). */
+    public String metrics() throws java.io.IOException, InterruptedException {
+        InetSocketAddress admin = server.adminAddress();
+        try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
+            return client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                    "http://" + admin.getAddress().getHostAddress() + ":" + admin.getPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        }
+    }
+
     public AccessState access() {
         return server.accessState().orElseThrow();
     }
