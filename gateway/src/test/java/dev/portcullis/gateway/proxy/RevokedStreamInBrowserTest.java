@@ -28,10 +28,9 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * grant was revoked: bob, signed in by cookie on two ports of alice's workspace that she shares with
  * their org, has a page on each; the first page holds a long poll. When alice withdraws the first
  * port's share, the long poll's {@code fetch} rejects at once (no hang until the workspace answers),
- * the page's next {@code fetch} gets the gateway's 403 over the same HTTP/2 connection, the second
- * port's page goes on being served, and no connection of the browser was closed: one stream was
- * reset. (Whether Chromium coalesces the two port hosts onto one connection is its choice; on this
- * test's loopback it kept two, so "the same connection" is shown per page.)
+ * the page's next {@code fetch} gets the gateway's 403 over HTTP/2, and the second port's page
+ * goes on being served. (Whether Chromium puts the two port hosts on one connection is its choice,
+ * and it also opens and drops spare connections of its own, so the test does not count them.)
  */
 class RevokedStreamInBrowserTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
@@ -50,7 +49,7 @@ class RevokedStreamInBrowserTest {
     }
 
     @Test
-    void aRevokedLongPollRejectsTheNextFetchIsRefusedAndNoConnectionCloses() throws Exception {
+    void aRevokedLongPollRejectsAndTheNextFetchIsRefusedWhileAnotherPortGoesOn() throws Exception {
         BrowserGateway gateway = started(BrowserGateway.start(state));
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0);
         int revoked = started(DemoWorkspaceApp.start(TransportSockets.of(Transport.NIO), loopback)).address().getPort();
@@ -78,8 +77,6 @@ class RevokedStreamInBrowserTest {
         });
         assertThat(driver.executeScript("return window.poll;")).isEqualTo("pending");
 
-        String connections = activeConnections(gateway);
-
         gateway.access().deleteShare(WorkspaceId.of(WORKSPACE), revoked);
 
         await("the long poll's fetch settles").atMost(Duration.ofSeconds(10))
@@ -88,8 +85,6 @@ class RevokedStreamInBrowserTest {
         assertThat(fetchStatus(driver)).as("the page's next fetch").isEqualTo("403 h2");
         driver.switchTo().window(keptTab);
         assertThat(fetchStatus(driver)).as("the other port's page").isEqualTo("200 h2");
-        assertThat(activeConnections(gateway)).as("the browser's connections: a stream was reset, no connection closed")
-                .isEqualTo(connections);
     }
 
     /**
@@ -126,10 +121,6 @@ class RevokedStreamInBrowserTest {
 
     private static double workspaceConnectionsHeld(BrowserGateway gateway) throws Exception {
         return Double.parseDouble(gauge(gateway, "portcullis_workspace_connections_held"));
-    }
-
-    private static String activeConnections(BrowserGateway gateway) throws Exception {
-        return gauge(gateway, "portcullis_active_connections");
     }
 
     private static String gauge(BrowserGateway gateway, String name) throws Exception {
