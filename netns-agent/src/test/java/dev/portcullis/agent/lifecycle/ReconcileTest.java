@@ -107,47 +107,24 @@ class ReconcileTest {
         }
     }
 
-    /** Runs commands, except that once armed, the next command of one tool throws: kill -9 in the middle of a delete. */
-    private static final class CrashingCommands implements CommandRunner {
-        private final CommandRunner commands;
-        private volatile String crashAt;
-
-        CrashingCommands(CommandRunner commands) {
-            this.commands = commands;
-        }
-
-        @Override
-        public CommandResult run(List<String> argv, String stdin) {
-            if (argv.get(0).equals(crashAt)) {
-                crashAt = null;
-                throw new SimulatedCrash(argv);
-            }
-            return commands.run(argv, stdin);
-        }
-    }
-
+    /** kill -9 in the middle of a delete: at its first set-element change, or at its first link or namespace change. */
     @ParameterizedTest(name = "crash at the first {0} change")
-    @ValueSource(strings = {"nft", "netlink"})
-    void aDeleteInterruptedByACrashIsFinishedOnRestartNotUndone(String tool) {
-        CrashingCommands crashing = new CrashingCommands(commands);
-        WorkspaceNetworks first = new WorkspaceNetworks(host.config().build(), crashing, routes, StepListener.NONE,
+    @ValueSource(strings = {"nftables", "link or namespace"})
+    void aDeleteInterruptedByACrashIsFinishedOnRestartNotUndone(String kind) {
+        WorkspaceNetworks first = new WorkspaceNetworks(host.config().build(), commands, routes, StepListener.NONE,
                 Clock.systemUTC());
         agent = first;
         first.start();
         String address = first.create(shaped("ws1")).address();
         first.create(shaped("ws2"));
-        // The links and namespaces change over netlink, in the agent itself: its seam crashes there.
-        AtomicBoolean netlinkArmed = new AtomicBoolean();
+        // Set elements, links and namespaces all change over netlink, in the agent itself: its seam crashes there.
+        AtomicBoolean armed = new AtomicBoolean(true);
         first.beforeKernelChange(operation -> {
-            if (netlinkArmed.getAndSet(false)) {
-                throw new SimulatedCrash(List.of("netlink", operation));
+            boolean nftables = operation.startsWith("delete nftables elements");
+            if (nftables == kind.equals("nftables") && armed.getAndSet(false)) {
+                throw new SimulatedCrash(List.of(kind, operation));
             }
         });
-        if (tool.equals("netlink")) {
-            netlinkArmed.set(true);
-        } else {
-            crashing.crashAt = tool;
-        }
         assertThatThrownBy(() -> first.delete(WS1)).isInstanceOf(SimulatedCrash.class);
         first.close();
 
