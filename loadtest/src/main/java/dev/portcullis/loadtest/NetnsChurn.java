@@ -84,6 +84,8 @@ public final class NetnsChurn {
     private final Map<String, Double> atSmallAgain = new LinkedHashMap<>();
     private final Map<Integer, Integer> rulesAt = new LinkedHashMap<>();
     private final StepTimes steps = new StepTimes();
+    /** Per phase: CPU nanos of this process while its creates ran, creates, and (all at once) the bursts' wall nanos. */
+    private final Map<String, long[]> cpu = new LinkedHashMap<>();
 
     private NetnsChurn(Args args, Path state) {
         this.args = args;
@@ -153,13 +155,27 @@ public final class NetnsChurn {
         Thread.sleep(args.getInt("round-settle-ms", 5000));
     }
 
+    /**
+     * User and system CPU of this whole process (every thread, the kernel work its system calls do
+     * included; not the kernel's own worker threads, such as the one that frees deleted namespaces).
+     */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
     /** Creates {@code count} workspaces one after another, then deletes them one after another. */
     private void createAndDelete(String name, int count, Histogram create, Histogram delete, String phase) {
+        long cpuBefore = processCpuNanos();
         for (int i = 0; i < count; i++) {
             WorkspaceSpec spec = spec(name + "-" + i);
             long start = steps.start(spec.id(), phase);
             agent.create(spec);
             record(create, start);
+        }
+        if (phase != null) {
+            cpu.computeIfAbsent(phase, any -> new long[3])[0] += processCpuNanos() - cpuBefore;
+            cpu.get(phase)[1] += count;
         }
         for (int i = 0; i < count; i++) {
             long start = System.nanoTime();
@@ -186,10 +202,16 @@ public final class NetnsChurn {
                     return (System.nanoTime() - start) / 1000;
                 }));
             }
+            long cpuBefore = processCpuNanos();
+            long burstStart = System.nanoTime();
             go.countDown();
             for (Future<Long> call : calls) {
                 createAtOnce.recordValue(call.get());
             }
+            long[] burst = cpu.computeIfAbsent(atOncePhase(), any -> new long[3]);
+            burst[0] += processCpuNanos() - cpuBefore;
+            burst[1] += callers;
+            burst[2] += System.nanoTime() - burstStart;
         } finally {
             pool.shutdownNow();
         }
@@ -403,6 +425,18 @@ public final class NetnsChurn {
                     p.containsKey(step) ? String.format("%.1f", p.get(step).getValueAtPercentile(50) / 1000.0) : "-"));
             System.out.println();
         }
+        System.out.printf("%nCPU of this process per create (user + system, all threads, the kernel work of its system calls"
+                + " included), on %d cores:%n", Runtime.getRuntime().availableProcessors());
+        cpu.forEach((phase, c) -> {
+            double perCreate = c[0] / 1e6 / c[1];
+            System.out.printf("  %-24s %6.2f ms per create", phase, perCreate);
+            if (c[2] > 0) {
+                int bursts = args.getInt("concurrent-rounds", 5);
+                System.out.printf("; a burst took %.1f ms from the start to the last answer (its CPU spread over every core: %.1f ms)",
+                        c[2] / 1e6 / bursts, c[0] / 1e6 / bursts / Runtime.getRuntime().availableProcessors());
+            }
+            System.out.println();
+        });
         System.out.printf("%ngoals (issue 14), each from this run:%n");
         double createP50 = createOne.getValueAtPercentile(50) / 1000.0;
         double atOnceRatio = (double) createAtOnce.getValueAtPercentile(50) / createOne.getValueAtPercentile(50);
@@ -432,6 +466,8 @@ public final class NetnsChurn {
         atSmall.forEach((k, v) -> scale.put(k + "_at_small_filling", v));
         atFull.forEach((k, v) -> scale.put(k + "_at_full", v));
         atSmallAgain.forEach((k, v) -> scale.put(k + "_at_small_emptying", v));
+        ObjectNode cpuNode = root.putObject("cpu_ms_per_create");
+        cpu.forEach((phase, c) -> cpuNode.put(phase, c[0] / 1e6 / c[1]));
         ObjectNode perStep = root.putObject("create_step_p50_ms");
         steps.phases.forEach((phase, histograms) -> {
             ObjectNode node = perStep.putObject(phase);

@@ -96,7 +96,7 @@ class AgentStateGroupCommitTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-            store.syncDirectory();
+            store.makeDurable();
             syncs.incrementAndGet();
         });
         state.update(before -> withFreeSlot(before, "ws1"));

@@ -319,6 +319,44 @@ class ReconcileTest {
         assertThat(routes.published()).isEmpty();
     }
 
+    /**
+     * Two creates at once share the state file's writes (group commit, no fsync before the kernel):
+     * both crash (kill -9) right after their record is in the file; the restarted agent finds both
+     * recorded, on different addresses, and completes both.
+     */
+    @Test
+    void twoCreatesAtOnceThatCrashAfterTheirSaveAreBothCompletedOnRestart() throws Exception {
+        java.util.concurrent.CyclicBarrier bothSaved = new java.util.concurrent.CyclicBarrier(2);
+        WorkspaceNetworks crashing = start((step, id) -> {
+            if (step == CreateStep.DESIRED_STATE_SAVED) {
+                try {
+                    bothSaved.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                throw new SimulatedCrash(step);
+            }
+        });
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var first = pool.submit(() -> crashing.create(shaped("ws1")));
+            var second = pool.submit(() -> crashing.create(shaped("ws2")));
+            for (var create : List.of(first, second)) {
+                assertThatThrownBy(create::get).hasCauseInstanceOf(SimulatedCrash.class);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        agent = start(StepListener.NONE);
+
+        assertThat(agent.list()).extracting(ws -> ws.desired().id().value()).containsExactlyInAnyOrder("ws1", "ws2");
+        assertThat(agent.list()).extracting(WorkspaceStatus::address).doesNotHaveDuplicates();
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
+        assertThat(agent.inspect(WorkspaceId.of("ws2")).actual().problems()).isEmpty();
+        assertThat(routes.published()).containsOnlyKeys("ws1", "ws2");
+    }
+
     @Test
     void repeatingACreateWithTheSameParametersConverges() {
         agent = start(StepListener.NONE);
