@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.config.AgentConfig;
-import dev.portcullis.agent.kernel.Nft;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
+import dev.portcullis.agent.kernel.netlink.NfTables;
 import dev.portcullis.agent.lifecycle.CreateStep;
 import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
@@ -49,8 +49,9 @@ import org.HdrHistogram.Histogram;
  * <li>create and delete one at a time, against the kernel's own part ({@code ip netns add} + a veth
  *     pair with its peer made inside + both deletes);
  * <li>20 callers creating at once (each latency as its caller sees it), against one at a time;
- * <li>the last creates of 1000 workspaces, against the first ones of the same fill, and where their
- *     time goes step by step;
+ * <li>the last creates of 1000 workspaces, against the first ones of the same fill;
+ * <li>where a create's time goes, step by step, in each of these phases (one at a time, all at
+ *     once, the start and the end of the fill), each create timed from its own call;
  * <li>one nftables update (one workspace's elements), the first packet through the host (a fresh
  *     TCP connect from the host to a server inside a workspace) and one reconcile pass at 1000
  *     workspaces, against the same at 10 (filling and again emptying).
@@ -61,6 +62,7 @@ public final class NetnsChurn {
     private static final ProcessCommandRunner COMMANDS = new ProcessCommandRunner();
     private static final int ACCEPTOR_PORT = 7000;
     private static final int SMALL_TABLE = 10;
+    private static final String ONE_AT_A_TIME = "one at a time";
 
     private final Args args;
     private final String tag = "b" + Long.toString(ProcessHandle.current().pid() % 46656, 36);
@@ -82,6 +84,8 @@ public final class NetnsChurn {
     private final Map<String, Double> atSmallAgain = new LinkedHashMap<>();
     private final Map<Integer, Integer> rulesAt = new LinkedHashMap<>();
     private final StepTimes steps = new StepTimes();
+    /** Per phase: CPU nanos of this process while its creates ran, creates, and (all at once) the bursts' wall nanos. */
+    private final Map<String, long[]> cpu = new LinkedHashMap<>();
 
     private NetnsChurn(Args args, Path state) {
         this.args = args;
@@ -125,32 +129,63 @@ public final class NetnsChurn {
                     + (config.addressPlan().slotCount() - 1) + ", the slots of " + config.addressPlan().range() + ")");
         }
         agent.start();
-        createAndDelete("warm-up", 20, null, null); // JIT and page cache, not recorded
+        createAndDelete("warm-up", 20, null, null, null); // JIT and page cache, not recorded
 
         for (int i = 0; i < args.getInt("bare", 100); i++) {
             bare.recordValue(bareNamespace(i));
         }
         for (int round = 0; round < rounds; round++) {
-            createAndDelete("one", single, createOne, deleteOne);
+            settle();
+            createAndDelete("one", single, createOne, deleteOne, ONE_AT_A_TIME);
         }
         for (int round = 0; round < args.getInt("concurrent-rounds", 5); round++) {
+            settle();
             createAtOnce(round, concurrent);
         }
         fillAndMeasure(fill);
     }
 
+    /**
+     * Waits before a round of creates (one at a time, or all at once) for the kernel to free the
+     * namespaces the round before deleted: it does that later, in a work queue that takes the same
+     * locks as making a namespace, so without the pause a round measures the last round's deletes
+     * as much as its own creates (the bare commands pay for their own deletes in their own loop).
+     */
+    private void settle() throws InterruptedException {
+        Thread.sleep(args.getInt("round-settle-ms", 5000));
+    }
+
+    /**
+     * User and system CPU of this whole process (every thread, the kernel work its system calls do
+     * included; not the kernel's own worker threads, such as the one that frees deleted namespaces).
+     */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
     /** Creates {@code count} workspaces one after another, then deletes them one after another. */
-    private void createAndDelete(String name, int count, Histogram create, Histogram delete) {
+    private void createAndDelete(String name, int count, Histogram create, Histogram delete, String phase) {
+        long cpuBefore = processCpuNanos();
         for (int i = 0; i < count; i++) {
-            long start = System.nanoTime();
-            agent.create(spec(name + "-" + i));
+            WorkspaceSpec spec = spec(name + "-" + i);
+            long start = steps.start(spec.id(), phase);
+            agent.create(spec);
             record(create, start);
+        }
+        if (phase != null) {
+            cpu.computeIfAbsent(phase, any -> new long[3])[0] += processCpuNanos() - cpuBefore;
+            cpu.get(phase)[1] += count;
         }
         for (int i = 0; i < count; i++) {
             long start = System.nanoTime();
             agent.delete(WorkspaceId.of(name + "-" + i));
             record(delete, start);
         }
+    }
+
+    private String atOncePhase() {
+        return args.getInt("concurrent", 20) + " at once";
     }
 
     private void createAtOnce(int round, int callers) throws Exception {
@@ -162,15 +197,21 @@ public final class NetnsChurn {
                 WorkspaceSpec spec = spec("at-once-" + round + "-" + i);
                 calls.add(pool.submit(() -> {
                     go.await();
-                    long start = System.nanoTime();
+                    long start = steps.start(spec.id(), atOncePhase());
                     agent.create(spec);
                     return (System.nanoTime() - start) / 1000;
                 }));
             }
+            long cpuBefore = processCpuNanos();
+            long burstStart = System.nanoTime();
             go.countDown();
             for (Future<Long> call : calls) {
                 createAtOnce.recordValue(call.get());
             }
+            long[] burst = cpu.computeIfAbsent(atOncePhase(), any -> new long[3]);
+            burst[0] += processCpuNanos() - cpuBefore;
+            burst[1] += callers;
+            burst[2] += System.nanoTime() - burstStart;
         } finally {
             pool.shutdownNow();
         }
@@ -184,12 +225,13 @@ public final class NetnsChurn {
         int tail = Math.max(1, Math.min(50, fill / 10));
         fillFirstName = "create #1-" + tail + " of " + fill;
         fillLastName = "create #" + (fill - tail + 1) + "-" + fill + " of " + fill;
-        long firstStart = steps.start(steps.first);
+        long firstStart = steps.start(WorkspaceId.of("fill-0"), fillFirstName);
         String target = agent.create(spec("fill-0")).address();
         record(fillFirst, firstStart);
         try (Acceptor acceptor = new Acceptor(config.namespacePrefix() + "fill-0")) {
             for (int i = 1; i < fill; i++) {
-                long start = steps.start(i < tail ? steps.first : i >= fill - tail ? steps.last : null);
+                long start = steps.start(WorkspaceId.of("fill-" + i),
+                        i < tail ? fillFirstName : i >= fill - tail ? fillLastName : null);
                 agent.create(spec("fill-" + i));
                 record(i < tail ? fillFirst : i >= fill - tail ? fillLast : null, start);
                 if (i + 1 == SMALL_TABLE) {
@@ -244,17 +286,17 @@ public final class NetnsChurn {
      * sets), for a workspace that is never created: its elements are deleted again after each one.
      */
     private double nftUpdateMillis(int samples) {
-        Nft nft = new Nft(COMMANDS);
         Ruleset ruleset = new Ruleset(config);
         WorkspaceRecord probe = new WorkspaceRecord(WorkspaceId.of("nft-probe"), "bench", "bench",
                 config.addressPlan().slotCount() - 1, tag + "ffffffffff", 0, Instant.now());
-        Map<String, List<String>> elements = ruleset.workspaceElements(List.of(probe));
+        // As a create sends them: one nf_tables batch over netlink from the agent's own thread.
+        Map<String, List<NfTables.Element>> elements = Ruleset.kernelElements(ruleset.workspaceElements(List.of(probe)));
         long[] micros = new long[samples];
         for (int i = 0; i < samples; i++) {
             long start = System.nanoTime();
-            nft.apply(ruleset.addScript(elements));
+            NfTables.add(Ruleset.FAMILY, config.tableName(), elements);
             micros[i] = (System.nanoTime() - start) / 1000;
-            nft.apply(ruleset.deleteScript(elements));
+            NfTables.delete(Ruleset.FAMILY, config.tableName(), elements);
         }
         return median(micros) / 1000.0;
     }
@@ -369,10 +411,32 @@ public final class NetnsChurn {
         scaleRow("one reconcile pass (no repairs)", "reconcile_ms", "ms", "(creates go on meanwhile)");
         scaleRow("one list of every workspace", "list_ms", "ms", "(from memory)");
         System.out.printf("%-44s %13d %12d%n", "rules in the agent's table", rulesAt.get(SMALL_TABLE), rulesAt.get(full));
-        System.out.printf("%nwhere a create's time goes, p50 ms from the step before (the first: from the call)%n");
-        System.out.printf("%-48s %12s %12s%n", "step", fillFirstName.replace("create ", ""), fillLastName.replace("create ", ""));
-        steps.first.forEach((step, h) -> System.out.printf("%-48s %12.1f %12.1f%n", step,
-                h.getValueAtPercentile(50) / 1000.0, steps.last.get(step).getValueAtPercentile(50) / 1000.0));
+        System.out.printf("%nwhere a create's time goes, p50 ms from the step before (the first: from the call,"
+                + " so it includes waiting for the workspace's lock and the state file's group commit)%n");
+        System.out.printf("%-26s", "step");
+        steps.phases.keySet().forEach(phase -> System.out.printf(" %18s", phase.replace("create ", "")));
+        System.out.println();
+        for (CreateStep step : CreateStep.values()) {
+            if (steps.phases.values().stream().noneMatch(p -> p.containsKey(step))) {
+                continue;
+            }
+            System.out.printf("%-26s", step);
+            steps.phases.values().forEach(p -> System.out.printf(" %18s",
+                    p.containsKey(step) ? String.format("%.1f", p.get(step).getValueAtPercentile(50) / 1000.0) : "-"));
+            System.out.println();
+        }
+        System.out.printf("%nCPU of this process per create (user + system, all threads, the kernel work of its system calls"
+                + " included), on %d cores:%n", Runtime.getRuntime().availableProcessors());
+        cpu.forEach((phase, c) -> {
+            double perCreate = c[0] / 1e6 / c[1];
+            System.out.printf("  %-24s %6.2f ms per create", phase, perCreate);
+            if (c[2] > 0) {
+                int bursts = args.getInt("concurrent-rounds", 5);
+                System.out.printf("; a burst took %.1f ms from the start to the last answer (its CPU spread over every core: %.1f ms)",
+                        c[2] / 1e6 / bursts, c[0] / 1e6 / bursts / Runtime.getRuntime().availableProcessors());
+            }
+            System.out.println();
+        });
         System.out.printf("%ngoals (issue 14), each from this run:%n");
         double createP50 = createOne.getValueAtPercentile(50) / 1000.0;
         double atOnceRatio = (double) createAtOnce.getValueAtPercentile(50) / createOne.getValueAtPercentile(50);
@@ -402,10 +466,13 @@ public final class NetnsChurn {
         atSmall.forEach((k, v) -> scale.put(k + "_at_small_filling", v));
         atFull.forEach((k, v) -> scale.put(k + "_at_full", v));
         atSmallAgain.forEach((k, v) -> scale.put(k + "_at_small_emptying", v));
+        ObjectNode cpuNode = root.putObject("cpu_ms_per_create");
+        cpu.forEach((phase, c) -> cpuNode.put(phase, c[0] / 1e6 / c[1]));
         ObjectNode perStep = root.putObject("create_step_p50_ms");
-        steps.first.forEach((step, h) -> perStep.putObject(step.name())
-                .put("first", h.getValueAtPercentile(50) / 1000.0)
-                .put("last", steps.last.get(step).getValueAtPercentile(50) / 1000.0));
+        steps.phases.forEach((phase, histograms) -> {
+            ObjectNode node = perStep.putObject(phase);
+            histograms.forEach((step, h) -> node.put(step.name(), h.getValueAtPercentile(50) / 1000.0));
+        });
         scale.put("nft_update_ratio", scaleRatio("nft_update_ms")).put("connect_ratio", scaleRatio("connect_us"))
                 .put("reconcile_ratio", scaleRatio("reconcile_ms"))
                 .put("rules_at_small", rulesAt.get(SMALL_TABLE)).put("rules_at_full", rulesAt.get(full));
@@ -426,27 +493,47 @@ public final class NetnsChurn {
         }
     }
 
-    /** The time between the steps of the creates being watched; the agent calls it under its lock. */
+    /**
+     * The time between the steps of each create being watched, per phase of the run (one at a time,
+     * all at once, the fill): keyed by workspace, so creates that run side by side are each timed
+     * from their own call, and the steps that grow when twenty run at once stand out.
+     */
     private static final class StepTimes implements StepListener {
-        final Map<CreateStep, Histogram> first = new EnumMap<>(CreateStep.class);
-        final Map<CreateStep, Histogram> last = new EnumMap<>(CreateStep.class);
-        private volatile Map<CreateStep, Histogram> watched;
-        private long previous;
+        /** Phase, then step: its histogram of µs from the step before (the first step: from the call). */
+        final Map<String, Map<CreateStep, Histogram>> phases = new LinkedHashMap<>();
+        private final Map<WorkspaceId, long[]> previous = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Map<WorkspaceId, Map<CreateStep, Histogram>> into = new java.util.concurrent.ConcurrentHashMap<>();
 
-        /** Watches the next create into {@code into} (null: none); returns its start. */
-        long start(Map<CreateStep, Histogram> into) {
-            watched = into;
-            previous = System.nanoTime();
-            return previous;
+        /** Declares a phase, so the report shows the phases in the run's order. */
+        synchronized Map<CreateStep, Histogram> phase(String name) {
+            return phases.computeIfAbsent(name, any -> new EnumMap<>(CreateStep.class));
+        }
+
+        /** Watches the create of {@code id} into {@code phase} (null: not watched); returns its start. */
+        long start(WorkspaceId id, String phase) {
+            long now = System.nanoTime();
+            if (phase != null) {
+                into.put(id, phase(phase));
+                previous.put(id, new long[] {now});
+            }
+            return now;
         }
 
         @Override
         public void after(CreateStep step, WorkspaceId id) {
-            Map<CreateStep, Histogram> into = watched;
-            if (into != null) {
-                long now = System.nanoTime();
-                into.computeIfAbsent(step, s -> new Histogram(3)).recordValue((now - previous) / 1000);
-                previous = now;
+            Map<CreateStep, Histogram> histograms = into.get(id);
+            long[] last = previous.get(id);
+            if (histograms == null || last == null) {
+                return;
+            }
+            long now = System.nanoTime();
+            synchronized (this) {
+                histograms.computeIfAbsent(step, s -> new Histogram(3)).recordValue((now - last[0]) / 1000);
+            }
+            last[0] = now;
+            if (step == CreateStep.ROUTE_PUBLISHED) {
+                into.remove(id);
+                previous.remove(id);
             }
         }
     }

@@ -53,7 +53,7 @@ final class AgentState {
     private String lostBecause = "";
 
     AgentState(DesiredStateStore store, DesiredState loaded) {
-        this(store, loaded, store::syncDirectory);
+        this(store, loaded, store::makeDurable);
     }
 
     /** {@code directorySync} makes the saves so far durable: the store's, or a test's that holds or fails it. */
@@ -80,16 +80,17 @@ final class AgentState {
      * one per create in a row. If a write fails, every change it would have carried is dropped and
      * each of their callers gets the failure.
      *
-     * <p>When this returns, the change is in the file (renamed into place, its content fsynced) but
-     * maybe not yet through a power loss: the directory's fsync runs on a thread of its own, beside
-     * the caller's kernel work, and whoever tells the world about the change (an answer, a route)
-     * first calls {@link #awaitDurable}. So a create pays one fsync before it touches the kernel, not
-     * two. Why that is safe: what the file describes (namespaces, links, tables, qdiscs) lives in the
-     * kernel's memory and is gone after a power loss anyway; what must not be lost is only what was
-     * answered or published, and nothing is before its save is durable. A process that dies (kill -9)
-     * leaves the page cache, so the next agent reads the renamed file even without any fsync: the
-     * write-ahead order against the kernel holds. And the file is never half of two states: the new
-     * content is fsynced before the rename, so a rename that survives points at complete content.
+     * <p>When this returns, the change is in the file (renamed into place, not yet fsynced): a
+     * restarted agent reads it, but a power loss may not keep it. The fsyncs (the durable copy's
+     * content, its rename, the directory: {@link DesiredStateStore#makeDurable}) run on a thread of
+     * their own, beside the caller's kernel work, and whoever tells the world about the change (an
+     * answer, a route) first calls {@link #awaitDurable}. So a create pays no fsync before it touches
+     * the kernel. Why that is safe: what the file describes (namespaces, links, tables, qdiscs) lives
+     * in the kernel's memory and is gone after a power loss anyway; what must not be lost is only what
+     * was answered or published, and nothing is before its save is durable. A process that dies
+     * (kill -9) leaves the page cache, so the next agent reads the renamed file even without any
+     * fsync: the write-ahead order against the kernel holds. After a power loss the file may be older
+     * than the durable copy, or damaged; the store then reads the copy (the newer generation).
      */
     void update(UnaryOperator<DesiredState> change) {
         long mine;

@@ -7,8 +7,6 @@ import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.address.Ipv6Cidr;
 import dev.portcullis.agent.config.AgentConfig;
-import dev.portcullis.agent.kernel.CommandFailedException;
-import dev.portcullis.agent.kernel.CommandResult;
 import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
 import dev.portcullis.agent.kernel.netlink.DeviceConf;
@@ -16,6 +14,7 @@ import dev.portcullis.agent.kernel.netlink.Links;
 import dev.portcullis.agent.kernel.netlink.NetlinkException;
 import dev.portcullis.agent.kernel.netlink.NetlinkSocket;
 import dev.portcullis.agent.kernel.netlink.NetworkNamespaces;
+import dev.portcullis.agent.kernel.netlink.NfTables;
 import dev.portcullis.agent.nftables.Ruleset;
 import dev.portcullis.agent.shaping.EgressShaper;
 import dev.portcullis.agent.shaping.Exemption;
@@ -121,13 +120,15 @@ final class WorkspacePlumbing {
             listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
 
             // The filter before the forwarding: the link never forwards a packet the table does not yet know.
-            String elements = ruleset.addScript(ruleset.workspaceElements(List.of(ws)));
-            CommandResult added = nft.tryApply(elements);
-            if (!added.ok()) {
+            // One nf_tables transaction over netlink from here (no hand-off to nft, see NfTables).
+            ip.announceChange("add nftables elements of " + ws.id());
+            try {
+                NfTables.add(Ruleset.FAMILY, config.tableName(), Ruleset.kernelElements(ruleset.workspaceElements(List.of(ws))));
+            } catch (NetlinkException e) {
                 if (!nft.tableExists(Ruleset.FAMILY, config.tableName())) {
                     throw new TableMissingException(config.tableName());
                 }
-                throw new CommandFailedException(List.of("nft", "-f", "-"), added);
+                throw e;
             }
             listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
 
@@ -187,17 +188,18 @@ final class WorkspacePlumbing {
      */
     private void removeElements(WorkspaceRecord ws) {
         Map<String, List<String>> wanted = ruleset.workspaceElements(List.of(ws));
-        if (nft.tryApply(ruleset.deleteScript(wanted)).ok()) {
+        ip.announceChange("delete nftables elements of " + ws.id());
+        try {
+            NfTables.delete(Ruleset.FAMILY, config.tableName(), Ruleset.kernelElements(wanted));
             return;
+        } catch (NetlinkException e) {
+            // one of them (or the table) is missing: the listing below says which are there
         }
         nft.setElements(Ruleset.FAMILY, config.tableName()).ifPresent(actual -> {
             Map<String, List<String>> present = new LinkedHashMap<>();
             wanted.forEach((set, elements) -> present.put(set, new ArrayList<>(
                     elements.stream().filter(e -> actual.getOrDefault(set, List.of()).contains(e)).toList())));
-            String script = ruleset.deleteScript(present);
-            if (!script.isEmpty()) {
-                nft.apply(script);
-            }
+            NfTables.delete(Ruleset.FAMILY, config.tableName(), Ruleset.kernelElements(present));
         });
     }
 

@@ -3,9 +3,12 @@ package dev.portcullis.agent.nftables;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.agent.address.AddressPlan;
+import dev.portcullis.agent.address.Ipv4Address;
+import dev.portcullis.agent.address.Ipv6Address;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.config.HostService;
 import dev.portcullis.agent.config.UplinkSettings;
+import dev.portcullis.agent.kernel.netlink.NfTables;
 import dev.portcullis.agent.shaping.UplinkShaper;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
 import java.util.ArrayList;
@@ -87,6 +90,39 @@ public final class Ruleset {
             }
         }
         return elements;
+    }
+
+    /**
+     * Workspace elements in plain form as the kernel stores them, for {@link NfTables}: interface names
+     * NUL-padded to 16 bytes, addresses in network order, concatenations padded to 4 bytes per part, a
+     * map's class id as one number. Only the workspace sets' types; anything else is refused.
+     */
+    public static Map<String, List<NfTables.Element>> kernelElements(Map<String, List<String>> plain) {
+        Map<String, List<NfTables.Element>> encoded = new LinkedHashMap<>();
+        plain.forEach((set, elements) -> encoded.put(set, elements.stream().map(e -> kernelElement(set, e)).toList()));
+        return encoded;
+    }
+
+    private static NfTables.Element kernelElement(String set, String plain) {
+        return switch (set) {
+            case WS_IFACES -> new NfTables.Element(NfTables.ifname(plain), null);
+            case WS_ADDRS, WS_ADDRS6 -> new NfTables.Element(address(plain), null);
+            case WS_BINDINGS, WS_BINDINGS6 -> {
+                String[] parts = plain.split(" \\. ", 2);
+                yield new NfTables.Element(NfTables.concat(NfTables.ifname(parts[0]), address(parts[1])), null);
+            }
+            case WS_UPLINK_CLASSES -> {
+                String[] parts = plain.split(" : ", 2);
+                yield new NfTables.Element(NfTables.ifname(parts[0]), NfTables.classId(parts[1]));
+            }
+            default -> throw new IllegalArgumentException("set: " + set + " (expected: one of the workspace sets " + WORKSPACE_SETS + ")");
+        };
+    }
+
+    /** An {@code ipv4_addr} or {@code ipv6_addr} key: the address in network order (a literal, never a host name). */
+    static byte[] address(String literal) {
+        return literal.contains(":") ? Ipv6Address.parse(literal).bytes()
+                : java.nio.ByteBuffer.allocate(4).putInt(Ipv4Address.parse(literal).bits()).array();
     }
 
     public String addScript(Map<String, List<String>> elements) {

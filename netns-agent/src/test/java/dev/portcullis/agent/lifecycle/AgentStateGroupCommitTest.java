@@ -96,7 +96,7 @@ class AgentStateGroupCommitTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-            store.syncDirectory();
+            store.makeDurable();
             syncs.incrementAndGet();
         });
         state.update(before -> withFreeSlot(before, "ws1"));
@@ -130,6 +130,7 @@ class AgentStateGroupCommitTest {
         Files.createDirectories(dir.resolve("state"));
         AgentState state = new AgentState(store, DesiredState.EMPTY);
         state.update(before -> withFreeSlot(before, "ws1"));
+        state.awaitDurable(); // the durable copy written, so its writer no longer runs in the folder
         // The folder gone: the next write cannot happen.
         try (var files = Files.list(dir.resolve("state"))) {
             for (Path file : files.toList()) {

@@ -75,8 +75,68 @@ class DesiredStateStoreTest {
         new DesiredStateStore(dir, PLAN).save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
 
         try (var files = Files.list(dir)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("desired-state.json");
+            assertThat(files.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder("desired-state.json", "desired-state.durable.json");
         }
+    }
+
+    /** The write-ahead record a create makes before it touches the kernel: in the file at once, no fsync. */
+    @Test
+    void aWriteIsInTheFileAtOnceAndInTheDurableCopyOnlyOnceMadeDurable() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        String durableBefore = Files.readString(dir.resolve("desired-state.durable.json"));
+
+        store.write(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
+
+        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).containsExactly("ws1", "ws2");
+        assertThat(Files.readString(dir.resolve("desired-state.durable.json"))).isEqualTo(durableBefore);
+        store.makeDurable();
+        assertThat(Files.readString(dir.resolve("desired-state.durable.json")))
+                .isEqualTo(Files.readString(dir.resolve("desired-state.json")));
+    }
+
+    /** A power loss kept the file's new name but not its content: the durable copy has every answered change. */
+    @Test
+    void aFileDamagedByAPowerLossGivesWayToTheDurableCopy() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        store.write(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
+        Files.write(dir.resolve("desired-state.json"), new byte[300]); // what a lost data block reads as
+
+        DesiredStateStore restarted = new DesiredStateStore(dir, PLAN);
+        assertThat(ids(restarted.load())).containsExactly("ws1");
+
+        restarted.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws3", 2, "pc0000000003"))));
+        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).as("the next save goes on from the copy's generation")
+                .containsExactly("ws1", "ws3");
+    }
+
+    /** A power loss kept an older file (its last rename did not reach the disk) but the newer durable copy. */
+    @Test
+    void anOlderFileThanTheDurableCopyLosesToTheCopy() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        byte[] older = Files.readAllBytes(dir.resolve("desired-state.json"));
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
+        Files.write(dir.resolve("desired-state.json"), older);
+
+        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).containsExactly("ws1", "ws2");
+    }
+
+    @Test
+    void aDamagedFileAndADamagedCopyAreRefused() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        Files.writeString(dir.resolve("desired-state.json"), "{\"version\":1,\"workspaces\":[{\"id\":");
+        Files.writeString(dir.resolve("desired-state.durable.json"), "{");
+
+        assertThatThrownBy(() -> new DesiredStateStore(dir, PLAN).load()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("desired-state.json: cannot read the desired state");
+    }
+
+    private static List<String> ids(DesiredState state) {
+        return state.workspaces().stream().map(w -> w.id().value()).toList();
     }
 
     @Test

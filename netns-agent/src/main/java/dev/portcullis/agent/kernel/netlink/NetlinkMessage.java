@@ -45,6 +45,11 @@ final class NetlinkMessage {
         return this;
     }
 
+    NetlinkMessage bigEndianShort(int value) {
+        room(2).order(ByteOrder.BIG_ENDIAN).putShort((short) value).order(ByteOrder.nativeOrder());
+        return this;
+    }
+
     NetlinkMessage bytes(byte[] value) {
         room(value.length).put(value);
         return this;

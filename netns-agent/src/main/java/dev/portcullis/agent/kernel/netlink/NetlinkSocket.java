@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One NETLINK_ROUTE socket. A netlink socket talks to the network namespace of the thread that
+ * One NETLINK_ROUTE socket (or NETLINK_NETFILTER, for nf_tables batches: {@link #openNetfilter}). A netlink socket talks to the network namespace of the thread that
  * opened it, for its whole life, whichever thread uses it later: so a socket opened by a thread
  * that entered a workspace's namespace (see {@link NetworkNamespaces}) configures that namespace from
  * any thread of the agent, and the agent's own threads never change namespace.
@@ -36,6 +36,11 @@ public final class NetlinkSocket implements AutoCloseable {
     private static final int NLM_F_ACK_TLVS = 0x200;
     private static final int NLMSGERR_ATTR_MSG = 1;
     private static final int NETLINK_ROUTE = 0;
+    private static final int NETLINK_NETFILTER = 12;
+    /** nfnetlink's batch markers (NFNL_MSG_BATCH_BEGIN, _END): what lies between is one transaction. */
+    private static final int NFNL_MSG_BATCH_BEGIN = 0x10;
+    private static final int NFNL_MSG_BATCH_END = 0x11;
+    private static final int NFNL_SUBSYS_NFTABLES = 10;
     private static final int RECEIVE_BUFFER = 1 << 16;
     private static final int RECEIVE_TIMEOUT_SECONDS = 20;
 
@@ -56,10 +61,19 @@ public final class NetlinkSocket implements AutoCloseable {
 
     /** A socket in the namespace of the calling thread (the host's, for any thread that never entered one). */
     public static NetlinkSocket open(String where) {
+        return open(where, NETLINK_ROUTE);
+    }
+
+    /** A NETLINK_NETFILTER socket in the namespace of the calling thread, for {@link #transaction}s of nf_tables. */
+    public static NetlinkSocket openNetfilter(String where) {
+        return open(where, NETLINK_NETFILTER);
+    }
+
+    private static NetlinkSocket open(String where, int protocol) {
         Libc libc = Libc.get();
         int fd;
         try {
-            fd = libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, NETLINK_ROUTE);
+            fd = libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, protocol);
         } catch (LastErrorException e) {
             throw new NetlinkException("open a netlink socket in " + where, e.getErrorCode(), null);
         }
@@ -173,6 +187,93 @@ public final class NetlinkSocket implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Sends {@code messages} as one nf_tables transaction (between nfnetlink's batch markers, in one
+     * send: the kernel applies all of them or none) and waits for the acknowledgement of each. When
+     * any is refused the whole batch is undone by the kernel, and this throws with the first refusal,
+     * named by {@code operations} (one per message).
+     */
+    void transaction(List<NetlinkMessage> messages, List<String> operations) {
+        if (messages.size() != operations.size() || messages.isEmpty()) {
+            throw new IllegalArgumentException("transaction: " + messages.size() + " messages, " + operations.size()
+                    + " operations (expected: as many of each, at least one)");
+        }
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("netlink socket of " + where + " is closed: " + operations.get(0));
+            }
+            Libc libc = Libc.get();
+            java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
+            int begin = ++sequence;
+            batch.writeBytes(batchMarker(NFNL_MSG_BATCH_BEGIN, begin));
+            java.util.Map<Integer, String> pending = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < messages.size(); i++) {
+                int seq = ++sequence;
+                byte[] request = messages.get(i).finish(seq);
+                ByteBuffer.wrap(request).order(ByteOrder.nativeOrder()).putShort(6,
+                        (short) (NLM_F_REQUEST | NLM_F_ACK | messages.get(i).extraFlags()));
+                batch.writeBytes(request);
+                pending.put(seq, operations.get(i));
+            }
+            int end = ++sequence;
+            batch.writeBytes(batchMarker(NFNL_MSG_BATCH_END, end));
+            byte[] request = batch.toByteArray();
+            String operation = operations.get(0);
+            try {
+                libc.send(fd, request, request.length, 0);
+            } catch (LastErrorException e) {
+                throw new NetlinkException(operation, e.getErrorCode(), null);
+            }
+            NetlinkException refused = null;
+            while (!pending.isEmpty()) {
+                int length;
+                try {
+                    length = (int) libc.recv(fd, receive, RECEIVE_BUFFER, 0);
+                } catch (LastErrorException e) {
+                    throw new NetlinkException(operation + " (waiting for the kernel's answer)", e.getErrorCode(), null);
+                }
+                ByteBuffer buffer = ByteBuffer.wrap(receive.getByteArray(0, length)).order(ByteOrder.nativeOrder());
+                int at = 0;
+                while (at + NetlinkMessage.HEADER_LENGTH <= length) {
+                    int messageLength = buffer.getInt(at);
+                    int type = buffer.getShort(at + 4) & 0xffff;
+                    int messageFlags = buffer.getShort(at + 6) & 0xffff;
+                    int messageSeq = buffer.getInt(at + 8);
+                    if (messageLength < NetlinkMessage.HEADER_LENGTH || at + messageLength > length) {
+                        throw new NetlinkException(operation, "malformed answer from the kernel (length " + messageLength + ")");
+                    }
+                    ByteBuffer payload = buffer.slice(at + NetlinkMessage.HEADER_LENGTH,
+                            messageLength - NetlinkMessage.HEADER_LENGTH).order(ByteOrder.nativeOrder());
+                    at += (messageLength + 3) & ~3;
+                    if (type != NLMSG_ERROR) {
+                        continue;
+                    }
+                    int error = payload.getInt(0);
+                    if (messageSeq == begin || messageSeq == end) {
+                        if (error != 0) { // the batch itself was refused: nothing in it was applied
+                            throw new NetlinkException(operation + " (the batch)", -error, extendedAckMessage(payload, messageFlags));
+                        }
+                        continue;
+                    }
+                    String refusedOperation = pending.remove(messageSeq);
+                    if (refusedOperation != null && error != 0 && refused == null) {
+                        refused = new NetlinkException(refusedOperation, -error, extendedAckMessage(payload, messageFlags));
+                    }
+                }
+            }
+            if (refused != null) {
+                throw refused;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static byte[] batchMarker(int type, int seq) {
+        return new NetlinkMessage(type, NLM_F_REQUEST).u8(0).u8(0).bigEndianShort(NFNL_SUBSYS_NFTABLES).finish(seq);
     }
 
     /** The kernel's words for a refusal: after the error code and the request's header (capped), attribute MSG. */
