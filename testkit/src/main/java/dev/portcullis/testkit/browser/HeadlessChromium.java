@@ -51,6 +51,14 @@ public final class HeadlessChromium implements AutoCloseable {
   /** {@code false} runs every browser on the host's network. */
   public static final String NETNS_PROPERTY = "portcullis.browser.netns";
   private static final Logger LOG = System.getLogger(HeadlessChromium.class.getName());
+  /**
+   * Selenium looks for Chromium's DevTools endpoint on {@code localhost}, which for a namespaced
+   * browser is the namespace's loopback, and warns on every start that it cannot reach it. No test
+   * uses that connection (CDP commands go through chromedriver), so its warnings are turned off; the
+   * logger is held here because the JDK's logging keeps only weak references to it.
+   */
+  private static final java.util.logging.Logger CDP_ENDPOINT_FINDER =
+      java.util.logging.Logger.getLogger("org.openqa.selenium.devtools.CdpEndpointFinder");
   private static volatile Optional<String> hostNetworkReason;
 
   private final ChromeDriver driver;
@@ -282,6 +290,7 @@ public final class HeadlessChromium implements AutoCloseable {
         throw new IllegalStateException("cannot make a network namespace for headless Chromium (as root; "
             + "-D" + NETNS_PROPERTY + "=false runs it on the host's network): " + e.getMessage(), e);
       }
+      CDP_ENDPOINT_FINDER.setLevel(java.util.logging.Level.SEVERE);
       LoopbackSocksRelay relay = null;
       try {
         relay = LoopbackSocksRelay.start(namespace.hostAddress(), reachable);
