@@ -100,9 +100,9 @@ final class BrowserNamespace implements AutoCloseable {
 
     /** Why this /30 cannot be used: an address of the host inside it, or a host route into or over it (other than the default). */
     private static Optional<String> coveredOnHost(String subnet, int slot) {
-        String addresses = ip("-4", "-o", "addr", "show", "to", subnet).orThrow();
-        String inside = ip("-4", "-o", "route", "show", "root", subnet).orThrow();
-        String over = ip("-4", "-o", "route", "show", "match", "10.217.128." + slot * 4).orThrow().lines()
+        String addresses = dump("-4", "-o", "addr", "show", "to", subnet);
+        String inside = dump("-4", "-o", "route", "show", "root", subnet);
+        String over = dump("-4", "-o", "route", "show", "match", "10.217.128." + slot * 4).lines()
                 .filter(line -> !line.startsWith("default")).reduce("", (a, b) -> a + b + "\n");
         // The slot's own link (another browser holds the slot) is the "exists" case, told when claiming.
         String ownLink = " " + HOST_LINK_PREFIX + slot + " ";
@@ -112,6 +112,22 @@ final class BrowserNamespace implements AutoCloseable {
             return Optional.empty();
         }
         return Optional.of("in use on the host: " + found.lines().findFirst().orElse(found));
+    }
+
+    /**
+     * What a listing command prints, asked again when the kernel's list changed while it was read
+     * (ip: "Dump was interrupted and may be inconsistent"), as it does while other tests add and
+     * remove links; a list read whole is needed to tell a free slot.
+     */
+    static String dump(String... arguments) {
+        Result result = ip(arguments);
+        for (int attempt = 1; attempt < 10 && result.stderr.contains("Dump was interrupted"); attempt++) {
+            result = ip(arguments);
+        }
+        if (result.stderr.contains("Dump was interrupted")) {
+            throw new IllegalStateException("ip " + String.join(" ", arguments) + ": the kernel's list kept changing while read");
+        }
+        return result.orThrow();
     }
 
     String name() {

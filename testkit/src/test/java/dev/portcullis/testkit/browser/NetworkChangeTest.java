@@ -48,8 +48,8 @@ class NetworkChangeTest {
         HeadlessChromium.assumeAvailable();
         assumeTrue(HeadlessChromium.hostNetworkReason().isEmpty(),
                 () -> "browsers run on the host's network here: " + HeadlessChromium.hostNetworkReason().orElseThrow());
-        assumeTrue(run("ip", "-4", "-o", "addr", "show", "to", "10.217.128.252/30").isBlank(),
-                "10.217.128.252/30 is in use on this host");
+        String inUse = BrowserNamespace.dump("-4", "-o", "addr", "show", "to", "10.217.128.252/30");
+        assumeTrue(inUse.isBlank(), () -> "10.217.128.252/30 is in use on this host: " + inUse);
         server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         // Connections the kernel completes but nobody accepts, until one no longer completes: the queue is full.
         while (true) {
