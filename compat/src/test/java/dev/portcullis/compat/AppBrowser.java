@@ -3,6 +3,9 @@ package dev.portcullis.compat;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.testkit.browser.HeadlessChromium;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Map;
 import org.openqa.selenium.By;
@@ -37,12 +40,17 @@ final class AppBrowser implements AutoCloseable {
      * A browser that trusts the gateway's CA (by its key's SPKI hash), resolves every port host under
      * {@code baseDomain} to loopback, and treats {@code insecureDirectOrigins} (the apps' plain-HTTP
      * direct URLs) as secure contexts, so the direct baseline gets the same browser features as HTTPS.
+     * In its own network namespace (as root) the browser reaches loopback and those origins' hosts
+     * (the workspace's address) and nothing else.
      */
     static AppBrowser start(String caSpkiSha256, String baseDomain, List<String> insecureDirectOrigins) {
         HeadlessChromium.Builder builder = HeadlessChromium.builder()
                 .trustingSpki(requireNonNull(caSpkiSha256, "caSpkiSha256"))
                 .argument("--host-resolver-rules=MAP *." + baseDomain + " 127.0.0.1")
                 .windowSize(1400, 900);
+        for (String origin : insecureDirectOrigins) {
+            builder.reaching(directHost(origin));
+        }
         if (!insecureDirectOrigins.isEmpty()) {
             builder.argument("--unsafely-treat-insecure-origin-as-secure=" + String.join(",", insecureDirectOrigins));
         }
@@ -53,6 +61,16 @@ final class AppBrowser implements AutoCloseable {
         } catch (RuntimeException e) {
             chromium.close();
             throw e;
+        }
+    }
+
+    /** The IP literal of a direct origin such as {@code http://10.213.177.2:8080}; no lookup. */
+    private static InetAddress directHost(String origin) {
+        String host = URI.create(origin).getHost();
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("direct origin: " + origin + " (expected: an IP literal host)", e);
         }
     }
 

@@ -205,9 +205,9 @@ class RealAppsThroughGatewayTest {
     private AppBrowser signedIn(int port) {
         AppBrowser browser = AppBrowser.start(caSpki, BASE_DOMAIN, List.of());
         try {
-            // Chromium drops a page load in flight when it notices a network change on the host (a
-            // test elsewhere adding a veth: ERR_NETWORK_CHANGED) and shows its own error page; only
-            // then is the sign-in tried again, with a new one-time URL.
+            // A browser on the host's network (not root: no namespace of its own) drops a page load
+            // in flight when a test elsewhere adds or removes a host veth (ERR_NETWORK_CHANGED) and
+            // shows its own error page; only then is the sign-in tried again, with a new one-time URL.
             for (int attempt = 1; ; attempt++) {
                 String token = issuer.mint(new DevelopmentIssuer.Claims(OWNER, OWNER + "@" + ORG + ".example", ORG, List.of(),
                         false, Duration.ofHours(1)));

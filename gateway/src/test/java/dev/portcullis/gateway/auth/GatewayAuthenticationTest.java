@@ -5,29 +5,40 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
+import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.gateway.testing.RecordingBackend;
-import dev.portcullis.gateway.transport.Transport;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Date;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** With an identity section, every request needs a valid bearer token, and the token stays at the gateway. */
 class GatewayAuthenticationTest {
     private static final RSAKey KEY = TestTokens.rsaKey("gateway-test");
 
-    @TempDir
-    Path state;
+    @RegisterExtension
+    static final GatewayExtension GATEWAY = GatewayExtension.builder()
+            .configure((config, state) -> config.identity(IdentityVerifierConfig.builder()
+                    .issuer(TestTokens.staticIssuer(TestTokens.keySet(KEY), JWSAlgorithm.RS256).build())
+                    .build()))
+            .build();
 
-    private GatewayFixture start() throws Exception {
-        IdentityVerifierConfig identity = IdentityVerifierConfig.builder()
-                .issuer(TestTokens.staticIssuer(TestTokens.keySet(KEY), JWSAlgorithm.RS256).build())
-                .build();
-        return GatewayFixture.start(Transport.best(), state, config -> config.identity(identity));
+    private GatewayFixture gateway;
+    /** The class's gateway and workspace serve every test: what reached the workspace is counted from here. */
+    private long workspaceRequestsBefore;
+
+    @BeforeEach
+    void start() {
+        gateway = GATEWAY.fixture();
+        workspaceRequestsBefore = gateway.workspaceRequests();
+    }
+
+    private long workspaceRequestsSinceStart() {
+        return gateway.workspaceRequests() - workspaceRequestsBefore;
     }
 
     /** A token valid now (the gateway checks against the real clock). */
@@ -45,41 +56,34 @@ class GatewayAuthenticationTest {
 
     @Test
     void requestWithoutATokenIs401AndNeverReachesTheWorkspace() throws Exception {
-        try (GatewayFixture gateway = start()) {
-            String answer = get(gateway, "");
+        String answer = get(gateway, "");
 
-            assertThat(answer).startsWith("HTTP/1.1 401 ").contains("www-authenticate: Bearer realm=\"portcullis\"")
-                    .contains("\"error\":\"unauthenticated\"");
-            assertThat(gateway.workspaceConnections()).isZero();
-        }
+        assertThat(answer).startsWith("HTTP/1.1 401 ").contains("www-authenticate: Bearer realm=\"portcullis\"")
+                .contains("\"error\":\"unauthenticated\"");
+        assertThat(workspaceRequestsSinceStart()).isZero();
     }
 
     @Test
     void forgedTokenIs401WithTheReason() throws Exception {
         String forged = TestTokens.rs256(TestTokens.rsaKey("gateway-test"), TestTokens.claims()
                 .expirationTime(Date.from(Instant.now().plusSeconds(300))).build());
-        try (GatewayFixture gateway = start()) {
-            String answer = get(gateway, "Authorization: Bearer " + forged + "\r\n");
+        String answer = get(gateway, "Authorization: Bearer " + forged + "\r\n");
 
-            assertThat(answer).startsWith("HTTP/1.1 401 ").contains("bad-signature");
-            assertThat(gateway.workspaceConnections()).isZero();
-        }
+        assertThat(answer).startsWith("HTTP/1.1 401 ").contains("bad-signature");
+        assertThat(workspaceRequestsSinceStart()).isZero();
     }
 
     @Test
     void validTokenReachesTheWorkspace() throws Exception {
-        try (GatewayFixture gateway = start()) {
-            String answer = get(gateway, "Authorization: Bearer " + validToken() + "\r\n");
+        String answer = get(gateway, "Authorization: Bearer " + validToken() + "\r\n");
 
-            assertThat(answer).startsWith("HTTP/1.1 200 ");
-            assertThat(gateway.workspaceConnections()).isEqualTo(1);
-        }
+        assertThat(answer).startsWith("HTTP/1.1 200 ");
+        assertThat(workspaceRequestsSinceStart()).isEqualTo(1);
     }
 
     @Test
     void workspaceNeverSeesTheBearerToken() throws Exception {
-        try (GatewayFixture gateway = start();
-             RecordingBackend workspace = new RecordingBackend()) {
+        try (RecordingBackend workspace = new RecordingBackend()) {
             String host = gateway.host(workspace.port(), GatewayFixture.WORKSPACE);
             String token = validToken();
             try (var socket = RawHttps.open(gateway.clientTls(), gateway.gatewayPort(), host)) {

@@ -7,24 +7,24 @@ import com.nimbusds.jose.JWSAlgorithm;
 import dev.portcullis.gateway.auth.IdentityVerifierConfig;
 import dev.portcullis.gateway.auth.IssuerConfig;
 import dev.portcullis.gateway.testing.CookieBrowser;
+import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
 import dev.portcullis.gateway.testing.TunnelWatcher;
-import dev.portcullis.gateway.transport.Transport;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Browser sign-in through the real gateway and a real OpenID Connect provider (mock-oauth2-server
@@ -36,36 +36,47 @@ class SignInFlowTest {
     private static final String ISSUER_ID = "corp";
     private static final String CLIENT = "portcullis";
 
-    @TempDir
-    Path state;
+    private static MockOAuth2Server provider;
+    private static URI issuer;
 
-    private MockOAuth2Server provider;
+    /**
+     * One provider and one gateway for the class; each test is a new person (a new cookie jar) with
+     * sessions of its own. Every test queues its logins as alice of acme, so a login a failed test
+     * queued and did not use cannot sign the next test in as someone else.
+     */
+    @RegisterExtension
+    static final GatewayExtension GATEWAY = GatewayExtension.builder()
+            .configure((config, state) -> config
+                    .identity(IdentityVerifierConfig.builder().issuer(IssuerConfig.builder(issuer.toString(), CLIENT)
+                            .jwks(provider.jwksUrl(ISSUER_ID).uri()).algorithms(JWSAlgorithm.RS256).build()).build())
+                    .signIn(SignInSettings.of(issuer, CLIENT, new SignInSettings.ClientAuth.Secret("secret"))))
+            .build();
+
     private GatewayFixture gateway;
     private CookieBrowser browser;
     private String providerHost;
 
-    @BeforeEach
-    void start() throws Exception {
+    @BeforeAll
+    static void startProvider() throws Exception {
         provider = new MockOAuth2Server();
         provider.start(InetAddress.getByName("127.0.0.1"), 0);
-        URI issuer = provider.issuerUrl(ISSUER_ID).uri();
+        issuer = provider.issuerUrl(ISSUER_ID).uri();
         // The provider's first answer can take seconds on a busy machine (its templates and JSON warm up).
         java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 provider.wellKnownUrl(ISSUER_ID).uri()).timeout(Duration.ofSeconds(60)).build(),
                 java.net.http.HttpResponse.BodyHandlers.discarding());
-        providerHost = issuer.getHost();
-        IssuerConfig tokens = IssuerConfig.builder(issuer.toString(), CLIENT).jwks(provider.jwksUrl(ISSUER_ID).uri())
-                .algorithms(JWSAlgorithm.RS256).build();
-        gateway = GatewayFixture.start(Transport.best(), state, config -> config
-                .identity(IdentityVerifierConfig.builder().issuer(tokens).build())
-                .signIn(SignInSettings.of(issuer, CLIENT, new SignInSettings.ClientAuth.Secret("secret"))));
-        browser = new CookieBrowser(gateway.clientTls());
     }
 
-    @AfterEach
-    void stop() {
-        gateway.close();
+    @AfterAll
+    static void stopProvider() {
         provider.shutdown();
+    }
+
+    @BeforeEach
+    void start() {
+        gateway = GATEWAY.fixture();
+        providerHost = issuer.getHost();
+        browser = new CookieBrowser(gateway.clientTls());
     }
 
     /** The provider signs the next login in as {@code user} of {@code org}. */

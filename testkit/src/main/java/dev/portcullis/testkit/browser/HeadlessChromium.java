@@ -4,6 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -12,8 +15,10 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -30,17 +35,95 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * test asked for. Certificates are checked as a browser checks them unless the test names the SPKI
  * hash of the certificate authority's key it trusts ({@link Builder#trustingSpki}); Chromium then
  * treats the site as a secure context, so {@code __Host-} cookies behave as in production.
+ *
+ * <p>As root (CI) each browser runs in a network namespace of its own ({@link BrowserNamespace}):
+ * Chromium drops a page load in flight when a host interface appears or goes away
+ * (ERR_NETWORK_CHANGED), and other tests add and remove workspace veths on the host all the time.
+ * Inside, it sees only its loopback and one veth, and reaches the host through a SOCKS relay on the
+ * veth's host end that connects only to loopback and to addresses the test names ({@link
+ * Builder#reaching}); {@code --host-resolver-rules} and {@code *.localhost} work as before, and the
+ * servers see the browser's connections come from loopback. Without root or {@code ip}, or with
+ * {@code -Dportcullis.browser.netns=false}, it runs on the host's network and says so once in the log.
  */
 public final class HeadlessChromium implements AutoCloseable {
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  /** {@code false} runs every browser on the host's network. */
+  public static final String NETNS_PROPERTY = "portcullis.browser.netns";
+  private static final Logger LOG = System.getLogger(HeadlessChromium.class.getName());
+  /**
+   * Selenium looks for Chromium's DevTools endpoint on {@code localhost}, which for a namespaced
+   * browser is the namespace's loopback, and warns on every start that it cannot reach it. No test
+   * uses that connection (CDP commands go through chromedriver), so its warnings are turned off; the
+   * logger is held here because the JDK's logging keeps only weak references to it.
+   */
+  private static final java.util.logging.Logger CDP_ENDPOINT_FINDER =
+      java.util.logging.Logger.getLogger("org.openqa.selenium.devtools.CdpEndpointFinder");
+  private static volatile Optional<String> hostNetworkReason;
 
   private final ChromeDriver driver;
   private final Path profile;
+  private final Optional<BrowserNamespace> namespace;
+  private final Optional<LoopbackSocksRelay> relay;
 
-  private HeadlessChromium(ChromeDriver driver, Path profile) {
+  private HeadlessChromium(ChromeDriver driver, Path profile, Optional<BrowserNamespace> namespace,
+      Optional<LoopbackSocksRelay> relay) {
     this.driver = driver;
     this.profile = profile;
+    this.namespace = namespace;
+    this.relay = relay;
+  }
+
+  /**
+   * Why browsers run on the host's network here (not root, no {@code ip}, turned off by {@value
+   * #NETNS_PROPERTY}), or empty when each gets a namespace of its own. Decided once per JVM.
+   */
+  public static Optional<String> hostNetworkReason() {
+    Optional<String> reason = hostNetworkReason;
+    if (reason == null) {
+      synchronized (HeadlessChromium.class) {
+        if (hostNetworkReason == null) {
+          hostNetworkReason = whyNotNamespaced();
+          hostNetworkReason.ifPresent(HeadlessChromium::logHostNetwork);
+        }
+        reason = hostNetworkReason;
+      }
+    }
+    return reason;
+  }
+
+  private static Optional<String> whyNotNamespaced() {
+    if ("false".equalsIgnoreCase(System.getProperty(NETNS_PROPERTY))) {
+      return Optional.of("-D" + NETNS_PROPERTY + "=false");
+    }
+    try {
+      Process id = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
+      String uid = new String(id.getInputStream().readAllBytes()).strip();
+      if (id.waitFor() != 0 || !uid.equals("0")) {
+        return Optional.of("not root (uid " + uid + "): a network namespace needs root");
+      }
+      Process ip = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
+      String output = new String(ip.getInputStream().readAllBytes()).strip();
+      if (ip.waitFor() != 0) {
+        return Optional.of("`ip netns list` failed: " + output);
+      }
+      return Optional.empty();
+    } catch (IOException e) {
+      return Optional.of("cannot run `id` or `ip` (iproute2): " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.of("interrupted while checking for root");
+    }
+  }
+
+  private static void logHostNetwork(String reason) {
+    LOG.log(Level.WARNING, "headless Chromium runs on the host's network, not in a namespace of its own: " + reason
+        + "; a host interface appearing or going away during a page load makes it drop the load (ERR_NETWORK_CHANGED)");
+  }
+
+  /** Whether this browser runs in a network namespace of its own. */
+  public boolean inOwnNetworkNamespace() {
+    return namespace.isPresent();
   }
 
   /** Why no browser can run here, or empty when Chromium and its driver are installed. */
@@ -96,6 +179,8 @@ public final class HeadlessChromium implements AutoCloseable {
     try {
       driver.quit();
     } finally {
+      relay.ifPresent(LoopbackSocksRelay::close);
+      namespace.ifPresent(BrowserNamespace::close);
       deleteTree(profile);
     }
   }
@@ -114,8 +199,25 @@ public final class HeadlessChromium implements AutoCloseable {
     private int width = 1280;
     private int height = 900;
     private Duration pageLoadTimeout = Duration.ofSeconds(60);
+    private final Set<InetAddress> reachable = new LinkedHashSet<>();
+    private boolean onHostNetwork;
 
     private Builder() {}
+
+    /**
+     * An address besides loopback the browser may connect to: one inside a namespace the test made
+     * (a workspace's app it loads directly). In its own namespace the browser reaches nothing else.
+     */
+    public Builder reaching(InetAddress address) {
+      reachable.add(requireNonNull(address, "address"));
+      return this;
+    }
+
+    /** Runs this browser on the host's network even where it could have a namespace of its own. */
+    public Builder onHostNetwork() {
+      onHostNetwork = true;
+      return this;
+    }
 
     /**
      * Trusts certificates whose chain contains a key with this SPKI hash (base64 of the SHA-256
@@ -177,6 +279,40 @@ public final class HeadlessChromium implements AutoCloseable {
         options.addArguments("--ignore-certificate-errors-spki-list=" + String.join(",", trustedSpkiHashes));
       }
       options.addArguments(extraArguments);
+      if (onHostNetwork || hostNetworkReason().isPresent()) {
+        return startOnHostNetwork(options, profile);
+      }
+      BrowserNamespace namespace;
+      try {
+        namespace = BrowserNamespace.create();
+      } catch (RuntimeException e) {
+        deleteTree(profile);
+        throw new IllegalStateException("cannot make a network namespace for headless Chromium (as root; "
+            + "-D" + NETNS_PROPERTY + "=false runs it on the host's network): " + e.getMessage(), e);
+      }
+      CDP_ENDPOINT_FINDER.setLevel(java.util.logging.Level.SEVERE);
+      LoopbackSocksRelay relay = null;
+      try {
+        relay = LoopbackSocksRelay.start(namespace.hostAddress(), reachable);
+        // Every connection through the relay, loopback included (Chromium bypasses a proxy for loopback unless told not to).
+        options.addArguments("--proxy-server=" + relay.proxyServer(), "--proxy-bypass-list=<-loopback>");
+        ChromeDriver driver = new ChromeDriver(new NamespacedDriverService(namespace), options);
+        driver.manage().timeouts().pageLoadTimeout(pageLoadTimeout);
+        return new HeadlessChromium(driver, profile, Optional.of(namespace), Optional.of(relay));
+      } catch (IOException | RuntimeException e) {
+        if (relay != null) {
+          relay.close();
+        }
+        namespace.close();
+        deleteTree(profile);
+        if (e instanceof IOException io) {
+          throw new UncheckedIOException(io);
+        }
+        throw (RuntimeException) e;
+      }
+    }
+
+    private HeadlessChromium startOnHostNetwork(ChromeOptions options, Path profile) {
       ChromeDriverService service =
           new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
       ChromeDriver driver;
@@ -187,7 +323,7 @@ public final class HeadlessChromium implements AutoCloseable {
         throw e;
       }
       driver.manage().timeouts().pageLoadTimeout(pageLoadTimeout);
-      return new HeadlessChromium(driver, profile);
+      return new HeadlessChromium(driver, profile, Optional.empty(), Optional.empty());
     }
   }
 }
