@@ -2,15 +2,13 @@ package dev.portcullis.gateway.access;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.gateway.auth.BearerTokens;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Principal;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -34,8 +32,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class ConnectionAccess {
     private static final AttributeKey<ConnectionAccess> KEY = AttributeKey.valueOf("portcullis.connectionAccess");
-    // Eight bytes of a byte array as one long, for sameSecret.
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     // A handful of distinct (principal, workspace, port) per connection is the common case; past it
     // the oldest is forgotten and logged again when it comes back (more lines, never fewer).
     private static final int AUDITED_ALLOWS = 4;
@@ -47,11 +43,18 @@ public final class ConnectionAccess {
      * @param sessionId the browser session it came with, or null
      * @param validUntilMillis when to verify it afresh at the latest (never reused: Long.MIN_VALUE)
      * @param changes {@link OpenGrants#changes()} before it was verified
+     * @param user {@code identity}'s qualified name ({@code alice@corp}), made once here rather than
+     *             per request; null for the anonymous caller
      */
     public record Known(VerifiedIdentity identity, Principal principal, String sessionId, long validUntilMillis,
-                        long changes) {
+                        long changes, String user) {
         public Known {
             requireNonNull(principal, "principal");
+        }
+
+        public Known(VerifiedIdentity identity, Principal principal, String sessionId, long validUntilMillis, long changes) {
+            this(identity, principal, sessionId, validUntilMillis, changes,
+                    identity == null ? null : identity.qualifiedUser());
         }
     }
 
@@ -95,16 +98,36 @@ public final class ConnectionAccess {
      * since ({@code changes}); otherwise null, and the caller verifies afresh.
      */
     public Known known(String credential, long nowMillis, long changes) {
+        Remembered remembered = known; // one read: the caller and its credential must be of the same remember()
+        Known last = stillValid(remembered, nowMillis, changes);
+        return last != null && sameSecret(remembered.credential(), credential) ? last : null;
+    }
+
+    /**
+     * As {@link #known(String, long, long)}, for the request's whole {@code Authorization} value (null:
+     * none; another scheme than {@code Bearer} counts as no bearer token): its token is compared where
+     * it stands in the value, without a copy, so a warm request allocates nothing for it.
+     */
+    public Known knownByHeader(CharSequence authorization, long nowMillis, long changes) {
         Remembered remembered = known;
+        Known last = stillValid(remembered, nowMillis, changes);
+        if (last == null) {
+            return null;
+        }
+        int start = BearerTokens.tokenStart(authorization);
+        if (start < 0) {
+            return remembered.credential() == null ? last : null;
+        }
+        return sameSecret(remembered.credential(), authorization, start, BearerTokens.tokenEnd(authorization)) ? last : null;
+    }
+
+    /** The remembered caller while nothing changed and its credential has not run out; else null. */
+    private static Known stillValid(Remembered remembered, long nowMillis, long changes) {
         if (remembered == null) {
             return null;
         }
         Known last = remembered.known();
-        if (last.changes() != changes || nowMillis >= last.validUntilMillis()
-            || !sameSecret(remembered.credential(), credential)) {
-            return null;
-        }
-        return last;
+        return last.changes() != changes || nowMillis >= last.validUntilMillis() ? null : last;
     }
 
     /**
@@ -162,25 +185,27 @@ public final class ConnectionAccess {
 
     /**
      * Compares two secrets in time that depends only on their length, so a client cannot learn a
-     * cached token character by character. Hand-written rather than {@code MessageDigest.isEqual},
-     * which compares a byte at a time (about a nanosecond per byte of a token hundreds of bytes
-     * long, on every request): this one compares eight bytes at a time, then the rest.
+     * remembered token character by character. Hand-written: {@code MessageDigest.isEqual} needs
+     * both as byte arrays, which would copy the presented token out of its header on every request.
      */
     static boolean sameSecret(byte[] expected, String presented) {
         if (expected == null || presented == null) {
             return expected == null && presented == null;
         }
-        if (expected.length != presented.length()) {
+        return sameSecret(expected, presented, 0, presented.length());
+    }
+
+    /**
+     * {@link #sameSecret(byte[], String)} for the characters {@code start..end} of {@code presented},
+     * read in place. A character past Latin-1 differs from every byte, so it never matches.
+     */
+    static boolean sameSecret(byte[] expected, CharSequence presented, int start, int end) {
+        if (expected == null || expected.length != end - start) {
             return false;
         }
-        byte[] bytes = bytesOf(presented);
-        long difference = 0;
-        int i = 0;
-        for (; i <= expected.length - Long.BYTES; i += Long.BYTES) {
-            difference |= (long) LONGS.get(expected, i) ^ (long) LONGS.get(bytes, i);
-        }
-        for (; i < expected.length; i++) {
-            difference |= expected[i] ^ bytes[i];
+        int difference = 0;
+        for (int i = 0; i < expected.length; i++) {
+            difference |= (expected[i] & 0xFF) ^ presented.charAt(start + i);
         }
         return difference == 0;
     }
