@@ -50,6 +50,15 @@ class ConnectionAccessHeaderTest {
     }
 
     @Test
+    void aTokenLongerThanTheScratchArraysIsComparedWholeAsWell() {
+        String longToken = "t".repeat(5000);
+        connection.remember(alice, longToken);
+
+        assertThat(connection.knownByHeader("Bearer " + longToken, EXPIRES - 1, CHANGES)).isSameAs(alice);
+        assertThat(connection.knownByHeader("Bearer " + longToken.substring(1) + "u", EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
     void theTokenIsNotReusedAtItsEndNorAfterAChange() {
         connection.remember(alice, "token-of-alice");
 
