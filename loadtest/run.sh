@@ -42,6 +42,8 @@
 #   alloc: ALLOC_BEFORE [] older source trees (worktrees of older commits, built) measured beside this build
 #     ALLOC_HEAP [256m] each gateway's fixed heap  ALLOC_LEAK_ROW [on] this build again with Netty's leak detector on
 #   access-cost: ACCESS_COST_BEFORE [] older source trees measured beside this build  ACCESS_COST_LOADS [http1] (http1 h2)
+#   BACKEND_PORT [28080] the backend's port  ALLOC_FIRST_PORT [28460] the first of the alloc and access-cost
+#     gateways' ports (two per build): other values let two of those scenarios run at once on one machine
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
 # core 0 (h2: h2load instead of wrk, no open loop). Every process started here is stopped by its pid when the script ends. Loopback only.
@@ -62,7 +64,7 @@ OPEN_DURATION=${OPEN_DURATION:-10}
 TUNNELS=${TUNNELS:-2000}
 H2_CONNECTIONS=${H2_CONNECTIONS:-8}
 H2_STREAMS=${H2_STREAMS:-16}
-BACKEND_PORT=28080
+BACKEND_PORT=${BACKEND_PORT:-28080}
 NGINX_PORT=28443
 HAPROXY_PORT=28444
 PORTCULLIS_PORT=28445
@@ -71,7 +73,7 @@ PORTCULLIS_ACCESS_PORT=28450
 BACKEND2_PORT=28082
 NGINX2_PORT=28451
 PORTCULLIS_ACCESS2_PORT=28452
-ALLOC_FIRST_PORT=28460
+ALLOC_FIRST_PORT=${ALLOC_FIRST_PORT:-28460}
 DEMO_PORT=28081
 ETCD_CLIENT_PORT=28379
 ETCD_PEER_PORT=28380
