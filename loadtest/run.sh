@@ -42,6 +42,7 @@
 #   alloc: ALLOC_BEFORE [] older source trees (worktrees of older commits, built) measured beside this build
 #     ALLOC_HEAP [256m] each gateway's fixed heap  ALLOC_LEAK_ROW [on] this build again with Netty's leak detector on
 #   access-cost: ACCESS_COST_BEFORE [] older source trees measured beside this build  ACCESS_COST_LOADS [http1] (http1 h2)
+#     ACCESS_COST_TOGETHER [off] on loads the open and the access-on gateway at the same time (http1)
 #   BACKEND_PORT [28080] the backend's port  ALLOC_FIRST_PORT [28460] the first of the alloc and access-cost
 #     gateways' ports (two per build): other values let two of those scenarios run at once on one machine
 #
@@ -765,7 +766,8 @@ scenario_access_cost() {
         # The two gateways of a pair back to back, the first one alternating between repetitions.
         if (( rep % 2 )); then pair=("portcullis-$label" "portcullis-access-$label")
         else pair=("portcullis-access-$label" "portcullis-$label"); fi
-        for name in "${pair[@]}"; do measure_alloc "$rep" "$name" "$load"; done
+        if [ "${ACCESS_COST_TOGETHER:-off}" = on ] && [ "$load" = http1 ]; then measure_pair "$rep" "${pair[@]}"
+        else for name in "${pair[@]}"; do measure_alloc "$rep" "$name" "$load"; done; fi
       done
     done
   done
@@ -773,7 +775,7 @@ scenario_access_cost() {
     --reference current --meta "scenario=access-cost" --meta "date=$stamp" --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" \
     --meta "java=$("$JAVA" -version 2>&1 | head -n1)" --meta "heap=-Xms$heap -Xmx$heap" --meta "jvm_options=$options" \
     --meta "builds=$(for label in "${labels[@]}"; do printf '%s: %s; ' "$label" "${SOURCE_OF[$label]}"; done)" \
-    --meta "command=ACCESS_COST_BEFORE='${ACCESS_COST_BEFORE:-}' ACCESS_COST_LOADS='$loads' ALLOC_HEAP=$heap REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh access-cost" \
+    --meta "command=ACCESS_COST_BEFORE='${ACCESS_COST_BEFORE:-}' ACCESS_COST_LOADS='$loads' ACCESS_COST_TOGETHER=${ACCESS_COST_TOGETHER:-off} ALLOC_HEAP=$heap REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh access-cost" \
     --meta "git_head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
@@ -825,6 +827,37 @@ alloc_probe() { # pid [gc-log from-line]
   taskset -c $CLIENT_CORE "$JAVA" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.AllocationProbe \
     --pid "$1" "${gc[@]}" | grep ALLOC_RESULT || die "cannot read the allocation of pid $1"
+}
+
+# ACCESS_COST_TOGETHER=on: the two gateways of a pair loaded at the same time (a wrk each, both on
+# core 0), so that both run under the same conditions of the machine (they share core 1 and its
+# caches, each getting about half of it) instead of one after the other. HTTP/1.1 only; no GC figures.
+measure_pair() { # rep name name
+  local rep="$1" names=("$2" "$3") name pids=() before=() after=() i
+  for name in "${names[@]}"; do ACCESS_TOKEN=${TOKEN_OF[$name]}; wrk_load "$name" "$WARMUP" >/dev/null & pids+=($!); done
+  wait "${pids[@]}"; pids=()
+  for name in "${names[@]}"; do before+=("$(alloc_probe "${PIDS[$name]}")"); done
+  for name in "${names[@]}"; do
+    ACCESS_TOKEN=${TOKEN_OF[$name]}
+    wrk_load "$name" "$DURATION" > "$WORK/pair-$name.out" & pids+=($!)
+  done
+  wait "${pids[@]}" || die "wrk failed against ${names[*]}"
+  for name in "${names[@]}"; do after+=("$(alloc_probe "${PIDS[$name]}")"); done
+  for i in 0 1; do
+    name=${names[$i]}
+    local out requests build
+    out=$(grep WRK_RESULT "$WORK/pair-$name.out") || die "wrk failed against $name"
+    requests=$(field requests "$out")
+    [ "${requests:-0}" -gt 0 ] || die "no request completed against $name"
+    build=${name#portcullis-}; build=${build#access-}
+    printf '%s\t%s\t%s\thttp1\t%s\t%s\t%s\t0\t0\t0\t0\t%s\t%s\t%s\t%s\n' "$rep" "$build" "${name%-"$build"}" "$requests" \
+      $(( $(field loop_bytes "${after[$i]}") - $(field loop_bytes "${before[$i]}") )) \
+      $(( $(field total_bytes "${after[$i]}") - $(field total_bytes "${before[$i]}") )) "$DURATION" \
+      $(( $(field loop_cpu_ns "${after[$i]}") - $(field loop_cpu_ns "${before[$i]}") )) \
+      $(( $(field process_cpu_ns "${after[$i]}") - $(field process_cpu_ns "${before[$i]}") )) \
+      $(( $(field loop_user_ns "${after[$i]}") - $(field loop_user_ns "${before[$i]}") )) >> "$SAMPLES"
+    log "  $name http1 (loaded together): $requests requests, $(tail -n1 "$SAMPLES" | awk -F'\t' '{printf "%.0f B/req, CPU %.2f us/req on the loop (%.2f user), %.2f in all", $7/$5, $13/$5/1000, $15/$5/1000, $14/$5/1000}'), load average $(cut -d' ' -f1 /proc/loadavg)"
+  done
 }
 
 # One measured run of one gateway under one load: requests, bytes allocated, GC pauses, CPU.
