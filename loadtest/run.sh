@@ -7,6 +7,7 @@
 #   loadtest/run.sh fairness     bandwidth shared between 10 workspaces, one with 50 connections (docs/fairness.md)
 #   loadtest/run.sh serve        the http1 stack without load (for manual runs and profiling)
 #   loadtest/run.sh alloc        bytes allocated per request and GC pauses under load, this build beside older ones (ALLOC_BEFORE)
+#   loadtest/run.sh access-cost  CPU (event loop's own, all threads) and bytes per request access control adds on a warm connection
 #   loadtest/run.sh two-loops    the gateway with access on: two event loops on both cores vs one on one core, beside nginx
 #   loadtest/run.sh profile      a CPU profile of one gateway under http1 or h2 load (async-profiler or JFR)
 #   loadtest/run.sh route-churn  route propagation through the store (embedded and a local etcd), snapshot swap cost
@@ -40,6 +41,10 @@
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #   alloc: ALLOC_BEFORE [] older source trees (worktrees of older commits, built) measured beside this build
 #     ALLOC_HEAP [256m] each gateway's fixed heap  ALLOC_LEAK_ROW [on] this build again with Netty's leak detector on
+#   access-cost: ACCESS_COST_BEFORE [] older source trees measured beside this build  ACCESS_COST_LOADS [http1] (http1 h2)
+#     ACCESS_COST_TOGETHER [off] on loads the open and the access-on gateway at the same time (http1)
+#   BACKEND_PORT [28080] the backend's port  ALLOC_FIRST_PORT [28460] the first of the alloc and access-cost
+#     gateways' ports (two per build): other values let two of those scenarios run at once on one machine
 #
 # Topology: the proxy under test is pinned to core 1; wrk, the open-loop client and the backend to
 # core 0 (h2: h2load instead of wrk, no open loop). Every process started here is stopped by its pid when the script ends. Loopback only.
@@ -60,7 +65,7 @@ OPEN_DURATION=${OPEN_DURATION:-10}
 TUNNELS=${TUNNELS:-2000}
 H2_CONNECTIONS=${H2_CONNECTIONS:-8}
 H2_STREAMS=${H2_STREAMS:-16}
-BACKEND_PORT=28080
+BACKEND_PORT=${BACKEND_PORT:-28080}
 NGINX_PORT=28443
 HAPROXY_PORT=28444
 PORTCULLIS_PORT=28445
@@ -69,7 +74,7 @@ PORTCULLIS_ACCESS_PORT=28450
 BACKEND2_PORT=28082
 NGINX2_PORT=28451
 PORTCULLIS_ACCESS2_PORT=28452
-ALLOC_FIRST_PORT=28460
+ALLOC_FIRST_PORT=${ALLOC_FIRST_PORT:-28460}
 DEMO_PORT=28081
 ETCD_CLIENT_PORT=28379
 ETCD_PEER_PORT=28380
@@ -306,8 +311,8 @@ url_of() {
 }
 
 wrk_load() { # target seconds
-  local auth=() # the access-control targets' requests carry the token
-  if [[ "$1" == portcullis-access* ]]; then auth=(-H "Authorization: Bearer $ACCESS_TOKEN"); fi
+  local auth=() # the access-control targets' requests carry the token (access-cost: the open gateway's as well)
+  if [[ "$1" == portcullis-access* || "${BEARER_TO_OPEN:-off}" = on ]]; then auth=(-H "Authorization: Bearer $ACCESS_TOKEN"); fi
   taskset -c "${WRK_CORES[$1]:-$CLIENT_CORE}" wrk -t"${WRK_THREADS[$1]:-1}" -c"$CONNECTIONS" -d"$2s" --latency \
     -s "$HERE/conf/wrk-report.lua" -H "Host: ${HOST_OF[$1]:-$HOST_HEADER}" "${auth[@]}" "$(url_of "$1")"
 }
@@ -352,7 +357,7 @@ measure_closed() { # rep target
 h2load_run() { # target seconds [log file]
   local log=() auth=()
   [ -n "${3:-}" ] && log=(--log-file "$3")
-  if [[ "$1" == portcullis-access* ]]; then auth=(-H "authorization: Bearer $ACCESS_TOKEN"); fi
+  if [[ "$1" == portcullis-access* || "${BEARER_TO_OPEN:-off}" = on ]]; then auth=(-H "authorization: Bearer $ACCESS_TOKEN"); fi
   taskset -c $CLIENT_CORE h2load -t1 -c"$H2_CONNECTIONS" -m"$H2_STREAMS" -D"$2" -H ":authority: $HOST_HEADER" \
     "${auth[@]}" "${log[@]}" "$(url_of "$1")"
 }
@@ -668,7 +673,7 @@ scenario_alloc() {
   done
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   SAMPLES="$RESULTS/alloc-$stamp.samples.tsv"
-  printf 'rep\tbuild\ttarget\tload\trequests\tloop_bytes\ttotal_bytes\tgc_pauses\tgc_pause_total_ms\tgc_pause_max_ms\tcpu_us_per_req\tseconds\n' > "$SAMPLES"
+  printf "$ALLOC_SAMPLES_HEADER" > "$SAMPLES"
   # What a reading costs the gateway (its RMI threads): two readings with nothing in between. The first
   # reading of a gateway starts its JMX agent, whose classes take the metaspace past its first threshold:
   # a full GC ("Metadata GC Threshold", 100-330 ms on a busy core) that must happen here, outside every
@@ -700,7 +705,84 @@ scenario_alloc() {
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
+# What access control costs per request on a warm connection (issue 15, item 4): each build runs
+# twice, open and with access control on, with the same fixed heap and JVM options, pinned to core 1;
+# the load on core 0. Both gateways get the same requests, the bearer token included (the open one
+# takes it off the head and ignores it), so the difference is the access check's work, not the
+# token's bytes on the wire. Each repetition measures the two back to back (the order alternating),
+# and AllocationProbe reads the event loop's own CPU time (the kernel's per-thread accounting, in ns),
+# the process's and the allocated bytes before and after each run: whole-process CPU of a 2-core
+# shared machine moves by more than the 1 us looked for, the event loop's thread time much less.
+# ACCESS_COST_BEFORE: older source trees (worktrees of older commits, built) measured beside this
+# build in the same run. ACCESS_COST_LOADS [http1] (http1 h2). Prints the difference and the goal.
+scenario_access_cost() {
+  need nginx; need wrk; need taskset; need openssl
+  local loads=${ACCESS_COST_LOADS:-http1} load
+  for load in $loads; do
+    case "$load" in http1) ;; h2) command -v h2load >/dev/null || die "h2load is missing: apt-get install -y nghttp2-client" ;;
+      *) die "ACCESS_COST_LOADS=$loads (expected: http1, h2 or both)" ;; esac
+  done
+  [ "$(nproc)" -ge 2 ] || die "needs 2 cores (one for the gateways, one for the client and backend)"
+  mkdir -p "$WORK" "$RESULTS"
+  make_tls; loadtest_built
+  declare -gA PIDS TOKEN_OF
+  local heap=${ALLOC_HEAP:-256m} port=$ALLOC_FIRST_PORT labels=(current) label dir options
+  options=$(echo ${JVM_OPTIONS:-$(default_jvm_options)})
+  alloc_snapshot current "${GATEWAY_TARGET:-$ROOT/cli/target}"
+  for dir in ${ACCESS_COST_BEFORE:-}; do
+    label=$(git -C "$dir" rev-parse --short HEAD 2>/dev/null || basename "$dir")
+    if [ -f "$dir/cli/target/portcullis-cli.jar" ]; then alloc_snapshot "$label" "$dir/cli/target"
+    else alloc_snapshot "$label" "$dir/gateway/target"; fi
+    labels+=("$label")
+  done
+  ports_free $BACKEND_PORT $(seq $ALLOC_FIRST_PORT $((ALLOC_FIRST_PORT + 2 * ${#labels[@]})))
+  start_backend
+  BEARER_TO_OPEN=on
+  for label in "${labels[@]}"; do
+    start_alloc_gateway "portcullis-$label" $port "$label" off "$options" "$heap"
+    start_alloc_gateway "portcullis-access-$label" $((port + 1)) "$label" on "$options" "$heap"
+    TOKEN_OF[portcullis-$label]=${TOKEN_OF[portcullis-access-$label]}
+    port=$((port + 2))
+  done
+  log "warming the gateways' JIT: ${JVM_WARMUP}s of load each"
+  local name first second
+  for label in "${labels[@]}"; do
+    for name in "portcullis-$label" "portcullis-access-$label"; do
+      ACCESS_TOKEN=${TOKEN_OF[$name]}
+      warm_jit "$name" wrk_load
+      if [[ " $loads " == *" h2 "* ]]; then h2load_run "$name" "$JVM_WARMUP" >/dev/null; fi
+      # The first reading starts the gateway's JMX agent (and a full GC for its classes): outside the runs.
+      first=$(alloc_probe "${PIDS[$name]}"); second=$(alloc_probe "${PIDS[$name]}")
+    done
+  done
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  SAMPLES="$RESULTS/access-cost-$stamp.samples.tsv"
+  printf "$ALLOC_SAMPLES_HEADER" > "$SAMPLES"
+  local rep pair
+  for rep in $(seq 1 "$REPS"); do
+    log "repetition $rep/$REPS (wrk -t1 -c$CONNECTIONS / h2load -c$H2_CONNECTIONS -m$H2_STREAMS, -d${DURATION}s; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    for label in "${labels[@]}"; do
+      for load in $loads; do
+        # The two gateways of a pair back to back, the first one alternating between repetitions.
+        if (( rep % 2 )); then pair=("portcullis-$label" "portcullis-access-$label")
+        else pair=("portcullis-access-$label" "portcullis-$label"); fi
+        if [ "${ACCESS_COST_TOGETHER:-off}" = on ] && [ "$load" = http1 ]; then measure_pair "$rep" "${pair[@]}"
+        else for name in "${pair[@]}"; do measure_alloc "$rep" "$name" "$load"; done; fi
+      done
+    done
+  done
+  loadtest_java dev.portcullis.loadtest.AccessCostReport --samples "$SAMPLES" --out "$RESULTS/access-cost-$stamp.json" \
+    --reference current --meta "scenario=access-cost" --meta "date=$stamp" --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" \
+    --meta "java=$("$JAVA" -version 2>&1 | head -n1)" --meta "heap=-Xms$heap -Xmx$heap" --meta "jvm_options=$options" \
+    --meta "builds=$(for label in "${labels[@]}"; do printf '%s: %s; ' "$label" "${SOURCE_OF[$label]}"; done)" \
+    --meta "command=ACCESS_COST_BEFORE='${ACCESS_COST_BEFORE:-}' ACCESS_COST_LOADS='$loads' ACCESS_COST_TOGETHER=${ACCESS_COST_TOGETHER:-off} ALLOC_HEAP=$heap REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh access-cost" \
+    --meta "git_head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
+    --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 declare -A JAR_OF=() MAIN_OF=() SOURCE_OF=()
+ALLOC_SAMPLES_HEADER='rep\tbuild\ttarget\tload\trequests\tloop_bytes\ttotal_bytes\tgc_pauses\tgc_pause_total_ms\tgc_pause_max_ms\tcpu_us_per_req\tseconds\tloop_cpu_ns\tprocess_cpu_ns\tloop_user_ns\n'
+
 # A copy of one gateway build (a cli/target, or an older gateway/target that had the commands) under
 # $WORK/alloc-<label>/, so a concurrent rebuild cannot change it mid-run.
 alloc_snapshot() { # label target-folder
@@ -747,6 +829,37 @@ alloc_probe() { # pid [gc-log from-line]
     --pid "$1" "${gc[@]}" | grep ALLOC_RESULT || die "cannot read the allocation of pid $1"
 }
 
+# ACCESS_COST_TOGETHER=on: the two gateways of a pair loaded at the same time (a wrk each, both on
+# core 0), so that both run under the same conditions of the machine (they share core 1 and its
+# caches, each getting about half of it) instead of one after the other. HTTP/1.1 only; no GC figures.
+measure_pair() { # rep name name
+  local rep="$1" names=("$2" "$3") name pids=() before=() after=() i
+  for name in "${names[@]}"; do ACCESS_TOKEN=${TOKEN_OF[$name]}; wrk_load "$name" "$WARMUP" >/dev/null & pids+=($!); done
+  wait "${pids[@]}"; pids=()
+  for name in "${names[@]}"; do before+=("$(alloc_probe "${PIDS[$name]}")"); done
+  for name in "${names[@]}"; do
+    ACCESS_TOKEN=${TOKEN_OF[$name]}
+    wrk_load "$name" "$DURATION" > "$WORK/pair-$name.out" & pids+=($!)
+  done
+  wait "${pids[@]}" || die "wrk failed against ${names[*]}"
+  for name in "${names[@]}"; do after+=("$(alloc_probe "${PIDS[$name]}")"); done
+  for i in 0 1; do
+    name=${names[$i]}
+    local out requests build
+    out=$(grep WRK_RESULT "$WORK/pair-$name.out") || die "wrk failed against $name"
+    requests=$(field requests "$out")
+    [ "${requests:-0}" -gt 0 ] || die "no request completed against $name"
+    build=${name#portcullis-}; build=${build#access-}
+    printf '%s\t%s\t%s\thttp1\t%s\t%s\t%s\t0\t0\t0\t0\t%s\t%s\t%s\t%s\n' "$rep" "$build" "${name%-"$build"}" "$requests" \
+      $(( $(field loop_bytes "${after[$i]}") - $(field loop_bytes "${before[$i]}") )) \
+      $(( $(field total_bytes "${after[$i]}") - $(field total_bytes "${before[$i]}") )) "$DURATION" \
+      $(( $(field loop_cpu_ns "${after[$i]}") - $(field loop_cpu_ns "${before[$i]}") )) \
+      $(( $(field process_cpu_ns "${after[$i]}") - $(field process_cpu_ns "${before[$i]}") )) \
+      $(( $(field loop_user_ns "${after[$i]}") - $(field loop_user_ns "${before[$i]}") )) >> "$SAMPLES"
+    log "  $name http1 (loaded together): $requests requests, $(tail -n1 "$SAMPLES" | awk -F'\t' '{printf "%.0f B/req, CPU %.2f us/req on the loop (%.2f user), %.2f in all", $7/$5, $13/$5/1000, $15/$5/1000, $14/$5/1000}'), load average $(cut -d' ' -f1 /proc/loadavg)"
+  done
+}
+
 # One measured run of one gateway under one load: requests, bytes allocated, GC pauses, CPU.
 measure_alloc() { # rep name load(http1|h2)
   local rep="$1" name="$2" load="$3" pid="${PIDS[$2]}" gc="$WORK/$2-gc.log" requests out
@@ -768,13 +881,16 @@ measure_alloc() { # rep name load(http1|h2)
   after=$(alloc_probe "$pid" "$gc" "$lines0")
   [ "${requests:-0}" -gt 0 ] || die "no request completed against $name ($load)"
   local build=${name#portcullis-}; build=${build#access-}
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$build" "${name%-"$build"}" "$load" "$requests" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$build" "${name%-"$build"}" "$load" "$requests" \
     $(( $(field loop_bytes "$after") - $(field loop_bytes "$before") )) \
     $(( $(field total_bytes "$after") - $(field total_bytes "$before") )) \
     "$(field gc_pauses "$after")" "$(field gc_pause_total_ms "$after")" "$(field gc_pause_max_ms "$after")" \
     "$(awk -v c="$(( (c1 - c0) * TICK_US ))" -v n="$requests" 'BEGIN{printf "%.2f", c/n}')" \
-    "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')" >> "$SAMPLES"
-  log "  $name $load: $requests requests, $(tail -n1 "$SAMPLES" | awk -F'\t' '{printf "%.0f B/req on the loop, %.0f B/req in all, %s GC pauses (%s ms, max %s ms)", $6/$5, $7/$5, $8, $9, $10}')"
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')" \
+    $(( $(field loop_cpu_ns "$after") - $(field loop_cpu_ns "$before") )) \
+    $(( $(field process_cpu_ns "$after") - $(field process_cpu_ns "$before") )) \
+    $(( $(field loop_user_ns "$after") - $(field loop_user_ns "$before") )) >> "$SAMPLES"
+  log "  $name $load: $requests requests, $(tail -n1 "$SAMPLES" | awk -F'\t' '{printf "%.0f B/req on the loop, %.0f B/req in all, %s GC pauses (%s ms, max %s ms), CPU %.2f us/req on the loop (%.2f user), %.2f in all", $6/$5, $7/$5, $8, $9, $10, $13/$5/1000, $15/$5/1000, $14/$5/1000}'), load average $(cut -d' ' -f1 /proc/loadavg)"
 }
 
 scenario_ws_idle() {
@@ -980,6 +1096,7 @@ case "${1:-}" in
   profile) scenario_profile ;;
   two-loops) scenario_two_loops ;;
   alloc) scenario_alloc ;;
+  access-cost) scenario_access_cost ;;
   fairness) scenario_fairness ;;
   *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -1,5 +1,6 @@
 package dev.portcullis.loadtest;
 
+import com.sun.management.OperatingSystemMXBean;
 import com.sun.management.ThreadMXBean;
 import com.sun.tools.attach.VirtualMachine;
 import java.io.IOException;
@@ -16,7 +17,8 @@ import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 
 /**
- * The bytes a running gateway has allocated so far, and the GC pauses its {@code -Xlog:gc} file
+ * The bytes a running gateway has allocated so far, the CPU time it spent (all threads, and its
+ * event loops'), and the GC pauses its {@code -Xlog:gc} file
  * recorded from a given line on: run.sh reads it before and after a measured run (the alloc scenario).
  *
  * <p>Bytes come from the gateway's own {@code ThreadMXBean} (HotSpot counts every thread's
@@ -57,16 +59,28 @@ public final class AllocationProbe {
         }
     }
 
-    /** Allocated bytes of the whole process and of its event-loop threads. */
-    record Allocated(long totalBytes, long loopBytes, int loopThreads) {}
+    /**
+     * Allocated bytes and CPU time of the whole process and of its event-loop threads. The CPU times
+     * are the kernel's per-thread accounting in nanoseconds ({@code CLOCK_THREAD_CPUTIME_ID}, what
+     * {@code ThreadMXBean.getThreadCpuTime} reads), so the event loop's figure leaves out the JIT, the
+     * GC and this probe's own RMI threads, which the process's total includes. The event loop's user
+     * time leaves out its system calls as well (the kernel's TCP work, whose share of a thread moves
+     * with how busy the machine is); Linux splits a thread's exact run time into user and system time
+     * by the ratio of its clock ticks, so that figure is a little coarser.
+     */
+    record Counters(long totalBytes, long loopBytes, int loopThreads, long loopCpuNanos, long loopUserNanos,
+            long processCpuNanos) {}
 
     public static void main(String[] argv) throws Exception {
         Args args = new Args(argv);
         StringBuilder line = new StringBuilder("ALLOC_RESULT");
         if (!args.get("pid", "").isEmpty()) {
-            Allocated allocated = read(args.get("pid"), args.get("loop-prefix", "gateway-io-"));
-            line.append(" total_bytes=").append(allocated.totalBytes()).append(" loop_bytes=").append(allocated.loopBytes())
-                    .append(" loop_threads=").append(allocated.loopThreads());
+            Counters counters = read(args.get("pid"), args.get("loop-prefix", "gateway-io-"));
+            line.append(" total_bytes=").append(counters.totalBytes()).append(" loop_bytes=").append(counters.loopBytes())
+                    .append(" loop_threads=").append(counters.loopThreads())
+                    .append(" loop_cpu_ns=").append(counters.loopCpuNanos())
+                    .append(" loop_user_ns=").append(counters.loopUserNanos())
+                    .append(" process_cpu_ns=").append(counters.processCpuNanos());
         }
         if (!args.get("gc-log", "").isEmpty()) {
             List<String> lines = Files.readAllLines(Path.of(args.get("gc-log")));
@@ -81,7 +95,7 @@ public final class AllocationProbe {
         System.out.println(line);
     }
 
-    static Allocated read(String pid, String loopPrefix) throws Exception {
+    static Counters read(String pid, String loopPrefix) throws Exception {
         VirtualMachine vm = VirtualMachine.attach(pid);
         String address;
         try {
@@ -97,15 +111,24 @@ public final class AllocationProbe {
             long[] ids = threads.getAllThreadIds();
             ThreadInfo[] infos = threads.getThreadInfo(ids);
             long[] bytes = threads.getThreadAllocatedBytes(ids);
+            long[] cpu = threads.getThreadCpuTime(ids);
+            long[] user = threads.getThreadUserTime(ids);
             long loop = 0;
+            long loopCpu = 0;
+            long loopUser = 0;
             int loopThreads = 0;
             for (int i = 0; i < ids.length; i++) {
                 if (infos[i] != null && infos[i].getThreadName().startsWith(loopPrefix) && bytes[i] >= 0) {
                     loop += bytes[i];
+                    loopCpu += Math.max(0, cpu[i]);
+                    loopUser += Math.max(0, user[i]);
                     loopThreads++;
                 }
             }
-            return new Allocated(threads.getTotalThreadAllocatedBytes(), loop, loopThreads);
+            OperatingSystemMXBean system = ManagementFactory.newPlatformMXBeanProxy(connection,
+                    ManagementFactory.OPERATING_SYSTEM_MXBEAN_NAME, OperatingSystemMXBean.class);
+            return new Counters(threads.getTotalThreadAllocatedBytes(), loop, loopThreads, loopCpu, loopUser,
+                    system.getProcessCpuTime());
         } catch (IOException e) {
             throw new IOException("cannot read the allocation counters of pid " + pid + " at " + address, e);
         }

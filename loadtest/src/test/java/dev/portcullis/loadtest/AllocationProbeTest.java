@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,11 +47,16 @@ class AllocationProbeTest {
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(ready));
 
-            AllocationProbe.Allocated allocated = AllocationProbe.read(Long.toString(child.pid()), "gateway-io-");
+            AllocationProbe.Counters allocated = AllocationProbe.read(Long.toString(child.pid()), "gateway-io-");
 
             assertThat(allocated.loopThreads()).isEqualTo(1);
             assertThat(allocated.loopBytes()).isBetween(AllocatingProcess.LOOP_BYTES, AllocatingProcess.LOOP_BYTES + 1_000_000L);
             assertThat(allocated.totalBytes()).isGreaterThan(allocated.loopBytes());
+            // The loop thread's CPU is its own: it spun for LOOP_CPU_NANOS at least, and is part of the process's.
+            assertThat(allocated.loopCpuNanos()).isGreaterThanOrEqualTo(AllocatingProcess.LOOP_CPU_NANOS);
+            assertThat(allocated.processCpuNanos()).isGreaterThan(allocated.loopCpuNanos());
+            // Spinning is user time; clock-tick accounting may miss a tick or two of it.
+            assertThat(allocated.loopUserNanos()).isBetween(AllocatingProcess.LOOP_CPU_NANOS / 2, allocated.loopCpuNanos());
             // Young collections while it allocated, then the full one it asked for: every "Pause" line counted.
             List<String> log = Files.readAllLines(gcLog);
             assertThat(log).anyMatch(line -> line.contains("Pause Full (System.gc())"));
@@ -62,12 +69,21 @@ class AllocationProbeTest {
     /** The attached JVM: one thread named like an event loop allocates a known amount, then all wait. */
     static final class AllocatingProcess {
         static final long LOOP_BYTES = 50L * 1024 * 1024;
+        static final long LOOP_CPU_NANOS = 200_000_000L;
         static volatile Object sink;
+        static volatile long spun;
 
         public static void main(String[] args) throws Exception {
             Thread loop = new Thread(() -> {
                 for (long done = 0; done < LOOP_BYTES; done += 1024 * 1024) {
                     sink = new byte[1024 * 1024 - 16]; // with its 16-byte header, one MiB
+                }
+                ThreadMXBean self = ManagementFactory.getThreadMXBean();
+                while (self.getCurrentThreadCpuTime() < LOOP_CPU_NANOS) {
+                    // user time without allocating; the clock itself is a system call, read seldom
+                    for (int i = 0; i < 10_000_000; i++) {
+                        spun += i;
+                    }
                 }
                 try {
                     Thread.sleep(Long.MAX_VALUE);

@@ -2,12 +2,14 @@ package dev.portcullis.gateway.access;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portcullis.gateway.auth.BearerTokens;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Principal;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -36,22 +38,40 @@ public final class ConnectionAccess {
     private static final AttributeKey<ConnectionAccess> KEY = AttributeKey.valueOf("portcullis.connectionAccess");
     // Eight bytes of a byte array as one long, for sameSecret.
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    // Tokens up to this length are compared through the thread's scratch arrays (JWTs are a few hundred
+    // characters); longer ones character by character.
+    private static final int SCRATCH_BYTES = 4096;
+    // Per thread (the event loops, and a verifier's thread when a verification finished there): a
+    // FastThreadLocal is an array index on Netty's own threads.
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
     // A handful of distinct (principal, workspace, port) per connection is the common case; past it
     // the oldest is forgotten and logged again when it comes back (more lines, never fewer).
     private static final int AUDITED_ALLOWS = 4;
 
     /**
-     * A verified caller (the credential itself is kept apart, as bytes, see {@link #remember(Known, String)}).
+     * A verified caller (the credential itself is kept apart, see {@link #remember(Known, String)}).
      *
      * @param identity who it verified as, or null for the anonymous caller
      * @param sessionId the browser session it came with, or null
      * @param validUntilMillis when to verify it afresh at the latest (never reused: Long.MIN_VALUE)
      * @param changes {@link OpenGrants#changes()} before it was verified
+     * @param user {@code identity}'s qualified name ({@code alice@corp}), made once here rather than
+     *             per request; null for the anonymous caller
      */
     public record Known(VerifiedIdentity identity, Principal principal, String sessionId, long validUntilMillis,
-                        long changes) {
+                        long changes, String user) {
         public Known {
             requireNonNull(principal, "principal");
+        }
+
+        public Known(VerifiedIdentity identity, Principal principal, String sessionId, long validUntilMillis, long changes) {
+            this(identity, principal, sessionId, validUntilMillis, changes,
+                    identity == null ? null : identity.qualifiedUser());
         }
     }
 
@@ -65,8 +85,8 @@ public final class ConnectionAccess {
                           WorkspaceRoute route, AccessSnapshot snapshot, Decision decision, String decidedPath,
                           OpenGrants.Grant grant) {}
 
-    /** {@code known} and its credential's bytes, compared on every request without a copy of the cached side. */
-    private record Remembered(Known known, byte[] credential) {}
+    /** {@code known} and its credential (Latin-1 only, see {@link #remember(Known, String)}), compared on every request. */
+    private record Remembered(Known known, String credential) {}
 
     private volatile Remembered known;
     private volatile Allowed allowed;
@@ -95,35 +115,63 @@ public final class ConnectionAccess {
      * since ({@code changes}); otherwise null, and the caller verifies afresh.
      */
     public Known known(String credential, long nowMillis, long changes) {
+        Remembered remembered = known; // one read: the caller and its credential must be of the same remember()
+        Known last = stillValid(remembered, nowMillis, changes);
+        if (last == null) {
+            return null;
+        }
+        String expected = remembered.credential();
+        boolean same = expected == null || credential == null ? expected == credential
+                : sameSecret(expected, credential, 0, credential.length());
+        return same ? last : null;
+    }
+
+    /**
+     * As {@link #known(String, long, long)}, for the request's whole {@code Authorization} value (null:
+     * none; another scheme than {@code Bearer} counts as no bearer token): its token is compared where
+     * it stands in the value, without a copy, so a warm request allocates nothing for it.
+     */
+    public Known knownByHeader(CharSequence authorization, long nowMillis, long changes) {
         Remembered remembered = known;
+        Known last = stillValid(remembered, nowMillis, changes);
+        if (last == null) {
+            return null;
+        }
+        int start = BearerTokens.tokenStart(authorization);
+        if (start < 0) {
+            return remembered.credential() == null ? last : null;
+        }
+        return sameSecret(remembered.credential(), authorization, start, BearerTokens.tokenEnd(authorization)) ? last : null;
+    }
+
+    /** The remembered caller while nothing changed and its credential has not run out; else null. */
+    private static Known stillValid(Remembered remembered, long nowMillis, long changes) {
         if (remembered == null) {
             return null;
         }
         Known last = remembered.known();
-        if (last.changes() != changes || nowMillis >= last.validUntilMillis()
-            || !sameSecret(remembered.credential(), credential)) {
-            return null;
-        }
-        return last;
+        return last.changes() != changes || nowMillis >= last.validUntilMillis() ? null : last;
     }
 
     /**
      * {@code verified} is what this connection proved last, with the bearer token {@code credential}
-     * (null: none). Only the token's bytes are kept, not a second copy as a string.
+     * (null: none). The token is kept as it is (the verification already made it a string of its
+     * own), not a second copy; one with a character past Latin-1 or a '?' (which a token encoded as
+     * bytes once stood for such a character) is never kept, so it is verified on every request.
      */
     public void remember(Known verified, String credential) {
         requireNonNull(verified, "verified");
-        // '?' is what another character becomes in bytesOf: a credential with one is never reused.
-        known = credential != null && credential.indexOf('?') >= 0 ? null
-                : new Remembered(verified, credential == null ? null : bytesOf(credential));
+        known = credential != null && !reusable(credential) ? null : new Remembered(verified, credential);
     }
 
-    /**
-     * A token's characters as bytes. Tokens are ASCII (a JWT is base64url and dots); any character
-     * past Latin-1 becomes '?', which no remembered credential contains, so it never matches one.
-     */
-    private static byte[] bytesOf(String token) {
-        return token.getBytes(StandardCharsets.ISO_8859_1);
+    private static boolean reusable(String credential) {
+        for (int i = 0; i < credential.length(); i++) {
+            char c = credential.charAt(i);
+            if (c > 0xFF || c == '?') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The allow decided for exactly this request's target, or null when it has to be decided. */
@@ -162,26 +210,56 @@ public final class ConnectionAccess {
 
     /**
      * Compares two secrets in time that depends only on their length, so a client cannot learn a
-     * cached token character by character. Hand-written rather than {@code MessageDigest.isEqual},
-     * which compares a byte at a time (about a nanosecond per byte of a token hundreds of bytes
-     * long, on every request): this one compares eight bytes at a time, then the rest.
+     * remembered token character by character. The bytes form of the remembered side, for callers
+     * that hold it so.
      */
     static boolean sameSecret(byte[] expected, String presented) {
         if (expected == null || presented == null) {
             return expected == null && presented == null;
         }
-        if (expected.length != presented.length()) {
+        return sameSecret(new String(expected, StandardCharsets.ISO_8859_1), presented, 0, presented.length());
+    }
+
+    /**
+     * Whether the characters {@code start..end} of {@code presented} are exactly {@code expected} (a
+     * Latin-1 string), compared in time that depends only on the length. Hand-written: the JDK's
+     * constant-time compare ({@code MessageDigest.isEqual}) needs both as byte arrays, and copying
+     * the presented token out of its header on every request is what this avoids. A string is
+     * copied into this thread's scratch arrays instead (the JDK's array copy, then eight bytes at a
+     * time: a token of 300 characters in some 30 ns, against ten times that for a loop over
+     * {@code charAt}); the copy keeps each character's low byte, so equal bytes are confirmed by an
+     * exact comparison of the characters, which can end early only once every byte matched already.
+     */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): the low byte of each character, on purpose
+    static boolean sameSecret(String expected, CharSequence presented, int start, int end) {
+        int length = end - start;
+        if (expected == null || expected.length() != length) {
             return false;
         }
-        byte[] bytes = bytesOf(presented);
-        long difference = 0;
-        int i = 0;
-        for (; i <= expected.length - Long.BYTES; i += Long.BYTES) {
-            difference |= (long) LONGS.get(expected, i) ^ (long) LONGS.get(bytes, i);
+        if (presented instanceof String text && length <= SCRATCH_BYTES) {
+            Scratch scratch = SCRATCH.get();
+            expected.getBytes(0, length, scratch.expected, 0);
+            text.getBytes(start, end, scratch.presented, 0);
+            long difference = 0;
+            int i = 0;
+            for (; i <= length - Long.BYTES; i += Long.BYTES) {
+                difference |= (long) LONGS.get(scratch.expected, i) ^ (long) LONGS.get(scratch.presented, i);
+            }
+            for (; i < length; i++) {
+                difference |= scratch.expected[i] ^ scratch.presented[i];
+            }
+            return difference == 0 && text.regionMatches(start, expected, 0, length);
         }
-        for (; i < expected.length; i++) {
-            difference |= expected[i] ^ bytes[i];
+        int difference = 0;
+        for (int i = 0; i < length; i++) {
+            difference |= expected.charAt(i) ^ presented.charAt(start + i);
         }
         return difference == 0;
+    }
+
+    /** A thread's two arrays for {@link #sameSecret(String, CharSequence, int, int)}: nothing allocated per request. */
+    private static final class Scratch {
+        final byte[] expected = new byte[SCRATCH_BYTES];
+        final byte[] presented = new byte[SCRATCH_BYTES];
     }
 }

@@ -44,7 +44,7 @@ sealed interface AccessStage {
         public RequestAccess.Verdict decide(ClientSide client, HttpRequest request, HttpRequest forwarded,
                                             RequestRouting.Routed routed, ProxySettings settings,
                                             Consumer<RequestAccess.Verdict> later) {
-            GatewayCredentials.take(request, forwarded);
+            GatewayCredentials.strip(request, forwarded);
             return OPEN;
         }
 

@@ -45,6 +45,27 @@ record GatewayCredentials(String bearer, String cookie, String queryToken, Strin
     }
 
     /**
+     * Strips the credentials of {@code request} from {@code forwarded} as {@link #take} does, without
+     * reading them (open access): no copy of the token is made.
+     */
+    static void strip(HttpRequest request, HttpRequest forwarded) {
+        if (BearerTokens.tokenStart(request.headers().get(HttpHeaderNames.AUTHORIZATION)) >= 0) {
+            forwarded.headers().remove(HttpHeaderNames.AUTHORIZATION);
+        }
+        if (mayCarryMore(forwarded)) {
+            take(request, forwarded);
+        }
+    }
+
+    /**
+     * Whether {@code forwarded} may carry a credential other than a bearer header: a {@code Cookie}
+     * header (the gateway's cookie may be among its pairs) or {@code access_token} in the target.
+     */
+    static boolean mayCarryMore(HttpRequest forwarded) {
+        return forwarded.headers().contains(HttpHeaderNames.COOKIE) || forwarded.uri().contains(QUERY_PARAMETER);
+    }
+
+    /**
      * Removes every {@code __Host-portcullis} pair from the {@code Cookie} headers (HTTP/2 may split
      * cookies over several) and returns the first one's value. The other pairs are kept as sent.
      */

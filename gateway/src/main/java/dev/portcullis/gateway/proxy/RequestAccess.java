@@ -6,6 +6,7 @@ import dev.portcullis.gateway.access.ConnectionAccess;
 import dev.portcullis.gateway.access.IdentityAssertions;
 import dev.portcullis.gateway.access.OpenGrants;
 import dev.portcullis.gateway.access.Principals;
+import dev.portcullis.gateway.auth.BearerTokens;
 import dev.portcullis.gateway.auth.TokenRejectedException;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
 import dev.portcullis.gateway.isolation.CrossOriginRule;
@@ -96,6 +97,10 @@ public final class RequestAccess {
     public static Verdict check(AccessControl access, ConnectionAccess connection, HttpRequest request,
                                 HttpRequest forwarded, PortHost.WorkspacePort target, Supplier<RouteTable> routes,
                                 InetSocketAddress client, Consumer<Verdict> later) {
+        Verdict reused = onWarmConnection(access, connection, request, forwarded, target, routes);
+        if (reused != null) {
+            return reused;
+        }
         GatewayCredentials credentials = GatewayCredentials.take(request, forwarded);
         long changes = access.grants().changes(); // before anything is verified: a change meanwhile counts
         ConnectionAccess.Known known = knownCaller(access, connection, credentials, changes);
@@ -112,6 +117,34 @@ public final class RequestAccess {
         }
         verdict.thenAccept(later);
         return null;
+    }
+
+    /**
+     * The common case of a keep-alive connection or HTTP/2 stream: the same bearer token (or none) as
+     * the connection's last verified request, no cookie and no {@code ?access_token=}, the same target,
+     * and nothing changed since (route, policy, share, session: {@link OpenGrants#changes()}, the route
+     * object and the access snapshot), before the token's end. Then the allow is reused: the token is
+     * compared where it stands in the {@code Authorization} value and taken off {@code forwarded}; no
+     * copy of it, no string built, no verification, no decision, no audit line (counted). Null when
+     * anything differs: the whole check runs, as for a new connection.
+     */
+    private static Verdict onWarmConnection(AccessControl access, ConnectionAccess connection, HttpRequest request,
+                                            HttpRequest forwarded, PortHost.WorkspacePort target,
+                                            Supplier<RouteTable> routes) {
+        if (GatewayCredentials.mayCarryMore(forwarded)) {
+            return null;
+        }
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        OpenGrants grants = access.grants();
+        ConnectionAccess.Known known = connection.knownByHeader(authorization, grants.nowMillis(), grants.changes());
+        if (known == null) {
+            return null;
+        }
+        Verdict allowed = reuseAllow(access, connection, known, forwarded, target, routes.get());
+        if (allowed != null && BearerTokens.tokenStart(authorization) >= 0) {
+            forwarded.headers().remove(HttpHeaderNames.AUTHORIZATION);
+        }
+        return allowed;
     }
 
     /**
@@ -150,7 +183,7 @@ public final class RequestAccess {
         }
         assertIdentity(access, forwarded, target, route, known.identity());
         access.audit().allowedAgain(allowed.decision());
-        return new Allowed(known.identity() == null ? null : known.identity().qualifiedUser(), allowed.grant());
+        return new Allowed(known.user(), allowed.grant());
     }
 
     private static void assertIdentity(AccessControl access, HttpRequest forwarded, PortHost.WorkspacePort target,
@@ -270,7 +303,7 @@ public final class RequestAccess {
                                   RouteTable routes, InetSocketAddress client) {
         VerifiedIdentity identity = caller.identity();
         Principal principal = caller.principal();
-        String user = identity == null ? null : identity.qualifiedUser();
+        String user = caller.user();
         String issuer = identity == null ? null : identity.issuer();
         String method = forwarded.method().name();
         String rawPath = rawPathOf(forwarded.uri());
