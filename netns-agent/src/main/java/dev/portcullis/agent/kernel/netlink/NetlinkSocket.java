@@ -2,10 +2,13 @@ package dev.portcullis.agent.kernel.netlink;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -142,44 +145,27 @@ public final class NetlinkSocket implements AutoCloseable {
             }
             List<Reply> replies = new ArrayList<>();
             while (true) {
-                int length;
-                try {
-                    length = (int) libc.recv(fd, receive, RECEIVE_BUFFER, 0);
-                } catch (LastErrorException e) {
-                    throw new NetlinkException(operation + " (waiting for the kernel's answer)", e.getErrorCode(), null);
-                }
-                ByteBuffer buffer = ByteBuffer.wrap(receive.getByteArray(0, length)).order(ByteOrder.nativeOrder());
-                int at = 0;
-                while (at + NetlinkMessage.HEADER_LENGTH <= length) {
-                    int messageLength = buffer.getInt(at);
-                    int type = buffer.getShort(at + 4) & 0xffff;
-                    int messageFlags = buffer.getShort(at + 6) & 0xffff;
-                    int messageSeq = buffer.getInt(at + 8);
-                    if (messageLength < NetlinkMessage.HEADER_LENGTH || at + messageLength > length) {
-                        throw new NetlinkException(operation, "malformed answer from the kernel (length " + messageLength + ")");
-                    }
-                    ByteBuffer payload = buffer.slice(at + NetlinkMessage.HEADER_LENGTH,
-                            messageLength - NetlinkMessage.HEADER_LENGTH).order(ByteOrder.nativeOrder());
-                    at += (messageLength + 3) & ~3;
-                    if (messageSeq != seq) {
+                for (Received answer : receive(operation)) {
+                    if (answer.seq() != seq) {
                         continue; // an answer to an earlier request that gave up waiting
                     }
-                    if (type == NLMSG_ERROR) {
+                    ByteBuffer payload = answer.payload();
+                    if (answer.type() == NLMSG_ERROR) {
                         int error = payload.getInt(0);
                         if (error == 0) {
                             return replies; // the acknowledgement
                         }
-                        throw new NetlinkException(operation, -error, extendedAckMessage(payload, messageFlags));
+                        throw new NetlinkException(operation, -error, extendedAckMessage(payload, answer.flags()));
                     }
-                    if (type == NLMSG_DONE) {
+                    if (answer.type() == NLMSG_DONE) {
                         int error = payload.remaining() >= 4 ? payload.getInt(0) : 0;
                         if (error < 0) {
                             throw new NetlinkException(operation, -error, null);
                         }
                         return replies;
                     }
-                    replies.add(new Reply(type, messageFlags, payload));
-                    if (!dump && (messageFlags & NLM_F_MULTI) == 0 && (flags & NLM_F_ACK) == 0) {
+                    replies.add(new Reply(answer.type(), answer.flags(), payload));
+                    if (!dump && (answer.flags() & NLM_F_MULTI) == 0 && (flags & NLM_F_ACK) == 0) {
                         return replies; // the one answer to a GET
                     }
                 }
@@ -206,10 +192,10 @@ public final class NetlinkSocket implements AutoCloseable {
                 throw new IllegalStateException("netlink socket of " + where + " is closed: " + operations.get(0));
             }
             Libc libc = Libc.get();
-            java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream batch = new ByteArrayOutputStream();
             int begin = ++sequence;
             batch.writeBytes(batchMarker(NFNL_MSG_BATCH_BEGIN, begin));
-            java.util.Map<Integer, String> pending = new java.util.LinkedHashMap<>();
+            Map<Integer, String> pending = new LinkedHashMap<>();
             for (int i = 0; i < messages.size(); i++) {
                 int seq = ++sequence;
                 byte[] request = messages.get(i).finish(seq);
@@ -229,38 +215,21 @@ public final class NetlinkSocket implements AutoCloseable {
             }
             NetlinkException refused = null;
             while (!pending.isEmpty()) {
-                int length;
-                try {
-                    length = (int) libc.recv(fd, receive, RECEIVE_BUFFER, 0);
-                } catch (LastErrorException e) {
-                    throw new NetlinkException(operation + " (waiting for the kernel's answer)", e.getErrorCode(), null);
-                }
-                ByteBuffer buffer = ByteBuffer.wrap(receive.getByteArray(0, length)).order(ByteOrder.nativeOrder());
-                int at = 0;
-                while (at + NetlinkMessage.HEADER_LENGTH <= length) {
-                    int messageLength = buffer.getInt(at);
-                    int type = buffer.getShort(at + 4) & 0xffff;
-                    int messageFlags = buffer.getShort(at + 6) & 0xffff;
-                    int messageSeq = buffer.getInt(at + 8);
-                    if (messageLength < NetlinkMessage.HEADER_LENGTH || at + messageLength > length) {
-                        throw new NetlinkException(operation, "malformed answer from the kernel (length " + messageLength + ")");
-                    }
-                    ByteBuffer payload = buffer.slice(at + NetlinkMessage.HEADER_LENGTH,
-                            messageLength - NetlinkMessage.HEADER_LENGTH).order(ByteOrder.nativeOrder());
-                    at += (messageLength + 3) & ~3;
-                    if (type != NLMSG_ERROR) {
+                for (Received message : receive(operation)) {
+                    if (message.type() != NLMSG_ERROR) {
                         continue;
                     }
+                    ByteBuffer payload = message.payload();
                     int error = payload.getInt(0);
-                    if (messageSeq == begin || messageSeq == end) {
+                    if (message.seq() == begin || message.seq() == end) {
                         if (error != 0) { // the batch itself was refused: nothing in it was applied
-                            throw new NetlinkException(operation + " (the batch)", -error, extendedAckMessage(payload, messageFlags));
+                            throw new NetlinkException(operation + " (the batch)", -error, extendedAckMessage(payload, message.flags()));
                         }
                         continue;
                     }
-                    String refusedOperation = pending.remove(messageSeq);
+                    String refusedOperation = pending.remove(message.seq());
                     if (refusedOperation != null && error != 0 && refused == null) {
-                        refused = new NetlinkException(refusedOperation, -error, extendedAckMessage(payload, messageFlags));
+                        refused = new NetlinkException(refusedOperation, -error, extendedAckMessage(payload, message.flags()));
                     }
                 }
             }
@@ -270,6 +239,34 @@ public final class NetlinkSocket implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** One message of the kernel's answer, its header read. */
+    private record Received(int type, int flags, int seq, ByteBuffer payload) {}
+
+    /** Waits for the kernel's next datagram and splits it into its messages. Called under {@link #lock}. */
+    private List<Received> receive(String operation) {
+        int length;
+        try {
+            length = (int) Libc.get().recv(fd, receive, RECEIVE_BUFFER, 0);
+        } catch (LastErrorException e) {
+            throw new NetlinkException(operation + " (waiting for the kernel's answer)", e.getErrorCode(), null);
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(receive.getByteArray(0, length)).order(ByteOrder.nativeOrder());
+        List<Received> messages = new ArrayList<>();
+        int at = 0;
+        while (at + NetlinkMessage.HEADER_LENGTH <= length) {
+            int messageLength = buffer.getInt(at);
+            if (messageLength < NetlinkMessage.HEADER_LENGTH || at + messageLength > length) {
+                throw new NetlinkException(operation, "malformed answer from the kernel (length " + messageLength + ")");
+            }
+            ByteBuffer payload = buffer.slice(at + NetlinkMessage.HEADER_LENGTH,
+                    messageLength - NetlinkMessage.HEADER_LENGTH).order(ByteOrder.nativeOrder());
+            messages.add(new Received(buffer.getShort(at + 4) & 0xffff, buffer.getShort(at + 6) & 0xffff,
+                    buffer.getInt(at + 8), payload));
+            at += (messageLength + 3) & ~3;
+        }
+        return messages;
     }
 
     private static byte[] batchMarker(int type, int seq) {
