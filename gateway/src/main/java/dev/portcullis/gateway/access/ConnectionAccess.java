@@ -13,7 +13,6 @@ import io.netty.util.concurrent.FastThreadLocal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 
 /**
  * What one client connection (HTTP/1.1 keep-alive, or HTTP/2 with all its streams) already proved,
@@ -209,20 +208,9 @@ public final class ConnectionAccess {
     }
 
     /**
-     * Compares two secrets in time that depends only on their length, so a client cannot learn a
-     * remembered token character by character. The bytes form of the remembered side, for callers
-     * that hold it so.
-     */
-    static boolean sameSecret(byte[] expected, String presented) {
-        if (expected == null || presented == null) {
-            return expected == null && presented == null;
-        }
-        return sameSecret(new String(expected, StandardCharsets.ISO_8859_1), presented, 0, presented.length());
-    }
-
-    /**
      * Whether the characters {@code start..end} of {@code presented} are exactly {@code expected} (a
-     * Latin-1 string), compared in time that depends only on the length. Hand-written: the JDK's
+     * Latin-1 string), compared in time that depends only on the length, so a client cannot learn a
+     * remembered token character by character. Hand-written: the JDK's
      * constant-time compare ({@code MessageDigest.isEqual}) needs both as byte arrays, and copying
      * the presented token out of its header on every request is what this avoids. A string is
      * copied into this thread's scratch arrays instead (the JDK's array copy, then eight bytes at a

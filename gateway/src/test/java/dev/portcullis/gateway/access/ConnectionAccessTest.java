@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portcullis.policy.Principal;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.nio.charset.StandardCharsets;
+import io.netty.util.AsciiString;
 import org.junit.jupiter.api.Test;
 
-/** When a connection may reuse what it proved: the same token, before its end, with nothing changed. */
+/**
+ * When a connection may reuse what it proved: the same token, before its end, with nothing changed;
+ * as a string, or where it stands in a request's whole {@code Authorization} value (no copy).
+ */
 class ConnectionAccessTest {
     private static final long EXPIRES = 10_000;
     private static final long CHANGES = 7;
@@ -78,26 +81,89 @@ class ConnectionAccessTest {
 
     @Test
     void secretsAreComparedWhole() {
-        byte[] abc = "abc".getBytes(StandardCharsets.US_ASCII);
-        assertThat(ConnectionAccess.sameSecret(abc, "abc")).isTrue();
-        assertThat(ConnectionAccess.sameSecret(abc, "abd")).isFalse();
-        assertThat(ConnectionAccess.sameSecret(abc, "ab")).isFalse();
-        assertThat(ConnectionAccess.sameSecret(abc, "abcd")).isFalse();
-        assertThat(ConnectionAccess.sameSecret(null, null)).isTrue();
-        assertThat(ConnectionAccess.sameSecret(null, "abc")).isFalse();
-        assertThat(ConnectionAccess.sameSecret(abc, null)).isFalse();
+        assertThat(ConnectionAccess.sameSecret("abc", "abc", 0, 3)).isTrue();
+        assertThat(ConnectionAccess.sameSecret("abc", "abd", 0, 3)).isFalse();
+        assertThat(ConnectionAccess.sameSecret("abc", "ab", 0, 2)).isFalse();
+        assertThat(ConnectionAccess.sameSecret("abc", "abcd", 0, 4)).isFalse();
+        assertThat(ConnectionAccess.sameSecret("abc", "Bearer abc", 7, 10)).as("where it stands in a header").isTrue();
+        assertThat(ConnectionAccess.sameSecret(null, "abc", 0, 3)).isFalse();
     }
 
     @Test
     void aLongSecretDifferingInAnyOneByteIsNotTheSame() {
         // 8-byte words and a tail: a difference in either must count.
         String token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl-x";
-        byte[] remembered = token.getBytes(StandardCharsets.US_ASCII);
-        assertThat(ConnectionAccess.sameSecret(remembered, token)).isTrue();
+        assertThat(ConnectionAccess.sameSecret(token, new String(token), 0, token.length())).isTrue();
         for (int i = 0; i < token.length(); i++) {
             char other = token.charAt(i) == 'Q' ? 'R' : 'Q';
             String changed = token.substring(0, i) + other + token.substring(i + 1);
-            assertThat(ConnectionAccess.sameSecret(remembered, changed)).as("differs at %d", i).isFalse();
+            assertThat(ConnectionAccess.sameSecret(token, changed, 0, changed.length())).as("differs at %d", i).isFalse();
         }
+    }
+
+    @Test
+    void withoutATokenOnlyACallerWithoutOneAgainIsReused() {
+        connection.remember(alice, null);
+
+        assertThat(connection.known(null, EXPIRES - 1, CHANGES)).isSameAs(alice);
+        assertThat(connection.known("abc", EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    // A warm request's whole Authorization value: the token is compared where it stands (no copy).
+
+    @Test
+    void theSameTokenInAnyWritingOfTheSchemeIsReused() {
+        connection.remember(alice, "token-of-alice");
+
+        assertThat(connection.knownByHeader("Bearer token-of-alice", EXPIRES - 1, CHANGES)).isSameAs(alice);
+        assertThat(connection.knownByHeader("bearer   token-of-alice  ", EXPIRES - 1, CHANGES)).isSameAs(alice);
+        assertThat(connection.knownByHeader(new AsciiString("Bearer token-of-alice"), EXPIRES - 1, CHANGES)).isSameAs(alice);
+    }
+
+    @Test
+    void anotherTokenNoTokenOrAnotherSchemeIsNotReused() {
+        connection.remember(alice, "token-of-alice");
+
+        assertThat(connection.knownByHeader("Bearer token-of-alicf", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(connection.knownByHeader("Bearer token-of-alic", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(connection.knownByHeader("Bearer token-of-alicee", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(connection.knownByHeader("Basic token-of-alice", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(connection.knownByHeader("Bearer ", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(connection.knownByHeader(null, EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
+    void aCharacterPastLatin1NeverMatches() {
+        connection.remember(alice, "token-of-alice");
+
+        // U+0165 would be 'e' (0x65) if only its low byte were compared.
+        assertThat(connection.knownByHeader("Bearer token-of-alic\u0165", EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
+    void aTokenLongerThanTheScratchArraysIsComparedWholeAsWell() {
+        String longToken = "t".repeat(5000);
+        connection.remember(alice, longToken);
+
+        assertThat(connection.knownByHeader("Bearer " + longToken, EXPIRES - 1, CHANGES)).isSameAs(alice);
+        assertThat(connection.knownByHeader("Bearer " + longToken.substring(1) + "u", EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
+    void theTokenIsNotReusedAtItsEndNorAfterAChange() {
+        connection.remember(alice, "token-of-alice");
+
+        assertThat(connection.knownByHeader("Bearer token-of-alice", EXPIRES, CHANGES)).isNull();
+        assertThat(connection.knownByHeader("Bearer token-of-alice", EXPIRES - 1, CHANGES + 1)).isNull();
+    }
+
+    @Test
+    void aCallerWithoutTokenIsReusedOnlyWithoutOneAgain() {
+        connection.remember(alice, null);
+
+        assertThat(connection.knownByHeader(null, EXPIRES - 1, CHANGES)).isSameAs(alice);
+        assertThat(connection.knownByHeader("Basic YWxpY2U6c2VjcmV0", EXPIRES - 1, CHANGES))
+                .as("another scheme is no bearer token; it goes to the workspace as sent").isSameAs(alice);
+        assertThat(connection.knownByHeader("Bearer token-of-alice", EXPIRES - 1, CHANGES)).isNull();
     }
 }
