@@ -1,7 +1,5 @@
 package dev.portcullis.loadtest;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,8 +42,7 @@ public final class AllocationReport {
         result.put("samples", rows);
         System.out.println(table(summaries, reference));
         Path out = Path.of(args.get("out"));
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), result);
-        System.out.println("results: " + out);
+        BenchReport.writeResults(out, result);
     }
 
     static List<Summary> summarise(List<Map<String, String>> rows) {

@@ -48,6 +48,11 @@ public final class BenchReport {
             System.out.println(table(mode, generator, medians));
         }
         Path out = Path.of(args.get("out"));
+        writeResults(out, result);
+    }
+
+    /** Writes a scenario's results as indented JSON to {@code out} and says where. */
+    static void writeResults(Path out, Object result) throws IOException {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), result);
         System.out.println("results: " + out);
     }
