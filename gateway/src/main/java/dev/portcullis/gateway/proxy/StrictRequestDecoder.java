@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
@@ -21,12 +22,16 @@ import java.util.List;
  * Netty tolerates what a gateway must not: obs-fold (it joins the lines), runs of spaces in the
  * request line, a lowercase or unknown version. Each of these can make two HTTP parsers disagree
  * about a request, so the whole head is checked before Netty parses it, and a bad one becomes an
- * invalid request the proxy answers with 400; nothing after it on the connection is decoded.
+ * invalid request the proxy answers with 400; nothing after it on the connection is decoded. The
+ * trailer section of a chunked body has the head's field grammar and Netty's leniency there too
+ * (it joins a folded trailer line onto the one before), so it is checked the same way before Netty
+ * reads it, and a bad one ends the body as an invalid last chunk.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
     private final int maxHeadLength;
     private final int maxHeaderFields;
     private boolean atHeadStart = true;
+    private boolean atTrailers;
     private boolean rejected;
 
     StrictRequestDecoder(HttpDecoderConfig config, int maxHeaderFields) {
@@ -41,87 +46,123 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             buffer.skipBytes(buffer.readableBytes());
             return;
         }
-        if (atHeadStart) {
-            HeadCheck check = checkHead(buffer);
-            if (check == HeadCheck.INCOMPLETE) {
+        if (atHeadStart || atTrailers) {
+            SectionCheck check = checkFields(buffer, atHeadStart);
+            if (check == SectionCheck.INCOMPLETE) {
                 return;
             }
             if (check.problem() != null) {
-                String problem = check.problem();
                 rejected = true;
                 buffer.skipBytes(buffer.readableBytes());
-                DefaultFullHttpRequest invalid = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request",
-                        Unpooled.EMPTY_BUFFER);
-                invalid.setDecoderResult(DecoderResult.failure(check == HeadCheck.TOO_MANY_FIELDS
-                        ? new TooLongHttpHeaderException(problem) // answered 431, like a header block too large
-                        : new IllegalArgumentException(problem)));
-                out.add(invalid);
+                out.add(atHeadStart ? invalidRequest(check) : invalidLastChunk(check.problem()));
                 return;
             }
         }
+        int readFrom = buffer.readerIndex();
         int before = out.size();
         super.decode(ctx, buffer, out);
+        if (!atHeadStart && out.size() == before && isLastChunkLine(buffer, readFrom, buffer.readerIndex())) {
+            // Netty read the last chunk's size line by itself (it returns after it): the trailer section is next.
+            atTrailers = true;
+        }
         for (int i = before; i < out.size(); i++) {
             Object decoded = out.get(i);
             if (decoded instanceof LastHttpContent) {
                 atHeadStart = true;
+                atTrailers = false;
             } else if (decoded instanceof HttpRequest || decoded instanceof HttpContent) {
                 atHeadStart = false;
             }
         }
     }
 
-    /** The verdict on the bytes at a head's start: incomplete, valid (no problem) or invalid. */
-    private record HeadCheck(String problem) {
-        static final HeadCheck INCOMPLETE = new HeadCheck("incomplete");
-        static final HeadCheck VALID = new HeadCheck(null);
-        static final HeadCheck TOO_MANY_FIELDS = new HeadCheck("more header fields than the gateway accepts");
+    private static HttpRequest invalidRequest(SectionCheck check) {
+        DefaultFullHttpRequest invalid = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/bad-request",
+                Unpooled.EMPTY_BUFFER);
+        invalid.setDecoderResult(DecoderResult.failure(check == SectionCheck.TOO_MANY_FIELDS
+                ? new TooLongHttpHeaderException(check.problem()) // answered 431, like a header block too large
+                : new IllegalArgumentException(check.problem())));
+        return invalid;
+    }
+
+    /** What Netty itself emits for a malformed chunk: the proxy answers 400 and the workspace never sees the end. */
+    private static LastHttpContent invalidLastChunk(String problem) {
+        LastHttpContent invalid = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+        invalid.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(problem)));
+        return invalid;
     }
 
     /**
-     * Checks the head at the reader index without consuming it. A head longer than the limits is
-     * passed on as valid: Netty answers it with 414 or 431.
+     * Whether {@code [from, to)} is a whole chunk-size line of size zero, as Netty reads one (it
+     * skips leading whitespace and ends the size at the first byte that is not a hex digit).
      */
-    private HeadCheck checkHead(ByteBuf buffer) {
+    private static boolean isLastChunkLine(ByteBuf buffer, int from, int to) {
+        if (to - from < 3 || buffer.getByte(to - 2) != '\r' || buffer.getByte(to - 1) != '\n') {
+            return false;
+        }
+        int i = from;
+        while (i < to && (buffer.getByte(i) == ' ' || buffer.getByte(i) == '\t')) {
+            i++;
+        }
+        int zeros = i;
+        while (i < to && buffer.getByte(i) == '0') {
+            i++;
+        }
+        return i > zeros && Character.digit(buffer.getByte(i), 16) < 0;
+    }
+
+    /** The verdict on the bytes at the start of a head or trailer section: incomplete, valid (no problem) or invalid. */
+    private record SectionCheck(String problem) {
+        static final SectionCheck INCOMPLETE = new SectionCheck("incomplete");
+        static final SectionCheck VALID = new SectionCheck(null);
+        static final SectionCheck TOO_MANY_FIELDS = new SectionCheck("more header fields than the gateway accepts");
+    }
+
+    /**
+     * Checks the head, or the trailer section, at the reader index without consuming it. One longer
+     * than the limits is passed on as valid: Netty answers it with 414 or 431 (or a failed chunk).
+     */
+    private SectionCheck checkFields(ByteBuf buffer, boolean head) {
         int start = buffer.readerIndex();
         int end = buffer.writerIndex();
         // RFC 9112 §2.2: empty lines before a request line are ignored.
-        while (start + 1 < end && buffer.getByte(start) == '\r' && buffer.getByte(start + 1) == '\n') {
+        while (head && start + 1 < end && buffer.getByte(start) == '\r' && buffer.getByte(start + 1) == '\n') {
             start += 2;
         }
+        String section = head ? "the request head" : "the trailer section";
         int limit = Math.min(end, start + maxHeadLength + 4);
         int lineStart = start;
         int fields = 0;
-        boolean requestLine = true;
+        boolean requestLine = head;
         for (int i = start; i < limit; i++) {
             byte b = buffer.getByte(i);
             if (b == '\n') {
-                return new HeadCheck("bare LF in the request head");
+                return new SectionCheck("bare LF in " + section);
             }
             if (b != '\r') {
                 continue;
             }
             if (i + 1 >= end) {
-                return HeadCheck.INCOMPLETE;
+                return SectionCheck.INCOMPLETE;
             }
             if (buffer.getByte(i + 1) != '\n') {
-                return new HeadCheck("bare CR in the request head");
+                return new SectionCheck("bare CR in " + section);
             }
             if (i == lineStart) {
-                return HeadCheck.VALID; // CRLF CRLF: the whole head was checked
+                return SectionCheck.VALID; // an empty line: the whole section was checked
             }
             String problem = requestLine ? checkRequestLine(buffer, lineStart, i) : checkFieldLine(buffer, lineStart, i);
             if (problem != null) {
-                return new HeadCheck(problem);
+                return new SectionCheck(problem);
             }
             if (!requestLine && ++fields > maxHeaderFields) {
-                return HeadCheck.TOO_MANY_FIELDS;
+                return SectionCheck.TOO_MANY_FIELDS;
             }
             requestLine = false;
             lineStart = i + 2;
             i++;
         }
-        return limit < start + maxHeadLength + 4 ? HeadCheck.INCOMPLETE : HeadCheck.VALID;
+        return limit < start + maxHeadLength + 4 ? SectionCheck.INCOMPLETE : SectionCheck.VALID;
     }
 
     /** {@code method SP request-target SP HTTP-version}, with exactly one space between the parts. */
@@ -151,7 +192,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private static String checkFieldLine(ByteBuf buffer, int from, int to) {
         byte first = buffer.getByte(from);
         if (first == ' ' || first == '\t') {
-            return "obsolete line folding in the header block";
+            return "obsolete line folding";
         }
         int i = from;
         while (i < to && isTokenChar(buffer.getByte(i))) {

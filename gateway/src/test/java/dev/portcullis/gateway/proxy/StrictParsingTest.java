@@ -109,7 +109,13 @@ class StrictParsingTest {
                 Arguments.of("chunk size with a sign", "+5\r\nhello\r\n0\r\n\r\n"),
                 Arguments.of("space before the chunk size", " 5\r\nhello\r\n0\r\n\r\n"),
                 Arguments.of("chunk size overflow", "fffffffffffffffff\r\nhello\r\n0\r\n\r\n"),
-                Arguments.of("chunk data without CRLF", "5\r\nhelloXX0\r\n\r\n"));
+                Arguments.of("chunk data without CRLF", "5\r\nhelloXX0\r\n\r\n"),
+                // The trailer section has the head's grammar; a fuzz run found Netty joining a folded trailer line.
+                Arguments.of("obs-fold in the trailers", "5\r\nhello\r\n0\r\nX-Sum: a\r\n \r\n\r\n"),
+                Arguments.of("obs-fold after a padded last chunk", "5\r\nhello\r\n000;x=y\r\nX-Sum: a\r\n\tb\r\n\r\n"),
+                Arguments.of("bare LF in the trailers", "5\r\nhello\r\n0\r\nX-Sum: a\nX-B: c\r\n\r\n"),
+                Arguments.of("whitespace before a trailer's colon", "5\r\nhello\r\n0\r\nX-Sum : a\r\n\r\n"),
+                Arguments.of("NUL in a trailer value", "5\r\nhello\r\n0\r\nX-Sum: a\u0000b\r\n\r\n"));
     }
 
     @ParameterizedTest(name = "{0}")
