@@ -43,6 +43,8 @@
 #     ALLOC_HEAP [256m] each gateway's fixed heap  ALLOC_LEAK_ROW [on] this build again with Netty's leak detector on
 #   access-cost: ACCESS_COST_BEFORE [] older source trees measured beside this build  ACCESS_COST_LOADS [http1] (http1 h2)
 #     ACCESS_COST_TOGETHER [off] on loads the open and the access-on gateway at the same time (http1)
+#   GATEWAY_BEFORE [] http1 and h2 with ACCESS=on: older gateway builds (folders with portcullis-cli.jar and lib/)
+#     run beside this one as portcullis-access-<folder name>, same options, same token check, same repetitions
 #   BACKEND_PORT [28080] the backend's port  ALLOC_FIRST_PORT [28460] the first of the alloc and access-cost
 #     gateways' ports (two per build): other values let two of those scenarios run at once on one machine
 #
@@ -87,7 +89,8 @@ HOST_HEADER="$BACKEND_PORT-bench.ws.localhost"
 PROXY_CORE=1
 CLIENT_CORE=0
 # Per-target exceptions to the topology above (the two-loops scenario's two-core targets).
-declare -A WRK_CORES=() WRK_THREADS=() HOST_OF=() BACKEND_OF=() PORT_OF=()
+declare -A WRK_CORES=() WRK_THREADS=() HOST_OF=() BACKEND_OF=() PORT_OF=() TOKEN_OF=()
+BEFORE_TARGETS=()
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
@@ -392,7 +395,7 @@ measure_h2() { # rep target
 # One open-loop run at a fixed rate: latency measured from each request's intended send time.
 measure_open() { # rep target
   local rep="$1" target="$2" pid="${PIDS[$2]}" out auth=()
-  if [ "$target" = portcullis-access ]; then auth=(--header "Authorization: Bearer $ACCESS_TOKEN"); fi
+  if [[ "$target" == portcullis-access* ]]; then auth=(--header "Authorization: Bearer $ACCESS_TOKEN"); fi
   local p0; p0=$(cpu_ticks "$pid")
   out=$(taskset -c $CLIENT_CORE "$JAVA" -XX:+UseSerialGC -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
       dev.portcullis.loadtest.OpenLoopClient --url "$(url_of "$target")" --host "$HOST_HEADER" "${auth[@]}" \
@@ -406,6 +409,31 @@ measure_open() { # rep target
     "$(awk -v c="$(( (p1 - p0) * TICK_US ))" -v n="$all" 'BEGIN{printf "%.2f", (n > 0) ? c / n : 0}')" \
     "$n" "$(field errors "$out")" "$(field p90_us "$out")" "$(field p999_us "$out")" >> "$SAMPLES"
   log "  $target open loop @${OPEN_RATE}/s: $(tail -n1 "$SAMPLES" | cut -f4-7 | tr '\t' ' ') (rps p50us p99us cpu_us/req)"
+}
+
+# GATEWAY_BEFORE: older builds beside this one, each started as portcullis-access-<folder name> with
+# the JVM options of the current one and no fixed heap (as portcullis-access runs); their names go to BEFORE_TARGETS.
+start_gateways_before() {
+  local dir label port=$ALLOC_FIRST_PORT
+  BEFORE_TARGETS=()
+  [ -z "${GATEWAY_BEFORE:-}" ] && return 0
+  [ "${ACCESS:-off}" = on ] || die "GATEWAY_BEFORE compares access-on gateways: set ACCESS=on"
+  for dir in $GATEWAY_BEFORE; do
+    label=$(basename "$dir")
+    alloc_snapshot "$label" "$dir"
+    ports_free $port
+    start_alloc_gateway "portcullis-access-$label" $port "$label" on "$(echo ${JVM_OPTIONS:-$(default_jvm_options)})" ""
+    BEFORE_TARGETS+=("portcullis-access-$label")
+    port=$((port + 1))
+  done
+}
+
+# Measures one target with its own bearer token (the gateways before each have an issuer of their own).
+with_token_of() { # target command [args...]
+  local saved=${ACCESS_TOKEN:-}
+  ACCESS_TOKEN=${TOKEN_OF[$1]:-$saved}
+  "${@:2}"
+  ACCESS_TOKEN=$saved
 }
 
 scenario_http1() {
@@ -423,22 +451,24 @@ scenario_http1() {
   local target gateways=(portcullis)
   if [ "${JDK_TLS:-on}" = on ]; then gateways+=(portcullis-jdk); fi
   if [ "${ACCESS:-off}" = on ]; then gateways+=(portcullis-access); fi
+  start_gateways_before
   for target in nginx haproxy "${gateways[@]}"; do
     local auth=()
     if [ "$target" = portcullis-access ]; then auth=(-H "Authorization: Bearer $ACCESS_TOKEN"); fi
     curl -sk -o /dev/null -w "%{http_code}" -H "Host: $HOST_HEADER" "${auth[@]}" "$(url_of "$target")" | grep -q 200 \
       || die "$target does not answer 200 on $(url_of "$target"); see $WORK/*.out"
   done
+  gateways+=("${BEFORE_TARGETS[@]}")
   log "warming the gateways' JIT: ${JVM_WARMUP}s of load each"
-  for target in "${gateways[@]}"; do warm_jit "$target" wrk_load; done
+  for target in "${gateways[@]}"; do with_token_of "$target" warm_jit "$target" wrk_load; done
   local rep order targets=(direct nginx haproxy "${gateways[@]}")
   for rep in $(seq 1 "$REPS"); do
     # The order rotates so that no target always runs first (after an idle spell) or last.
     local shift=$(( (rep - 1) % ${#targets[@]} ))
     order="${targets[*]:shift} ${targets[*]:0:shift}"
     log "repetition $rep/$REPS (closed loop: wrk -t1 -c$CONNECTIONS -d${DURATION}s, then open loop at ${OPEN_RATE}/s)"
-    for target in $order; do measure_closed "$rep" "$target"; done
-    for target in $order; do measure_open "$rep" "$target"; done
+    for target in $order; do with_token_of "$target" measure_closed "$rep" "$target"; done
+    for target in $order; do with_token_of "$target" measure_open "$rep" "$target"; done
   done
   local json="$RESULTS/http1-$stamp.json"
   loadtest_java dev.portcullis.loadtest.BenchReport --samples "$SAMPLES" --out "$json" \
@@ -447,6 +477,7 @@ scenario_http1() {
     --meta "haproxy=$(haproxy -v | head -n1 | awk '{print $3}')" --meta "java=$("$JAVA" -version 2>&1 | head -n1)" \
     --meta "portcullis_log=$(grep -E 'Transport|TLS|tls' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
     --meta "portcullis_jdk_log=$(grep -sE 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
+    --meta "gateway_before=${GATEWAY_BEFORE:-}" \
     --meta "command=ACCESS=${ACCESS:-off} AUDIT_LOG=${AUDIT_LOG:-on} REPS=$REPS DURATION=$DURATION JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS OPEN_RATE=$OPEN_RATE loadtest/run.sh http1" \
     --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar of $(date -u -r "$WORK/gateway/portcullis-cli.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "access_log=${ACCESS_LOG:-off}" --meta "access_control_target=${ACCESS:-off}" --meta "audit_log=${AUDIT_LOG:-on}" \
@@ -468,22 +499,24 @@ scenario_h2() {
   local target check targets=(nginx haproxy portcullis) gateways=(portcullis)
   if [ "${JDK_TLS:-on}" = on ]; then targets+=(portcullis-jdk); gateways+=(portcullis-jdk); fi
   if [ "${ACCESS:-off}" = on ]; then targets+=(portcullis-access); gateways+=(portcullis-access); fi
+  start_gateways_before
+  targets+=("${BEFORE_TARGETS[@]}"); gateways+=("${BEFORE_TARGETS[@]}")
   # Every target must negotiate h2 and answer 2xx, or it would be measured on something else.
   for target in "${targets[@]}"; do
     local auth=()
-    if [ "$target" = portcullis-access ]; then auth=(-H "authorization: Bearer $ACCESS_TOKEN"); fi
+    if [[ "$target" == portcullis-access* ]]; then auth=(-H "authorization: Bearer ${TOKEN_OF[$target]:-$ACCESS_TOKEN}"); fi
     check=$(taskset -c $CLIENT_CORE h2load -n 20 -c 1 -m 4 -H ":authority: $HOST_HEADER" "${auth[@]}" "$(url_of "$target")" 2>&1) || true
     grep -q 'Application protocol: h2$' <<<"$check" && grep -q ' 20 succeeded, 0 failed' <<<"$check" \
       || die "$target does not answer 2xx over h2 on $(url_of "$target"): $(grep -E 'protocol|requests:|status' <<<"$check" | tr '\n' ' '); see $WORK/*.out"
   done
   log "warming the gateways' JIT: ${JVM_WARMUP}s of h2 load each"
-  for target in "${gateways[@]}"; do warm_jit "$target" h2load_run; done
+  for target in "${gateways[@]}"; do with_token_of "$target" warm_jit "$target" h2load_run; done
   local rep order
   for rep in $(seq 1 "$REPS"); do
     local shift=$(( (rep - 1) % ${#targets[@]} ))
     order="${targets[*]:shift} ${targets[*]:0:shift}"
     log "repetition $rep/$REPS (h2load -t1 -c$H2_CONNECTIONS -m$H2_STREAMS -D$DURATION)"
-    for target in $order; do measure_h2 "$rep" "$target"; done
+    for target in $order; do with_token_of "$target" measure_h2 "$rep" "$target"; done
   done
   local json="$RESULTS/h2-$stamp.json"
   loadtest_java dev.portcullis.loadtest.BenchReport --samples "$SAMPLES" --out "$json" --load-generator h2load \
@@ -493,6 +526,7 @@ scenario_h2() {
     --meta "h2load=$(h2load --version | head -n1)" \
     --meta "portcullis_log=$(grep -E 'Transport|TLS|tls' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
     --meta "portcullis_jdk_log=$(grep -sE 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
+    --meta "gateway_before=${GATEWAY_BEFORE:-}" \
     --meta "command=ACCESS=${ACCESS:-off} REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh h2" \
     --meta "access_control_target=${ACCESS:-off}" --meta "audit_log=${AUDIT_LOG:-on}" \
     --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar of $(date -u -r "$WORK/gateway/portcullis-cli.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
@@ -808,7 +842,7 @@ start_alloc_gateway() { # name port build access(on|off) jvm-options heap
     render portcullis.yaml "$name.yaml" -e "s|@PORTCULLIS_PORT@|$port|g"
   fi
   # shellcheck disable=SC2086 # option lists are words
-  start_pinned $PROXY_CORE "$name" "$JAVA" $options ${PORTCULLIS_JAVA_OPTS:-} "-Xms$heap" "-Xmx$heap" \
+  start_pinned $PROXY_CORE "$name" "$JAVA" $options ${PORTCULLIS_JAVA_OPTS:-} ${heap:+"-Xms$heap" "-Xmx$heap"} \
     "-Xlog:gc:file=$WORK/$name-gc.log:uptime,level,tags" "-Dlogback.configurationFile=$HERE/conf/logback-bench.xml" \
     -cp "$cp" "${MAIN_OF[$build]}" gateway --config "$WORK/$name.yaml"
   PIDS[$name]=$LAST_PID; PORT_OF[$name]=$port

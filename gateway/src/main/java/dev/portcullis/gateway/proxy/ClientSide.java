@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpObject;
 import java.net.InetSocketAddress;
 
 /**
@@ -16,7 +17,9 @@ import java.net.InetSocketAddress;
  * gives the stream's flow-control window back on {@link #read} and writes frames on {@link #write}).
  * The exchange reads, writes and ends the request only through this, so one exchange serves both protocols.
  * Everything here runs on {@link #eventLoop}, where every stage of the exchange finishes; {@link
- * #write} writes and flushes a part of the answer, its future completing once it is written. What
+ * #write} writes and flushes a part of the answer, its future completing once it is written; {@link
+ * #writePart} writes a part of a relayed response without flushing it, so the parts one read of the
+ * workspace brought leave together at the next {@link #flush} (one TLS record, one send). What
  * a request is allowed, it holds under a grant of its own ({@link Revocable}): the connection over
  * HTTP/1.1 (and the tunnel it may become), the stream over HTTP/2, so a revocation ends exactly it.
  */
@@ -32,6 +35,16 @@ interface ClientSide extends StreamedAnswerClient, Revocable {
 
     /** An HTTP/2 stream: exactly one request, whose whole head arrived before the exchange saw it. */
     boolean isHttp2Stream();
+
+    /**
+     * Writes a part of the workspace's response without flushing it: its future completes only after
+     * the {@link #flush} that must follow before the event loop moves on (the exchange flushes at the
+     * end of every read of the workspace and when the response ends).
+     */
+    ChannelFuture writePart(HttpObject part);
+
+    /** Sends what {@link #writePart} wrote. */
+    void flush();
 
     /** Asks for the next part of the request (over HTTP/2: gives the stream's window back). */
     void read();

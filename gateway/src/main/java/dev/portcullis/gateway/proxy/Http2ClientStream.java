@@ -217,6 +217,17 @@ final class Http2ClientStream implements ClientSide {
 
     @Override
     public ChannelFuture write(HttpObject part) {
+        ChannelFuture written = writePart(part);
+        flush();
+        return written;
+    }
+
+    /**
+     * Writes a part of the answer as frames without flushing them: a DATA frame waits in the
+     * codec's flow controller, a HEADERS frame in the connection's outbound buffer, until {@link #flush}.
+     */
+    @Override
+    public ChannelFuture writePart(HttpObject part) {
         ChannelFuture written = null;
         if (part instanceof HttpResponse response) {
             responseHeaders.accept(response.headers());
@@ -229,7 +240,6 @@ final class Http2ClientStream implements ClientSide {
                 if (part instanceof FullHttpResponse full) {
                     full.release();
                 }
-                ctx.flush();
                 return written;
             }
         }
@@ -247,8 +257,13 @@ final class Http2ClientStream implements ClientSide {
         } else if (part instanceof HttpContent content) {
             written = ctx.write(new DefaultHttp2DataFrame(content.content(), false).stream(stream));
         }
-        ctx.flush();
         return written;
+    }
+
+    /** Sends what was written; over the connection's flush consolidation, once for all its streams' bursts of this turn of the event loop. */
+    @Override
+    public void flush() {
+        ctx.flush();
     }
 
     @Override

@@ -22,6 +22,11 @@ public final class PipelineNames {
     public static final String H2_CODEC = "h2-codec";
     /** The deadlines of an HTTP/2 connection with no open stream (slowloris). */
     public static final String H2_DEADLINES = "h2-deadlines";
+    /**
+     * ...the flush consolidation: the streams' flushes of one turn of the event loop (each stream
+     * flushes once per read of its workspace connection) leave as one TLS write and one send...
+     */
+    public static final String H2_FLUSH = "h2-flush";
     /** ...every stream's frames fed to its own exchange ({@link Http2Streams}: no channel per stream)... */
     public static final String H2_STREAMS = "h2-streams";
     /** The HTTP/2 connection's last handler: GOAWAY on drain, and every connection error counted and logged once. */

@@ -71,6 +71,8 @@ final class ProxyExchange {
     private boolean keepAlive;
     private boolean webSocketUpgrade;
     private boolean retried;
+    // Parts of the response were written to the client but not yet flushed (see flushResponse).
+    private boolean unflushed;
 
     /** @param connection what the requests of the client's connection share on their way to workspaces */
     ProxyExchange(ClientSide client, ProxySettings settings, ConnectionForwarding connection) {
@@ -371,6 +373,7 @@ final class ProxyExchange {
             boolean responseStarted = workspace.responseStarted();
             closeUpstream(); // the workspace never sees the end of a body that broke the limit
             if (responseStarted) {
+                flushResponse();
                 client.close();
             } else {
                 answer(ProxyError.BODY_TOO_LARGE, "The request body is larger than " + settings.limits().maxRequestBody()
@@ -397,6 +400,7 @@ final class ProxyExchange {
         boolean responseStarted = workspace.responseStarted();
         closeUpstream(); // the workspace never sees the end of a body that stalled
         if (responseStarted) {
+            flushResponse();
             client.close();
         } else {
             answer(ProxyError.REQUEST_BODY_TIMEOUT, "No more of the request body arrived within "
@@ -418,11 +422,27 @@ final class ProxyExchange {
             observed.bytesToClient(content.content().readableBytes());
             gates.toClient().charge(content.content().readableBytes());
         }
-        return client.write(message);
+        unflushed = true;
+        return client.writePart(message);
+    }
+
+    /**
+     * Sends the response parts written since the last flush. Parts are written unflushed as the
+     * workspace side reads them and leave together at the end of the read, when the response ends,
+     * and before anything else happens to the client (a close, an answer, a tunnel), so a small
+     * response is one TLS record and one send rather than one per part. No write waits unflushed
+     * past this turn of the event loop: the workspace is read again only when a write completes.
+     */
+    private void flushResponse() {
+        if (unflushed) {
+            unflushed = false;
+            client.flush();
+        }
     }
 
     /** The workspace finished its response; its connection is pooled, the client's serves on or closes. */
     private void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
+        flushResponse();
         phase = ExchangePhase.HEAD;
         observed.finish();
         gates.close();
@@ -452,6 +472,7 @@ final class ProxyExchange {
 
     /** The workspace failed before its response head: answer in its place, or close if it is too late. */
     private void upstreamFailed(ProxyError error, String detail, boolean responseStarted) {
+        flushResponse(); // what the client was sent before the failure goes out before its connection or stream ends
         closeUpstream();
         if (!phase.inProgress()) {
             return; // answered, reset or closed already: that answer stands
@@ -468,6 +489,7 @@ final class ProxyExchange {
         if (!workspace.isCurrent(channel)) {
             return;
         }
+        flushResponse(); // a body that ends with the connection: its last parts came with the close
         request.connectionGone();
         boolean reused = workspace.reused();
         workspace.closedByWorkspace();
@@ -553,6 +575,11 @@ final class ProxyExchange {
         @Override
         public ChannelFuture responseContent(HttpContent content) {
             return writeResponse(content);
+        }
+
+        @Override
+        public void readComplete() {
+            flushResponse();
         }
 
         @Override

@@ -147,6 +147,16 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     }
 
     @Override
+    public ChannelFuture writePart(HttpObject part) {
+        return ctx.write(part);
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    @Override
     public void close() {
         ctx.close();
     }

@@ -12,13 +12,22 @@ import io.netty.handler.codec.http.HttpResponse;
  * still may do: a report that comes after the exchange was answered, reset or closed changes nothing.
  */
 interface UpstreamListener {
-    /** The response head, ready to go on; the future completes when the client took it. */
+    /**
+     * The response head, ready to go on; the future completes when the client took it, which is only
+     * after the {@link #readComplete} or {@link #responseEnded} that follows it.
+     */
     ChannelFuture responseHead(HttpResponse head);
 
     /** A part of the response body; the future completes when the client took it. */
     ChannelFuture responseContent(HttpContent content);
 
-    /** The response ended with the write {@code lastWrite}; {@code reusable}: the connection may be pooled. */
+    /**
+     * One read of the workspace connection ended: what it brought of the response leaves for the
+     * client now, together (one flush per burst, not one per part).
+     */
+    void readComplete();
+
+    /** The response ended with the write {@code lastWrite} (sent now); {@code reusable}: the connection may be pooled. */
     void responseEnded(ChannelFuture lastWrite, boolean reusable);
 
     /** The workspace accepted the upgrade the request asked for. */

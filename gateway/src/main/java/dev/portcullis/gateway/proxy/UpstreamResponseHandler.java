@@ -187,6 +187,19 @@ final class UpstreamResponseHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * The end of one read of the workspace: the response parts it brought were written unflushed, and
+     * leave for the client now in one flush. The workspace is read again only once they were taken
+     * ({@link #readAfter}), so without this flush the connection would never be read again.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (frontend != null) {
+            frontend.readComplete();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    /**
      * Reads the workspace again once the client took what was written (the response's backpressure)
      * and the workspace's bandwidth share allows it.
      */

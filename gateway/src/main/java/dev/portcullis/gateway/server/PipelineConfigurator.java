@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.List;
@@ -105,6 +106,10 @@ final class PipelineConfigurator {
                 .addLast(PipelineNames.H2_CODEC, codec)
                 .addLast(PipelineNames.H2_DEADLINES, new Http2ConnectionDeadlines(codec.connection(),
                         proxy.timeouts().requestHead(), proxy.timeouts().http2Idle(), metrics))
+                // Streams flush apart, each at the end of its workspace's read; the connection sends once
+                // per turn of the loop for all of them (or at the end of the client's read, during one).
+                .addLast(PipelineNames.H2_FLUSH, new FlushConsolidationHandler(
+                        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true))
                 .addLast(PipelineNames.H2_STREAMS, new Http2Streams(codec.connection(), proxy, listenerPort,
                         hsts == null ? headers -> { } : hsts::setOn))
                 .addLast(PipelineNames.H2_END, new Http2ConnectionEnd(metrics));

@@ -10,6 +10,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Consumer;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -23,6 +24,7 @@ public final class RawHttp2Frames implements AutoCloseable {
     public static final int DATA = 0x0;
     public static final int HEADERS = 0x1;
     public static final int SETTINGS = 0x4;
+    public static final int WINDOW_UPDATE = 0x8;
     public static final int CONTINUATION = 0x9;
     public static final int END_STREAM = 0x1;
     public static final int END_HEADERS = 0x4;
@@ -120,6 +122,35 @@ public final class RawHttp2Frames implements AutoCloseable {
             in.skipNBytes(length);
             if (stream == streamId && (type == HEADERS || type == DATA) && (flags & END_STREAM) != 0) {
                 return;
+            }
+        }
+    }
+
+    /** Opens the window of {@code stream} (0: the connection's) by {@code increment} bytes and flushes. */
+    public void windowUpdate(int stream, int increment) throws IOException {
+        frame(WINDOW_UPDATE, 0, stream, ByteBuffer.allocate(4).putInt(increment).array());
+        out.flush();
+    }
+
+    /**
+     * Reads frames until the gateway ends {@code streamId} and returns its DATA payload bytes;
+     * {@code eachDataFrame} sees each DATA frame's payload of that stream, in order.
+     */
+    public long dataBytesUntilEndOf(int streamId, Consumer<byte[]> eachDataFrame) throws IOException {
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        long count = 0;
+        while (true) {
+            int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+            int type = in.readUnsignedByte();
+            int flags = in.readUnsignedByte();
+            int stream = in.readInt() & 0x7fffffff;
+            byte[] payload = in.readNBytes(length);
+            if (stream == streamId && type == DATA) {
+                count += length;
+                eachDataFrame.accept(payload);
+            }
+            if (stream == streamId && (type == HEADERS || type == DATA) && (flags & END_STREAM) != 0) {
+                return count;
             }
         }
     }
