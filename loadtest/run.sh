@@ -43,6 +43,8 @@
 #     ALLOC_HEAP [256m] each gateway's fixed heap  ALLOC_LEAK_ROW [on] this build again with Netty's leak detector on
 #   access-cost: ACCESS_COST_BEFORE [] older source trees measured beside this build  ACCESS_COST_LOADS [http1] (http1 h2)
 #     ACCESS_COST_TOGETHER [off] on loads the open and the access-on gateway at the same time (http1)
+#     ACCESS_COST_PROFILE [off] alloc, cpu or itimer: first profiles each build's two gateways, loaded
+#     together with the same requests, with async-profiler (ASYNC_PROFILER) for PROFILE_SECONDS [20]
 #   BACKEND_PORT [28080] the backend's port  ALLOC_FIRST_PORT [28460] the first of the alloc and access-cost
 #     gateways' ports (two per build): other values let two of those scenarios run at once on one machine
 #
@@ -728,6 +730,12 @@ scenario_access_cost() {
   declare -gA PIDS TOKEN_OF
   local heap=${ALLOC_HEAP:-256m} port=$ALLOC_FIRST_PORT labels=(current) label dir options
   options=$(echo ${JVM_OPTIONS:-$(default_jvm_options)})
+  local profile=${ACCESS_COST_PROFILE:-off}
+  case "$profile" in off) ;; alloc|cpu|itimer)
+      [ -f "${ASYNC_PROFILER:-}" ] || die "ACCESS_COST_PROFILE=$profile needs ASYNC_PROFILER=<libasyncProfiler.so>"
+      # Loaded at start, so the JIT keeps what profiling needs from the first method on (as scenario_profile).
+      PORTCULLIS_JAVA_OPTS="${PORTCULLIS_JAVA_OPTS:-} -agentpath:$ASYNC_PROFILER" ;;
+    *) die "ACCESS_COST_PROFILE=$profile (expected: off, alloc, cpu or itimer)" ;; esac
   alloc_snapshot current "${GATEWAY_TARGET:-$ROOT/cli/target}"
   for dir in ${ACCESS_COST_BEFORE:-}; do
     label=$(git -C "$dir" rev-parse --short HEAD 2>/dev/null || basename "$dir")
@@ -756,6 +764,9 @@ scenario_access_cost() {
     done
   done
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  if [ "$profile" != off ]; then
+    for label in "${labels[@]}"; do profile_pair "$profile" "$RESULTS/access-cost-$stamp" "portcullis-$label" "portcullis-access-$label"; done
+  fi
   SAMPLES="$RESULTS/access-cost-$stamp.samples.tsv"
   printf "$ALLOC_SAMPLES_HEADER" > "$SAMPLES"
   local rep pair
@@ -858,6 +869,36 @@ measure_pair() { # rep name name
       $(( $(field loop_user_ns "${after[$i]}") - $(field loop_user_ns "${before[$i]}") )) >> "$SAMPLES"
     log "  $name http1 (loaded together): $requests requests, $(tail -n1 "$SAMPLES" | awk -F'\t' '{printf "%.0f B/req, CPU %.2f us/req on the loop (%.2f user), %.2f in all", $7/$5, $13/$5/1000, $15/$5/1000, $14/$5/1000}'), load average $(cut -d' ' -f1 /proc/loadavg)"
   done
+}
+
+# ACCESS_COST_PROFILE: the open and the access-on gateway of one build recorded by async-profiler at
+# the same time, loaded together as in measure_pair (the same requests, the token included), then
+# AccessCostProfile prints what the access-on gateway's event loop spends per request more.
+# Writes <prefix>-<gateway>.<event>.collapsed (one line per stack: bytes or ns in all).
+profile_pair() { # event prefix open-name access-name
+  local event="$1" prefix="$2" names=("$3" "$4") name pids=() requests=() options
+  case "$event" in alloc) options="event=alloc,alloc=${PROFILE_ALLOC_INTERVAL:-16k}" ;;
+    *) options="event=$event,interval=${PROFILE_INTERVAL:-200us}" ;; esac
+  for name in "${names[@]}"; do ACCESS_TOKEN=${TOKEN_OF[$name]}; wrk_load "$name" "$WARMUP" >/dev/null & pids+=($!); done
+  wait "${pids[@]}"; pids=()
+  for name in "${names[@]}"; do
+    "$JAVA_HOME/bin/jcmd" "${PIDS[$name]}" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,$options,threads,total\"" >/dev/null
+  done
+  local seconds=${PROFILE_SECONDS:-20}
+  for name in "${names[@]}"; do
+    ACCESS_TOKEN=${TOKEN_OF[$name]}
+    wrk_load "$name" "$seconds" > "$WORK/profile-$name.out" & pids+=($!)
+  done
+  wait "${pids[@]}" || die "wrk failed against ${names[*]}"
+  for name in "${names[@]}"; do
+    "$JAVA_HOME/bin/jcmd" "${PIDS[$name]}" JVMTI.agent_load "$ASYNC_PROFILER" \
+      "\"stop,file=$prefix-$name.$event.collapsed,collapsed,total\"" >/dev/null
+    requests+=("$(field requests "$(grep WRK_RESULT "$WORK/profile-$name.out")")")
+  done
+  log "profiled ${names[*]} ($event) for ${seconds}s loaded together: ${requests[*]} requests; $prefix-*.$event.collapsed"
+  loadtest_java dev.portcullis.loadtest.AccessCostProfile --event "$event" \
+    --open "$prefix-${names[0]}.$event.collapsed" --open-requests "${requests[0]}" \
+    --access "$prefix-${names[1]}.$event.collapsed" --access-requests "${requests[1]}" | tee "$prefix-${names[1]}.$event.txt"
 }
 
 # One measured run of one gateway under one load: requests, bytes allocated, GC pauses, CPU.

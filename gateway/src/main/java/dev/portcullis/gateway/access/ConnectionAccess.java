@@ -79,10 +79,17 @@ public final class ConnectionAccess {
      * decided against {@code route} and {@code snapshot}.
      *
      * @param decidedPath the path the policy decided on and the workspace gets (its normal form)
+     * @param verdict what the caller answered for this allow, given again as it is when the allow is
+     *                reused (the proxy's verdict, which this package does not know): one object per
+     *                decision, not one per request
      */
     public record Allowed(Known known, String workspaceId, int port, String method, String rawPath,
                           WorkspaceRoute route, AccessSnapshot snapshot, Decision decision, String decidedPath,
-                          OpenGrants.Grant grant) {}
+                          OpenGrants.Grant grant, Object verdict) {
+        public Allowed {
+            requireNonNull(verdict, "verdict");
+        }
+    }
 
     /** {@code known} and its credential (Latin-1 only, see {@link #remember(Known, String)}), compared on every request. */
     private record Remembered(Known known, String credential) {}
@@ -173,13 +180,17 @@ public final class ConnectionAccess {
         return true;
     }
 
-    /** The allow decided for exactly this request's target, or null when it has to be decided. */
-    public Allowed allowed(Known caller, String workspaceId, int port, String method, String rawPath,
+    /**
+     * The allow decided for exactly this request's target, or null when it has to be decided. The
+     * path is the start of {@code target} up to {@code pathEnd} (the query's '?', or its length),
+     * compared where it stands: a request with a query string copies nothing for it.
+     */
+    public Allowed allowed(Known caller, String workspaceId, int port, String method, String target, int pathEnd,
                            WorkspaceRoute route, AccessSnapshot snapshot) {
         Allowed last = allowed;
         if (last == null || last.known() != caller || last.route() != route || last.snapshot() != snapshot
             || last.port() != port || !last.workspaceId().equals(workspaceId) || !last.method().equals(method)
-            || !last.rawPath().equals(rawPath)) {
+            || last.rawPath().length() != pathEnd || !target.startsWith(last.rawPath())) {
             return null;
         }
         return last;

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Function;
 
 /**
  * The gateway's metrics, in one registry of its own (not the global one, so two gateways in one
@@ -109,6 +110,11 @@ public final class GatewayMetrics {
     private final AtomicReferenceArray<CounterDataPoint> requestsByClass = new AtomicReferenceArray<>(20);
     private final Map<String, WorkspaceBytes> bytesByWorkspace = new ConcurrentHashMap<>();
     private final Map<String, CounterDataPoint> allowsByReason = new ConcurrentHashMap<>();
+    // The lookups' functions made once: a lambda reading a field of this object, written at the call,
+    // would be a new object on every request.
+    private final Function<String, WorkspaceBytes> newWorkspaceBytes = id -> new WorkspaceBytes(
+            bytes.labelValues(id, "to_workspace"), bytes.labelValues(id, "to_client"));
+    private final Function<String, CounterDataPoint> newAllowCounter = reason -> accessDecisions.labelValues("allow", reason);
 
     private final Counter refusedRoutes = Counter.builder().name("portcullis_routes_refused_total")
             .help("Routes not used because their address is outside the workspace address ranges or the gateway's own host,"
@@ -125,7 +131,7 @@ public final class GatewayMetrics {
 
     /** An allow that the audit log left out: the connection's first allow of the same caller and port was written. */
     public void accessAllowedUnaudited(String reason) {
-        allowsByReason.computeIfAbsent(reason, r -> accessDecisions.labelValues("allow", r)).inc();
+        allowsByReason.computeIfAbsent(reason, newAllowCounter).inc();
         unauditedAllows.inc();
     }
 
@@ -213,8 +219,7 @@ public final class GatewayMetrics {
 
     /** A workspace's two byte counters, looked up once per workspace: a request keeps them for its chunks. */
     public WorkspaceBytes bytesOf(String workspace) {
-        return bytesByWorkspace.computeIfAbsent(workspace, id -> new WorkspaceBytes(bytes.labelValues(id, "to_workspace"),
-                bytes.labelValues(id, "to_client")));
+        return bytesByWorkspace.computeIfAbsent(workspace, newWorkspaceBytes);
     }
 
     /** The body bytes relayed for one workspace, by direction. */
