@@ -231,8 +231,9 @@ ports_free() {
   return 0
 }
 
-start_backend() {
-  ports_free $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $PORTCULLIS_PORT $PORTCULLIS_JDK_PORT $DEMO_PORT
+start_backend() { # [own-ports: the caller checked its gateways' ports, so another scenario's proxies may run]
+  if [ "${1:-}" = own-ports ]; then ports_free $BACKEND_PORT
+  else ports_free $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $PORTCULLIS_PORT $PORTCULLIS_JDK_PORT $DEMO_PORT; fi
   mkdir -p "$WORK/www" "$WORK/nginx-backend/tmp"
   head -c 1024 /dev/zero | tr '\0' 'x' > "$WORK/www/1k"
   render nginx-backend.conf nginx-backend.conf
@@ -744,7 +745,7 @@ scenario_access_cost() {
     labels+=("$label")
   done
   ports_free $BACKEND_PORT $(seq $ALLOC_FIRST_PORT $((ALLOC_FIRST_PORT + 2 * ${#labels[@]})))
-  start_backend
+  start_backend own-ports
   BEARER_TO_OPEN=on
   for label in "${labels[@]}"; do
     start_alloc_gateway "portcullis-$label" $port "$label" off "$options" "$heap"

@@ -79,20 +79,30 @@ public final class ConnectionAccess {
      * decided against {@code route} and {@code snapshot}.
      *
      * @param decidedPath the path the policy decided on and the workspace gets (its normal form)
+     * @param assertsIdentity whether the workspace gets the caller's identity assertion (the route asks
+     *                        for one and the caller is signed in), decided once with the allow
      * @param verdict what the caller answered for this allow, given again as it is when the allow is
      *                reused (the proxy's verdict, which this package does not know): one object per
      *                decision, not one per request
      */
     public record Allowed(Known known, String workspaceId, int port, String method, String rawPath,
                           WorkspaceRoute route, AccessSnapshot snapshot, Decision decision, String decidedPath,
-                          OpenGrants.Grant grant, Object verdict) {
+                          OpenGrants.Grant grant, boolean assertsIdentity, Object verdict) {
         public Allowed {
             requireNonNull(verdict, "verdict");
         }
     }
 
-    /** {@code known} and its credential (Latin-1 only, see {@link #remember(Known, String)}), compared on every request. */
-    private record Remembered(Known known, String credential) {}
+    /**
+     * {@code known} and its credential (Latin-1 only, see {@link #remember(Known, String)}), compared on
+     * every request; with copies of {@code known}'s end and change count, which every request reads
+     * first: one object less to fetch from memory on the warm path.
+     */
+    private record Remembered(Known known, String credential, long validUntilMillis, long changes) {
+        Remembered(Known known, String credential) {
+            this(known, credential, known.validUntilMillis(), known.changes());
+        }
+    }
 
     private volatile Remembered known;
     private volatile Allowed allowed;
@@ -152,11 +162,10 @@ public final class ConnectionAccess {
 
     /** The remembered caller while nothing changed and its credential has not run out; else null. */
     private static Known stillValid(Remembered remembered, long nowMillis, long changes) {
-        if (remembered == null) {
+        if (remembered == null || remembered.changes() != changes || nowMillis >= remembered.validUntilMillis()) {
             return null;
         }
-        Known last = remembered.known();
-        return last.changes() != changes || nowMillis >= last.validUntilMillis() ? null : last;
+        return remembered.known();
     }
 
     /**

@@ -181,7 +181,10 @@ public final class RequestAccess {
         if (!allowed.decidedPath().equals(allowed.rawPath())) { // the same path as then: rawPath is this request's
             forwarded.setUri(queryStart < 0 ? allowed.decidedPath() : allowed.decidedPath() + uri.substring(queryStart));
         }
-        assertIdentity(access, forwarded, target, route, known.identity());
+        if (allowed.assertsIdentity()) { // decided with the allow: the same route and caller
+            forwarded.headers().set(IdentityAssertions.HEADER, access.assertions().assertionFor(known.identity(),
+                    target.hostName()));
+        }
         access.audit().allowedAgain(allowed.decision());
         return (Allowed) allowed.verdict(); // the verdict made when it was decided: nothing made per request
     }
@@ -329,7 +332,7 @@ public final class RequestAccess {
             Allowed verdict = new Allowed(user, grant);
             connection.remember(caller, bearer);
             connection.remember(new ConnectionAccess.Allowed(caller, target.workspaceId(), target.port(), method, rawPath,
-                    route, snapshot, decision, path, grant, verdict));
+                    route, snapshot, decision, path, grant, identity != null && IdentityAssertions.wantedBy(route), verdict));
             return verdict;
         }
         if (principal.isAuthenticated()) {

@@ -34,7 +34,7 @@ class ConnectionAccessTest {
         OpenGrants.Grant grant = new OpenGrants.Grant(alice.principal(), OpenGrants.noExpiry(), "ws42", 3000, method,
                 decidedPath);
         return new ConnectionAccess.Allowed(alice, "ws42", 3000, method, rawPath, route, snapshot,
-                Decision.allow("owner"), decidedPath, grant, verdict);
+                Decision.allow("owner"), decidedPath, grant, false, verdict);
     }
 
     @Test
@@ -77,7 +77,7 @@ class ConnectionAccessTest {
     @Test
     void anAllowWithoutVerdictIsRefused() {
         assertThatThrownBy(() -> new ConnectionAccess.Allowed(alice, "ws42", 3000, "GET", "/", route, snapshot,
-                Decision.allow("owner"), "/", null, null)).isInstanceOf(NullPointerException.class).hasMessage("verdict");
+                Decision.allow("owner"), "/", null, false, null)).isInstanceOf(NullPointerException.class).hasMessage("verdict");
     }
 
     @Test
