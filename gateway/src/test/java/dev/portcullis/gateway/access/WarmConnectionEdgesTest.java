@@ -68,8 +68,12 @@ class WarmConnectionEdgesTest {
     }
 
     private void ownedBy(String owner) throws IOException {
+        ownedBy(owner, "{}");
+    }
+
+    private void ownedBy(String owner, String labels) throws IOException {
         Files.writeString(routeFile, "[{\"workspaceId\":\"" + WORKSPACE + "\",\"address\":\"127.0.0.1\",\"owner\":\""
-                + owner + "\",\"org\":\"acme\"}]");
+                + owner + "\",\"org\":\"acme\",\"labels\":" + labels + "}]");
     }
 
     private String token(String user) {
@@ -126,6 +130,25 @@ class WarmConnectionEdgesTest {
         assertThat(workspace.heads()).extracting(head -> head.substring(0, head.indexOf("\r\n")))
                 .containsExactlyElementsOf(targets.stream().map(target -> "GET " + target + " HTTP/1.1").toList());
         assertThat(workspace.heads()).allSatisfy(head -> assertThat(head).doesNotContainIgnoringCase("authorization"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Protocol.class)
+    void everyRequestOfAWarmConnectionCarriesTheIdentityAssertionItsRouteAsksFor(Protocol protocol) throws Exception {
+        // Whether the workspace gets the assertion is decided once with the allow; the header is set on every request.
+        ownedBy("alice", "{\"" + IdentityAssertions.ROUTE_LABEL + "\":\"true\"}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gateway.server().currentRoutes().lookup(WORKSPACE).owner().labels()
+                .containsKey(IdentityAssertions.ROUTE_LABEL));
+        String alice = "Bearer " + token("alice");
+        try (HttpClient client = client(protocol)) {
+            for (String target : List.of("/", "/", "/?again", "/")) {
+                assertThat(get(client, alice, target).statusCode()).isEqualTo(200);
+            }
+        }
+
+        assertThat(workspace.heads()).hasSize(4).allSatisfy(head -> assertThat(head)
+                .containsIgnoringCase(IdentityAssertions.HEADER + ": ey"));
+        assertThat(workspace.connections()).as("one workspace connection, reused: the requests were warm").isEqualTo(1);
     }
 
     @ParameterizedTest
