@@ -43,6 +43,9 @@
 #     ALLOC_HEAP [256m] each gateway's fixed heap  ALLOC_LEAK_ROW [on] this build again with Netty's leak detector on
 #   access-cost: ACCESS_COST_BEFORE [] older source trees measured beside this build  ACCESS_COST_LOADS [http1] (http1 h2)
 #     ACCESS_COST_TOGETHER [off] on loads the open and the access-on gateway at the same time (http1)
+#     ACCESS_COST_CONNECT_WARMUP [15] seconds of warm-up with a new connection per request (0: none)
+#     ACCESS_COST_PROFILE [off] alloc, cpu or itimer: first profiles each build's two gateways, loaded
+#     together with the same requests, with async-profiler (ASYNC_PROFILER) for PROFILE_SECONDS [20]
 #   GATEWAY_BEFORE [] http1 and h2 with ACCESS=on: older gateway builds (folders with portcullis-cli.jar and lib/)
 #     run beside this one as portcullis-access-<folder name>, same options, same token check, same repetitions
 #   BACKEND_PORT [28080] the backend's port  ALLOC_FIRST_PORT [28460] the first of the alloc and access-cost
@@ -232,8 +235,9 @@ ports_free() {
   return 0
 }
 
-start_backend() {
-  ports_free $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $PORTCULLIS_PORT $PORTCULLIS_JDK_PORT $DEMO_PORT
+start_backend() { # [own-ports: the caller checked its gateways' ports, so another scenario's proxies may run]
+  if [ "${1:-}" = own-ports ]; then ports_free $BACKEND_PORT
+  else ports_free $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $PORTCULLIS_PORT $PORTCULLIS_JDK_PORT $DEMO_PORT; fi
   mkdir -p "$WORK/www" "$WORK/nginx-backend/tmp"
   head -c 1024 /dev/zero | tr '\0' 'x' > "$WORK/www/1k"
   render nginx-backend.conf nginx-backend.conf
@@ -762,6 +766,12 @@ scenario_access_cost() {
   declare -gA PIDS TOKEN_OF
   local heap=${ALLOC_HEAP:-256m} port=$ALLOC_FIRST_PORT labels=(current) label dir options
   options=$(echo ${JVM_OPTIONS:-$(default_jvm_options)})
+  local profile=${ACCESS_COST_PROFILE:-off}
+  case "$profile" in off) ;; alloc|cpu|itimer)
+      [ -f "${ASYNC_PROFILER:-}" ] || die "ACCESS_COST_PROFILE=$profile needs ASYNC_PROFILER=<libasyncProfiler.so>"
+      # Loaded at start, so the JIT keeps what profiling needs from the first method on (as scenario_profile).
+      PORTCULLIS_JAVA_OPTS="${PORTCULLIS_JAVA_OPTS:-} -agentpath:$ASYNC_PROFILER" ;;
+    *) die "ACCESS_COST_PROFILE=$profile (expected: off, alloc, cpu or itimer)" ;; esac
   alloc_snapshot current "${GATEWAY_TARGET:-$ROOT/cli/target}"
   for dir in ${ACCESS_COST_BEFORE:-}; do
     label=$(git -C "$dir" rev-parse --short HEAD 2>/dev/null || basename "$dir")
@@ -770,7 +780,7 @@ scenario_access_cost() {
     labels+=("$label")
   done
   ports_free $BACKEND_PORT $(seq $ALLOC_FIRST_PORT $((ALLOC_FIRST_PORT + 2 * ${#labels[@]})))
-  start_backend
+  start_backend own-ports
   BEARER_TO_OPEN=on
   for label in "${labels[@]}"; do
     start_alloc_gateway "portcullis-$label" $port "$label" off "$options" "$heap"
@@ -784,12 +794,16 @@ scenario_access_cost() {
     for name in "portcullis-$label" "portcullis-access-$label"; do
       ACCESS_TOKEN=${TOKEN_OF[$name]}
       warm_jit "$name" wrk_load
+      warm_new_connections "$name" "${ACCESS_COST_CONNECT_WARMUP:-15}"
       if [[ " $loads " == *" h2 "* ]]; then h2load_run "$name" "$JVM_WARMUP" >/dev/null; fi
       # The first reading starts the gateway's JMX agent (and a full GC for its classes): outside the runs.
       first=$(alloc_probe "${PIDS[$name]}"); second=$(alloc_probe "${PIDS[$name]}")
     done
   done
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  if [ "$profile" != off ]; then
+    for label in "${labels[@]}"; do profile_pair "$profile" "$RESULTS/access-cost-$stamp" "portcullis-$label" "portcullis-access-$label"; done
+  fi
   SAMPLES="$RESULTS/access-cost-$stamp.samples.tsv"
   printf "$ALLOC_SAMPLES_HEADER" > "$SAMPLES"
   local rep pair
@@ -809,7 +823,7 @@ scenario_access_cost() {
     --reference current --meta "scenario=access-cost" --meta "date=$stamp" --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" \
     --meta "java=$("$JAVA" -version 2>&1 | head -n1)" --meta "heap=-Xms$heap -Xmx$heap" --meta "jvm_options=$options" \
     --meta "builds=$(for label in "${labels[@]}"; do printf '%s: %s; ' "$label" "${SOURCE_OF[$label]}"; done)" \
-    --meta "command=ACCESS_COST_BEFORE='${ACCESS_COST_BEFORE:-}' ACCESS_COST_LOADS='$loads' ACCESS_COST_TOGETHER=${ACCESS_COST_TOGETHER:-off} ALLOC_HEAP=$heap REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh access-cost" \
+    --meta "command=ACCESS_COST_BEFORE='${ACCESS_COST_BEFORE:-}' ACCESS_COST_LOADS='$loads' ACCESS_COST_TOGETHER=${ACCESS_COST_TOGETHER:-off} ACCESS_COST_CONNECT_WARMUP=${ACCESS_COST_CONNECT_WARMUP:-15} ALLOC_HEAP=$heap REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh access-cost" \
     --meta "git_head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
@@ -892,6 +906,47 @@ measure_pair() { # rep name name
       $(( $(field loop_user_ns "${after[$i]}") - $(field loop_user_ns "${before[$i]}") )) >> "$SAMPLES"
     log "  $name http1 (loaded together): $requests requests, $(tail -n1 "$SAMPLES" | awk -F'\t' '{printf "%.0f B/req, CPU %.2f us/req on the loop (%.2f user), %.2f in all", $7/$5, $13/$5/1000, $15/$5/1000, $14/$5/1000}'), load average $(cut -d' ' -f1 /proc/loadavg)"
   done
+}
+
+# A connection's first request (its TLS handshake and, with access on, the whole check: the token
+# found in the verifier's cache, the principal built, the policy decided, the audit line) comes 32
+# times per measured run: too rarely for the JIT, so without this it runs interpreted, at about 1 ms
+# a time, and adds 0.3-3 us to every request of a 10 s run, which the warm path is not. A gateway
+# in service sees new connections all the time; this gives both gateways of a pair as many.
+warm_new_connections() { # target seconds
+  [ "$2" -gt 0 ] || return 0
+  taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"$2s" -H "Host: ${HOST_OF[$1]:-$HOST_HEADER}" \
+    -H "Connection: close" -H "Authorization: Bearer $ACCESS_TOKEN" "$(url_of "$1")" | grep -E "Requests/sec|Socket errors" >&2 || true
+}
+
+# ACCESS_COST_PROFILE: the open and the access-on gateway of one build recorded by async-profiler at
+# the same time, loaded together as in measure_pair (the same requests, the token included), then
+# AccessCostProfile prints what the access-on gateway's event loop spends per request more.
+# Writes <prefix>-<gateway>.<event>.collapsed (one line per stack: bytes or ns in all).
+profile_pair() { # event prefix open-name access-name
+  local event="$1" prefix="$2" names=("$3" "$4") name pids=() requests=() options
+  case "$event" in alloc) options="event=alloc,alloc=${PROFILE_ALLOC_INTERVAL:-16k}" ;;
+    *) options="event=$event,interval=${PROFILE_INTERVAL:-200us}" ;; esac
+  for name in "${names[@]}"; do ACCESS_TOKEN=${TOKEN_OF[$name]}; wrk_load "$name" "$WARMUP" >/dev/null & pids+=($!); done
+  wait "${pids[@]}"; pids=()
+  for name in "${names[@]}"; do
+    "$JAVA_HOME/bin/jcmd" "${PIDS[$name]}" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,$options,threads,total\"" >/dev/null
+  done
+  local seconds=${PROFILE_SECONDS:-20}
+  for name in "${names[@]}"; do
+    ACCESS_TOKEN=${TOKEN_OF[$name]}
+    wrk_load "$name" "$seconds" > "$WORK/profile-$name.out" & pids+=($!)
+  done
+  wait "${pids[@]}" || die "wrk failed against ${names[*]}"
+  for name in "${names[@]}"; do
+    "$JAVA_HOME/bin/jcmd" "${PIDS[$name]}" JVMTI.agent_load "$ASYNC_PROFILER" \
+      "\"stop,file=$prefix-$name.$event.collapsed,collapsed,total\"" >/dev/null
+    requests+=("$(field requests "$(grep WRK_RESULT "$WORK/profile-$name.out")")")
+  done
+  log "profiled ${names[*]} ($event) for ${seconds}s loaded together: ${requests[*]} requests; $prefix-*.$event.collapsed"
+  loadtest_java dev.portcullis.loadtest.AccessCostProfile --event "$event" \
+    --open "$prefix-${names[0]}.$event.collapsed" --open-requests "${requests[0]}" \
+    --access "$prefix-${names[1]}.$event.collapsed" --access-requests "${requests[1]}" | tee "$prefix-${names[1]}.$event.txt"
 }
 
 # One measured run of one gateway under one load: requests, bytes allocated, GC pauses, CPU.

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Function;
 
 /**
  * The gateway's metrics, in one registry of its own (not the global one, so two gateways in one
@@ -93,13 +94,15 @@ public final class GatewayMetrics {
     private final Counter handshakeFailures = Counter.builder().name("portcullis_tls_handshake_failures_total")
             .help("TLS handshakes that failed").register(registry);
 
+    // Counted on every request of a warm connection: without exemplars, which would need a trace the
+    // gateway has none of, and cost each increment a read of the sampler's state (a cache miss on a hot path).
     private final Counter accessDecisions = Counter.builder().name("portcullis_access_decisions_total")
             .help("Access decisions, by outcome and the reason code that decided (policy rule names are admin-chosen, so bounded)")
-            .labelNames("decision", "reason").register(registry);
+            .labelNames("decision", "reason").withoutExemplars().register(registry);
     private final CounterDataPoint unauditedAllows = Counter.builder().name("portcullis_access_allows_unaudited_total")
             .help("Allows not written to the audit log because the same principal was already allowed to the same port"
                     + " on the same connection (they are counted in portcullis_access_decisions_total too)")
-            .register(registry).labelValues();
+            .withoutExemplars().register(registry).labelValues();
     private final Counter revocations = Counter.builder().name("portcullis_access_revocations_total")
             .help("Open connections and tunnels closed because their access ended, by why")
             .labelNames("reason").register(registry);
@@ -109,6 +112,11 @@ public final class GatewayMetrics {
     private final AtomicReferenceArray<CounterDataPoint> requestsByClass = new AtomicReferenceArray<>(20);
     private final Map<String, WorkspaceBytes> bytesByWorkspace = new ConcurrentHashMap<>();
     private final Map<String, CounterDataPoint> allowsByReason = new ConcurrentHashMap<>();
+    // The lookups' functions made once: a lambda reading a field of this object, written at the call,
+    // would be a new object on every request.
+    private final Function<String, WorkspaceBytes> newWorkspaceBytes = id -> new WorkspaceBytes(
+            bytes.labelValues(id, "to_workspace"), bytes.labelValues(id, "to_client"));
+    private final Function<String, CounterDataPoint> newAllowCounter = reason -> accessDecisions.labelValues("allow", reason);
 
     private final Counter refusedRoutes = Counter.builder().name("portcullis_routes_refused_total")
             .help("Routes not used because their address is outside the workspace address ranges or the gateway's own host,"
@@ -125,7 +133,7 @@ public final class GatewayMetrics {
 
     /** An allow that the audit log left out: the connection's first allow of the same caller and port was written. */
     public void accessAllowedUnaudited(String reason) {
-        allowsByReason.computeIfAbsent(reason, r -> accessDecisions.labelValues("allow", r)).inc();
+        allowsByReason.computeIfAbsent(reason, newAllowCounter).inc();
         unauditedAllows.inc();
     }
 
@@ -213,8 +221,7 @@ public final class GatewayMetrics {
 
     /** A workspace's two byte counters, looked up once per workspace: a request keeps them for its chunks. */
     public WorkspaceBytes bytesOf(String workspace) {
-        return bytesByWorkspace.computeIfAbsent(workspace, id -> new WorkspaceBytes(bytes.labelValues(id, "to_workspace"),
-                bytes.labelValues(id, "to_client")));
+        return bytesByWorkspace.computeIfAbsent(workspace, newWorkspaceBytes);
     }
 
     /** The body bytes relayed for one workspace, by direction. */

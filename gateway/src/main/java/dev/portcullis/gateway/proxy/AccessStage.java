@@ -1,7 +1,6 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
-import dev.portcullis.gateway.access.ConnectionAccess;
 import io.netty.handler.codec.http.HttpRequest;
 import java.util.function.Consumer;
 
@@ -17,10 +16,11 @@ sealed interface AccessStage {
 
     /**
      * The verdict on {@code request}, or null when it comes later (an issuer's keys had to be
-     * fetched) through {@code later}, on any thread; {@code forwarded} is the workspace's copy of the head.
+     * fetched) through {@code later}, on any thread; {@code forwarded} is the workspace's copy of the
+     * head, {@code connection} what the client's connection keeps between its requests.
      */
-    RequestAccess.Verdict decide(ClientSide client, HttpRequest request, HttpRequest forwarded,
-                                 RequestRouting.Routed routed, ProxySettings settings,
+    RequestAccess.Verdict decide(ClientSide client, ConnectionForwarding connection, HttpRequest request,
+                                 HttpRequest forwarded, RequestRouting.Routed routed, ProxySettings settings,
                                  Consumer<RequestAccess.Verdict> later);
 
     /**
@@ -41,8 +41,8 @@ sealed interface AccessStage {
         INSTANCE;
 
         @Override
-        public RequestAccess.Verdict decide(ClientSide client, HttpRequest request, HttpRequest forwarded,
-                                            RequestRouting.Routed routed, ProxySettings settings,
+        public RequestAccess.Verdict decide(ClientSide client, ConnectionForwarding connection, HttpRequest request,
+                                            HttpRequest forwarded, RequestRouting.Routed routed, ProxySettings settings,
                                             Consumer<RequestAccess.Verdict> later) {
             GatewayCredentials.strip(request, forwarded);
             return OPEN;
@@ -65,10 +65,10 @@ sealed interface AccessStage {
      */
     record Enforced(AccessControl access) implements AccessStage {
         @Override
-        public RequestAccess.Verdict decide(ClientSide client, HttpRequest request, HttpRequest forwarded,
-                                            RequestRouting.Routed routed, ProxySettings settings,
+        public RequestAccess.Verdict decide(ClientSide client, ConnectionForwarding connection, HttpRequest request,
+                                            HttpRequest forwarded, RequestRouting.Routed routed, ProxySettings settings,
                                             Consumer<RequestAccess.Verdict> later) {
-            return RequestAccess.check(access, ConnectionAccess.of(client.connection()), request, forwarded,
+            return RequestAccess.check(access, connection.access(client.connection()), request, forwarded,
                     routed.target(), settings.routes(), client.remoteAddress(), later);
         }
 

@@ -1,5 +1,7 @@
 package dev.portcullis.gateway.proxy;
 
+import dev.portcullis.gateway.access.ConnectionAccess;
+import io.netty.channel.Channel;
 import io.netty.util.AsciiString;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -10,7 +12,8 @@ import java.net.InetSocketAddress;
  * an HTTP/2 connection) share on their way to workspaces, made once instead of per request: the
  * client's address as {@code X-Forwarded-For} writes it, the listener's port, and the last route's
  * {@code Host}, {@code Forwarded} value and workspace-pool key, reused while the next request goes
- * to the same workspace port at the same address. Used on the connection's event loop only.
+ * to the same workspace port at the same address; and the connection's {@link ConnectionAccess}, found
+ * once rather than in the channel's attributes on every request. Used on the connection's event loop only.
  */
 final class ConnectionForwarding {
     private final int listenerPort;
@@ -20,6 +23,7 @@ final class ConnectionForwarding {
     private String lastHost;
     private String lastForwarded;
     private UpstreamPool.Key lastKey;
+    private ConnectionAccess access;
 
     ConnectionForwarding(int listenerPort) {
         this.listenerPort = listenerPort;
@@ -32,6 +36,14 @@ final class ConnectionForwarding {
 
     AsciiString listenerPortText() {
         return listenerPortText;
+    }
+
+    /** What {@code connection} (the client's TCP connection: an HTTP/2 stream's parent) proved so far. */
+    ConnectionAccess access(Channel connection) {
+        if (access == null) {
+            access = ConnectionAccess.of(connection);
+        }
+        return access;
     }
 
     /** The client's address in RFC 5952 text (::1, 2001:db8::7), not Java's 0:0:0:0:0:0:0:1. */

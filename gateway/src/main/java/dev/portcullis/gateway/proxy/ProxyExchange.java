@@ -259,7 +259,7 @@ final class ProxyExchange {
      * channel's event loop.
      */
     private void authorizeThenForward(HttpRequest head) {
-        RequestAccess.Verdict verdict = accessStage.decide(client, head, request.head(), routed, settings,
+        RequestAccess.Verdict verdict = accessStage.decide(client, connection, head, request.head(), routed, settings,
                 later -> client.eventLoop().execute(() -> onVerdict(later)));
         if (verdict != null) {
             onVerdict(verdict);

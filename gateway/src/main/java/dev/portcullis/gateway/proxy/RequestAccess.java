@@ -172,18 +172,21 @@ public final class RequestAccess {
         }
         String uri = forwarded.uri();
         int queryStart = uri.indexOf('?');
-        String rawPath = rawPathOf(uri);
+        int pathEnd = queryStart < 0 ? uri.length() : queryStart;
         ConnectionAccess.Allowed allowed = connection.allowed(known, target.workspaceId(), target.port(),
-                forwarded.method().name(), rawPath, route, access.access().get());
+                forwarded.method().name(), uri, pathEnd, route, access.access().get());
         if (allowed == null) {
             return null;
         }
-        if (!allowed.decidedPath().equals(rawPath)) {
+        if (!allowed.decidedPath().equals(allowed.rawPath())) { // the same path as then: rawPath is this request's
             forwarded.setUri(queryStart < 0 ? allowed.decidedPath() : allowed.decidedPath() + uri.substring(queryStart));
         }
-        assertIdentity(access, forwarded, target, route, known.identity());
+        if (allowed.assertsIdentity()) { // decided with the allow: the same route and caller
+            forwarded.headers().set(IdentityAssertions.HEADER, access.assertions().assertionFor(known.identity(),
+                    target.hostName()));
+        }
         access.audit().allowedAgain(allowed.decision());
-        return new Allowed(known.user(), allowed.grant());
+        return (Allowed) allowed.verdict(); // the verdict made when it was decided: nothing made per request
     }
 
     private static void assertIdentity(AccessControl access, HttpRequest forwarded, PortHost.WorkspacePort target,
@@ -326,10 +329,11 @@ public final class RequestAccess {
             OpenGrants.Grant grant = new OpenGrants.Grant(principal,
                     identity == null ? OpenGrants.noExpiry() : identity.expiresAt(), target.workspaceId(), target.port(),
                     method, path, caller.sessionId());
+            Allowed verdict = new Allowed(user, grant);
             connection.remember(caller, bearer);
             connection.remember(new ConnectionAccess.Allowed(caller, target.workspaceId(), target.port(), method, rawPath,
-                    route, snapshot, decision, path, grant));
-            return new Allowed(user, grant);
+                    route, snapshot, decision, path, grant, identity != null && IdentityAssertions.wantedBy(route), verdict));
+            return verdict;
         }
         if (principal.isAuthenticated()) {
             return new Refused(user, ProxyError.FORBIDDEN, "You (" + user + ") may not reach port " + target.port()

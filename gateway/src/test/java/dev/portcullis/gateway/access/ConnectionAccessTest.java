@@ -2,9 +2,16 @@ package dev.portcullis.gateway.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.portcullis.gateway.route.WorkspaceRoute;
+import dev.portcullis.policy.Decision;
+import dev.portcullis.policy.OrgPolicy;
 import dev.portcullis.policy.Principal;
+import dev.portcullis.policy.ShareLevel;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.AsciiString;
+import java.net.InetAddress;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +25,60 @@ class ConnectionAccessTest {
     private final ConnectionAccess connection = ConnectionAccess.of(new EmbeddedChannel());
     private final ConnectionAccess.Known alice = new ConnectionAccess.Known(null, Principal.builder("alice").build(),
             null, EXPIRES, CHANGES);
+
+    private final WorkspaceRoute route = new WorkspaceRoute("ws42", InetAddress.getLoopbackAddress());
+    private final AccessSnapshot snapshot = AccessSnapshot.empty(OrgPolicy.builder(ShareLevel.ORGANIZATION).build());
+    private final Object verdict = new Object();
+
+    private ConnectionAccess.Allowed allowOf(String method, String rawPath, String decidedPath) {
+        OpenGrants.Grant grant = new OpenGrants.Grant(alice.principal(), OpenGrants.noExpiry(), "ws42", 3000, method,
+                decidedPath);
+        return new ConnectionAccess.Allowed(alice, "ws42", 3000, method, rawPath, route, snapshot,
+                Decision.allow("owner"), decidedPath, grant, false, verdict);
+    }
+
+    @Test
+    void theSamePathWithAnyQueryReusesTheAllowAndItsVerdict() {
+        connection.remember(allowOf("GET", "/api/items", "/api/items"));
+
+        ConnectionAccess.Allowed again = connection.allowed(alice, "ws42", 3000, "GET", "/api/items", 10, route, snapshot);
+        assertThat(again).isNotNull();
+        assertThat(again.verdict()).as("the verdict made when it was decided, not a new one").isSameAs(verdict);
+        assertThat(connection.allowed(alice, "ws42", 3000, "GET", "/api/items?page=2", 10, route, snapshot))
+                .as("the path is compared up to the query, where it stands in the target").isSameAs(again);
+    }
+
+    @Test
+    void aPathThatOnlyStartsLikeTheAllowedOneIsDecidedAgain() {
+        connection.remember(allowOf("GET", "/api", "/api"));
+
+        assertThat(connection.allowed(alice, "ws42", 3000, "GET", "/api-admin", 10, route, snapshot)).isNull();
+        assertThat(connection.allowed(alice, "ws42", 3000, "GET", "/api/x?y", 6, route, snapshot)).isNull();
+        assertThat(connection.allowed(alice, "ws42", 3000, "GET", "/apx?q", 4, route, snapshot))
+                .as("same length, other characters").isNull();
+        assertThat(connection.allowed(alice, "ws42", 3000, "GET", "/ap?i", 3, route, snapshot)).isNull();
+    }
+
+    @Test
+    void anotherMethodPortWorkspaceRouteOrSnapshotIsDecidedAgain() {
+        connection.remember(allowOf("GET", "/", "/"));
+
+        assertThat(connection.allowed(alice, "ws42", 3000, "POST", "/", 1, route, snapshot)).isNull();
+        assertThat(connection.allowed(alice, "ws42", 3001, "GET", "/", 1, route, snapshot)).isNull();
+        assertThat(connection.allowed(alice, "ws43", 3000, "GET", "/", 1, route, snapshot)).isNull();
+        assertThat(connection.allowed(alice, "ws42", 3000, "GET", "/", 1,
+                new WorkspaceRoute("ws42", InetAddress.getLoopbackAddress()), snapshot)).isNull();
+        assertThat(connection.allowed(alice, "ws42", 3000, "GET", "/", 1, route,
+                AccessSnapshot.empty(OrgPolicy.builder(ShareLevel.ORGANIZATION).build()))).isNull();
+        assertThat(connection.allowed(new ConnectionAccess.Known(null, alice.principal(), null, EXPIRES, CHANGES),
+                "ws42", 3000, "GET", "/", 1, route, snapshot)).as("another verification of the same user").isNull();
+    }
+
+    @Test
+    void anAllowWithoutVerdictIsRefused() {
+        assertThatThrownBy(() -> new ConnectionAccess.Allowed(alice, "ws42", 3000, "GET", "/", route, snapshot,
+                Decision.allow("owner"), "/", null, false, null)).isInstanceOf(NullPointerException.class).hasMessage("verdict");
+    }
 
     @Test
     void theSameTokenBeforeItsEndWithNothingChangedIsReused() {

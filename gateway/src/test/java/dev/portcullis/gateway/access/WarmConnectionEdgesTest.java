@@ -34,7 +34,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The edges of the warm path ({@code RequestAccess}: a request of a connection that proved the same
  * token before reuses its allow, comparing the token in place): the token is still taken off every
  * request, however its scheme is written, and a route change between two requests (the workspace
- * given to another owner) makes the next one decided afresh. Over HTTP/1.1 keep-alive and HTTP/2.
+ * given to another owner) makes the next one decided afresh, and a query string reaches the workspace
+ * as sent. Over HTTP/1.1 keep-alive and HTTP/2.
  */
 class WarmConnectionEdgesTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -67,8 +68,12 @@ class WarmConnectionEdgesTest {
     }
 
     private void ownedBy(String owner) throws IOException {
+        ownedBy(owner, "{}");
+    }
+
+    private void ownedBy(String owner, String labels) throws IOException {
         Files.writeString(routeFile, "[{\"workspaceId\":\"" + WORKSPACE + "\",\"address\":\"127.0.0.1\",\"owner\":\""
-                + owner + "\",\"org\":\"acme\"}]");
+                + owner + "\",\"org\":\"acme\",\"labels\":" + labels + "}]");
     }
 
     private String token(String user) {
@@ -81,7 +86,11 @@ class WarmConnectionEdgesTest {
     }
 
     private HttpResponse<String> get(HttpClient client, String authorization) throws Exception {
-        URI url = URI.create("https://" + gateway.host(workspace.port(), WORKSPACE) + ":" + gateway.gatewayPort() + "/");
+        return get(client, authorization, "/");
+    }
+
+    private HttpResponse<String> get(HttpClient client, String authorization, String target) throws Exception {
+        URI url = URI.create("https://" + gateway.host(workspace.port(), WORKSPACE) + ":" + gateway.gatewayPort() + target);
         return client.send(HttpRequest.newBuilder(url).header("Authorization", authorization).timeout(TIMEOUT).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
@@ -100,6 +109,45 @@ class WarmConnectionEdgesTest {
 
         assertThat(workspace.heads()).hasSize(4).allSatisfy(head -> assertThat(head)
                 .doesNotContainIgnoringCase("authorization").doesNotContain(alice.substring(alice.lastIndexOf('.') + 1)));
+        assertThat(workspace.connections()).as("one workspace connection, reused: the requests were warm").isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Protocol.class)
+    void eachQueryReachesTheWorkspaceAsSentWhileTheWarmConnectionReusesItsPathsAllow(Protocol protocol) throws Exception {
+        // The reused allow compares the path up to the '?' where it stands in the target: the query
+        // never changes what was allowed, and the workspace gets each one unchanged.
+        List<String> targets = List.of("/docs", "/docs?page=2", "/docs?page=3&sort=name", "/docs",
+                "/docs?q=access_token_docs", "/docsx?page=2", "/doc?s", "/");
+        String alice = "Bearer " + token("alice");
+        try (HttpClient client = client(protocol)) {
+            for (String target : targets) {
+                HttpResponse<String> answer = get(client, alice, target);
+                assertThat(answer.statusCode()).as(target + ": " + answer.body()).isEqualTo(200);
+            }
+        }
+
+        assertThat(workspace.heads()).extracting(head -> head.substring(0, head.indexOf("\r\n")))
+                .containsExactlyElementsOf(targets.stream().map(target -> "GET " + target + " HTTP/1.1").toList());
+        assertThat(workspace.heads()).allSatisfy(head -> assertThat(head).doesNotContainIgnoringCase("authorization"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Protocol.class)
+    void everyRequestOfAWarmConnectionCarriesTheIdentityAssertionItsRouteAsksFor(Protocol protocol) throws Exception {
+        // Whether the workspace gets the assertion is decided once with the allow; the header is set on every request.
+        ownedBy("alice", "{\"" + IdentityAssertions.ROUTE_LABEL + "\":\"true\"}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> gateway.server().currentRoutes().lookup(WORKSPACE).owner().labels()
+                .containsKey(IdentityAssertions.ROUTE_LABEL));
+        String alice = "Bearer " + token("alice");
+        try (HttpClient client = client(protocol)) {
+            for (String target : List.of("/", "/", "/?again", "/")) {
+                assertThat(get(client, alice, target).statusCode()).isEqualTo(200);
+            }
+        }
+
+        assertThat(workspace.heads()).hasSize(4).allSatisfy(head -> assertThat(head)
+                .containsIgnoringCase(IdentityAssertions.HEADER + ": ey"));
         assertThat(workspace.connections()).as("one workspace connection, reused: the requests were warm").isEqualTo(1);
     }
 
