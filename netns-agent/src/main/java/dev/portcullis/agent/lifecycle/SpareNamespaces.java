@@ -53,7 +53,6 @@ final class SpareNamespaces implements AutoCloseable {
     private final Object refill = new Object();
     private volatile boolean stopped;
     private volatile Thread filler;
-    private volatile String lastFailure = "";
 
     SpareNamespaces(KernelNames names, IpRoute ip, int size, Map<String, String> sysctls) {
         this.names = requireNonNull(names, "names");
@@ -109,11 +108,6 @@ final class SpareNamespaces implements AutoCloseable {
         return ready.stream().map(Spare::name).toList();
     }
 
-    /** Why the last spare could not be made; empty when the last one was. */
-    String lastFailure() {
-        return lastFailure;
-    }
-
     /** Stops making spares; those made stay (a crashed agent leaves them: reconcile removes them at the next start). */
     void stop() {
         stopped = true;
@@ -160,18 +154,11 @@ final class SpareNamespaces implements AutoCloseable {
                     return;
                 }
                 ready.addLast(new Spare(name, socket));
-                lastFailure = "";
-            } catch (NetlinkException e) {
-                held.remove(name);
-                if (e.errno() == EEXIST) {
-                    continue; // a name left by an agent before this one, not yet reconciled: the next number
-                }
-                lastFailure = e.getMessage();
-                log.warn("could not make a spare namespace (creates make their own meanwhile): {}", e.getMessage());
-                pause();
             } catch (RuntimeException e) {
                 held.remove(name);
-                lastFailure = e.toString();
+                if (e instanceof NetlinkException netlink && netlink.errno() == EEXIST) {
+                    continue; // a name left by an agent before this one, not yet reconciled: the next number
+                }
                 log.warn("could not make a spare namespace (creates make their own meanwhile): {}", e.toString());
                 pause();
             }
