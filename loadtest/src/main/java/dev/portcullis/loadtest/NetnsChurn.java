@@ -48,7 +48,9 @@ import org.HdrHistogram.Histogram;
  * <ul>
  * <li>create and delete one at a time, against the kernel's own part ({@code ip netns add} + a veth
  *     pair with its peer made inside + both deletes);
- * <li>20 callers creating at once (each latency as its caller sees it), against one at a time;
+ * <li>20 callers creating at once (each latency as its caller sees it), against one at a time: with
+ *     the agent's spare namespaces ready (made ahead of demand, {@code --spares}, 20 by default), and
+ *     again at once after, when the burst before has drained them;
  * <li>the last creates of 1000 workspaces, against the first ones of the same fill;
  * <li>where a create's time goes, step by step, in each of these phases (one at a time, all at
  *     once, the start and the end of the fill), each create timed from its own call;
@@ -72,6 +74,10 @@ public final class NetnsChurn {
     private final Histogram createOne = new Histogram(3);
     private final Histogram deleteOne = new Histogram(3);
     private final Histogram createAtOnce = new Histogram(3);
+    private final Histogram createDrained = new Histogram(3);
+    /** Spares ready at the start of the bursts: with the pool warm, and right after the burst before. */
+    private long sparesAtWarmBursts;
+    private long sparesAtDrainedBursts;
     private final Histogram fillFirst = new Histogram(3);
     private final Histogram fillLast = new Histogram(3);
     private final Histogram deleteFill = new Histogram(3);
@@ -99,6 +105,7 @@ public final class NetnsChurn {
                 .slotPrefixLength(31)
                 .globalForwarding(false)
                 .reconcileInterval(Duration.ofHours(1))
+                .spareNamespaces(args.getInt("spares", AgentConfig.DEFAULT_SPARE_NAMESPACES))
                 .hostName("netns-churn")
                 .build();
         this.agent = new WorkspaceNetworks(config, COMMANDS, new InMemoryRouteSink(), steps, Clock.systemUTC());
@@ -131,6 +138,7 @@ public final class NetnsChurn {
         agent.start();
         createAndDelete("warm-up", 20, null, null, null); // JIT and page cache, not recorded
 
+        settle(); // the spare namespaces the warm-up took are made again first, not beside the bare commands
         for (int i = 0; i < args.getInt("bare", 100); i++) {
             bare.recordValue(bareNamespace(i));
         }
@@ -188,16 +196,36 @@ public final class NetnsChurn {
         return args.getInt("concurrent", 20) + " at once";
     }
 
+    private String drainedPhase() {
+        return "then " + args.getInt("concurrent", 20) + " more";
+    }
+
+    /**
+     * A burst of {@code callers} creates with the spares ready (the round's pause let the pool refill),
+     * then, as soon as its last create answered, a second one, which finds the pool drained by the
+     * first (only what the background refill made meanwhile); then both are deleted.
+     */
     private void createAtOnce(int round, int callers) throws Exception {
+        sparesAtWarmBursts += agent.spareNamespaces().size();
+        burst("at-once-" + round + "-", callers, createAtOnce, atOncePhase());
+        sparesAtDrainedBursts += agent.spareNamespaces().size();
+        burst("drained-" + round + "-", callers, createDrained, drainedPhase());
+        for (int i = 0; i < callers; i++) {
+            agent.delete(WorkspaceId.of("at-once-" + round + "-" + i));
+            agent.delete(WorkspaceId.of("drained-" + round + "-" + i));
+        }
+    }
+
+    private void burst(String prefix, int callers, Histogram into, String phase) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(callers);
         try {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<Long>> calls = new ArrayList<>();
             for (int i = 0; i < callers; i++) {
-                WorkspaceSpec spec = spec("at-once-" + round + "-" + i);
+                WorkspaceSpec spec = spec(prefix + i);
                 calls.add(pool.submit(() -> {
                     go.await();
-                    long start = steps.start(spec.id(), atOncePhase());
+                    long start = steps.start(spec.id(), phase);
                     agent.create(spec);
                     return (System.nanoTime() - start) / 1000;
                 }));
@@ -206,17 +234,14 @@ public final class NetnsChurn {
             long burstStart = System.nanoTime();
             go.countDown();
             for (Future<Long> call : calls) {
-                createAtOnce.recordValue(call.get());
+                into.recordValue(call.get());
             }
-            long[] burst = cpu.computeIfAbsent(atOncePhase(), any -> new long[3]);
+            long[] burst = cpu.computeIfAbsent(phase, any -> new long[3]);
             burst[0] += processCpuNanos() - cpuBefore;
             burst[1] += callers;
             burst[2] += System.nanoTime() - burstStart;
         } finally {
             pool.shutdownNow();
-        }
-        for (int i = 0; i < callers; i++) {
-            agent.delete(WorkspaceId.of("at-once-" + round + "-" + i));
         }
     }
 
@@ -387,6 +412,8 @@ public final class NetnsChurn {
                 new Row("bare: ip netns + veth, add and delete", bare, null, null),
                 new Row(one, createOne, "bare", bare),
                 new Row(atOnce, createAtOnce, "one at a time", createOne),
+                new Row("  then " + args.getInt("concurrent", 20) + " more at once (spares drained)", createDrained,
+                        "one at a time", createOne),
                 new Row(fillFirstName, fillFirst, "one at a time", createOne),
                 new Row(fillLastName, fillLast, fillFirstName.substring("create ".length()), fillFirst),
                 new Row("delete, one at a time", deleteOne, "bare", bare),
@@ -437,6 +464,10 @@ public final class NetnsChurn {
             }
             System.out.println();
         });
+        int burstRounds = args.getInt("concurrent-rounds", 5);
+        System.out.printf("%nspare namespaces (made ahead of demand): %d; ready at the start of a burst, mean: %.1f (pool warm),"
+                + " %.1f (right after the burst before)%n", config.spareNamespaces(), (double) sparesAtWarmBursts / burstRounds,
+                (double) sparesAtDrainedBursts / burstRounds);
         System.out.printf("%ngoals (issue 14), each from this run:%n");
         double createP50 = createOne.getValueAtPercentile(50) / 1000.0;
         double atOnceRatio = (double) createAtOnce.getValueAtPercentile(50) / createOne.getValueAtPercentile(50);
@@ -447,12 +478,19 @@ public final class NetnsChurn {
         goal(args.getInt("concurrent", 20) + " at once, p50 / one at a time p50", atOnceRatio, "×", "<= 2", atOnceRatio <= 2);
         goal(args.getInt("concurrent", 20) + " at once, p99 / one at a time p50", atOnceP99Ratio, "×", "<= 2 (each)",
                 atOnceP99Ratio <= 2);
+        double drainedRatio = (double) createDrained.getValueAtPercentile(50) / createOne.getValueAtPercentile(50);
+        double drainedP99Ratio = (double) createDrained.getValueAtPercentile(99) / createOne.getValueAtPercentile(50);
+        goal("  spares drained, p50 / one at a time p50", drainedRatio, "×", "<= 2", drainedRatio <= 2);
+        goal("  spares drained, p99 / one at a time p50", drainedP99Ratio, "×", "<= 2 (each)", drainedP99Ratio <= 2);
         goal("one reconcile pass at " + full, atFull.get("reconcile_ms"), "ms", "<= 2000", atFull.get("reconcile_ms") <= 2000);
         goal("one list at " + full, atFull.get("list_ms"), "ms", "<= 50", atFull.get("list_ms") <= 50);
         System.out.printf("load average after the run: %s%n", loadAverage());
 
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode root = json.createObjectNode().put("scenario", "netns-churn").put("load_average_after", loadAverage());
+        ObjectNode root = json.createObjectNode().put("scenario", "netns-churn").put("load_average_after", loadAverage())
+                .put("spare_namespaces", config.spareNamespaces())
+                .put("spares_ready_at_warm_bursts", (double) sparesAtWarmBursts / burstRounds)
+                .put("spares_ready_at_drained_bursts", (double) sparesAtDrainedBursts / burstRounds);
         ObjectNode meta = root.putObject("meta");
         args.meta().forEach(meta::put);
         var operations = root.putArray("operations");

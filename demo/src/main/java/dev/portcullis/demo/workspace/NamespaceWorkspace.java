@@ -125,6 +125,7 @@ public final class NamespaceWorkspace implements DemoWorkspace {
                 .routeFile(routeFile)
                 // The demo owns its prefixes alone (the machine-wide demo lock), and its networks are disposable.
                 .acceptMissingState(true)
+                .spareNamespaces(0) // one workspace, made at start: nothing to make ahead of demand
                 .build();
     }
 

@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  * @param dnsIpv6Resolvers the host's IPv6 DNS resolvers: {@code dnsResolvers} entries of that family
  *     (they only matter to workspaces with IPv6, i.e. with a {@code workspaceIpv6Prefix})
  * @param uplink the host's uplink, shared between workspaces by weight; empty (the default): not shaped
+ * @param spareNamespaces how many network namespaces the agent keeps made ahead of demand (0-64, default
+ *     {@value #DEFAULT_SPARE_NAMESPACES}; 0: none): a create takes one instead of making its own, so
+ *     making a namespace in the kernel is off its path (see {@code lifecycle.SpareNamespaces})
  */
 public record AgentConfig(
         Path stateDir,
@@ -54,12 +57,16 @@ public record AgentConfig(
         Optional<GatewayRouteSettings> gatewayRoutes,
         Path prefixRegistry,
         boolean acceptMissingState,
-        Optional<UplinkSettings> uplink) {
+        Optional<UplinkSettings> uplink,
+        int spareNamespaces) {
 
     /** Where every agent on the host registers its prefixes, so two agents never claim each other's names. */
     public static final Path DEFAULT_PREFIX_REGISTRY = Path.of("/run/portcullis/agents");
     /** Workspace classes on the uplink are 0x10 to 0xffff (tc's 16-bit minor). */
     public static final int MAX_UPLINK_SLOTS = 0xffff - 0x10 + 1;
+    /** Enough for a burst of creates as large as the benchmark's (20 callers at once). */
+    public static final int DEFAULT_SPARE_NAMESPACES = 20;
+    public static final int MAX_SPARE_NAMESPACES = 64;
 
     private static final Pattern NAMESPACE_PREFIX = Pattern.compile("[a-z][a-z0-9-]{0,19}");
     private static final Pattern INTERFACE_PREFIX = Pattern.compile("[a-z][a-z0-9]{0,4}");
@@ -101,6 +108,10 @@ public record AgentConfig(
         }
         if (defaultIngressMbit < 0 || defaultIngressMbit > 100_000) {
             throw new InvalidKeyException("defaultIngressMbit", defaultIngressMbit + " (expected: 0-100000, 0 = unlimited)");
+        }
+        if (spareNamespaces < 0 || spareNamespaces > MAX_SPARE_NAMESPACES) {
+            throw new InvalidKeyException("spareNamespaces", spareNamespaces + " (expected: 0-" + MAX_SPARE_NAMESPACES
+                    + ", 0 = every create makes its own namespace)");
         }
         if (reconcileInterval.isNegative() || reconcileInterval.isZero()) {
             throw new InvalidKeyException("reconcileInterval", reconcileInterval + " (expected: > 0)");
@@ -154,7 +165,8 @@ public record AgentConfig(
         return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName, addressPlan,
                 gatewayAddresses, blockedDestinations, hostServices, dnsResolvers, dnsIpv6Resolvers, gatewayIpv6Addresses,
                 blockedIpv6Destinations, allowHostToWorkspaces, globalForwarding, defaultEgressMbit, defaultIngressMbit,
-                shapeGatewayTraffic, reconcileInterval, hostName, routeFile, store, gatewayRoutes, prefixRegistry, accept, uplink);
+                shapeGatewayTraffic, reconcileInterval, hostName, routeFile, store, gatewayRoutes, prefixRegistry, accept, uplink,
+                spareNamespaces);
     }
 
     private static void check(String field, String value, Pattern pattern, String expected) {
@@ -204,6 +216,7 @@ public record AgentConfig(
         private Path prefixRegistry = DEFAULT_PREFIX_REGISTRY;
         private boolean acceptMissingState;
         private UplinkSettings uplink;
+        private int spareNamespaces = DEFAULT_SPARE_NAMESPACES;
 
         private Builder() {}
 
@@ -241,6 +254,8 @@ public record AgentConfig(
         public Builder acceptMissingState(boolean v) { acceptMissingState = v; return this; }
         /** The host's uplink, shared by weight; null (the default): the uplink is not shaped. */
         public Builder uplink(UplinkSettings v) { uplink = v; return this; }
+        /** Namespaces kept made ahead of demand; 0: every create makes its own. */
+        public Builder spareNamespaces(int v) { spareNamespaces = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(stateDir, socketPath, namespacePrefix, interfacePrefix, tableName,
@@ -251,7 +266,7 @@ public record AgentConfig(
                     defaultEgressMbit, defaultIngressMbit == null ? defaultEgressMbit : defaultIngressMbit,
                     shapeGatewayTraffic, reconcileInterval, hostName, Optional.ofNullable(routeFile),
                     Optional.ofNullable(store), Optional.ofNullable(gatewayRoutes), prefixRegistry, acceptMissingState,
-                    Optional.ofNullable(uplink));
+                    Optional.ofNullable(uplink), spareNamespaces);
         }
 
         private static String defaultHostName() {

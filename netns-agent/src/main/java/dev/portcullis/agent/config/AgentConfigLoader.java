@@ -48,6 +48,7 @@ public final class AgentConfigLoader {
         public String routeFile;
         public StoreSection.WithLease store;
         public UplinkSection uplink;
+        public Integer spareNamespaces;
     }
 
     public static AgentConfig load(Path file) throws ConfigException {
@@ -90,6 +91,7 @@ public final class AgentConfigLoader {
         step.apply("routeFile", raw.routeFile, v -> b.routeFile(absolute("routeFile", v)));
         step.apply("store", raw.store, v -> b.store(v.toSettings()));
         step.apply("uplink", raw.uplink, v -> b.uplink(v.toSettings()));
+        step.apply("spareNamespaces", raw.spareNamespaces, b::spareNamespaces);
         step.throwIfAny();
         try {
             return b.build();

@@ -24,6 +24,7 @@ public final class KernelNames {
     public static final String WORKSPACE_DEVICE = "eth0";
     private static final int HASH_HEX = 10;
     private static final String PROBE_MARK = "_probe_";
+    private static final String SPARE_MARK = "_spare_";
     private static final int HOST_INTERFACE_CANDIDATES = 4;
 
     private final String namespacePrefix;
@@ -52,6 +53,20 @@ public final class KernelNames {
         }
         String pid = namespace.substring(namespacePrefix.length() + PROBE_MARK.length());
         return pid.matches("[0-9]{1,10}") && ProcessHandle.of(Long.parseLong(pid)).isEmpty();
+    }
+
+    /**
+     * The {@code number}th namespace made ahead of demand ({@link SpareNamespaces}); like the probe's,
+     * the '_' keeps every workspace from having the name.
+     */
+    public String spareNamespace(long number) {
+        return namespacePrefix + SPARE_MARK + number;
+    }
+
+    /** A name {@link #spareNamespace} gives, of this agent's prefix (left by this agent or one before it). */
+    public boolean isSpare(String namespace) {
+        return namespace.startsWith(namespacePrefix + SPARE_MARK)
+                && namespace.substring(namespacePrefix.length() + SPARE_MARK.length()).matches("[0-9]{1,19}");
     }
 
     public String namespace(WorkspaceId id) {

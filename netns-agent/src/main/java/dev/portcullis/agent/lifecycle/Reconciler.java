@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
+import dev.portcullis.agent.kernel.netlink.NetlinkException;
+import dev.portcullis.agent.kernel.netlink.NfTables;
 import dev.portcullis.agent.nftables.Ruleset;
 import dev.portcullis.agent.route.Route;
 import dev.portcullis.agent.route.RouteSink;
@@ -56,6 +58,7 @@ public final class Reconciler {
     private final WorkspacePlumbing plumbing;
     private final RouteSink routes;
     private final AgentState state;
+    private final SpareNamespaces spares;
     /** Looks at the kernel at once in a pass: more than the cores, since a look mostly waits for the kernel's answers. */
     private static final int LOOKERS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     /** One pass at a time (the periodic one and one asked for through the API). */
@@ -64,7 +67,7 @@ public final class Reconciler {
     private volatile boolean tablePresent;
 
     Reconciler(AgentConfig config, KernelNames names, IpRoute ip, Nft nft, Ruleset ruleset, WorkspacePlumbing plumbing,
-            RouteSink routes, AgentState state) {
+            RouteSink routes, AgentState state, SpareNamespaces spares) {
         this.config = requireNonNull(config, "config");
         this.names = requireNonNull(names, "names");
         this.ip = requireNonNull(ip, "ip");
@@ -73,6 +76,7 @@ public final class Reconciler {
         this.plumbing = requireNonNull(plumbing, "plumbing");
         this.routes = requireNonNull(routes, "routes");
         this.state = requireNonNull(state, "state");
+        this.spares = requireNonNull(spares, "spares");
     }
 
     /**
@@ -269,6 +273,11 @@ public final class Reconciler {
                 if (names.isStaleProbe(ns)) {
                     ip.deleteNamespace(ns);
                     actions.add("deleted stale probe namespace " + ns);
+                } else if (names.isSpare(ns) && !spares.holds(ns) && ip.namespaceExists(ns)) {
+                    // Left by an agent before this one (killed, maybe while renaming it: then the
+                    // workspace's own name keeps the namespace).
+                    ip.deleteNamespace(ns);
+                    actions.add("deleted stale spare namespace " + ns);
                 } else if (names.workspaceOfNamespace(ns).isPresent() && !wantedNamespaces.contains(ns)
                         && ip.namespaceExists(ns)) {
                     ip.deleteNamespace(ns);
@@ -292,13 +301,24 @@ public final class Reconciler {
                 }
             }
             if (!extra.isEmpty()) {
-                // One transaction for all of them; it changes nothing if one vanished meanwhile (next pass).
-                boolean deleted = nft.tryApply(ruleset.deleteScript(extra)).ok();
+                // One nf_tables transaction over netlink for all of them (no nft process); it changes
+                // nothing if one vanished meanwhile (the next pass sees what is left).
+                boolean deleted = deleteElements(extra);
                 extra.forEach((set, orphans) -> actions.add((deleted ? "deleted" : "could not delete")
                         + " orphan elements of " + set + ": " + orphans));
             }
             return null;
         });
+    }
+
+    private boolean deleteElements(Map<String, List<String>> elements) {
+        try {
+            NfTables.delete(Ruleset.FAMILY, config.tableName(), Ruleset.kernelElements(elements));
+            return true;
+        } catch (NetlinkException e) {
+            log.warn("could not delete orphan elements of table inet {}: {}", config.tableName(), e.getMessage());
+            return false;
+        }
     }
 
     /**

@@ -54,6 +54,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
     private final Clock clock;
     private final PrefixRegistry registration;
     private final AgentState state;
+    private final SpareNamespaces spares;
     /** The host's uplink shared by weight, when the config has one. */
     private final Optional<UplinkShaper> uplink;
     private volatile String lastReconcile = "never";
@@ -84,9 +85,10 @@ public final class WorkspaceNetworks implements AutoCloseable {
             registration.close();
             throw e;
         }
-        this.plumbing = new WorkspacePlumbing(config, names, ip, nft, ruleset, shaper);
+        this.spares = new SpareNamespaces(names, ip, config.spareNamespaces(), WorkspacePlumbing.namespaceSysctls(config));
+        this.plumbing = new WorkspacePlumbing(config, names, ip, nft, ruleset, shaper, spares);
         this.state = new AgentState(store, loaded);
-        this.reconciler = new Reconciler(config, names, ip, nft, ruleset, plumbing, routes, state);
+        this.reconciler = new Reconciler(config, names, ip, nft, ruleset, plumbing, routes, state, spares);
     }
 
     /**
@@ -135,14 +137,19 @@ public final class WorkspaceNetworks implements AutoCloseable {
         store.save(DesiredState.EMPTY); // from now on a missing file always means a lost one
     }
 
-    /** Loads the table with every live workspace in one transaction, then converges the rest. */
+    /**
+     * Loads the table with every live workspace in one transaction, then converges the rest (spare
+     * namespaces an agent before this one left are removed then), then starts making spares.
+     */
     public Reconciler.Report start() {
         if (config.globalForwarding()) {
             ip.hostSysctl("net.ipv4.ip_forward", "1");
         }
         reconciler.loadTable();
         log.info("nftables table inet {} loaded with {} workspaces", config.tableName(), state.desired().live().size());
-        return reconcile();
+        Reconciler.Report report = reconcile();
+        spares.start();
+        return report;
     }
 
     public WorkspaceStatus create(WorkspaceSpec spec) {
@@ -359,6 +366,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
 
     /** Removes every workspace network and the table; the desired state ends empty. For tests and uninstall. */
     public void removeEverything() {
+        spares.close();
         for (WorkspaceRecord ws : state.desired().workspaces()) {
             delete(ws.id());
         }
@@ -381,9 +389,27 @@ public final class WorkspaceNetworks implements AutoCloseable {
         ip.beforeChange(hook);
     }
 
-    /** Gives up this agent's claim on its prefixes; the workspace networks stay. */
+    /** Deletes the spare namespaces and gives up this agent's claim on its prefixes; the workspace networks stay. */
     @Override
     public void close() {
+        try {
+            spares.close();
+        } finally {
+            registration.close();
+        }
+    }
+
+    /** The spare namespaces ready now, by name (see {@link SpareNamespaces}). */
+    public List<String> spareNamespaces() {
+        return spares.ready();
+    }
+
+    /**
+     * Stands for kill -9 of the agent's process in tests: the spares stop being made and nothing is
+     * cleaned up, not even the claim on the prefixes (a dead process's claim is released by the kernel).
+     */
+    void simulateKill() {
+        spares.stop();
         registration.close();
     }
 

@@ -44,14 +44,17 @@ final class WorkspacePlumbing {
     private final Nft nft;
     private final Ruleset ruleset;
     private final EgressShaper shaper;
+    private final SpareNamespaces spares;
 
-    WorkspacePlumbing(AgentConfig config, KernelNames names, IpRoute ip, Nft nft, Ruleset ruleset, EgressShaper shaper) {
+    WorkspacePlumbing(AgentConfig config, KernelNames names, IpRoute ip, Nft nft, Ruleset ruleset, EgressShaper shaper,
+            SpareNamespaces spares) {
         this.config = requireNonNull(config, "config");
         this.names = requireNonNull(names, "names");
         this.ip = requireNonNull(ip, "ip");
         this.nft = requireNonNull(nft, "nft");
         this.ruleset = requireNonNull(ruleset, "ruleset");
         this.shaper = requireNonNull(shaper, "shaper");
+        this.spares = requireNonNull(spares, "spares");
     }
 
     /**
@@ -67,11 +70,13 @@ final class WorkspacePlumbing {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         int prefixLength = slot.network().prefixLength();
         boolean newNamespace = !ip.namespaceExists(ns);
-        ip.announceChange(newNamespace ? "create network namespace " + ns : "enter network namespace " + ns);
+        if (!newNamespace && NetworkNamespaces.halfMade(ns)) {
+            // A handle with no namespace on it (an agent stopped between the two): it cannot be entered.
+            ip.deleteNamespace(ns);
+            newNamespace = true;
+        }
         try (NetlinkSocket hostSocket = NetlinkSocket.open("the host");
-                // A new namespace gets its own sysctls from the thread that makes it, before its eth0 exists.
-                NetlinkSocket inside = newNamespace ? NetworkNamespaces.create(ns, namespaceSysctls())
-                        : NetworkNamespaces.open(ns)) {
+                NetlinkSocket inside = newNamespace ? newNamespace(ns) : enter(ns)) {
             Links hostLinks = new Links(hostSocket);
             Links workspaceLinks = new Links(inside);
             // A namespace made just now is empty; only an older one needs a look inside.
@@ -106,7 +111,7 @@ final class WorkspacePlumbing {
 
             if (!newNamespace && slot.ipv6().isPresent()) {
                 // An older namespace may have IPv6 off (made before the host had a prefix): on before the address.
-                ip.namespaceSysctls(ns, namespaceSysctls());
+                ip.namespaceSysctls(ns, namespaceSysctls(config));
             }
             int eth0 = workspaceLinks.requireIndex(WORKSPACE_DEVICE);
             workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, slot.workspace().toString(), prefixLength, false);
@@ -147,7 +152,7 @@ final class WorkspacePlumbing {
             });
             hostLinks.setIpv4Conf(hostIndex, host, ipv4);
             if (!newNamespace) {
-                ip.namespaceSysctls(ns, namespaceSysctls()); // a new one got them when it was made
+                ip.namespaceSysctls(ns, namespaceSysctls(config)); // a new one got them when it was made
             }
             listener.after(CreateStep.SYSCTLS_SET, ws.id());
 
@@ -164,6 +169,25 @@ final class WorkspacePlumbing {
             }
             listener.after(CreateStep.INGRESS_SHAPED, ws.id());
         }
+    }
+
+    /**
+     * A spare made ahead ({@link SpareNamespaces}) renamed to {@code ns}, or, when none is ready, one
+     * made now; either way with the namespace's own sysctls set by the thread that made it, before its
+     * eth0 exists.
+     */
+    private NetlinkSocket newNamespace(String ns) {
+        Optional<NetlinkSocket> spare = spares.take(ns);
+        if (spare.isPresent()) {
+            return spare.get();
+        }
+        ip.announceChange("create network namespace " + ns);
+        return NetworkNamespaces.create(ns, namespaceSysctls(config));
+    }
+
+    private NetlinkSocket enter(String ns) {
+        ip.announceChange("enter network namespace " + ns);
+        return NetworkNamespaces.open(ns);
     }
 
     /** Removes whatever exists of the workspace; each part is checked first, so it may be repeated. */
@@ -288,7 +312,7 @@ final class WorkspacePlumbing {
      * Inside the namespace: strict reverse-path filtering, IPv6 on only when the host has a prefix;
      * {@code default} too, so a link made in the namespace later (its eth0) starts that way.
      */
-    private Map<String, String> namespaceSysctls() {
+    static Map<String, String> namespaceSysctls(AgentConfig config) {
         String disable = config.ipv6() ? "0" : "1";
         Map<String, String> values = new LinkedHashMap<>();
         values.put("net.ipv6.conf.default.disable_ipv6", disable);
@@ -312,7 +336,8 @@ final class WorkspacePlumbing {
         String ns = names.namespace(ws.id());
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         String prefix = "/" + slot.network().prefixLength();
-        boolean namespace = ip.namespaceExists(ns);
+        // A handle without a namespace on it (see NetworkNamespaces#halfMade) cannot be entered: as missing.
+        boolean namespace = ip.namespaceExists(ns) && !NetworkNamespaces.halfMade(ns);
         Optional<Integer> hostIndex = hostView.index(ws.hostInterface());
         boolean hostLink = hostIndex.isPresent();
         Optional<IpRoute.DeviceState> inside = Optional.empty();

@@ -36,7 +36,7 @@ class ReadsNeverWaitTest {
     private WorkspaceNetworks agent;
     private AgentApiServer server;
 
-    /** Holds the creation of one workspace's namespace until released (the agent's seam before a kernel change). */
+    /** Holds the making of one workspace's namespace until released (the agent's seam before a kernel change). */
     private static final class HeldCreate implements Consumer<String> {
         private final String namespace;
         final CountDownLatch held = new CountDownLatch(1);
@@ -48,7 +48,9 @@ class ReadsNeverWaitTest {
 
         @Override
         public void accept(String operation) {
-            if (operation.equals("create network namespace " + namespace)) {
+            // Made now, or a spare made ahead renamed to it (see SpareNamespaces).
+            if (operation.equals("create network namespace " + namespace)
+                    || operation.startsWith("name network namespace ") && operation.endsWith(" as " + namespace)) {
                 held.countDown();
                 try {
                     release.await();

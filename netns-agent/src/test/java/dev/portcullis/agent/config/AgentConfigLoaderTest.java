@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.portcullis.config.ConfigException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class AgentConfigLoaderTest {
@@ -51,6 +52,18 @@ class AgentConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("agent.yaml:2: defaultIngressMbit: ")
                 .hasMessageContaining("expected: 0-100000, 0 = unlimited");
+    }
+
+    @Test
+    void spareNamespacesDefaultTo20AndAreBounded() throws Exception {
+        assertThat(AgentConfigLoader.parse("agent.yaml", "hostName: h\n").spareNamespaces()).isEqualTo(20);
+        assertThat(AgentConfigLoader.parse("agent.yaml", "spareNamespaces: 0\n").spareNamespaces()).isZero();
+        for (String bad : List.of("-1", "65")) {
+            assertThatThrownBy(() -> AgentConfigLoader.parse("agent.yaml", "hostName: h\nspareNamespaces: " + bad + "\n"))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith("agent.yaml:2: spareNamespaces: " + bad)
+                    .hasMessageContaining("expected: 0-64");
+        }
     }
 
     @Test

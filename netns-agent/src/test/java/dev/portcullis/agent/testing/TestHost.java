@@ -60,7 +60,10 @@ public final class TestHost implements AutoCloseable {
         return stateDir;
     }
 
-    /** A config for this test: own prefixes, own range, no global forwarding (links forward one by one). */
+    /**
+     * A config for this test: own prefixes, own range, no global forwarding (links forward one by one),
+     * two spare namespaces (so the first creates of every test take one, and the ones after make their own).
+     */
     public AgentConfig.Builder config() {
         return AgentConfig.builder()
                 .stateDir(stateDir)
@@ -72,6 +75,7 @@ public final class TestHost implements AutoCloseable {
                 .slotPrefixLength(31)
                 .globalForwarding(false)
                 .reconcileInterval(Duration.ofHours(1))
+                .spareNamespaces(2)
                 .hostName("test-host");
     }
 
@@ -125,10 +129,25 @@ public final class TestHost implements AutoCloseable {
                 .toList();
     }
 
+    /** The agent's namespaces of this test but its spares (made ahead of demand, see {@link #spareNamespaces}). */
     public List<String> namespaces() {
+        return allNamespaces().stream().filter(ns -> !ns.startsWith(spareNamespacePrefix())).toList();
+    }
+
+    /** The spare namespaces of this test's prefix (left by any agent of this test). */
+    public List<String> spareNamespaces() {
+        return allNamespaces().stream().filter(ns -> ns.startsWith(spareNamespacePrefix())).toList();
+    }
+
+    public String spareNamespacePrefix() {
+        return namespacePrefix() + "_spare_";
+    }
+
+    private List<String> allNamespaces() {
         return COMMANDS.run("ip", "netns", "list").stdout().lines()
                 .map(l -> l.strip().split(" ", 2)[0])
                 .filter(ns -> ns.startsWith(namespacePrefix()))
+                .sorted()
                 .toList();
     }
 

@@ -55,6 +55,13 @@ interface Libc extends Library {
 
     int umount2(String target, int flags) throws LastErrorException;
 
+    int PRIO_PROCESS = 0;
+
+    /** With {@link #gettid()} as {@code who}: one thread's nice value (Linux keeps it per thread). */
+    int setpriority(int which, int who, int prio) throws LastErrorException;
+
+    int gettid();
+
     String strerror(int errno);
 
     /** Loaded once; null (and {@link #UNAVAILABLE} says why) where JNA cannot load libc. */

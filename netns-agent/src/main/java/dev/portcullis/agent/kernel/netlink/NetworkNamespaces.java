@@ -35,6 +35,7 @@ public final class NetworkNamespaces {
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final int WORKER_COUNT = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
     private static final Object RUN_DIR_SETUP = new Object();
+    private static final int BACKGROUND_NICE = 19;
     private static volatile boolean runDirShared;
 
     private NetworkNamespaces() {}
@@ -80,6 +81,15 @@ public final class NetworkNamespaces {
      * thread that opens a file, which here is the new one.
      */
     public static NetlinkSocket create(String name, Map<String, String> sysctls) {
+        return create(name, sysctls, false);
+    }
+
+    /**
+     * As {@link #create(String, Map)}; {@code background}: the worker that makes it runs at the lowest
+     * CPU priority meanwhile (nice 19), so making a namespace ahead of demand yields the cores to the
+     * creates that answer a caller.
+     */
+    public static NetlinkSocket create(String name, Map<String, String> sysctls, boolean background) {
         requireNonNull(sysctls, "sysctls");
         sysctls.forEach((key, value) -> {
             if (!SYSCTL_KEY.matcher(key).matches() || !SYSCTL_VALUE.matcher(value).matches()) {
@@ -99,29 +109,16 @@ public final class NetworkNamespaces {
         libc.close(fd);
         try {
             return onWorker(operation, () -> {
-                try {
-                    libc.unshare(Libc.CLONE_NEWNET);
-                } catch (LastErrorException e) {
-                    throw new NetlinkException(operation + ": unshare(CLONE_NEWNET)", e.getErrorCode(), null);
+                if (background) {
+                    niceness(libc, BACKGROUND_NICE);
                 }
                 try {
-                    libc.mount("/proc/thread-self/ns/net", handle.toString(), "none", Libc.MS_BIND, null);
-                } catch (LastErrorException e) {
-                    throw new NetlinkException(operation + ": bind mount on " + handle, e.getErrorCode(), null);
-                }
-                for (Map.Entry<String, String> sysctl : sysctls.entrySet()) {
-                    Path file = Path.of("/proc/sys", sysctl.getKey().replace('.', '/'));
-                    try {
-                        // Written only when it differs: some handlers take the kernel's network lock for any write.
-                        if (Files.exists(file) && !Files.readString(file).strip().equals(sysctl.getValue())) {
-                            Files.writeString(file, sysctl.getValue());
-                        }
-                    } catch (IOException e) {
-                        throw new NetlinkException(operation + ": set " + sysctl.getKey() + "=" + sysctl.getValue()
-                                + " inside it", e.toString());
+                    return makeHere(libc, name, handle, operation, sysctls);
+                } finally {
+                    if (background) {
+                        niceness(libc, 0);
                     }
                 }
-                return NetlinkSocket.open("namespace " + name);
             });
         } catch (RuntimeException e) {
             try {
@@ -130,6 +127,90 @@ public final class NetworkNamespaces {
                 e.addSuppressed(undo);
             }
             throw e;
+        }
+    }
+
+    /** On a namespace worker: unshare, bind mount, the namespace's own sysctls, a socket inside. */
+    private static NetlinkSocket makeHere(Libc libc, String name, Path handle, String operation,
+            Map<String, String> sysctls) {
+        try {
+            libc.unshare(Libc.CLONE_NEWNET);
+        } catch (LastErrorException e) {
+            throw new NetlinkException(operation + ": unshare(CLONE_NEWNET)", e.getErrorCode(), null);
+        }
+        try {
+            libc.mount("/proc/thread-self/ns/net", handle.toString(), "none", Libc.MS_BIND, null);
+        } catch (LastErrorException e) {
+            throw new NetlinkException(operation + ": bind mount on " + handle, e.getErrorCode(), null);
+        }
+        for (Map.Entry<String, String> sysctl : sysctls.entrySet()) {
+            Path file = Path.of("/proc/sys", sysctl.getKey().replace('.', '/'));
+            try {
+                // Written only when it differs: some handlers take the kernel's network lock for any write.
+                if (Files.exists(file) && !Files.readString(file).strip().equals(sysctl.getValue())) {
+                    Files.writeString(file, sysctl.getValue());
+                }
+            } catch (IOException e) {
+                throw new NetlinkException(operation + ": set " + sysctl.getKey() + "=" + sysctl.getValue()
+                        + " inside it", e.toString());
+            }
+        }
+        return NetlinkSocket.open("namespace " + name);
+    }
+
+    /** Sets the calling thread's nice value; a failure costs only priority, so it is not an error. */
+    private static void niceness(Libc libc, int nice) {
+        try {
+            libc.setpriority(Libc.PRIO_PROCESS, libc.gettid(), nice);
+        } catch (LastErrorException | UnsatisfiedLinkError e) {
+            // a libc without gettid, or no CAP_SYS_NICE to go back to 0: the worker keeps its priority
+        }
+    }
+
+    /**
+     * Gives the namespace {@code from} the second name {@code to}: its handle bind-mounted there, as
+     * {@code ip netns add} mounts a new one (rename(2) refuses a mount point, and MS_MOVE a mount under
+     * the shared /run/netns). The caller then deletes {@code from}; a namespace lives as long as one
+     * of its names, so a crash between the two leaves both names on one namespace, and deleting
+     * either leaves it to the other. EEXIST when {@code to} is taken; nothing is left behind when it fails.
+     */
+    public static void addName(String from, String to) {
+        Path source = handle(from);
+        Path target = handle(to);
+        String operation = "name network namespace " + from + " as " + to;
+        Libc libc = Libc.get();
+        shareRunDir(libc);
+        int fd;
+        try {
+            fd = libc.open(target.toString(), Libc.O_RDONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0);
+        } catch (LastErrorException e) {
+            throw new NetlinkException(operation + " (its handle " + target + ")", e.getErrorCode(), null);
+        }
+        libc.close(fd);
+        try {
+            libc.mount(source.toString(), target.toString(), "none", Libc.MS_BIND, null);
+        } catch (LastErrorException e) {
+            try {
+                Files.deleteIfExists(target);
+            } catch (IOException undo) {
+                // the next create of that name finds a half-made handle and replaces it (see halfMade)
+            }
+            throw new NetlinkException(operation + ": bind mount " + source + " on " + target, e.getErrorCode(), null);
+        }
+    }
+
+    /**
+     * True when the handle of {@code name} is there but no namespace is mounted on it: an agent was
+     * stopped between making the handle and mounting the namespace on it (it is a plain empty file on
+     * /run/netns's own file system, where a namespace's handle is on nsfs). Such a handle cannot be
+     * entered; {@link #delete} removes it.
+     */
+    public static boolean halfMade(String name) {
+        Path handle = handle(name);
+        try {
+            return Files.getAttribute(handle, "unix:dev").equals(Files.getAttribute(RUN_DIR, "unix:dev"));
+        } catch (IOException e) {
+            return false; // no handle at all
         }
     }
 
