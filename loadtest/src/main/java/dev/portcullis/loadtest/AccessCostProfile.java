@@ -30,6 +30,8 @@ public final class AccessCostProfile {
     static final String LOOP_THREAD = "[gateway-io-";
     private static final String OUR_CODE = "dev/portcullis/";
     private static final Pattern LAMBDA_ADDRESS = Pattern.compile("\\$\\$Lambda[./]0x[0-9a-f]+");
+    // Netty unpacks its native libraries under a random name per process: /tmp/libnetty_tcnative_linux_x86_64123.so
+    private static final Pattern NATIVE_LIBRARY_COPY = Pattern.compile("(/lib[a-z_0-9]*?_x86_64|_aarch_64)\\d+\\.so");
 
     /** A profile read per request: the event loop's total and its parts by key, in bytes or ns per request. */
     record PerRequest(double total, Map<String, Double> parts) {}
@@ -113,12 +115,14 @@ public final class AccessCostProfile {
 
     /**
      * A frame without async-profiler's kind suffix ({@code _[j]} compiled, {@code _[i]} inlined, ...)
-     * and without a lambda class's address, which differs between the two processes.
+     * and without what differs between the two processes: a lambda class's address, the random
+     * name of a native library's unpacked copy.
      */
     static String plain(String frame) {
         int suffix = frame.lastIndexOf("_[");
         String plain = suffix > 0 && frame.endsWith("]") ? frame.substring(0, suffix) : frame;
-        return LAMBDA_ADDRESS.matcher(plain).replaceAll("\\$\\$Lambda");
+        plain = LAMBDA_ADDRESS.matcher(plain).replaceAll("\\$\\$Lambda");
+        return NATIVE_LIBRARY_COPY.matcher(plain).replaceAll("$1.so");
     }
 
     /** The keys whose figure differs most between the two, largest difference first (either sign). */

@@ -51,10 +51,13 @@ class AccessCostProfileTest {
     }
 
     @Test
-    void aLambdaClassIsNamedTheSameInBothProcesses() {
+    void aLambdaClassAndANativeLibraryCopyAreNamedTheSameInBothProcesses() {
         assertThat(AccessCostProfile.plain("a/Metrics$$Lambda.0x00000000893f3b88_[k]"))
                 .isEqualTo(AccessCostProfile.plain("a/Metrics$$Lambda.0x0000000019369198_[i]"))
                 .isEqualTo("a/Metrics$$Lambda");
+        assertThat(AccessCostProfile.plain("/tmp/libnetty_tcnative_linux_x86_64846173216650347291.so (deleted)"))
+                .isEqualTo(AccessCostProfile.plain("/tmp/libnetty_tcnative_linux_x86_648099836773205625570.so (deleted)"))
+                .isEqualTo("/tmp/libnetty_tcnative_linux_x86_64.so (deleted)");
         assertThat(AccessCostProfile.perRequest(List.of("[gateway-io-1 tid=1];x.Y_[i] 5"), 2, true).total())
                 .isCloseTo(2.5, within(1e-9));
     }
