@@ -72,6 +72,8 @@ final class Http2ClientStream implements ClientSide {
     // Bytes handed to the exchange whose window goes back at the next read.
     private int unreturnedBytes;
     private boolean streamEnded;
+    // The answer's last frame (END_STREAM) was written: once it is sent, the codec closes the stream itself.
+    private boolean endStreamWritten;
     private boolean closed;
     private long discardedAfterAnswer;
     // What runs once the stream closed (its grant forgotten, the console's audit stream stopping); made when needed.
@@ -235,6 +237,7 @@ final class Http2ClientStream implements ClientSide {
             boolean informational = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
             boolean nothingFollows = part instanceof FullHttpResponse full && !full.content().isReadable()
                     && full.trailingHeaders().isEmpty();
+            endStreamWritten |= nothingFollows && !informational;
             written = ctx.write(new DefaultHttp2HeadersFrame(headers, nothingFollows && !informational).stream(stream));
             if (informational || nothingFollows) {
                 if (part instanceof FullHttpResponse full) {
@@ -245,6 +248,7 @@ final class Http2ClientStream implements ClientSide {
         }
         if (part instanceof LastHttpContent last) {
             boolean trailers = !last.trailingHeaders().isEmpty();
+            endStreamWritten = true;
             if (last.content().isReadable() || !trailers) {
                 written = ctx.write(new DefaultHttp2DataFrame(last.content(), !trailers).stream(stream));
             } else {
@@ -280,7 +284,7 @@ final class Http2ClientStream implements ClientSide {
     @Override
     public void responseEnded(ChannelFuture lastWrite, boolean close) {
         if (close) {
-            lastWrite.addListener((ChannelFutureListener) written -> close());
+            closeAfter(lastWrite);
         }
         // Otherwise the response ended the stream on both sides: nothing more to read.
     }
@@ -292,8 +296,26 @@ final class Http2ClientStream implements ClientSide {
             // ...for as long as a request head may take, or a client could hold the stream by never ending it.
             ctx.executor().schedule(this::close, settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
         } else {
-            written.addListener((ChannelFutureListener) done -> close());
+            closeAfter(written);
         }
+    }
+
+    /**
+     * Resets the stream once {@code lastWrite} completed, unless that write ended a stream the client
+     * had ended too: then the codec closes it as the frame leaves, and a reset would only follow a
+     * complete answer (RFC 9113 §5.1: a frame after the stream closed). The codec's own listener
+     * on the write may run after this one (the flush can come later than the write), so the stream's
+     * state cannot tell yet.
+     */
+    private void closeAfter(ChannelFuture lastWrite) {
+        lastWrite.addListener((ChannelFutureListener) done -> {
+            Http2Stream.State state = stream.state();
+            boolean clientEnded = streamEnded || state == Http2Stream.State.HALF_CLOSED_REMOTE
+                    || state == Http2Stream.State.CLOSED;
+            if (!done.isSuccess() || !(endStreamWritten && clientEnded)) {
+                close();
+            }
+        });
     }
 
     @Override
