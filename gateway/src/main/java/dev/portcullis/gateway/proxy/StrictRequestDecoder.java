@@ -156,7 +156,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 return new SectionCheck(problem);
             }
             if (!requestLine && ++fields > maxHeaderFields) {
-                return SectionCheck.TOO_MANY_FIELDS;
+                return head ? SectionCheck.TOO_MANY_FIELDS : new SectionCheck("more trailer fields than the gateway accepts");
             }
             requestLine = false;
             lineStart = i + 2;

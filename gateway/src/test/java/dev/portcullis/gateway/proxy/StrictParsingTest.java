@@ -115,7 +115,8 @@ class StrictParsingTest {
                 Arguments.of("obs-fold after a padded last chunk", "5\r\nhello\r\n000;x=y\r\nX-Sum: a\r\n\tb\r\n\r\n"),
                 Arguments.of("bare LF in the trailers", "5\r\nhello\r\n0\r\nX-Sum: a\nX-B: c\r\n\r\n"),
                 Arguments.of("whitespace before a trailer's colon", "5\r\nhello\r\n0\r\nX-Sum : a\r\n\r\n"),
-                Arguments.of("NUL in a trailer value", "5\r\nhello\r\n0\r\nX-Sum: a\u0000b\r\n\r\n"));
+                Arguments.of("NUL in a trailer value", "5\r\nhello\r\n0\r\nX-Sum: a\u0000b\r\n\r\n"),
+                Arguments.of("more than 100 trailer fields", "5\r\nhello\r\n0\r\n" + "X-Sum: a\r\n".repeat(101) + "\r\n"));
     }
 
     @ParameterizedTest(name = "{0}")
