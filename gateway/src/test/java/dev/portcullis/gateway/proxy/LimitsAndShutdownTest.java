@@ -2,6 +2,7 @@ package dev.portcullis.gateway.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.portcullis.gateway.config.Limits;
 import dev.portcullis.gateway.testing.GatewayFixture;
@@ -65,8 +66,9 @@ class LimitsAndShutdownTest {
                             + chunk + chunk + chunk + "0\r\n\r\n");
 
             assertThat(answer).startsWith("HTTP/1.1 413 ");
-            Thread.sleep(200);
-            assertThat(workspace.received()).doesNotEndWith("0\r\n\r\n");
+            // An absence: it must hold for a while after the answer, not just at one instant.
+            await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+                    .untilAsserted(() -> assertThat(workspace.received()).doesNotEndWith("0\r\n\r\n"));
         }
     }
 
@@ -97,7 +99,7 @@ class LimitsAndShutdownTest {
         try (SSLSocket idle = handshake(gateway)) {
             CompletableFuture<HttpResponse<String>> slow = gateway.httpClient().sendAsync(
                     HttpRequest.newBuilder(gateway.url("/slow?ms=1500")).build(), HttpResponse.BodyHandlers.ofString());
-            Thread.sleep(400); // the request is in flight at the workspace
+            await().atMost(Duration.ofSeconds(5)).until(() -> gateway.workspaceRequests() == 1); // in flight at the workspace
 
             long start = System.nanoTime();
             gateway.close();
@@ -123,18 +125,8 @@ class LimitsAndShutdownTest {
         return socket;
     }
 
-    private static void awaitMetric(GatewayFixture gateway, String line) throws Exception {
-        var admin = java.net.http.HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        String metrics = "";
-        while (System.nanoTime() < deadline) {
-            metrics = admin.send(HttpRequest.newBuilder(gateway.adminUrl("/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            if (metrics.contains(line)) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        assertThat(metrics).contains(line);
+    private static void awaitMetric(GatewayFixture gateway, String line) {
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> assertThat(gateway.scrapeMetrics()).contains(line));
     }
 }
