@@ -41,6 +41,13 @@ class IngressShapingTest {
     private static final int DEFAULT_MBIT = 100;
     private static final int INGRESS_MBIT = 40;
     private static final int SECONDS = 3;
+    /**
+     * Above the limit is a failure of the shaping; below it, only of the measurement: iperf falls short
+     * of a limit on a loaded machine (86.8 of 100 Mbit/s at load 9). The lower bound is there to tell a
+     * rate of 100 from one of 40, which 0.8 still does.
+     */
+    private static final double LOWEST = 0.8;
+    private static final double HIGHEST = 1.1;
 
     private final ProcessCommandRunner commands = new ProcessCommandRunner();
     private final List<Process> servers = new ArrayList<>();
@@ -97,7 +104,7 @@ class IngressShapingTest {
         double mbit = inbound(atDefault);
 
         System.out.printf("ingress at the default %d Mbit/s: %.1f Mbit/s%n", DEFAULT_MBIT, mbit);
-        assertThat(mbit).as("inbound Mbit/s").isBetween(DEFAULT_MBIT * 0.9, DEFAULT_MBIT * 1.1);
+        assertThat(mbit).as("inbound Mbit/s").isBetween(DEFAULT_MBIT * LOWEST, DEFAULT_MBIT * HIGHEST);
     }
 
     @Test
@@ -107,8 +114,8 @@ class IngressShapingTest {
         double out = outbound(asymmetric);
 
         System.out.printf("ingress limit %d: %.1f Mbit/s; egress limit %d: %.1f Mbit/s%n", INGRESS_MBIT, in, DEFAULT_MBIT, out);
-        assertThat(in).as("inbound Mbit/s").isBetween(INGRESS_MBIT * 0.9, INGRESS_MBIT * 1.1);
-        assertThat(out).as("outbound Mbit/s").isBetween(DEFAULT_MBIT * 0.9, DEFAULT_MBIT * 1.1);
+        assertThat(in).as("inbound Mbit/s").isBetween(INGRESS_MBIT * LOWEST, INGRESS_MBIT * HIGHEST);
+        assertThat(out).as("outbound Mbit/s").isBetween(DEFAULT_MBIT * LOWEST, DEFAULT_MBIT * HIGHEST);
     }
 
     @Test
