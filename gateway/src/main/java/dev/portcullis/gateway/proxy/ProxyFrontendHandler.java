@@ -194,10 +194,17 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             requestHeadDeadline = null;
         }
         if (msg instanceof HttpObject part) {
-            exchange.receive(part, draining);
+            exchange.receiveInRead(part, draining); // its writes to the workspace leave at channelReadComplete
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /** One read of the client ended: what its requests' parts wrote to the workspace leaves in one flush. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        exchange.clientReadComplete();
+        ctx.fireChannelReadComplete();
     }
 
     /**
@@ -230,6 +237,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         for (Object message : waiting) {
             channelRead(ctx, message);
         }
+        exchange.clientReadComplete(); // as at the end of the read that decoded them
         if (exchange.phase() == ExchangePhase.HEAD) {
             armRequestHeadDeadline();
             ctx.read();
