@@ -232,12 +232,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     /** Serves requests that were already decoded, in order; reads the client when none is left. */
     private void handlePipelinedOrReadOn() {
-        List<Object> waiting = new ArrayList<>(pipelined);
-        pipelined.clear();
-        for (Object message : waiting) {
-            channelRead(ctx, message);
+        if (!pipelined.isEmpty()) { // rarely: a keep-alive client usually waits for each response
+            List<Object> waiting = new ArrayList<>(pipelined);
+            pipelined.clear();
+            for (Object message : waiting) {
+                channelRead(ctx, message);
+            }
+            exchange.clientReadComplete(); // as at the end of the read that decoded them
         }
-        exchange.clientReadComplete(); // as at the end of the read that decoded them
         if (exchange.phase() == ExchangePhase.HEAD) {
             armRequestHeadDeadline();
             ctx.read();
