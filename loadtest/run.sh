@@ -360,7 +360,7 @@ measure_closed() { # rep target
   local dur; dur=$(field duration_us "$out")
   local cpu=$(( (p1 - p0) * TICK_US )) bcpu=$(( (b1 - b0) * TICK_US ))
   local errors=$(( $(field socket_errors "$out") + $(field non2xx "$out") ))
-  printf '%s\t%s\tclosed\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$target" \
+  printf '%s\t%s\tclosed\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$target" \
     "$(awk -v n="$n" -v d="$dur" 'BEGIN{printf "%.0f", n*1e6/d}')" "$(field p50_us "$out")" "$(field p99_us "$out")" \
     "$(awk -v c="$cpu" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" "$(awk -v c="$bcpu" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
     "$n" "$errors" "$(field p90_us "$out")" "$(field p999_us "$out")" \
