@@ -152,6 +152,12 @@ cpu_split() {
 }
 cpu_ticks() { local u st; read -r u st < <(cpu_split "$1"); echo $((u + st)); }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
+# One core's busy and total ticks from /proc/stat ("busy total"); core_busy prints the busy share between two readings.
+core_ticks() { awk -v c="cpu$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat; }
+core_busy() { # "busy total" before, "busy total" after
+  local b0 t0 b1 t1; read -r b0 t0 <<<"$1"; read -r b1 t1 <<<"$2"
+  awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", (t > 0 ? b / t : 0) }'
+}
 
 wait_port() {
   local port="$1" i
@@ -343,21 +349,25 @@ field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<" $2" | head -n1; }
 measure_closed() { # rep target
   local rep="$1" target="$2" pid="${PIDS[$2]}" out backend="${BACKEND_OF[$2]:-$BACKEND_PID}"
   wrk_load "$target" "$WARMUP" >/dev/null
-  local u0 s0 b0; read -r u0 s0 < <(cpu_split "$pid"); b0=$(cpu_ticks "$backend")
+  local u0 s0 b0 c0 c1; read -r u0 s0 < <(cpu_split "$pid"); b0=$(cpu_ticks "$backend"); c0=$(core_ticks $CLIENT_CORE); c1=$(core_ticks $PROXY_CORE)
   out=$(wrk_load "$target" "$DURATION" | grep WRK_RESULT) || die "wrk failed against $target"
   local u1 s1 b1; read -r u1 s1 < <(cpu_split "$pid"); b1=$(cpu_ticks "$backend")
+  # How busy each core was (by anything on it), to tell a proxy that waits from one that is saturated.
+  local busy0 busy1; busy0=$(core_busy "$c0" "$(core_ticks $CLIENT_CORE)"); busy1=$(core_busy "$c1" "$(core_ticks $PROXY_CORE)")
   local p0=$((u0 + s0)) p1=$((u1 + s1))
   local n; n=$(field requests "$out")
   [ "${n:-0}" -gt 0 ] || die "no request completed against $target"
   local dur; dur=$(field duration_us "$out")
   local cpu=$(( (p1 - p0) * TICK_US )) bcpu=$(( (b1 - b0) * TICK_US ))
   local errors=$(( $(field socket_errors "$out") + $(field non2xx "$out") ))
-  printf '%s\t%s\tclosed\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$target" \
+  printf '%s\t%s\tclosed\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$target" \
     "$(awk -v n="$n" -v d="$dur" 'BEGIN{printf "%.0f", n*1e6/d}')" "$(field p50_us "$out")" "$(field p99_us "$out")" \
     "$(awk -v c="$cpu" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" "$(awk -v c="$bcpu" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
-    "$n" "$errors" "$(field p90_us "$out")" "" \
+    "$n" "$errors" "$(field p90_us "$out")" "$(field p999_us "$out")" \
     "$(awk -v c="$(( (u1 - u0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
-    "$(awk -v c="$(( (s1 - s0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" >> "$SAMPLES"
+    "$(awk -v c="$(( (s1 - s0) * TICK_US ))" -v n="$n" 'BEGIN{printf "%.2f", c/n}')" \
+    "$(field mean_us "$out")" "$(field max_us "$out")" "$busy0" "$busy1" \
+    "$(awk -v c="$(( (p1 - p0) * TICK_US ))" -v d="$dur" 'BEGIN{printf "%.3f", c/d}')" >> "$SAMPLES"
   log "  $target: $(tail -n1 "$SAMPLES" | cut -f4-7 | tr '\t' ' ') (rps p50us p99us cpu_us/req)"
 }
 
@@ -421,14 +431,25 @@ measure_open() { # rep target
 start_gateways_before() {
   local dir label port=$ALLOC_FIRST_PORT
   BEFORE_TARGETS=()
-  [ -z "${GATEWAY_BEFORE:-}" ] && return 0
-  [ "${ACCESS:-off}" = on ] || die "GATEWAY_BEFORE compares access-on gateways: set ACCESS=on"
-  for dir in $GATEWAY_BEFORE; do
+  [ -z "${GATEWAY_BEFORE:-}${GATEWAY_TRANSPORTS:-}" ] && return 0
+  [ "${ACCESS:-off}" = on ] || die "GATEWAY_BEFORE and GATEWAY_TRANSPORTS compare access-on gateways: set ACCESS=on"
+  for dir in ${GATEWAY_BEFORE:-}; do
     label=$(basename "$dir")
     alloc_snapshot "$label" "$dir"
     ports_free $port
     start_alloc_gateway "portcullis-access-$label" $port "$label" on "$(echo ${JVM_OPTIONS:-$(default_jvm_options)})" ""
     BEFORE_TARGETS+=("portcullis-access-$label")
+    port=$((port + 1))
+  done
+  # GATEWAY_TRANSPORTS: this build again, access on, on each transport named (io_uring, epoll, nio), as
+  # portcullis-access-<transport> beside the rest (the portcullis targets run transport: auto).
+  local transport
+  [ -n "${GATEWAY_TRANSPORTS:-}" ] && alloc_snapshot this-build "$WORK/gateway"
+  for transport in ${GATEWAY_TRANSPORTS:-}; do
+    case "$transport" in io_uring|epoll|nio) ;; *) die "GATEWAY_TRANSPORTS: '$transport' (expected: io_uring, epoll or nio)" ;; esac
+    ports_free $port
+    start_alloc_gateway "portcullis-access-$transport" $port this-build on "$(echo ${JVM_OPTIONS:-$(default_jvm_options)})" "" "$transport"
+    BEFORE_TARGETS+=("portcullis-access-$transport")
     port=$((port + 1))
   done
 }
@@ -452,7 +473,7 @@ scenario_http1() {
   start_proxies
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   SAMPLES="$RESULTS/http1-$stamp.samples.tsv"
-  printf 'rep\ttarget\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\tbackend_cpu_us_per_req\trequests\terrors\tp90_us\tp999_us\tuser_us_per_req\tsys_us_per_req\n' > "$SAMPLES"
+  printf 'rep\ttarget\tmode\trps\tp50_us\tp99_us\tcpu_us_per_req\tbackend_cpu_us_per_req\trequests\terrors\tp90_us\tp999_us\tuser_us_per_req\tsys_us_per_req\tmean_us\tmax_us\tclient_core_busy\tproxy_core_busy\tproxy_cores_used\n' > "$SAMPLES"
   local target gateways=(portcullis)
   if [ "${JDK_TLS:-on}" = on ]; then gateways+=(portcullis-jdk); fi
   if [ "${ACCESS:-off}" = on ]; then gateways+=(portcullis-access); fi
@@ -482,7 +503,7 @@ scenario_http1() {
     --meta "haproxy=$(haproxy -v | head -n1 | awk '{print $3}')" --meta "java=$("$JAVA" -version 2>&1 | head -n1)" \
     --meta "portcullis_log=$(grep -E 'Transport|TLS|tls' "$WORK/portcullis.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
     --meta "portcullis_jdk_log=$(grep -sE 'TLS|tls' "$WORK/portcullis-jdk.out" | sed 's/^[0-9:.]* INFO  //' | tr '\n' ';')" \
-    --meta "gateway_before=${GATEWAY_BEFORE:-}" \
+    --meta "gateway_before=${GATEWAY_BEFORE:-}" --meta "gateway_transports=${GATEWAY_TRANSPORTS:-}" \
     --meta "command=ACCESS=${ACCESS:-off} AUDIT_LOG=${AUDIT_LOG:-on} REPS=$REPS DURATION=$DURATION JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS OPEN_RATE=$OPEN_RATE loadtest/run.sh http1" \
     --meta "gateway_build=${GATEWAY_TARGET:-cli/target}/portcullis-cli.jar of $(date -u -r "$WORK/gateway/portcullis-cli.jar" +%Y-%m-%dT%H:%M:%SZ), git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "access_log=${ACCESS_LOG:-off}" --meta "access_control_target=${ACCESS:-off}" --meta "audit_log=${AUDIT_LOG:-on}" \
@@ -846,11 +867,11 @@ alloc_snapshot() { # label target-folder
   SOURCE_OF[$label]="$target ($(git -C "$target" rev-parse --short HEAD 2>/dev/null || echo '?'), jar of $(date -u -r "$target/$jar" +%Y-%m-%dT%H:%M:%SZ))"
 }
 
-start_alloc_gateway() { # name port build access(on|off) jvm-options heap
-  local name="$1" port="$2" build="$3" access="$4" options="$5" heap="$6" cp
+start_alloc_gateway() { # name port build access(on|off) jvm-options heap [transport]
+  local name="$1" port="$2" build="$3" access="$4" options="$5" heap="$6" transport="${7:-auto}" cp
   cp="${JAR_OF[$build]}:$WORK/alloc-$build/lib/*"
   if [ "$access" = on ]; then
-    render portcullis.yaml "$name.yaml" -e "s|@PORTCULLIS_PORT@|$port|g" \
+    render portcullis.yaml "$name.yaml" -e "s|@PORTCULLIS_PORT@|$port|g" -e "s|^transport: auto$|transport: $transport|" \
       -e "s|^insecureOpenAccess: true|identity: {developmentIssuer: {stateDirectory: $WORK/$name-state/issuer}}|" \
       -e 's|^    address: 127.0.0.1$|    address: 127.0.0.1\n    owner: bench|'
   else

@@ -22,7 +22,8 @@ public final class BenchReport {
     static final List<String> ORDER = List.of("direct", "nginx", "haproxy", "portcullis", "portcullis-jdk",
             "portcullis-access");
     static final List<String> METRICS = List.of("rps", "p50_us", "p90_us", "p99_us", "p999_us", "mean_us",
-            "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "backend_cpu_us_per_req", "requests", "errors");
+            "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "backend_cpu_us_per_req", "requests", "errors",
+            "max_us", "client_core_busy", "proxy_core_busy", "proxy_cores_used");
 
     public static void main(String[] argv) throws IOException {
         Args args = new Args(argv);

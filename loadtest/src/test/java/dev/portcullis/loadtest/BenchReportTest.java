@@ -83,6 +83,20 @@ class BenchReportTest {
         assertThat(BenchReport.table("closed", "h2load", medians)).startsWith("closed loop (h2load), medians");
     }
 
+    @Test
+    void theCoresAProxyUsedAndHowBusyTheyWereGetMedians() {
+        List<Map<String, String>> rows = List.of(
+                Map.of("rep", "1", "target", "nginx", "mode", "closed", "rps", "100", "proxy_cores_used", "0.25",
+                        "proxy_core_busy", "1.00", "client_core_busy", "0.99", "max_us", "9000"),
+                Map.of("rep", "2", "target", "nginx", "mode", "closed", "rps", "100", "proxy_cores_used", "0.95",
+                        "proxy_core_busy", "0.97", "client_core_busy", "0.90", "max_us", "7000"),
+                Map.of("rep", "3", "target", "nginx", "mode", "closed", "rps", "100", "proxy_cores_used", "0.50",
+                        "proxy_core_busy", "0.98", "client_core_busy", "0.95", "max_us", "8000"));
+
+        assertThat(BenchReport.medians(rows, "closed").get("nginx")).containsEntry("proxy_cores_used", 0.5)
+                .containsEntry("proxy_core_busy", 0.98).containsEntry("client_core_busy", 0.95).containsEntry("max_us", 8000.0);
+    }
+
     private static Map<String, String> row(String rep, String target, String mode, String rps, String cpu) {
         return Map.of("rep", rep, "target", target, "mode", mode, "rps", rps, "cpu_us_per_req", cpu);
     }

@@ -110,6 +110,17 @@ final class ProxyExchange {
      * @param lastOnConnection the connection is draining: this request's response is its last
      */
     void receive(HttpObject part, boolean lastOnConnection) {
+        receiveInRead(part, lastOnConnection);
+        request.flushWrites();
+    }
+
+    /**
+     * As {@link #receive}, for one of several parts the client side hands over in one read: what
+     * they cause to be written to the workspace waits for {@link #clientReadComplete}, which the
+     * client side calls when the read ends, and leaves in one flush.
+     */
+    void receiveInRead(HttpObject part, boolean lastOnConnection) {
+        request.batchWrites();
         HttpObject message = part;
         if (part instanceof HttpRequest head) {
             head(head, lastOnConnection);
@@ -122,6 +133,11 @@ final class ProxyExchange {
         } else {
             ReferenceCountUtil.release(message);
         }
+    }
+
+    /** The client side's read ended: the request's parts it delivered leave for the workspace in one flush. */
+    void clientReadComplete() {
+        request.flushWrites();
     }
 
     /**

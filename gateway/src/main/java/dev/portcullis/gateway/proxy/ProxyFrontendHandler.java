@@ -194,10 +194,17 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
             requestHeadDeadline = null;
         }
         if (msg instanceof HttpObject part) {
-            exchange.receive(part, draining);
+            exchange.receiveInRead(part, draining); // its writes to the workspace leave at channelReadComplete
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /** One read of the client ended: what its requests' parts wrote to the workspace leaves in one flush. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        exchange.clientReadComplete();
+        ctx.fireChannelReadComplete();
     }
 
     /**
@@ -225,10 +232,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
     /** Serves requests that were already decoded, in order; reads the client when none is left. */
     private void handlePipelinedOrReadOn() {
-        List<Object> waiting = new ArrayList<>(pipelined);
-        pipelined.clear();
-        for (Object message : waiting) {
-            channelRead(ctx, message);
+        if (!pipelined.isEmpty()) { // rarely: a keep-alive client usually waits for each response
+            List<Object> waiting = new ArrayList<>(pipelined);
+            pipelined.clear();
+            for (Object message : waiting) {
+                channelRead(ctx, message);
+            }
+            exchange.clientReadComplete(); // as at the end of the read that decoded them
         }
         if (exchange.phase() == ExchangePhase.HEAD) {
             armRequestHeadDeadline();

@@ -3,6 +3,7 @@ package dev.portcullis.gateway.proxy;
 import dev.portcullis.gateway.fairness.BandwidthGate;
 import dev.portcullis.gateway.limits.BodyProgressDeadline;
 import dev.portcullis.gateway.observe.Exchange;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -21,6 +22,14 @@ import org.slf4j.LoggerFactory;
  * workspace holds the client back instead of filling memory. Parts that arrive before a workspace
  * connection is ready wait here; a chunked HTTP/1.1 body's head waits for its first chunk; the body
  * is counted against {@code limits.maxRequestBody} and watched by the body-progress deadline.
+ *
+ * <p>One flush per delivery from the client, as the response has one per read of the workspace: the
+ * parts the client side hands over together (one read of an HTTP/1.1 connection, usually the head and
+ * the body's end; one call for an HTTP/2 stream) are written unflushed and leave in one flush when
+ * that delivery ends ({@link #flushWrites}), so a small request is one send (one TLS record to a TLS
+ * port) instead of one per part. Writes made outside a delivery (a connection that became ready
+ * later) are flushed before the call that made them returns, so nothing waits past the current turn
+ * of the event loop: the client is read again only when a write completes, which needs its flush.
  */
 final class RequestToWorkspace {
     private static final Logger log = LoggerFactory.getLogger(RequestToWorkspace.class);
@@ -40,6 +49,10 @@ final class RequestToWorkspace {
     private boolean headHeld;
     private boolean fullyReceived;
     private long bodyBytes;
+    // The client side is handing over parts: writes wait for flushWrites (see the class comment).
+    private boolean batching;
+    // The workspace connection written to since the last flush, or null.
+    private Channel unflushed;
 
     /** @param stalled runs when the client kept the gateway waiting for the body for {@code timeouts.requestBodyProgress} */
     RequestToWorkspace(ClientSide client, ProxySettings settings, WorkspaceLink workspace, ExchangeGates gates,
@@ -121,9 +134,29 @@ final class RequestToWorkspace {
             client.readThrough(gates.toWorkspace()); // the head goes with the first chunk, once that decoded cleanly
             return;
         }
+        boolean inDelivery = batching;
+        batching = true;
         forward(head);
         while (!waiting.isEmpty()) {
             forward(waiting.poll());
+        }
+        if (!inDelivery) {
+            flushWrites(); // ready outside a delivery (a connection opened later): the head and what waited leave now
+        }
+    }
+
+    /** The client side starts handing over parts: writes wait for {@link #flushWrites}. */
+    void batchWrites() {
+        batching = true;
+    }
+
+    /** The client side's delivery ended: what it caused to be written leaves in one flush. */
+    void flushWrites() {
+        batching = false;
+        if (unflushed != null) {
+            Channel channel = unflushed;
+            unflushed = null;
+            channel.flush();
         }
     }
 
@@ -169,7 +202,12 @@ final class RequestToWorkspace {
         }
         UpstreamResponseHandler handler = workspace.handler();
         BandwidthGate gate = gates.toWorkspace();
-        workspace.channel().writeAndFlush(message).addListener((ChannelFutureListener) written -> {
+        Channel channel = workspace.channel();
+        if (unflushed != null && unflushed != channel) {
+            flushWrites(); // a retry's fresh connection: what went to the old one is not held back
+            batching = true;
+        }
+        channel.write(message).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
                 // Its close reaches the exchange's upstreamClosed, which retries or answers for the request.
                 log.debug("write to workspace {} failed", written.channel().remoteAddress(), written.cause());
@@ -181,5 +219,10 @@ final class RequestToWorkspace {
                 client.readThrough(gate);
             }
         });
+        if (batching) {
+            unflushed = channel;
+        } else {
+            channel.flush();
+        }
     }
 }
