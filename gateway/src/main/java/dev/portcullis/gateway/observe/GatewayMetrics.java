@@ -137,6 +137,19 @@ public final class GatewayMetrics {
         unauditedAllows.inc();
     }
 
+    /** What {@link #accessAllowedUnaudited} increments for {@code reason}, looked up once. */
+    public UnauditedAllow unauditedAllowCounter(String reason) {
+        return new UnauditedAllow(allowsByReason.computeIfAbsent(reason, newAllowCounter), unauditedAllows);
+    }
+
+    /** The two series an unaudited allow for one reason counts in. */
+    public record UnauditedAllow(CounterDataPoint byReason, CounterDataPoint all) {
+        public void count() {
+            byReason.inc();
+            all.inc();
+        }
+    }
+
     public void accessRevoked(String reason) {
         revocations.labelValues(reason).inc();
     }
