@@ -106,19 +106,23 @@ public final class ConnectionAccess {
     private record Remembered(Known known, String credential) {}
 
     /**
-     * The last allow together with what a warm request compares before reusing it: the token it was
-     * proved with (null: none), that token's end and the change count, and the allow's target, route
-     * and snapshot copied out of it. One object, so the common request reads one entry (a cache line
-     * or two) instead of the connection's record, the remembered token and the allow one after the other.
-     * {@code tokenReused} is false when the caller's credential may not be reused (a cookie, a
+     * The last allow together with everything a warm request reads: the token it was proved with
+     * (null: none), that token's end and the change count, the allow's target, route and snapshot,
+     * and what acting on it takes (the decided path, whether the identity assertion is wanted, the
+     * counters and the verdict), copied out of {@link #allowed()}. One object, so the common request
+     * reads one entry (a cache line or two) instead of the connection's remembered token, then the
+     * allow. {@code tokenReused} is false when the caller's credential may not be reused (a cookie, a
      * credential that is not remembered): then the allow is only reused after a full check of it.
      */
-    private record Warm(boolean tokenReused, String credential, long validUntilMillis, long changes, int port,
-                        WorkspaceRoute route, AccessSnapshot snapshot, String workspaceId, String method, String rawPath,
-                        Allowed allowed) {
+    public record Warm(boolean tokenReused, String credential, long validUntilMillis, long changes, int port,
+                       WorkspaceRoute route, AccessSnapshot snapshot, String workspaceId, String method, String rawPath,
+                       boolean rewritesPath, String decidedPath, boolean assertsIdentity,
+                       GatewayMetrics.UnauditedAllow counted, Object verdict, Allowed allowed) {
         Warm(Allowed allowed, boolean tokenReused, String credential) {
             this(tokenReused, credential, allowed.known().validUntilMillis(), allowed.known().changes(), allowed.port(),
-                    allowed.route(), allowed.snapshot(), allowed.workspaceId(), allowed.method(), allowed.rawPath(), allowed);
+                    allowed.route(), allowed.snapshot(), allowed.workspaceId(), allowed.method(), allowed.rawPath(),
+                    !allowed.decidedPath().equals(allowed.rawPath()), allowed.decidedPath(), allowed.assertsIdentity(),
+                    allowed.counted(), allowed.verdict(), allowed);
         }
     }
 
@@ -204,8 +208,8 @@ public final class ConnectionAccess {
      * access snapshot, workspace, port, method and path (the start of {@code target} up to
      * {@code pathEnd}). Otherwise null, and the caller checks the request in full.
      */
-    public Allowed warmAllow(CharSequence authorization, long nowMillis, long changes, String workspaceId, int port,
-                             String method, String target, int pathEnd, WorkspaceRoute route, AccessSnapshot snapshot) {
+    public Warm warmAllow(CharSequence authorization, long nowMillis, long changes, String workspaceId, int port,
+                          String method, String target, int pathEnd, WorkspaceRoute route, AccessSnapshot snapshot) {
         Warm last = warm;
         if (last == null || !last.tokenReused() || last.changes() != changes || nowMillis >= last.validUntilMillis()
             || last.route() != route || last.snapshot() != snapshot || last.port() != port
@@ -216,7 +220,7 @@ public final class ConnectionAccess {
         int start = BearerTokens.tokenStart(authorization);
         boolean same = start < 0 ? last.credential() == null
                 : sameSecret(last.credential(), authorization, start, BearerTokens.tokenEnd(authorization));
-        return same ? last.allowed() : null;
+        return same ? last : null;
     }
 
     private static boolean reusable(String credential) {

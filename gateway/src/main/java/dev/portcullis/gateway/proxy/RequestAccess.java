@@ -179,16 +179,25 @@ public final class RequestAccess {
         OpenGrants grants = access.grants();
         String uri = forwarded.uri();
         int queryStart = uri.indexOf('?');
-        ConnectionAccess.Allowed allowed = connection.warmAllow(authorization, grants.nowMillis(), grants.changes(),
+        ConnectionAccess.Warm warm = connection.warmAllow(authorization, grants.nowMillis(), grants.changes(),
                 target.workspaceId(), target.port(), forwarded.method().name(), uri,
                 queryStart < 0 ? uri.length() : queryStart, route, access.access().get());
-        if (allowed == null) {
+        if (warm == null) {
             return null;
         }
         if (BearerTokens.tokenStart(authorization) >= 0) {
             forwarded.headers().remove(HttpHeaderNames.AUTHORIZATION);
         }
-        return applied(access, allowed, forwarded, target, uri, queryStart);
+        // As applied(...) below, from the same entry (nothing else of the allow is read).
+        if (warm.rewritesPath()) {
+            forwarded.setUri(queryStart < 0 ? warm.decidedPath() : warm.decidedPath() + uri.substring(queryStart));
+        }
+        if (warm.assertsIdentity()) {
+            forwarded.headers().set(IdentityAssertions.HEADER, access.assertions().assertionFor(
+                    warm.allowed().known().identity(), target.hostName()));
+        }
+        warm.counted().count();
+        return (Allowed) warm.verdict();
     }
 
     /**

@@ -43,7 +43,12 @@ class ConnectionAccessTest {
 
     /** {@code authorization} on a request for {@code GET /api/items} of ws42:3000 at {@code now}, {@code changes}. */
     private ConnectionAccess.Allowed warm(String authorization, long now, long changes) {
-        return connection.warmAllow(authorization, now, changes, "ws42", 3000, "GET", "/api/items", 10, route, snapshot);
+        return allowedOf(connection.warmAllow(authorization, now, changes, "ws42", 3000, "GET", "/api/items", 10, route,
+                snapshot));
+    }
+
+    private static ConnectionAccess.Allowed allowedOf(ConnectionAccess.Warm warm) {
+        return warm == null ? null : warm.allowed();
     }
 
     private ConnectionAccess.Allowed rememberAliceWith(String token) {
@@ -195,8 +200,8 @@ class ConnectionAccessTest {
 
         assertThat(warm("Bearer token-of-alice", EXPIRES - 1, CHANGES)).isSameAs(allowed);
         assertThat(warm("bearer   token-of-alice  ", EXPIRES - 1, CHANGES)).isSameAs(allowed);
-        assertThat(connection.warmAllow(new AsciiString("Bearer token-of-alice"), EXPIRES - 1, CHANGES, "ws42", 3000,
-                "GET", "/api/items?page=2", 10, route, snapshot)).as("any query, the path where it stands").isSameAs(allowed);
+        assertThat(allowedOf(connection.warmAllow(new AsciiString("Bearer token-of-alice"), EXPIRES - 1, CHANGES, "ws42", 3000,
+                "GET", "/api/items?page=2", 10, route, snapshot))).as("any query, the path where it stands").isSameAs(allowed);
     }
 
     @Test
@@ -249,19 +254,19 @@ class ConnectionAccessTest {
         rememberAliceWith("token-of-alice");
         String auth = "Bearer token-of-alice";
 
-        assertThat(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items", 10,
-                new WorkspaceRoute("ws42", InetAddress.getLoopbackAddress()), snapshot)).as("a new route object").isNull();
-        assertThat(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3001, "GET", "/api/items", 10, route, snapshot))
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items", 10,
+                new WorkspaceRoute("ws42", InetAddress.getLoopbackAddress()), snapshot))).as("a new route object").isNull();
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3001, "GET", "/api/items", 10, route, snapshot)))
                 .as("another port").isNull();
-        assertThat(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items", 10, route,
-                AccessSnapshot.empty(OrgPolicy.builder(ShareLevel.ORGANIZATION).build()))).as("a new policy snapshot").isNull();
-        assertThat(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws43", 3000, "GET", "/api/items", 10, route, snapshot))
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items", 10, route,
+                AccessSnapshot.empty(OrgPolicy.builder(ShareLevel.ORGANIZATION).build())))).as("a new policy snapshot").isNull();
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws43", 3000, "GET", "/api/items", 10, route, snapshot)))
                 .as("another workspace").isNull();
-        assertThat(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "POST", "/api/items", 10, route, snapshot))
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "POST", "/api/items", 10, route, snapshot)))
                 .as("another method").isNull();
-        assertThat(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/itemz", 10, route, snapshot))
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/itemz", 10, route, snapshot)))
                 .as("another path of the same length").isNull();
-        assertThat(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items/1", 12, route, snapshot))
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items/1", 12, route, snapshot)))
                 .as("a path that only starts like it").isNull();
     }
 
@@ -301,6 +306,22 @@ class ConnectionAccessTest {
 
         assertThatThrownBy(() -> connection.remember(bob, "token-of-bob", allowOf("GET", "/", "/")))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theWarmEntryCarriesWhatActingOnTheAllowTakes() {
+        ConnectionAccess.Allowed allowed = allowOf("GET", "/api//items", "/api/items");
+        connection.remember(alice, "token-of-alice", allowed);
+
+        ConnectionAccess.Warm warm = connection.warmAllow("Bearer token-of-alice", EXPIRES - 1, CHANGES, "ws42", 3000,
+                "GET", "/api//items?page=2", 11, route, snapshot);
+
+        assertThat(warm.allowed()).isSameAs(allowed);
+        assertThat(warm.rewritesPath()).as("the workspace gets the decided path").isTrue();
+        assertThat(warm.decidedPath()).isEqualTo("/api/items");
+        assertThat(warm.verdict()).isSameAs(verdict);
+        assertThat(warm.counted()).isSameAs(counted);
+        assertThat(warm.assertsIdentity()).isFalse();
     }
 
     @Test
