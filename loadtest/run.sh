@@ -43,6 +43,7 @@
 #   alloc: ALLOC_BEFORE [] older source trees (worktrees of older commits, built) measured beside this build
 #     ALLOC_HEAP [256m] each gateway's fixed heap  ALLOC_LEAK_ROW [on] this build again with Netty's leak detector on
 #   access-cost: ACCESS_COST_BEFORE [] older source trees measured beside this build  ACCESS_COST_LOADS [http1] (http1 h2)
+#     ACCESS_COST_BEARER_TO_OPEN [on] off: the open gateway's requests carry no token (as in http1)
 #     ACCESS_COST_TOGETHER [off] on loads the open and the access-on gateway at the same time (http1)
 #     ACCESS_COST_CONNECT_WARMUP [15] seconds of warm-up with a new connection per request (0: none)
 #     ACCESS_COST_PROFILE [off] alloc, cpu or itimer: first profiles each build's two gateways, loaded
@@ -803,7 +804,10 @@ scenario_access_cost() {
   done
   ports_free $BACKEND_PORT $(seq $ALLOC_FIRST_PORT $((ALLOC_FIRST_PORT + 2 * ${#labels[@]})))
   start_backend own-ports
-  BEARER_TO_OPEN=on
+  # ACCESS_COST_BEARER_TO_OPEN=off sends the token to the access-on gateway only, as the http1
+  # scenario does: the difference then includes the token's ~300 bytes through TLS and the decoder.
+  BEARER_TO_OPEN=${ACCESS_COST_BEARER_TO_OPEN:-on}
+  case "$BEARER_TO_OPEN" in on|off) ;; *) die "ACCESS_COST_BEARER_TO_OPEN=$BEARER_TO_OPEN (expected: on or off)" ;; esac
   for label in "${labels[@]}"; do
     start_alloc_gateway "portcullis-$label" $port "$label" off "$options" "$heap"
     start_alloc_gateway "portcullis-access-$label" $((port + 1)) "$label" on "$options" "$heap"
@@ -845,7 +849,7 @@ scenario_access_cost() {
     --reference current --meta "scenario=access-cost" --meta "date=$stamp" --meta "cores=$(nproc)" --meta "kernel=$(uname -r)" \
     --meta "java=$("$JAVA" -version 2>&1 | head -n1)" --meta "heap=-Xms$heap -Xmx$heap" --meta "jvm_options=$options" \
     --meta "builds=$(for label in "${labels[@]}"; do printf '%s: %s; ' "$label" "${SOURCE_OF[$label]}"; done)" \
-    --meta "command=ACCESS_COST_BEFORE='${ACCESS_COST_BEFORE:-}' ACCESS_COST_LOADS='$loads' ACCESS_COST_TOGETHER=${ACCESS_COST_TOGETHER:-off} ACCESS_COST_CONNECT_WARMUP=${ACCESS_COST_CONNECT_WARMUP:-15} ALLOC_HEAP=$heap REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh access-cost" \
+    --meta "command=ACCESS_COST_BEFORE='${ACCESS_COST_BEFORE:-}' ACCESS_COST_LOADS='$loads' ACCESS_COST_BEARER_TO_OPEN=$BEARER_TO_OPEN ACCESS_COST_TOGETHER=${ACCESS_COST_TOGETHER:-off} ACCESS_COST_CONNECT_WARMUP=${ACCESS_COST_CONNECT_WARMUP:-15} ALLOC_HEAP=$heap REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP JVM_WARMUP=$JVM_WARMUP JVM_WARMUP_CPU=$JVM_WARMUP_CPU CONNECTIONS=$CONNECTIONS H2_CONNECTIONS=$H2_CONNECTIONS H2_STREAMS=$H2_STREAMS loadtest/run.sh access-cost" \
     --meta "git_head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "load_average_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 }
@@ -937,8 +941,10 @@ measure_pair() { # rep name name
 # in service sees new connections all the time; this gives both gateways of a pair as many.
 warm_new_connections() { # target seconds
   [ "$2" -gt 0 ] || return 0
+  local auth=()
+  if [[ "$1" == portcullis-access* || "${BEARER_TO_OPEN:-off}" = on ]]; then auth=(-H "Authorization: Bearer $ACCESS_TOKEN"); fi
   taskset -c "$CLIENT_CORE" wrk -t1 -c"$CONNECTIONS" -d"$2s" -H "Host: ${HOST_OF[$1]:-$HOST_HEADER}" \
-    -H "Connection: close" -H "Authorization: Bearer $ACCESS_TOKEN" "$(url_of "$1")" | grep -E "Requests/sec|Socket errors" >&2 || true
+    -H "Connection: close" "${auth[@]}" "$(url_of "$1")" | grep -E "Requests/sec|Socket errors" >&2 || true
 }
 
 # ACCESS_COST_PROFILE: the open and the access-on gateway of one build recorded by async-profiler at

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.gateway.auth.BearerTokens;
 import dev.portcullis.gateway.auth.VerifiedIdentity;
+import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.Principal;
@@ -25,7 +26,9 @@ import java.nio.ByteOrder;
  *       every request instead (the sessions cache notes its idle time and sees its end at once);</li>
  *   <li>the last allow for that principal: reused for the same workspace, port, method and path,
  *       the same route object and the same access snapshot (any policy or share change publishes a
- *       new one), and the same change count;</li>
+ *       new one), and the same change count. It is kept in one entry with the token it was proved
+ *       with, that token's end and the change count, so the common request reads one object
+ *       ({@link #warmAllow});</li>
  *   <li>the (principal, workspace, port) allows already written to the audit log on this connection,
  *       so a hot connection writes one line, not one per request (denials are always written).</li>
  * </ul>
@@ -84,28 +87,47 @@ public final class ConnectionAccess {
      * @param verdict what the caller answered for this allow, given again as it is when the allow is
      *                reused (the proxy's verdict, which this package does not know): one object per
      *                decision, not one per request
+     * @param counted the counters a reuse increments (the audit log's repeats), looked up with the decision
      */
     public record Allowed(Known known, String workspaceId, int port, String method, String rawPath,
                           WorkspaceRoute route, AccessSnapshot snapshot, Decision decision, String decidedPath,
-                          OpenGrants.Grant grant, boolean assertsIdentity, Object verdict) {
+                          OpenGrants.Grant grant, boolean assertsIdentity, Object verdict,
+                          GatewayMetrics.UnauditedAllow counted) {
         public Allowed {
             requireNonNull(verdict, "verdict");
+            requireNonNull(counted, "counted");
         }
     }
 
     /**
-     * {@code known} and its credential (Latin-1 only, see {@link #remember(Known, String)}), compared on
-     * every request; with copies of {@code known}'s end and change count, which every request reads
-     * first: one object less to fetch from memory on the warm path.
+     * {@code known} and its credential (Latin-1 only, see {@link #remember(Known, String)}), for a
+     * request whose allow is not the one remembered (another path, say): its caller is reused.
      */
-    private record Remembered(Known known, String credential, long validUntilMillis, long changes) {
-        Remembered(Known known, String credential) {
-            this(known, credential, known.validUntilMillis(), known.changes());
+    private record Remembered(Known known, String credential) {}
+
+    /**
+     * The last allow together with everything a warm request reads: the token it was proved with
+     * (null: none), that token's end and the change count, the allow's target, route and snapshot,
+     * and what acting on it takes (the decided path, whether the identity assertion is wanted, the
+     * counters and the verdict), copied out of {@link #allowed()}. One object, so the common request
+     * reads one entry (a cache line or two) instead of the connection's remembered token, then the
+     * allow. {@code tokenReused} is false when the caller's credential may not be reused (a cookie, a
+     * credential that is not remembered): then the allow is only reused after a full check of it.
+     */
+    public record Warm(boolean tokenReused, String credential, long validUntilMillis, long changes, int port,
+                       WorkspaceRoute route, AccessSnapshot snapshot, String workspaceId, String method, String rawPath,
+                       boolean rewritesPath, String decidedPath, boolean assertsIdentity,
+                       GatewayMetrics.UnauditedAllow counted, Object verdict, Allowed allowed) {
+        Warm(Allowed allowed, boolean tokenReused, String credential) {
+            this(tokenReused, credential, allowed.known().validUntilMillis(), allowed.known().changes(), allowed.port(),
+                    allowed.route(), allowed.snapshot(), allowed.workspaceId(), allowed.method(), allowed.rawPath(),
+                    !allowed.decidedPath().equals(allowed.rawPath()), allowed.decidedPath(), allowed.assertsIdentity(),
+                    allowed.counted(), allowed.verdict(), allowed);
         }
     }
 
     private volatile Remembered known;
-    private volatile Allowed allowed;
+    private volatile Warm warm;
     private final String[] auditedAllows = new String[AUDITED_ALLOWS];
     private int nextAudited;
 
@@ -142,27 +164,10 @@ public final class ConnectionAccess {
         return same ? last : null;
     }
 
-    /**
-     * As {@link #known(String, long, long)}, for the request's whole {@code Authorization} value (null:
-     * none; another scheme than {@code Bearer} counts as no bearer token): its token is compared where
-     * it stands in the value, without a copy, so a warm request allocates nothing for it.
-     */
-    public Known knownByHeader(CharSequence authorization, long nowMillis, long changes) {
-        Remembered remembered = known;
-        Known last = stillValid(remembered, nowMillis, changes);
-        if (last == null) {
-            return null;
-        }
-        int start = BearerTokens.tokenStart(authorization);
-        if (start < 0) {
-            return remembered.credential() == null ? last : null;
-        }
-        return sameSecret(remembered.credential(), authorization, start, BearerTokens.tokenEnd(authorization)) ? last : null;
-    }
-
     /** The remembered caller while nothing changed and its credential has not run out; else null. */
     private static Known stillValid(Remembered remembered, long nowMillis, long changes) {
-        if (remembered == null || remembered.changes() != changes || nowMillis >= remembered.validUntilMillis()) {
+        if (remembered == null || remembered.known().changes() != changes
+            || nowMillis >= remembered.known().validUntilMillis()) {
             return null;
         }
         return remembered.known();
@@ -177,6 +182,45 @@ public final class ConnectionAccess {
     public void remember(Known verified, String credential) {
         requireNonNull(verified, "verified");
         known = credential != null && !reusable(credential) ? null : new Remembered(verified, credential);
+    }
+
+    /**
+     * {@code verified} (with the bearer token {@code credential}, null: none) is what this connection
+     * proved last, and {@code decided} the allow to reuse for the same token and target: both in one
+     * step, so a warm request finds them in one entry ({@link #warmAllow}).
+     */
+    public void remember(Known verified, String credential, Allowed decided) {
+        requireNonNull(decided, "decided");
+        if (decided.known() != verified) {
+            throw new IllegalArgumentException("the allow of " + decided.known().user() + " is not for the caller "
+                    + verified.user() + " it is remembered with");
+        }
+        remember(verified, credential);
+        boolean tokenReused = known != null && verified.validUntilMillis() != Long.MIN_VALUE;
+        warm = new Warm(decided, tokenReused, tokenReused ? credential : null);
+    }
+
+    /**
+     * The common request of a keep-alive connection or HTTP/2 stream in one look: the allow remembered
+     * last, if this request presents the very same bearer token in {@code authorization} (null: none;
+     * compared in constant time where it stands, no copy) or again none, before the token's end
+     * ({@code nowMillis}), with the change count still {@code changes}, for the same route object,
+     * access snapshot, workspace, port, method and path (the start of {@code target} up to
+     * {@code pathEnd}). Otherwise null, and the caller checks the request in full.
+     */
+    public Warm warmAllow(CharSequence authorization, long nowMillis, long changes, String workspaceId, int port,
+                          String method, String target, int pathEnd, WorkspaceRoute route, AccessSnapshot snapshot) {
+        Warm last = warm;
+        if (last == null || !last.tokenReused() || last.changes() != changes || nowMillis >= last.validUntilMillis()
+            || last.route() != route || last.snapshot() != snapshot || last.port() != port
+            || !last.workspaceId().equals(workspaceId) || !last.method().equals(method)
+            || last.rawPath().length() != pathEnd || !target.startsWith(last.rawPath())) {
+            return null;
+        }
+        int start = BearerTokens.tokenStart(authorization);
+        boolean same = start < 0 ? last.credential() == null
+                : sameSecret(last.credential(), authorization, start, BearerTokens.tokenEnd(authorization));
+        return same ? last : null;
     }
 
     private static boolean reusable(String credential) {
@@ -196,18 +240,21 @@ public final class ConnectionAccess {
      */
     public Allowed allowed(Known caller, String workspaceId, int port, String method, String target, int pathEnd,
                            WorkspaceRoute route, AccessSnapshot snapshot) {
-        Allowed last = allowed;
-        if (last == null || last.known() != caller || last.route() != route || last.snapshot() != snapshot
+        Warm last = warm;
+        if (last == null || last.allowed().known() != caller || last.route() != route || last.snapshot() != snapshot
             || last.port() != port || !last.workspaceId().equals(workspaceId) || !last.method().equals(method)
             || last.rawPath().length() != pathEnd || !target.startsWith(last.rawPath())) {
             return null;
         }
-        return last;
+        return last.allowed();
     }
 
-    /** {@code decided} is the allow to reuse for the same request target. */
+    /**
+     * {@code decided} is the allow to reuse for the same request target, once its caller is proved
+     * again ({@link #allowed}); without a token to compare, {@link #warmAllow} never returns it.
+     */
     public void remember(Allowed decided) {
-        allowed = requireNonNull(decided, "decided");
+        warm = new Warm(requireNonNull(decided, "decided"), false, null);
     }
 
     /**

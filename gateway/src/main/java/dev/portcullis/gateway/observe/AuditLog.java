@@ -54,6 +54,14 @@ public final class AuditLog {
         metrics.accessAllowedUnaudited(decision.reasons().get(0));
     }
 
+    /**
+     * What {@link #allowedAgain} counts for {@code decision}, its series looked up now: a connection
+     * that reuses an allow counts each repeat with two increments, not a lookup by reason.
+     */
+    public GatewayMetrics.UnauditedAllow allowedAgainCounter(Decision decision) {
+        return metrics.unauditedAllowCounter(decision.reasons().get(0));
+    }
+
     /** An open connection or tunnel was closed because what allowed it no longer does. */
     public void revoked(String reason, Principal principal, String workspace, int port, InetSocketAddress client) {
         metrics.accessRevoked(reason);

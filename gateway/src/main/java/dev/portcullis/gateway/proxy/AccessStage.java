@@ -1,7 +1,9 @@
 package dev.portcullis.gateway.proxy;
 
 import dev.portcullis.gateway.access.AccessControl;
+import dev.portcullis.gateway.access.OpenGrants;
 import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetAddress;
 import java.util.function.Consumer;
 
 /**
@@ -12,7 +14,7 @@ import java.util.function.Consumer;
  */
 sealed interface AccessStage {
     /** With access open (development only), every request is allowed, under nobody's name. */
-    RequestAccess.Allowed OPEN = new RequestAccess.Allowed(null, null);
+    RequestAccess.Allowed OPEN = new RequestAccess.Allowed(null, null, null);
 
     /**
      * The verdict on {@code request}, or null when it comes later (an issuer's keys had to be
@@ -72,9 +74,22 @@ sealed interface AccessStage {
                     routed.target(), settings.routes(), client.remoteAddress(), later);
         }
 
+        /**
+         * Registers {@code client} under the grant, unless it is registered under this very verdict's
+         * grant, to the same address, since the last change: the next request of a keep-alive
+         * connection whose allow was reused (see {@link RequestAccess.GrantRegistration}).
+         */
         @Override
         public void allowed(ClientSide client, RequestAccess.Allowed allowed, RequestRouting.Routed routed) {
-            access.grants().register(client, allowed.grant(), routed.address().getAddress(), routed.tls());
+            OpenGrants grants = access.grants();
+            long changes = grants.changes(); // before registering: a change meanwhile makes the next request register again
+            InetAddress address = routed.address().getAddress();
+            RequestAccess.GrantRegistration registration = allowed.registration();
+            if (registration.holds(client, changes, address, routed.tls())) {
+                return;
+            }
+            grants.register(client, allowed.grant(), address, routed.tls());
+            registration.registered(client, changes, address, routed.tls());
         }
 
         @Override

@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,8 +58,43 @@ public final class RequestAccess {
     /** What the proxy does with the request (public for the access benchmark in loadtest/). */
     public sealed interface Verdict {}
 
-    /** Go on to the workspace; the channel now serves under {@code grant}. */
-    record Allowed(String user, OpenGrants.Grant grant) implements Verdict {}
+    /**
+     * Go on to the workspace; the channel now serves under {@code grant}. One verdict per decision,
+     * given again to the connection's next requests while the allow is reused; {@code registration}
+     * is where {@link AccessStage} notes what it registered the grant for.
+     */
+    record Allowed(String user, OpenGrants.Grant grant, GrantRegistration registration) implements Verdict {
+        Allowed(String user, OpenGrants.Grant grant) {
+            this(user, grant, new GrantRegistration());
+        }
+    }
+
+    /**
+     * Which connection or HTTP/2 stream a verdict's grant was last registered for ({@link OpenGrants#register}),
+     * where it was routed, and the change count read before: while all of them are the same, the
+     * holder is still registered under exactly this grant (only a change, which moves the count first,
+     * or an expiry, which closes the holder, removes a registration), so registering it again is
+     * skipped. Mutable, but only on the client connection's event loop: the verdict belongs to that
+     * connection's record and is acted on there.
+     */
+    static final class GrantRegistration {
+        private ClientSide holder;
+        private long changes;
+        private InetAddress address;
+        private boolean tls;
+
+        /** Whether {@code holder} was registered under this verdict's grant to {@code address}, with nothing changed since. */
+        boolean holds(ClientSide holder, long changes, InetAddress address, boolean tls) {
+            return this.holder == holder && this.changes == changes && this.tls == tls && this.address == address;
+        }
+
+        void registered(ClientSide holder, long changes, InetAddress address, boolean tls) {
+            this.holder = holder;
+            this.changes = changes;
+            this.address = address;
+            this.tls = tls;
+        }
+    }
 
     /**
      * The gateway answers {@code error}.
@@ -125,8 +161,9 @@ public final class RequestAccess {
      * and nothing changed since (route, policy, share, session: {@link OpenGrants#changes()}, the route
      * object and the access snapshot), before the token's end. Then the allow is reused: the token is
      * compared where it stands in the {@code Authorization} value and taken off {@code forwarded}; no
-     * copy of it, no string built, no verification, no decision, no audit line (counted). Null when
-     * anything differs: the whole check runs, as for a new connection.
+     * copy of it, no string built, no verification, no decision, no audit line (counted). Everything
+     * compared is in one entry of the connection's record ({@link ConnectionAccess#warmAllow}). Null
+     * when anything differs: the whole check runs, as for a new connection.
      */
     private static Verdict onWarmConnection(AccessControl access, ConnectionAccess connection, HttpRequest request,
                                             HttpRequest forwarded, PortHost.WorkspacePort target,
@@ -134,17 +171,33 @@ public final class RequestAccess {
         if (GatewayCredentials.mayCarryMore(forwarded)) {
             return null;
         }
-        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-        OpenGrants grants = access.grants();
-        ConnectionAccess.Known known = connection.knownByHeader(authorization, grants.nowMillis(), grants.changes());
-        if (known == null) {
+        WorkspaceRoute route = routes.get().lookup(target.workspaceId());
+        if (route == null) {
             return null;
         }
-        Verdict allowed = reuseAllow(access, connection, known, forwarded, target, routes.get());
-        if (allowed != null && BearerTokens.tokenStart(authorization) >= 0) {
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        OpenGrants grants = access.grants();
+        String uri = forwarded.uri();
+        int queryStart = uri.indexOf('?');
+        ConnectionAccess.Warm warm = connection.warmAllow(authorization, grants.nowMillis(), grants.changes(),
+                target.workspaceId(), target.port(), forwarded.method().name(), uri,
+                queryStart < 0 ? uri.length() : queryStart, route, access.access().get());
+        if (warm == null) {
+            return null;
+        }
+        if (BearerTokens.tokenStart(authorization) >= 0) {
             forwarded.headers().remove(HttpHeaderNames.AUTHORIZATION);
         }
-        return allowed;
+        // As applied(...) below, from the same entry (nothing else of the allow is read).
+        if (warm.rewritesPath()) {
+            forwarded.setUri(queryStart < 0 ? warm.decidedPath() : warm.decidedPath() + uri.substring(queryStart));
+        }
+        if (warm.assertsIdentity()) {
+            forwarded.headers().set(IdentityAssertions.HEADER, access.assertions().assertionFor(
+                    warm.allowed().known().identity(), target.hostName()));
+        }
+        warm.counted().count();
+        return (Allowed) warm.verdict();
     }
 
     /**
@@ -175,17 +228,24 @@ public final class RequestAccess {
         int pathEnd = queryStart < 0 ? uri.length() : queryStart;
         ConnectionAccess.Allowed allowed = connection.allowed(known, target.workspaceId(), target.port(),
                 forwarded.method().name(), uri, pathEnd, route, access.access().get());
-        if (allowed == null) {
-            return null;
-        }
+        return allowed == null ? null : applied(access, allowed, forwarded, target, uri, queryStart);
+    }
+
+    /**
+     * A reused allow acted on as when it was decided: the decided path and the identity assertion
+     * applied to {@code forwarded} ({@code uri} its target, the query at {@code queryStart}), the
+     * repeat counted, and the verdict made then given again.
+     */
+    private static Verdict applied(AccessControl access, ConnectionAccess.Allowed allowed, HttpRequest forwarded,
+                                   PortHost.WorkspacePort target, String uri, int queryStart) {
         if (!allowed.decidedPath().equals(allowed.rawPath())) { // the same path as then: rawPath is this request's
             forwarded.setUri(queryStart < 0 ? allowed.decidedPath() : allowed.decidedPath() + uri.substring(queryStart));
         }
         if (allowed.assertsIdentity()) { // decided with the allow: the same route and caller
-            forwarded.headers().set(IdentityAssertions.HEADER, access.assertions().assertionFor(known.identity(),
-                    target.hostName()));
+            forwarded.headers().set(IdentityAssertions.HEADER, access.assertions().assertionFor(
+                    allowed.known().identity(), target.hostName()));
         }
-        access.audit().allowedAgain(allowed.decision());
+        allowed.counted().count();
         return (Allowed) allowed.verdict(); // the verdict made when it was decided: nothing made per request
     }
 
@@ -330,9 +390,9 @@ public final class RequestAccess {
                     identity == null ? OpenGrants.noExpiry() : identity.expiresAt(), target.workspaceId(), target.port(),
                     method, path, caller.sessionId());
             Allowed verdict = new Allowed(user, grant);
-            connection.remember(caller, bearer);
-            connection.remember(new ConnectionAccess.Allowed(caller, target.workspaceId(), target.port(), method, rawPath,
-                    route, snapshot, decision, path, grant, identity != null && IdentityAssertions.wantedBy(route), verdict));
+            connection.remember(caller, bearer, new ConnectionAccess.Allowed(caller, target.workspaceId(), target.port(),
+                    method, rawPath, route, snapshot, decision, path, grant,
+                    identity != null && IdentityAssertions.wantedBy(route), verdict, access.audit().allowedAgainCounter(decision)));
             return verdict;
         }
         if (principal.isAuthenticated()) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.portcullis.gateway.observe.GatewayMetrics;
 import dev.portcullis.gateway.route.WorkspaceRoute;
 import dev.portcullis.policy.Decision;
 import dev.portcullis.policy.OrgPolicy;
@@ -34,7 +35,26 @@ class ConnectionAccessTest {
         OpenGrants.Grant grant = new OpenGrants.Grant(alice.principal(), OpenGrants.noExpiry(), "ws42", 3000, method,
                 decidedPath);
         return new ConnectionAccess.Allowed(alice, "ws42", 3000, method, rawPath, route, snapshot,
-                Decision.allow("owner"), decidedPath, grant, false, verdict);
+                Decision.allow("owner"), decidedPath, grant, false, verdict, counted);
+    }
+
+    private final GatewayMetrics metrics = new GatewayMetrics();
+    private final GatewayMetrics.UnauditedAllow counted = metrics.unauditedAllowCounter("owner");
+
+    /** {@code authorization} on a request for {@code GET /api/items} of ws42:3000 at {@code now}, {@code changes}. */
+    private ConnectionAccess.Allowed warm(String authorization, long now, long changes) {
+        return allowedOf(connection.warmAllow(authorization, now, changes, "ws42", 3000, "GET", "/api/items", 10, route,
+                snapshot));
+    }
+
+    private static ConnectionAccess.Allowed allowedOf(ConnectionAccess.Warm warm) {
+        return warm == null ? null : warm.allowed();
+    }
+
+    private ConnectionAccess.Allowed rememberAliceWith(String token) {
+        ConnectionAccess.Allowed allowed = allowOf("GET", "/api/items", "/api/items");
+        connection.remember(alice, token, allowed);
+        return allowed;
     }
 
     @Test
@@ -77,7 +97,8 @@ class ConnectionAccessTest {
     @Test
     void anAllowWithoutVerdictIsRefused() {
         assertThatThrownBy(() -> new ConnectionAccess.Allowed(alice, "ws42", 3000, "GET", "/", route, snapshot,
-                Decision.allow("owner"), "/", null, false, null)).isInstanceOf(NullPointerException.class).hasMessage("verdict");
+                Decision.allow("owner"), "/", null, false, null, counted)).isInstanceOf(NullPointerException.class)
+                .hasMessage("verdict");
     }
 
     @Test
@@ -170,61 +191,151 @@ class ConnectionAccessTest {
         assertThat(connection.known("abc", EXPIRES - 1, CHANGES)).isNull();
     }
 
-    // A warm request's whole Authorization value: the token is compared where it stands (no copy).
+    // A warm request in one look (warmAllow): its whole Authorization value, the token compared where
+    // it stands (no copy), and the allow remembered with that token.
 
     @Test
-    void theSameTokenInAnyWritingOfTheSchemeIsReused() {
-        connection.remember(alice, "token-of-alice");
+    void theSameTokenInAnyWritingOfTheSchemeReusesTheAllow() {
+        ConnectionAccess.Allowed allowed = rememberAliceWith("token-of-alice");
 
-        assertThat(connection.knownByHeader("Bearer token-of-alice", EXPIRES - 1, CHANGES)).isSameAs(alice);
-        assertThat(connection.knownByHeader("bearer   token-of-alice  ", EXPIRES - 1, CHANGES)).isSameAs(alice);
-        assertThat(connection.knownByHeader(new AsciiString("Bearer token-of-alice"), EXPIRES - 1, CHANGES)).isSameAs(alice);
+        assertThat(warm("Bearer token-of-alice", EXPIRES - 1, CHANGES)).isSameAs(allowed);
+        assertThat(warm("bearer   token-of-alice  ", EXPIRES - 1, CHANGES)).isSameAs(allowed);
+        assertThat(allowedOf(connection.warmAllow(new AsciiString("Bearer token-of-alice"), EXPIRES - 1, CHANGES, "ws42", 3000,
+                "GET", "/api/items?page=2", 10, route, snapshot))).as("any query, the path where it stands").isSameAs(allowed);
     }
 
     @Test
     void anotherTokenNoTokenOrAnotherSchemeIsNotReused() {
-        connection.remember(alice, "token-of-alice");
+        rememberAliceWith("token-of-alice");
 
-        assertThat(connection.knownByHeader("Bearer token-of-alicf", EXPIRES - 1, CHANGES)).isNull();
-        assertThat(connection.knownByHeader("Bearer token-of-alic", EXPIRES - 1, CHANGES)).isNull();
-        assertThat(connection.knownByHeader("Bearer token-of-alicee", EXPIRES - 1, CHANGES)).isNull();
-        assertThat(connection.knownByHeader("Basic token-of-alice", EXPIRES - 1, CHANGES)).isNull();
-        assertThat(connection.knownByHeader("Bearer ", EXPIRES - 1, CHANGES)).isNull();
-        assertThat(connection.knownByHeader(null, EXPIRES - 1, CHANGES)).isNull();
+        assertThat(warm("Bearer token-of-alicf", EXPIRES - 1, CHANGES)).as("a changed token").isNull();
+        assertThat(warm("Bearer token-of-alic", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(warm("Bearer token-of-alicee", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(warm("Basic token-of-alice", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(warm("Bearer ", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(warm(null, EXPIRES - 1, CHANGES)).isNull();
     }
 
     @Test
     void aCharacterPastLatin1NeverMatches() {
-        connection.remember(alice, "token-of-alice");
+        rememberAliceWith("token-of-alice");
 
         // U+0165 would be 'e' (0x65) if only its low byte were compared.
-        assertThat(connection.knownByHeader("Bearer token-of-alic\u0165", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(warm("Bearer token-of-alic\u0165", EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
+    void aTokenThatIsNotRememberedNeverReusesItsAllowWithoutAFullCheck() {
+        rememberAliceWith("ab?");
+
+        assertThat(warm("Bearer ab?", EXPIRES - 1, CHANGES)).isNull();
     }
 
     @Test
     void aTokenLongerThanTheScratchArraysIsComparedWholeAsWell() {
         String longToken = "t".repeat(5000);
-        connection.remember(alice, longToken);
+        ConnectionAccess.Allowed allowed = rememberAliceWith(longToken);
 
-        assertThat(connection.knownByHeader("Bearer " + longToken, EXPIRES - 1, CHANGES)).isSameAs(alice);
-        assertThat(connection.knownByHeader("Bearer " + longToken.substring(1) + "u", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(warm("Bearer " + longToken, EXPIRES - 1, CHANGES)).isSameAs(allowed);
+        assertThat(warm("Bearer " + longToken.substring(1) + "u", EXPIRES - 1, CHANGES)).isNull();
     }
 
     @Test
-    void theTokenIsNotReusedAtItsEndNorAfterAChange() {
-        connection.remember(alice, "token-of-alice");
+    void theAllowIsNotReusedAtTheTokensEndNorAfterAChange() {
+        rememberAliceWith("token-of-alice");
 
-        assertThat(connection.knownByHeader("Bearer token-of-alice", EXPIRES, CHANGES)).isNull();
-        assertThat(connection.knownByHeader("Bearer token-of-alice", EXPIRES - 1, CHANGES + 1)).isNull();
+        assertThat(warm("Bearer token-of-alice", EXPIRES, CHANGES)).as("expired").isNull();
+        assertThat(warm("Bearer token-of-alice", EXPIRES - 1, CHANGES + 1)).as("a change (policy, share, route, session)")
+                .isNull();
+    }
+
+    @Test
+    void anotherRoutePortSnapshotWorkspaceMethodOrPathIsNotReused() {
+        rememberAliceWith("token-of-alice");
+        String auth = "Bearer token-of-alice";
+
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items", 10,
+                new WorkspaceRoute("ws42", InetAddress.getLoopbackAddress()), snapshot))).as("a new route object").isNull();
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3001, "GET", "/api/items", 10, route, snapshot)))
+                .as("another port").isNull();
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items", 10, route,
+                AccessSnapshot.empty(OrgPolicy.builder(ShareLevel.ORGANIZATION).build())))).as("a new policy snapshot").isNull();
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws43", 3000, "GET", "/api/items", 10, route, snapshot)))
+                .as("another workspace").isNull();
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "POST", "/api/items", 10, route, snapshot)))
+                .as("another method").isNull();
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/itemz", 10, route, snapshot)))
+                .as("another path of the same length").isNull();
+        assertThat(allowedOf(connection.warmAllow(auth, EXPIRES - 1, CHANGES, "ws42", 3000, "GET", "/api/items/1", 12, route, snapshot)))
+                .as("a path that only starts like it").isNull();
     }
 
     @Test
     void aCallerWithoutTokenIsReusedOnlyWithoutOneAgain() {
-        connection.remember(alice, null);
+        ConnectionAccess.Allowed allowed = rememberAliceWith(null);
 
-        assertThat(connection.knownByHeader(null, EXPIRES - 1, CHANGES)).isSameAs(alice);
-        assertThat(connection.knownByHeader("Basic YWxpY2U6c2VjcmV0", EXPIRES - 1, CHANGES))
-                .as("another scheme is no bearer token; it goes to the workspace as sent").isSameAs(alice);
-        assertThat(connection.knownByHeader("Bearer token-of-alice", EXPIRES - 1, CHANGES)).isNull();
+        assertThat(warm(null, EXPIRES - 1, CHANGES)).isSameAs(allowed);
+        assertThat(warm("Basic YWxpY2U6c2VjcmV0", EXPIRES - 1, CHANGES))
+                .as("another scheme is no bearer token; it goes to the workspace as sent").isSameAs(allowed);
+        assertThat(warm("Bearer token-of-alice", EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
+    void aBrowserSessionsAllowIsNeverReusedWithoutItsLookup() {
+        ConnectionAccess.Known session = new ConnectionAccess.Known(null, alice.principal(), "session-1", Long.MIN_VALUE,
+                CHANGES);
+        OpenGrants.Grant grant = new OpenGrants.Grant(alice.principal(), OpenGrants.noExpiry(), "ws42", 3000, "GET",
+                "/api/items");
+        connection.remember(session, null, new ConnectionAccess.Allowed(session, "ws42", 3000, "GET", "/api/items", route,
+                snapshot, Decision.allow("owner"), "/api/items", grant, false, verdict, counted));
+
+        assertThat(warm(null, EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
+    void anAllowOnlyRememberedWithoutItsTokenIsNotReusedWarm() {
+        connection.remember(allowOf("GET", "/api/items", "/api/items"));
+
+        assertThat(warm(null, EXPIRES - 1, CHANGES)).isNull();
+    }
+
+    @Test
+    void anAllowIsRememberedOnlyWithTheCallerItWasDecidedFor() {
+        ConnectionAccess.Known bob = new ConnectionAccess.Known(null, Principal.builder("bob").build(), null, EXPIRES,
+                CHANGES);
+
+        assertThatThrownBy(() -> connection.remember(bob, "token-of-bob", allowOf("GET", "/", "/")))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theWarmEntryCarriesWhatActingOnTheAllowTakes() {
+        ConnectionAccess.Allowed allowed = allowOf("GET", "/api//items", "/api/items");
+        connection.remember(alice, "token-of-alice", allowed);
+
+        ConnectionAccess.Warm warm = connection.warmAllow("Bearer token-of-alice", EXPIRES - 1, CHANGES, "ws42", 3000,
+                "GET", "/api//items?page=2", 11, route, snapshot);
+
+        assertThat(warm.allowed()).isSameAs(allowed);
+        assertThat(warm.rewritesPath()).as("the workspace gets the decided path").isTrue();
+        assertThat(warm.decidedPath()).isEqualTo("/api/items");
+        assertThat(warm.verdict()).isSameAs(verdict);
+        assertThat(warm.counted()).isSameAs(counted);
+        assertThat(warm.assertsIdentity()).isFalse();
+    }
+
+    @Test
+    void aReusedAllowCountsItsRepeatInTheAuditCounters() {
+        ConnectionAccess.Allowed allowed = rememberAliceWith("token-of-alice");
+        double before = unaudited();
+
+        warm("Bearer token-of-alice", EXPIRES - 1, CHANGES).counted().count();
+
+        assertThat(unaudited()).isEqualTo(before + 1);
+        assertThat(allowed.counted()).isSameAs(counted);
+    }
+
+    private double unaudited() {
+        return counted.all().get();
     }
 }
