@@ -152,5 +152,6 @@ class AgentStateGroupCommitTest {
         assertThat(state.desired().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
         assertThat(store.load().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
         assertThat(state.exclusive(() -> state.desired().workspaces().size())).isEqualTo(2);
+        state.awaitDurable(); // its writer done before the temp directory is removed
     }
 }

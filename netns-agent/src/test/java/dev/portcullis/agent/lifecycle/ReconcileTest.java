@@ -119,9 +119,10 @@ class ReconcileTest {
         first.create(shaped("ws2"));
         // Set elements, links and namespaces all change over netlink, in the agent itself: its seam crashes there.
         AtomicBoolean armed = new AtomicBoolean(true);
+        Thread deleting = Thread.currentThread(); // not the spare pool's thread, which removes a taken spare's old name meanwhile
         first.beforeKernelChange(operation -> {
             boolean nftables = operation.startsWith("delete nftables elements");
-            if (nftables == kind.equals("nftables") && armed.getAndSet(false)) {
+            if (Thread.currentThread() == deleting && nftables == kind.equals("nftables") && armed.getAndSet(false)) {
                 throw new SimulatedCrash(List.of(kind, operation));
             }
         });
