@@ -126,7 +126,13 @@ final class SpareNamespaces implements AutoCloseable {
         } catch (NetlinkException e) {
             log.warn("could not rename {}, the link of spare {}, to {} (the create makes its own pair): {}", spare.link(),
                     spare.name(), hostLink, e.getMessage());
-            new Links(spare.socket()).delete(KernelNames.WORKSPACE_DEVICE); // its host end goes with it
+            try {
+                new Links(spare.socket()).delete(KernelNames.WORKSPACE_DEVICE); // its host end goes with it
+            } catch (RuntimeException undo) {
+                spare.socket().close(); // the create fails; its rollback or the next pass removes the namespace
+                undo.addSuppressed(e);
+                throw undo;
+            }
             return Optional.of(new Taken(spare.socket(), -1, -1));
         }
     }
