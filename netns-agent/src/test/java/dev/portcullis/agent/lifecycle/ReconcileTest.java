@@ -320,6 +320,7 @@ class ReconcileTest {
             }
         });
         assertThatThrownBy(() -> crashing.create(shaped("ws1"))).isInstanceOf(SimulatedCrash.class);
+        crashing.simulateKill(); // a killed agent makes no more spares (its refill would race the test's cleanup)
 
         agent = start(StepListener.NONE);
 
@@ -359,6 +360,7 @@ class ReconcileTest {
         } finally {
             pool.shutdownNow();
         }
+        crashing.simulateKill();
 
         agent = start(StepListener.NONE);
 
