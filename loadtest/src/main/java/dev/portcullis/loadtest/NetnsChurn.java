@@ -2,14 +2,10 @@ package dev.portcullis.loadtest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.ProcessCommandRunner;
 import dev.portcullis.agent.kernel.netlink.NfTables;
-import dev.portcullis.agent.lifecycle.CreateStep;
-import dev.portcullis.agent.lifecycle.StepListener;
 import dev.portcullis.agent.lifecycle.WorkspaceNetworks;
 import dev.portcullis.agent.nftables.Ruleset;
 import dev.portcullis.agent.route.InMemoryRouteSink;
@@ -30,8 +26,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,35 +57,17 @@ import org.HdrHistogram.Histogram;
 public final class NetnsChurn {
     private static final ProcessCommandRunner COMMANDS = new ProcessCommandRunner();
     private static final int ACCEPTOR_PORT = 7000;
-    private static final int SMALL_TABLE = 10;
+    private static final int SMALL_TABLE = NetnsChurnReport.SMALL_TABLE;
     private static final String ONE_AT_A_TIME = "one at a time";
 
     private final Args args;
     private final String tag = "b" + Long.toString(ProcessHandle.current().pid() % 46656, 36);
     private final AgentConfig config;
     private final WorkspaceNetworks agent;
-    private final Histogram bare = new Histogram(3);
-    private final Histogram createOne = new Histogram(3);
-    private final Histogram deleteOne = new Histogram(3);
-    private final Histogram createAtOnce = new Histogram(3);
-    private final Histogram createDrained = new Histogram(3);
-    /** Spares ready at the start of the bursts: with the pool warm, and right after the burst before. */
-    private long sparesAtWarmBursts;
-    private long sparesAtDrainedBursts;
-    private final Histogram fillFirst = new Histogram(3);
-    private final Histogram fillLast = new Histogram(3);
-    private final Histogram deleteFill = new Histogram(3);
-    private String fillFirstName = "";
-    private String fillLastName = "";
-    // At 10 twice, filling and emptying, so that a change of the machine's load during the run
-    // does not pass for an effect of the table's size: the 1000 is compared with their mean.
-    private final Map<String, Double> atSmall = new LinkedHashMap<>();
-    private final Map<String, Double> atFull = new LinkedHashMap<>();
-    private final Map<String, Double> atSmallAgain = new LinkedHashMap<>();
-    private final Map<Integer, Integer> rulesAt = new LinkedHashMap<>();
-    private final StepTimes steps = new StepTimes();
-    /** Per phase: CPU nanos of this process while its creates ran, creates, and (all at once) the bursts' wall nanos. */
-    private final Map<String, long[]> cpu = new LinkedHashMap<>();
+    private final NetnsChurnReport results;
+    private final java.util.concurrent.atomic.AtomicBoolean cleanedUp = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The server inside the first workspace while the fill runs, for the shutdown hook to stop. */
+    private volatile Acceptor acceptor;
 
     private NetnsChurn(Args args, Path state) {
         this.args = args;
@@ -108,7 +84,8 @@ public final class NetnsChurn {
                 .spareNamespaces(args.getInt("spares", AgentConfig.DEFAULT_SPARE_NAMESPACES))
                 .hostName("netns-churn")
                 .build();
-        this.agent = new WorkspaceNetworks(config, COMMANDS, new InMemoryRouteSink(), steps, Clock.systemUTC());
+        this.results = new NetnsChurnReport(args, config.spareNamespaces());
+        this.agent = new WorkspaceNetworks(config, COMMANDS, new InMemoryRouteSink(), results.steps, Clock.systemUTC());
     }
 
     public static void main(String[] argv) throws Exception {
@@ -118,12 +95,16 @@ public final class NetnsChurn {
         }
         Path state = Files.createTempDirectory("portcullis-netns-churn");
         NetnsChurn churn = new NetnsChurn(args, state);
+        // Killed by a signal (Ctrl-C, SIGTERM, a timeout), the finally below never runs: the hook removes
+        // what this run made, its spare namespaces and table included (kill -9 leaves them; see cleanUp).
+        Thread hook = Thread.ofPlatform().unstarted(() -> churn.cleanUp(state));
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             churn.measure();
         } finally {
             churn.cleanUp(state);
         }
-        churn.report(Path.of(args.get("out")));
+        churn.results.print(Path.of(args.get("out")));
     }
 
     private void measure() throws Exception {
@@ -140,11 +121,11 @@ public final class NetnsChurn {
 
         settle(); // the spare namespaces the warm-up took are made again first, not beside the bare commands
         for (int i = 0; i < args.getInt("bare", 100); i++) {
-            bare.recordValue(bareNamespace(i));
+            results.bare.recordValue(bareNamespace(i));
         }
         for (int round = 0; round < rounds; round++) {
             settle();
-            createAndDelete("one", single, createOne, deleteOne, ONE_AT_A_TIME);
+            createAndDelete("one", single, results.createOne, results.deleteOne, ONE_AT_A_TIME);
         }
         for (int round = 0; round < args.getInt("concurrent-rounds", 5); round++) {
             settle();
@@ -177,13 +158,13 @@ public final class NetnsChurn {
         long cpuBefore = processCpuNanos();
         for (int i = 0; i < count; i++) {
             WorkspaceSpec spec = spec(name + "-" + i);
-            long start = steps.start(spec.id(), phase);
+            long start = results.steps.start(spec.id(), phase);
             agent.create(spec);
             record(create, start);
         }
         if (phase != null) {
-            cpu.computeIfAbsent(phase, any -> new long[3])[0] += processCpuNanos() - cpuBefore;
-            cpu.get(phase)[1] += count;
+            results.cpu.computeIfAbsent(phase, any -> new long[3])[0] += processCpuNanos() - cpuBefore;
+            results.cpu.get(phase)[1] += count;
         }
         for (int i = 0; i < count; i++) {
             long start = System.nanoTime();
@@ -206,10 +187,10 @@ public final class NetnsChurn {
      * first (only what the background refill made meanwhile); then both are deleted.
      */
     private void createAtOnce(int round, int callers) throws Exception {
-        sparesAtWarmBursts += agent.spareNamespaces().size();
-        burst("at-once-" + round + "-", callers, createAtOnce, atOncePhase());
-        sparesAtDrainedBursts += agent.spareNamespaces().size();
-        burst("drained-" + round + "-", callers, createDrained, drainedPhase());
+        results.sparesAtWarmBursts += agent.spareNamespaces().size();
+        burst("at-once-" + round + "-", callers, results.createAtOnce, atOncePhase());
+        results.sparesAtDrainedBursts += agent.spareNamespaces().size();
+        burst("drained-" + round + "-", callers, results.createDrained, drainedPhase());
         for (int i = 0; i < callers; i++) {
             agent.delete(WorkspaceId.of("at-once-" + round + "-" + i));
             agent.delete(WorkspaceId.of("drained-" + round + "-" + i));
@@ -225,7 +206,7 @@ public final class NetnsChurn {
                 WorkspaceSpec spec = spec(prefix + i);
                 calls.add(pool.submit(() -> {
                     go.await();
-                    long start = steps.start(spec.id(), phase);
+                    long start = results.steps.start(spec.id(), phase);
                     agent.create(spec);
                     return (System.nanoTime() - start) / 1000;
                 }));
@@ -236,7 +217,7 @@ public final class NetnsChurn {
             for (Future<Long> call : calls) {
                 into.recordValue(call.get());
             }
-            long[] burst = cpu.computeIfAbsent(phase, any -> new long[3]);
+            long[] burst = results.cpu.computeIfAbsent(phase, any -> new long[3]);
             burst[0] += processCpuNanos() - cpuBefore;
             burst[1] += callers;
             burst[2] += System.nanoTime() - burstStart;
@@ -248,44 +229,35 @@ public final class NetnsChurn {
     /** Fills the host to {@code fill} workspaces; nft updates and first packets at 10 and at {@code fill}. */
     private void fillAndMeasure(int fill) throws Exception {
         int tail = Math.max(1, Math.min(50, fill / 10));
-        fillFirstName = "create #1-" + tail + " of " + fill;
-        fillLastName = "create #" + (fill - tail + 1) + "-" + fill + " of " + fill;
-        long firstStart = steps.start(WorkspaceId.of("fill-0"), fillFirstName);
+        results.fillFirstName = "create #1-" + tail + " of " + fill;
+        results.fillLastName = "create #" + (fill - tail + 1) + "-" + fill + " of " + fill;
+        long firstStart = results.steps.start(WorkspaceId.of("fill-0"), results.fillFirstName);
         String target = agent.create(spec("fill-0")).address();
-        record(fillFirst, firstStart);
-        try (Acceptor acceptor = new Acceptor(config.namespacePrefix() + "fill-0")) {
+        record(results.fillFirst, firstStart);
+        try (Acceptor server = new Acceptor(config.namespacePrefix() + "fill-0")) {
+            acceptor = server;
             for (int i = 1; i < fill; i++) {
-                long start = steps.start(WorkspaceId.of("fill-" + i),
-                        i < tail ? fillFirstName : i >= fill - tail ? fillLastName : null);
+                long start = results.steps.start(WorkspaceId.of("fill-" + i),
+                        i < tail ? results.fillFirstName : i >= fill - tail ? results.fillLastName : null);
                 agent.create(spec("fill-" + i));
-                record(i < tail ? fillFirst : i >= fill - tail ? fillLast : null, start);
+                record(i < tail ? results.fillFirst : i >= fill - tail ? results.fillLast : null, start);
                 if (i + 1 == SMALL_TABLE) {
-                    measureAt(atSmall, SMALL_TABLE, target);
+                    measureAt(results.atSmall, SMALL_TABLE, target);
                 }
             }
-            measureAt(atFull, fill, target);
+            measureAt(results.atFull, fill, target);
             for (int i = fill - 1; i >= 1; i--) {
                 long start = System.nanoTime();
                 agent.delete(WorkspaceId.of("fill-" + i));
-                record(deleteFill, start);
+                record(results.deleteFill, start);
                 if (i == SMALL_TABLE) {
-                    measureAt(atSmallAgain, SMALL_TABLE, target);
+                    measureAt(results.atSmallAgain, SMALL_TABLE, target);
                 }
             }
         }
         long start = System.nanoTime();
         agent.delete(WorkspaceId.of("fill-0"));
-        record(deleteFill, start);
-    }
-
-    /** The value at 1000 over the mean of the two at 10. */
-    private void scaleRow(String name, String key, String unit, String goal) {
-        System.out.printf("%-44s %10.2f %s %9.2f %s %10.2f %s %7.2f  %s%n", name, atSmall.get(key), unit, atFull.get(key), unit,
-                atSmallAgain.get(key), unit, scaleRatio(key), goal);
-    }
-
-    private double scaleRatio(String key) {
-        return atFull.get(key) / ((atSmall.get(key) + atSmallAgain.get(key)) / 2);
+        record(results.deleteFill, start);
     }
 
     private void measureAt(Map<String, Double> into, int workspaces, String target) throws Exception {
@@ -303,7 +275,7 @@ public final class NetnsChurn {
             lists[i] = (System.nanoTime() - listStart) / 1000;
         }
         into.put("list_ms", median(lists) / 1000.0);
-        rulesAt.put(workspaces, ruleCount());
+        results.rulesAt.put(workspaces, ruleCount());
     }
 
     /**
@@ -378,11 +350,34 @@ public final class NetnsChurn {
         }
     }
 
-    /** Removes every workspace, then whatever a failure left with this run's prefixes. */
-    private void cleanUp(Path state) throws IOException {
+    /**
+     * Removes every workspace and spare namespace (with their links) and the table, then whatever a
+     * failure left with this run's prefixes; once, whether from the end of the run or from the shutdown
+     * hook of a run stopped by a signal (then creates may still be running: what they make after the
+     * agent's removal is swept up by the prefixes). Everything with these prefixes is this run's: the
+     * agent refused to start (its state file is new) if the host had any of them before.
+     */
+    private void cleanUp(Path state) {
+        if (!cleanedUp.compareAndSet(false, true)) {
+            return;
+        }
+        Acceptor running = acceptor;
+        if (running != null) {
+            running.close(); // a process inside a namespace would keep it alive after its name is gone
+        }
         try {
             agent.removeEverything();
+        } catch (RuntimeException e) {
+            System.err.println("netns-churn: the agent's removal failed, removing by prefix: " + e);
         } finally {
+            agent.close();
+            for (String line : COMMANDS.run("ip", "-o", "link", "show").stdout().split("\n")) {
+                String[] fields = line.split(":", 3);
+                String link = fields.length > 1 ? fields[1].strip().split("@", 2)[0] : "";
+                if (link.matches(java.util.regex.Pattern.quote(tag) + "([0-9a-f]{10}|_[0-9a-z]{1,9}|x[0-9]+)")) {
+                    COMMANDS.run("ip", "link", "delete", link); // workspace, spare and bare host ends
+                }
+            }
             for (String line : COMMANDS.run("ip", "netns", "list").stdout().split("\n")) {
                 String ns = line.strip().split(" ", 2)[0];
                 if (ns.startsWith(config.namespacePrefix())) {
@@ -392,186 +387,8 @@ public final class NetnsChurn {
             COMMANDS.run("nft", "delete", "table", "inet", config.tableName());
             try (var files = Files.walk(state)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-    }
-
-    /** One line of the table: an operation, and the one its p50 is divided by (none for the baseline). */
-    private record Row(String name, Histogram latency, String againstName, Histogram against) {
-        String ratio() {
-            return against == null ? "1.00 (baseline)"
-                    : String.format("%.2f × %s", (double) latency.getValueAtPercentile(50) / against.getValueAtPercentile(50),
-                            againstName);
-        }
-    }
-
-    private List<Row> rows() {
-        String one = "create, one at a time";
-        String atOnce = args.getInt("concurrent", 20) + " callers creating at once (each caller's wait)";
-        return List.of(
-                new Row("bare: ip netns + veth, add and delete", bare, null, null),
-                new Row(one, createOne, "bare", bare),
-                new Row(atOnce, createAtOnce, "one at a time", createOne),
-                new Row("  then " + args.getInt("concurrent", 20) + " more at once (spares drained)", createDrained,
-                        "one at a time", createOne),
-                new Row(fillFirstName, fillFirst, "one at a time", createOne),
-                new Row(fillLastName, fillLast, fillFirstName.substring("create ".length()), fillFirst),
-                new Row("delete, one at a time", deleteOne, "bare", bare),
-                new Row("delete, " + fillLastName.replaceAll(".* of ", "") + " down to 0", deleteFill, "delete one at a time",
-                        deleteOne));
-    }
-
-    private void report(Path out) throws IOException {
-        System.out.printf("%nnetns-churn: the host agent's create and delete (kernel %s)%n%n", System.getProperty("os.version"));
-        System.out.printf("%-48s %6s %9s %9s %9s  %s%n", "operation", "n", "p50 ms", "p99 ms", "max ms", "p50 ratio");
-        for (Row row : rows()) {
-            Histogram h = row.latency();
-            System.out.printf("%-48s %6d %9.1f %9.1f %9.1f  %s%n", row.name(), h.getTotalCount(),
-                    h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0,
-                    row.ratio());
-        }
-        int full = rulesAt.keySet().stream().max(Integer::compare).orElseThrow();
-        System.out.printf("%n%-44s %13s %12s %13s %7s  %s%n", "at " + SMALL_TABLE + " vs " + full + " workspaces (medians)",
-                "at " + SMALL_TABLE + " filling", "at " + full, "at " + SMALL_TABLE + " emptying", "ratio", "goal");
-        scaleRow("nft update (one workspace's elements)", "nft_update_ms", "ms", "<= 1.5");
-        scaleRow("first packet: TCP connect host → workspace", "connect_us", "µs", "0.90-1.10");
-        scaleRow("one reconcile pass (no repairs)", "reconcile_ms", "ms", "(creates go on meanwhile)");
-        scaleRow("one list of every workspace", "list_ms", "ms", "(from memory)");
-        System.out.printf("%-44s %13d %12d%n", "rules in the agent's table", rulesAt.get(SMALL_TABLE), rulesAt.get(full));
-        System.out.printf("%nwhere a create's time goes, p50 ms from the step before (the first: from the call,"
-                + " so it includes waiting for the workspace's lock and the state file's group commit)%n");
-        System.out.printf("%-26s", "step");
-        steps.phases.keySet().forEach(phase -> System.out.printf(" %18s", phase.replace("create ", "")));
-        System.out.println();
-        for (CreateStep step : CreateStep.values()) {
-            if (steps.phases.values().stream().noneMatch(p -> p.containsKey(step))) {
-                continue;
-            }
-            System.out.printf("%-26s", step);
-            steps.phases.values().forEach(p -> System.out.printf(" %18s",
-                    p.containsKey(step) ? String.format("%.1f", p.get(step).getValueAtPercentile(50) / 1000.0) : "-"));
-            System.out.println();
-        }
-        System.out.printf("%nCPU of this process per create (user + system, all threads, the kernel work of its system calls"
-                + " included), on %d cores:%n", Runtime.getRuntime().availableProcessors());
-        cpu.forEach((phase, c) -> {
-            double perCreate = c[0] / 1e6 / c[1];
-            System.out.printf("  %-24s %6.2f ms per create", phase, perCreate);
-            if (c[2] > 0) {
-                int bursts = args.getInt("concurrent-rounds", 5);
-                System.out.printf("; a burst took %.1f ms from the start to the last answer (its CPU spread over every core: %.1f ms)",
-                        c[2] / 1e6 / bursts, c[0] / 1e6 / bursts / Runtime.getRuntime().availableProcessors());
-            }
-            System.out.println();
-        });
-        int burstRounds = args.getInt("concurrent-rounds", 5);
-        System.out.printf("%nspare namespaces (made ahead of demand): %d; ready at the start of a burst, mean: %.1f (pool warm),"
-                + " %.1f (right after the burst before)%n", config.spareNamespaces(), (double) sparesAtWarmBursts / burstRounds,
-                (double) sparesAtDrainedBursts / burstRounds);
-        System.out.printf("%ngoals (issue 14), each from this run:%n");
-        double createP50 = createOne.getValueAtPercentile(50) / 1000.0;
-        double atOnceRatio = (double) createAtOnce.getValueAtPercentile(50) / createOne.getValueAtPercentile(50);
-        double atOnceP99Ratio = (double) createAtOnce.getValueAtPercentile(99) / createOne.getValueAtPercentile(50);
-        goal("create one at a time, p50", createP50, "ms", "<= 20", createP50 <= 20);
-        goal("create one at a time, p50 / bare p50", (double) createOne.getValueAtPercentile(50)
-                / bare.getValueAtPercentile(50), "×", "(ratio to the ip tools)", true);
-        goal(args.getInt("concurrent", 20) + " at once, p50 / one at a time p50", atOnceRatio, "×", "<= 2", atOnceRatio <= 2);
-        goal(args.getInt("concurrent", 20) + " at once, p99 / one at a time p50", atOnceP99Ratio, "×", "<= 2 (each)",
-                atOnceP99Ratio <= 2);
-        double drainedRatio = (double) createDrained.getValueAtPercentile(50) / createOne.getValueAtPercentile(50);
-        double drainedP99Ratio = (double) createDrained.getValueAtPercentile(99) / createOne.getValueAtPercentile(50);
-        goal("  spares drained, p50 / one at a time p50", drainedRatio, "×", "<= 2", drainedRatio <= 2);
-        goal("  spares drained, p99 / one at a time p50", drainedP99Ratio, "×", "<= 2 (each)", drainedP99Ratio <= 2);
-        goal("one reconcile pass at " + full, atFull.get("reconcile_ms"), "ms", "<= 2000", atFull.get("reconcile_ms") <= 2000);
-        goal("one list at " + full, atFull.get("list_ms"), "ms", "<= 50", atFull.get("list_ms") <= 50);
-        System.out.printf("load average after the run: %s%n", loadAverage());
-
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode root = json.createObjectNode().put("scenario", "netns-churn").put("load_average_after", loadAverage())
-                .put("spare_namespaces", config.spareNamespaces())
-                .put("spares_ready_at_warm_bursts", (double) sparesAtWarmBursts / burstRounds)
-                .put("spares_ready_at_drained_bursts", (double) sparesAtDrainedBursts / burstRounds);
-        ObjectNode meta = root.putObject("meta");
-        args.meta().forEach(meta::put);
-        var operations = root.putArray("operations");
-        for (Row row : rows()) {
-            Histogram h = row.latency();
-            ObjectNode node = operations.addObject().put("operation", row.name()).put("count", h.getTotalCount())
-                    .put("p50_ms", h.getValueAtPercentile(50) / 1000.0).put("p99_ms", h.getValueAtPercentile(99) / 1000.0)
-                    .put("max_ms", h.getMaxValue() / 1000.0).put("p50_ratio", row.ratio());
-        }
-        ObjectNode scale = root.putObject("scale").put("small", SMALL_TABLE).put("full", full);
-        atSmall.forEach((k, v) -> scale.put(k + "_at_small_filling", v));
-        atFull.forEach((k, v) -> scale.put(k + "_at_full", v));
-        atSmallAgain.forEach((k, v) -> scale.put(k + "_at_small_emptying", v));
-        ObjectNode cpuNode = root.putObject("cpu_ms_per_create");
-        cpu.forEach((phase, c) -> cpuNode.put(phase, c[0] / 1e6 / c[1]));
-        ObjectNode perStep = root.putObject("create_step_p50_ms");
-        steps.phases.forEach((phase, histograms) -> {
-            ObjectNode node = perStep.putObject(phase);
-            histograms.forEach((step, h) -> node.put(step.name(), h.getValueAtPercentile(50) / 1000.0));
-        });
-        scale.put("nft_update_ratio", scaleRatio("nft_update_ms")).put("connect_ratio", scaleRatio("connect_us"))
-                .put("reconcile_ratio", scaleRatio("reconcile_ms"))
-                .put("rules_at_small", rulesAt.get(SMALL_TABLE)).put("rules_at_full", rulesAt.get(full));
-        Files.writeString(out, json.writeValueAsString(root));
-        System.out.println("\nwritten to " + out);
-    }
-
-    private static void goal(String name, double value, String unit, String goal, boolean met) {
-        System.out.printf("%-48s %10.2f %-2s  goal %-24s %s%n", name, value, unit, goal,
-                goal.startsWith("(") ? "" : met ? "met" : "MISSED");
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).strip();
-        } catch (IOException e) {
-            return "unknown (" + e.getMessage() + ")";
-        }
-    }
-
-    /**
-     * The time between the steps of each create being watched, per phase of the run (one at a time,
-     * all at once, the fill): keyed by workspace, so creates that run side by side are each timed
-     * from their own call, and the steps that grow when twenty run at once stand out.
-     */
-    private static final class StepTimes implements StepListener {
-        /** Phase, then step: its histogram of µs from the step before (the first step: from the call). */
-        final Map<String, Map<CreateStep, Histogram>> phases = new LinkedHashMap<>();
-        private final Map<WorkspaceId, long[]> previous = new java.util.concurrent.ConcurrentHashMap<>();
-        private final Map<WorkspaceId, Map<CreateStep, Histogram>> into = new java.util.concurrent.ConcurrentHashMap<>();
-
-        /** Declares a phase, so the report shows the phases in the run's order. */
-        synchronized Map<CreateStep, Histogram> phase(String name) {
-            return phases.computeIfAbsent(name, any -> new EnumMap<>(CreateStep.class));
-        }
-
-        /** Watches the create of {@code id} into {@code phase} (null: not watched); returns its start. */
-        long start(WorkspaceId id, String phase) {
-            long now = System.nanoTime();
-            if (phase != null) {
-                into.put(id, phase(phase));
-                previous.put(id, new long[] {now});
-            }
-            return now;
-        }
-
-        @Override
-        public void after(CreateStep step, WorkspaceId id) {
-            Map<CreateStep, Histogram> histograms = into.get(id);
-            long[] last = previous.get(id);
-            if (histograms == null || last == null) {
-                return;
-            }
-            long now = System.nanoTime();
-            synchronized (this) {
-                histograms.computeIfAbsent(step, s -> new Histogram(3)).recordValue((now - last[0]) / 1000);
-            }
-            last[0] = now;
-            if (step == CreateStep.ROUTE_PUBLISHED) {
-                into.remove(id);
-                previous.remove(id);
+            } catch (IOException e) {
+                System.err.println("netns-churn: could not remove " + state + ": " + e);
             }
         }
     }

@@ -63,6 +63,33 @@ public final class KernelNames {
         return namespacePrefix + SPARE_MARK + number;
     }
 
+    /**
+     * {@link #spareHostLink} of the spare namespace {@code spare} (one {@link #isSpare} accepts); empty
+     * when its number is too large for a link name (no spare of an agent has such a number).
+     */
+    public java.util.Optional<String> spareHostLinkOf(String spare) {
+        if (!isSpare(spare)) {
+            throw new IllegalArgumentException("not a spare namespace of this agent: " + spare);
+        }
+        String name = interfacePrefix + "_" + Long.toString(
+                Long.parseLong(spare.substring(namespacePrefix.length() + SPARE_MARK.length())), 36);
+        return name.length() <= 15 ? java.util.Optional.of(name) : java.util.Optional.empty();
+    }
+
+    /**
+     * The host end of the veth pair a spare namespace carries: {@code <interfacePrefix>_} and the
+     * spare's number in base 36 (at most 15 characters). Never an own workspace link (those are the
+     * prefix and exactly ten hex digits, and '_' is not one), so reconcile never takes it for an orphan;
+     * it lives exactly as long as the spare's namespace, which holds its peer.
+     */
+    public String spareHostLink(long number) {
+        String name = interfacePrefix + "_" + Long.toString(number, 36);
+        if (name.length() > 15) {
+            throw new IllegalArgumentException("spare link name " + name + " is longer than 15 characters");
+        }
+        return name;
+    }
+
     /** A name {@link #spareNamespace} gives, of this agent's prefix (left by this agent or one before it). */
     public boolean isSpare(String namespace) {
         return namespace.startsWith(namespacePrefix + SPARE_MARK)

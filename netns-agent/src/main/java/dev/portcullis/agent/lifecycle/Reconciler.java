@@ -275,7 +275,9 @@ public final class Reconciler {
                     actions.add("deleted stale probe namespace " + ns);
                 } else if (names.isSpare(ns) && !spares.holds(ns) && ip.namespaceExists(ns)) {
                     // Left by an agent before this one (killed, maybe while renaming it: then the
-                    // workspace's own name keeps the namespace).
+                    // workspace's own name keeps the namespace). Its veth pair first: a deleted namespace
+                    // releases its links later, in the background (or never, while a socket holds it).
+                    names.spareHostLinkOf(ns).filter(ip::hostLinkExists).ifPresent(ip::deleteHostLink);
                     ip.deleteNamespace(ns);
                     actions.add("deleted stale spare namespace " + ns);
                 } else if (names.workspaceOfNamespace(ns).isPresent() && !wantedNamespaces.contains(ns)

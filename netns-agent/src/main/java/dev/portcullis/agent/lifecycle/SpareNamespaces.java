@@ -3,6 +3,7 @@ package dev.portcullis.agent.lifecycle;
 import static java.util.Objects.requireNonNull;
 
 import dev.portcullis.agent.kernel.IpRoute;
+import dev.portcullis.agent.kernel.netlink.Links;
 import dev.portcullis.agent.kernel.netlink.NetlinkException;
 import dev.portcullis.agent.kernel.netlink.NetlinkSocket;
 import dev.portcullis.agent.kernel.netlink.NetworkNamespaces;
@@ -35,14 +36,33 @@ final class SpareNamespaces implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SpareNamespaces.class);
     private static final int EEXIST = 17;
+    /** Every network namespace's loopback has index 1 (the kernel's LOOPBACK_IFINDEX). */
+    static final int LOOPBACK_INDEX = 1;
 
-    /** A spare that is ready: its name and a socket inside it. */
-    private record Spare(String name, NetlinkSocket socket) {}
+    /**
+     * A spare that is ready: its name, a socket inside it, and its veth pair: the host end {@code link}
+     * (index {@code linkIndex} in the host, down, its sysctls set) and {@code eth0} inside (index
+     * {@code peerIndex} there, up, as is {@code lo}).
+     */
+    private record Spare(String name, NetlinkSocket socket, String link, int linkIndex, int peerIndex) {}
+
+    /**
+     * A spare given a workspace's name: the socket inside it and, when its veth pair could be renamed
+     * too, the host end's index and eth0's (-1 when the create must make its own pair: the namespace is
+     * then empty but for lo).
+     */
+    record Taken(NetlinkSocket socket, int hostIndex, int peerIndex) {
+        boolean withPair() {
+            return hostIndex > 0;
+        }
+    }
 
     private final KernelNames names;
     private final IpRoute ip;
     private final int size;
     private final Map<String, String> sysctls;
+    /** The host end's sysctls by link name: those of a workspace's host end, none of which depend on the workspace. */
+    private final java.util.function.Function<String, Map<String, String>> hostEndSysctls;
     private final ConcurrentLinkedDeque<Spare> ready = new ConcurrentLinkedDeque<>();
     /** Old names of spares a create has taken (the workspace's name holds the namespace): removed in the background. */
     private final ConcurrentLinkedDeque<String> oldNames = new ConcurrentLinkedDeque<>();
@@ -54,7 +74,8 @@ final class SpareNamespaces implements AutoCloseable {
     private volatile boolean stopped;
     private volatile Thread filler;
 
-    SpareNamespaces(KernelNames names, IpRoute ip, int size, Map<String, String> sysctls) {
+    SpareNamespaces(KernelNames names, IpRoute ip, int size, Map<String, String> sysctls,
+            java.util.function.Function<String, Map<String, String>> hostEndSysctls) {
         this.names = requireNonNull(names, "names");
         this.ip = requireNonNull(ip, "ip");
         if (size < 0) {
@@ -62,6 +83,7 @@ final class SpareNamespaces implements AutoCloseable {
         }
         this.size = size;
         this.sysctls = Map.copyOf(requireNonNull(sysctls, "sysctls"));
+        this.hostEndSysctls = requireNonNull(hostEndSysctls, "hostEndSysctls");
     }
 
     /** Starts making spares in the background, up to the size; nothing when the size is 0. */
@@ -73,11 +95,13 @@ final class SpareNamespaces implements AutoCloseable {
     }
 
     /**
-     * Renames a ready spare to {@code namespace} and returns the socket inside it; empty when none is
-     * ready (or the one taken could not be renamed: it is deleted), and the caller makes its own.
-     * {@code namespace} must not exist.
+     * Renames a ready spare to {@code namespace} and its veth pair's host end to {@code hostLink}
+     * (through {@code host}, a socket in the host's namespace); empty when none is ready (or the one
+     * taken could not be renamed: it is deleted), and the caller makes its own. {@code namespace} and
+     * {@code hostLink} must not exist. If only the link cannot be renamed, the pair is deleted and the
+     * caller makes its own pair in the namespace it got.
      */
-    Optional<NetlinkSocket> take(String namespace) {
+    Optional<Taken> take(String namespace, String hostLink, Links host) {
         Spare spare = ready.pollFirst();
         if (spare == null) {
             return Optional.empty();
@@ -95,7 +119,22 @@ final class SpareNamespaces implements AutoCloseable {
         // From here the workspace's name holds the namespace: the spare's name goes in the background.
         oldNames.addLast(spare.name());
         wake();
-        return Optional.of(spare.socket());
+        try {
+            ip.announceChange("rename link " + spare.link() + " to " + hostLink);
+            host.rename(spare.linkIndex(), spare.link(), hostLink);
+            return Optional.of(new Taken(spare.socket(), spare.linkIndex(), spare.peerIndex()));
+        } catch (NetlinkException e) {
+            log.warn("could not rename {}, the link of spare {}, to {} (the create makes its own pair): {}", spare.link(),
+                    spare.name(), hostLink, e.getMessage());
+            try {
+                new Links(spare.socket()).delete(KernelNames.WORKSPACE_DEVICE); // its host end goes with it
+            } catch (RuntimeException undo) {
+                spare.socket().close(); // the create fails; its rollback or the next pass removes the namespace
+                undo.addSuppressed(e);
+                throw undo;
+            }
+            return Optional.of(new Taken(spare.socket(), -1, -1));
+        }
     }
 
     /** True for a spare name this pool made and has not yet given away or removed: reconcile leaves it. */
@@ -145,16 +184,22 @@ final class SpareNamespaces implements AutoCloseable {
                 awaitTake();
                 continue;
             }
-            String name = names.spareNamespace(numbers.incrementAndGet());
+            long number = numbers.incrementAndGet();
+            String name = names.spareNamespace(number);
             held.add(name);
+            NetlinkSocket socket = null;
             try {
-                NetlinkSocket socket = NetworkNamespaces.create(name, sysctls, true);
+                socket = NetworkNamespaces.create(name, sysctls, true);
+                Spare spare = withPair(name, socket, names.spareHostLink(number));
                 if (stopped) {
-                    discard(new Spare(name, socket));
+                    discard(spare);
                     return;
                 }
-                ready.addLast(new Spare(name, socket));
+                ready.addLast(spare);
             } catch (RuntimeException e) {
+                if (socket != null) {
+                    discard(new Spare(name, socket, "", -1, -1));
+                }
                 held.remove(name);
                 if (e instanceof NetlinkException netlink && netlink.errno() == EEXIST) {
                     continue; // a name left by an agent before this one, not yet reconciled: the next number
@@ -162,6 +207,27 @@ final class SpareNamespaces implements AutoCloseable {
                 log.warn("could not make a spare namespace (creates make their own meanwhile): {}", e.toString());
                 pause();
             }
+        }
+    }
+
+    /**
+     * The workspace-independent part of a workspace's veth pair, made ahead: the pair (host end
+     * {@code link}, eth0 born inside), the host end's sysctls (forwarding, rp_filter, disable_ipv6: the
+     * last one has no netlink setter and its file's handler takes the kernel's network lock), lo and
+     * eth0 up. The host end stays down (the kernel renames only a link that is down) and has no address,
+     * so nothing reaches the host through it before a create gives it a workspace.
+     */
+    private Spare withPair(String name, NetlinkSocket socket, String link) {
+        try (NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
+            Links host = new Links(hostSocket);
+            host.addVethPair(link, KernelNames.WORKSPACE_DEVICE, name);
+            int linkIndex = host.requireIndex(link);
+            WorkspacePlumbing.setHostSysctls(ip, host, linkIndex, link, hostEndSysctls.apply(link));
+            Links inside = new Links(socket);
+            int peerIndex = inside.requireIndex(KernelNames.WORKSPACE_DEVICE);
+            inside.setUp(LOOPBACK_INDEX, "lo");
+            inside.setUp(peerIndex, KernelNames.WORKSPACE_DEVICE);
+            return new Spare(name, socket, link, linkIndex, peerIndex);
         }
     }
 
@@ -177,6 +243,14 @@ final class SpareNamespaces implements AutoCloseable {
     }
 
     private void discard(Spare spare) {
+        if (!spare.link().isEmpty()) {
+            // The pair first: a deleted namespace releases its links later, in the background.
+            try {
+                new Links(spare.socket()).delete(KernelNames.WORKSPACE_DEVICE);
+            } catch (NetlinkException e) {
+                log.debug("spare {}: its eth0 is gone already: {}", spare.name(), e.getMessage());
+            }
+        }
         spare.socket().close();
         try {
             if (ip.namespaceExists(spare.name())) {

@@ -85,7 +85,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
             registration.close();
             throw e;
         }
-        this.spares = new SpareNamespaces(names, ip, config.spareNamespaces(), WorkspacePlumbing.namespaceSysctls(config));
+        this.spares = new SpareNamespaces(names, ip, config.spareNamespaces(), WorkspacePlumbing.namespaceSysctls(config),
+                link -> WorkspacePlumbing.hostSysctls(config, link));
         this.plumbing = new WorkspacePlumbing(config, names, ip, nft, ruleset, shaper, spares);
         this.state = new AgentState(store, loaded);
         this.reconciler = new Reconciler(config, names, ip, nft, ruleset, plumbing, routes, state, spares);

@@ -67,120 +67,121 @@ final class WorkspacePlumbing {
     void ensure(WorkspaceRecord ws, StepListener listener) {
         String ns = names.namespace(ws.id());
         String host = ownHostInterface(ws);
-        AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
-        int prefixLength = slot.network().prefixLength();
         boolean newNamespace = !ip.namespaceExists(ns);
         if (!newNamespace && NetworkNamespaces.halfMade(ns)) {
             // A handle with no namespace on it (an agent stopped between the two): it cannot be entered.
             ip.deleteNamespace(ns);
             newNamespace = true;
         }
-        try (NetlinkSocket hostSocket = NetlinkSocket.open("the host");
-                NetlinkSocket inside = newNamespace ? newNamespace(ns) : enter(ns)) {
+        try (NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
             Links hostLinks = new Links(hostSocket);
-            Links workspaceLinks = new Links(inside);
-            // A namespace made just now is empty; only an older one needs a look inside.
-            boolean peerInside = !newNamespace && workspaceLinks.index(WORKSPACE_DEVICE).isPresent();
-            boolean hostEnd = ip.hostLinkExists(host);
-            boolean newHostEnd = !hostEnd || !peerInside; // made below: only the kernel's default qdisc
-            if (hostEnd && !peerInside) {
-                // Its peer is not where it belongs: start the pair over (a link whose namespace was just
-                // deleted may vanish before the delete comes, which is fine).
-                IpRoute.deleteLink(hostLinks, host);
-                hostEnd = false;
-            }
-            if (!hostEnd) {
-                if (peerInside) {
-                    workspaceLinks.delete(WORKSPACE_DEVICE);
+            SpareNamespaces.Taken spare = null;
+            if (newNamespace) {
+                if (ip.hostLinkExists(host)) {
+                    IpRoute.deleteLink(hostLinks, host); // a lone end: its peer cannot be in a namespace made now
                 }
-                // The workspace end is born inside the namespace, so it never exists in the host namespace.
-                hostLinks.addVethPair(host, WORKSPACE_DEVICE, ns);
+                spare = spares.take(ns, host, hostLinks).orElse(null);
             }
-            int hostIndex = hostLinks.requireIndex(host);
-            hostLinks.replaceAddress(hostIndex, host, slot.host().toString(), prefixLength, false);
-            hostLinks.setUp(hostIndex, host);
-            slot.ipv6().ifPresent(link -> {
-                // A link may have IPv6 off (made before the host had a prefix, or a host whose default is
-                // off): on before the address.
-                ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
-                // nodad: the /127 has exactly one other end; waiting for duplicate detection would only
-                // delay the workspace's route through it.
-                hostLinks.replaceAddress(hostIndex, host, link.host().toString(), 127, true);
-            });
-            listener.after(CreateStep.HOST_SIDE_SET, ws.id());
-
-            if (!newNamespace && slot.ipv6().isPresent()) {
-                // An older namespace may have IPv6 off (made before the host had a prefix): on before the address.
-                ip.namespaceSysctls(ns, namespaceSysctls(config));
+            boolean pairReady = spare != null && spare.withPair(); // the spare's pair, renamed: up to its addresses
+            try (NetlinkSocket inside = spare != null ? spare.socket() : newNamespace ? newNamespace(ns) : enter(ns)) {
+                ensure(ws, listener, ns, host, newNamespace, pairReady ? spare : null, hostSocket, hostLinks, inside);
             }
-            int eth0 = workspaceLinks.requireIndex(WORKSPACE_DEVICE);
-            workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, slot.workspace().toString(), prefixLength, false);
-            workspaceLinks.setUp(workspaceLinks.requireIndex("lo"), "lo");
-            workspaceLinks.setUp(eth0, WORKSPACE_DEVICE);
-            workspaceLinks.replaceDefaultRoute(slot.host().toString(), eth0, WORKSPACE_DEVICE);
-            slot.ipv6().ifPresent(link -> {
-                workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, link.workspace().toString(), 127, true);
-                workspaceLinks.replaceDefaultRoute(link.host().toString(), eth0, WORKSPACE_DEVICE);
-            });
-            listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
-
-            // The filter before the forwarding: the link never forwards a packet the table does not yet know.
-            // One nf_tables transaction over netlink from here (no hand-off to nft, see NfTables).
-            ip.announceChange("add nftables elements of " + ws.id());
-            try {
-                NfTables.add(Ruleset.FAMILY, config.tableName(), Ruleset.kernelElements(ruleset.workspaceElements(List.of(ws))));
-            } catch (NetlinkException e) {
-                if (!nft.tableExists(Ruleset.FAMILY, config.tableName())) {
-                    throw new TableMissingException(config.tableName());
-                }
-                throw e;
-            }
-            listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
-
-            // Forwarding only for packets arriving from this workspace's link (see globalForwarding). The
-            // IPv4 keys in one netlink request (it waits for the kernel's network lock, where the file's
-            // handler retries the write until the lock is free); IPv6 has no netlink setter: files.
-            Map<Integer, Integer> ipv4 = new LinkedHashMap<>();
-            hostSysctls(host).forEach((key, value) -> {
-                Optional<Integer> id = key.startsWith("net.ipv4.conf." + host + ".")
-                        ? DeviceConf.ipv4Id(key.substring(key.lastIndexOf('.') + 1)) : Optional.empty();
-                if (id.isPresent()) {
-                    ipv4.put(id.get(), Integer.parseInt(value));
-                } else {
-                    ip.hostSysctl(key, value);
-                }
-            });
-            hostLinks.setIpv4Conf(hostIndex, host, ipv4);
-            if (!newNamespace) {
-                ip.namespaceSysctls(ns, namespaceSysctls(config)); // a new one got them when it was made
-            }
-            listener.after(CreateStep.SYSCTLS_SET, ws.id());
-
-            int egress = effectiveEgress(ws);
-            if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
-                shaper.apply(ns, inside, WORKSPACE_DEVICE, egress, newNamespace,
-                        Exemption.to(gateways(slot), ipv6Gateways(slot)));
-            }
-            listener.after(CreateStep.EGRESS_SHAPED, ws.id());
-
-            int ingress = effectiveIngress(ws);
-            if (ingress > 0 || !newHostEnd) {
-                shaper.apply(null, hostSocket, host, ingress, newHostEnd, Exemption.from(gateways(slot), ipv6Gateways(slot)));
-            }
-            listener.after(CreateStep.INGRESS_SHAPED, ws.id());
         }
     }
 
-    /**
-     * A spare made ahead ({@link SpareNamespaces}) renamed to {@code ns}, or, when none is ready, one
-     * made now; either way with the namespace's own sysctls set by the thread that made it, before its
-     * eth0 exists.
-     */
-    private NetlinkSocket newNamespace(String ns) {
-        Optional<NetlinkSocket> spare = spares.take(ns);
-        if (spare.isPresent()) {
-            return spare.get();
+    private void ensure(WorkspaceRecord ws, StepListener listener, String ns, String host, boolean newNamespace,
+            SpareNamespaces.Taken pair, NetlinkSocket hostSocket, Links hostLinks, NetlinkSocket inside) {
+        AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
+        int prefixLength = slot.network().prefixLength();
+        boolean pairReady = pair != null;
+        Links workspaceLinks = new Links(inside);
+        // A namespace made just now is empty; only an older one needs a look inside.
+        boolean peerInside = pairReady || !newNamespace && workspaceLinks.index(WORKSPACE_DEVICE).isPresent();
+        boolean hostEnd = pairReady || ip.hostLinkExists(host);
+        boolean newHostEnd = pairReady || !hostEnd || !peerInside; // made below: only the kernel's default qdisc
+        if (hostEnd && !peerInside) {
+            // Its peer is not where it belongs: start the pair over (a link whose namespace was just
+            // deleted may vanish before the delete comes, which is fine).
+            IpRoute.deleteLink(hostLinks, host);
+            hostEnd = false;
         }
+        if (!hostEnd) {
+            if (peerInside) {
+                workspaceLinks.delete(WORKSPACE_DEVICE);
+            }
+            // The workspace end is born inside the namespace, so it never exists in the host namespace.
+            hostLinks.addVethPair(host, WORKSPACE_DEVICE, ns);
+        }
+        int hostIndex = pairReady ? pair.hostIndex() : hostLinks.requireIndex(host);
+        hostLinks.replaceAddress(hostIndex, host, slot.host().toString(), prefixLength, false);
+        hostLinks.setUp(hostIndex, host);
+        slot.ipv6().ifPresent(link -> {
+            // A link may have IPv6 off (made before the host had a prefix, or a host whose default is
+            // off): on before the address. A spare's was set when it was made.
+            if (!pairReady) {
+                ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
+            }
+            // nodad: the /127 has exactly one other end; waiting for duplicate detection would only
+            // delay the workspace's route through it.
+            hostLinks.replaceAddress(hostIndex, host, link.host().toString(), 127, true);
+        });
+        listener.after(CreateStep.HOST_SIDE_SET, ws.id());
+
+        if (!newNamespace && slot.ipv6().isPresent()) {
+            // An older namespace may have IPv6 off (made before the host had a prefix): on before the address.
+            ip.namespaceSysctls(ns, namespaceSysctls(config));
+        }
+        int eth0 = pairReady ? pair.peerIndex() : workspaceLinks.requireIndex(WORKSPACE_DEVICE);
+        workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, slot.workspace().toString(), prefixLength, false);
+        if (!pairReady) { // a spare's lo and eth0 are up already
+            workspaceLinks.setUp(SpareNamespaces.LOOPBACK_INDEX, "lo");
+            workspaceLinks.setUp(eth0, WORKSPACE_DEVICE);
+        }
+        workspaceLinks.replaceDefaultRoute(slot.host().toString(), eth0, WORKSPACE_DEVICE);
+        slot.ipv6().ifPresent(link -> {
+            workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, link.workspace().toString(), 127, true);
+            workspaceLinks.replaceDefaultRoute(link.host().toString(), eth0, WORKSPACE_DEVICE);
+        });
+        listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
+
+        // The filter before the forwarding: the link never forwards a packet the table does not yet know.
+        // One nf_tables transaction over netlink from here (no hand-off to nft, see NfTables).
+        ip.announceChange("add nftables elements of " + ws.id());
+        try {
+            NfTables.add(Ruleset.FAMILY, config.tableName(), Ruleset.kernelElements(ruleset.workspaceElements(List.of(ws))));
+        } catch (NetlinkException e) {
+            if (!nft.tableExists(Ruleset.FAMILY, config.tableName())) {
+                throw new TableMissingException(config.tableName());
+            }
+            throw e;
+        }
+        listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
+
+        // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
+        if (!pairReady) { // a spare's host end got them when it was made
+            setHostSysctls(ip, hostLinks, hostIndex, host, hostSysctls(config, host));
+        }
+        if (!newNamespace) {
+            ip.namespaceSysctls(ns, namespaceSysctls(config)); // a new one got them when it was made
+        }
+        listener.after(CreateStep.SYSCTLS_SET, ws.id());
+
+        int egress = effectiveEgress(ws);
+        if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
+            shaper.apply(ns, inside, WORKSPACE_DEVICE, egress, newNamespace,
+                    Exemption.to(gateways(slot), ipv6Gateways(slot)));
+        }
+        listener.after(CreateStep.EGRESS_SHAPED, ws.id());
+
+        int ingress = effectiveIngress(ws);
+        if (ingress > 0 || !newHostEnd) {
+            shaper.apply(null, hostSocket, host, ingress, newHostEnd, Exemption.from(gateways(slot), ipv6Gateways(slot)));
+        }
+        listener.after(CreateStep.INGRESS_SHAPED, ws.id());
+    }
+
+    /** A namespace made now (no spare was ready), with its own sysctls set by the thread that made it, before its eth0 exists. */
+    private NetlinkSocket newNamespace(String ns) {
         ip.announceChange("create network namespace " + ns);
         return NetworkNamespaces.create(ns, namespaceSysctls(config));
     }
@@ -292,7 +293,7 @@ final class WorkspacePlumbing {
      * would also stop the uplink from accepting router advertisements), and no router advertisement
      * or redirect from a workspace changes the host's routes. The host's own links are never touched.
      */
-    private Map<String, String> hostSysctls(String link) {
+    static Map<String, String> hostSysctls(AgentConfig config, String link) {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("net.ipv4.conf." + link + ".forwarding", "1");
         values.put("net.ipv4.conf." + link + ".rp_filter", "1");
@@ -306,6 +307,25 @@ final class WorkspacePlumbing {
             values.put("net.ipv6.conf." + link + ".disable_ipv6", "1");
         }
         return values;
+    }
+
+    /**
+     * Sets a host end's sysctls: the IPv4 keys in one netlink request (it waits for the kernel's network
+     * lock, where the file's handler retries the write until the lock is free); IPv6 has no netlink
+     * setter: files, each written only when it differs.
+     */
+    static void setHostSysctls(IpRoute ip, Links hostLinks, int index, String link, Map<String, String> sysctls) {
+        Map<Integer, Integer> ipv4 = new LinkedHashMap<>();
+        sysctls.forEach((key, value) -> {
+            Optional<Integer> id = key.startsWith("net.ipv4.conf." + link + ".")
+                    ? DeviceConf.ipv4Id(key.substring(key.lastIndexOf('.') + 1)) : Optional.empty();
+            if (id.isPresent()) {
+                ipv4.put(id.get(), Integer.parseInt(value));
+            } else {
+                ip.hostSysctl(key, value);
+            }
+        });
+        hostLinks.setIpv4Conf(index, link, ipv4);
     }
 
     /**
@@ -374,7 +394,7 @@ final class WorkspacePlumbing {
         List<String> sysctlsWrong = new ArrayList<>();
         if (hostLink) {
             // From the pass's link dump; a key it does not carry from its file.
-            hostSysctls(ws.hostInterface()).forEach((key, expected) -> hostView.sysctl(hostIndex.get(), key)
+            hostSysctls(config, ws.hostInterface()).forEach((key, expected) -> hostView.sysctl(hostIndex.get(), key)
                     .or(() -> ip.readHostSysctl(key))
                     .filter(actual -> !actual.equals(expected))
                     .ifPresent(actual -> sysctlsWrong.add(key + "=" + actual + " (expected: " + expected + ")")));

@@ -78,6 +78,9 @@ class AgentStateGroupCommitTest {
         assertThat(saved.workspaces()).hasSize(callers);
         assertThat(saved.usedSlots()).hasSize(callers);
         assertThat(state.desired().workspaces()).containsExactlyInAnyOrderElementsOf(saved.workspaces());
+        // The durable copy's writer runs on a thread of its own: done before the temp directory is removed
+        // (it used to still write there now and then, and the directory's removal failed the test).
+        state.awaitDurable();
     }
 
     /**
@@ -149,5 +152,6 @@ class AgentStateGroupCommitTest {
         assertThat(state.desired().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
         assertThat(store.load().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
         assertThat(state.exclusive(() -> state.desired().workspaces().size())).isEqualTo(2);
+        state.awaitDurable(); // its writer done before the temp directory is removed
     }
 }

@@ -37,4 +37,16 @@ class KernelNamesTest {
         assertThat(names.workspaceOfNamespace("portcullis-WS")).isEmpty();
         assertThat(names.workspaceOfNamespace("docker-ws42")).isEmpty();
     }
+
+    /** A spare's link: within 15 characters for the longest prefix and any spare number of this century, never an own workspace link. */
+    @Test
+    void aSparesLinkFitsTheKernelLimitAndIsNeverTakenForAWorkspacesLink() {
+        long number = java.time.Instant.parse("2099-12-31T23:59:59Z").toEpochMilli();
+        String link = names.spareHostLink(number);
+
+        assertThat(link).startsWith("pcabc_").hasSizeLessThanOrEqualTo(15);
+        assertThat(names.isOwnInterface(link)).isFalse();
+        assertThat(names.spareHostLinkOf(names.spareNamespace(number))).contains(link);
+        assertThat(names.spareHostLinkOf(names.spareNamespace(Long.MAX_VALUE))).as("no spare has such a number").isEmpty();
+    }
 }

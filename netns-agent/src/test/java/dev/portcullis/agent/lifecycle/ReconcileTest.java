@@ -119,9 +119,10 @@ class ReconcileTest {
         first.create(shaped("ws2"));
         // Set elements, links and namespaces all change over netlink, in the agent itself: its seam crashes there.
         AtomicBoolean armed = new AtomicBoolean(true);
+        Thread deleting = Thread.currentThread(); // not the spare pool's thread, which removes a taken spare's old name meanwhile
         first.beforeKernelChange(operation -> {
             boolean nftables = operation.startsWith("delete nftables elements");
-            if (nftables == kind.equals("nftables") && armed.getAndSet(false)) {
+            if (Thread.currentThread() == deleting && nftables == kind.equals("nftables") && armed.getAndSet(false)) {
                 throw new SimulatedCrash(List.of(kind, operation));
             }
         });
@@ -319,6 +320,7 @@ class ReconcileTest {
             }
         });
         assertThatThrownBy(() -> crashing.create(shaped("ws1"))).isInstanceOf(SimulatedCrash.class);
+        crashing.simulateKill(); // a killed agent makes no more spares (its refill would race the test's cleanup)
 
         agent = start(StepListener.NONE);
 
@@ -358,6 +360,7 @@ class ReconcileTest {
         } finally {
             pool.shutdownNow();
         }
+        crashing.simulateKill();
 
         agent = start(StepListener.NONE);
 

@@ -80,16 +80,28 @@ class SpareNamespacesTest {
         return Files.getAttribute(Path.of("/run/netns", namespace), "unix:ino");
     }
 
+    /** A link's index in the host's namespace (the same under every name it is given). */
+    private static String ifindex(String link) throws IOException {
+        return Files.readString(Path.of("/sys/class/net", link, "ifindex")).strip();
+    }
+
     @Test
     void aCreateTakesASpareAndTheBackgroundMakesAnotherOne() throws IOException {
         agent = start();
         List<String> before = awaitSpares(agent);
         List<Object> spareInodes = List.of(inode(before.get(0)), inode(before.get(1)));
+        await().atMost(MADE_AHEAD).until(() -> host.spareLinks().size() == 2);
+        List<String> spareLinks = host.spareLinks();
+        List<String> spareLinkIndexes = List.of(ifindex(spareLinks.get(0)), ifindex(spareLinks.get(1)));
+        assertThat(spareLinks).as("each spare carries its veth pair, host end down").allSatisfy(link ->
+                assertThat(Files.readString(Path.of("/sys/class/net", link, "operstate")).strip()).isEqualTo("down"));
 
         assertThat(agent.create(shaped("ws1")).actual().problems()).isEmpty();
 
         assertThat(agent.inspect(WS1).actual().problems()).as("read back from the kernel").isEmpty();
         assertThat(spareInodes).as("the workspace's namespace is one made ahead").contains(inode(host.namespacePrefix() + "ws1"));
+        assertThat(host.links()).hasSize(1);
+        assertThat(spareLinkIndexes).as("the workspace's host end is the spare's, renamed").contains(ifindex(host.links().get(0)));
         List<String> after = awaitSpares(agent);
         assertThat(after.stream().filter(before::contains)).as("the one not taken, and one made again in the background")
                 .hasSize(1);
@@ -119,35 +131,43 @@ class SpareNamespacesTest {
     void sparesLeftByAKilledAgentAreRemovedAtTheNextStart() {
         WorkspaceNetworks killed = start();
         List<String> left = awaitSpares(killed);
+        await().atMost(MADE_AHEAD).until(() -> host.spareLinks().size() == 2);
+        List<String> leftLinks = host.spareLinks();
         killed.simulateKill();
         assertThat(host.spareNamespaces()).containsExactlyInAnyOrderElementsOf(left);
 
         agent = start();
 
         assertThat(host.spareNamespaces()).as("the killed agent's spares are gone").doesNotContainAnyElementsOf(left);
+        await().atMost(MADE_AHEAD).untilAsserted(() -> assertThat(host.spareLinks())
+                .as("their veth pairs went with them").doesNotContainAnyElementsOf(leftLinks));
         List<String> fresh = awaitSpares(agent);
         assertThat(host.spareNamespaces()).containsExactlyInAnyOrderElementsOf(fresh);
     }
 
     /**
      * kill -9 while a create renames a spare: before the workspace's name is bound to it (the spare
-     * stays a spare), or after, before the spare's old name is removed in the background (both names
-     * are on one namespace). The next start removes the spare's name and completes the workspace, in
+     * stays a spare), between that and renaming its veth pair's host end (the workspace's namespace
+     * holds an eth0 whose peer still has the spare's link name), or after both, before the spare's old
+     * name is removed in the background (both names are on one namespace). The next start removes the spare's name and completes the workspace, in
      * its own namespace either way; nothing is left after its delete.
      */
     @ParameterizedTest(name = "killed {0} the workspace's name")
-    @ValueSource(strings = {"before", "after"})
+    @ValueSource(strings = {"before", "between naming it and renaming its link, after", "after"})
     void aCreateKilledWhileTakingASpareIsCompletedOnRestartAndLeavesNothing(String when) throws IOException {
         WorkspaceNetworks killed = start();
         List<String> spares = awaitSpares(killed);
-        boolean named = when.equals("after");
+        boolean named = !when.equals("before");
         AtomicBoolean armed = new AtomicBoolean(true);
         killed.beforeKernelChange(operation -> {
             if (operation.startsWith("delete network namespace " + host.spareNamespacePrefix())) {
                 throw new SimulatedCrash(List.of(operation)); // the background's removal of the old name never runs
             }
-            boolean crashPoint = named ? operation.startsWith("add nftables elements")
-                    : operation.startsWith("name network namespace " + host.spareNamespacePrefix());
+            boolean crashPoint = switch (when) {
+                case "before" -> operation.startsWith("name network namespace " + host.spareNamespacePrefix());
+                case "after" -> operation.startsWith("add nftables elements");
+                default -> operation.startsWith("rename link " + host.tag() + "_");
+            };
             if (crashPoint && armed.getAndSet(false)) {
                 throw new SimulatedCrash(List.of(operation));
             }
@@ -177,6 +197,7 @@ class SpareNamespacesTest {
         assertThat(host.links()).isEmpty();
         agent.removeEverything();
         assertThat(host.spareNamespaces()).isEmpty();
+        assertThat(host.spareLinks()).as("removeEverything deletes the spares' pairs first").isEmpty();
     }
 
     /**

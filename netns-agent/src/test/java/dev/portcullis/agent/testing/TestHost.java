@@ -109,7 +109,7 @@ public final class TestHost implements AutoCloseable {
                 COMMANDS.run("ip", "netns", "delete", ns);
             }
         }
-        for (String link : links()) {
+        for (String link : java.util.stream.Stream.concat(links().stream(), spareLinks().stream()).toList()) {
             COMMANDS.run("ip", "link", "delete", "dev", link);
         }
         COMMANDS.run("nft", "delete", "table", "inet", tableName());
@@ -125,7 +125,15 @@ public final class TestHost implements AutoCloseable {
     public List<String> links() {
         return COMMANDS.run("ip", "-o", "link", "show").stdout().lines()
                 .map(l -> l.split(":", 3)[1].strip().split("@", 2)[0])
-                .filter(name -> name.startsWith(tag))
+                .filter(name -> name.startsWith(tag) && !name.startsWith(tag + "_"))
+                .toList();
+    }
+
+    /** The host ends of the veth pairs the agent's spare namespaces carry ({@code <tag>_<number>}). */
+    public List<String> spareLinks() {
+        return COMMANDS.run("ip", "-o", "link", "show").stdout().lines()
+                .map(l -> l.split(":", 3)[1].strip().split("@", 2)[0])
+                .filter(name -> name.startsWith(tag + "_"))
                 .toList();
     }
 
