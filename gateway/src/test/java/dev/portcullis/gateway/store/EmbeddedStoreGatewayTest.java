@@ -61,8 +61,11 @@ class EmbeddedStoreGatewayTest {
         gateway = setup.start(folder.resolve("g"), store);
 
         // The restarted fixture's demo app listens elsewhere: on the shared port bob is let through
-        // (502, nothing listens there any more), on the new port he is not.
-        assertThat(status(gateway, GatewayFixture.WORKSPACE, port, bob)).isEqualTo(502);
+        // (usually 502, nothing listens there any more; but the OS may already have handed the freed
+        // port to another listener, the new gateway's redirect listener among them, which answered
+        // 308 once), on the new port he is not.
+        assertThat(status(gateway, GatewayFixture.WORKSPACE, port, bob)).as("let through, not refused")
+                .isNotIn(401, 403);
         assertThat(status(gateway, GatewayFixture.WORKSPACE, gateway.workspacePort(), bob)).isEqualTo(403);
         assertThat(setup.call(gateway, "GET", "/api/v1/shares/" + GatewayFixture.WORKSPACE, setup.token("alice", "acme"), null)
                 .body()).contains("\"port\":" + port + ",\"level\":\"organization\"");
