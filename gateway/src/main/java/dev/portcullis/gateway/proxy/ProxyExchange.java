@@ -18,12 +18,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http2.Http2CodecUtil;
-import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.util.ReferenceCountUtil;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *   <li>the gateway's own answers (sign-in, console, refusal pages) are {@link GatewayAnswers}';</li>
  *   <li>the workspace connection and the lease under the connection limits: {@link WorkspaceLink};</li>
  *   <li>the head and body on their way to the workspace, with backpressure: {@link RequestToWorkspace};</li>
- *   <li>the response: the workspace side reports through {@link UpstreamListener} ({@link #upstreamEvents});</li>
+ *   <li>the response: the workspace side reports through {@link UpstreamListener} ({@link #upstreamEvents}),
+ *       its parts go to the client through {@link ResponseToClient};</li>
+ *   <li>how a request that ended early is logged: {@link CutShort};</li>
  *   <li>the bandwidth shares both directions draw from: {@link ExchangeGates}.</li>
  * </ul>
  *
@@ -63,6 +61,7 @@ final class ProxyExchange {
     private final WorkspaceLink workspace;
     private final ExchangeGates gates;
     private final RequestToWorkspace request;
+    private final ResponseToClient response;
     private ExchangePhase phase = ExchangePhase.HEAD;
     // What the access log and the metrics record of the current request.
     private Exchange observed;
@@ -71,8 +70,6 @@ final class ProxyExchange {
     private boolean keepAlive;
     private boolean webSocketUpgrade;
     private boolean retried;
-    // Parts of the response were written to the client but not yet flushed (see flushResponse).
-    private boolean unflushed;
 
     /** @param connection what the requests of the client's connection share on their way to workspaces */
     ProxyExchange(ClientSide client, ProxySettings settings, ConnectionForwarding connection) {
@@ -84,6 +81,7 @@ final class ProxyExchange {
         this.workspace = new WorkspaceLink(client, settings);
         this.gates = new ExchangeGates(settings.fairness());
         this.request = new RequestToWorkspace(client, settings, workspace, gates, this::bodyStalled, this::requestSent);
+        this.response = new ResponseToClient(client, gates);
     }
 
     ExchangePhase phase() {
@@ -147,12 +145,7 @@ final class ProxyExchange {
      */
     void clientFailed(Throwable cause) {
         if (observed != null && phase.inProgress()) {
-            Http2Exception protocolError = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
-            if (protocolError != null) {
-                observed.cutShort(400, "stream-error-" + errorCode(protocolError.error()));
-            } else {
-                observed.cutShort(499, "client-error");
-            }
+            logCutShort(CutShort.clientFailed(cause));
             observed.finish();
         }
         // Before the workspace connection closes: its close must not answer a request that is being
@@ -164,8 +157,7 @@ final class ProxyExchange {
     /** The client reset its HTTP/2 stream with {@code errorCode}: a request in progress is logged 499 {@code client-reset-cancel}, say. */
     void clientReset(long errorCode) {
         if (observed != null && phase.inProgress()) {
-            Http2Error error = Http2Error.valueOf(errorCode); // null for a code RFC 9113 does not define
-            observed.cutShort(499, "client-reset-" + (error == null ? "0x" + Long.toHexString(errorCode) : errorCode(error)));
+            logCutShort(CutShort.clientReset(errorCode));
         }
     }
 
@@ -175,7 +167,7 @@ final class ProxyExchange {
      */
     void idleTimedOut() {
         if (observed != null && phase.inProgress()) {
-            observed.cutShort(request.fullyReceived() ? 504 : 408, "idle-timeout");
+            logCutShort(CutShort.idleTimedOut(request.fullyReceived()));
         }
     }
 
@@ -187,16 +179,13 @@ final class ProxyExchange {
      */
     void revoked(String reason) {
         if (observed != null && (phase.inProgress() || phase == ExchangePhase.TUNNEL)) {
-            observed.cutShort(statusOfRevocation(reason), "revoked-" + reason);
+            logCutShort(CutShort.revoked(reason));
         }
     }
 
-    private static int statusOfRevocation(String reason) {
-        return switch (reason) {
-            case "token-expired", "session-ended" -> 401; // the caller must sign in again
-            case "workspace-stopped", "workspace-deleted", "workspace-moved" -> 503;
-            default -> 403; // access-withdrawn
-        };
+    /** Unless an earlier cause was given: the first stands (a stream reset, then its close). */
+    private void logCutShort(CutShort cutShort) {
+        observed.cutShort(cutShort.status(), cutShort.reason());
     }
 
     /** The client's connection or stream closed: everything the request held is given back. */
@@ -389,7 +378,7 @@ final class ProxyExchange {
             boolean responseStarted = workspace.responseStarted();
             closeUpstream(); // the workspace never sees the end of a body that broke the limit
             if (responseStarted) {
-                flushResponse();
+                response.flush();
                 client.close();
             } else {
                 answer(ProxyError.BODY_TOO_LARGE, "The request body is larger than " + settings.limits().maxRequestBody()
@@ -416,7 +405,7 @@ final class ProxyExchange {
         boolean responseStarted = workspace.responseStarted();
         closeUpstream(); // the workspace never sees the end of a body that stalled
         if (responseStarted) {
-            flushResponse();
+            response.flush();
             client.close();
         } else {
             answer(ProxyError.REQUEST_BODY_TIMEOUT, "No more of the request body arrived within "
@@ -426,39 +415,17 @@ final class ProxyExchange {
 
     // ---- AWAITING_RESPONSE → STREAMING_RESPONSE → HEAD, or TUNNEL ----
 
-    /** Called by the upstream side with each part of the response, in order. */
+    /** Called by the upstream side with each part of the response, in order; flushed by {@link ResponseToClient#flush}. */
     private ChannelFuture writeResponse(HttpObject message) {
-        if (message instanceof HttpResponse response) {
-            observed.responseHead(response.status().code());
-            if (response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
-                phase = ExchangePhase.STREAMING_RESPONSE;
-            }
+        if (message instanceof HttpResponse head && head.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+            phase = ExchangePhase.STREAMING_RESPONSE;
         }
-        if (message instanceof HttpContent content) {
-            observed.bytesToClient(content.content().readableBytes());
-            gates.toClient().charge(content.content().readableBytes());
-        }
-        unflushed = true;
-        return client.writePart(message);
-    }
-
-    /**
-     * Sends the response parts written since the last flush. Parts are written unflushed as the
-     * workspace side reads them and leave together at the end of the read, when the response ends,
-     * and before anything else happens to the client (a close, an answer, a tunnel), so a small
-     * response is one TLS record and one send rather than one per part. No write waits unflushed
-     * past this turn of the event loop: the workspace is read again only when a write completes.
-     */
-    private void flushResponse() {
-        if (unflushed) {
-            unflushed = false;
-            client.flush();
-        }
+        return response.write(message, observed);
     }
 
     /** The workspace finished its response; its connection is pooled, the client's serves on or closes. */
     private void responseComplete(ChannelFuture lastWrite, boolean upstreamReusable) {
-        flushResponse();
+        response.flush();
         phase = ExchangePhase.HEAD;
         observed.finish();
         gates.close();
@@ -488,7 +455,7 @@ final class ProxyExchange {
 
     /** The workspace failed before its response head: answer in its place, or close if it is too late. */
     private void upstreamFailed(ProxyError error, String detail, boolean responseStarted) {
-        flushResponse(); // what the client was sent before the failure goes out before its connection or stream ends
+        response.flush(); // what the client was sent before the failure goes out before its connection or stream ends
         closeUpstream();
         if (!phase.inProgress()) {
             return; // answered, reset or closed already: that answer stands
@@ -505,7 +472,7 @@ final class ProxyExchange {
         if (!workspace.isCurrent(channel)) {
             return;
         }
-        flushResponse(); // a body that ends with the connection: its last parts came with the close
+        response.flush(); // a body that ends with the connection: its last parts came with the close
         request.connectionGone();
         boolean reused = workspace.reused();
         workspace.closedByWorkspace();
@@ -552,7 +519,7 @@ final class ProxyExchange {
     }
 
     /** The gateway's own answer to the current request; the connection closes after it. */
-    private void sendAnswer(FullHttpResponse response, String code) {
+    private void sendAnswer(FullHttpResponse reply, String code) {
         phase = ExchangePhase.ANSWERED;
         answers.forgetBody();
         request.abandon();
@@ -561,21 +528,16 @@ final class ProxyExchange {
         if (observed == null) {
             observed = new Exchange(settings.metrics(), client.remoteAddress(), "-", "-");
         }
-        observed.answeredByGateway(response.status().code(), code);
+        observed.answeredByGateway(reply.status().code(), code);
         observed.finish();
-        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        client.answered(client.write(response));
+        reply.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        client.answered(client.write(reply));
     }
 
     /** Drops the workspace connection (and the one being opened), unfinished. */
     void closeUpstream() {
         request.connectionGone();
         workspace.close();
-    }
-
-    /** An HTTP/2 error code as the access log writes it: {@code PROTOCOL_ERROR} → {@code protocol-error}. */
-    private static String errorCode(Http2Error error) {
-        return error.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** The workspace side's reports, in the order they happen, for the current request only. */
@@ -595,7 +557,7 @@ final class ProxyExchange {
 
         @Override
         public void readComplete() {
-            flushResponse();
+            response.flush();
         }
 
         @Override
