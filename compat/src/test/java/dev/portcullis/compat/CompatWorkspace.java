@@ -74,6 +74,11 @@ final class CompatWorkspace implements AutoCloseable {
                 .reconcileInterval(Duration.ofHours(1))
                 .hostName("compat")
                 .routeFile(routeFile)
+                // Each run has a state directory of its own, so a run killed before its close (a stopped
+                // CI job) leaves its network behind with no state file; these names are the suite's
+                // alone, so the start-up reconcile may delete them instead of refusing to start.
+                .acceptMissingState(true)
+                .spareNamespaces(0) // one workspace, made at start: nothing to make ahead of demand
                 .build(), commands, new FileRouteSink(routeFile), StepListener.NONE, Clock.systemUTC());
         try {
             agent.start(); // removes what a killed earlier run left under these names
