@@ -212,9 +212,7 @@ public final class ConnectionAccess {
                           String method, String target, int pathEnd, WorkspaceRoute route, AccessSnapshot snapshot) {
         Warm last = warm;
         if (last == null || !last.tokenReused() || last.changes() != changes || nowMillis >= last.validUntilMillis()
-            || last.route() != route || last.snapshot() != snapshot || last.port() != port
-            || !last.workspaceId().equals(workspaceId) || !last.method().equals(method)
-            || last.rawPath().length() != pathEnd || !target.startsWith(last.rawPath())) {
+            || !sameTarget(last, workspaceId, port, method, target, pathEnd, route, snapshot)) {
             return null;
         }
         int start = BearerTokens.tokenStart(authorization);
@@ -241,12 +239,19 @@ public final class ConnectionAccess {
     public Allowed allowed(Known caller, String workspaceId, int port, String method, String target, int pathEnd,
                            WorkspaceRoute route, AccessSnapshot snapshot) {
         Warm last = warm;
-        if (last == null || last.allowed().known() != caller || last.route() != route || last.snapshot() != snapshot
-            || last.port() != port || !last.workspaceId().equals(workspaceId) || !last.method().equals(method)
-            || last.rawPath().length() != pathEnd || !target.startsWith(last.rawPath())) {
+        if (last == null || last.allowed().known() != caller
+            || !sameTarget(last, workspaceId, port, method, target, pathEnd, route, snapshot)) {
             return null;
         }
         return last.allowed();
+    }
+
+    /** Whether {@code last} was allowed for this very route object, snapshot, workspace, port, method and path. */
+    private static boolean sameTarget(Warm last, String workspaceId, int port, String method, String target, int pathEnd,
+                                      WorkspaceRoute route, AccessSnapshot snapshot) {
+        return last.route() == route && last.snapshot() == snapshot && last.port() == port
+                && last.workspaceId().equals(workspaceId) && last.method().equals(method)
+                && last.rawPath().length() == pathEnd && target.startsWith(last.rawPath());
     }
 
     /**

@@ -77,14 +77,14 @@ sealed interface AccessStage {
         /**
          * Registers {@code client} under the grant, unless it is registered under this very verdict's
          * grant, to the same address, since the last change: the next request of a keep-alive
-         * connection whose allow was reused (see {@link RequestAccess.GrantRegistration}).
+         * connection whose allow was reused (see {@link GrantRegistration}).
          */
         @Override
         public void allowed(ClientSide client, RequestAccess.Allowed allowed, RequestRouting.Routed routed) {
             OpenGrants grants = access.grants();
             long changes = grants.changes(); // before registering: a change meanwhile makes the next request register again
             InetAddress address = routed.address().getAddress();
-            RequestAccess.GrantRegistration registration = allowed.registration();
+            GrantRegistration registration = allowed.registration();
             if (registration.holds(client, changes, address, routed.tls())) {
                 return;
             }

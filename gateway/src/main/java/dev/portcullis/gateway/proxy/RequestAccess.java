@@ -25,7 +25,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,33 +65,6 @@ public final class RequestAccess {
     record Allowed(String user, OpenGrants.Grant grant, GrantRegistration registration) implements Verdict {
         Allowed(String user, OpenGrants.Grant grant) {
             this(user, grant, new GrantRegistration());
-        }
-    }
-
-    /**
-     * Which connection or HTTP/2 stream a verdict's grant was last registered for ({@link OpenGrants#register}),
-     * where it was routed, and the change count read before: while all of them are the same, the
-     * holder is still registered under exactly this grant (only a change, which moves the count first,
-     * or an expiry, which closes the holder, removes a registration), so registering it again is
-     * skipped. Mutable, but only on the client connection's event loop: the verdict belongs to that
-     * connection's record and is acted on there.
-     */
-    static final class GrantRegistration {
-        private ClientSide holder;
-        private long changes;
-        private InetAddress address;
-        private boolean tls;
-
-        /** Whether {@code holder} was registered under this verdict's grant to {@code address}, with nothing changed since. */
-        boolean holds(ClientSide holder, long changes, InetAddress address, boolean tls) {
-            return this.holder == holder && this.changes == changes && this.tls == tls && this.address == address;
-        }
-
-        void registered(ClientSide holder, long changes, InetAddress address, boolean tls) {
-            this.holder = holder;
-            this.changes = changes;
-            this.address = address;
-            this.tls = tls;
         }
     }
 
