@@ -5,9 +5,13 @@ import static java.util.Objects.requireNonNull;
 import dev.portcullis.agent.state.DesiredState;
 import dev.portcullis.agent.state.DesiredStateStore;
 import dev.portcullis.policy.WorkspaceId;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -19,9 +23,10 @@ import java.util.function.UnaryOperator;
  * <ol>
  *   <li>the workspace's own lock, for the whole create, delete or repair of that workspace (writes to
  *       different workspaces run side by side);</li>
- *   <li>the save lock (one file write at a time, see {@link #update}) and the state lock, held
- *       briefly: to pick a slot and save the file, and around the few host-wide changes that must see
- *       a desired state nobody changes meanwhile (reloading the table, removing orphans).</li>
+ *   <li>the save lock (one file write at a time; its holder applies every caller's queued change, see
+ *       {@link #update}) and the state lock, held briefly: to pick slots and save the file, and around
+ *       the few host-wide changes that must see a desired state nobody changes meanwhile (reloading
+ *       the table, removing orphans).</li>
  * </ol>
  * Nothing holds the state lock while it waits for a workspace lock, so there is no cycle.
  */
@@ -49,8 +54,12 @@ final class AgentState {
     private boolean syncing;
     private RuntimeException syncFailure;
     private long syncFailedThrough;
-    private long lostThrough;
-    private String lostBecause = "";
+    /** Changes applied since the last save; under the save lock. */
+    private final List<QueuedChange> unsaved = new ArrayList<>();
+    /** Changes callers made that no one has applied yet (see {@link #update}). */
+    private final ConcurrentLinkedQueue<QueuedChange> queued = new ConcurrentLinkedQueue<>();
+    /** Callers waiting while another one saves (see {@link #update}). */
+    private final Set<Thread> saveWaiters = ConcurrentHashMap.newKeySet();
 
     AgentState(DesiredStateStore store, DesiredState loaded) {
         this(store, loaded, store::makeDurable);
@@ -73,12 +82,15 @@ final class AgentState {
      * Applies a change and saves it before anyone sees it (write-ahead); a change that throws saves
      * nothing. Returns once a save that includes the change is on disk.
      *
-     * <p>Group commit: the change is applied under the state lock (briefly: slot picking sees every
-     * change applied before it), then one caller at a time writes the newest applied state, which
-     * includes every change applied meanwhile; a caller whose change a save already carried returns
-     * at once. So creates of many workspaces at once cost a few file writes (each with its fsync), not
-     * one per create in a row. If a write fails, every change it would have carried is dropped and
-     * each of their callers gets the failure.
+     * <p>Group commit: the caller queues its change; whoever holds the save lock (any caller) applies
+     * every queued change in the order they came, under the state lock once for all of them (slot
+     * picking sees every change applied before it), writes the newest state, which carries them all,
+     * and wakes their callers. So creates of many workspaces at once cost a few file writes, not one
+     * per create in a row, and no caller queues on a lock only to learn that its work is done: with
+     * each caller taking the state lock and then the save lock itself, 20 creates at once were a chain
+     * of 20 hand-overs of each lock (each a wake-up on a busy core), 6-13 ms for changes saved after
+     * 3-6 ms. If a write fails, every change it would have carried is dropped and each of their
+     * callers gets the failure; a change that throws is dropped alone and its caller gets what it threw.
      *
      * <p>When this returns, the change is in the file (renamed into place, not yet fsynced): a
      * restarted agent reads it, but a power loss may not keep it. The fsyncs (the durable copy's
@@ -93,24 +105,101 @@ final class AgentState {
      * than the durable copy, or damaged; the store then reads the copy (the newer generation).
      */
     void update(UnaryOperator<DesiredState> change) {
-        long mine;
+        QueuedChange mine = new QueuedChange(requireNonNull(change, "change"));
+        queued.add(mine);
+        while (!mine.settled(savedVersion)) {
+            if (saveLock.tryLock()) {
+                try {
+                    applyQueued();
+                    if (!unsaved.isEmpty()) {
+                        try {
+                            flush();
+                        } catch (RuntimeException e) {
+                            // Every change the write carried, this caller's too, now has it as its failure.
+                        }
+                    }
+                } finally {
+                    saveLock.unlock();
+                    wakeSaveWaiters();
+                }
+            } else {
+                awaitSave(mine);
+            }
+        }
+        if (mine.failure instanceof RuntimeException e) {
+            throw e;
+        } else if (mine.failure instanceof Error e) {
+            throw e;
+        }
+    }
+
+    /** A caller's change, queued until the save lock's holder applies it. */
+    private static final class QueuedChange {
+        final UnaryOperator<DesiredState> change;
+        /** Written by the applier before {@link #applied}; read after it. */
+        long version;
+        /** What the change threw, or the failed save that dropped it. */
+        volatile Throwable failure;
+        volatile boolean applied;
+
+        QueuedChange(UnaryOperator<DesiredState> change) {
+            this.change = change;
+        }
+
+        /** Applied and then saved, refused by the change itself, or dropped by a failed save. */
+        boolean settled(long savedVersion) {
+            return applied && (failure != null || version <= savedVersion);
+        }
+    }
+
+    /** Applies every queued change, in order, under the state lock; under the save lock. */
+    private void applyQueued() {
+        if (queued.isEmpty()) {
+            return;
+        }
         stateLock.lock();
         try {
-            latest = change.apply(latest);
-            mine = ++appliedVersion;
+            for (QueuedChange next = queued.poll(); next != null; next = queued.poll()) {
+                try {
+                    latest = next.change.apply(latest);
+                    next.version = ++appliedVersion;
+                    unsaved.add(next);
+                } catch (RuntimeException | Error e) {
+                    next.failure = e; // this change alone is dropped
+                }
+                next.applied = true;
+            }
         } finally {
             stateLock.unlock();
         }
-        saveLock.lock();
+    }
+
+    /**
+     * Waits while another caller saves; it unparks every waiter when it lets go of the save lock.
+     * Each waiter is unparked directly, not through a monitor's notifyAll, whose waiters must then
+     * take the monitor back one after another: a chain of wake-ups again.
+     */
+    private void awaitSave(QueuedChange change) {
+        Thread me = Thread.currentThread();
+        boolean interrupted = false;
+        saveWaiters.add(me);
         try {
-            if (mine <= lostThrough && mine > savedVersion) {
-                throw new IllegalStateException("the desired state could not be saved: " + lostBecause);
-            }
-            if (mine > savedVersion) {
-                flush();
+            while (!change.settled(savedVersion) && saveLock.isLocked()) {
+                LockSupport.park(this);
+                // Not given up on an interrupt: the queued change may be saved still, and its caller must know.
+                interrupted |= Thread.interrupted();
             }
         } finally {
-            saveLock.unlock();
+            saveWaiters.remove(me);
+            if (interrupted) {
+                me.interrupt();
+            }
+        }
+    }
+
+    private void wakeSaveWaiters() {
+        for (Thread waiter : saveWaiters) {
+            LockSupport.unpark(waiter);
         }
     }
 
@@ -131,13 +220,18 @@ final class AgentState {
             stateLock.lock();
             try {
                 latest = desired; // the changes since the last save are dropped, their callers told
-                lostThrough = version;
-                lostBecause = e.getMessage();
             } finally {
                 stateLock.unlock();
             }
+            IllegalStateException dropped = new IllegalStateException("the desired state could not be saved: "
+                    + e.getMessage(), e);
+            for (QueuedChange change : unsaved) {
+                change.failure = dropped;
+            }
+            unsaved.clear();
             throw e;
         }
+        unsaved.clear();
         savedVersion = version;
         desired = toSave;
         startSync();
@@ -231,6 +325,7 @@ final class AgentState {
             }
         } finally {
             saveLock.unlock();
+            wakeSaveWaiters();
         }
     }
 

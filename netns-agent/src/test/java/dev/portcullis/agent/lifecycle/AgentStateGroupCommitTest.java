@@ -47,32 +47,53 @@ class AgentStateGroupCommitTest {
         return before.with(record(id, slot));
     }
 
-    @Test
-    void manyCallersAtOnceAllLandOnDiskEachWithItsOwnSlot() throws Exception {
-        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
-        AgentState state = new AgentState(store, DesiredState.EMPTY);
-        int callers = 40;
+    /**
+     * Runs {@code callers} bodies at once (released together by a barrier) and waits for all of them;
+     * each outcome, value or failure, in the order of the bodies.
+     */
+    private static List<CompletableFuture<Void>> atOnce(int callers, java.util.function.IntConsumer body)
+            throws InterruptedException {
         CyclicBarrier start = new CyclicBarrier(callers);
         ExecutorService pool = Executors.newFixedThreadPool(callers);
         try {
-            List<CompletableFuture<Void>> updates = new ArrayList<>();
+            List<CompletableFuture<Void>> calls = new ArrayList<>();
             for (int i = 0; i < callers; i++) {
-                String id = "ws" + i;
-                updates.add(CompletableFuture.runAsync(() -> {
+                int index = i;
+                calls.add(CompletableFuture.runAsync(() -> {
                     try {
                         start.await();
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
-                    state.update(before -> withFreeSlot(before, id));
-                    // Returned: the change is visible and on disk.
-                    assertThat(state.desired().get(WorkspaceId.of(id))).isPresent();
-                    assertThat(new DesiredStateStore(dir, PLAN).load().get(WorkspaceId.of(id))).isPresent();
+                    body.accept(index);
                 }, pool));
             }
-            CompletableFuture.allOf(updates.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            try {
+                CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // some failed: each test looks at each outcome
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("callers still waiting after 60 s", e);
+            }
+            return calls;
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void manyCallersAtOnceAllLandOnDiskEachWithItsOwnSlot() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        AgentState state = new AgentState(store, DesiredState.EMPTY);
+        int callers = 40;
+        for (CompletableFuture<Void> update : atOnce(callers, i -> {
+            String id = "ws" + i;
+            state.update(before -> withFreeSlot(before, id));
+            // Returned: the change is visible and on disk.
+            assertThat(state.desired().get(WorkspaceId.of(id))).isPresent();
+            assertThat(new DesiredStateStore(dir, PLAN).load().get(WorkspaceId.of(id))).isPresent();
+        })) {
+            update.get();
         }
         DesiredState saved = new DesiredStateStore(dir, PLAN).load();
         assertThat(saved.workspaces()).hasSize(callers);
@@ -153,5 +174,50 @@ class AgentStateGroupCommitTest {
         assertThat(store.load().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
         assertThat(state.exclusive(() -> state.desired().workspaces().size())).isEqualTo(2);
         state.awaitDurable(); // its writer done before the temp directory is removed
+    }
+
+    /**
+     * Callers that wait while another saves learn the outcome without queueing on the save lock; when
+     * the writes fail, every one of them is told and none waits forever.
+     */
+    @Test
+    void manyCallersAtOnceWhoseWritesFailAreAllToldAndNoneHangs() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir.resolve("state"), PLAN);
+        Files.writeString(dir.resolve("state"), "not a folder");
+        AgentState state = new AgentState(store, DesiredState.EMPTY);
+        for (CompletableFuture<Void> update : atOnce(20, i -> state.update(before -> withFreeSlot(before, "ws" + i)))) {
+            assertThatThrownBy(update::get).as("every caller is told, none hangs")
+                    .isInstanceOf(java.util.concurrent.ExecutionException.class).hasMessageContaining("state");
+        }
+        assertThat(state.desired().workspaces()).isEmpty();
+
+        Files.delete(dir.resolve("state"));
+        state.update(before -> withFreeSlot(before, "after"));
+        assertThat(store.load().workspaces()).extracting(w -> w.id().value()).containsExactly("after");
+        state.awaitDurable();
+    }
+
+    /** A change that throws (a requested address taken) is dropped alone; the changes applied with it are saved. */
+    @Test
+    void aChangeThatThrowsAmongManyFailsAloneAndTheOthersAreSaved() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        AgentState state = new AgentState(store, DesiredState.EMPTY);
+        List<CompletableFuture<Void>> updates = atOnce(20, i -> state.update(before -> {
+            if (i % 4 == 0) {
+                throw new IllegalArgumentException("refused ws" + i);
+            }
+            return withFreeSlot(before, "ws" + i);
+        }));
+        for (int i = 0; i < updates.size(); i++) {
+            if (i % 4 == 0) {
+                assertThatThrownBy(updates.get(i)::get).hasCauseInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("refused ws" + i);
+            } else {
+                updates.get(i).get();
+            }
+        }
+        assertThat(new DesiredStateStore(dir, PLAN).load().workspaces()).extracting(w -> w.id().value())
+                .hasSize(15).doesNotContain("ws0", "ws4", "ws8", "ws12", "ws16");
+        state.awaitDurable();
     }
 }
