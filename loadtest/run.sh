@@ -408,15 +408,20 @@ measure_h2() { # rep target
   log "  $target: $(tail -n1 "$SAMPLES" | cut -f4-7 | tr '\t' ' ') (rps p50us p99us cpu_us/req), mean $(field mean_us "$out") us"
 }
 
+# The open-loop client at OPEN_RATE for a number of seconds (its OPEN_RESULT line on stdout).
+open_load() { # target seconds
+  local auth=()
+  if [[ "$1" == portcullis-access* ]]; then auth=(--header "Authorization: Bearer $ACCESS_TOKEN"); fi
+  taskset -c $CLIENT_CORE "$JAVA" -XX:+UseSerialGC -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
+    dev.portcullis.loadtest.OpenLoopClient --url "$(url_of "$1")" --host "$HOST_HEADER" "${auth[@]}" \
+    --ca "$WORK/tls/ca.pem" --rate "$OPEN_RATE" --connections 16 --warmup 3 --seconds "$2" | grep OPEN_RESULT
+}
+
 # One open-loop run at a fixed rate: latency measured from each request's intended send time.
 measure_open() { # rep target
-  local rep="$1" target="$2" pid="${PIDS[$2]}" out auth=()
-  if [[ "$target" == portcullis-access* ]]; then auth=(--header "Authorization: Bearer $ACCESS_TOKEN"); fi
+  local rep="$1" target="$2" pid="${PIDS[$2]}" out
   local p0; p0=$(cpu_ticks "$pid")
-  out=$(taskset -c $CLIENT_CORE "$JAVA" -XX:+UseSerialGC -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
-      dev.portcullis.loadtest.OpenLoopClient --url "$(url_of "$target")" --host "$HOST_HEADER" "${auth[@]}" \
-      --ca "$WORK/tls/ca.pem" --rate "$OPEN_RATE" --connections 16 --warmup 3 --seconds "$OPEN_DURATION" | grep OPEN_RESULT) \
-    || die "the open-loop client failed against $target"
+  out=$(open_load "$target" "$OPEN_DURATION") || die "the open-loop client failed against $target"
   local p1; p1=$(cpu_ticks "$pid")
   local n; n=$(field completed "$out")
   local all; all=$(field all_completed "$out")
@@ -575,16 +580,19 @@ scenario_serve() {
 
 # A CPU profile of one gateway under load: async-profiler when ASYNC_PROFILER names its
 # libasyncProfiler.so (the jar tools.profiler:async-profiler holds one per platform), else JFR.
-# PROFILE_TARGET [portcullis-access] (portcullis, portcullis-jdk), PROFILE_LOAD [http1] (h2),
+# PROFILE_TARGET [portcullis-access] (portcullis, portcullis-jdk), PROFILE_LOAD [http1] (h2; open: http1's
+# fixed-rate client at OPEN_RATE, where every request wakes the event loop alone),
 # PROFILE_SECONDS [20], PROFILE_EVENT [cpu] (alloc: where the heap is allocated); after JVM_WARMUP of the same load. Writes loadtest/results/profile-<time>.*:
 # a flame graph (.html) and the folded stacks (.collapsed) with async-profiler, a .jfr with JFR.
 scenario_profile() {
   need nginx; need wrk; need taskset; need openssl
-  local target=${PROFILE_TARGET:-portcullis-access} load=${PROFILE_LOAD:-http1} seconds=${PROFILE_SECONDS:-20}
+  local target=${PROFILE_TARGET:-portcullis-access} load=${PROFILE_LOAD:-http1} seconds=${PROFILE_SECONDS:-20} load_fn
   # PROFILE_EVENT [cpu]: alloc samples where the heap is allocated (one sample per 512 KiB) instead of CPU time.
   local event="event=cpu,interval=1ms"
   case "${PROFILE_EVENT:-cpu}" in cpu) ;; alloc) event="event=alloc" ;; *) die "PROFILE_EVENT=$PROFILE_EVENT (expected: cpu or alloc)" ;; esac
   [ "$load" = h2 ] && { command -v h2load >/dev/null || die "h2load is missing: apt-get install -y nghttp2-client"; }
+  case "$load" in http1) load_fn=wrk_load ;; h2) load_fn=h2load_run ;; open) load_fn=open_load; loadtest_built ;;
+    *) die "PROFILE_LOAD=$load (expected: http1, h2 or open)" ;; esac
   [ "$target" = portcullis-access ] && ACCESS=on
   # Loaded at start, the agent makes the JVM keep what profiling needs from the first method on:
   # attached later, it makes the JIT compile much of the code again inside the profile.
@@ -602,11 +610,11 @@ scenario_profile() {
   local pid="${PIDS[$target]}" stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   local out="$RESULTS/profile-${PROFILE_EVENT:-cpu}-$load-$target-$stamp"
   log "warming $target: ${JVM_WARMUP}s of $load load"
-  if [ "$load" = h2 ]; then warm_jit "$target" h2load_run; else warm_jit "$target" wrk_load; fi
+  warm_jit "$target" "$load_fn"
   local c0; c0=$(cpu_ticks "$pid")
   if [ -n "${ASYNC_PROFILER:-}" ]; then
     "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,$event,file=$out.collapsed,collapsed\"" >&2
-    if [ "$load" = h2 ]; then h2load_run "$target" "$seconds" >/dev/null; else wrk_load "$target" "$seconds" >/dev/null; fi
+    "$load_fn" "$target" "$seconds" > "$out.load.txt"
     "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,file=$out.collapsed,collapsed\"" >&2
     # The samples stay after stop: the same profile again, as a flame graph.
     "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"dump,file=$out.html,flamegraph,title=$target-$load\"" >&2
@@ -615,10 +623,10 @@ scenario_profile() {
       "\"dump,file=$out-event-loop.html,flamegraph,inverted,include=*SingleThreadIoEventLoop.run*,title=$target-$load-event-loop\"" >&2
   else
     "$JAVA_HOME/bin/jcmd" "$pid" JFR.start settings=profile "filename=$out.jfr" >/dev/null
-    if [ "$load" = h2 ]; then h2load_run "$target" "$seconds" >/dev/null; else wrk_load "$target" "$seconds" >/dev/null; fi
+    "$load_fn" "$target" "$seconds" > "$out.load.txt"
     "$JAVA_HOME/bin/jcmd" "$pid" JFR.stop "filename=$out.jfr" >/dev/null
   fi
-  log "profiled $target (pid $pid) for ${seconds}s of $load: $(( ($(cpu_ticks "$pid") - c0) * TICK_US / 1000 )) ms of CPU; $out.*"
+  log "profiled $target (pid $pid) for ${seconds}s of $load: $(( ($(cpu_ticks "$pid") - c0) * TICK_US / 1000 )) ms of CPU; $out.* (the load's own report: $out.load.txt)"
 }
 
 # Two event loops on two cores against one. One core: nginx (1 worker) and the gateway with access

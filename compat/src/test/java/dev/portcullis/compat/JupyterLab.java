@@ -51,12 +51,28 @@ final class JupyterLab {
                 """));
     }
 
-    /** Runs the notebook's cell with Shift+Enter and returns the output it shows. */
+    /**
+     * Runs the notebook's cell with Shift+Enter and returns the output it shows. The keys go only once
+     * the cell's editor has the focus: a click that lands while the notebook is still settling leaves
+     * the focus elsewhere, and the keys then run nothing.
+     */
     static String runCell(AppBrowser browser) {
-        WebElement editor = (WebElement) browser.script("return document.querySelector('.jp-Notebook .jp-CodeCell .cm-content');");
-        editor.click();
+        await("the cell's editor focused").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions().until(() -> {
+                    WebElement editor = (WebElement) browser.script(
+                            "return document.querySelector('.jp-Notebook .jp-CodeCell .cm-content');");
+                    editor.click();
+                    return Boolean.TRUE.equals(browser.script("const editor = document.querySelector("
+                            + "'.jp-Notebook .jp-CodeCell .cm-content'); return !!editor && editor.contains(document.activeElement);"));
+                });
         new Actions(browser.driver()).keyDown(Keys.SHIFT).sendKeys(Keys.ENTER).keyUp(Keys.SHIFT).perform();
-        await("the cell's output").atMost(Duration.ofSeconds(30)).until(() -> !output(browser).isEmpty());
+        try {
+            await("the cell's output").atMost(Duration.ofSeconds(30)).until(() -> !output(browser).isEmpty());
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "; the kernel's status: " + browser.script(
+                    "const s = document.querySelector('.jp-Notebook-ExecutionIndicator'); return s ? s.getAttribute('data-status') : null;")
+                    + "; its WebSockets: " + browser.sockets() + "; the page shows:\n" + browser.visibleText(), e);
+        }
         return output(browser);
     }
 

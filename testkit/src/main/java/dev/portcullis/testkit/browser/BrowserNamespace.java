@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  *
  * <p>Names: the namespace is {@code pcbrowser-<pid>-<n>} (this JVM's pid), the host end
  * {@code pcbr<slot>}, the inside end {@code browser0}; no other test or the demo uses them. The
- * addresses are the slot's /30 in {@link #RANGE}: {@code .1} on the host end, {@code .2} inside. A
+ * addresses are the slot's /30 in {@link #RANGE}: {@code .1} on the host end, {@code .2} inside (and
+ * no IPv6 address but loopback's, all there before the browser starts: see {@link #configure}). A
  * slot is claimed by creating its host link (the kernel refuses a second link of that name, so two
  * JVMs never share one) after checking that no host address or route already covers it. Nothing
  * else is added to the host: no route beyond the veth's own connected one, no sysctl, no nftables.
@@ -93,6 +94,11 @@ final class BrowserNamespace implements AutoCloseable {
         ip("addr", "add", hostAddress.getHostAddress() + "/" + prefix, "dev", hostLink).orThrow();
         ip("link", "set", hostLink, "up").orThrow();
         ip("-n", namespace, "addr", "add", insideAddress.getHostAddress() + "/" + prefix, "dev", INSIDE_LINK).orThrow();
+        // No IPv6 link-local address on the inside end: it would appear about a second after the link
+        // is up (once duplicate address detection ends), while the browser loads its first page, and
+        // Chromium (156 at least) takes any address change for a network change and fails every
+        // request in flight with ERR_NETWORK_CHANGED. The browser reaches everything over IPv4 anyway.
+        ip("-n", namespace, "link", "set", INSIDE_LINK, "addrgenmode", "none").orThrow();
         ip("-n", namespace, "link", "set", INSIDE_LINK, "up").orThrow();
         // chromedriver talks to Chromium over the namespace's own loopback.
         ip("-n", namespace, "link", "set", "lo", "up").orThrow();
