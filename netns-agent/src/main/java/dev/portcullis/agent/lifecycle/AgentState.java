@@ -48,6 +48,8 @@ final class AgentState {
     private long appliedVersion;
     /** Written under the save lock; read by the directory syncer and by {@link #awaitDurable}. */
     private volatile long savedVersion;
+    /** The newest saved version that {@link #desired} shows too: what {@link #update}'s callers wait for. */
+    private volatile long visibleVersion;
     /** Guards the three fields below: how far the saves survive a power loss. */
     private final Object durability = new Object();
     private long durableVersion;
@@ -107,7 +109,7 @@ final class AgentState {
     void update(UnaryOperator<DesiredState> change) {
         QueuedChange mine = new QueuedChange(requireNonNull(change, "change"));
         queued.add(mine);
-        while (!mine.settled(savedVersion)) {
+        while (!mine.settled(visibleVersion)) {
             if (saveLock.tryLock()) {
                 try {
                     applyQueued();
@@ -147,8 +149,8 @@ final class AgentState {
         }
 
         /** Applied and then saved, refused by the change itself, or dropped by a failed save. */
-        boolean settled(long savedVersion) {
-            return applied && (failure != null || version <= savedVersion);
+        boolean settled(long visibleVersion) {
+            return applied && (failure != null || version <= visibleVersion);
         }
     }
 
@@ -184,7 +186,7 @@ final class AgentState {
         boolean interrupted = false;
         saveWaiters.add(me);
         try {
-            while (!change.settled(savedVersion) && saveLock.isLocked()) {
+            while (!change.settled(visibleVersion) && saveLock.isLocked()) {
                 LockSupport.park(this);
                 // Not given up on an interrupt: the queued change may be saved still, and its caller must know.
                 interrupted |= Thread.interrupted();
@@ -232,8 +234,9 @@ final class AgentState {
             throw e;
         }
         unsaved.clear();
-        savedVersion = version;
+        savedVersion = version; // before desired: whoever reads the new snapshot awaits a sync that covers it
         desired = toSave;
+        visibleVersion = version; // after it: a caller that returns on this reads its change in desired()
         startSync();
     }
 
