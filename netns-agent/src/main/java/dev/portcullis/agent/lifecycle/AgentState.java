@@ -50,7 +50,7 @@ final class AgentState {
     private volatile long savedVersion;
     /** The newest saved version that {@link #desired} shows too: what {@link #update}'s callers wait for. */
     private volatile long visibleVersion;
-    /** Guards the three fields below: how far the saves survive a power loss. */
+    /** Guards the four fields below: how far the saves survive a power loss. */
     private final Object durability = new Object();
     private long durableVersion;
     private boolean syncing;
@@ -88,11 +88,11 @@ final class AgentState {
      * every queued change in the order they came, under the state lock once for all of them (slot
      * picking sees every change applied before it), writes the newest state, which carries them all,
      * and wakes their callers. So creates of many workspaces at once cost a few file writes, not one
-     * per create in a row, and no caller queues on a lock only to learn that its work is done: with
+     * per create in a row, and no caller queues on a lock only to learn that its work is done (with
      * each caller taking the state lock and then the save lock itself, 20 creates at once were a chain
-     * of 20 hand-overs of each lock (each a wake-up on a busy core), 6-13 ms for changes saved after
-     * 3-6 ms. If a write fails, every change it would have carried is dropped and each of their
-     * callers gets the failure; a change that throws is dropped alone and its caller gets what it threw.
+     * of 20 hand-overs of each lock, each a wake-up on a busy core: docs/benchmarks.md, "the group
+     * commit's convoy"). If a write fails, every change it would have carried is dropped and each of
+     * their callers gets the failure; a change that throws is dropped alone and its caller gets what it threw.
      *
      * <p>When this returns, the change is in the file (renamed into place, not yet fsynced): a
      * restarted agent reads it, but a power loss may not keep it. The fsyncs (the durable copy's
