@@ -374,8 +374,8 @@ public final class NetnsChurn {
             for (String line : COMMANDS.run("ip", "-o", "link", "show").stdout().split("\n")) {
                 String[] fields = line.split(":", 3);
                 String link = fields.length > 1 ? fields[1].strip().split("@", 2)[0] : "";
-                if (link.matches(java.util.regex.Pattern.quote(tag) + "([0-9a-f]{10}|_[0-9a-z]{1,9}|x[0-9]+)")) {
-                    COMMANDS.run("ip", "link", "delete", link); // workspace, spare and bare host ends
+                if (link.matches(java.util.regex.Pattern.quote(tag) + "([0-9a-f]{10}|-[0-9]+|x[0-9]+)")) {
+                    COMMANDS.run("ip", "link", "delete", link); // workspace (and spare) and bare host ends
                 }
             }
             for (String line : COMMANDS.run("ip", "netns", "list").stdout().split("\n")) {

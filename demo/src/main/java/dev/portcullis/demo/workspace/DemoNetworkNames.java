@@ -13,8 +13,8 @@ import java.nio.file.Path;
  * run next to a running demo never touches the demo's objects.
  *
  * @param namespacePrefix the namespaces' prefix
- * @param interfacePrefix the host ends of the veth pairs: this plus 10 hex digits (at most 5 characters,
- *                        as a link name has at most 15)
+ * @param interfacePrefix the host ends of the veth pairs: this plus '-' and the address slot (at most 5
+ *                        characters, as a link name has at most 15)
  * @param table           the nftables table (family inet)
  * @param range           the workspace addresses; no other link on the host may use it
  * @param machineLock     held by the one process that owns these names on this machine

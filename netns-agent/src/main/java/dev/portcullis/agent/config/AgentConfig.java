@@ -94,8 +94,14 @@ public record AgentConfig(
         }
         check("namespacePrefix", namespacePrefix, NAMESPACE_PREFIX, "1-20 of a-z, 0-9 and '-', starting with a letter");
         check("interfacePrefix", interfacePrefix, INTERFACE_PREFIX,
-                "1-5 of a-z and 0-9, starting with a letter (the rest of the 15-character name is a hash)");
+                "1-5 of a-z and 0-9, starting with a letter (the rest of the 15-character name is '-' and the address slot)");
         check("table", tableName, TABLE, "1-32 of a-z, 0-9 and '_', starting with a letter");
+        int longestLinkName = interfacePrefix.length() + 1 + String.valueOf(addressPlan.slotCount() - 1).length();
+        if (longestLinkName > 15) {
+            throw new InvalidKeyException("addressRange", addressPlan.range() + " has " + addressPlan.slotCount()
+                    + " slots, so the host link of the last one, '" + interfacePrefix + "-" + (addressPlan.slotCount() - 1)
+                    + "', is longer than the kernel's 15 characters (expected: a smaller range or a shorter interfacePrefix)");
+        }
         gatewayAddresses = List.copyOf(gatewayAddresses);
         blockedDestinations = List.copyOf(blockedDestinations);
         hostServices = List.copyOf(hostServices);
@@ -140,10 +146,11 @@ public record AgentConfig(
      * minor is 16 bits, and the agent's workspace classes start at 0x10 (see UplinkShaper).
      */
     private static void checkUplink(UplinkSettings uplink, String interfacePrefix, AddressPlan plan) {
-        if (uplink.interfaceName().matches(Pattern.quote(interfacePrefix) + "[0-9a-f]{10}")) {
+        // The names KernelNames gives: the prefix and '-' and a slot, or (records from before) ten hex digits.
+        if (uplink.interfaceName().matches(Pattern.quote(interfacePrefix) + "(?:[0-9a-f]{10}|-[0-9]+)")) {
             throw new InvalidKeyException("uplink.interface", "'" + uplink.interfaceName() + "' is a name of this agent's"
-                    + " own workspace links (interfacePrefix '" + interfacePrefix + "' and ten hex digits) (expected: the"
-                    + " host's link to the internet, e.g. eth0)");
+                    + " own workspace links (interfacePrefix '" + interfacePrefix + "' and '-' and a slot, or ten hex"
+                    + " digits) (expected: the host's link to the internet, e.g. eth0)");
         }
         if (plan.slotCount() > MAX_UPLINK_SLOTS) {
             throw new InvalidKeyException("uplink", "set with addressRange " + plan.range() + ", which has "

@@ -11,6 +11,7 @@ import java.util.List;
 public record ActualWorkspace(
         boolean namespace,
         boolean hostLink,
+        boolean hostLinkUp,
         boolean workspaceLink,
         boolean hostAddress,
         boolean workspaceAddress,
@@ -35,6 +36,7 @@ public record ActualWorkspace(
         List<String> problems = new ArrayList<>();
         if (!namespace) problems.add("namespace missing");
         if (!hostLink) problems.add("host link missing");
+        if (hostLink && !hostLinkUp) problems.add("host link down");
         if (!workspaceLink) problems.add("eth0 missing in namespace");
         if (!hostAddress) problems.add("host address missing");
         if (!workspaceAddress) problems.add("workspace address missing");

@@ -50,10 +50,11 @@ final class AgentState {
     private volatile long savedVersion;
     /** The newest saved version that {@link #desired} shows too: what {@link #update}'s callers wait for. */
     private volatile long visibleVersion;
-    /** Guards the four fields below: how far the saves survive a power loss. */
+    /** Guards the three fields below and {@link #syncing}'s changes: how far the saves survive a power loss. */
     private final Object durability = new Object();
-    private long durableVersion;
-    private boolean syncing;
+    /** The newest saved version that survives a power loss; read without the lock by {@link #awaitDurable}. */
+    private volatile long durableVersion;
+    private volatile boolean syncing;
     private RuntimeException syncFailure;
     private long syncFailedThrough;
     /** Changes applied since the last save; under the save lock. */
@@ -62,6 +63,8 @@ final class AgentState {
     private final ConcurrentLinkedQueue<QueuedChange> queued = new ConcurrentLinkedQueue<>();
     /** Callers waiting while another one saves (see {@link #update}). */
     private final Set<Thread> saveWaiters = ConcurrentHashMap.newKeySet();
+    /** Callers waiting for a save to become durable (see {@link #awaitDurable}). */
+    private final Set<Thread> durableWaiters = ConcurrentHashMap.newKeySet();
 
     AgentState(DesiredStateStore store, DesiredState loaded) {
         this(store, loaded, store::makeDurable);
@@ -243,15 +246,29 @@ final class AgentState {
     /**
      * Returns once every save so far survives a power loss (the directory's fsync, shared by all the
      * saves it covers); throws if that fsync failed. Call before answering or publishing a change.
+     * A waiter parks on its own and the syncer unparks each one directly, as {@link #update}'s do:
+     * waiting on one monitor, 20 creates at once would take it back one after another after each
+     * fsync, the chain of wake-ups the group commit removed from the save (docs/benchmarks.md,
+     * "slot-bound spares").
      */
     void awaitDurable() {
         long target = savedVersion;
+        if (durableVersion >= target) {
+            return;
+        }
         long deadline = System.nanoTime() + DURABLE_DEADLINE.toNanos();
-        synchronized (durability) {
+        Thread me = Thread.currentThread();
+        durableWaiters.add(me);
+        try {
             while (durableVersion < target) {
-                if (syncFailure != null && syncFailedThrough >= target) {
-                    throw new IllegalStateException("the desired state was written but could not be made durable: "
-                            + syncFailure.getMessage(), syncFailure);
+                synchronized (durability) {
+                    if (durableVersion >= target) {
+                        return;
+                    }
+                    if (syncFailure != null && syncFailedThrough >= target) {
+                        throw new IllegalStateException("the desired state was written but could not be made durable: "
+                                + syncFailure.getMessage(), syncFailure);
+                    }
                 }
                 if (!syncing) {
                     startSync();
@@ -260,13 +277,20 @@ final class AgentState {
                 if (left <= 0) {
                     throw new IllegalStateException("the desired state's directory was not synced within " + DURABLE_DEADLINE);
                 }
-                try {
-                    durability.wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for the desired state to be durable", e);
+                LockSupport.parkNanos(this, left);
+                if (Thread.interrupted()) {
+                    me.interrupt();
+                    throw new IllegalStateException("interrupted while waiting for the desired state to be durable");
                 }
             }
+        } finally {
+            durableWaiters.remove(me);
+        }
+    }
+
+    private void wakeDurableWaiters() {
+        for (Thread waiter : durableWaiters) {
+            LockSupport.unpark(waiter);
         }
     }
 
@@ -298,15 +322,15 @@ final class AgentState {
                     syncFailure = e;
                     syncFailedThrough = target;
                     syncing = false;
-                    durability.notifyAll();
                 }
+                wakeDurableWaiters();
                 return;
             }
             synchronized (durability) {
                 durableVersion = target;
                 syncFailure = null;
-                durability.notifyAll();
             }
+            wakeDurableWaiters();
         }
     }
 
@@ -329,6 +353,19 @@ final class AgentState {
         } finally {
             saveLock.unlock();
             wakeSaveWaiters();
+        }
+    }
+
+    /**
+     * Reads the newest applied state (saved or about to be) under the state lock, where creates pick
+     * their slots: a choice made here and one made by a create's change never see different states.
+     */
+    <T> T withLatest(java.util.function.Function<DesiredState, T> read) {
+        stateLock.lock();
+        try {
+            return read.apply(latest);
+        } finally {
+            stateLock.unlock();
         }
     }
 

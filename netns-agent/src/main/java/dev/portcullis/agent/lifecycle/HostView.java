@@ -7,9 +7,11 @@ import dev.portcullis.agent.kernel.netlink.TrafficControl;
 import dev.portcullis.agent.shaping.EgressShaper;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The host namespace's links (with their per-interface sysctls), addresses and root qdiscs as one
@@ -25,6 +27,7 @@ final class HostView implements AutoCloseable {
     private final Map<Integer, List<String>> addresses = new HashMap<>();
     private final Map<Integer, TrafficControl.Qdisc> roots = new HashMap<>();
     private final Map<Integer, DeviceConf> confs = new HashMap<>();
+    private final Set<Integer> up = new HashSet<>();
 
     private HostView(NetlinkSocket socket) {
         this.socket = socket;
@@ -38,6 +41,9 @@ final class HostView implements AutoCloseable {
             links.links().forEach(link -> {
                 view.indexes.put(link.name(), link.index());
                 view.confs.put(link.index(), link.conf());
+                if (link.up()) {
+                    view.up.add(link.index());
+                }
             });
             links.addresses(0).forEach(a -> view.addresses.computeIfAbsent(a.index(), i -> new ArrayList<>()).add(a.cidr()));
             new TrafficControl(socket).qdiscs().stream().filter(q -> q.qdisc().parent() == TrafficControl.TC_H_ROOT)
@@ -51,6 +57,11 @@ final class HostView implements AutoCloseable {
 
     Optional<Integer> index(String link) {
         return Optional.ofNullable(indexes.get(link));
+    }
+
+    /** The link was set up (a workspace's host end is; a spare's waits down until a create takes it). */
+    boolean up(int index) {
+        return up.contains(index);
     }
 
     List<String> addresses(int index) {

@@ -11,13 +11,15 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * Names of the kernel objects of a workspace. Interface names are capped at 15 characters by the
- * kernel, so the host end is prefix + 10 hex digits of a hash of the id; the name is persisted, so
- * the rare collision is settled once by rehashing and never changes afterwards.
+ * kernel. A workspace's host end is named after its address slot, {@code <interfacePrefix>-<slot>}:
+ * a spare namespace bound to a slot ahead of demand ({@link SpareNamespaces}) then carries its final
+ * link name from the start, and a create never renames a link (a rename holds the kernel's rtnl lock
+ * across an RCU grace period). Records saved before that have prefix + 10 hex digits of a hash of the
+ * id; those names are still recognised as the agent's own.
  */
 public final class KernelNames {
 
@@ -35,7 +37,9 @@ public final class KernelNames {
         requireNonNull(config, "config");
         this.namespacePrefix = config.namespacePrefix();
         this.interfacePrefix = config.interfacePrefix();
-        this.ownInterface = Pattern.compile(Pattern.quote(interfacePrefix) + "[0-9a-f]{" + HASH_HEX + "}");
+        // The prefix is [a-z0-9] only, so the '-' keeps one agent's slot names apart from another's
+        // (prefixes "ab" and "ab1": "ab-12" and "ab1-2"); hash names differ by their fixed length.
+        this.ownInterface = Pattern.compile(Pattern.quote(interfacePrefix) + "(?:[0-9a-f]{" + HASH_HEX + "}|-(?:0|[1-9][0-9]{0,9}))");
     }
 
     /**
@@ -61,33 +65,6 @@ public final class KernelNames {
      */
     public String spareNamespace(long number) {
         return namespacePrefix + SPARE_MARK + number;
-    }
-
-    /**
-     * {@link #spareHostLink} of the spare namespace {@code spare} (one {@link #isSpare} accepts); empty
-     * when its number is too large for a link name (no spare of an agent has such a number).
-     */
-    public java.util.Optional<String> spareHostLinkOf(String spare) {
-        if (!isSpare(spare)) {
-            throw new IllegalArgumentException("not a spare namespace of this agent: " + spare);
-        }
-        String name = interfacePrefix + "_" + Long.toString(
-                Long.parseLong(spare.substring(namespacePrefix.length() + SPARE_MARK.length())), 36);
-        return name.length() <= 15 ? java.util.Optional.of(name) : java.util.Optional.empty();
-    }
-
-    /**
-     * The host end of the veth pair a spare namespace carries: {@code <interfacePrefix>_} and the
-     * spare's number in base 36 (at most 15 characters). Never an own workspace link (those are the
-     * prefix and exactly ten hex digits, and '_' is not one), so reconcile never takes it for an orphan;
-     * it lives exactly as long as the spare's namespace, which holds its peer.
-     */
-    public String spareHostLink(long number) {
-        String name = interfacePrefix + "_" + Long.toString(number, 36);
-        if (name.length() > 15) {
-            throw new IllegalArgumentException("spare link name " + name + " is longer than 15 characters");
-        }
-        return name;
     }
 
     /** A name {@link #spareNamespace} gives, of this agent's prefix (left by this agent or one before it). */
@@ -118,22 +95,28 @@ public final class KernelNames {
     }
 
     /**
-     * The host link names a workspace may have, in order: the hash of its id, then of "id#1", ... A
-     * record naming anything else (the host's uplink, another agent's link) is corruption.
+     * The host end of the workspace at address slot {@code slot}: what every create since slot-bound
+     * spares gives; {@link AgentConfig} refuses a range whose last slot's name would not fit 15 characters.
      */
-    public List<String> hostInterfaceCandidates(WorkspaceId id) {
+    public String slotInterface(int slot) {
+        if (slot < 0) {
+            throw new IllegalArgumentException("slot " + slot + " (expected: >= 0)");
+        }
+        return interfacePrefix + "-" + slot;
+    }
+
+    /**
+     * The host link names a workspace may have, in order: its slot's, then the hash names records
+     * made before slot names carry (the hash of its id, then of "id#1", ...). A record naming anything
+     * else (the host's uplink, another agent's link, another slot's link) is corruption.
+     */
+    public List<String> hostInterfaceCandidates(WorkspaceId id, int slot) {
         List<String> candidates = new ArrayList<>();
+        candidates.add(slotInterface(slot));
         for (int attempt = 0; attempt < HOST_INTERFACE_CANDIDATES; attempt++) {
             candidates.add(interfacePrefix + hash(attempt == 0 ? id.value() : id.value() + "#" + attempt));
         }
         return candidates;
-    }
-
-    /** The first candidate no other workspace has (the rare hash clash is settled once, then persisted). */
-    public String hostInterface(WorkspaceId id, Set<String> taken) {
-        return hostInterfaceCandidates(id).stream().filter(name -> !taken.contains(name)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("workspace " + id + ": every host link name it may have ("
-                        + hostInterfaceCandidates(id) + ") is taken (expected: a free one; a hash clash this deep is a bug)"));
     }
 
     private static String hash(String text) {

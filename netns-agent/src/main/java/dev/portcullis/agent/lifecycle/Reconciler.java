@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Compares the desired state with what the kernel has and converges: finishes interrupted deletes,
  * repairs every workspace that differs, and removes orphans — but only objects with this agent's
- * exact names (namespaces of its prefix and a valid id, links of its prefix and ten hex digits,
- * elements of its own table). Nothing else on the host is touched.
+ * exact names (namespaces of its prefix and a valid id, links of its prefix and a slot or ten hex
+ * digits that no spare holds, elements of its own table). Nothing else on the host is touched.
  *
  * <p>Looking costs netlink dumps per workspace (no process), and runs without any lock; each repair takes only its
  * workspace's lock and looks again first, and orphans are confirmed against the desired state under
@@ -264,7 +264,8 @@ public final class Reconciler {
             Set<String> wantedNamespaces = desired.workspaces().stream()
                     .map(ws -> names.namespace(ws.id())).collect(Collectors.toSet());
             for (String link : links) {
-                if (!wantedLinks.contains(link) && ip.hostLinkExists(link)) {
+                // A spare's link has its slot's name ahead of any record: it is the pool's while the slot is reserved.
+                if (!wantedLinks.contains(link) && !spares.holdsLink(link) && ip.hostLinkExists(link)) {
                     ip.deleteHostLink(link);
                     actions.add("deleted orphan link " + link);
                 }
@@ -274,10 +275,8 @@ public final class Reconciler {
                     ip.deleteNamespace(ns);
                     actions.add("deleted stale probe namespace " + ns);
                 } else if (names.isSpare(ns) && !spares.holds(ns) && ip.namespaceExists(ns)) {
-                    // Left by an agent before this one (killed, maybe while renaming it: then the
-                    // workspace's own name keeps the namespace). Its veth pair first: a deleted namespace
-                    // releases its links later, in the background (or never, while a socket holds it).
-                    names.spareHostLinkOf(ns).filter(ip::hostLinkExists).ifPresent(ip::deleteHostLink);
+                    // Left by an agent before this one (killed, maybe while naming it: then the
+                    // workspace's own name keeps the namespace). Its veth pair went above, as an orphan link.
                     ip.deleteNamespace(ns);
                     actions.add("deleted stale spare namespace " + ns);
                 } else if (names.workspaceOfNamespace(ns).isPresent() && !wantedNamespaces.contains(ns)

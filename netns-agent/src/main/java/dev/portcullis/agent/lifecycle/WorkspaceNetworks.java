@@ -7,6 +7,7 @@ import dev.portcullis.agent.config.AgentConfig;
 import dev.portcullis.agent.kernel.CommandRunner;
 import dev.portcullis.agent.kernel.IpRoute;
 import dev.portcullis.agent.kernel.Nft;
+import dev.portcullis.agent.kernel.netlink.NetlinkSocket;
 import dev.portcullis.agent.nftables.Ruleset;
 import dev.portcullis.agent.ownership.PrefixRegistry;
 import dev.portcullis.agent.route.Route;
@@ -85,24 +86,34 @@ public final class WorkspaceNetworks implements AutoCloseable {
             registration.close();
             throw e;
         }
-        this.spares = new SpareNamespaces(names, ip, config.spareNamespaces(), WorkspacePlumbing.namespaceSysctls(config),
-                link -> WorkspacePlumbing.hostSysctls(config, link));
-        this.plumbing = new WorkspacePlumbing(config, names, ip, nft, ruleset, shaper, spares);
         this.state = new AgentState(store, loaded);
+        // The pool makes a slot's network through the plumbing, which takes the spares it makes.
+        this.spares = new SpareNamespaces(names, ip, config.spareNamespaces(), WorkspacePlumbing.namespaceSysctls(config),
+                this::prepareSpare, this::reserveSpareSlot);
+        this.plumbing = new WorkspacePlumbing(config, names, ip, nft, ruleset, shaper, spares);
         this.reconciler = new Reconciler(config, names, ip, nft, ruleset, plumbing, routes, state, spares);
     }
 
+    private SpareNamespaces.Pair prepareSpare(int slot, String namespace, NetlinkSocket inside) {
+        return plumbing.prepareSlot(slot, namespace, inside);
+    }
+
+    /** The slot of the next spare: the lowest that no workspace and no spare holds, picked where creates pick theirs. */
+    private java.util.OptionalInt reserveSpareSlot() {
+        return state.withLatest(latest -> spares.reserveFree(latest.usedSlots(), config.addressPlan().slotCount()));
+    }
+
     /**
-     * Every kernel name comes from the id and the agent's prefixes; the file only confirms which of a
-     * workspace's few possible link names it got. A record that names anything else (the host's uplink,
-     * another agent's link) would make the agent address, forward on and delete a link it does not own.
+     * Every kernel name comes from the slot or id and the agent's prefixes; the file only confirms which
+     * of a workspace's few possible link names it got. A record that names anything else (the host's
+     * uplink, another agent's link) would make the agent address, forward on and delete a link it does not own.
      */
     private void checkOwnNames(DesiredState loaded) {
         for (WorkspaceRecord ws : loaded.workspaces()) {
-            List<String> candidates = names.hostInterfaceCandidates(ws.id());
+            List<String> candidates = names.hostInterfaceCandidates(ws.id(), ws.slot());
             if (!candidates.contains(ws.hostInterface())) {
                 throw new IllegalStateException(store.file() + ": workspace " + ws.id() + " has hostInterface '"
-                        + ws.hostInterface() + "', which this agent never derives from that id (expected: one of "
+                        + ws.hostInterface() + "', which this agent never derives from its slot or id (expected: one of "
                         + candidates + "); the file is damaged or was edited: refusing to start, nothing on the host"
                         + " was changed");
             }
@@ -169,18 +180,12 @@ public final class WorkspaceNetworks implements AutoCloseable {
             return repeatCreate(existing.get(), spec);
         }
         AddressPlan plan = config.addressPlan();
-        WorkspaceRecord[] made = new WorkspaceRecord[1];
-        state.update(before -> {
-            int slot = spec.address().map(a -> requestedSlot(before, plan, a)).orElseGet(() -> freeSlot(before, plan));
-            made[0] = new WorkspaceRecord(spec.id(), spec.owner(), spec.org(), slot,
-                    names.hostInterface(spec.id(), before.usedHostInterfaces()), spec.egressMbit(), spec.ingressMbit(),
-                    spec.weight(), clock.instant());
-            return before.with(made[0]);
-        });
-        WorkspaceRecord ws = made[0];
+        Recorded recorded = record(spec, plan);
+        WorkspaceRecord ws = recorded.ws();
+        Optional<SpareNamespaces.Spare> spare = recorded.spare();
         listener.after(CreateStep.DESIRED_STATE_SAVED, ws.id());
         try {
-            build(ws, listener);
+            build(ws, listener, spare);
             shareUplink();
             listener.after(CreateStep.UPLINK_SHAPED, ws.id());
             state.awaitDurable(); // its directory fsync ran beside the kernel work; nothing is published before it
@@ -206,10 +211,70 @@ public final class WorkspaceNetworks implements AutoCloseable {
         return statusOf(ws);
     }
 
+    /**
+     * The spare for a create: that of the requested address's slot, or the ready one of the lowest
+     * slot; empty when there is none (the create makes its own network, at a slot no spare holds).
+     */
+    private Optional<SpareNamespaces.Spare> claimSpare(WorkspaceSpec spec, AddressPlan plan) {
+        if (spec.address().isEmpty()) {
+            return spares.claimAny();
+        }
+        int slot = plan.slotOfWorkspaceAddress(spec.address().get());
+        return slot < 0 ? Optional.empty() : spares.claim(slot, java.time.Duration.ofSeconds(5));
+    }
+
+    private record Recorded(WorkspaceRecord ws, Optional<SpareNamespaces.Spare> spare) {}
+
+    /**
+     * Claims a spare and records the workspace at its slot (or the requested one, or the lowest free
+     * one); the record, saved before the kernel is touched, then holds the slot, and the spare's
+     * reservation is let go. A refused record gives the spare back.
+     */
+    private Recorded record(WorkspaceSpec spec, AddressPlan plan) {
+        Optional<SpareNamespaces.Spare> spare = claimSpare(spec, plan);
+        try {
+            WorkspaceRecord ws;
+            try {
+                ws = record(spec, plan, spare);
+            } catch (AllFreeSlotsReserved e) {
+                // Every free slot is a spare's still being made, or claimed by a create that may give it back.
+                spares.awaitChange(java.time.Duration.ofSeconds(1));
+                spare = spares.claimAny();
+                try {
+                    ws = record(spec, plan, spare);
+                } catch (AllFreeSlotsReserved again) {
+                    throw rangeFull(plan);
+                }
+            }
+            spare.ifPresent(spares::release);
+            return new Recorded(ws, spare);
+        } catch (RuntimeException e) {
+            spare.ifPresent(spares::giveBack);
+            throw e;
+        }
+    }
+
+    /** Records the workspace at the spare's slot, the requested one, or the lowest free one. */
+    private WorkspaceRecord record(WorkspaceSpec spec, AddressPlan plan, Optional<SpareNamespaces.Spare> spare) {
+        WorkspaceRecord[] made = new WorkspaceRecord[1];
+        state.update(before -> {
+            int slot = spec.address().map(a -> requestedSlot(before, plan, a, spare))
+                    .orElseGet(() -> spare.map(SpareNamespaces.Spare::slot).orElseGet(() -> freeSlot(before, plan)));
+            made[0] = new WorkspaceRecord(spec.id(), spec.owner(), spec.org(), slot, names.slotInterface(slot),
+                    spec.egressMbit(), spec.ingressMbit(), spec.weight(), clock.instant());
+            return before.with(made[0]);
+        });
+        return made[0];
+    }
+
     /** Builds the kernel side; a table deleted behind the agent's back is reloaded at once, not at the next pass. */
     private void build(WorkspaceRecord ws, StepListener steps) {
+        build(ws, steps, Optional.empty());
+    }
+
+    private void build(WorkspaceRecord ws, StepListener steps, Optional<SpareNamespaces.Spare> spare) {
         try {
-            plumbing.ensure(ws, steps);
+            plumbing.ensure(ws, steps, spare);
         } catch (WorkspacePlumbing.TableMissingException e) {
             log.warn("table inet {} was missing when {} was created: reloading it now", config.tableName(), ws.id());
             reconciler.loadTable(); // with every live workspace, this one included: it is recorded already
@@ -238,7 +303,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
         return statusOf(existing);
     }
 
-    private int requestedSlot(DesiredState desired, AddressPlan plan, dev.portcullis.agent.address.Ipv4Address address) {
+    private int requestedSlot(DesiredState desired, AddressPlan plan, dev.portcullis.agent.address.Ipv4Address address,
+            Optional<SpareNamespaces.Spare> spare) {
         int slot = plan.slotOfWorkspaceAddress(address);
         if (slot < 0) {
             throw RequestException.badRequest("address: " + address + " (expected: a workspace address in "
@@ -251,18 +317,42 @@ public final class WorkspaceNetworks implements AutoCloseable {
             throw RequestException.conflict("address: " + address + " is taken by workspace " + owner
                     + " (expected: a free address, or none to let the agent pick)");
         }
+        if (spares.isReserved(slot) && spare.map(s -> s.slot() != slot).orElse(true)) {
+            // Its spare was claimed by a create that records it right now.
+            throw RequestException.conflict("address: " + address + " is being given to another workspace"
+                    + " (expected: a free address, or none to let the agent pick)");
+        }
         return slot;
     }
 
+    /**
+     * The lowest slot that neither a workspace nor a spare holds; when only spares' slots are free,
+     * {@link AllFreeSlotsReserved} (the caller waits for the pool and takes a spare).
+     */
     private int freeSlot(DesiredState desired, AddressPlan plan) {
         Set<Integer> used = desired.usedSlots();
+        boolean reserved = false;
         for (int slot = 0; slot < plan.slotCount(); slot++) {
             if (!used.contains(slot)) {
-                return slot;
+                if (!spares.isReserved(slot)) {
+                    return slot;
+                }
+                reserved = true;
             }
         }
-        throw RequestException.conflict("address range " + plan.range() + " is full: " + plan.slotCount()
+        throw reserved ? new AllFreeSlotsReserved() : rangeFull(plan);
+    }
+
+    private static RequestException rangeFull(AddressPlan plan) {
+        return RequestException.conflict("address range " + plan.range() + " is full: " + plan.slotCount()
                 + " workspaces of /" + plan.slotPrefixLength() + " (expected: a delete first, or a larger addressRange)");
+    }
+
+    /** Every free slot is held by a spare, none of them ready to claim. */
+    private static final class AllFreeSlotsReserved extends RuntimeException {
+        AllFreeSlotsReserved() {
+            super("every free slot is held by a spare", null, false, false);
+        }
     }
 
     /**

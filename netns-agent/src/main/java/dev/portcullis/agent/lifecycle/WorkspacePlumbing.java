@@ -57,48 +57,145 @@ final class WorkspacePlumbing {
         this.spares = requireNonNull(spares, "spares");
     }
 
+    /** {@link #ensure(WorkspaceRecord, StepListener, Optional)} without a spare: a repair, or a create that found none. */
+    void ensure(WorkspaceRecord ws, StepListener listener) {
+        ensure(ws, listener, Optional.empty());
+    }
+
     /**
      * No process: the namespace, links, addresses, routes and tc over netlink (a socket in the host's
-     * namespace and one inside the workspace's, opened by a thread that entered it), one nft
-     * transaction through the long-lived {@code nft -i}, sysctls as files (the namespace's from a
-     * thread inside it). Existence is read from /run/netns and /sys/class/net first, so a first create
-     * asks the kernel nothing just to look.
+     * namespace and one inside the workspace's, opened by a thread that entered it), one nftables
+     * transaction over netlink, sysctls as files (the namespace's from a thread inside it). Existence
+     * is read from /run/netns and /sys/class/net first, so a first create asks the kernel nothing just
+     * to look. {@code spare}, claimed for this workspace's slot, holds everything but its name, its
+     * nftables elements and its host end's up (see {@link SpareNamespaces}); it is used when the
+     * workspace's namespace does not exist yet, and deleted otherwise.
      */
-    void ensure(WorkspaceRecord ws, StepListener listener) {
+    void ensure(WorkspaceRecord ws, StepListener listener, Optional<SpareNamespaces.Spare> spare) {
         String ns = names.namespace(ws.id());
-        String host = ownHostInterface(ws);
-        boolean newNamespace = !ip.namespaceExists(ns);
-        if (!newNamespace && NetworkNamespaces.halfMade(ns)) {
-            // A handle with no namespace on it (an agent stopped between the two): it cannot be entered.
-            ip.deleteNamespace(ns);
-            newNamespace = true;
+        String host;
+        boolean newNamespace;
+        try {
+            host = ownHostInterface(ws);
+            newNamespace = !ip.namespaceExists(ns);
+            if (!newNamespace && NetworkNamespaces.halfMade(ns)) {
+                // A handle with no namespace on it (an agent stopped between the two): it cannot be entered.
+                ip.deleteNamespace(ns);
+                newNamespace = true;
+            }
+        } catch (RuntimeException e) {
+            spare.ifPresent(spares::drop); // not left claimed by nobody
+            throw e;
+        }
+        if (spare.isPresent()) {
+            boolean fits = newNamespace && spare.get().slot() == ws.slot() && spare.get().link().equals(host);
+            if (fits && spares.name(spare.get(), ns)) {
+                fromSpare(ws, listener, ns, host, spare.get());
+                return;
+            }
+            if (!fits) {
+                spares.drop(spare.get()); // its pair has the slot's link name: gone before the link is built below
+            }
         }
         try (NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
             Links hostLinks = new Links(hostSocket);
-            SpareNamespaces.Taken spare = null;
-            if (newNamespace) {
-                if (ip.hostLinkExists(host)) {
-                    IpRoute.deleteLink(hostLinks, host); // a lone end: its peer cannot be in a namespace made now
-                }
-                spare = spares.take(ns, host, hostLinks).orElse(null);
+            if (newNamespace && ip.hostLinkExists(host)) {
+                IpRoute.deleteLink(hostLinks, host); // a lone end: its peer cannot be in a namespace made now
             }
-            boolean pairReady = spare != null && spare.withPair(); // the spare's pair, renamed: up to its addresses
-            try (NetlinkSocket inside = spare != null ? spare.socket() : newNamespace ? newNamespace(ns) : enter(ns)) {
-                ensure(ws, listener, ns, host, newNamespace, pairReady ? spare : null, hostSocket, hostLinks, inside);
+            try (NetlinkSocket inside = newNamespace ? newNamespace(ns) : enter(ns)) {
+                ensure(ws, listener, ns, host, newNamespace, hostSocket, hostLinks, inside);
             }
         }
     }
 
+    /**
+     * A spare made for this slot, now named for the workspace: its host end goes up, the table learns
+     * the workspace, and only a limit other than the agent's defaults is set again.
+     */
+    private void fromSpare(WorkspaceRecord ws, StepListener listener, String ns, String host, SpareNamespaces.Spare spare) {
+        try (NetlinkSocket inside = spare.socket(); NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
+            ip.announceChange("set link " + host + " up");
+            new Links(hostSocket).setUp(spare.pair().hostIndex(), host);
+            listener.after(CreateStep.HOST_SIDE_SET, ws.id());
+            listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id()); // addresses and routes: set while it waited
+            addElements(ws);
+            listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
+            listener.after(CreateStep.SYSCTLS_SET, ws.id()); // both sides': set when it was made
+            AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
+            int egress = effectiveEgress(ws);
+            if (egress != config.defaultEgressMbit()) {
+                shaper.apply(ns, inside, WORKSPACE_DEVICE, egress, config.defaultEgressMbit() == 0,
+                        Exemption.to(gateways(slot), ipv6Gateways(slot)));
+            }
+            listener.after(CreateStep.EGRESS_SHAPED, ws.id());
+            int ingress = effectiveIngress(ws);
+            if (ingress != config.defaultIngressMbit()) {
+                shaper.apply(null, hostSocket, host, ingress, config.defaultIngressMbit() == 0,
+                        Exemption.from(gateways(slot), ipv6Gateways(slot)));
+            }
+            listener.after(CreateStep.INGRESS_SHAPED, ws.id());
+        }
+    }
+
+    /**
+     * What a spare at {@code slot} carries (see {@link SpareNamespaces}): the slot's veth pair, born into
+     * {@code namespace}; the host end's sysctls (forwarding, rp_filter, disable_ipv6: the last one has
+     * no netlink setter and its file's handler takes the kernel's network lock), both ends' addresses,
+     * lo and eth0 up with the default routes, and the agent's default limits in both directions. The
+     * host end stays down, so nothing reaches the host through it before a create takes it; IPv4 and
+     * IPv6 (nodad) accept the addresses and routes on an eth0 without carrier.
+     */
+    SpareNamespaces.Pair prepareSlot(int slotIndex, String namespace, NetlinkSocket inside) {
+        AddressPlan.Slot slot = config.addressPlan().slot(slotIndex);
+        String host = names.slotInterface(slotIndex);
+        int prefixLength = slot.network().prefixLength();
+        try (NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
+            Links hostLinks = new Links(hostSocket);
+            if (ip.hostLinkExists(host)) {
+                // No workspace and no other spare has the slot (it is reserved for this one): the lone end
+                // of a namespace deleted before, which the kernel had not yet released.
+                IpRoute.deleteLink(hostLinks, host);
+            }
+            hostLinks.addVethPair(host, WORKSPACE_DEVICE, namespace);
+            int hostIndex = hostLinks.requireIndex(host);
+            setHostSysctls(ip, hostLinks, hostIndex, host, hostSysctls(config, host));
+            hostLinks.replaceAddress(hostIndex, host, slot.host().toString(), prefixLength, false);
+            slot.ipv6().ifPresent(link -> hostLinks.replaceAddress(hostIndex, host, link.host().toString(), 127, true));
+            Links workspaceLinks = new Links(inside);
+            int eth0 = workspaceLinks.requireIndex(WORKSPACE_DEVICE);
+            workspaceLinks.setUp(SpareNamespaces.LOOPBACK_INDEX, "lo");
+            workspaceLinks.setUp(eth0, WORKSPACE_DEVICE);
+            insideAddresses(workspaceLinks, eth0, slot, prefixLength);
+            if (config.defaultEgressMbit() > 0) {
+                shaper.apply(namespace, inside, WORKSPACE_DEVICE, config.defaultEgressMbit(), true,
+                        Exemption.to(gateways(slot), ipv6Gateways(slot)));
+            }
+            if (config.defaultIngressMbit() > 0) {
+                shaper.apply(null, hostSocket, host, config.defaultIngressMbit(), true,
+                        Exemption.from(gateways(slot), ipv6Gateways(slot)));
+            }
+            return new SpareNamespaces.Pair(hostIndex, eth0);
+        }
+    }
+
+    private static void insideAddresses(Links workspaceLinks, int eth0, AddressPlan.Slot slot, int prefixLength) {
+        workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, slot.workspace().toString(), prefixLength, false);
+        workspaceLinks.replaceDefaultRoute(slot.host().toString(), eth0, WORKSPACE_DEVICE);
+        slot.ipv6().ifPresent(link -> {
+            workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, link.workspace().toString(), 127, true);
+            workspaceLinks.replaceDefaultRoute(link.host().toString(), eth0, WORKSPACE_DEVICE);
+        });
+    }
+
     private void ensure(WorkspaceRecord ws, StepListener listener, String ns, String host, boolean newNamespace,
-            SpareNamespaces.Taken pair, NetlinkSocket hostSocket, Links hostLinks, NetlinkSocket inside) {
+            NetlinkSocket hostSocket, Links hostLinks, NetlinkSocket inside) {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
         int prefixLength = slot.network().prefixLength();
-        boolean pairReady = pair != null;
         Links workspaceLinks = new Links(inside);
         // A namespace made just now is empty; only an older one needs a look inside.
-        boolean peerInside = pairReady || !newNamespace && workspaceLinks.index(WORKSPACE_DEVICE).isPresent();
-        boolean hostEnd = pairReady || ip.hostLinkExists(host);
-        boolean newHostEnd = pairReady || !hostEnd || !peerInside; // made below: only the kernel's default qdisc
+        boolean peerInside = !newNamespace && workspaceLinks.index(WORKSPACE_DEVICE).isPresent();
+        boolean hostEnd = ip.hostLinkExists(host);
+        boolean newHostEnd = !hostEnd || !peerInside; // made below: only the kernel's default qdisc
         if (hostEnd && !peerInside) {
             // Its peer is not where it belongs: start the pair over (a link whose namespace was just
             // deleted may vanish before the delete comes, which is fine).
@@ -112,15 +209,13 @@ final class WorkspacePlumbing {
             // The workspace end is born inside the namespace, so it never exists in the host namespace.
             hostLinks.addVethPair(host, WORKSPACE_DEVICE, ns);
         }
-        int hostIndex = pairReady ? pair.hostIndex() : hostLinks.requireIndex(host);
+        int hostIndex = hostLinks.requireIndex(host);
         hostLinks.replaceAddress(hostIndex, host, slot.host().toString(), prefixLength, false);
         hostLinks.setUp(hostIndex, host);
         slot.ipv6().ifPresent(link -> {
             // A link may have IPv6 off (made before the host had a prefix, or a host whose default is
-            // off): on before the address. A spare's was set when it was made.
-            if (!pairReady) {
-                ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
-            }
+            // off): on before the address.
+            ip.hostSysctl("net.ipv6.conf." + host + ".disable_ipv6", "0");
             // nodad: the /127 has exactly one other end; waiting for duplicate detection would only
             // delay the workspace's route through it.
             hostLinks.replaceAddress(hostIndex, host, link.host().toString(), 127, true);
@@ -131,36 +226,18 @@ final class WorkspacePlumbing {
             // An older namespace may have IPv6 off (made before the host had a prefix): on before the address.
             ip.namespaceSysctls(ns, namespaceSysctls(config));
         }
-        int eth0 = pairReady ? pair.peerIndex() : workspaceLinks.requireIndex(WORKSPACE_DEVICE);
-        workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, slot.workspace().toString(), prefixLength, false);
-        if (!pairReady) { // a spare's lo and eth0 are up already
-            workspaceLinks.setUp(SpareNamespaces.LOOPBACK_INDEX, "lo");
-            workspaceLinks.setUp(eth0, WORKSPACE_DEVICE);
-        }
-        workspaceLinks.replaceDefaultRoute(slot.host().toString(), eth0, WORKSPACE_DEVICE);
-        slot.ipv6().ifPresent(link -> {
-            workspaceLinks.replaceAddress(eth0, WORKSPACE_DEVICE, link.workspace().toString(), 127, true);
-            workspaceLinks.replaceDefaultRoute(link.host().toString(), eth0, WORKSPACE_DEVICE);
-        });
+        int eth0 = workspaceLinks.requireIndex(WORKSPACE_DEVICE);
+        workspaceLinks.setUp(SpareNamespaces.LOOPBACK_INDEX, "lo");
+        workspaceLinks.setUp(eth0, WORKSPACE_DEVICE);
+        insideAddresses(workspaceLinks, eth0, slot, prefixLength);
         listener.after(CreateStep.WORKSPACE_SIDE_SET, ws.id());
 
         // The filter before the forwarding: the link never forwards a packet the table does not yet know.
-        // One nf_tables transaction over netlink from here (no hand-off to nft, see NfTables).
-        ip.announceChange("add nftables elements of " + ws.id());
-        try {
-            NfTables.add(Ruleset.FAMILY, config.tableName(), Ruleset.kernelElements(ruleset.workspaceElements(List.of(ws))));
-        } catch (NetlinkException e) {
-            if (!nft.tableExists(Ruleset.FAMILY, config.tableName())) {
-                throw new TableMissingException(config.tableName());
-            }
-            throw e;
-        }
+        addElements(ws);
         listener.after(CreateStep.NFTABLES_ELEMENTS_ADDED, ws.id());
 
         // Forwarding only for packets arriving from this workspace's link (see globalForwarding).
-        if (!pairReady) { // a spare's host end got them when it was made
-            setHostSysctls(ip, hostLinks, hostIndex, host, hostSysctls(config, host));
-        }
+        setHostSysctls(ip, hostLinks, hostIndex, host, hostSysctls(config, host));
         if (!newNamespace) {
             ip.namespaceSysctls(ns, namespaceSysctls(config)); // a new one got them when it was made
         }
@@ -178,6 +255,19 @@ final class WorkspacePlumbing {
             shaper.apply(null, hostSocket, host, ingress, newHostEnd, Exemption.from(gateways(slot), ipv6Gateways(slot)));
         }
         listener.after(CreateStep.INGRESS_SHAPED, ws.id());
+    }
+
+    /** One nf_tables transaction over netlink from here (no hand-off to nft, see NfTables). */
+    private void addElements(WorkspaceRecord ws) {
+        ip.announceChange("add nftables elements of " + ws.id());
+        try {
+            NfTables.add(Ruleset.FAMILY, config.tableName(), Ruleset.kernelElements(ruleset.workspaceElements(List.of(ws))));
+        } catch (NetlinkException e) {
+            if (!nft.tableExists(Ruleset.FAMILY, config.tableName())) {
+                throw new TableMissingException(config.tableName());
+            }
+            throw e;
+        }
     }
 
     /** A namespace made now (no spare was ready), with its own sysctls set by the thread that made it, before its eth0 exists. */
@@ -230,10 +320,10 @@ final class WorkspacePlumbing {
 
     /** The second wall behind the start-up check: a link the agent did not name is never touched. */
     private String ownHostInterface(WorkspaceRecord ws) {
-        if (!names.hostInterfaceCandidates(ws.id()).contains(ws.hostInterface())) {
+        List<String> candidates = names.hostInterfaceCandidates(ws.id(), ws.slot());
+        if (!candidates.contains(ws.hostInterface())) {
             throw new IllegalStateException("workspace " + ws.id() + ": hostInterface '" + ws.hostInterface()
-                    + "' is not a name this agent derives from the id (expected: one of "
-                    + names.hostInterfaceCandidates(ws.id()) + ")");
+                    + "' is not a name this agent derives from its slot or id (expected: one of " + candidates + ")");
         }
         return ws.hostInterface();
     }
@@ -282,7 +372,7 @@ final class WorkspacePlumbing {
     ActualWorkspace programmed(WorkspaceRecord ws) {
         String egress = expectedEgress(ws);
         String ingress = expectedIngress(ws);
-        return new ActualWorkspace(true, true, true, true, true, true, true, List.of(), egress, egress, ingress, ingress);
+        return new ActualWorkspace(true, true, true, true, true, true, true, true, List.of(), egress, egress, ingress, ingress);
     }
 
     /**
@@ -343,7 +433,7 @@ final class WorkspacePlumbing {
 
     /** What a workspace recorded but not yet built or looked at has: nothing yet. */
     ActualWorkspace notYetBuilt(WorkspaceRecord ws) {
-        return new ActualWorkspace(false, false, false, false, false, false, false, List.of(), "", expectedEgress(ws), "",
+        return new ActualWorkspace(false, false, false, false, false, false, false, false, List.of(), "", expectedEgress(ws), "",
                 expectedIngress(ws));
     }
 
@@ -360,6 +450,7 @@ final class WorkspacePlumbing {
         boolean namespace = ip.namespaceExists(ns) && !NetworkNamespaces.halfMade(ns);
         Optional<Integer> hostIndex = hostView.index(ws.hostInterface());
         boolean hostLink = hostIndex.isPresent();
+        boolean hostLinkUp = hostIndex.map(hostView::up).orElse(false);
         Optional<IpRoute.DeviceState> inside = Optional.empty();
         String egress = "";
         if (namespace) {
@@ -399,7 +490,7 @@ final class WorkspacePlumbing {
                     .filter(actual -> !actual.equals(expected))
                     .ifPresent(actual -> sysctlsWrong.add(key + "=" + actual + " (expected: " + expected + ")")));
         }
-        return new ActualWorkspace(namespace, hostLink, workspaceLink, hostAddress, workspaceAddress, route, elements,
+        return new ActualWorkspace(namespace, hostLink, hostLinkUp, workspaceLink, hostAddress, workspaceAddress, route, elements,
                 sysctlsWrong, egress, expectedEgress(ws), ingress, expectedIngress(ws));
     }
 

@@ -28,8 +28,8 @@ import java.util.stream.Stream;
  * agent whose prefixes could make the same kernel name as a running agent's is refused at start:
  * a namespace prefix that is a prefix of another's ({@code hr-} and {@code hr-b-}: {@code hr-b-x}
  * is workspace {@code b-x} of one and {@code x} of the other), the same interface prefix, or the same
- * table, or the same uplink to share by weight. Interface prefixes of different lengths never collide, since a link name is the prefix plus
- * exactly ten hex digits. An entry whose process is gone (same pid, other start time, or none) is
+ * table, or the same uplink to share by weight. Different interface prefixes never collide, since a link name is the prefix
+ * and '-' (never in a prefix) and a slot, or the prefix and exactly ten hex digits. An entry whose process is gone (same pid, other start time, or none) is
  * stale and removed; /run itself is emptied at boot.
  */
 public final class PrefixRegistry implements AutoCloseable {

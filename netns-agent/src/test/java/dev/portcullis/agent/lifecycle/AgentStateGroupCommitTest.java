@@ -81,6 +81,18 @@ class AgentStateGroupCommitTest {
         }
     }
 
+    /** {@link #atOnce} on a thread of its own, so the test can look at the callers while they wait. */
+    private static CompletableFuture<List<CompletableFuture<Void>>> atOnceInBackground(int callers,
+            java.util.function.IntConsumer body) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return atOnce(callers, body);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     @Test
     void manyCallersAtOnceAllLandOnDiskEachWithItsOwnSlot() throws Exception {
         DesiredStateStore store = new DesiredStateStore(dir, PLAN);
@@ -136,6 +148,45 @@ class AgentStateGroupCommitTest {
         release.countDown();
         waiting.get(20, TimeUnit.SECONDS);
         assertThat(syncs.get()).as("one sync covers both saves").isBetween(1, 2);
+    }
+
+    /**
+     * 20 callers wait for a held sync, each parked on its own: all return once it ends, and when the
+     * next one fails, all 20 waiting for it are told; none hangs either way.
+     */
+    @Test
+    void manyWaitersForOneSyncAllReturnWhenItEndsAndAllLearnWhenItFails() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        java.util.concurrent.Semaphore syncsAllowed = new java.util.concurrent.Semaphore(0);
+        java.util.concurrent.atomic.AtomicBoolean failNext = new java.util.concurrent.atomic.AtomicBoolean();
+        AgentState state = new AgentState(store, DesiredState.EMPTY, () -> {
+            syncsAllowed.acquireUninterruptibly();
+            if (failNext.get()) {
+                throw new java.io.UncheckedIOException(new IOException("EIO (a test's disk)"));
+            }
+            store.makeDurable();
+        });
+        state.update(before -> withFreeSlot(before, "ws1"));
+        java.util.concurrent.CountDownLatch parked = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<List<CompletableFuture<Void>>> first = atOnceInBackground(20, i -> {
+            parked.countDown();
+            state.awaitDurable();
+        });
+        parked.await();
+        org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(200)).atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> !first.isDone());
+        syncsAllowed.release(100);
+        assertThat(first.get(60, TimeUnit.SECONDS)).allSatisfy(call -> assertThat(call).isCompleted());
+
+        syncsAllowed.drainPermits();
+        failNext.set(true);
+        state.update(before -> withFreeSlot(before, "ws2"));
+        CompletableFuture<List<CompletableFuture<Void>>> second = atOnceInBackground(20, i -> state.awaitDurable());
+        org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(200)).atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> !second.isDone());
+        syncsAllowed.release(100);
+        assertThat(second.get(60, TimeUnit.SECONDS)).allSatisfy(call -> assertThat(call)
+                .failsWithin(java.time.Duration.ZERO).withThrowableThat().withMessageContaining("EIO (a test's disk)"));
     }
 
     @Test

@@ -177,6 +177,22 @@ class ReconcileTest {
         assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
     }
 
+    /** A host end set down leaves the workspace offline; a spare's host end waits down, so a create killed before its up leaves the same. */
+    @Test
+    void repairsAHostLinkSetDown() throws Exception {
+        agent = start(StepListener.NONE);
+        String link = agent.create(shaped("ws1")).desired().hostInterface();
+        commands.check("ip", "link", "set", "dev", link, "down");
+        assertThat(agent.inspect(WS1).actual().problems()).containsExactly("host link down");
+
+        Reconciler.Report report = agent.reconcile();
+
+        assertThat(report.actions()).anySatisfy(a -> assertThat(a).contains("repaired ws1").contains("host link down"));
+        assertThat(agent.inspect(WS1).actual().problems()).isEmpty();
+        assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("/sys/class/net", link, "flags")).strip())
+                .as("IFF_UP set again").satisfies(flags -> assertThat(Integer.decode(flags) & 1).isEqualTo(1));
+    }
+
     @Test
     void rebuildsADeletedNamespace() {
         agent = start(StepListener.NONE);
@@ -462,7 +478,11 @@ class ReconcileTest {
         assertThat(failing.list()).isEmpty();
         assertThat(host.namespaces()).isEmpty();
         assertThat(host.links()).isEmpty();
-        assertThat(failing.create(shaped("ws2")).address()).isEqualTo("10.213.20.1");
+        // The failed create had the first slot (its spare's); asked for, it is free again.
+        assertThat(failing.create(new WorkspaceSpec(WorkspaceId.of("ws2"), "alice", "acme",
+                Optional.of(dev.portcullis.agent.address.Ipv4Address.parse("10.213.20.1")), egressMbit, egressMbit))
+                .address()).isEqualTo("10.213.20.1");
+        assertThat(failing.inspect(WorkspaceId.of("ws2")).actual().problems()).isEmpty();
         assertThat(List.copyOf(routes.published().keySet())).containsExactly("ws2");
     }
 }

@@ -28,9 +28,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Namespaces made ahead of demand: a create takes one and renames it, the background makes another,
- * and what an agent killed at any point of that leaves is removed or adopted at the next start. Like
- * every reconcile test, without shaping and with a limit in both directions.
+ * Workspace networks made ahead of demand, each at a free slot: a create takes one and names it, the
+ * background makes another, and what an agent killed at any point of that leaves is removed or
+ * adopted at the next start. Like every reconcile test, without shaping and with a limit in both
+ * directions (the second: not the agent's default, so a create changes the spare's limits).
  */
 @ParameterizedClass(name = "egressMbit={0}")
 @ValueSource(ints = {0, 50})
@@ -85,6 +86,11 @@ class SpareNamespacesTest {
         return Files.readString(Path.of("/sys/class/net", link, "ifindex")).strip();
     }
 
+    /** Every link index on the host: a link is the same link as long as its index lives. */
+    private List<String> hostLinkIndexes() {
+        return commands.check("ip", "-o", "link", "show").stdout().lines().map(l -> l.split(":", 2)[0].strip()).toList();
+    }
+
     @Test
     void aCreateTakesASpareAndTheBackgroundMakesAnotherOne() throws IOException {
         agent = start();
@@ -93,22 +99,65 @@ class SpareNamespacesTest {
         await().atMost(MADE_AHEAD).until(() -> host.spareLinks().size() == 2);
         List<String> spareLinks = host.spareLinks();
         List<String> spareLinkIndexes = List.of(ifindex(spareLinks.get(0)), ifindex(spareLinks.get(1)));
-        assertThat(spareLinks).as("each spare carries its veth pair, host end down").allSatisfy(link ->
-                assertThat(Files.readString(Path.of("/sys/class/net", link, "operstate")).strip()).isEqualTo("down"));
+        assertThat(spareLinks).as("each spare carries its slot's veth pair, named and addressed, host end down")
+                .containsExactlyInAnyOrder(host.tag() + "-0", host.tag() + "-1").allSatisfy(link -> {
+                    assertThat(Files.readString(Path.of("/sys/class/net", link, "operstate")).strip()).isEqualTo("down");
+                    assertThat(commands.check("ip", "-4", "-o", "addr", "show", "dev", link).stdout()).contains("inet 10.213.24.");
+                });
 
-        assertThat(agent.create(shaped("ws1")).actual().problems()).isEmpty();
+        WorkspaceStatus created = agent.create(shaped("ws1"));
 
+        assertThat(created.actual().problems()).isEmpty();
         assertThat(agent.inspect(WS1).actual().problems()).as("read back from the kernel").isEmpty();
+        assertThat(created.desired().slot()).as("the spare of the lowest slot").isZero();
+        assertThat(created.address()).isEqualTo("10.213.24.1");
         assertThat(spareInodes).as("the workspace's namespace is one made ahead").contains(inode(host.namespacePrefix() + "ws1"));
-        assertThat(host.links()).hasSize(1);
-        assertThat(spareLinkIndexes).as("the workspace's host end is the spare's, renamed").contains(ifindex(host.links().get(0)));
+        assertThat(host.links()).containsExactly(host.tag() + "-0");
+        assertThat(spareLinkIndexes).as("the workspace's host end is the spare's, never renamed").contains(ifindex(host.tag() + "-0"));
         List<String> after = awaitSpares(agent);
         assertThat(after.stream().filter(before::contains)).as("the one not taken, and one made again in the background")
                 .hasSize(1);
         await().atMost(MADE_AHEAD).untilAsserted(() -> assertThat(host.spareNamespaces())
                 .as("the taken spare's old name is removed in the background").containsExactlyInAnyOrderElementsOf(after));
-        assertThat(agent.reconcile().actions()).as("the pool's own spares are no orphans").isEmpty();
+        await().atMost(MADE_AHEAD).until(() -> host.spareLinks().size() == 2);
+        assertThat(host.spareLinks()).as("the new spare at the next free slot").containsExactlyInAnyOrder(
+                host.tag() + "-1", host.tag() + "-2");
+        assertThat(agent.reconcile().actions()).as("the pool's own spares and their links are no orphans").isEmpty();
         assertThat(host.spareNamespaces()).containsExactlyInAnyOrderElementsOf(after);
+        assertThat(host.spareLinks()).hasSize(2);
+    }
+
+    /**
+     * A requested address whose slot a spare holds gets that spare; one whose slot is free makes its
+     * own network; a range whose free slots are all spares' still takes every create, to the last slot.
+     */
+    @Test
+    void requestedAddressesAndAFullRangeGoThroughTheSparesThatHoldTheirSlots() {
+        agent = start();
+        awaitSpares(agent);
+        await().atMost(MADE_AHEAD).until(() -> host.spareLinks().size() == 2);
+
+        WorkspaceStatus atSpare = agent.create(new WorkspaceSpec(WorkspaceId.of("ws1"), "alice", "acme",
+                Optional.of(dev.portcullis.agent.address.Ipv4Address.parse("10.213.24.3")), egressMbit, egressMbit));
+        assertThat(atSpare.desired().slot()).isEqualTo(1);
+        assertThat(atSpare.desired().hostInterface()).isEqualTo(host.tag() + "-1");
+        for (String id : List.of("ws2", "ws3", "ws4")) {
+            assertThat(agent.create(shaped(id)).actual().problems()).as(id).isEmpty();
+        }
+        assertThat(agent.list()).extracting(ws -> ws.desired().slot()).containsExactlyInAnyOrder(0, 1, 2, 3);
+        for (String id : List.of("ws1", "ws2", "ws3", "ws4")) {
+            assertThat(agent.inspect(WorkspaceId.of(id)).actual().problems()).as(id).isEmpty();
+        }
+        assertThatThrownBy(() -> agent.create(shaped("ws5"))).isInstanceOf(RequestException.class)
+                .hasMessageContaining("is full");
+        assertThat(host.spareNamespaces()).as("no slot left for a spare").isEmpty();
+
+        int freed = agent.get(WorkspaceId.of("ws2")).desired().slot();
+        agent.delete(WorkspaceId.of("ws2"));
+        await().atMost(MADE_AHEAD).until(() -> agent.spareNamespaces().size() == 1);
+        assertThat(host.spareLinks()).containsExactly(host.tag() + "-" + freed);
+        assertThat(agent.create(shaped("ws5")).desired().slot()).as("the freed slot, through its new spare").isEqualTo(freed);
+        assertThat(agent.inspect(WorkspaceId.of("ws5")).actual().problems()).isEmpty();
     }
 
     @Test
@@ -133,27 +182,36 @@ class SpareNamespacesTest {
         List<String> left = awaitSpares(killed);
         await().atMost(MADE_AHEAD).until(() -> host.spareLinks().size() == 2);
         List<String> leftLinks = host.spareLinks();
+        List<String> leftIndexes = leftLinks.stream().map(link -> {
+            try {
+                return ifindex(link);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
         killed.simulateKill();
         assertThat(host.spareNamespaces()).containsExactlyInAnyOrderElementsOf(left);
 
         agent = start();
 
         assertThat(host.spareNamespaces()).as("the killed agent's spares are gone").doesNotContainAnyElementsOf(left);
-        await().atMost(MADE_AHEAD).untilAsserted(() -> assertThat(host.spareLinks())
-                .as("their veth pairs went with them").doesNotContainAnyElementsOf(leftLinks));
+        await().atMost(MADE_AHEAD).untilAsserted(() -> assertThat(hostLinkIndexes())
+                .as("their veth pairs went with them (the new spares' links have the same slots' names)")
+                .doesNotContainAnyElementsOf(leftIndexes));
         List<String> fresh = awaitSpares(agent);
         assertThat(host.spareNamespaces()).containsExactlyInAnyOrderElementsOf(fresh);
     }
 
     /**
-     * kill -9 while a create renames a spare: before the workspace's name is bound to it (the spare
-     * stays a spare), between that and renaming its veth pair's host end (the workspace's namespace
-     * holds an eth0 whose peer still has the spare's link name), or after both, before the spare's old
-     * name is removed in the background (both names are on one namespace). The next start removes the spare's name and completes the workspace, in
-     * its own namespace either way; nothing is left after its delete.
+     * kill -9 while a create takes a spare: after the workspace is recorded at the spare's slot but
+     * before its name is bound to the spare (the spare stays a spare, its link has the recorded name),
+     * between that and setting the host end up (the workspace's network is complete but for a link
+     * that is down), or after both, before the spare's old name is removed in the background (both
+     * names are on one namespace). The next start removes the spare's name and completes the
+     * workspace, in its own namespace either way; nothing is left after its delete.
      */
     @ParameterizedTest(name = "killed {0} the workspace's name")
-    @ValueSource(strings = {"before", "between naming it and renaming its link, after", "after"})
+    @ValueSource(strings = {"before", "between naming it and setting its link up, after", "after"})
     void aCreateKilledWhileTakingASpareIsCompletedOnRestartAndLeavesNothing(String when) throws IOException {
         WorkspaceNetworks killed = start();
         List<String> spares = awaitSpares(killed);
@@ -166,7 +224,7 @@ class SpareNamespacesTest {
             boolean crashPoint = switch (when) {
                 case "before" -> operation.startsWith("name network namespace " + host.spareNamespacePrefix());
                 case "after" -> operation.startsWith("add nftables elements");
-                default -> operation.startsWith("rename link " + host.tag() + "_");
+                default -> operation.startsWith("set link " + host.tag() + "-");
             };
             if (crashPoint && armed.getAndSet(false)) {
                 throw new SimulatedCrash(List.of(operation));

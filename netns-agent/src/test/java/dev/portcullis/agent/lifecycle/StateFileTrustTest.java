@@ -160,12 +160,41 @@ class StateFileTrustTest {
     }
 
     @Test
-    void theHostLinkNameIsOneOfTheFewDerivedFromTheId() {
+    void theHostLinkIsNamedAfterTheSlotAndOnlyTheFewNamesDerivedFromSlotOrIdAreAccepted() {
+        agent = start(host.config().build());
+        WorkspaceStatus ws1 = createShaped("ws1");
         KernelNames names = new KernelNames(host.config().build());
-        List<String> candidates = names.hostInterfaceCandidates(WorkspaceId.of("ws1"));
 
-        assertThat(names.hostInterface(WorkspaceId.of("ws1"), java.util.Set.of())).isEqualTo(candidates.get(0));
-        assertThat(names.hostInterface(WorkspaceId.of("ws1"), java.util.Set.of(candidates.get(0)))).isEqualTo(candidates.get(1));
-        assertThat(candidates).allSatisfy(c -> assertThat(names.isOwnInterface(c)).isTrue());
+        assertThat(ws1.desired().hostInterface()).isEqualTo(names.slotInterface(ws1.desired().slot()));
+        assertThat(names.hostInterfaceCandidates(WorkspaceId.of("ws1"), ws1.desired().slot()))
+                .as("its slot's name, then the hash names records from before slot names carry")
+                .startsWith(ws1.desired().hostInterface()).hasSize(5)
+                .allSatisfy(c -> assertThat(names.isOwnInterface(c)).isTrue());
+    }
+
+    /** Another slot's link is the agent's own, but another workspace's (or a spare's): as foreign as the uplink. */
+    @Test
+    void refusesToStartWhenTheStateFileNamesAnotherSlotsLink() throws Exception {
+        agent = start(host.config().build());
+        WorkspaceStatus ws1 = createShaped("ws1");
+        agent.close();
+        String tableBefore = tableListing();
+        String otherSlots = new KernelNames(host.config().build()).slotInterface((ws1.desired().slot() + 1) % 4);
+        ObjectNode state = (ObjectNode) JSON.readTree(stateFile().toFile());
+        ObjectNode first = (ObjectNode) state.withArray("workspaces").get(0);
+        first.put("hostInterface", otherSlots);
+        Files.write(stateFile(), JSON.writeValueAsBytes(state));
+
+        assertThatThrownBy(() -> start(host.config().build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("workspace ws1 has hostInterface '" + otherSlots + "'")
+                .hasMessageContaining("refusing to start");
+
+        assertThat(host.links()).as("nothing deleted or made").containsExactly(ws1.desired().hostInterface());
+        assertThat(tableListing()).isEqualTo(tableBefore);
+        first.put("hostInterface", ws1.desired().hostInterface());
+        Files.write(stateFile(), JSON.writeValueAsBytes(state));
+        agent = start(host.config().build());
+        assertThat(agent.inspect(WorkspaceId.of("ws1")).actual().problems()).isEmpty();
     }
 }

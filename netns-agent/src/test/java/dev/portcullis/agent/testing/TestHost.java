@@ -109,7 +109,7 @@ public final class TestHost implements AutoCloseable {
                 COMMANDS.run("ip", "netns", "delete", ns);
             }
         }
-        for (String link : java.util.stream.Stream.concat(links().stream(), spareLinks().stream()).toList()) {
+        for (String link : allLinks()) {
             COMMANDS.run("ip", "link", "delete", "dev", link);
         }
         COMMANDS.run("nft", "delete", "table", "inet", tableName());
@@ -121,19 +121,37 @@ public final class TestHost implements AutoCloseable {
         }
     }
 
-    /** Host links whose name starts with this test's tag. */
+    /** Host links whose name starts with this test's tag, but those of spare namespaces (see {@link #spareLinks}). */
     public List<String> links() {
+        List<String> spares = spareLinks();
+        return allLinks().stream().filter(name -> !spares.contains(name)).toList();
+    }
+
+    /**
+     * The host ends of the veth pairs the agent's spare namespaces carry: by name they are workspace
+     * links (their slot's), so they are found through their peers, the eth0 inside each spare.
+     */
+    public List<String> spareLinks() {
+        java.util.Set<String> peerIndexes = new java.util.HashSet<>();
+        for (String spare : spareNamespaces()) {
+            // "2: eth0@if22862: <...>": the number after "@if" is the host end's index
+            String line = COMMANDS.run("ip", "-n", spare, "-o", "link", "show", "eth0").stdout().strip();
+            int at = line.indexOf("@if");
+            if (at > 0) {
+                peerIndexes.add(line.substring(at + 3, line.indexOf(':', at)));
+            }
+        }
         return COMMANDS.run("ip", "-o", "link", "show").stdout().lines()
+                .filter(l -> peerIndexes.contains(l.split(":", 2)[0].strip()))
                 .map(l -> l.split(":", 3)[1].strip().split("@", 2)[0])
-                .filter(name -> name.startsWith(tag) && !name.startsWith(tag + "_"))
+                .filter(name -> name.startsWith(tag))
                 .toList();
     }
 
-    /** The host ends of the veth pairs the agent's spare namespaces carry ({@code <tag>_<number>}). */
-    public List<String> spareLinks() {
+    private List<String> allLinks() {
         return COMMANDS.run("ip", "-o", "link", "show").stdout().lines()
                 .map(l -> l.split(":", 3)[1].strip().split("@", 2)[0])
-                .filter(name -> name.startsWith(tag + "_"))
+                .filter(name -> name.startsWith(tag))
                 .toList();
     }
 
