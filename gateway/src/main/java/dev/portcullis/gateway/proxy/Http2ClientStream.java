@@ -183,8 +183,15 @@ final class Http2ClientStream implements ClientSide {
             int bytes = part instanceof HttpContent content ? content.content().readableBytes() : 0;
             ReferenceCountUtil.release(part);
             discardedAfterAnswer += bytes;
-            if (streamEnded || discardedAfterAnswer > MAX_DISCARDED_AFTER_ANSWER) {
-                close();
+            if (streamEnded) {
+                // Both sides ended it: the codec closes the stream as the answer's END_STREAM leaves. A
+                // reset here, while that frame may still wait to be flushed, reached clients after the
+                // complete answer (the JDK's client then threw the answer away: CrossOriginRefusalTest).
+                if (!endStreamWritten) {
+                    close();
+                }
+            } else if (discardedAfterAnswer > MAX_DISCARDED_AFTER_ANSWER) {
+                stopUpload();
             } else {
                 read();
             }
@@ -294,26 +301,39 @@ final class Http2ClientStream implements ClientSide {
         if (!streamEnded) {
             written.addListener(done -> read()); // the rest of the request is read and dropped
             // ...for as long as a request head may take, or a client could hold the stream by never ending it.
-            ctx.executor().schedule(this::close, settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
+            ctx.executor().schedule(this::stopUpload, settings.timeouts().requestHead().toNanos(), TimeUnit.NANOSECONDS);
         } else {
             closeAfter(written);
         }
     }
 
     /**
-     * Resets the stream once {@code lastWrite} completed, unless that write ended a stream the client
-     * had ended too: then the codec closes it as the frame leaves, and a reset would only follow a
-     * complete answer (RFC 9113 §5.1: a frame after the stream closed). The codec's own listener
-     * on the write may run after this one (the flush can come later than the write), so the stream's
-     * state cannot tell yet.
+     * Ends a stream whose request the gateway stopped reading: NO_ERROR when its complete answer was
+     * written (RFC 9113 §8.1: "stop sending, without error"; a client keeps the answer), CANCEL when not.
+     */
+    private void stopUpload() {
+        resetWith(endStreamWritten ? Http2Error.NO_ERROR : Http2Error.CANCEL);
+    }
+
+    /**
+     * Ends the stream once {@code lastWrite} completed. A complete answer (END_STREAM written) to a
+     * client still sending its request gets RST_STREAM NO_ERROR: RFC 9113 §8.1's "stop sending the
+     * request, without error", after which a client keeps the answer (with CANCEL, the JDK's client
+     * threw it away: "RST_STREAM received Stream cancelled", whenever the reset overtook its body).
+     * An answer that did not get out whole is CANCEL. Nothing when the client had ended the stream
+     * too: the codec closes it as the frame leaves, and a reset would only follow a complete answer
+     * (§5.1: a frame after the stream closed). The codec's own listener on the write may run after
+     * this one (the flush can come later than the write), so the stream's state cannot tell yet.
      */
     private void closeAfter(ChannelFuture lastWrite) {
         lastWrite.addListener((ChannelFutureListener) done -> {
             Http2Stream.State state = stream.state();
             boolean clientEnded = streamEnded || state == Http2Stream.State.HALF_CLOSED_REMOTE
                     || state == Http2Stream.State.CLOSED;
-            if (!done.isSuccess() || !(endStreamWritten && clientEnded)) {
+            if (!done.isSuccess() || !endStreamWritten) {
                 close();
+            } else if (!clientEnded) {
+                resetWith(Http2Error.NO_ERROR);
             }
         });
     }

@@ -97,7 +97,8 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
                 Http2Headers tooMany = new DefaultHttp2Headers()
                         .status(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.codeAsText());
                 ctx.writeAndFlush(new DefaultHttp2HeadersFrame(tooMany, true).stream(frame.stream()))
-                        .addListener((ChannelFutureListener) done -> cancelIfOpen(ctx, frame.stream()));
+                        .addListener((ChannelFutureListener) done -> resetIfOpen(ctx, frame.stream(),
+                                done.isSuccess() ? Http2Error.NO_ERROR : Http2Error.CANCEL));
                 return;
             }
             stream = new Http2ClientStream(ctx, connection, frame.stream(), settings, forwarding, responseHeaders);
@@ -159,9 +160,10 @@ public final class Http2Streams extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static void cancelIfOpen(ChannelHandlerContext ctx, Http2FrameStream stream) {
+    /** NO_ERROR after a complete answer to a request still coming (RFC 9113 §8.1), CANCEL otherwise. */
+    private static void resetIfOpen(ChannelHandlerContext ctx, Http2FrameStream stream, Http2Error error) {
         if (stream.state() != Http2Stream.State.CLOSED) {
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream));
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(error).stream(stream));
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.portcullis.gateway.access.AccessState;
 import dev.portcullis.gateway.auth.DevelopmentIssuer;
 import dev.portcullis.gateway.testing.GatewayExtension;
 import dev.portcullis.gateway.testing.GatewayFixture;
+import dev.portcullis.gateway.testing.RawHttp2;
 import dev.portcullis.gateway.testing.RawHttps;
 import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.ShareLevel;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -167,6 +169,31 @@ class CrossOriginRefusalTest {
         HttpResponse<String> answer = send(HttpClient.Version.HTTP_2, "POST", otherWorkspaceOrigin(), cookieAnd());
 
         assertRefusedCrossOrigin(answer);
+    }
+
+    /**
+     * The refused request's body right behind its head (as the JDK's client sends a small one): the
+     * 403 and its END_STREAM, then nothing more. A RST_STREAM CANCEL after the complete answer, sent
+     * while its END_STREAM still waited to be flushed, made the JDK's client throw the answer away
+     * ("RST_STREAM received Stream cancelled"; CI, refusesACookiePostFromAnotherOriginOverHttp2).
+     */
+    @Test
+    void aRefusalWhoseBodyFollowsItsHeadEndsTheStreamWithoutAReset() throws Exception {
+        String host = gateway.host(gateway.workspacePort(), GatewayFixture.WORKSPACE);
+        try (RawHttp2 client = new RawHttp2(GATEWAY.stateDir().resolve("tls/ca.pem"), gateway.gatewayPort(), host)) {
+            for (int i = 0; i < 20; i++) {
+                RawHttp2.OpenStream upload = client.open(RawHttp2.headers().method("POST").scheme("https")
+                        .authority(host + ":" + gateway.gatewayPort()).path("/echo")
+                        .add("origin", otherWorkspaceOrigin()).add("cookie", aliceCookie), "rm -rf /", true);
+
+                assertThat(upload.end().get(10, TimeUnit.SECONDS)).isEqualTo("end-stream");
+                assertThat(upload.head()).isCompletedWithValue("status 403");
+                assertThat(upload.body()).contains("cross-origin");
+                org.awaitility.Awaitility.await().during(Duration.ofMillis(50)).atMost(Duration.ofSeconds(1))
+                        .until(() -> !upload.reset().isDone());
+            }
+        }
+        assertThat(gateway.workspaceRequests()).isEqualTo(workspaceRequestsBefore);
     }
 
     @Test

@@ -149,6 +149,7 @@ public final class RawHttp2 implements AutoCloseable {
     public static final class OpenStream {
         private final CompletableFuture<String> head = new CompletableFuture<>();
         private final CompletableFuture<String> end = new CompletableFuture<>();
+        private final CompletableFuture<String> reset = new CompletableFuture<>();
         private final StringBuffer body = new StringBuffer();
         private volatile CharSequence retryAfter;
         private volatile Http2StreamChannel channel;
@@ -161,6 +162,11 @@ public final class RawHttp2 implements AutoCloseable {
         /** How the stream ended: {@code "end-stream"} (the answer ended), {@code "reset CANCEL"}, or {@code "closed"}. */
         public CompletableFuture<String> end() {
             return end;
+        }
+
+        /** The RST_STREAM the server sent ({@code "reset NO_ERROR"}), also after a complete answer. */
+        public CompletableFuture<String> reset() {
+            return reset;
         }
 
         /** The answer's body as far as it arrived. */
@@ -216,6 +222,7 @@ public final class RawHttp2 implements AutoCloseable {
                     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
                         if (event instanceof Http2ResetFrame reset) {
                             open.ended("reset " + Http2Error.valueOf(reset.errorCode()));
+                            open.reset.complete("reset " + Http2Error.valueOf(reset.errorCode()));
                         }
                         ctx.fireUserEventTriggered(event);
                     }
