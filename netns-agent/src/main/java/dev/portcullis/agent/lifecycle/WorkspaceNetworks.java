@@ -188,7 +188,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
             build(ws, listener, spare);
             shareUplink();
             listener.after(CreateStep.UPLINK_SHAPED, ws.id());
-            state.awaitDurable(); // its directory fsync ran beside the kernel work; nothing is published before it
+            state.awaitDurable(recorded.version()); // its fsync ran beside the kernel work; nothing is published before it
             routes.publish(route(ws));
             listener.after(CreateStep.ROUTE_PUBLISHED, ws.id());
         } catch (RuntimeException e) {
@@ -223,7 +223,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
         return slot < 0 ? Optional.empty() : spares.claim(slot, java.time.Duration.ofSeconds(5));
     }
 
-    private record Recorded(WorkspaceRecord ws, Optional<SpareNamespaces.Spare> spare) {}
+    /** A recorded workspace, the spare it claimed, and the version of the save that carried its record. */
+    private record Recorded(WorkspaceRecord ws, Optional<SpareNamespaces.Spare> spare, long version) {}
 
     /**
      * Claims a spare and records the workspace at its slot (or the requested one, or the lowest free
@@ -233,21 +234,21 @@ public final class WorkspaceNetworks implements AutoCloseable {
     private Recorded record(WorkspaceSpec spec, AddressPlan plan) {
         Optional<SpareNamespaces.Spare> spare = claimSpare(spec, plan);
         try {
-            WorkspaceRecord ws;
+            Recorded recorded;
             try {
-                ws = record(spec, plan, spare);
+                recorded = record(spec, plan, spare);
             } catch (AllFreeSlotsReserved e) {
                 // Every free slot is a spare's still being made, or claimed by a create that may give it back.
                 spares.awaitChange(java.time.Duration.ofSeconds(1));
                 spare = spares.claimAny();
                 try {
-                    ws = record(spec, plan, spare);
+                    recorded = record(spec, plan, spare);
                 } catch (AllFreeSlotsReserved again) {
                     throw rangeFull(plan);
                 }
             }
             spare.ifPresent(spares::release);
-            return new Recorded(ws, spare);
+            return recorded;
         } catch (RuntimeException e) {
             spare.ifPresent(spares::giveBack);
             throw e;
@@ -255,16 +256,16 @@ public final class WorkspaceNetworks implements AutoCloseable {
     }
 
     /** Records the workspace at the spare's slot, the requested one, or the lowest free one. */
-    private WorkspaceRecord record(WorkspaceSpec spec, AddressPlan plan, Optional<SpareNamespaces.Spare> spare) {
+    private Recorded record(WorkspaceSpec spec, AddressPlan plan, Optional<SpareNamespaces.Spare> spare) {
         WorkspaceRecord[] made = new WorkspaceRecord[1];
-        state.update(before -> {
+        long version = state.update(before -> {
             int slot = spec.address().map(a -> requestedSlot(before, plan, a, spare))
                     .orElseGet(() -> spare.map(SpareNamespaces.Spare::slot).orElseGet(() -> freeSlot(before, plan)));
             made[0] = new WorkspaceRecord(spec.id(), spec.owner(), spec.org(), slot, names.slotInterface(slot),
                     spec.egressMbit(), spec.ingressMbit(), spec.weight(), clock.instant());
             return before.with(made[0]);
         });
-        return made[0];
+        return new Recorded(made[0], spare, version);
     }
 
     /** Builds the kernel side; a table deleted behind the agent's back is reloaded at once, not at the next pass. */
@@ -366,8 +367,8 @@ public final class WorkspaceNetworks implements AutoCloseable {
                 throw RequestException.notFound("workspace " + id + " does not exist");
             }
             if (!state.desired().isDeleting(id)) {
-                state.update(current -> current.markDeleting(id));
-                state.awaitDurable(); // the intent survives a power loss before the route is withdrawn
+                long intent = state.update(current -> current.markDeleting(id));
+                state.awaitDurable(intent); // the intent survives a power loss before the route is withdrawn
             }
             reconciler.finishDelete(id);
             state.awaitDurable();

@@ -189,6 +189,29 @@ class AgentStateGroupCommitTest {
                 .failsWithin(java.time.Duration.ZERO).withThrowableThat().withMessageContaining("EIO (a test's disk)"));
     }
 
+    /** A create publishes once its own record is durable: a later save whose fsync is held does not hold it. */
+    @Test
+    void aCallerWaitsForItsOwnSaveToBeDurableNotForLaterOnes() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        java.util.concurrent.Semaphore syncsAllowed = new java.util.concurrent.Semaphore(1); // the first runs, the next wait
+        AgentState state = new AgentState(store, DesiredState.EMPTY, () -> {
+            syncsAllowed.acquireUninterruptibly();
+            store.makeDurable();
+        });
+        long first = state.update(before -> withFreeSlot(before, "ws1"));
+        state.awaitDurable(first);
+        long second = state.update(before -> withFreeSlot(before, "ws2"));
+        assertThat(second).isGreaterThan(first);
+
+        CompletableFuture<Void> everything = CompletableFuture.runAsync(state::awaitDurable);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                () -> state.awaitDurable(first), "its own save is durable: no wait for the held one");
+        org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(200)).atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> !everything.isDone());
+        syncsAllowed.release(10);
+        everything.get(20, TimeUnit.SECONDS);
+    }
+
     @Test
     void aDirectorySyncThatFailsReachesWhoeverWaitsForIt() {
         AgentState state = new AgentState(new DesiredStateStore(dir, PLAN), DesiredState.EMPTY, () -> {

@@ -7,6 +7,7 @@ import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.address.Ipv4Cidr;
 import dev.portcullis.policy.WorkspaceId;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -76,24 +77,89 @@ class DesiredStateStoreTest {
 
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString()))
-                    .containsExactlyInAnyOrder("desired-state.json", "desired-state.durable.json");
+                    .containsExactlyInAnyOrder("desired-state.json", "desired-state.durable.a");
         }
+    }
+
+    /** The durable slot's content after its header, which says how long it is. */
+    private String slotContent(String slot) throws IOException {
+        String content = Files.readString(dir.resolve("desired-state.durable." + slot));
+        java.util.regex.Matcher header = java.util.regex.Pattern.compile("portcullis-desired-state generation=(\\d+)"
+                + " length=(\\d+) crc32c=[0-9a-f]{8}\n").matcher(content);
+        assertThat(header.lookingAt()).as(slot + " starts with its header").isTrue();
+        return content.substring(header.end(), header.end() + Integer.parseInt(header.group(2)));
     }
 
     /** The write-ahead record a create makes before it touches the kernel: in the file at once, no fsync. */
     @Test
-    void aWriteIsInTheFileAtOnceAndInTheDurableCopyOnlyOnceMadeDurable() throws Exception {
+    void aWriteIsInTheFileAtOnceAndInADurableSlotOnlyOnceMadeDurable() throws Exception {
         DesiredStateStore store = new DesiredStateStore(dir, PLAN);
         store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
-        String durableBefore = Files.readString(dir.resolve("desired-state.durable.json"));
+        String durableBefore = slotContent("a");
 
         store.write(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
 
         assertThat(ids(new DesiredStateStore(dir, PLAN).load())).containsExactly("ws1", "ws2");
-        assertThat(Files.readString(dir.resolve("desired-state.durable.json"))).isEqualTo(durableBefore);
+        assertThat(dir.resolve("desired-state.durable.b")).doesNotExist();
+        assertThat(slotContent("a")).isEqualTo(durableBefore);
         store.makeDurable();
-        assertThat(Files.readString(dir.resolve("desired-state.durable.json")))
+        assertThat(slotContent("b")).as("the other slot: the one with the newest durable state is never overwritten")
                 .isEqualTo(Files.readString(dir.resolve("desired-state.json")));
+        assertThat(slotContent("a")).isEqualTo(durableBefore);
+        long size = Files.size(dir.resolve("desired-state.durable.a"));
+        store.save(DesiredState.of(List.of(record("ws3", 2, "pc0000000003"))));
+        assertThat(slotContent("a")).as("then the first again, in place").isEqualTo(Files.readString(dir.resolve("desired-state.json")));
+        assertThat(Files.size(dir.resolve("desired-state.durable.a"))).as("its size unchanged: no metadata to flush").isEqualTo(size);
+    }
+
+    /** A power loss tore the newest slot's write: the other one holds what was answered before it. */
+    @Test
+    void aSlotTornByAPowerLossGivesWayToTheOtherOne() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
+        Path torn = dir.resolve("desired-state.durable.b");
+        byte[] bytes = Files.readAllBytes(torn);
+        bytes[200] ^= 0x20; // one changed byte in its content (past the header): the CRC no longer matches
+        Files.write(torn, bytes);
+        Files.write(dir.resolve("desired-state.json"), new byte[300]); // and the file's content lost too
+
+        DesiredStateStore restarted = new DesiredStateStore(dir, PLAN);
+        assertThat(ids(restarted.load())).as("slot a's state").containsExactly("ws1");
+        restarted.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws3", 2, "pc0000000003"))));
+        assertThat(slotContent("b")).as("the torn slot is the one written next").contains("ws3");
+        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).containsExactly("ws1", "ws3");
+    }
+
+    /** An agent before the two slots kept one durable copy: read at the first start, deleted once a slot is newer. */
+    @Test
+    void theDurableCopyOfAnAgentBeforeTheSlotsIsReadAndThenReplaced() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        Files.delete(dir.resolve("desired-state.durable.a"));
+        Files.write(dir.resolve("desired-state.durable.json"), Files.readAllBytes(dir.resolve("desired-state.json")));
+        Files.write(dir.resolve("desired-state.json"), new byte[300]); // only the old copy can answer
+
+        DesiredStateStore restarted = new DesiredStateStore(dir, PLAN);
+        assertThat(ids(restarted.load())).containsExactly("ws1");
+        restarted.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
+        assertThat(dir.resolve("desired-state.durable.json")).doesNotExist();
+        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).containsExactly("ws1", "ws2");
+    }
+
+    /** A state larger than its slot: the slot is made anew, larger, and read back whole. */
+    @Test
+    void aSlotGrowsWithTheState() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        long before = Files.size(dir.resolve("desired-state.durable.a"));
+        store.save(DesiredState.of(java.util.stream.IntStream.range(0, 120)
+                .mapToObj(i -> record("ws" + i, i, String.format("pc%010d", i))).toList()));
+        Files.write(dir.resolve("desired-state.json"), new byte[300]);
+
+        assertThat(Files.size(dir.resolve("desired-state.durable.a"))).isGreaterThan(before);
+        assertThat(new DesiredStateStore(dir, PLAN).load().workspaces()).hasSize(120);
     }
 
     /** A power loss kept the file's new name but not its content: the durable copy has every answered change. */
@@ -129,7 +195,7 @@ class DesiredStateStoreTest {
         DesiredStateStore store = new DesiredStateStore(dir, PLAN);
         store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
         Files.writeString(dir.resolve("desired-state.json"), "{\"version\":1,\"workspaces\":[{\"id\":");
-        Files.writeString(dir.resolve("desired-state.durable.json"), "{");
+        Files.writeString(dir.resolve("desired-state.durable.a"), "{");
 
         assertThatThrownBy(() -> new DesiredStateStore(dir, PLAN).load()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("desired-state.json: cannot read the desired state");

@@ -123,8 +123,11 @@ public final class TestHost implements AutoCloseable {
 
     /** Host links whose name starts with this test's tag, but those of spare namespaces (see {@link #spareLinks}). */
     public List<String> links() {
+        // All links first: a spare's link listed here has its eth0 in its namespace by the time its
+        // peers are looked up below (the pair is made at once), even while the pool makes spares.
+        List<String> all = allLinks();
         List<String> spares = spareLinks();
-        return allLinks().stream().filter(name -> !spares.contains(name)).toList();
+        return all.stream().filter(name -> !spares.contains(name)).toList();
     }
 
     /**
