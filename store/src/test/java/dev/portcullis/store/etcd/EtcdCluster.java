@@ -89,19 +89,33 @@ public final class EtcdCluster implements AutoCloseable {
         return start(size, Objects.requireNonNull(tls, "tls"));
     }
 
+    /**
+     * A port picked free can be taken before etcd binds it (CI once: "bind: address already in use",
+     * beside the compat suite): then the whole cluster starts again on other ports, up to three times.
+     */
     private static EtcdCluster start(int size, ServerTls tls) {
         assumeEtcdInstalled();
-        try {
-            EtcdCluster cluster = new EtcdCluster(size, tls);
-            for (int i = 0; i < size; i++) {
-                cluster.launch(i);
+        for (int attempt = 1; ; attempt++) {
+            EtcdCluster cluster;
+            try {
+                cluster = new EtcdCluster(size, tls);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            for (int i = 0; i < size; i++) {
-                cluster.awaitHealthy(i);
+            try {
+                for (int i = 0; i < size; i++) {
+                    cluster.launch(i);
+                }
+                for (int i = 0; i < size; i++) {
+                    cluster.awaitHealthy(i);
+                }
+                return cluster;
+            } catch (IllegalStateException e) {
+                cluster.close();
+                if (attempt == 3 || e.getMessage() == null || !e.getMessage().contains("address already in use")) {
+                    throw e;
+                }
             }
-            return cluster;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
@@ -262,9 +276,32 @@ public final class EtcdCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * A free loopback port below the kernel's range for outgoing connections, so no connection made
+     * meanwhile (by anything on the machine) is given it before etcd binds it, also when a killed
+     * member starts again on it; one from that range if none below is free.
+     */
     private static int freePort() throws IOException {
+        int below = ephemeralRangeStart();
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int tries = 0; tries < 50 && below > 11_000; tries++) {
+            int port = random.nextInt(10_000, below);
+            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException taken) {
+                // another one
+            }
+        }
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
+        }
+    }
+
+    private static int ephemeralRangeStart() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32_768; // Linux's default
         }
     }
 
