@@ -35,7 +35,7 @@ final class AgentState {
     private static final java.time.Duration DURABLE_DEADLINE = java.time.Duration.ofSeconds(20);
 
     private final DesiredStateStore store;
-    private final Runnable directorySync;
+    private final Runnable durableSync;
     private final ReentrantLock stateLock = new ReentrantLock();
     /** One file write at a time; taken before the state lock, never after it. */
     private final ReentrantLock saveLock = new ReentrantLock();
@@ -46,7 +46,7 @@ final class AgentState {
     /** The newest applied state, saved or about to be (under the state lock). */
     private DesiredState latest;
     private long appliedVersion;
-    /** Written under the save lock; read by the directory syncer and by {@link #awaitDurable}. */
+    /** Written under the save lock; read by the durable syncer and by {@link #awaitDurable}. */
     private volatile long savedVersion;
     /** The newest saved version that {@link #desired} shows too: what {@link #update}'s callers wait for. */
     private volatile long visibleVersion;
@@ -70,9 +70,9 @@ final class AgentState {
         this(store, loaded, store::makeDurable);
     }
 
-    /** {@code directorySync} makes the saves so far durable: the store's, or a test's that holds or fails it. */
-    AgentState(DesiredStateStore store, DesiredState loaded, Runnable directorySync) {
-        this.directorySync = requireNonNull(directorySync, "directorySync");
+    /** {@code durableSync} makes the saves so far durable: the store's, or a test's that holds or fails it. */
+    AgentState(DesiredStateStore store, DesiredState loaded, Runnable durableSync) {
+        this.durableSync = requireNonNull(durableSync, "durableSync");
         this.store = requireNonNull(store, "store");
         this.desired = requireNonNull(loaded, "loaded");
         this.latest = loaded;
@@ -99,16 +99,16 @@ final class AgentState {
      * their callers gets the failure; a change that throws is dropped alone and its caller gets what it threw.
      *
      * <p>When this returns, the change is in the file (renamed into place, not yet fsynced): a
-     * restarted agent reads it, but a power loss may not keep it. The fsyncs (the durable copy's
-     * content, its rename, the directory: {@link DesiredStateStore#makeDurable}) run on a thread of
-     * their own, beside the caller's kernel work, and whoever tells the world about the change (an
-     * answer, a route) first calls {@link #awaitDurable}. So a create pays no fsync before it touches
+     * restarted agent reads it, but a power loss may not keep it. The flush that makes it durable
+     * (a durable slot's data: {@link DesiredStateStore#makeDurable}) runs on a thread of its own,
+     * beside the caller's kernel work, and whoever tells the world about the change (an answer, a
+     * route) first calls {@link #awaitDurable}. So a create pays no fsync before it touches
      * the kernel. Why that is safe: what the file describes (namespaces, links, tables, qdiscs) lives
      * in the kernel's memory and is gone after a power loss anyway; what must not be lost is only what
      * was answered or published, and nothing is before its save is durable. A process that dies
      * (kill -9) leaves the page cache, so the next agent reads the renamed file even without any
      * fsync: the write-ahead order against the kernel holds. After a power loss the file may be older
-     * than the durable copy, or damaged; the store then reads the copy (the newer generation).
+     * than the durable copy, or damaged; the store then reads the newest readable slot (its generation).
      */
     long update(UnaryOperator<DesiredState> change) {
         QueuedChange mine = new QueuedChange(requireNonNull(change, "change"));
@@ -246,8 +246,8 @@ final class AgentState {
     }
 
     /**
-     * Returns once every save so far survives a power loss (the directory's fsync, shared by all the
-     * saves it covers); throws if that fsync failed. Call before answering or publishing a change.
+     * Returns once every save so far survives a power loss (one flush of a durable slot, shared by all
+     * the saves it covers); throws if that flush failed. Call before answering or publishing a change.
      * A waiter parks on its own and the syncer unparks each one directly, as {@link #update}'s do:
      * waiting on one monitor, 20 creates at once would take it back one after another after each
      * fsync, the chain of wake-ups the group commit removed from the save (docs/benchmarks.md,
@@ -286,7 +286,7 @@ final class AgentState {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new IllegalStateException("the desired state's directory was not synced within " + DURABLE_DEADLINE);
+                    throw new IllegalStateException("the desired state was not made durable within " + DURABLE_DEADLINE);
                 }
                 LockSupport.parkNanos(this, left);
                 if (Thread.interrupted()) {
@@ -305,7 +305,7 @@ final class AgentState {
         }
     }
 
-    /** Starts the directory syncer unless it runs (it then goes on until it has caught up with the saves). */
+    /** Starts the durable syncer unless it runs (it then goes on until it has caught up with the saves). */
     private void startSync() {
         synchronized (durability) {
             if (syncing) {
@@ -327,7 +327,7 @@ final class AgentState {
                 }
             }
             try {
-                directorySync.run();
+                durableSync.run();
             } catch (RuntimeException e) {
                 synchronized (durability) {
                     syncFailure = e;

@@ -188,7 +188,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
             build(ws, listener, spare);
             shareUplink();
             listener.after(CreateStep.UPLINK_SHAPED, ws.id());
-            state.awaitDurable(recorded.version()); // its fsync ran beside the kernel work; nothing is published before it
+            state.awaitDurable(recorded.version()); // its flush ran beside the kernel work; nothing is published before it
             routes.publish(route(ws));
             listener.after(CreateStep.ROUTE_PUBLISHED, ws.id());
         } catch (RuntimeException e) {

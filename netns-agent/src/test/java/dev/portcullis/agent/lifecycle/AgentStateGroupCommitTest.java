@@ -81,6 +81,15 @@ class AgentStateGroupCommitTest {
         }
     }
 
+    /** State over a store in the test's folder whose every durable sync runs {@code beforeSync} first (a gate, a failure). */
+    private AgentState withDurableSync(Runnable beforeSync) {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        return new AgentState(store, DesiredState.EMPTY, () -> {
+            beforeSync.run();
+            store.makeDurable();
+        });
+    }
+
     /** {@link #atOnce} on a thread of its own, so the test can look at the callers while they wait. */
     private static CompletableFuture<List<CompletableFuture<Void>>> atOnceInBackground(int callers,
             java.util.function.IntConsumer body) {
@@ -117,22 +126,20 @@ class AgentStateGroupCommitTest {
     }
 
     /**
-     * One fsync before the kernel is touched: a change is in the file (a restarted agent reads it) as
-     * soon as update returns, while the directory's fsync still runs; whoever answers or publishes
-     * waits for that fsync, which covers every save before it.
+     * No flush before the kernel is touched: a change is in the file (a restarted agent reads it) as
+     * soon as update returns, while the durable sync still runs; whoever answers or publishes waits
+     * for that sync, which covers every save before it.
      */
     @Test
     void updateReturnsBeforeTheDirectorySyncAndAwaitDurableWaitsForIt() throws Exception {
-        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicInteger syncs = new java.util.concurrent.atomic.AtomicInteger();
-        AgentState state = new AgentState(store, DesiredState.EMPTY, () -> {
+        AgentState state = withDurableSync(() -> {
             try {
                 release.await();
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-            store.makeDurable();
             syncs.incrementAndGet();
         });
         state.update(before -> withFreeSlot(before, "ws1"));
@@ -156,15 +163,13 @@ class AgentStateGroupCommitTest {
      */
     @Test
     void manyWaitersForOneSyncAllReturnWhenItEndsAndAllLearnWhenItFails() throws Exception {
-        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
         java.util.concurrent.Semaphore syncsAllowed = new java.util.concurrent.Semaphore(0);
         java.util.concurrent.atomic.AtomicBoolean failNext = new java.util.concurrent.atomic.AtomicBoolean();
-        AgentState state = new AgentState(store, DesiredState.EMPTY, () -> {
+        AgentState state = withDurableSync(() -> {
             syncsAllowed.acquireUninterruptibly();
             if (failNext.get()) {
                 throw new java.io.UncheckedIOException(new IOException("EIO (a test's disk)"));
             }
-            store.makeDurable();
         });
         state.update(before -> withFreeSlot(before, "ws1"));
         java.util.concurrent.CountDownLatch parked = new java.util.concurrent.CountDownLatch(1);
@@ -192,12 +197,8 @@ class AgentStateGroupCommitTest {
     /** A create publishes once its own record is durable: a later save whose fsync is held does not hold it. */
     @Test
     void aCallerWaitsForItsOwnSaveToBeDurableNotForLaterOnes() throws Exception {
-        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
         java.util.concurrent.Semaphore syncsAllowed = new java.util.concurrent.Semaphore(1); // the first runs, the next wait
-        AgentState state = new AgentState(store, DesiredState.EMPTY, () -> {
-            syncsAllowed.acquireUninterruptibly();
-            store.makeDurable();
-        });
+        AgentState state = withDurableSync(syncsAllowed::acquireUninterruptibly);
         long first = state.update(before -> withFreeSlot(before, "ws1"));
         state.awaitDurable(first);
         long second = state.update(before -> withFreeSlot(before, "ws2"));

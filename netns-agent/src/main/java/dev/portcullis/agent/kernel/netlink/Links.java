@@ -111,15 +111,6 @@ public final class Links {
         }
     }
 
-    /**
-     * Renames link {@code index} (which must be down: the kernel refuses to rename a link that is up)
-     * from {@code from} to {@code to}; its sysctls, addresses and qdiscs stay. EEXIST when {@code to} is taken.
-     */
-    public void rename(int index, String from, String to) {
-        socket.change(ifinfo(RTM_NEWLINK, index, 0, 0).attribute(IFLA_IFNAME, checkName(to)),
-                "rename link " + from + " to " + to + " in " + socket.where());
-    }
-
     public void setUp(int index, String name) {
         socket.change(ifinfo(RTM_NEWLINK, index, IFF_UP, IFF_UP), "set link " + name + " up in " + socket.where());
     }
