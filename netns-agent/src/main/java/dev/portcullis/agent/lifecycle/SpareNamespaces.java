@@ -53,7 +53,7 @@ final class SpareNamespaces implements AutoCloseable {
     /** Every network namespace's loopback has index 1 (the kernel's LOOPBACK_IFINDEX). */
     static final int LOOPBACK_INDEX = 1;
     private static final int NOT_BUILDING = -1;
-    private static final Duration BUILDING_WAIT = Duration.ofMillis(50);
+    private static final Duration BUILDING_WAIT = Duration.ofSeconds(1);
 
     /** The part of a slot's network that does not depend on the workspace: {@link WorkspacePlumbing#prepareSlot}. */
     interface SlotNetwork {
@@ -109,10 +109,23 @@ final class SpareNamespaces implements AutoCloseable {
         this.nextSlot = requireNonNull(nextSlot, "nextSlot");
     }
 
-    /** Starts making spares in the background, up to the size; nothing when the size is 0. */
+    /**
+     * Makes the first spare before it returns (so the first create after a start finds one, at the
+     * first free slot, however busy the machine), then the rest in the background, up to the size;
+     * nothing when the size is 0.
+     */
     void start() {
         if (size == 0 || stopped || filler != null) {
             return;
+        }
+        OptionalInt first = nextSlot.get();
+        if (first.isPresent()) {
+            try {
+                make(first.getAsInt());
+            } finally {
+                building = NOT_BUILDING;
+                changed();
+            }
         }
         filler = Thread.ofPlatform().daemon().name("spare namespaces").start(this::fill);
     }
@@ -124,6 +137,7 @@ final class SpareNamespaces implements AutoCloseable {
     OptionalInt reserveFree(Set<Integer> used, int slotCount) {
         for (int slot = 0; slot < slotCount; slot++) {
             if (!used.contains(slot) && reserved.add(slot)) {
+                building = slot; // at once: a create that sees the slot reserved also sees it being made (claimAny)
                 return OptionalInt.of(slot);
             }
         }
@@ -142,9 +156,10 @@ final class SpareNamespaces implements AutoCloseable {
 
     /**
      * Claims the ready spare of the lowest slot. When none is ready but one is being made, the first
-     * create to come waits for that one ({@link #BUILDING_WAIT} at most: making one takes a few
-     * milliseconds, less than a create spends making its own network, and the first create after a
-     * start then gets the first slot); empty when none is ready (the create makes its own).
+     * create to come waits for that one (making one takes a few milliseconds, less than a create
+     * spends making its own network; {@link #BUILDING_WAIT} at most, for a machine too busy to give
+     * the pool's nice-19 thread a core), so the first create after a start gets the first slot; the
+     * others, and any create when none is being made, get nothing (they make their own).
      */
     Optional<Spare> claimAny() {
         Map.Entry<Integer, Spare> first = ready.pollFirstEntry();
@@ -292,7 +307,6 @@ final class SpareNamespaces implements AutoCloseable {
                 awaitTake(); // every slot is a workspace's or a spare's: a delete frees one
                 continue;
             }
-            building = slot.getAsInt();
             try {
                 make(slot.getAsInt());
             } finally {
