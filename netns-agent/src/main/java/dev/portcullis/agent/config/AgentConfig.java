@@ -146,8 +146,7 @@ public record AgentConfig(
      * minor is 16 bits, and the agent's workspace classes start at 0x10 (see UplinkShaper).
      */
     private static void checkUplink(UplinkSettings uplink, String interfacePrefix, AddressPlan plan) {
-        // The names KernelNames gives: the prefix and '-' and a slot, or (records from before) ten hex digits.
-        if (uplink.interfaceName().matches(Pattern.quote(interfacePrefix) + "(?:[0-9a-f]{10}|-[0-9]+)")) {
+        if (ownInterfaceNames(interfacePrefix).matcher(uplink.interfaceName()).matches()) {
             throw new InvalidKeyException("uplink.interface", "'" + uplink.interfaceName() + "' is a name of this agent's"
                     + " own workspace links (interfacePrefix '" + interfacePrefix + "' and '-' and a slot, or ten hex"
                     + " digits) (expected: the host's link to the internet, e.g. eth0)");
@@ -157,6 +156,16 @@ public record AgentConfig(
                     + plan.slotCount() + " slots (expected: at most " + MAX_UPLINK_SLOTS + " slots, one tc class each:"
                     + " an addressRange of /16 or smaller with /31 slots)");
         }
+    }
+
+    /**
+     * The host link names an agent with {@code interfacePrefix} gives its workspaces: the prefix, '-'
+     * and a slot (no leading zero), or, in records from before slot names, exactly ten hex digits. The
+     * prefix is [a-z0-9] only, so the '-' keeps one agent's slot names apart from another's (prefixes
+     * "ab" and "ab1": "ab-12" and "ab1-2"); hash names differ by their fixed length.
+     */
+    public static Pattern ownInterfaceNames(String interfacePrefix) {
+        return Pattern.compile(Pattern.quote(interfacePrefix) + "(?:[0-9a-f]{10}|-(?:0|[1-9][0-9]{0,9}))");
     }
 
     /** Workspaces get IPv6 addresses too (the host has a {@code workspaceIpv6Prefix}). */

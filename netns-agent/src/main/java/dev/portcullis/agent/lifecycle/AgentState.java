@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -205,7 +206,11 @@ final class AgentState {
     }
 
     private void wakeSaveWaiters() {
-        for (Thread waiter : saveWaiters) {
+        unparkAll(saveWaiters);
+    }
+
+    private static void unparkAll(Set<Thread> waiters) {
+        for (Thread waiter : waiters) {
             LockSupport.unpark(waiter);
         }
     }
@@ -300,9 +305,7 @@ final class AgentState {
     }
 
     private void wakeDurableWaiters() {
-        for (Thread waiter : durableWaiters) {
-            LockSupport.unpark(waiter);
-        }
+        unparkAll(durableWaiters);
     }
 
     /** Starts the durable syncer unless it runs (it then goes on until it has caught up with the saves). */
@@ -371,7 +374,7 @@ final class AgentState {
      * Reads the newest applied state (saved or about to be) under the state lock, where creates pick
      * their slots: a choice made here and one made by a create's change never see different states.
      */
-    <T> T withLatest(java.util.function.Function<DesiredState, T> read) {
+    <T> T withLatest(Function<DesiredState, T> read) {
         stateLock.lock();
         try {
             return read.apply(latest);

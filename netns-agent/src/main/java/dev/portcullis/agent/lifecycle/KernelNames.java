@@ -37,9 +37,7 @@ public final class KernelNames {
         requireNonNull(config, "config");
         this.namespacePrefix = config.namespacePrefix();
         this.interfacePrefix = config.interfacePrefix();
-        // The prefix is [a-z0-9] only, so the '-' keeps one agent's slot names apart from another's
-        // (prefixes "ab" and "ab1": "ab-12" and "ab1-2"); hash names differ by their fixed length.
-        this.ownInterface = Pattern.compile(Pattern.quote(interfacePrefix) + "(?:[0-9a-f]{" + HASH_HEX + "}|-(?:0|[1-9][0-9]{0,9}))");
+        this.ownInterface = AgentConfig.ownInterfaceNames(interfacePrefix);
     }
 
     /**

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,15 +119,7 @@ final class SpareNamespaces implements AutoCloseable {
         if (size == 0 || stopped || filler != null) {
             return;
         }
-        OptionalInt first = nextSlot.get();
-        if (first.isPresent()) {
-            try {
-                make(first.getAsInt());
-            } finally {
-                building = NOT_BUILDING;
-                changed();
-            }
-        }
+        makeNext();
         filler = Thread.ofPlatform().daemon().name("spare namespaces").start(this::fill);
     }
 
@@ -166,12 +159,7 @@ final class SpareNamespaces implements AutoCloseable {
         int awaited = building;
         if (first == null && awaited != NOT_BUILDING && waiting.compareAndSet(false, true)) {
             try {
-                long deadline = System.nanoTime() + BUILDING_WAIT.toNanos();
-                synchronized (changes) {
-                    while (ready.isEmpty() && building == awaited && !stopped && System.nanoTime() < deadline) {
-                        awaitChange(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-                    }
-                }
+                awaitWhile(() -> ready.isEmpty() && building == awaited, BUILDING_WAIT);
             } finally {
                 waiting.set(false);
             }
@@ -190,12 +178,7 @@ final class SpareNamespaces implements AutoCloseable {
      * name the spare's pair has. Empty when the slot has no spare, or another create claimed it.
      */
     Optional<Spare> claim(int slot, Duration wait) {
-        long deadline = System.nanoTime() + wait.toNanos();
-        synchronized (changes) {
-            while (building == slot && !stopped && System.nanoTime() < deadline) {
-                awaitChange(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-            }
-        }
+        awaitWhile(() -> building == slot, wait);
         Spare spare = ready.remove(slot);
         if (spare != null) {
             changed();
@@ -250,11 +233,6 @@ final class SpareNamespaces implements AutoCloseable {
         return true;
     }
 
-    /** Deletes a claimed spare that its create cannot use (the workspace's namespace exists already). */
-    void drop(Spare spare) {
-        discard(spare);
-    }
-
     /** True for a spare name this pool made and has not yet given away or removed: reconcile leaves it. */
     boolean holds(String namespace) {
         return held.contains(namespace);
@@ -302,18 +280,25 @@ final class SpareNamespaces implements AutoCloseable {
                 awaitTake();
                 continue;
             }
-            OptionalInt slot = nextSlot.get();
-            if (slot.isEmpty()) {
+            if (!makeNext()) {
                 awaitTake(); // every slot is a workspace's or a spare's: a delete frees one
-                continue;
-            }
-            try {
-                make(slot.getAsInt());
-            } finally {
-                building = NOT_BUILDING;
-                changed();
             }
         }
+    }
+
+    /** Makes a spare at the next free slot; false when no slot is free. */
+    private boolean makeNext() {
+        OptionalInt slot = nextSlot.get();
+        if (slot.isEmpty()) {
+            return false;
+        }
+        try {
+            make(slot.getAsInt());
+        } finally {
+            building = NOT_BUILDING;
+            changed();
+        }
+        return true;
     }
 
     /** Makes one spare at {@code slot} (reserved); on failure nothing of it is left and the slot is free again. */
@@ -356,8 +341,11 @@ final class SpareNamespaces implements AutoCloseable {
         held.remove(name);
     }
 
-    /** Deletes a spare that no workspace has: its pair, its namespace; its slot is free again. */
-    private void discard(Spare spare) {
+    /**
+     * Deletes a spare that no workspace has (also one a create claimed but cannot use): its pair, its
+     * namespace; its slot is free again.
+     */
+    void discard(Spare spare) {
         // The pair first: a deleted namespace releases its links later, in the background, and the
         // slot's link name must be free for the next create or spare at that slot.
         try {
@@ -382,6 +370,16 @@ final class SpareNamespaces implements AutoCloseable {
     private void changed() {
         synchronized (changes) {
             changes.notifyAll();
+        }
+    }
+
+    /** Waits while {@code condition} holds, for at most {@code wait}, waking at every change of the pool. */
+    private void awaitWhile(BooleanSupplier condition, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        synchronized (changes) {
+            while (condition.getAsBoolean() && !stopped && System.nanoTime() < deadline) {
+                awaitChange(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            }
         }
     }
 

@@ -21,10 +21,12 @@ import dev.portcullis.policy.WorkspaceId;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,7 +101,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
     }
 
     /** The slot of the next spare: the lowest that no workspace and no spare holds, picked where creates pick theirs. */
-    private java.util.OptionalInt reserveSpareSlot() {
+    private OptionalInt reserveSpareSlot() {
         return state.withLatest(latest -> spares.reserveFree(latest.usedSlots(), config.addressPlan().slotCount()));
     }
 
@@ -220,7 +222,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
             return spares.claimAny();
         }
         int slot = plan.slotOfWorkspaceAddress(spec.address().get());
-        return slot < 0 ? Optional.empty() : spares.claim(slot, java.time.Duration.ofSeconds(5));
+        return slot < 0 ? Optional.empty() : spares.claim(slot, Duration.ofSeconds(5));
     }
 
     /** A recorded workspace, the spare it claimed, and the version of the save that carried its record. */
@@ -239,7 +241,7 @@ public final class WorkspaceNetworks implements AutoCloseable {
                 recorded = record(spec, plan, spare);
             } catch (AllFreeSlotsReserved e) {
                 // Every free slot is a spare's still being made, or claimed by a create that may give it back.
-                spares.awaitChange(java.time.Duration.ofSeconds(1));
+                spares.awaitChange(Duration.ofSeconds(1));
                 spare = spares.claimAny();
                 try {
                     recorded = record(spec, plan, spare);

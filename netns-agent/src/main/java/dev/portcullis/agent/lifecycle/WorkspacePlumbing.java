@@ -84,7 +84,7 @@ final class WorkspacePlumbing {
                 newNamespace = true;
             }
         } catch (RuntimeException e) {
-            spare.ifPresent(spares::drop); // not left claimed by nobody
+            spare.ifPresent(spares::discard); // not left claimed by nobody
             throw e;
         }
         if (spare.isPresent()) {
@@ -94,7 +94,7 @@ final class WorkspacePlumbing {
                 return;
             }
             if (!fits) {
-                spares.drop(spare.get()); // its pair has the slot's link name: gone before the link is built below
+                spares.discard(spare.get()); // its pair has the slot's link name: gone before the link is built below
             }
         }
         try (NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
@@ -125,13 +125,13 @@ final class WorkspacePlumbing {
             int egress = effectiveEgress(ws);
             if (egress != config.defaultEgressMbit()) {
                 shaper.apply(ns, inside, WORKSPACE_DEVICE, egress, config.defaultEgressMbit() == 0,
-                        Exemption.to(gateways(slot), ipv6Gateways(slot)));
+                        egressExemption(slot));
             }
             listener.after(CreateStep.EGRESS_SHAPED, ws.id());
             int ingress = effectiveIngress(ws);
             if (ingress != config.defaultIngressMbit()) {
                 shaper.apply(null, hostSocket, host, ingress, config.defaultIngressMbit() == 0,
-                        Exemption.from(gateways(slot), ipv6Gateways(slot)));
+                        ingressExemption(slot));
             }
             listener.after(CreateStep.INGRESS_SHAPED, ws.id());
         }
@@ -168,11 +168,11 @@ final class WorkspacePlumbing {
             insideAddresses(workspaceLinks, eth0, slot, prefixLength);
             if (config.defaultEgressMbit() > 0) {
                 shaper.apply(namespace, inside, WORKSPACE_DEVICE, config.defaultEgressMbit(), true,
-                        Exemption.to(gateways(slot), ipv6Gateways(slot)));
+                        egressExemption(slot));
             }
             if (config.defaultIngressMbit() > 0) {
                 shaper.apply(null, hostSocket, host, config.defaultIngressMbit(), true,
-                        Exemption.from(gateways(slot), ipv6Gateways(slot)));
+                        ingressExemption(slot));
             }
             return new SpareNamespaces.Pair(hostIndex, eth0);
         }
@@ -246,13 +246,13 @@ final class WorkspacePlumbing {
         int egress = effectiveEgress(ws);
         if (egress > 0 || !newNamespace) { // a namespace made just now has no limit to remove
             shaper.apply(ns, inside, WORKSPACE_DEVICE, egress, newNamespace,
-                    Exemption.to(gateways(slot), ipv6Gateways(slot)));
+                    egressExemption(slot));
         }
         listener.after(CreateStep.EGRESS_SHAPED, ws.id());
 
         int ingress = effectiveIngress(ws);
         if (ingress > 0 || !newHostEnd) {
-            shaper.apply(null, hostSocket, host, ingress, newHostEnd, Exemption.from(gateways(slot), ipv6Gateways(slot)));
+            shaper.apply(null, hostSocket, host, ingress, newHostEnd, ingressExemption(slot));
         }
         listener.after(CreateStep.INGRESS_SHAPED, ws.id());
     }
@@ -358,14 +358,24 @@ final class WorkspacePlumbing {
         return gateways;
     }
 
+    /** What leaves the workspace for a gateway is not limited (see {@link #gateways}). */
+    private Exemption egressExemption(AddressPlan.Slot slot) {
+        return Exemption.to(gateways(slot), ipv6Gateways(slot));
+    }
+
+    /** What a gateway sends the workspace is not limited (see {@link #gateways}). */
+    private Exemption ingressExemption(AddressPlan.Slot slot) {
+        return Exemption.from(gateways(slot), ipv6Gateways(slot));
+    }
+
     private String expectedEgress(WorkspaceRecord ws) {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
-        return shaper.expected(effectiveEgress(ws), Exemption.to(gateways(slot), ipv6Gateways(slot)));
+        return shaper.expected(effectiveEgress(ws), egressExemption(slot));
     }
 
     private String expectedIngress(WorkspaceRecord ws) {
         AddressPlan.Slot slot = config.addressPlan().slot(ws.slot());
-        return shaper.expected(effectiveIngress(ws), Exemption.from(gateways(slot), ipv6Gateways(slot)));
+        return shaper.expected(effectiveIngress(ws), ingressExemption(slot));
     }
 
     /** What {@link #ensure} has just made, each part confirmed by its command's exit code, so not read back. */

@@ -15,12 +15,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
 
 /**
  * Keeps the desired state in one JSON file, {@code desired-state.json}, and durable copies of it in
@@ -53,7 +58,7 @@ public final class DesiredStateStore {
     static final int FORMAT_VERSION = 1;
 
     private static final String SLOT_MAGIC = "portcullis-desired-state";
-    private static final java.util.regex.Pattern SLOT_HEADER = java.util.regex.Pattern.compile(
+    private static final Pattern SLOT_HEADER = Pattern.compile(
             SLOT_MAGIC + " generation=([0-9]{1,18}) length=([0-9]{1,9}) crc32c=([0-9a-f]{8})\n");
     /** The header is read from the first bytes of a slot; it is shorter than this. */
     private static final int SLOT_HEADER_MAX = 128;
@@ -66,6 +71,10 @@ public final class DesiredStateStore {
     private final AddressPlan plan;
     /** The slot that holds the newest durable state (the next write goes to the other), -1 before it is known. */
     private int newestSlot = -1;
+    /** Each slot's file size as last seen (-1: not looked at yet): a round checks it without a stat. */
+    private final long[] slotSizes = {-1, -1};
+    /** Whether the old single copy may still be there (looked at once, not at every round). */
+    private boolean legacyMayExist = true;
     /** The newest generation written or read; the next write gets one more. */
     private long generation;
     /** What the newest write put in the file, for {@link #makeDurable}. */
@@ -137,7 +146,7 @@ public final class DesiredStateStore {
             }
         }
         synchronized (durableLock) {
-            newestSlot = copySource == null ? -1 : java.util.Arrays.asList(slots).indexOf(copySource);
+            newestSlot = copySource == null ? -1 : Arrays.asList(slots).indexOf(copySource);
         }
         if (!Files.exists(file)) {
             generation = copy == null ? 0 : copy.generation();
@@ -183,8 +192,8 @@ public final class DesiredStateStore {
     /** A durable slot: its header, then exactly the bytes the header's length and CRC-32C describe. */
     private Loaded readSlot(Path slot) throws IOException {
         byte[] content = Files.readAllBytes(slot);
-        String head = new String(content, 0, Math.min(content.length, SLOT_HEADER_MAX), java.nio.charset.StandardCharsets.US_ASCII);
-        java.util.regex.Matcher header = SLOT_HEADER.matcher(head);
+        String head = new String(content, 0, Math.min(content.length, SLOT_HEADER_MAX), StandardCharsets.US_ASCII);
+        Matcher header = SLOT_HEADER.matcher(head);
         if (!header.lookingAt()) {
             throw new DamagedFile(slot + ": no durable-copy header (expected: after a power loss that tore its write)", null);
         }
@@ -193,12 +202,12 @@ public final class DesiredStateStore {
         if (start + length > content.length) {
             throw new DamagedFile(slot + ": shorter than its header says (" + length + " bytes)", null);
         }
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        CRC32C crc = new CRC32C();
         crc.update(content, start, length);
         if (crc.getValue() != Long.parseLong(header.group(3), 16)) {
             throw new DamagedFile(slot + ": its content does not match its CRC-32C (a write torn by a power loss)", null);
         }
-        Loaded loaded = read(slot, java.util.Arrays.copyOfRange(content, start, start + length));
+        Loaded loaded = read(slot, Arrays.copyOfRange(content, start, start + length));
         if (loaded.generation() != Long.parseLong(header.group(1))) {
             throw new DamagedFile(slot + ": generation " + loaded.generation() + " inside, " + header.group(1)
                     + " in its header", null);
@@ -299,14 +308,17 @@ public final class DesiredStateStore {
                 return; // nothing written by this store yet: what is on disk came from disk
             }
             int target = newestSlot < 0 ? olderSlot() : 1 - newestSlot;
-            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            CRC32C crc = new CRC32C();
             crc.update(newest.bytes());
             byte[] header = String.format("%s generation=%d length=%d crc32c=%08x\n", SLOT_MAGIC, newest.generation(),
-                    newest.bytes().length, crc.getValue()).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                    newest.bytes().length, crc.getValue()).getBytes(StandardCharsets.US_ASCII);
             ByteBuffer content = ByteBuffer.allocate(header.length + newest.bytes().length).put(header).put(newest.bytes()).flip();
             try {
-                if (!Files.exists(slots[target]) || Files.size(slots[target]) < content.remaining()) {
-                    grow(slots[target], content);
+                if (slotSizes[target] < 0) {
+                    slotSizes[target] = Files.exists(slots[target]) ? Files.size(slots[target]) : 0;
+                }
+                if (slotSizes[target] < content.remaining()) {
+                    slotSizes[target] = grow(slots[target], content);
                 } else {
                     try (FileChannel channel = FileChannel.open(slots[target], StandardOpenOption.WRITE)) {
                         while (content.hasRemaining()) {
@@ -319,9 +331,10 @@ public final class DesiredStateStore {
                 throw new UncheckedIOException("cannot make " + file + " durable in " + slots[target] + ": " + e.getMessage(), e);
             }
             newestSlot = target;
-            if (Files.exists(legacyDurableCopy)) {
+            if (legacyMayExist) {
                 try {
-                    Files.delete(legacyDurableCopy); // a slot holds a newer durable state now
+                    Files.deleteIfExists(legacyDurableCopy); // a slot holds a newer durable state now
+                    legacyMayExist = false;
                 } catch (IOException e) {
                     log.warn("could not delete {}, the durable copy of an agent before this one: {}", legacyDurableCopy,
                             e.getMessage());
@@ -344,18 +357,20 @@ public final class DesiredStateStore {
     }
 
     /**
-     * A slot too small for the state (or missing) is made anew at twice the size it needs, padded
+     * A slot too small for the state (or missing) is made anew at two to four times the size it needs, padded
      * with spaces so every block of it is written once: temp file, fsync, rename, the directory's fsync.
+     * Returns its new size.
      */
-    private static void grow(Path slot, ByteBuffer content) throws IOException {
+    private static long grow(Path slot, ByteBuffer content) throws IOException {
         int size = Math.max(SLOT_MIN_SIZE, Integer.highestOneBit(Math.max(1, content.remaining() - 1)) << 2);
         byte[] padded = new byte[size];
-        java.util.Arrays.fill(padded, (byte) ' ');
+        Arrays.fill(padded, (byte) ' ');
         content.get(padded, 0, content.remaining());
         replace(slot, padded, true);
         try (FileChannel directory = FileChannel.open(slot.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
             directory.force(true);
         }
+        return size;
     }
 
     /** Temp file, (fsync,) rename over {@code target}; the content is complete before any rename points at it. */
