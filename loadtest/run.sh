@@ -36,7 +36,8 @@
 #   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
 #   netns-churn: NETNS_WORKSPACES [100] created one at a time per round  NETNS_ROUNDS [2]
 #     NETNS_CONCURRENT [20] callers at once (5 rounds)  NETNS_FILL [1000] workspaces on the host at the end
-#     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)
+#     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)  NETNS_DEFAULT_EGRESS_MBIT [0] the agent's
+#     default limit (0: unlimited, so every create sets its own; = NETNS_EGRESS_MBIT: the spares carry it)
 #     NETNS_SPARES [20] namespaces the agent keeps made ahead of demand (0: every create makes its own)
 #   host-fairness: HOSTFAIR_UPLINK_MBIT [200] HOSTFAIR_RUNS [3] HOSTFAIR_SECONDS [15] measured per phase
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
@@ -1174,12 +1175,13 @@ scenario_netns_churn() {
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   local workspaces=${NETNS_WORKSPACES:-100} rounds=${NETNS_ROUNDS:-2} concurrent=${NETNS_CONCURRENT:-20}
   local fill=${NETNS_FILL:-1000} egress=${NETNS_EGRESS_MBIT:-100} spares=${NETNS_SPARES:-20}
+  local default_egress=${NETNS_DEFAULT_EGRESS_MBIT:-0}
   # Under the lock every kernel test takes, so it never runs beside one (or beside another run).
   # shellcheck disable=SC2086 # JVM_OPTIONS is a list of options; the agent enters namespaces through JNA
   flock /tmp/portcullis-netns.lock "$JAVA" ${JVM_OPTIONS:---enable-native-access=ALL-UNNAMED} \
     -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.NetnsChurn --workspaces "$workspaces" --rounds "$rounds" \
-    --concurrent "$concurrent" --fill "$fill" --egress-mbit "$egress" --spares "$spares" --out "$RESULTS/netns-churn-$stamp.json" \
-    --meta "date=$stamp" --meta "command=NETNS_WORKSPACES=$workspaces NETNS_ROUNDS=$rounds NETNS_CONCURRENT=$concurrent NETNS_FILL=$fill NETNS_EGRESS_MBIT=$egress NETNS_SPARES=$spares loadtest/run.sh netns-churn" \
+    --concurrent "$concurrent" --fill "$fill" --egress-mbit "$egress" --default-egress-mbit "$default_egress" --spares "$spares" --out "$RESULTS/netns-churn-$stamp.json" \
+    --meta "date=$stamp" --meta "command=NETNS_WORKSPACES=$workspaces NETNS_ROUNDS=$rounds NETNS_CONCURRENT=$concurrent NETNS_FILL=$fill NETNS_EGRESS_MBIT=$egress NETNS_DEFAULT_EGRESS_MBIT=$default_egress NETNS_SPARES=$spares loadtest/run.sh netns-churn" \
     --meta "agent_build=git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "kernel=$(uname -r)" --meta "nft=$(nft --version)" --meta "ip=$(ip -V)" \
     --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS/netns-churn-$stamp.txt"

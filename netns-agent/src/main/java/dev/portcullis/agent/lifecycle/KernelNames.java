@@ -117,6 +117,14 @@ public final class KernelNames {
         return candidates;
     }
 
+    /**
+     * True when {@code name} is one of {@link #hostInterfaceCandidates}: the slot's name is compared
+     * first, so a record made with slot names costs no hash (every create checks its record's name).
+     */
+    public boolean isHostInterfaceOf(WorkspaceId id, int slot, String name) {
+        return name.equals(slotInterface(slot)) || hostInterfaceCandidates(id, slot).contains(name);
+    }
+
     private static String hash(String text) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));

@@ -112,12 +112,11 @@ public final class WorkspaceNetworks implements AutoCloseable {
      */
     private void checkOwnNames(DesiredState loaded) {
         for (WorkspaceRecord ws : loaded.workspaces()) {
-            List<String> candidates = names.hostInterfaceCandidates(ws.id(), ws.slot());
-            if (!candidates.contains(ws.hostInterface())) {
+            if (!names.isHostInterfaceOf(ws.id(), ws.slot(), ws.hostInterface())) {
                 throw new IllegalStateException(store.file() + ": workspace " + ws.id() + " has hostInterface '"
                         + ws.hostInterface() + "', which this agent never derives from its slot or id (expected: one of "
-                        + candidates + "); the file is damaged or was edited: refusing to start, nothing on the host"
-                        + " was changed");
+                        + names.hostInterfaceCandidates(ws.id(), ws.slot()) + "); the file is damaged or was edited:"
+                        + " refusing to start, nothing on the host was changed");
             }
         }
     }

@@ -320,10 +320,10 @@ final class WorkspacePlumbing {
 
     /** The second wall behind the start-up check: a link the agent did not name is never touched. */
     private String ownHostInterface(WorkspaceRecord ws) {
-        List<String> candidates = names.hostInterfaceCandidates(ws.id(), ws.slot());
-        if (!candidates.contains(ws.hostInterface())) {
+        if (!names.isHostInterfaceOf(ws.id(), ws.slot(), ws.hostInterface())) {
             throw new IllegalStateException("workspace " + ws.id() + ": hostInterface '" + ws.hostInterface()
-                    + "' is not a name this agent derives from its slot or id (expected: one of " + candidates + ")");
+                    + "' is not a name this agent derives from its slot or id (expected: one of "
+                    + names.hostInterfaceCandidates(ws.id(), ws.slot()) + ")");
         }
         return ws.hostInterface();
     }

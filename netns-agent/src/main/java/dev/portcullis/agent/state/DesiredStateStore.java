@@ -79,6 +79,8 @@ public final class DesiredStateStore {
     private long generation;
     /** What the newest write put in the file, for {@link #makeDurable}. */
     private volatile Written lastWritten;
+    /** Set once the state directory is known to exist: every save checked it before (a fifth of a write's CPU). */
+    private volatile boolean directoryExists;
     /** One {@link #makeDurable} at a time; a {@link #write} may run beside it. */
     private final Object durableLock = new Object();
 
@@ -361,7 +363,7 @@ public final class DesiredStateStore {
      * with spaces so every block of it is written once: temp file, fsync, rename, the directory's fsync.
      * Returns its new size.
      */
-    private static long grow(Path slot, ByteBuffer content) throws IOException {
+    private long grow(Path slot, ByteBuffer content) throws IOException {
         int size = Math.max(SLOT_MIN_SIZE, Integer.highestOneBit(Math.max(1, content.remaining() - 1)) << 2);
         byte[] padded = new byte[size];
         Arrays.fill(padded, (byte) ' ');
@@ -374,10 +376,13 @@ public final class DesiredStateStore {
     }
 
     /** Temp file, (fsync,) rename over {@code target}; the content is complete before any rename points at it. */
-    private static void replace(Path target, byte[] bytes, boolean sync) {
+    private void replace(Path target, byte[] bytes, boolean sync) {
         Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
         try {
-            Files.createDirectories(target.getParent());
+            if (!directoryExists) {
+                Files.createDirectories(target.getParent());
+                directoryExists = true;
+            }
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);

@@ -34,6 +34,11 @@ class KernelNamesTest {
                 assertThat(hash).hasSize(15).matches("pcabc[0-9a-f]{10}"));
         assertThat(names.hostInterfaceCandidates(id, 42)).as("the same for the same id and slot").isEqualTo(candidates);
         assertThat(names.hostInterfaceCandidates(id, 43)).doesNotContain("pcabc-42");
+        assertThat(candidates).allSatisfy(name -> assertThat(names.isHostInterfaceOf(id, 42, name)).as(name).isTrue());
+        assertThat(names.isHostInterfaceOf(id, 42, "pcabc-43")).as("another slot's link").isFalse();
+        assertThat(names.isHostInterfaceOf(id, 42, "eth0")).isFalse();
+        assertThat(names.isHostInterfaceOf(WorkspaceId.of("other"), 42, candidates.get(1))).as("another id's hash name")
+                .isFalse();
     }
 
     @Test
