@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -25,6 +26,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
@@ -149,6 +151,7 @@ public final class DesiredStateStore {
         }
         synchronized (durableLock) {
             newestSlot = copySource == null ? -1 : Arrays.asList(slots).indexOf(copySource);
+            Arrays.fill(slotSizes, -1); // looked at again by the next round: the disk may differ from what was seen
         }
         if (!Files.exists(file)) {
             generation = copy == null ? 0 : copy.generation();
@@ -180,7 +183,7 @@ public final class DesiredStateStore {
     }
 
     private List<Path> durableCandidates() {
-        return java.util.stream.Stream.of(legacyDurableCopy, slots[0], slots[1]).filter(Files::exists).toList();
+        return Stream.of(legacyDurableCopy, slots[0], slots[1]).filter(Files::exists).toList();
     }
 
     private static byte[] readBytes(Path source) {
@@ -327,6 +330,9 @@ public final class DesiredStateStore {
                             channel.write(content, content.position());
                         }
                         channel.force(false); // the data only: the file's size and blocks are as they were
+                    } catch (NoSuchFileException removed) {
+                        // Deleted behind the agent's back since its size was seen: made again, as when missing.
+                        slotSizes[target] = grow(slots[target], content);
                     }
                 }
             } catch (IOException e) {
@@ -377,25 +383,35 @@ public final class DesiredStateStore {
 
     /** Temp file, (fsync,) rename over {@code target}; the content is complete before any rename points at it. */
     private void replace(Path target, byte[] bytes, boolean sync) {
-        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
         try {
             if (!directoryExists) {
                 Files.createDirectories(target.getParent());
                 directoryExists = true;
             }
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                if (sync) {
-                    channel.force(true);
-                }
+            try {
+                writeAndRename(target, bytes, sync);
+            } catch (NoSuchFileException removed) {
+                // The state directory was removed behind the agent's back: made again, as at the first save.
+                Files.createDirectories(target.getParent());
+                writeAndRename(target, bytes, sync);
             }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
         }
+    }
+
+    private static void writeAndRename(Path target, byte[] bytes, boolean sync) throws IOException {
+        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            if (sync) {
+                channel.force(true);
+            }
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -147,6 +147,30 @@ class DesiredStateStoreTest {
         assertThat(ids(new DesiredStateStore(dir, PLAN).load())).containsExactly("ws1", "ws2");
     }
 
+    /**
+     * The state directory removed while the agent runs (an operator's cleanup): the next save makes it
+     * and the durable slot again, as the first save did; a store that remembered the folder and the
+     * slots' sizes failed every save from then on.
+     */
+    @Test
+    void aStateDirectoryRemovedWhileTheAgentRunsIsMadeAgainByTheNextSave() throws Exception {
+        Path state = dir.resolve("state");
+        DesiredStateStore store = new DesiredStateStore(state, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
+        try (var files = Files.list(state)) {
+            for (Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(state);
+
+        store.save(DesiredState.of(List.of(record("ws3", 2, "pc0000000003"))));
+
+        Files.write(state.resolve("desired-state.json"), new byte[300]); // only a durable slot can answer
+        assertThat(ids(new DesiredStateStore(state, PLAN).load())).containsExactly("ws3");
+    }
+
     /** A state larger than its slot: the slot is made anew, larger, and read back whole. */
     @Test
     void aSlotGrowsWithTheState() throws Exception {
