@@ -193,14 +193,14 @@ public final class NetnsChurn {
      * first (only what the background refill made meanwhile); then both are deleted.
      */
     private void createAtOnce(String prefix, int callers, boolean recorded) throws Exception {
-        if (recorded) {
-            results.sparesAtWarmBursts += agent.spareNamespaces().size();
-        }
+        int warmSpares = agent.spareNamespaces().size();
         burst(prefix, callers, recorded ? results.createAtOnce : null, recorded ? atOncePhase() : null);
-        if (recorded) {
-            results.sparesAtDrainedBursts += agent.spareNamespaces().size();
-        }
+        int drainedSpares = agent.spareNamespaces().size();
         burst("drained-" + prefix, callers, recorded ? results.createDrained : null, recorded ? drainedPhase() : null);
+        if (recorded) {
+            results.sparesAtWarmBursts += warmSpares;
+            results.sparesAtDrainedBursts += drainedSpares;
+        }
         for (int i = 0; i < callers; i++) {
             agent.delete(WorkspaceId.of(prefix + i));
             agent.delete(WorkspaceId.of("drained-" + prefix + i));

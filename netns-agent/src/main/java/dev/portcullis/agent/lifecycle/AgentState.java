@@ -263,12 +263,11 @@ final class AgentState {
     }
 
     /**
-     * Returns once the change of {@code version} ({@link #update}'s answer) survives a power loss: a
+     * Returns once the change of {@code target} ({@link #update}'s answer) survives a power loss: a
      * create publishes its route when its own record is durable, not only once a save that other
      * creates made after it is (among 20 at once, that was often one fsync more).
      */
-    void awaitDurable(long version) {
-        long target = version;
+    void awaitDurable(long target) {
         if (durableVersion >= target) {
             return;
         }
