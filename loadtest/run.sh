@@ -16,6 +16,7 @@
 #   loadtest/run.sh policy       the policy decision made on every request (JMH), as ratios to a share lookup
 #   loadtest/run.sh access-check the whole access check of a request on a warm vs a cold connection (JMH)
 #   loadtest/run.sh netns-churn  the host agent creating and deleting workspace networks (root), beside bare ip netns
+#   loadtest/run.sh state-save   the host agent's save of its desired state at 10, 100 and 1000 workspaces (JMH)
 #   loadtest/run.sh host-fairness an uplink shared by weight between 10 workspaces: the agent's tree vs one class (root, iperf3)
 #
 # Environment (defaults in brackets):
@@ -34,7 +35,7 @@
 #   AUDIT_LOG [on] off silences the gateways' audit log (one line per access decision)
 #   CHANGES [1000] route changes measured by route-churn (after 200 warm-up ones)
 #   ETCD_TABLE [20000] routes a fresh replica loads from etcd in route-churn
-#   netns-churn: NETNS_WORKSPACES [100] created one at a time per round  NETNS_ROUNDS [2]
+#   netns-churn: NETNS_WORKSPACES [100] created one at a time per round  NETNS_ROUNDS [2] (then 50 with the pool full before each)
 #     NETNS_CONCURRENT [20] callers at once (5 rounds)  NETNS_FILL [1000] workspaces on the host at the end
 #     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)  NETNS_DEFAULT_EGRESS_MBIT [0] the agent's
 #     default limit (0: unlimited, so every create sets its own; = NETNS_EGRESS_MBIT: the spares carry it)
@@ -1103,6 +1104,15 @@ scenario_policy() {
   loadtest_java dev.portcullis.loadtest.jmh.PolicyBench "${POLICY_FORKS:-3}" "$RESULTS/policy-$stamp.json"
 }
 
+# The host agent's save of its desired state (the write-ahead record a create makes) at 10, 100 and
+# 1000 workspaces, by JMH in forked JVMs (STATE_SAVE_FORKS [2]), each as a ratio to the save at 10.
+scenario_state_save() {
+  mkdir -p "$RESULTS"
+  loadtest_built
+  local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  loadtest_java dev.portcullis.loadtest.jmh.StateSaveBench "${STATE_SAVE_FORKS:-2}" "$RESULTS/state-save-$stamp.json"
+}
+
 # The access check of one request with a bearer token on a warm connection vs a cold one, by JMH in
 # forked JVMs (ACCESS_FORKS [3]), each minus the copy of the head that every case makes.
 scenario_access_check() {
@@ -1216,6 +1226,7 @@ case "${1:-}" in
   access-check) scenario_access_check ;;
   route-churn) scenario_route_churn ;;
   route-lookup) scenario_route_lookup ;;
+  state-save) scenario_state_save ;;
   gateway-start) scenario_gateway_start ;;
   h2) scenario_h2 ;;
   ws-idle) scenario_ws_idle ;;

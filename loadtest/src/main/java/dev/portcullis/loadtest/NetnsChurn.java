@@ -15,6 +15,9 @@ import dev.portcullis.policy.WorkspaceId;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -41,7 +45,8 @@ import org.HdrHistogram.Histogram;
  * route), as root, with its own prefixes and address range, beside baselines measured in the same run:
  * <ul>
  * <li>create and delete one at a time, against the kernel's own part ({@code ip netns add} + a veth
- *     pair with its peer made inside + both deletes);
+ *     pair with its peer made inside + both deletes); and creates one at a time with the spare pool
+ *     full before each ({@code --pool-full}, 50), as a create finds an agent that had a moment;
  * <li>20 callers creating at once (each latency as its caller sees it), against one at a time: with
  *     the agent's spare namespaces ready (made ahead of demand, {@code --spares}, 20 by default), and
  *     again at once after, when the burst before has drained them;
@@ -59,6 +64,11 @@ public final class NetnsChurn {
     private static final int ACCEPTOR_PORT = 7000;
     private static final int SMALL_TABLE = NetnsChurnReport.SMALL_TABLE;
     private static final String ONE_AT_A_TIME = "one at a time";
+    private static final String POOL_FULL = "pool full before each";
+    /** Its thread CPU time is exact (user + system); its user time alone counts 10 ms ticks, too coarse for a create. */
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    /** Its total compilation time: how long the JIT compiled (on its own threads) while a phase ran. */
+    private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
 
     private final Args args;
     private final String tag = "b" + Long.toString(ProcessHandle.current().pid() % 46656, 36);
@@ -121,7 +131,7 @@ public final class NetnsChurn {
                     + (config.addressPlan().slotCount() - 1) + ", the slots of " + config.addressPlan().range() + ")");
         }
         agent.start();
-        createAndDelete("warm-up", 20, null, null, null); // JIT and page cache, not recorded
+        createAndDelete("warm-up", 20, null, null, null, false); // JIT and page cache, not recorded
         settle();
         createAtOnce("warm-up-", concurrent, false); // the same for the paths only callers at once take
 
@@ -131,8 +141,10 @@ public final class NetnsChurn {
         }
         for (int round = 0; round < rounds; round++) {
             settle();
-            createAndDelete("one", single, results.createOne, results.deleteOne, ONE_AT_A_TIME);
+            createAndDelete("one", single, results.createOne, results.deleteOne, ONE_AT_A_TIME, false);
         }
+        settle();
+        createAndDelete("pool-full", args.getInt("pool-full", 50), results.createPoolFull, null, POOL_FULL, true);
         for (int round = 0; round < args.getInt("concurrent-rounds", 5); round++) {
             settle();
             createAtOnce("at-once-" + round + "-", concurrent, true);
@@ -155,28 +167,48 @@ public final class NetnsChurn {
      * included; not the kernel's own worker threads, such as the one that frees deleted namespaces).
      */
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    /** Creates {@code count} workspaces one after another, then deletes them one after another. */
-    private void createAndDelete(String name, int count, Histogram create, Histogram delete, String phase) {
+    /**
+     * Creates {@code count} workspaces one after another, then deletes them one after another. Back to
+     * back, the creates drain the spare pool after a few dozen and then wait for its refill; with
+     * {@code poolFull}, each waits first until the pool has made every spare again, as a create finds
+     * it on an agent that had a moment since the last one (nothing else runs beside it).
+     */
+    private void createAndDelete(String name, int count, Histogram create, Histogram delete, String phase, boolean poolFull)
+            throws InterruptedException {
+        NetnsChurnReport.PhaseCost cost = phase == null ? new NetnsChurnReport.PhaseCost() : results.cost(phase);
         long cpuBefore = processCpuNanos();
+        long compiledBefore = JIT.getTotalCompilationTime();
         for (int i = 0; i < count; i++) {
+            if (poolFull) {
+                awaitPoolFull();
+            }
             WorkspaceSpec spec = spec(name + "-" + i);
             long start = results.steps.start(spec.id(), phase);
+            long threadCpu = THREADS.getCurrentThreadCpuTime();
             agent.create(spec);
             record(create, start);
+            cost.callerNanos += THREADS.getCurrentThreadCpuTime() - threadCpu;
         }
-        if (phase != null) {
-            results.cpu.computeIfAbsent(phase, any -> new long[3])[0] += processCpuNanos() - cpuBefore;
-            results.cpu.get(phase)[1] += count;
-        }
+        cost.processNanos += processCpuNanos() - cpuBefore; // the pool-full waits included: the refill's CPU is the create's
+        cost.compileMillis += JIT.getTotalCompilationTime() - compiledBefore;
+        cost.creates += count;
         for (int i = 0; i < count; i++) {
             long start = System.nanoTime();
             agent.delete(WorkspaceId.of(name + "-" + i));
             record(delete, start);
         }
+    }
+
+    /** Until the pool has every spare (5 s at most), and a little after, so the refill has gone quiet. */
+    private void awaitPoolFull() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (agent.spareNamespaces().size() < config.spareNamespaces() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        Thread.sleep(10);
     }
 
     private String atOncePhase() {
@@ -212,17 +244,23 @@ public final class NetnsChurn {
         ExecutorService pool = Executors.newFixedThreadPool(callers);
         try {
             CountDownLatch go = new CountDownLatch(1);
+            AtomicLong callerNanos = new AtomicLong();
             List<Future<Long>> calls = new ArrayList<>();
             for (int i = 0; i < callers; i++) {
                 WorkspaceSpec spec = spec(prefix + i);
                 calls.add(pool.submit(() -> {
+                    THREADS.getCurrentThreadCpuTime(); // the bean's first use costs more than a read: not inside the measure
                     go.await();
                     long start = results.steps.start(spec.id(), phase);
+                    long threadCpu = THREADS.getCurrentThreadCpuTime();
                     agent.create(spec);
-                    return (System.nanoTime() - start) / 1000;
+                    long micros = (System.nanoTime() - start) / 1000;
+                    callerNanos.addAndGet(THREADS.getCurrentThreadCpuTime() - threadCpu);
+                    return micros;
                 }));
             }
             long cpuBefore = processCpuNanos();
+            long compiledBefore = JIT.getTotalCompilationTime();
             long burstStart = System.nanoTime();
             go.countDown();
             for (Future<Long> call : calls) {
@@ -234,10 +272,13 @@ public final class NetnsChurn {
             if (phase == null) {
                 return;
             }
-            long[] burst = results.cpu.computeIfAbsent(phase, any -> new long[3]);
-            burst[0] += processCpuNanos() - cpuBefore;
-            burst[1] += callers;
-            burst[2] += System.nanoTime() - burstStart;
+            NetnsChurnReport.PhaseCost cost = results.cost(phase);
+            cost.burstWallNanos += System.nanoTime() - burstStart;
+            cost.processNanos += processCpuNanos() - cpuBefore;
+            cost.compileMillis += JIT.getTotalCompilationTime() - compiledBefore;
+            cost.callerNanos += callerNanos.get();
+            cost.creates += callers;
+            cost.bursts++;
         } finally {
             pool.shutdownNow();
         }

@@ -3,14 +3,19 @@ package dev.portcullis.agent.state;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
 import dev.portcullis.policy.WorkspaceId;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -23,7 +28,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -55,8 +63,12 @@ public final class DesiredStateStore {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DesiredStateStore.class);
 
     private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** One entry per line: an operator reads and edits the file a workspace at a time. */
+    private static final ObjectWriter ENTRY = JSON.writerFor(Entry.class);
+    /** Indented fields, and the array of entries one per line (Jackson's default puts an array on one line). */
+    private static final DefaultPrettyPrinter FILE_LAYOUT = new DefaultPrettyPrinter()
+            .withArrayIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE);
     static final int FORMAT_VERSION = 1;
 
     private static final String SLOT_MAGIC = "portcullis-desired-state";
@@ -87,6 +99,17 @@ public final class DesiredStateStore {
     private final Object durableLock = new Object();
 
     private record Written(long generation, byte[] bytes) {}
+
+    /**
+     * Each workspace's entry as the last save wrote it, by the record itself (records are immutable: a
+     * changed workspace is a new record), so a save encodes only what changed, not every workspace
+     * again: at 1000 workspaces that was a third of a save (docs/benchmarks.md, "State save").
+     * Under this object's lock, like {@link #write}.
+     */
+    private Map<WorkspaceRecord, EncodedEntry> encoded = new IdentityHashMap<>();
+
+    /** The line as UTF-8, encoded once: the generator copies its bytes. */
+    private record EncodedEntry(boolean deleting, SerializedString json) {}
 
     /** A file that does not parse: after a power loss, what the durable copy stands in for. */
     private static final class DamagedFile extends IllegalStateException {
@@ -283,21 +306,52 @@ public final class DesiredStateStore {
      * writer at a time (the agent's save lock); {@link #makeDurable} may run beside it.
      */
     public synchronized void write(DesiredState state) {
-        List<Entry> entries = state.workspaces().stream()
-                .map(r -> new Entry(r.id().value(), r.owner(), r.org(), r.slot(), r.hostInterface(), r.egressMbit(),
-                        r.ingressMbit() == 0 ? null : r.ingressMbit(),
-                        r.weight() == WorkspaceSpec.DEFAULT_WEIGHT ? null : r.weight(), r.createdAt().toString(), state.isDeleting(r.id()) ? Boolean.TRUE : null))
-                .toList();
-        byte[] bytes;
-        try {
-            bytes = JSON.writeValueAsBytes(new FileFormat(FORMAT_VERSION, plan.range().toString(),
-                    plan.slotPrefixLength(), plan.ipv6Prefix().map(Object::toString).orElse(null), entries, generation + 1));
-        } catch (JsonProcessingException e) {
+        Map<WorkspaceRecord, EncodedEntry> entries = new IdentityHashMap<>(2 * state.workspaces().size());
+        Written previous = lastWritten;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(previous == null ? 4096 : previous.bytes().length + 1024);
+        try (JsonGenerator json = JSON.createGenerator(bytes)) {
+            json.setPrettyPrinter(FILE_LAYOUT.createInstance()); // it counts the nesting: one per document
+            // The fields of FileFormat, in its order (what load() reads).
+            json.writeStartObject();
+            json.writeNumberField("version", FORMAT_VERSION);
+            json.writeStringField("addressRange", plan.range().toString());
+            json.writeNumberField("slotPrefixLength", plan.slotPrefixLength());
+            if (plan.ipv6Prefix().isPresent()) {
+                json.writeStringField("workspaceIpv6Prefix", plan.ipv6Prefix().get().toString());
+            }
+            json.writeArrayFieldStart("workspaces");
+            for (WorkspaceRecord record : state.workspaces()) {
+                EncodedEntry entry = encode(record, state.isDeleting(record.id()));
+                entries.put(record, entry);
+                json.writeRawValue(entry.json());
+            }
+            json.writeEndArray();
+            json.writeNumberField("generation", generation + 1);
+            json.writeEndObject();
+        } catch (IOException e) {
             throw new IllegalStateException("cannot encode the desired state", e);
         }
-        replace(file, bytes, false);
+        encoded = entries; // the records that left the state leave the cache
+        byte[] content = bytes.toByteArray();
+        replace(file, content, false);
         generation++;
-        lastWritten = new Written(generation, bytes);
+        lastWritten = new Written(generation, content);
+    }
+
+    /** A record's entry as the last save wrote it, or encoded now: one line of the file. */
+    private EncodedEntry encode(WorkspaceRecord r, boolean deleting) {
+        EncodedEntry known = encoded.get(r);
+        if (known != null && known.deleting() == deleting) {
+            return known;
+        }
+        try {
+            Entry entry = new Entry(r.id().value(), r.owner(), r.org(), r.slot(), r.hostInterface(), r.egressMbit(),
+                    r.ingressMbit() == 0 ? null : r.ingressMbit(), r.weight() == WorkspaceSpec.DEFAULT_WEIGHT ? null : r.weight(),
+                    r.createdAt().toString(), deleting ? Boolean.TRUE : null);
+            return new EncodedEntry(deleting, new SerializedString(ENTRY.writeValueAsString(entry)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode workspace " + r.id(), e);
+        }
     }
 
     /**
@@ -315,8 +369,9 @@ public final class DesiredStateStore {
             int target = newestSlot < 0 ? olderSlot() : 1 - newestSlot;
             CRC32C crc = new CRC32C();
             crc.update(newest.bytes());
-            byte[] header = String.format("%s generation=%d length=%d crc32c=%08x\n", SLOT_MAGIC, newest.generation(),
-                    newest.bytes().length, crc.getValue()).getBytes(StandardCharsets.US_ASCII);
+            // Concatenated, not String.format: parsing the format was 14% of the syncer's CPU in a profile.
+            byte[] header = (SLOT_MAGIC + " generation=" + newest.generation() + " length=" + newest.bytes().length
+                    + " crc32c=" + HexFormat.of().toHexDigits((int) crc.getValue()) + "\n").getBytes(StandardCharsets.US_ASCII);
             ByteBuffer content = ByteBuffer.allocate(header.length + newest.bytes().length).put(header).put(newest.bytes()).flip();
             try {
                 if (slotSizes[target] < 0) {

@@ -36,6 +36,41 @@ class DesiredStateStoreTest {
         assertThat(new DesiredStateStore(dir, PLAN).load().workspaces()).containsExactlyElementsOf(state.workspaces());
     }
 
+    /**
+     * A save reuses the entries of records it wrote before (the store keeps them by the record): each
+     * kind of change must still reach the file, save after save by the same store.
+     */
+    @Test
+    void everySaveWritesEachWorkspacesCurrentEntryOnALineOfItsOwn() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        WorkspaceRecord ws1 = record("ws1", 0, "pc0000000001");
+        WorkspaceRecord ws2 = record("ws2", 1, "pc0000000002");
+        DesiredState first = DesiredState.of(List.of(ws1, ws2));
+        store.save(first);
+
+        WorkspaceRecord ws1Changed = new WorkspaceRecord(WorkspaceId.of("ws1"), "alice", "acme", 0, "pc0000000001", 70,
+                Instant.parse("2026-01-01T00:00:00Z"));
+        DesiredState second = first.with(ws1Changed).markDeleting(ws2.id()).with(record("ws3", 2, "pc0000000003"));
+        store.save(second);
+        DesiredState loaded = new DesiredStateStore(dir, PLAN).load();
+        assertThat(loaded.workspaces()).containsExactlyElementsOf(second.workspaces());
+        assertThat(loaded.get(WorkspaceId.of("ws1")).orElseThrow().egressMbit()).as("a changed record").isEqualTo(70);
+        assertThat(loaded.isDeleting(ws2.id())).as("a delete begun on an unchanged record").isTrue();
+
+        store.save(second.without(ws2.id()));
+        DesiredState third = new DesiredStateStore(dir, PLAN).load();
+        assertThat(third.get(ws2.id())).as("a workspace removed").isEmpty();
+        assertThat(third.deleting()).isEmpty();
+        assertThat(third.workspaces()).hasSize(2);
+
+        List<String> lines = Files.readAllLines(dir.resolve("desired-state.json"));
+        assertThat(lines.stream().filter(line -> line.contains("\"id\"")))
+                .as("one workspace per line, for an operator to read and edit")
+                .hasSize(2).allMatch(line -> line.strip().startsWith("{\"id\"") && line.strip().matches("\\{.*},?"));
+        assertThat(slotContent("a")).as("the third save went to slot a again, with the same bytes")
+                .isEqualTo(Files.readString(dir.resolve("desired-state.json")));
+    }
+
     @Test
     void anIngressLimitIsSavedAndAFileWithoutOneMeansTheDefault() throws Exception {
         WorkspaceRecord limited = new WorkspaceRecord(WorkspaceId.of("ws1"), "alice", "acme", 0, "pc0000000001", 50, 40,
