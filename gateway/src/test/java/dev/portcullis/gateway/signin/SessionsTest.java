@@ -17,6 +17,7 @@ import dev.portcullis.store.KeyRange;
 import dev.portcullis.store.KeyValueStore;
 import dev.portcullis.store.WatchListener;
 import dev.portcullis.store.embedded.EmbeddedStore;
+import dev.portcullis.store.signin.SignInRecords;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,7 +59,9 @@ class SessionsTest {
     @Test
     void aSessionIdlesOutUnlessAnOpenTunnelCountsAsUse() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-12-06T08:00:00Z"));
-        try (Sessions sessions = new Sessions(EmbeddedStore.inMemory(), true, clock, ISSUERS)) {
+        EmbeddedStore store = EmbeddedStore.inMemory();
+        SignInRecords records = new SignInRecords(store);
+        try (Sessions sessions = new Sessions(store, true, clock, ISSUERS)) {
             String idle = sessions.create(ALICE, Duration.ofMinutes(10), clock.instant().plus(Duration.ofHours(8)),
                     clock.instant().plusSeconds(300), null, null).get();
             String tunnel = sessions.create(ALICE, Duration.ofMinutes(10), clock.instant().plus(Duration.ofHours(8)),
@@ -67,6 +70,12 @@ class SessionsTest {
             for (int minute = 0; minute < 15; minute++) {
                 clock.advance(Duration.ofMinutes(1));
                 sessions.noteUse(Set.of(Sessions.idOf(tunnel)));
+                // The use is written to the store in the background, within milliseconds, while a
+                // real tunnel notes use once a minute: the simulated minute must not pass before it.
+                Instant noted = clock.instant();
+                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2)).atMost(Duration.ofSeconds(10))
+                        .until(() -> records.session(Sessions.idOf(tunnel), noted)
+                        .map(session -> session.value().lastSeenAt().equals(noted)).orElse(false));
             }
 
             assertThat(sessions.lookup(idle).get()).isEmpty();
