@@ -249,7 +249,6 @@ public final class NetnsChurn {
             for (int i = 0; i < callers; i++) {
                 WorkspaceSpec spec = spec(prefix + i);
                 calls.add(pool.submit(() -> {
-                    THREADS.getCurrentThreadCpuTime(); // the bean's first use costs more than a read: not inside the measure
                     go.await();
                     long start = results.steps.start(spec.id(), phase);
                     long threadCpu = THREADS.getCurrentThreadCpuTime();
