@@ -3,19 +3,19 @@ package dev.portcullis.agent.state;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.portcullis.agent.address.AddressPlan;
 import dev.portcullis.agent.workspace.WorkspaceRecord;
 import dev.portcullis.agent.workspace.WorkspaceSpec;
 import dev.portcullis.policy.WorkspaceId;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
@@ -67,8 +68,8 @@ public final class DesiredStateStore {
     /** One entry per line: an operator reads and edits the file a workspace at a time. */
     private static final ObjectWriter ENTRY = JSON.writerFor(Entry.class);
     /** Indented fields, and the array of entries one per line (Jackson's default puts an array on one line). */
-    private static final DefaultPrettyPrinter FILE_LAYOUT = new DefaultPrettyPrinter()
-            .withArrayIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE);
+    private static final ObjectWriter FILE = JSON.writer(new DefaultPrettyPrinter()
+            .withArrayIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE));
     static final int FORMAT_VERSION = 1;
 
     private static final String SLOT_MAGIC = "portcullis-desired-state";
@@ -134,10 +135,16 @@ public final class DesiredStateStore {
         return Files.exists(file);
     }
 
-    /** {@code workspaceIpv6Prefix} is absent when workspaces are IPv4 only, so such files stay as they were. */
+    /**
+     * {@code workspaceIpv6Prefix} is absent when workspaces are IPv4 only, so such files stay as they were.
+     * The entries are {@link Entry} when read, and each one's line as the store keeps it ({@link RawValue})
+     * when written.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record FileFormat(int version, String addressRange, int slotPrefixLength, String workspaceIpv6Prefix,
-            List<Entry> workspaces, Long generation) {}
+    record FileFormat<E>(int version, String addressRange, int slotPrefixLength, String workspaceIpv6Prefix,
+            List<E> workspaces, Long generation) {}
+
+    private static final TypeReference<FileFormat<Entry>> READ_FORMAT = new TypeReference<>() {};
 
     /**
      * {@code deleting} is true once a delete has begun; absent (null) otherwise, so files stay as they were.
@@ -246,9 +253,9 @@ public final class DesiredStateStore {
     private record Loaded(DesiredState state, long generation) {}
 
     private Loaded read(Path source, byte[] bytes) {
-        FileFormat format;
+        FileFormat<Entry> format;
         try {
-            format = JSON.readValue(bytes, FileFormat.class);
+            format = JSON.readValue(bytes, READ_FORMAT);
         } catch (IOException e) {
             // Refuse to start on a damaged state file: guessing could give two workspaces one address.
             throw new DamagedFile(source + ": cannot read the desired state: " + e.getMessage(), e);
@@ -307,32 +314,20 @@ public final class DesiredStateStore {
      */
     public synchronized void write(DesiredState state) {
         Map<WorkspaceRecord, EncodedEntry> entries = new IdentityHashMap<>(2 * state.workspaces().size());
-        Written previous = lastWritten;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(previous == null ? 4096 : previous.bytes().length + 1024);
-        try (JsonGenerator json = JSON.createGenerator(bytes)) {
-            json.setPrettyPrinter(FILE_LAYOUT.createInstance()); // it counts the nesting: one per document
-            // The fields of FileFormat, in its order (what load() reads).
-            json.writeStartObject();
-            json.writeNumberField("version", FORMAT_VERSION);
-            json.writeStringField("addressRange", plan.range().toString());
-            json.writeNumberField("slotPrefixLength", plan.slotPrefixLength());
-            if (plan.ipv6Prefix().isPresent()) {
-                json.writeStringField("workspaceIpv6Prefix", plan.ipv6Prefix().get().toString());
-            }
-            json.writeArrayFieldStart("workspaces");
-            for (WorkspaceRecord record : state.workspaces()) {
-                EncodedEntry entry = encode(record, state.isDeleting(record.id()));
-                entries.put(record, entry);
-                json.writeRawValue(entry.json());
-            }
-            json.writeEndArray();
-            json.writeNumberField("generation", generation + 1);
-            json.writeEndObject();
-        } catch (IOException e) {
+        List<RawValue> lines = new ArrayList<>(state.workspaces().size());
+        for (WorkspaceRecord record : state.workspaces()) {
+            EncodedEntry entry = encode(record, state.isDeleting(record.id()));
+            entries.put(record, entry);
+            lines.add(new RawValue(entry.json()));
+        }
+        byte[] content;
+        try {
+            content = FILE.writeValueAsBytes(new FileFormat<>(FORMAT_VERSION, plan.range().toString(), plan.slotPrefixLength(),
+                    plan.ipv6Prefix().map(Object::toString).orElse(null), lines, generation + 1));
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode the desired state", e);
         }
         encoded = entries; // the records that left the state leave the cache
-        byte[] content = bytes.toByteArray();
         replace(file, content, false);
         generation++;
         lastWritten = new Written(generation, content);
