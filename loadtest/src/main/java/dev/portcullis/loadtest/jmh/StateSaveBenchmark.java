@@ -28,8 +28,9 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The host agent's save of its desired state, as a create makes it before it touches the kernel
- * ({@link DesiredStateStore#write}: the whole state's JSON into a temp file, renamed over the file,
- * no fsync), with 10, 100 and 1000 workspaces recorded. Each save carries one changed workspace (a
+ * ({@link DesiredStateStore#write}: the whole state's JSON into a slot file, in place, no fsync; the
+ * flush and the copy to desired-state.json come later, off the create's path), with 10, 100 and 1000
+ * workspaces recorded. Each save carries one changed workspace (a
  * new record, as a create or a delete brings), so what grows with the host is the cost of the others.
  */
 @State(Scope.Benchmark)

@@ -482,13 +482,23 @@ public final class WorkspaceNetworks implements AutoCloseable {
         ip.beforeChange(hook);
     }
 
-    /** Deletes the spare namespaces and gives up this agent's claim on its prefixes; the workspace networks stay. */
+    /**
+     * Deletes the spare namespaces and gives up this agent's claim on its prefixes; the workspace
+     * networks stay, and the state file holds every save (the slots hold them anyway).
+     */
     @Override
     public void close() {
         try {
             spares.close();
         } finally {
-            registration.close();
+            try {
+                state.settle();
+            } catch (RuntimeException e) {
+                log.warn("stopping: the state file may lag the durable slots, which the next start reads: {}",
+                        e.getMessage());
+            } finally {
+                registration.close();
+            }
         }
     }
 

@@ -39,25 +39,33 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
- * Keeps the desired state in one JSON file, {@code desired-state.json}, and durable copies of it in
- * two slots, {@code desired-state.durable.a} and {@code .b}. Address slots live here, so IPAM
- * survives restarts.
+ * Keeps the desired state in four slots, {@code desired-state.durable.a} to {@code .d}, and a copy
+ * an operator reads and edits, {@code desired-state.json}. Address slots live here, so
+ * IPAM survives restarts.
  *
- * <p>{@link #write} replaces the file (temp file, rename) without waiting for the disk: from then
- * on a restarted agent reads the new state, whatever happens to the process (kill -9 leaves the
- * page cache). That is the write-ahead record the agent needs before it touches the kernel, whose
- * objects a power loss takes away anyway. {@link #makeDurable} then writes the same bytes into the
- * durable slot that does not hold the newest durable state, in place, behind a header with their
- * generation, length and CRC-32C, and flushes that file's data ({@code fdatasync}); the agent awaits
- * it before it answers or publishes anything (see {@code AgentState}); it runs beside the kernel
- * work, so a create pays no fsync before it. A slot is a file of fixed size, padded, so the flush
- * changes no metadata and needs no journal commit: one flush instead of the two fsyncs and two
- * journal commits of a copy replaced by rename (docs/benchmarks.md, "one flush per durable save").
- * A write torn by a power loss fails its CRC, and the other slot still holds every state answered
- * before. After a power loss the file may be an older state, or damaged (its rename survived, its
- * content did not); each save carries a generation, and {@link #load} takes whichever of the file and
- * the slots is newest and readable, so every state that was made durable survives. A slot grows (a
- * new file twice the size, fsynced and renamed into place) only when the state outgrows it.
+ * <p>{@link #write} puts the state into a slot, in place, behind a header with its generation,
+ * length and CRC-32C, without waiting for the disk: from then on a restarted agent reads the new
+ * state, whatever happens to the process (kill -9 leaves the page cache). That is the write-ahead
+ * record the agent needs before it touches the kernel, whose objects a power loss takes away anyway.
+ * A slot is a file of fixed size, padded, so a write changes no file-system metadata: no file is
+ * made, renamed or freed while the agent's save lock is held, which on ext4 made the save the
+ * longest wait of 20 creates at once (docs/benchmarks.md, "Saves in place"). {@link #makeDurable}
+ * then flushes that slot's data ({@code fdatasync}); the agent awaits it before it answers or
+ * publishes anything (see {@code AgentState}), and it runs beside the kernel work, so a create pays
+ * no flush before it. {@link #refreshFile} copies the newest durable state to {@code desired-state.json}
+ * (temp file, rename) after that, when no one waits for it: the agent once its saves have gone
+ * quiet for a moment, and at its close, so a stopped agent leaves the file current for an operator.
+ *
+ * <p>A write never goes to the slot that holds the newest durable state, nor to the one being
+ * flushed, nor to the one the last write went to: with four slots one is always left, so writes go
+ * on during a flush, and a write torn by kill -9 or a power loss (its CRC fails) leaves intact the
+ * newest complete write and the newest durable state, which holds every state answered before. After a power loss {@code desired-state.json} may be older, or damaged (its rename
+ * survived, its content did not); after kill -9 it may lag the slots by the writes not yet made
+ * durable. Each save carries a generation, and {@link #load} takes whichever of the file and the
+ * slots is newest and readable (the file when it is as new: an operator edited it), so every state
+ * that was written survives a crash, and every state made durable survives a power loss. A slot
+ * grows (a new file two to four times the size, fsynced and renamed into place) only when the state
+ * outgrows it.
  */
 public final class DesiredStateStore {
 
@@ -80,26 +88,34 @@ public final class DesiredStateStore {
     private static final int SLOT_MIN_SIZE = 16 * 1024;
 
     private final Path file;
-    /** Where an agent before the two slots kept its durable copy: still read, deleted once a slot holds a newer state. */
+    /** Where an agent before the slots kept its durable copy: still read, deleted once a slot holds a newer state. */
     private final Path legacyDurableCopy;
     private final Path[] slots;
     private final AddressPlan plan;
-    /** The slot that holds the newest durable state (the next write goes to the other), -1 before it is known. */
-    private int newestSlot = -1;
-    /** Each slot's file size as last seen (-1: not looked at yet): a round checks it without a stat. */
-    private final long[] slotSizes = {-1, -1};
+    /** The slot that holds the newest durable state, -1 before it is known; never written. Under this object's lock. */
+    private int durableSlot = -1;
+    /** The slot {@link #makeDurable} flushes now, -1 between two; never written meanwhile. Under this object's lock. */
+    private int flushingSlot = -1;
+    /** Each slot's file size as last seen (-1: not looked at yet): a write checks it without a stat. Under this object's lock. */
+    private final long[] slotSizes = {-1, -1, -1, -1};
     /** Whether the old single copy may still be there (looked at once, not at every round). */
     private boolean legacyMayExist = true;
     /** The newest generation written or read; the next write gets one more. */
     private long generation;
-    /** What the newest write put in the file, for {@link #makeDurable}. */
+    /** The newest write: its generation, its slot and its bytes (which {@link #refreshFile} copies once durable). */
     private volatile Written lastWritten;
+    /** The newest write {@link #makeDurable} made durable: what {@link #refreshFile} copies. */
+    private volatile Written durable;
+    /** The generation {@code desired-state.json} holds as this store last wrote it; under {@link #fileLock}. */
+    private long fileGeneration = -1;
+    /** One {@link #refreshFile} at a time; writes and flushes go on meanwhile. */
+    private final Object fileLock = new Object();
     /** Set once the state directory is known to exist: every save checked it before (a fifth of a write's CPU). */
     private volatile boolean directoryExists;
     /** One {@link #makeDurable} at a time; a {@link #write} may run beside it. */
     private final Object durableLock = new Object();
 
-    private record Written(long generation, byte[] bytes) {}
+    private record Written(long generation, int slot, byte[] bytes) {}
 
     /**
      * Each workspace's entry as the last save wrote it, by the record itself (records are immutable: a
@@ -123,7 +139,8 @@ public final class DesiredStateStore {
     public DesiredStateStore(Path stateDir, AddressPlan plan) {
         this.file = requireNonNull(stateDir, "stateDir").resolve("desired-state.json");
         this.legacyDurableCopy = stateDir.resolve("desired-state.durable.json");
-        this.slots = new Path[] {stateDir.resolve("desired-state.durable.a"), stateDir.resolve("desired-state.durable.b")};
+        this.slots = Stream.of("a", "b", "c", "d").map(slot -> stateDir.resolve("desired-state.durable." + slot))
+                .toArray(Path[]::new);
         this.plan = requireNonNull(plan, "plan");
     }
 
@@ -179,10 +196,8 @@ public final class DesiredStateStore {
                 copyFailure = new DamagedFile(candidate + ": cannot read: " + e.getMessage(), e);
             }
         }
-        synchronized (durableLock) {
-            newestSlot = copySource == null ? -1 : Arrays.asList(slots).indexOf(copySource);
-            Arrays.fill(slotSizes, -1); // looked at again by the next round: the disk may differ from what was seen
-        }
+        durableSlot = copySource == null ? -1 : Arrays.asList(slots).indexOf(copySource);
+        Arrays.fill(slotSizes, -1); // looked at again by the next write: the disk may differ from what was seen
         if (!Files.exists(file)) {
             generation = copy == null ? 0 : copy.generation();
             return DesiredState.EMPTY;
@@ -205,15 +220,16 @@ public final class DesiredStateStore {
         }
         generation = Math.max(main.generation(), copy == null ? 0 : copy.generation());
         if (copy != null && copy.generation() > main.generation()) {
-            log.warn("{} holds generation {}, its durable copy {} the newer {} (a power loss kept an older file):"
-                    + " using the copy", file, main.generation(), copySource, copy.generation());
+            // After kill -9 the file lags by the writes not yet made durable; after a power loss it may be older still.
+            log.warn("{} holds generation {}, the slot {} the newer {} (written ahead; the agent stopped before the file"
+                    + " was refreshed): using the slot", file, main.generation(), copySource, copy.generation());
             return copy.state();
         }
         return main.state();
     }
 
     private List<Path> durableCandidates() {
-        return Stream.of(legacyDurableCopy, slots[0], slots[1]).filter(Files::exists).toList();
+        return Stream.concat(Stream.of(legacyDurableCopy), Arrays.stream(slots)).filter(Files::exists).toList();
     }
 
     private static byte[] readBytes(Path source) {
@@ -301,16 +317,21 @@ public final class DesiredStateStore {
         }
     }
 
-    /** {@link #write}, then {@link #makeDurable}: the state survives a power loss when this returns. */
+    /**
+     * {@link #write}, {@link #makeDurable}, {@link #refreshFile}: the state survives a power loss and is
+     * in {@code desired-state.json} when this returns.
+     */
     public void save(DesiredState state) {
         write(state);
         makeDurable();
+        refreshFile();
     }
 
     /**
-     * Replaces the file: temp file, rename, no fsync. Visible to the next reader (a restarted agent)
-     * when this returns; survives a power loss once {@link #makeDurable} has run after it. One
-     * writer at a time (the agent's save lock); {@link #makeDurable} may run beside it.
+     * Puts the state into a slot, in place, no fsync (see the class comment). Visible to the next
+     * reader (a restarted agent) when this returns; survives a power loss once {@link #makeDurable}
+     * has run after it, and is in {@code desired-state.json} once {@link #refreshFile} has. One writer at a time
+     * (the agent's save lock); {@link #makeDurable} may run beside it.
      */
     public synchronized void write(DesiredState state) {
         Map<WorkspaceRecord, EncodedEntry> entries = new IdentityHashMap<>(2 * state.workspaces().size());
@@ -328,9 +349,83 @@ public final class DesiredStateStore {
             throw new IllegalStateException("cannot encode the desired state", e);
         }
         encoded = entries; // the records that left the state leave the cache
-        replace(file, content, false);
+        int target = writableSlot();
+        ByteBuffer framed = framed(generation + 1, content);
+        try {
+            if (slotSizes[target] < 0) {
+                slotSizes[target] = Files.exists(slots[target]) ? Files.size(slots[target]) : 0;
+            }
+            if (slotSizes[target] < framed.remaining()) {
+                slotSizes[target] = grow(slots[target], framed);
+            } else {
+                try (FileChannel channel = FileChannel.open(slots[target], StandardOpenOption.WRITE)) {
+                    while (framed.hasRemaining()) {
+                        channel.write(framed, framed.position());
+                    }
+                } catch (NoSuchFileException removed) {
+                    // Deleted behind the agent's back since its size was seen: made again, as when missing.
+                    slotSizes[target] = grow(slots[target], framed);
+                }
+            }
+        } catch (IOException e) {
+            slotSizes[target] = -1; // looked at again by the next write
+            throw new UncheckedIOException("cannot write the desired state to " + slots[target] + ": " + e.getMessage(), e);
+        }
         generation++;
-        lastWritten = new Written(generation, content);
+        lastWritten = new Written(generation, target, content);
+    }
+
+    /**
+     * The slot the next write goes to: the first that holds neither the newest durable state nor the
+     * newest write (a write torn by kill -9 must leave the one before it whole: it may have been
+     * acted on) and is not being flushed. Under this object's lock.
+     */
+    private int writableSlot() {
+        if (durableSlot < 0) {
+            durableSlot = newestReadableSlot(); // a store that was never loaded: the disk says which slot to keep
+        }
+        Written last = lastWritten;
+        int lastSlot = last == null ? -1 : last.slot();
+        for (int slot = 0; slot < slots.length; slot++) {
+            if (slot != durableSlot && slot != flushingSlot && slot != lastSlot) {
+                return slot;
+            }
+        }
+        throw new IllegalStateException("no slot to write: " + slots.length + " slots, one durable, one being flushed,"
+                + " one with the newest write");
+    }
+
+    /** The slot being flushed now, -1 between two flushes: for tests, which hold this object's lock to keep it. */
+    synchronized int flushingSlot() {
+        return flushingSlot;
+    }
+
+    /** The slot with the newest readable state, -1 when none is readable. */
+    private int newestReadableSlot() {
+        int newest = -1;
+        long newestGeneration = -1;
+        for (int slot = 0; slot < slots.length; slot++) {
+            try {
+                long read = Files.exists(slots[slot]) ? readSlot(slots[slot]).generation() : -1;
+                if (read > newestGeneration) {
+                    newest = slot;
+                    newestGeneration = read;
+                }
+            } catch (IOException | IllegalStateException e) {
+                // damaged or unreadable: nothing in it to keep
+            }
+        }
+        return newest;
+    }
+
+    /** A slot's bytes: the header with the generation, length and CRC-32C of {@code content}, then the content. */
+    private static ByteBuffer framed(long generation, byte[] content) {
+        CRC32C crc = new CRC32C();
+        crc.update(content);
+        // Concatenated, not String.format: parsing the format was 14% of the syncer's CPU in a profile.
+        byte[] header = (SLOT_MAGIC + " generation=" + generation + " length=" + content.length
+                + " crc32c=" + HexFormat.of().toHexDigits((int) crc.getValue()) + "\n").getBytes(StandardCharsets.US_ASCII);
+        return ByteBuffer.allocate(header.length + content.length).put(header).put(content).flip();
     }
 
     /** A record's entry as the last save wrote it, or encoded now: one line of the file. */
@@ -350,45 +445,43 @@ public final class DesiredStateStore {
     }
 
     /**
-     * Makes the newest write so far survive a power loss: its bytes go into the slot that does not
-     * hold the newest durable state, in place, and that file's data is flushed (see the class
-     * comment). Covers every write before it; a write that runs meanwhile is covered by the next
-     * call. One call at a time.
+     * Makes the newest write so far survive a power loss: its slot's data is flushed, and the slot
+     * then holds the newest durable state (no write touches it until a newer one does). Covers every
+     * write before it; writes meanwhile go to another slot and are covered by the next call. One call
+     * at a time.
      */
     public void makeDurable() {
         synchronized (durableLock) {
-            Written newest = lastWritten;
-            if (newest == null) {
-                return; // nothing written by this store yet: what is on disk came from disk
-            }
-            int target = newestSlot < 0 ? olderSlot() : 1 - newestSlot;
-            CRC32C crc = new CRC32C();
-            crc.update(newest.bytes());
-            // Concatenated, not String.format: parsing the format was 14% of the syncer's CPU in a profile.
-            byte[] header = (SLOT_MAGIC + " generation=" + newest.generation() + " length=" + newest.bytes().length
-                    + " crc32c=" + HexFormat.of().toHexDigits((int) crc.getValue()) + "\n").getBytes(StandardCharsets.US_ASCII);
-            ByteBuffer content = ByteBuffer.allocate(header.length + newest.bytes().length).put(header).put(newest.bytes()).flip();
-            try {
-                if (slotSizes[target] < 0) {
-                    slotSizes[target] = Files.exists(slots[target]) ? Files.size(slots[target]) : 0;
+            Written newest;
+            synchronized (this) {
+                newest = lastWritten;
+                Written before = durable;
+                if (newest == null || (before != null && newest.generation() <= before.generation())) {
+                    return; // nothing written by this store since: what is on disk came from disk, or is durable
                 }
-                if (slotSizes[target] < content.remaining()) {
-                    slotSizes[target] = grow(slots[target], content);
-                } else {
-                    try (FileChannel channel = FileChannel.open(slots[target], StandardOpenOption.WRITE)) {
-                        while (content.hasRemaining()) {
-                            channel.write(content, content.position());
-                        }
-                        channel.force(false); // the data only: the file's size and blocks are as they were
-                    } catch (NoSuchFileException removed) {
-                        // Deleted behind the agent's back since its size was seen: made again, as when missing.
-                        slotSizes[target] = grow(slots[target], content);
+                flushingSlot = newest.slot();
+            }
+            try {
+                try (FileChannel channel = FileChannel.open(slots[newest.slot()], StandardOpenOption.WRITE)) {
+                    channel.force(false); // the data only: the file's size and blocks are as they were
+                } catch (NoSuchFileException removed) {
+                    // Deleted behind the agent's back since the write: made again, durable.
+                    long size = grow(slots[newest.slot()], framed(newest.generation(), newest.bytes()));
+                    synchronized (this) {
+                        slotSizes[newest.slot()] = size;
                     }
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot make " + file + " durable in " + slots[target] + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot make " + slots[newest.slot()] + " durable: " + e.getMessage(), e);
+            } finally {
+                synchronized (this) {
+                    flushingSlot = -1;
+                }
             }
-            newestSlot = target;
+            synchronized (this) {
+                durableSlot = newest.slot();
+                durable = newest;
+            }
             if (legacyMayExist) {
                 try {
                     Files.deleteIfExists(legacyDurableCopy); // a slot holds a newer durable state now
@@ -401,17 +494,20 @@ public final class DesiredStateStore {
         }
     }
 
-    /** The slot to write when none is known to hold the newest state: a missing or damaged one, else the older. */
-    private int olderSlot() {
-        long[] generations = new long[2];
-        for (int i = 0; i < 2; i++) {
-            try {
-                generations[i] = Files.exists(slots[i]) ? readSlot(slots[i]).generation() : -1;
-            } catch (IOException | IllegalStateException e) {
-                generations[i] = -1;
+    /**
+     * Copies the newest durable state to {@code desired-state.json} (temp file, rename, no fsync: the
+     * slot is the durable record), unless the file holds it already. Off every caller's path (see the
+     * class comment): on ext4 the rename was the longest part of a save among 20 creates at once.
+     */
+    public void refreshFile() {
+        synchronized (fileLock) {
+            Written newest = durable;
+            if (newest == null || newest.generation() <= fileGeneration) {
+                return;
             }
+            replace(file, newest.bytes(), false);
+            fileGeneration = newest.generation();
         }
-        return generations[0] <= generations[1] ? 0 : 1;
     }
 
     /**

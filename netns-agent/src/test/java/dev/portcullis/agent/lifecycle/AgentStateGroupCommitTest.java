@@ -81,9 +81,19 @@ class AgentStateGroupCommitTest {
         }
     }
 
+    /**
+     * A store in {@code stateDir} as the agent's start leaves it: its file saved, empty (a missing file
+     * reads as a lost one, whatever the slots hold; see WorkspaceNetworks#checkStateFileNotLost).
+     */
+    private static DesiredStateStore started(Path stateDir) {
+        DesiredStateStore store = new DesiredStateStore(stateDir, PLAN);
+        store.save(DesiredState.EMPTY);
+        return store;
+    }
+
     /** State over a store in the test's folder whose every durable sync runs {@code beforeSync} first (a gate, a failure). */
     private AgentState withDurableSync(Runnable beforeSync) {
-        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        DesiredStateStore store = started(dir);
         return new AgentState(store, DesiredState.EMPTY, () -> {
             beforeSync.run();
             store.makeDurable();
@@ -104,7 +114,7 @@ class AgentStateGroupCommitTest {
 
     @Test
     void manyCallersAtOnceAllLandOnDiskEachWithItsOwnSlot() throws Exception {
-        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        DesiredStateStore store = started(dir);
         AgentState state = new AgentState(store, DesiredState.EMPTY);
         int callers = 40;
         for (CompletableFuture<Void> update : atOnce(callers, i -> {
@@ -112,7 +122,11 @@ class AgentStateGroupCommitTest {
             state.update(before -> withFreeSlot(before, id));
             // Returned: the change is visible and on disk.
             assertThat(state.desired().get(WorkspaceId.of(id))).isPresent();
-            assertThat(new DesiredStateStore(dir, PLAN).load().get(WorkspaceId.of(id))).isPresent();
+            DesiredState onDisk;
+            synchronized (store) { // no write half done: what an agent restarted after kill -9 at this instant reads
+                onDisk = new DesiredStateStore(dir, PLAN).load();
+            }
+            assertThat(onDisk.get(WorkspaceId.of(id))).isPresent();
         })) {
             update.get();
         }
@@ -194,6 +208,35 @@ class AgentStateGroupCommitTest {
                 .failsWithin(java.time.Duration.ZERO).withThrowableThat().withMessageContaining("EIO (a test's disk)"));
     }
 
+    /**
+     * The state file an operator reads follows the durable slots off every caller's path: not while a
+     * save's flush is held (the caller's answer does not wait for the file), once the saves have gone
+     * quiet, and at once when the agent settles before it stops.
+     */
+    @Test
+    void theStateFileFollowsOnceTheSavesGoQuietAndIsCurrentAfterSettle() throws Exception {
+        java.util.concurrent.Semaphore syncsAllowed = new java.util.concurrent.Semaphore(1);
+        AgentState state = withDurableSync(syncsAllowed::acquireUninterruptibly);
+        Path file = dir.resolve("desired-state.json");
+        state.awaitDurable(state.update(before -> withFreeSlot(before, "ws1")));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> Files.readString(file).contains("\"ws1\""));
+
+        long second = state.update(before -> withFreeSlot(before, "ws2"));
+        org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(200)).atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> !Files.readString(file).contains("\"ws2\""));
+        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).as("a restarted agent reads the slot")
+                .containsExactlyInAnyOrder("ws1", "ws2");
+        syncsAllowed.release(10);
+        state.awaitDurable(second);
+        state.settle();
+        assertThat(Files.readString(file)).contains("\"ws2\"");
+    }
+
+    private static List<String> ids(DesiredState desired) {
+        return desired.workspaces().stream().map(w -> w.id().value()).toList();
+    }
+
     /** A create publishes once its own record is durable: a later save whose fsync is held does not hold it. */
     @Test
     void aCallerWaitsForItsOwnSaveToBeDurableNotForLaterOnes() throws Exception {
@@ -215,7 +258,7 @@ class AgentStateGroupCommitTest {
 
     @Test
     void aDirectorySyncThatFailsReachesWhoeverWaitsForIt() {
-        AgentState state = new AgentState(new DesiredStateStore(dir, PLAN), DesiredState.EMPTY, () -> {
+        AgentState state = new AgentState(started(dir), DesiredState.EMPTY, () -> {
             throw new java.io.UncheckedIOException(new IOException("EIO (a test's disk)"));
         });
         state.update(before -> withFreeSlot(before, "ws1"));
@@ -246,9 +289,9 @@ class AgentStateGroupCommitTest {
         Files.createDirectories(dir.resolve("state"));
         state.update(before -> withFreeSlot(before, "ws3"));
         assertThat(state.desired().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
+        state.settle(); // the file, gone with its folder, is made again from the durable slot (a missing file reads as lost)
         assertThat(store.load().workspaces()).extracting(w -> w.id().value()).containsExactlyInAnyOrder("ws1", "ws3");
         assertThat(state.exclusive(() -> state.desired().workspaces().size())).isEqualTo(2);
-        state.awaitDurable(); // its writer done before the temp directory is removed
     }
 
     /**
@@ -268,14 +311,14 @@ class AgentStateGroupCommitTest {
 
         Files.delete(dir.resolve("state"));
         state.update(before -> withFreeSlot(before, "after"));
+        state.settle(); // the first file of this folder, from the durable slot (a missing file reads as lost)
         assertThat(store.load().workspaces()).extracting(w -> w.id().value()).containsExactly("after");
-        state.awaitDurable();
     }
 
     /** A change that throws (a requested address taken) is dropped alone; the changes applied with it are saved. */
     @Test
     void aChangeThatThrowsAmongManyFailsAloneAndTheOthersAreSaved() throws Exception {
-        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        DesiredStateStore store = started(dir);
         AgentState state = new AgentState(store, DesiredState.EMPTY);
         List<CompletableFuture<Void>> updates = atOnce(20, i -> state.update(before -> {
             if (i % 4 == 0) {

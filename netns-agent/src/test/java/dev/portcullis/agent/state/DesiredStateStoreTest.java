@@ -125,26 +125,99 @@ class DesiredStateStoreTest {
         return content.substring(header.end(), header.end() + Integer.parseInt(header.group(2)));
     }
 
-    /** The write-ahead record a create makes before it touches the kernel: in the file at once, no fsync. */
+    /**
+     * The write-ahead record a create makes before it touches the kernel: in a slot at once, in place,
+     * no fsync, no file made or renamed; desired-state.json follows once the slot is durable and the
+     * file is refreshed (the agent does that when no one waits for it).
+     */
     @Test
-    void aWriteIsInTheFileAtOnceAndInADurableSlotOnlyOnceMadeDurable() throws Exception {
+    void aWriteIsInASlotAtOnceAndInTheFileOnceDurableAndRefreshed() throws Exception {
         DesiredStateStore store = new DesiredStateStore(dir, PLAN);
         store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
-        String durableBefore = slotContent("a");
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        String durableBefore = slotContent("b");
+        String fileBefore = Files.readString(dir.resolve("desired-state.json"));
+        long size = Files.size(dir.resolve("desired-state.durable.a"));
+        Object inodeOfA = Files.getAttribute(dir.resolve("desired-state.durable.a"), "unix:ino");
 
         store.write(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
 
-        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).containsExactly("ws1", "ws2");
-        assertThat(dir.resolve("desired-state.durable.b")).doesNotExist();
-        assertThat(slotContent("a")).isEqualTo(durableBefore);
+        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).as("a restarted agent reads it").containsExactly("ws1", "ws2");
+        assertThat(slotContent("a")).as("the slot without the newest durable state").contains("ws2");
+        assertThat(Files.getAttribute(dir.resolve("desired-state.durable.a"), "unix:ino")).as("written in place").isEqualTo(inodeOfA);
+        assertThat(Files.size(dir.resolve("desired-state.durable.a"))).as("its size unchanged: no metadata").isEqualTo(size);
+        assertThat(slotContent("b")).as("the newest durable state is never overwritten").isEqualTo(durableBefore);
+        assertThat(Files.readString(dir.resolve("desired-state.json"))).as("the file: only once durable").isEqualTo(fileBefore);
         store.makeDurable();
-        assertThat(slotContent("b")).as("the other slot: the one with the newest durable state is never overwritten")
-                .isEqualTo(Files.readString(dir.resolve("desired-state.json")));
-        assertThat(slotContent("a")).isEqualTo(durableBefore);
-        long size = Files.size(dir.resolve("desired-state.durable.a"));
+        assertThat(Files.readString(dir.resolve("desired-state.json"))).as("nor at the flush: no one waits for it then")
+                .isEqualTo(fileBefore);
+        store.refreshFile();
+        assertThat(Files.readString(dir.resolve("desired-state.json"))).isEqualTo(slotContent("a"));
         store.save(DesiredState.of(List.of(record("ws3", 2, "pc0000000003"))));
-        assertThat(slotContent("a")).as("then the first again, in place").isEqualTo(Files.readString(dir.resolve("desired-state.json")));
-        assertThat(Files.size(dir.resolve("desired-state.durable.a"))).as("its size unchanged: no metadata to flush").isEqualTo(size);
+        assertThat(slotContent("b")).as("then the other one again").isEqualTo(Files.readString(dir.resolve("desired-state.json")));
+    }
+
+    /**
+     * kill -9 in the middle of a write tears that slot (the kernel stops a write to the page cache
+     * between two pages): the write before it, which a create may already have acted on, must still
+     * be whole, so a write never goes to the slot of the newest write either.
+     */
+    @Test
+    void aWriteTornByKillLeavesTheWriteBeforeItWhole() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001")))); // a: durable
+        store.write(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
+        store.write(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"),
+                record("ws3", 2, "pc0000000003"))));
+        for (String slot : List.of("a", "b", "c", "d")) {
+            Path file = dir.resolve("desired-state.durable." + slot);
+            byte[] bytes = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+            if (new String(bytes, java.nio.charset.StandardCharsets.UTF_8).contains("ws3")) {
+                bytes[200] ^= 0x20; // the newest write, torn
+                Files.write(file, bytes);
+            }
+        }
+
+        assertThat(ids(new DesiredStateStore(dir, PLAN).load())).as("the write before the torn one").containsExactly("ws1", "ws2");
+    }
+
+    /**
+     * Writes go on while a slot is flushed: they take the third slot, never the one being flushed (a
+     * power loss could tear it after its flush said durable) nor the one with the newest durable state.
+     */
+    @Test
+    void aWriteDuringAFlushTakesTheThirdSlot() throws Exception {
+        DesiredStateStore store = new DesiredStateStore(dir, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001")))); // a: durable
+        for (int attempt = 0; ; attempt++) {
+            store.write(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002")))); // b
+            String durable = slotContent("a");
+            String flushed = slotContent("b");
+            Thread flusher = Thread.ofPlatform().start(store::makeDurable);
+            boolean caught = false;
+            while (!caught && flusher.isAlive()) {
+                // Holding the store's lock while b is flushed: the flush cannot end, and this thread writes.
+                synchronized (store) {
+                    if (store.flushingSlot() == 1) {
+                        store.write(DesiredState.of(List.of(record("ws3", 2, "pc0000000003"))));
+                        caught = true;
+                    }
+                }
+                Thread.onSpinWait();
+            }
+            flusher.join();
+            if (!caught) {
+                // The flush ended before this thread saw it (a fast disk): back to a durable a, and again.
+                assertThat(attempt).as("attempts to write while a slot is flushed").isLessThan(50);
+                store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+                continue;
+            }
+            assertThat(slotContent("a")).as("the durable slot").isEqualTo(durable);
+            assertThat(slotContent("b")).as("the slot being flushed").isEqualTo(flushed);
+            assertThat(slotContent("c")).as("the third slot").contains("ws3");
+            assertThat(ids(new DesiredStateStore(dir, PLAN).load())).containsExactly("ws3");
+            return;
+        }
     }
 
     /** A power loss tore the newest slot's write: the other one holds what was answered before it. */
@@ -221,13 +294,17 @@ class DesiredStateStoreTest {
         assertThat(new DesiredStateStore(dir, PLAN).load().workspaces()).hasSize(120);
     }
 
-    /** A power loss kept the file's new name but not its content: the durable copy has every answered change. */
+    /**
+     * A power loss kept the file's new name but not its content, and lost a write not yet made
+     * durable: the durable slot has every answered change.
+     */
     @Test
     void aFileDamagedByAPowerLossGivesWayToTheDurableCopy() throws Exception {
         DesiredStateStore store = new DesiredStateStore(dir, PLAN);
         store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
         store.write(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"), record("ws2", 1, "pc0000000002"))));
         Files.write(dir.resolve("desired-state.json"), new byte[300]); // what a lost data block reads as
+        Files.write(dir.resolve("desired-state.durable.b"), new byte[300]); // the write's slot, never flushed
 
         DesiredStateStore restarted = new DesiredStateStore(dir, PLAN);
         assertThat(ids(restarted.load())).containsExactly("ws1");
