@@ -505,7 +505,15 @@ public final class DesiredStateStore {
             if (newest == null || newest.generation() <= fileGeneration) {
                 return;
             }
-            replace(file, newest.bytes(), false);
+            try {
+                writeAndRename(file, newest.bytes(), false);
+            } catch (NoSuchFileException removed) {
+                // The state directory is gone (an operator's cleanup, a test's end): not made again for a
+                // copy; the next save makes it and its slot, and the copy after that save the file.
+                return;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            }
             fileGeneration = newest.generation();
         }
     }

@@ -279,6 +279,31 @@ class DesiredStateStoreTest {
         assertThat(ids(new DesiredStateStore(state, PLAN).load())).containsExactly("ws3");
     }
 
+    /**
+     * The copy to desired-state.json runs late, on a thread of its own: a state directory removed
+     * meanwhile (an operator's cleanup, a test's end) is not made again for it; the next save does that.
+     */
+    @Test
+    void theFileCopyDoesNotMakeARemovedStateDirectoryAgain() throws Exception {
+        Path state = dir.resolve("state");
+        DesiredStateStore store = new DesiredStateStore(state, PLAN);
+        store.save(DesiredState.of(List.of(record("ws1", 0, "pc0000000001"))));
+        store.write(DesiredState.of(List.of(record("ws2", 1, "pc0000000002"))));
+        store.makeDurable();
+        try (var files = Files.list(state)) {
+            for (Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(state);
+
+        store.refreshFile();
+
+        assertThat(state).doesNotExist();
+        store.save(DesiredState.of(List.of(record("ws3", 2, "pc0000000003"))));
+        assertThat(ids(new DesiredStateStore(state, PLAN).load())).containsExactly("ws3");
+    }
+
     /** A state larger than its slot: the slot is made anew, larger, and read back whole. */
     @Test
     void aSlotGrowsWithTheState() throws Exception {
