@@ -34,6 +34,8 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -186,6 +188,31 @@ final class ConsoleBrowsers implements AutoCloseable {
      */
     static WebElement present(ChromeDriver driver, By locator) {
         return new WebDriverWait(driver, Duration.ofSeconds(20)).until(ExpectedConditions.presenceOfElementLocated(locator));
+    }
+
+    /**
+     * Waits until the page that showed {@code element} is replaced (a form post answered by a new
+     * page). A look at an element whose document is being replaced gets "stale element reference"
+     * from chromedriver or, in a narrow window, an unknown error "Node with given id does not belong
+     * to the document"; Selenium's {@code stalenessOf} lets the second one escape (it failed a clean-clone
+     * CI run of ConsoleExplainTokenTest). Both mean the page is gone.
+     */
+    static void awaitReplaced(ChromeDriver driver, WebElement element) {
+        new WebDriverWait(driver, Duration.ofSeconds(20)).until(any -> isReplaced(element));
+    }
+
+    static boolean isReplaced(WebElement element) {
+        try {
+            element.isEnabled();
+            return false;
+        } catch (StaleElementReferenceException gone) {
+            return true;
+        } catch (WebDriverException e) {
+            if (String.valueOf(e.getMessage()).contains("does not belong to the document")) {
+                return true;
+            }
+            throw e;
+        }
     }
 
     static WebElement clickable(ChromeDriver driver, By locator) {

@@ -7,7 +7,6 @@ import dev.portcullis.policy.PortShare;
 import dev.portcullis.policy.ShareLevel;
 import dev.portcullis.policy.WorkspaceId;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,8 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.support.ui.ExpectedConditions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Explain with a pasted bearer token, in real browsers: the admin API verifies the token as the
@@ -61,7 +58,7 @@ class ConsoleExplainTokenTest {
         WebElement submit = driver.findElement(By.id("explain-submit"));
         submit.click();
         // The form posts: the answer is a new page, and the old one (with its own answer or alert) must be gone first.
-        new WebDriverWait(driver, Duration.ofSeconds(20)).until(ExpectedConditions.stalenessOf(submit));
+        ConsoleBrowsers.awaitReplaced(driver, submit);
         ConsoleBrowsers.present(driver, By.id("explain-submit"));
     }
 
