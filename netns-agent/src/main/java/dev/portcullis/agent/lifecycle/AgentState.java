@@ -39,7 +39,8 @@ final class AgentState {
     /**
      * How long no save may have become durable before the state file is copied from the slots: a
      * burst of creates is over by then, and its flush rounds never queue behind the file's rename
-     * (one round in two among 20 at once did, 2 ms p50, when the copy ran as soon as the syncer caught up).
+     * (with the copy run as soon as the syncer caught up, one run of two had the creates among 20 at
+     * once wait 2 ms p50 for their route's publication).
      */
     private static final long FILE_QUIET_MILLIS = 100;
 
