@@ -201,7 +201,7 @@ final class ConsoleBrowsers implements AutoCloseable {
         new WebDriverWait(driver, Duration.ofSeconds(20)).until(any -> isReplaced(element));
     }
 
-    static boolean isReplaced(WebElement element) {
+    private static boolean isReplaced(WebElement element) {
         try {
             element.isEnabled();
             return false;

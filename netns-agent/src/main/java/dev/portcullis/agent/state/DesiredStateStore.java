@@ -59,9 +59,9 @@ import java.util.zip.CRC32C;
  * <p>A write never goes to the slot that holds the newest durable state, nor to the one being
  * flushed, nor to the one the last write went to: with four slots one is always left, so writes go
  * on during a flush, and a write torn by kill -9 or a power loss (its CRC fails) leaves intact the
- * newest complete write and the newest durable state, which holds every state answered before. After a power loss {@code desired-state.json} may be older, or damaged (its rename
- * survived, its content did not); after kill -9 it may lag the slots by the writes not yet made
- * durable. Each save carries a generation, and {@link #load} takes whichever of the file and the
+ * newest complete write and the newest durable state, which holds every state answered before.
+ * After a power loss {@code desired-state.json} may be older, or damaged (its rename survived, its
+ * content did not); after kill -9 it may lag the slots by the writes not yet made durable. Each save carries a generation, and {@link #load} takes whichever of the file and the
  * slots is newest and readable (the file when it is as new: an operator edited it), so every state
  * that was written survives a crash, and every state made durable survives a power loss. A slot
  * grows (a new file two to four times the size, fsynced and renamed into place) only when the state
