@@ -28,7 +28,6 @@ public final class IpRoute {
     private static final Pattern SYSCTL_VALUE = Pattern.compile("-?[0-9]+");
     private static final Duration SYSCTL_DEADLINE = Duration.ofSeconds(20);
 
-    private static final String HOST = "the host";
     private static final int ENODEV = 19;
 
     private final CommandRunner commands;
@@ -53,7 +52,7 @@ public final class IpRoute {
 
     /** Names of the veth links in the host namespace (one netlink dump). */
     public List<String> hostVethLinks() {
-        try (NetlinkSocket host = NetlinkSocket.open(HOST)) {
+        try (NetlinkSocket host = NetlinkSocket.host()) {
             return new Links(host).links().stream().filter(l -> l.kind().equals("veth")).map(Links.Link::name).toList();
         }
     }
@@ -65,7 +64,7 @@ public final class IpRoute {
     /** Deletes a host link; one that vanished meanwhile (its namespace went away) counts as deleted. */
     public void deleteHostLink(String name) {
         beforeChange.accept("delete link " + name);
-        try (NetlinkSocket host = NetlinkSocket.open(HOST)) {
+        try (NetlinkSocket host = NetlinkSocket.host()) {
             deleteLink(new Links(host), name);
         }
     }

@@ -34,7 +34,7 @@ final class HostView implements AutoCloseable {
     }
 
     static HostView read() {
-        NetlinkSocket socket = NetlinkSocket.open("the host");
+        NetlinkSocket socket = NetlinkSocket.host();
         try {
             HostView view = new HostView(socket);
             Links links = new Links(socket);

@@ -97,7 +97,7 @@ final class WorkspacePlumbing {
                 spares.discard(spare.get()); // its pair has the slot's link name: gone before the link is built below
             }
         }
-        try (NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
+        try (NetlinkSocket hostSocket = NetlinkSocket.host()) {
             Links hostLinks = new Links(hostSocket);
             if (newNamespace && ip.hostLinkExists(host)) {
                 IpRoute.deleteLink(hostLinks, host); // a lone end: its peer cannot be in a namespace made now
@@ -113,7 +113,7 @@ final class WorkspacePlumbing {
      * the workspace, and only a limit other than the agent's defaults is set again.
      */
     private void fromSpare(WorkspaceRecord ws, StepListener listener, String ns, String host, SpareNamespaces.Spare spare) {
-        try (NetlinkSocket inside = spare.socket(); NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
+        try (NetlinkSocket inside = spare.socket(); NetlinkSocket hostSocket = NetlinkSocket.host()) {
             ip.announceChange("set link " + host + " up");
             new Links(hostSocket).setUp(spare.pair().hostIndex(), host);
             listener.after(CreateStep.HOST_SIDE_SET, ws.id());
@@ -149,7 +149,7 @@ final class WorkspacePlumbing {
         AddressPlan.Slot slot = config.addressPlan().slot(slotIndex);
         String host = names.slotInterface(slotIndex);
         int prefixLength = slot.network().prefixLength();
-        try (NetlinkSocket hostSocket = NetlinkSocket.open("the host")) {
+        try (NetlinkSocket hostSocket = NetlinkSocket.host()) {
             Links hostLinks = new Links(hostSocket);
             if (ip.hostLinkExists(host)) {
                 // No workspace and no other spare has the slot (it is reserved for this one): the lone end

@@ -1,71 +1,73 @@
 package dev.portcullis.agent.kernel.netlink;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
 /**
  * The few libc calls netlink and namespaces need, through JNA (hand-declared: a dozen calls, no
- * header to generate them from; the project's language level, 21, has no final FFM API).
+ * header to generate them from; the project's language level, 21, has no final FFM API). Direct
+ * mapping (native methods bound by {@link Native#register}), not an interface proxy: a create makes
+ * twenty or more of these calls, and the proxy's reflective dispatch and argument conversion were 9%
+ * of a creating thread's CPU in a burst of creates.
  */
-interface Libc extends Library {
+final class Libc {
 
-    int AF_NETLINK = 16;
-    int SOCK_RAW = 3;
-    int SOCK_CLOEXEC = 0x80000;
-    int SOL_SOCKET = 1;
-    int SO_RCVTIMEO = 20;
-    int SO_SNDTIMEO = 21;
-    int SO_RCVBUF = 8;
-    int SOL_NETLINK = 270;
-    int NETLINK_CAP_ACK = 10;
-    int NETLINK_EXT_ACK = 11;
-    int NETLINK_GET_STRICT_CHK = 12;
-    int CLONE_NEWNET = 0x40000000;
-    int O_RDONLY = 0;
-    int O_CREAT = 0x40;
-    int O_EXCL = 0x80;
-    int O_CLOEXEC = 0x80000;
-    long MS_BIND = 4096;
-    long MS_REC = 16384;
-    long MS_SHARED = 1 << 20;
-    int MNT_DETACH = 2;
-    int EINVAL = 22;
-    int ENOENT = 2;
-    int EEXIST = 17;
+    static final int AF_NETLINK = 16;
+    static final int SOCK_RAW = 3;
+    static final int SOCK_CLOEXEC = 0x80000;
+    static final int SOL_SOCKET = 1;
+    static final int SO_RCVTIMEO = 20;
+    static final int SO_SNDTIMEO = 21;
+    static final int SO_RCVBUF = 8;
+    static final int SOL_NETLINK = 270;
+    static final int NETLINK_CAP_ACK = 10;
+    static final int NETLINK_EXT_ACK = 11;
+    static final int NETLINK_GET_STRICT_CHK = 12;
+    static final int CLONE_NEWNET = 0x40000000;
+    static final int O_RDONLY = 0;
+    static final int O_CREAT = 0x40;
+    static final int O_EXCL = 0x80;
+    static final int O_CLOEXEC = 0x80000;
+    static final long MS_BIND = 4096;
+    static final long MS_REC = 16384;
+    static final long MS_SHARED = 1 << 20;
+    static final int MNT_DETACH = 2;
+    static final int EINVAL = 22;
+    static final int ENOENT = 2;
+    static final int EEXIST = 17;
 
-    int socket(int domain, int type, int protocol) throws LastErrorException;
+    native int socket(int domain, int type, int protocol) throws LastErrorException;
 
-    int setsockopt(int fd, int level, int name, byte[] value, int length) throws LastErrorException;
+    native int setsockopt(int fd, int level, int name, byte[] value, int length) throws LastErrorException;
 
-    long send(int fd, byte[] buffer, long length, int flags) throws LastErrorException;
+    native long send(int fd, byte[] buffer, long length, int flags) throws LastErrorException;
 
-    long recv(int fd, Pointer buffer, long length, int flags) throws LastErrorException;
+    native long recv(int fd, Pointer buffer, long length, int flags) throws LastErrorException;
 
-    int close(int fd) throws LastErrorException;
+    native int close(int fd) throws LastErrorException;
 
-    int open(String path, int flags, int mode) throws LastErrorException;
+    native int open(String path, int flags, int mode) throws LastErrorException;
 
-    int setns(int fd, int nstype) throws LastErrorException;
+    native int setns(int fd, int nstype) throws LastErrorException;
 
-    int unshare(int flags) throws LastErrorException;
+    native int unshare(int flags) throws LastErrorException;
 
-    int mount(String source, String target, String type, long flags, Pointer data) throws LastErrorException;
+    native int mount(String source, String target, String type, long flags, Pointer data) throws LastErrorException;
 
-    int umount2(String target, int flags) throws LastErrorException;
+    native int umount2(String target, int flags) throws LastErrorException;
 
-    int PRIO_PROCESS = 0;
+    static final int PRIO_PROCESS = 0;
 
     /** With {@link #gettid()} as {@code who}: one thread's nice value (Linux keeps it per thread). */
-    int setpriority(int which, int who, int prio) throws LastErrorException;
+    native int setpriority(int which, int who, int prio) throws LastErrorException;
 
-    int gettid();
+    native int gettid();
 
-    String strerror(int errno);
+    native String strerror(int errno);
 
     /** Loaded once; null (and {@link #UNAVAILABLE} says why) where JNA cannot load libc. */
-    final class Holder {
+    static final class Holder {
         static final Libc LIBC;
         static final String UNAVAILABLE;
 
@@ -73,7 +75,8 @@ interface Libc extends Library {
             Libc libc = null;
             String why = null;
             try {
-                libc = Native.load("c", Libc.class);
+                Native.register(Libc.class, "c");
+                libc = new Libc();
             } catch (LinkageError | RuntimeException e) {
                 why = "JNA cannot load libc: " + e.getMessage();
             }
@@ -83,6 +86,8 @@ interface Libc extends Library {
 
         private Holder() {}
     }
+
+    private Libc() {}
 
     static Libc get() {
         if (Holder.LIBC == null) {

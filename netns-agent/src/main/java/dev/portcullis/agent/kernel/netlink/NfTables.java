@@ -99,7 +99,7 @@ public final class NfTables {
         if (messages.isEmpty()) {
             return;
         }
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter("the host")) {
+        try (NetlinkSocket socket = NetlinkSocket.hostNetfilter()) {
             socket.transaction(messages, operations);
         }
     }

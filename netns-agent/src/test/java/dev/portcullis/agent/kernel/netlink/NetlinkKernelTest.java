@@ -93,6 +93,40 @@ class NetlinkKernelTest {
         }
     }
 
+    /**
+     * Host sockets are lent and given back, not opened per use: callers at once get sockets of their
+     * own, a socket given back is lent again (the pool keeps up to 32 idle ones), and one given back
+     * or closed refuses to be used by whoever still holds it. A lent socket talks to the host's
+     * namespace, as one opened here does.
+     */
+    @Test
+    void hostSocketsAreLentAndGivenBack() {
+        List<NetlinkSocket> lent = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            lent.add(NetlinkSocket.host());
+        }
+        assertThat(new java.util.HashSet<>(lent)).hasSize(40);
+        try (NetlinkSocket opened = NetlinkSocket.open("the host")) {
+            assertThat(new Links(lent.get(0)).links()).extracting(Links.Link::name)
+                    .containsExactlyInAnyOrderElementsOf(new Links(opened).links().stream().map(Links.Link::name).toList());
+        }
+        lent.forEach(NetlinkSocket::close);
+        lent.get(0).close(); // twice: still given back once
+
+        List<NetlinkSocket> again = new java.util.ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            again.add(NetlinkSocket.host());
+        }
+        assertThat(again).doesNotHaveDuplicates().allSatisfy(socket -> assertThat(lent).contains(socket));
+        assertThatThrownBy(() -> new Links(lent.get(39)).links()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is closed"); // the pool was full when it came back
+        NetlinkSocket givenBack = again.remove(0);
+        givenBack.close();
+        assertThatThrownBy(() -> new Links(givenBack).links()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is given back");
+        again.forEach(NetlinkSocket::close);
+    }
+
     @Test
     void aVethPairWithAddressesRoutesAndLinksUpReadsBackTheSameThroughIp() {
         try (NetlinkSocket inside = NetworkNamespaces.create(namespace);
