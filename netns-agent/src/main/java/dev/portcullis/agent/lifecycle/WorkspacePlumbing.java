@@ -63,8 +63,8 @@ final class WorkspacePlumbing {
     }
 
     /**
-     * No process: the namespace, links, addresses, routes and tc over netlink (a socket in the host's
-     * namespace and one inside the workspace's, opened by a thread that entered it), one nftables
+     * No process: the namespace, links, addresses, routes and tc over netlink (a socket lent in the
+     * host's namespace and one inside the workspace's, opened by a thread that entered it), one nftables
      * transaction over netlink, sysctls as files (the namespace's from a thread inside it). Existence
      * is read from /run/netns and /sys/class/net first, so a first create asks the kernel nothing just
      * to look. {@code spare}, claimed for this workspace's slot, holds everything but its name, its
