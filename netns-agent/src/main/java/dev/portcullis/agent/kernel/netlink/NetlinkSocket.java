@@ -42,7 +42,7 @@ public final class NetlinkSocket implements AutoCloseable {
     private static final int NLM_F_CAPPED = 0x100;
     private static final int NLM_F_ACK_TLVS = 0x200;
     private static final int NLMSGERR_ATTR_MSG = 1;
-    private static final int NETLINK_ROUTE = 0;
+    static final int NETLINK_ROUTE = 0;
     private static final int NETLINK_NETFILTER = 12;
     /** nfnetlink's batch markers (NFNL_MSG_BATCH_BEGIN, _END): what lies between is one transaction. */
     private static final int NFNL_MSG_BATCH_BEGIN = 0x10;
@@ -93,7 +93,8 @@ public final class NetlinkSocket implements AutoCloseable {
         return lend(IDLE_NETFILTER, NETLINK_NETFILTER);
     }
 
-    private static NetlinkSocket lend(BlockingQueue<NetlinkSocket> idle, int protocol) {
+    /** A socket from {@code idle}, or a new one that {@link #close} gives back to it; a test may pass a pool of its own. */
+    static NetlinkSocket lend(BlockingQueue<NetlinkSocket> idle, int protocol) {
         NetlinkSocket socket = idle.poll();
         if (socket == null) {
             socket = open("the host", protocol, idle);
