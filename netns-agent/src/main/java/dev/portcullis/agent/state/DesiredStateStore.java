@@ -61,9 +61,10 @@ import java.util.zip.CRC32C;
  * on during a flush, and a write torn by kill -9 or a power loss (its CRC fails) leaves intact the
  * newest complete write and the newest durable state, which holds every state answered before.
  * After a power loss {@code desired-state.json} may be older, or damaged (its rename survived, its
- * content did not); after kill -9 it may lag the slots by the writes not yet made durable. Each save carries a generation, and {@link #load} takes whichever of the file and the
- * slots is newest and readable (the file when it is as new: an operator edited it), so every state
- * that was written survives a crash, and every state made durable survives a power loss. A slot
+ * content did not); after kill -9 it may lag the slots by the writes not yet made durable. Each
+ * save carries a generation, and {@link #load} takes whichever of the file and the slots is newest
+ * and readable (the file when it is as new: an operator edited it), so every state that was
+ * written survives a crash, and every state made durable survives a power loss. A slot
  * grows (a new file two to four times the size, fsynced and renamed into place) only when the state
  * outgrows it.
  */
@@ -505,14 +506,10 @@ public final class DesiredStateStore {
             if (newest == null || newest.generation() <= fileGeneration) {
                 return;
             }
-            try {
-                writeAndRename(file, newest.bytes(), false);
-            } catch (NoSuchFileException removed) {
-                // The state directory is gone (an operator's cleanup, a test's end): not made again for a
-                // copy; the next save makes it and its slot, and the copy after that save the file.
+            // A state directory removed meanwhile (an operator's cleanup, a test's end) is not made
+            // again for a copy; the next save makes it and its slot, and the copy after that save the file.
+            if (!replace(file, newest.bytes(), false, false)) {
                 return;
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
             }
             fileGeneration = newest.generation();
         }
@@ -537,18 +534,30 @@ public final class DesiredStateStore {
 
     /** Temp file, (fsync,) rename over {@code target}; the content is complete before any rename points at it. */
     private void replace(Path target, byte[] bytes, boolean sync) {
+        replace(target, bytes, sync, true);
+    }
+
+    /**
+     * Writes {@code target} through a temp file and a rename; false when the state directory is gone
+     * and {@code makeDirectory} says not to make it again (nothing written then).
+     */
+    private boolean replace(Path target, byte[] bytes, boolean sync, boolean makeDirectory) {
         try {
-            if (!directoryExists) {
+            if (makeDirectory && !directoryExists) {
                 Files.createDirectories(target.getParent());
                 directoryExists = true;
             }
             try {
                 writeAndRename(target, bytes, sync);
             } catch (NoSuchFileException removed) {
+                if (!makeDirectory) {
+                    return false;
+                }
                 // The state directory was removed behind the agent's back: made again, as at the first save.
                 Files.createDirectories(target.getParent());
                 writeAndRename(target, bytes, sync);
             }
+            return true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
         }

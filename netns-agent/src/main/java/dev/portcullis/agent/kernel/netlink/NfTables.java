@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * Elements of nf_tables sets and maps added and deleted over netlink, from the agent itself: one
  * nfnetlink batch per change (one transaction, all or nothing, as {@code nft -f} gives) on a host
- * socket lent for it ({@link NetlinkSocket#hostNetfilter}; the agent's threads are always in the host's namespace).
+ * socket lent for it ({@link NetlinkSocket#hostNetfilter}; the agent's threads are always in the
+ * host's namespace).
  *
  * <p>Why not through {@code nft}: a create's three elements through the long-lived {@code nft -i}
  * cost 4-10 ms p50 on an idle machine (nft fetches its cache over netlink for every command, parses
