@@ -81,8 +81,8 @@ public final class NetlinkSocket implements AutoCloseable {
      * A NETLINK_ROUTE socket in the host's namespace, lent: {@link #close} puts it back for the next
      * caller instead of closing it. A create used to open two (route and netfilter) and close them
      * again, seven system calls each (13% of the kernel time of a create that took a spare, in a
-     * profile of twenty at once). Called, like {@link #open} for the host, only by the agent's own
-     * threads, which never leave the host's namespace.
+     * profile of twenty at once). A new one is opened only by a thread in the host's namespace; a
+     * namespace worker that asks when none is idle is refused.
      */
     public static NetlinkSocket host() {
         return lend(IDLE_ROUTE, NETLINK_ROUTE);
@@ -97,6 +97,8 @@ public final class NetlinkSocket implements AutoCloseable {
     static NetlinkSocket lend(BlockingQueue<NetlinkSocket> idle, int protocol) {
         NetlinkSocket socket = idle.poll();
         if (socket == null) {
+            // A socket talks to its opener's namespace for life: only a host thread may add one to the pool.
+            NetworkNamespaces.requireHost("open a netlink socket in the host");
             socket = open("the host", protocol, idle);
         }
         socket.lock.lock();

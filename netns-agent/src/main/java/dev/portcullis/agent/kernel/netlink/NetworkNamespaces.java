@@ -216,12 +216,16 @@ public final class NetworkNamespaces {
 
     /** A netlink socket inside the existing namespace {@code name}; ENOENT when there is none. */
     public static NetlinkSocket open(String name) {
+        return inside(name, "enter network namespace " + name, () -> NetlinkSocket.open("namespace " + name));
+    }
+
+    /** Runs {@code work} on a namespace worker that entered the existing namespace {@code name}. */
+    static <T> T inside(String name, String operation, Supplier<T> work) {
         Path handle = handle(name);
-        String operation = "enter network namespace " + name;
         Libc libc = Libc.get();
         return onWorker(operation, () -> {
             enter(libc, handle, operation);
-            return NetlinkSocket.open("namespace " + name);
+            return work.get();
         });
     }
 
@@ -326,8 +330,8 @@ public final class NetworkNamespaces {
 
     /**
      * Runs {@code work} on one of a few long-lived namespace workers, which may enter or make a
-     * namespace, and afterwards go back to the host's namespace by its handle, opened once by a
-     * thread that never left it. A worker that cannot confirm it is back
+     * namespace, and afterwards go back to the host's namespace (the process's own) by its handle,
+     * opened once. A worker that cannot confirm it is back
      * ({@code /proc/thread-self/ns/net} is the host's inode) ends, and the pool starts a new one, so
      * no task ever starts anywhere but in the host's namespace.
      *
@@ -371,7 +375,24 @@ public final class NetworkNamespaces {
             WORKER_COUNT, WORKER_COUNT, 60, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
             runnable -> Thread.ofPlatform().daemon().name("netns worker").unstarted(runnable));
 
-    /** The host's network namespace: a handle opened by a thread that never left it, and its inode. */
+    /**
+     * Throws unless the calling thread is in the host's network namespace: before anything that would
+     * otherwise belong to whichever namespace the thread is in for its whole life (a host socket).
+     */
+    static void requireHost(String operation) {
+        HostNamespace host = HostNamespace.get();
+        String here = HostNamespace.currentLink();
+        if (!here.equals(host.link())) {
+            throw new NetlinkException(operation, "this thread is in " + here + ", not in the host's network namespace "
+                    + host.link() + "; nothing was done");
+        }
+    }
+
+    /**
+     * The host's network namespace, a handle and its inode: the process's own, the namespace of its
+     * first thread ({@code /proc/self}), which the JVM's launcher keeps waiting for the program's end
+     * and which never enters another, whichever thread asks first.
+     */
     private record HostNamespace(int fd, String link) {
         private static volatile HostNamespace instance;
 
@@ -382,20 +403,20 @@ public final class NetworkNamespaces {
             }
             synchronized (HostNamespace.class) {
                 if (instance == null) {
-                    // The caller is one of the agent's own threads, which never change namespace.
                     Libc libc = Libc.get();
-                    String link = currentLink();
                     int fd;
                     try {
-                        fd = libc.open("/proc/thread-self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                        fd = libc.open("/proc/self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
                     } catch (LastErrorException e) {
                         throw new NetlinkException("open the host's network namespace", e.getErrorCode(), null);
                     }
-                    if (!currentLink().equals(link)) {
+                    try {
+                        // The handle's own name ("net:[inode]"), so the two cannot disagree.
+                        instance = new HostNamespace(fd, Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString());
+                    } catch (IOException e) {
                         libc.close(fd);
-                        throw new NetlinkException("open the host's network namespace", "the thread moved meanwhile");
+                        throw new NetlinkException("read the host's network namespace", e.toString());
                     }
-                    instance = new HostNamespace(fd, link);
                 }
                 return instance;
             }

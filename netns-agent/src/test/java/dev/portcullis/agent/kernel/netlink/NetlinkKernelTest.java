@@ -131,6 +131,30 @@ class NetlinkKernelTest {
         again.forEach(NetlinkSocket::close); // back in the test's pool: open until this JVM ends, as the agent's are
     }
 
+    /**
+     * The pool holds host sockets only: a thread inside a workspace's namespace that asks for one
+     * when none is idle would open a socket of that namespace, and every later create would then
+     * change the workspace's network where it meant the host's. It is refused, names where it is,
+     * and the pool stays as it was; from the host the same pool lends a socket that sees the host.
+     */
+    @Test
+    void aThreadInsideANamespaceCannotOpenAHostSocket() {
+        java.util.concurrent.BlockingQueue<NetlinkSocket> pool = new java.util.concurrent.ArrayBlockingQueue<>(4);
+        try (NetlinkSocket inside = NetworkNamespaces.create(namespace)) {
+            assertThatThrownBy(() -> NetworkNamespaces.inside(namespace, "lend a host socket",
+                    () -> NetlinkSocket.lend(pool, NetlinkSocket.NETLINK_ROUTE)))
+                    .isInstanceOf(NetlinkException.class)
+                    .hasMessageContaining("open a netlink socket in the host")
+                    .hasMessageContaining("not in the host's network namespace");
+            assertThat(pool).isEmpty();
+
+            NetlinkSocket lent = NetlinkSocket.lend(pool, NetlinkSocket.NETLINK_ROUTE);
+            assertThat(new Links(lent).links()).extracting(Links.Link::name).contains("lo").hasSizeGreaterThan(1);
+            lent.close();
+            assertThat(pool).containsExactly(lent);
+        }
+    }
+
     @Test
     void aVethPairWithAddressesRoutesAndLinksUpReadsBackTheSameThroughIp() {
         try (NetlinkSocket inside = NetworkNamespaces.create(namespace);
