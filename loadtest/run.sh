@@ -40,6 +40,8 @@
 #     NETNS_EGRESS_MBIT [100] each workspace's tc limit (0: none)  NETNS_DEFAULT_EGRESS_MBIT [0] the agent's
 #     default limit (0: unlimited, so every create sets its own; = NETNS_EGRESS_MBIT: the spares carry it)
 #     NETNS_SPARES [20] namespaces the agent keeps made ahead of demand (0: every create makes its own)
+#     AGENT_JVM_OPTIONS [-XX:TieredStopAtLevel=1] the JVM options the launcher gives the agent, for
+#     netns-churn and host-fairness too (set but empty: the JVM's default JIT, C1 and C2)
 #   host-fairness: HOSTFAIR_UPLINK_MBIT [200] HOSTFAIR_RUNS [3] HOSTFAIR_SECONDS [15] measured per phase
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #   alloc: ALLOC_BEFORE [] older source trees (worktrees of older commits, built) measured beside this build
@@ -63,6 +65,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 WORK="$HERE/target/bench"
 RESULTS="$HERE/results"
+# The agent's JIT as the launchers run it (C1 only: ./portcullis, AGENT_JVM_OPTIONS), when not given.
+AGENT_JIT="-XX:TieredStopAtLevel=1"
 REPS=${REPS:-3}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-5}
@@ -1188,12 +1192,13 @@ scenario_netns_churn() {
   local default_egress=${NETNS_DEFAULT_EGRESS_MBIT:-0}
   # Under the lock every kernel test takes, so it never runs beside one (or beside another run).
   # shellcheck disable=SC2086 # JVM_OPTIONS is a list of options; the agent enters namespaces through JNA
-  flock /tmp/portcullis-netns.lock "$JAVA" ${JVM_OPTIONS:---enable-native-access=ALL-UNNAMED} \
+  flock /tmp/portcullis-netns.lock "$JAVA" ${JVM_OPTIONS:---enable-native-access=ALL-UNNAMED} ${AGENT_JVM_OPTIONS-$AGENT_JIT} \
     -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.NetnsChurn --workspaces "$workspaces" --rounds "$rounds" \
     --concurrent "$concurrent" --fill "$fill" --egress-mbit "$egress" --default-egress-mbit "$default_egress" --spares "$spares" --out "$RESULTS/netns-churn-$stamp.json" \
     --meta "date=$stamp" --meta "command=NETNS_WORKSPACES=$workspaces NETNS_ROUNDS=$rounds NETNS_CONCURRENT=$concurrent NETNS_FILL=$fill NETNS_EGRESS_MBIT=$egress NETNS_DEFAULT_EGRESS_MBIT=$default_egress NETNS_SPARES=$spares loadtest/run.sh netns-churn" \
     --meta "agent_build=git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may differ)" \
     --meta "kernel=$(uname -r)" --meta "nft=$(nft --version)" --meta "ip=$(ip -V)" \
+    --meta "agent_jvm_options=${AGENT_JVM_OPTIONS-$AGENT_JIT}" \
     --meta "load_average_before=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$RESULTS/netns-churn-$stamp.txt"
 }
 
@@ -1210,7 +1215,7 @@ scenario_host_fairness() {
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
   local uplink=${HOSTFAIR_UPLINK_MBIT:-200} runs=${HOSTFAIR_RUNS:-3} seconds=${HOSTFAIR_SECONDS:-15}
   # shellcheck disable=SC2086 # JVM_OPTIONS is a list of options; the agent enters namespaces through JNA
-  flock /tmp/portcullis-netns.lock "$JAVA" ${JVM_OPTIONS:---enable-native-access=ALL-UNNAMED} \
+  flock /tmp/portcullis-netns.lock "$JAVA" ${JVM_OPTIONS:---enable-native-access=ALL-UNNAMED} ${AGENT_JVM_OPTIONS-$AGENT_JIT} \
     -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" dev.portcullis.loadtest.HostFairness --uplink-mbit "$uplink" --runs "$runs" --seconds "$seconds" \
     --out "$RESULTS/host-fairness-$stamp.json" --meta "date=$stamp" \
     --meta "command=HOSTFAIR_UPLINK_MBIT=$uplink HOSTFAIR_RUNS=$runs HOSTFAIR_SECONDS=$seconds loadtest/run.sh host-fairness" \

@@ -11,7 +11,8 @@ import org.HdrHistogram.Histogram;
 /**
  * The time between the steps of each create being watched, per phase of the run (one at a time,
  * all at once, the fill): keyed by workspace, so creates that run side by side are each timed
- * from their own call, and the steps that grow when twenty run at once stand out.
+ * from their own call (or their burst's start), and the steps that grow when twenty run at once
+ * stand out.
  */
 final class CreateStepTimes implements StepListener {
     /** Phase, then step: its histogram of µs from the step before (the first step: from the call). */
@@ -26,12 +27,16 @@ final class CreateStepTimes implements StepListener {
 
     /** Watches the create of {@code id} into {@code phase} (null: not watched); returns its start. */
     long start(WorkspaceId id, String phase) {
-        long now = System.nanoTime();
+        return start(id, phase, System.nanoTime());
+    }
+
+    /** As {@link #start(WorkspaceId, String)}, timed from {@code at} (a burst's start, before its caller ran). */
+    long start(WorkspaceId id, String phase, long at) {
         if (phase != null) {
             into.put(id, phase(phase));
-            previous.put(id, new long[] {now});
+            previous.put(id, new long[] {at});
         }
-        return now;
+        return at;
     }
 
     @Override

@@ -47,12 +47,13 @@ import org.HdrHistogram.Histogram;
  * <li>create and delete one at a time, against the kernel's own part ({@code ip netns add} + a veth
  *     pair with its peer made inside + both deletes); and creates one at a time with the spare pool
  *     full before each ({@code --pool-full}, 50), as a create finds an agent that had a moment;
- * <li>20 callers creating at once (each latency as its caller sees it), against one at a time: with
- *     the agent's spare namespaces ready (made ahead of demand, {@code --spares}, 20 by default), and
- *     again at once after, when the burst before has drained them;
+ * <li>20 callers creating at once (each latency as its caller sees it, from the burst's start),
+ *     against one at a time: with the agent's spare namespaces ready (made ahead of demand,
+ *     {@code --spares}, 20 by default), and again at once after, when the burst before has drained them;
  * <li>the last creates of 1000 workspaces, against the first ones of the same fill;
  * <li>where a create's time goes, step by step, in each of these phases (one at a time, all at
- *     once, the start and the end of the fill), each create timed from its own call;
+ *     once, the start and the end of the fill), each create timed from its own call (at once: from
+ *     the burst's start, which all its callers share);
  * <li>one nftables update (one workspace's elements), the first packet through the host (a fresh
  *     TCP connect from the host to a server inside a workspace) and one reconcile pass at 1000
  *     workspaces, against the same at 10 (filling and again emptying).
@@ -239,18 +240,24 @@ public final class NetnsChurn {
         }
     }
 
-    /** {@code callers} creates at once; {@code into} and {@code phase} null: not recorded (a warm-up). */
+    /**
+     * {@code callers} creates at once; {@code into} and {@code phase} null: not recorded (a warm-up).
+     * Each caller's wait is timed from the burst's start, as its client would see it: the time its
+     * thread waited for a core after the start counts too (callers that arrive together, as requests
+     * do, wait for the same two cores).
+     */
     private void burst(String prefix, int callers, Histogram into, String phase) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(callers);
         try {
             CountDownLatch go = new CountDownLatch(1);
             AtomicLong callerNanos = new AtomicLong();
+            AtomicLong startedAt = new AtomicLong();
             List<Future<Long>> calls = new ArrayList<>();
             for (int i = 0; i < callers; i++) {
                 WorkspaceSpec spec = spec(prefix + i);
                 calls.add(pool.submit(() -> {
                     go.await();
-                    long start = results.steps.start(spec.id(), phase);
+                    long start = results.steps.start(spec.id(), phase, startedAt.get());
                     long threadCpu = THREADS.getCurrentThreadCpuTime();
                     agent.create(spec);
                     long micros = (System.nanoTime() - start) / 1000;
@@ -261,6 +268,7 @@ public final class NetnsChurn {
             long cpuBefore = processCpuNanos();
             long compiledBefore = JIT.getTotalCompilationTime();
             long burstStart = System.nanoTime();
+            startedAt.set(burstStart);
             go.countDown();
             for (Future<Long> call : calls) {
                 long micros = call.get();

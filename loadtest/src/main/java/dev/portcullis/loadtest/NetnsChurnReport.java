@@ -129,8 +129,8 @@ final class NetnsChurnReport {
         scaleRow("one reconcile pass (no repairs)", "reconcile_ms", "ms", "(creates go on meanwhile)");
         scaleRow("one list of every workspace", "list_ms", "ms", "(from memory)");
         System.out.printf("%-44s %13d %12d%n", "rules in the agent's table", rulesAt.get(SMALL_TABLE), rulesAt.get(full));
-        System.out.printf("%nwhere a create's time goes, p50 ms from the step before (the first: from the call,"
-                + " so it includes waiting for the workspace's lock and the state file's group commit)%n");
+        System.out.printf("%nwhere a create's time goes, p50 ms from the step before (the first: from the call, at once"
+                + " from the burst's start, so it includes waiting for a core, the workspace's lock and the state file's group commit)%n");
         System.out.printf("%-26s", "step");
         steps.phases.keySet().forEach(phase -> System.out.printf(" %18s", phase.replace("create ", "")));
         System.out.println();
