@@ -41,7 +41,7 @@
 #     default limit (0: unlimited, so every create sets its own; = NETNS_EGRESS_MBIT: the spares carry it)
 #     NETNS_SPARES [20] namespaces the agent keeps made ahead of demand (0: every create makes its own)
 #     AGENT_JVM_OPTIONS [-XX:TieredStopAtLevel=1] the JVM options the launcher gives the agent, for
-#     netns-churn and host-fairness too (set but empty: the JVM's default JIT, C1 and C2)
+#     netns-churn, host-fairness and state-save too (set but empty: the JVM's default JIT, C1 and C2)
 #   host-fairness: HOSTFAIR_UPLINK_MBIT [200] HOSTFAIR_RUNS [3] HOSTFAIR_SECONDS [15] measured per phase
 #   fairness: FAIR_CAPACITY [200Mbit] FAIR_RUNS [3] FAIR_SECONDS [10] measured per phase, FAIR_JVM_WARMUP [20]
 #   alloc: ALLOC_BEFORE [] older source trees (worktrees of older commits, built) measured beside this build
@@ -1114,7 +1114,10 @@ scenario_state_save() {
   mkdir -p "$RESULTS"
   loadtest_built
   local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  loadtest_java dev.portcullis.loadtest.jmh.StateSaveBench "${STATE_SAVE_FORKS:-2}" "$RESULTS/state-save-$stamp.json"
+  # With the agent's JIT (AGENT_JVM_OPTIONS), which JMH's forks inherit: the save as the agent runs it.
+  # shellcheck disable=SC2086 # a list of options
+  "$JAVA" ${AGENT_JVM_OPTIONS-$AGENT_JIT} -cp "$HERE/target/portcullis-loadtest.jar:$HERE/target/lib/*" \
+    dev.portcullis.loadtest.jmh.StateSaveBench "${STATE_SAVE_FORKS:-2}" "$RESULTS/state-save-$stamp.json"
 }
 
 # The access check of one request with a bearer token on a warm connection vs a cold one, by JMH in
