@@ -149,7 +149,10 @@ class NetlinkKernelTest {
             assertThat(pool).isEmpty();
 
             NetlinkSocket lent = NetlinkSocket.lend(pool, NetlinkSocket.NETLINK_ROUTE);
-            assertThat(new Links(lent).links()).extracting(Links.Link::name).contains("lo").hasSizeGreaterThan(1);
+            try (NetlinkSocket opened = NetlinkSocket.open("the host")) {
+                assertThat(new Links(lent).links()).extracting(Links.Link::name)
+                        .containsExactlyInAnyOrderElementsOf(new Links(opened).links().stream().map(Links.Link::name).toList());
+            }
             lent.close();
             assertThat(pool).containsExactly(lent);
         }
