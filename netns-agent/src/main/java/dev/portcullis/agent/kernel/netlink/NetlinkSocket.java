@@ -98,7 +98,7 @@ public final class NetlinkSocket implements AutoCloseable {
         NetlinkSocket socket = idle.poll();
         if (socket == null) {
             // A socket talks to its opener's namespace for life: only a host thread may add one to the pool.
-            NetworkNamespaces.requireHost("open a netlink socket in the host");
+            NetworkNamespaces.requireHost("open a netlink socket in the host (none opened)");
             socket = open("the host", protocol, idle);
         }
         socket.lock.lock();

@@ -346,7 +346,7 @@ public final class NetworkNamespaces {
         try {
             WORKERS.execute(() -> {
                 try {
-                    host.confirmHere(); // a worker never starts a task outside the host's namespace
+                    host.requireHere(operation); // a worker never starts a task outside the host's namespace
                     result.complete(work.get());
                 } catch (Throwable e) {
                     result.completeExceptionally(e);
@@ -380,12 +380,7 @@ public final class NetworkNamespaces {
      * otherwise belong to whichever namespace the thread is in for its whole life (a host socket).
      */
     static void requireHost(String operation) {
-        HostNamespace host = HostNamespace.get();
-        String here = HostNamespace.currentLink();
-        if (!here.equals(host.link())) {
-            throw new NetlinkException(operation, "this thread is in " + here + ", not in the host's network namespace "
-                    + host.link() + "; nothing was done");
-        }
+        HostNamespace.get().requireHere(operation);
     }
 
     /**
@@ -422,16 +417,17 @@ public final class NetworkNamespaces {
             }
         }
 
-        void confirmHere() {
+        /** Throws unless the calling thread is in this namespace; {@code operation} names what it was about to do. */
+        void requireHere(String operation) {
             String here = currentLink();
             if (!here.equals(link)) {
-                throw new IllegalStateException("a namespace worker is in " + here + " (expected: the host's " + link + ")");
+                throw new NetlinkException(operation, "this thread is in " + here + ", not in the host's network namespace " + link);
             }
         }
 
         void returnHere() {
             Libc.get().setns(fd, Libc.CLONE_NEWNET);
-            confirmHere();
+            requireHere("return a namespace worker to the host's namespace");
         }
 
         private static String currentLink() {
